@@ -1,0 +1,57 @@
+"""extractor: validated, source-grounded structured facts from noisy news articles.
+
+>>> from extractor import extract                       # doctest: +SKIP
+>>> result = extract(open("article.txt").read())        # doctest: +SKIP
+>>> result.facts[0].evidence, result.facts[0].span      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# Attributes resolved on first use, so that `import extractor.numbers` (or the CLI's
+# `--help`) does not pay for instructor, openai and lingua.
+_LAZY = {
+    "extract": "extractor.extract",
+    "aextract": "extractor.extract",
+    "Extractor": "extractor.extract",
+    "Settings": "extractor.settings",
+    "ExtractionResult": "extractor.core.types",
+    "Fact": "extractor.core.types",
+    "Span": "extractor.core.types",
+    "Usage": "extractor.core.types",
+    "ExtractorError": "extractor.core.errors",
+    "InputError": "extractor.core.errors",
+    "ConfigurationError": "extractor.core.errors",
+    "ModelCallError": "extractor.core.errors",
+    "SchemaNotFoundError": "extractor.core.errors",
+    "Evidence": "extractor.core.evidence",
+}
+
+__all__ = sorted(_LAZY) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'extractor' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from extractor.core.errors import (  # noqa: F401
+        ConfigurationError,
+        ExtractorError,
+        InputError,
+        ModelCallError,
+        SchemaNotFoundError,
+    )
+    from extractor.core.evidence import Evidence  # noqa: F401
+    from extractor.core.types import ExtractionResult, Fact, Span, Usage  # noqa: F401
+    from extractor.extract import Extractor, aextract, extract  # noqa: F401
+    from extractor.settings import Settings  # noqa: F401

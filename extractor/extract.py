@@ -1,0 +1,390 @@
+"""One article, start to end. The only module that calls the stages in order.
+
+    text ─read─▶ Document ─clean─▶ CleanText ─chunk─▶ [Chunk]
+    [Chunk] ─prompt─▶ messages ─model─▶ schema instance per chunk
+    instances ─merge─▶ one instance ─ground─▶ spans into the ORIGINAL text
+              ─numbers─▶ values checked against their evidence
+              ─dedupe/drop─▶ ExtractionResult
+
+>>> from extractor import Extractor, Settings                      # doctest: +SKIP
+>>> ex = Extractor(Settings(provider="deepseek", model="deepseek-chat"))
+>>> result = ex.extract(open("article.txt", encoding="utf-8").read())
+>>> [(f.type, f.data["value"], f.span) for f in result.facts_of("quantity")]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from extractor.chunking import Chunk, chunk_text, estimate_tokens
+from extractor.cleaning import CleanText, clean_text
+from extractor.core.types import DocumentInfo, ExtractionResult, Fact, GroundingStats, Span, Usage
+from extractor.grounding import EvidenceSite, SourceIndex, ground_quote, iter_evidence
+from extractor.llm import CallOutcome, ModelClient
+from extractor.numbercheck import check_numbers
+from extractor.prompting import PromptTemplate, build_messages, template_for_schema
+from extractor.reading import Document, document_from_text, read_document
+from extractor.registry import resolve_schema, schema_name, schema_version
+from extractor.settings import Settings
+from extractor.validation import validated_model, validation_context
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Extractor", "Prepared", "extract", "aextract"]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An article read, cleaned, chunked and turned into messages — before any model call.
+
+    ``--dry-run`` stops here; ``prompt_tokens`` is an estimate.
+    """
+
+    document: Document
+    cleaned: CleanText
+    chunks: tuple[Chunk, ...]
+    messages: tuple[tuple[dict[str, str], ...], ...]
+    prompt_tokens: int
+
+
+def _fact_type(owner: BaseModel) -> str:
+    declared = getattr(type(owner), "fact_type", None)
+    if isinstance(declared, str):
+        return declared
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(owner).__name__).lower()
+
+
+def _fact_payload(site: EvidenceSite) -> dict[str, Any]:
+    return site.owner.model_dump(mode="json", exclude={site.field})
+
+
+def _dedupe_key(fact_type: str, payload: dict[str, Any]) -> str:
+    return fact_type + "\x00" + json.dumps(payload, sort_keys=True, ensure_ascii=False)
+
+
+def _merge_instances(instances: list[BaseModel]) -> BaseModel:
+    """Chunk answers into one: lists concatenated, the first non-empty scalar kept."""
+    if len(instances) == 1:
+        return instances[0]
+    first = instances[0]
+    values: dict[str, Any] = {}
+    for name in type(first).model_fields:
+        vals = [getattr(inst, name) for inst in instances]
+        if all(isinstance(v, list) for v in vals):
+            values[name] = [item for v in vals for item in v]
+        elif all(isinstance(v, BaseModel) for v in vals) and len({type(v) for v in vals}) == 1:
+            values[name] = _merge_instances(vals)
+        else:
+            values[name] = next((v for v in vals if v not in (None, "", [], {})), vals[0])
+    # model_construct keeps the very same nested objects, which the fact bookkeeping
+    # identifies by id(); everything in it was validated already.
+    return type(first).model_construct(**values)
+
+
+def _remove_at(data: BaseModel, path: tuple[str | int, ...]) -> bool:
+    """Remove the list item at ``path``; False when the owner is not in a list."""
+    if not path or not isinstance(path[-1], int):
+        return False
+    parent: Any = data
+    for key in path[:-1]:
+        parent = parent[key] if isinstance(key, int) or isinstance(parent, dict) else getattr(parent, key)
+    if isinstance(parent, list):
+        del parent[path[-1]]
+        return True
+    return False
+
+
+class Extractor:
+    """Reusable extraction engine: settings, schema, prompt and model clients in one place.
+
+    Keep one per application and call it from many threads or tasks; it holds no
+    per-article state.
+
+    Args:
+        settings: a :class:`Settings`; by default read from the environment.
+        schema: a schema class or reference, overriding ``settings.schema_ref``.
+        client / async_client: your own ``openai.OpenAI`` / ``openai.AsyncOpenAI``.
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        schema: type[BaseModel] | str | None = None,
+        client: Any = None,
+        async_client: Any = None,
+    ):
+        self.settings = settings or Settings.from_env()
+        self.schema = resolve_schema(schema or self.settings.schema_ref)
+        self.response_model = validated_model(self.schema)
+        self.template: PromptTemplate = template_for_schema(schema_name(self.schema), self.settings.prompt)
+        self._schema_json = json.dumps(self.schema.model_json_schema(), ensure_ascii=False)
+        self._schema_tokens = estimate_tokens(self._schema_json)
+        self._client_args = {"client": client, "async_client": async_client}
+        self._model_client: ModelClient | None = None
+
+    # Identity of what this extractor produces: results are cached under it -------
+    @property
+    def model_client(self) -> ModelClient:
+        if self._model_client is None:
+            self._model_client = ModelClient(self.settings, **self._client_args)
+        return self._model_client
+
+    @property
+    def model_name(self) -> str:
+        return self.settings.resolved_model()
+
+    @property
+    def schema_name(self) -> str:
+        return schema_name(self.schema)
+
+    @property
+    def schema_version(self) -> str:
+        return schema_version(self.schema)
+
+    def close(self) -> None:
+        if self._model_client is not None:
+            self._model_client.close()
+
+    async def aclose(self) -> None:
+        if self._model_client is not None:
+            await self._model_client.aclose()
+
+    # Stages before the model ------------------------------------------------------
+    def prepare(self, article: str | Document, *, source: str | None = None) -> Prepared:
+        """Read, clean, chunk and build the messages (no model call)."""
+        doc = article if isinstance(article, Document) else document_from_text(article, source=source)
+        cleaned = clean_text(doc.text, doc.language, enabled=self.settings.clean)
+        budget = self.settings.chunk_budget(self._schema_tokens)
+        chunks = tuple(chunk_text(cleaned.text, max_tokens=budget, overlap_tokens=self.settings.chunk_overlap_tokens))
+        if not chunks:
+            chunks = (Chunk(index=0, text=cleaned.text, start=0, end=len(cleaned.text)),)
+        instructions = (self.schema.__doc__ or "").strip()
+        messages = tuple(
+            tuple(
+                build_messages(
+                    self.template, article=c.text, schema_instructions=instructions, language=doc.language, title=doc.title
+                )
+            )
+            for c in chunks
+        )
+        tokens = sum(estimate_tokens(m["content"]) for msgs in messages for m in msgs)
+        tokens += self._schema_tokens * len(chunks)
+        return Prepared(doc, cleaned, chunks, messages, tokens)
+
+    def _context(self, chunk: Chunk) -> dict[str, Any]:
+        return validation_context(chunk.text, check_quotes=self.settings.reask_on_ungrounded)
+
+    # Public API ---------------------------------------------------------------------
+    def extract(self, text: str, *, source: str | None = None) -> ExtractionResult:
+        """Facts from one article's text; spans point into ``text``."""
+        return self.extract_document(document_from_text(text, source=source))
+
+    def extract_file(self, path: str | Path) -> ExtractionResult:
+        """Facts from one file (any encoding, .txt/.html/.md); spans point into the decoded text."""
+        return self.extract_document(read_document(path))
+
+    def extract_document(self, doc: Document) -> ExtractionResult:
+        prepared = self.prepare(doc)
+        outcomes = [
+            self.model_client.call(list(msgs), self.response_model, context=self._context(chunk))
+            for chunk, msgs in zip(prepared.chunks, prepared.messages)
+        ]
+        return self.finish(prepared, outcomes)
+
+    async def aextract(self, text: str, *, source: str | None = None) -> ExtractionResult:
+        """Async :meth:`extract`."""
+        return await self.aextract_document(document_from_text(text, source=source))
+
+    async def aextract_file(self, path: str | Path) -> ExtractionResult:
+        doc = await asyncio.to_thread(read_document, path)
+        return await self.aextract_document(doc)
+
+    async def aextract_document(self, doc: Document) -> ExtractionResult:
+        # Cleaning and language detection are CPU work; keep them off the event loop.
+        prepared = await asyncio.to_thread(self.prepare, doc)
+        outcomes = await asyncio.gather(
+            *(
+                self.model_client.acall(list(msgs), self.response_model, context=self._context(chunk))
+                for chunk, msgs in zip(prepared.chunks, prepared.messages)
+            )
+        )
+        return self.finish(prepared, list(outcomes))
+
+    # After the model ----------------------------------------------------------------
+    def finish(self, prepared: Prepared, outcomes: list[CallOutcome]) -> ExtractionResult:
+        """Merge chunk answers, ground every fact, check numbers, drop or flag, dedupe."""
+        doc, cleaned = prepared.document, prepared.cleaned
+        s = self.settings
+        chunk_of: dict[int, int] = {}
+        for chunk, outcome in zip(prepared.chunks, outcomes):
+            for site in iter_evidence(outcome.data):
+                chunk_of[id(site.owner)] = chunk.index
+        data = _merge_instances([o.data for o in outcomes])
+        source = SourceIndex(doc.text)
+        hints = {c.index: cleaned.span_to_original(c.start, c.end) for c in prepared.chunks}
+
+        stats = GroundingStats()
+        facts_by_owner: dict[int, Fact] = {}
+        first_by_key: dict[str, Fact] = {}
+        to_remove: list[tuple[str | int, ...]] = []
+        for site in list(iter_evidence(data)):
+            stats.total += 1
+            chunk_index = chunk_of.get(id(site.owner))
+            match = ground_quote(site.quote, source, hint=hints.get(chunk_index), fuzzy_threshold=s.fuzzy_threshold)
+            grounded = match.alignment != "none"
+            fact_type = _fact_type(site.owner)
+            fact = Fact(
+                type=fact_type,
+                path=site.path_str,
+                data={},
+                evidence=site.quote,
+                span=Span(start=match.start, end=match.end) if grounded else None,
+                spans=[Span(start=a, end=b) for a, b in (match.all_exact or ((match.start, match.end),))] if grounded else [],
+                alignment=match.alignment,
+                score=round(match.score, 1),
+                grounded=grounded,
+                chunk=chunk_index,
+            )
+            if grounded:
+                stats.exact += match.alignment == "exact"
+                stats.fuzzy += match.alignment == "fuzzy"
+                if s.check_numbers:
+                    check = check_numbers(site.owner, site.quote, lang=doc.language)
+                    for field, value in check.updates:
+                        setattr(site.owner, field, value)
+                    fact.corrections.extend(check.corrections)
+                    fact.flags.extend(check.flags)
+                    stats.corrected += bool(check.corrections)
+            else:
+                stats.ungrounded += 1
+                fact.flags.append("ungrounded")
+                if s.ungrounded == "drop" and _remove_candidate(site):
+                    to_remove.append(site.path)
+                    stats.dropped += 1
+                    continue
+                stats.flagged += 1
+            fact.data = _fact_payload(site)
+            key = _dedupe_key(fact_type, fact.data)
+            earlier = first_by_key.get(key)
+            if earlier is not None and grounded and earlier.grounded and _remove_candidate(site):
+                for sp in fact.spans:
+                    if sp not in earlier.spans:
+                        earlier.spans.append(sp)
+                earlier.spans.sort(key=lambda x: x.start)
+                stats.merged_duplicates += 1
+                to_remove.append(site.path)
+                continue
+            first_by_key.setdefault(key, fact)
+            facts_by_owner[id(site.owner)] = fact
+
+        # Deepest and last first, so earlier indices stay valid.
+        for path in sorted(to_remove, key=lambda p: (len(p), p), reverse=True):
+            _remove_at(data, path)
+
+        facts: list[Fact] = []
+        for site in iter_evidence(data):
+            fact = facts_by_owner.get(id(site.owner))
+            if fact is not None:
+                fact.path = site.path_str
+                facts.append(fact)
+
+        usage = Usage()
+        warnings: list[str] = list(doc.warnings)
+        for o in outcomes:
+            usage = usage.add(o.usage)
+            warnings.extend(o.warnings)
+        if stats.dropped:
+            warnings.append(f"dropped {stats.dropped} fact(s) whose evidence is not in the article")
+        info = DocumentInfo(
+            source=doc.source,
+            sha256=doc.sha256,
+            encoding=doc.encoding,
+            format=doc.format,
+            language=doc.language,
+            title=doc.title,
+            published=doc.published,
+            outlet=doc.outlet,
+            chars=len(doc.text),
+            cleaned_chars=len(cleaned.text),
+            removed_lines=len(cleaned.removed),
+            chunks=len(prepared.chunks),
+            warnings=list(doc.warnings),
+        )
+        return ExtractionResult(
+            data=data,
+            facts=facts,
+            usage=usage,
+            document=info,
+            stats=stats,
+            schema_name=self.schema_name,
+            schema_version=self.schema_version,
+            prompt_name=self.template.name,
+            prompt_version=self.template.version,
+            model=self.model_name,
+            provider=self.settings.profile().name,
+            warnings=warnings,
+        )
+
+
+def _remove_candidate(site: EvidenceSite) -> bool:
+    return bool(site.path) and isinstance(site.path[-1], int)
+
+
+def extract(
+    text: str,
+    *,
+    schema: type[BaseModel] | str | None = None,
+    settings: Settings | None = None,
+    client: Any = None,
+    source: str | None = None,
+    **overrides: Any,
+) -> ExtractionResult:
+    """Facts from one article with the default (or given) schema.
+
+    ``overrides`` are :class:`Settings` fields (``model=``, ``base_url=``, ...), applied on
+    top of ``settings`` or the environment.
+
+    >>> result = extract(open("article.txt", encoding="utf-8").read())  # doctest: +SKIP
+    >>> result.facts[0].evidence, result.facts[0].span                  # doctest: +SKIP
+    """
+    settings = _settings(settings, overrides)
+    ex = Extractor(settings, schema=schema, client=client)
+    try:
+        return ex.extract(text, source=source)
+    finally:
+        if client is None:
+            ex.close()
+
+
+async def aextract(
+    text: str,
+    *,
+    schema: type[BaseModel] | str | None = None,
+    settings: Settings | None = None,
+    client: Any = None,
+    source: str | None = None,
+    **overrides: Any,
+) -> ExtractionResult:
+    """Async :func:`extract`; ``client`` is an ``openai.AsyncOpenAI`` if given."""
+    settings = _settings(settings, overrides)
+    ex = Extractor(settings, schema=schema, async_client=client)
+    try:
+        return await ex.aextract(text, source=source)
+    finally:
+        if client is None:
+            await ex.aclose()
+
+
+def _settings(settings: Settings | None, overrides: dict[str, Any]) -> Settings:
+    if settings is None:
+        return Settings.from_env(**overrides)
+    return settings.model_copy(update=overrides) if overrides else settings

@@ -1,0 +1,164 @@
+"""Evidence → span in the source text, with an alignment status.
+
+Models paraphrase, switch scripts, drop pinyin or a zero-width joiner, and sometimes
+invent a quote. We fold both sides (:mod:`extractor.textnorm`) and look for the quote:
+an exact match of the folded strings is ``exact``; otherwise the best partial match
+above a threshold (rapidfuzz) is ``fuzzy``; otherwise ``none`` — and a fact with
+``none`` is never presented as grounded.
+
+The walker (:func:`iter_evidence`) finds evidence fields in *any* schema: a field named
+``evidence`` or annotated with :data:`extractor.core.evidence.Evidence`, at any depth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+from rapidfuzz import fuzz
+
+from extractor.core.evidence import EVIDENCE_FIELD_NAMES, EvidenceMarker
+from extractor.core.types import Alignment
+from extractor.textnorm import Folded, fold
+
+__all__ = [
+    "EvidenceSite",
+    "Match",
+    "SourceIndex",
+    "evidence_fields",
+    "iter_evidence",
+    "ground_quote",
+]
+
+# Quotes shorter than this (folded) are matched exactly only: a fuzzy match of "12"
+# somewhere in an article proves nothing.
+MIN_FUZZY_CHARS = 6
+
+
+def evidence_fields(model: type[BaseModel]) -> list[str]:
+    """Names of the evidence fields of one model class (not nested ones)."""
+    names = []
+    for name, info in model.model_fields.items():
+        if name in EVIDENCE_FIELD_NAMES or any(isinstance(m, EvidenceMarker) for m in info.metadata):
+            names.append(name)
+    return names
+
+
+@dataclass(frozen=True)
+class EvidenceSite:
+    """One model instance that carries evidence, and where it sits in the result."""
+
+    path: tuple[str | int, ...]  # ('quantities', 3)
+    owner: BaseModel
+    field: str
+    quote: str
+
+    @property
+    def path_str(self) -> str:
+        out = ""
+        for p in self.path:
+            out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else p)
+        return out or "$"
+
+
+def iter_evidence(obj: Any, path: tuple[str | int, ...] = ()) -> Iterator[EvidenceSite]:
+    """Every evidence-bearing model inside ``obj``, depth first, in field order."""
+    if isinstance(obj, BaseModel):
+        fields = evidence_fields(type(obj))
+        for name in fields:
+            quote = getattr(obj, name)
+            if isinstance(quote, str) or quote is None:
+                yield EvidenceSite(path, obj, name, quote or "")
+        for name in type(obj).model_fields:
+            if name in fields:
+                continue
+            yield from iter_evidence(getattr(obj, name), path + (name,))
+    elif isinstance(obj, (list, tuple)):
+        for i, item in enumerate(obj):
+            yield from iter_evidence(item, path + (i,))
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from iter_evidence(v, path + (str(k),))
+
+
+@dataclass(frozen=True)
+class Match:
+    start: int
+    end: int
+    alignment: Alignment
+    score: float
+    all_exact: tuple[tuple[int, int], ...] = ()
+
+
+class SourceIndex:
+    """A source text folded once, searched many times."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.folded: Folded = fold(text)
+
+    def contains(self, quote: str) -> bool:
+        q = fold(quote).text
+        return bool(q) and q in self.folded.text
+
+    def find_all(self, folded_quote: str) -> list[tuple[int, int]]:
+        spans = []
+        hay = self.folded.text
+        i = hay.find(folded_quote)
+        while i != -1 and folded_quote:
+            spans.append(self.folded.span_to_original(i, i + len(folded_quote)))
+            i = hay.find(folded_quote, i + 1)
+        return spans
+
+
+def _nearest(spans: list[tuple[int, int]], hint: tuple[int, int] | None) -> tuple[int, int]:
+    if hint is None:
+        return spans[0]
+    lo, hi = hint
+
+    def distance(s: tuple[int, int]) -> int:
+        if s[0] >= lo and s[1] <= hi:
+            return 0
+        return min(abs(s[0] - lo), abs(s[0] - hi))
+
+    return min(spans, key=distance)
+
+
+def ground_quote(
+    quote: str,
+    source: SourceIndex,
+    *,
+    hint: tuple[int, int] | None = None,
+    fuzzy_threshold: float = 85.0,
+) -> Match:
+    """Where ``quote`` stands in ``source.text``.
+
+    ``hint`` is the original-text range of the chunk the quote came from: among several
+    exact occurrences the one inside (or nearest) it is chosen.
+
+    >>> src = SourceIndex("湖南法治報(bào)訊 道縣人民醫(yī)院召開會議")
+    >>> m = ground_quote("道县人民医院召开会议", src)
+    >>> (m.alignment, src.text[m.start:m.end])
+    ('exact', '道縣人民醫(yī)院召開會議')
+    """
+    q = fold(quote).text
+    if not q:
+        return Match(0, 0, "none", 0.0)
+    exact = source.find_all(q)
+    if exact:
+        s, e = _nearest(exact, hint)
+        return Match(s, e, "exact", 100.0, tuple(exact))
+    if len(q) < MIN_FUZZY_CHARS or len(q) > 4 * max(len(source.folded.text), 1):
+        return Match(0, 0, "none", 0.0)
+    hay = source.folded.text
+    res = fuzz.partial_ratio_alignment(q, hay, score_cutoff=fuzzy_threshold)
+    if res is None or res.dest_end <= res.dest_start:
+        return Match(0, 0, "none", 0.0)
+    # A partial match of a short window inside a long quote is not the quote: require
+    # the matched window to cover most of the quote's length.
+    if (res.dest_end - res.dest_start) < 0.8 * len(q):
+        return Match(0, 0, "none", float(res.score))
+    s, e = source.folded.span_to_original(res.dest_start, res.dest_end)
+    return Match(s, e, "fuzzy", float(res.score))

@@ -1,0 +1,430 @@
+"""The model call: an instructor-wrapped OpenAI client with two separate retry budgets.
+
+* **Validation re-asks** are instructor's: the answer did not parse, did not fit the
+  schema, or quoted text that is not in the article (``Settings.max_reasks``).
+* **Transport retries** are ours (tenacity): 429 with or without ``Retry-After``,
+  408/409/5xx, timeouts and dropped connections, with exponential backoff and jitter,
+  honouring ``Retry-After`` up to a cap (``Settings.max_transport_retries``).
+
+The transport policy wraps each HTTP request, not the whole instructor call, so a 429
+in the middle of a re-ask does not throw the re-asks already made away. Both counts
+end up in :class:`~extractor.core.types.Usage`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import instructor
+import openai
+from instructor.core.exceptions import InstructorRetryException
+from pydantic import BaseModel, ValidationError
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+)
+
+from extractor.core.errors import ConfigurationError, ModelCallError
+from extractor.core.types import Usage
+from extractor.settings import Settings
+from extractor.validation import GROUNDING_ERROR_PREFIX
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["ModelClient", "CallOutcome", "repair_json_text", "is_transient"]
+
+_MODES = {
+    "tools": instructor.Mode.TOOLS,
+    "json_schema": instructor.Mode.JSON_SCHEMA,
+    "json": instructor.Mode.JSON,
+    "md_json": instructor.Mode.MD_JSON,
+}
+_TRANSIENT_STATUS = {408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529}
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a failed request is worth sending again."""
+    if isinstance(exc, (openai.APITimeoutError, openai.APIConnectionError)):
+        return True
+    if isinstance(exc, openai.APIStatusError):
+        return exc.status_code in _TRANSIENT_STATUS
+    return False
+
+
+def retry_after_seconds(exc: BaseException) -> float | None:
+    """``Retry-After`` (seconds or HTTP date) or ``retry-after-ms`` of a failed response."""
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None)
+    if not headers:
+        return None
+    ms = headers.get("retry-after-ms")
+    if ms:
+        try:
+            return max(0.0, float(ms) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return None
+
+
+class _Wait:
+    """Exponential backoff with full jitter; ``Retry-After`` wins when the server sends it."""
+
+    def __init__(self, settings: Settings, on_wait=None):
+        self.initial = settings.backoff_initial_s
+        self.cap = settings.backoff_max_s
+        self.max_retry_after = settings.max_retry_after_s
+        self.on_wait = on_wait
+
+    def __call__(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        hinted = retry_after_seconds(exc) if exc else None
+        if hinted is not None:
+            delay = min(hinted, self.max_retry_after)
+        else:
+            delay = random.uniform(0, min(self.cap, self.initial * 2 ** (state.attempt_number - 1)))
+        if self.on_wait:
+            self.on_wait(delay, exc)
+        return delay
+
+
+_CONTROL = re.compile(r"[\x00-\x1f]")
+
+
+def repair_json_text(text: str) -> str:
+    """Escape raw control characters inside JSON strings.
+
+    llama.cpp's generated grammars can let a raw newline or tab into a string, which
+    strict JSON parsers reject; outside strings they are whitespace and stay.
+    """
+    if not _CONTROL.search(text):
+        return text
+    out: list[str] = []
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+            elif ch < " ":
+                out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(ch, f"\\u{ord(ch):04x}"))
+                continue
+        elif ch == '"':
+            in_string = True
+        out.append(ch)
+    return "".join(out)
+
+
+def _repair_completion(completion: Any) -> None:
+    for choice in getattr(completion, "choices", None) or []:
+        msg = getattr(choice, "message", None)
+        if msg is None:
+            continue
+        if isinstance(msg.content, str):
+            msg.content = repair_json_text(msg.content)
+        for call in getattr(msg, "tool_calls", None) or []:
+            fn = getattr(call, "function", None)
+            if fn is not None and isinstance(fn.arguments, str):
+                fn.arguments = repair_json_text(fn.arguments)
+
+
+def _answer_text(completion: Any) -> str | None:
+    """The JSON text of an answer, whatever the mode put it in."""
+    choices = getattr(completion, "choices", None) or []
+    if not choices:
+        return None
+    msg = choices[0].message
+    calls = getattr(msg, "tool_calls", None) or []
+    if calls:
+        return calls[0].function.arguments
+    content = msg.content or ""
+    m = re.search(r"```(?:json)?\s*(.*?)```", content, re.S)
+    return m.group(1) if m else content
+
+
+class _EmptyAnswer(Exception):
+    pass
+
+
+@dataclass
+class _Counters:
+    requests: int = 0
+    transport_retries: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    last_completion: Any = None
+    refusal: str | None = None
+    waits: list[float] = field(default_factory=list)
+
+    def record(self, completion: Any) -> None:
+        self.last_completion = completion
+        u = getattr(completion, "usage", None)
+        if u is not None:
+            self.prompt_tokens += u.prompt_tokens or 0
+            self.completion_tokens += u.completion_tokens or 0
+            self.total_tokens += u.total_tokens or 0
+        choices = getattr(completion, "choices", None) or []
+        if choices:
+            refusal = getattr(choices[0].message, "refusal", None)
+            if refusal:
+                self.refusal = refusal
+
+    def usage(self, *, reasks: int, price=None, model: str = "") -> Usage:
+        cost = price.cost(self.prompt_tokens, self.completion_tokens) if price else None
+        return Usage(
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=self.completion_tokens,
+            total_tokens=self.total_tokens or self.prompt_tokens + self.completion_tokens,
+            requests=self.requests,
+            calls=1,
+            reasks=reasks,
+            transport_retries=self.transport_retries,
+            cost_usd=cost,
+        )
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    """One structured call: the parsed answer and what it cost."""
+
+    data: BaseModel
+    usage: Usage
+    strict: bool  # False when the last answer was accepted without the quote check
+    warnings: tuple[str, ...] = ()
+
+
+class ModelClient:
+    """Owns the OpenAI clients (sync and async) and makes structured calls.
+
+    Pass your own ``openai.OpenAI`` / ``openai.AsyncOpenAI`` to reuse connection pools,
+    proxies or auth of an embedding application; otherwise they are built from settings.
+    """
+
+    def __init__(self, settings: Settings, *, client: Any = None, async_client: Any = None):
+        self.settings = settings
+        self._client = client
+        self._async_client = async_client
+        self.model = settings.resolved_model()
+        self.mode = _MODES[settings.resolved_mode()]
+        self.profile = settings.profile()
+        self.price = self.profile.price_for(self.model)
+
+    # Clients ----------------------------------------------------------------------
+    def _client_kwargs(self) -> dict[str, Any]:
+        return {
+            "api_key": self.settings.resolved_api_key(),
+            "base_url": self.settings.resolved_base_url(),
+            "timeout": self.settings.timeout_s,
+            # Our tenacity policy owns transport retries; two nested policies would
+            # multiply the budget and hide it.
+            "max_retries": 0,
+        }
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = openai.OpenAI(**self._client_kwargs())
+        return self._client
+
+    @property
+    def async_client(self) -> Any:
+        if self._async_client is None:
+            self._async_client = openai.AsyncOpenAI(**self._client_kwargs())
+        return self._async_client
+
+    def close(self) -> None:
+        if self._client is not None and hasattr(self._client, "close"):
+            self._client.close()
+
+    async def aclose(self) -> None:
+        if self._async_client is not None and hasattr(self._async_client, "close"):
+            await self._async_client.close()
+
+    # Helpers ------------------------------------------------------------------------
+    def _request_kwargs(self) -> dict[str, Any]:
+        kw: dict[str, Any] = {"model": self.model, "temperature": self.settings.temperature}
+        if self.settings.max_output_tokens:
+            kw["max_tokens"] = self.settings.max_output_tokens
+        return kw
+
+    def _retrying(self, counters: _Counters, cls=Retrying):
+        def on_wait(delay: float, exc: BaseException | None) -> None:
+            counters.transport_retries += 1
+            counters.waits.append(delay)
+            logger.warning("transient model error (%s); retrying in %.1fs", _describe(exc), delay)
+
+        return cls(
+            retry=retry_if_exception(is_transient),
+            stop=stop_after_attempt(self.settings.max_transport_retries + 1),
+            wait=_Wait(self.settings, on_wait),
+            reraise=True,
+        )
+
+    def _check_answer(self, completion: Any, counters: _Counters) -> None:
+        counters.record(completion)
+        choices = getattr(completion, "choices", None)
+        if not choices:
+            raise _EmptyAnswer("the server answered with no choices")
+        _repair_completion(completion)
+
+    def _fail(self, exc: BaseException, counters: _Counters, attempts: int) -> ModelCallError:
+        root = exc.__cause__ if isinstance(exc, InstructorRetryException) and exc.__cause__ else exc
+        if isinstance(root, _EmptyAnswer):
+            return ModelCallError("empty", attempts=counters.requests, last_error=str(root), model=self.model)
+        if isinstance(root, openai.AuthenticationError):
+            return ModelCallError(
+                "transport", attempts=counters.requests,
+                last_error="authentication failed (401): check EXTRACTOR_API_KEY / OPENAI_API_KEY", model=self.model,
+            )
+        if isinstance(root, openai.APIConnectionError):
+            url = self.settings.resolved_base_url()
+            return ModelCallError(
+                "transport", attempts=counters.requests,
+                last_error=f"cannot reach {url} ({_describe(root)}); is the server running? set EXTRACTOR_BASE_URL",
+                model=self.model,
+            )
+        if isinstance(root, openai.APIError):
+            return ModelCallError("transport", attempts=counters.requests, last_error=_describe(root), model=self.model)
+        if counters.refusal:
+            return ModelCallError("refusal", attempts=counters.requests, last_error=counters.refusal[:300], model=self.model)
+        return ModelCallError("validation", attempts=attempts, last_error=_short(str(root)), model=self.model)
+
+    def _fallback(self, response_model: type[BaseModel], exc: InstructorRetryException, counters: _Counters) -> BaseModel | None:
+        """Accept the last answer without the quote check when only quotes failed.
+
+        A weak model may never quote perfectly; rather than losing the whole article,
+        the last schema-valid answer goes on to grounding, which drops (or flags) each
+        fact whose quote is not in the article.
+        """
+        if GROUNDING_ERROR_PREFIX not in str(exc):
+            return None
+        text = _answer_text(counters.last_completion)
+        if not text:
+            return None
+        try:
+            return response_model.model_validate_json(repair_json_text(text), context={"extractor_check_quotes": False})
+        except (ValidationError, ValueError):
+            return None
+
+    def _messages_kwargs(self, messages, response_model, context):
+        return dict(
+            messages=messages,
+            response_model=response_model,
+            max_retries=self.settings.max_reasks,
+            context=context,
+            strict=False,
+            **self._request_kwargs(),
+        )
+
+    # Calls ------------------------------------------------------------------------------
+    def call(self, messages: list[dict], response_model: type[BaseModel], *, context: dict[str, Any]) -> CallOutcome:
+        counters = _Counters()
+        raw_create = self.client.chat.completions.create
+        retrying = self._retrying(counters)
+
+        def create(*args: Any, **kwargs: Any) -> Any:
+            def once() -> Any:
+                counters.requests += 1
+                completion = raw_create(*args, **kwargs)
+                self._check_answer(completion, counters)
+                return completion
+
+            return retrying(once)
+
+        patched = instructor.Instructor(client=self.client, create=instructor.patch(create=create, mode=self.mode), mode=self.mode)
+        warnings: tuple[str, ...] = ()
+        strict = True
+        try:
+            data = patched.chat.completions.create(**self._messages_kwargs(messages, response_model, context))
+        except InstructorRetryException as exc:
+            data = self._fallback(response_model, exc, counters)
+            if data is None:
+                raise self._fail(exc, counters, exc.n_attempts) from exc
+            strict = False
+            warnings = (f"accepted the last answer after {exc.n_attempts} attempts with quotes not found in the article",)
+        except (openai.APIError, _EmptyAnswer) as exc:
+            raise self._fail(exc, counters, counters.requests) from exc
+        reasks = max(0, counters.requests - counters.transport_retries - 1)
+        return CallOutcome(data, counters.usage(reasks=reasks, price=self.price), strict, warnings)
+
+    async def acall(self, messages: list[dict], response_model: type[BaseModel], *, context: dict[str, Any]) -> CallOutcome:
+        counters = _Counters()
+        raw_create = self.async_client.chat.completions.create
+        retrying = self._retrying(counters, AsyncRetrying)
+
+        async def create(*args: Any, **kwargs: Any) -> Any:
+            async def once() -> Any:
+                counters.requests += 1
+                completion = await raw_create(*args, **kwargs)
+                self._check_answer(completion, counters)
+                return completion
+
+            return await retrying(once)
+
+        patched = instructor.AsyncInstructor(
+            client=self.async_client, create=instructor.patch(create=create, mode=self.mode), mode=self.mode
+        )
+        warnings: tuple[str, ...] = ()
+        strict = True
+        try:
+            data = await patched.chat.completions.create(**self._messages_kwargs(messages, response_model, context))
+        except InstructorRetryException as exc:
+            data = self._fallback(response_model, exc, counters)
+            if data is None:
+                raise self._fail(exc, counters, exc.n_attempts) from exc
+            strict = False
+            warnings = (f"accepted the last answer after {exc.n_attempts} attempts with quotes not found in the article",)
+        except (openai.APIError, _EmptyAnswer) as exc:
+            raise self._fail(exc, counters, counters.requests) from exc
+        except asyncio.CancelledError:
+            raise
+        reasks = max(0, counters.requests - counters.transport_retries - 1)
+        return CallOutcome(data, counters.usage(reasks=reasks, price=self.price), strict, warnings)
+
+
+def _describe(exc: BaseException | None) -> str:
+    if exc is None:
+        return "unknown error"
+    status = getattr(exc, "status_code", None)
+    name = type(exc).__name__
+    msg = _short(str(exc))
+    return f"{name} {status}: {msg}" if status else f"{name}: {msg}"
+
+
+def _short(text: str, limit: int = 400) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def check_configuration(settings: Settings) -> None:
+    """Raise :class:`ConfigurationError` early (missing key, no model) with one clear line."""
+    settings.resolved_api_key()
+    settings.resolved_model()
+    if settings.resolved_base_url() is None:
+        raise ConfigurationError(f"provider {settings.profile().name!r} needs a base URL: set EXTRACTOR_BASE_URL or base_url=...")
+
+
+__all__ += ["check_configuration"]

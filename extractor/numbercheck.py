@@ -1,0 +1,112 @@
+"""The model's numbers, checked against the numbers in their own evidence.
+
+Models mis-scale numbers (500余万元 → 500; ۳ میلیون و ۴۰۰ هزار → 3.4). The evidence is
+verbatim text, so the deterministic reader (:mod:`extractor.numbers`) is the judge:
+when the model's value is not among the values stated in the evidence, the reading
+of the evidence replaces it and the fact records a :class:`Correction`; when the
+evidence states no number at all, the fact is flagged instead.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from extractor.core.evidence import checked_number_fields
+from extractor.core.types import Correction
+from extractor.numbers import Quantity, find_quantities
+
+__all__ = ["NumberCheck", "checked_number_fields", "check_numbers"]
+
+
+@dataclass(frozen=True)
+class NumberCheck:
+    corrections: tuple[Correction, ...] = ()
+    flags: tuple[str, ...] = ()
+    updates: tuple[tuple[str, object], ...] = ()  # (field, new value) to apply to the owner
+
+
+def _close(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
+
+
+def _matches(model_value: float, q: Quantity) -> bool:
+    if _close(model_value, q.value):
+        return True
+    if q.value_max is not None and _close(model_value, q.value_max):
+        return True
+    # 0.93 for "93%" is the same statement.
+    if q.unit == "percent" and _close(model_value * 100, q.value):
+        return True
+    return False
+
+
+def _candidate_for(model_value: float, quantities: list[Quantity]) -> Quantity | None:
+    """The evidence quantity the model most likely meant but mis-scaled."""
+    if len(quantities) == 1:
+        return quantities[0]
+    # The model's digits scaled by a power of ten (500 for 5,000,000; 3.4 for 3,400,000).
+    if model_value:
+        for q in quantities:
+            if q.value:
+                ratio = abs(q.value / model_value)
+                exp = math.log10(ratio) if ratio > 0 else 0
+                if abs(exp - round(exp)) < 1e-9 and round(exp) != 0:
+                    return q
+    return None
+
+
+def check_numbers(owner: BaseModel, evidence: str, *, lang: str | None = None) -> NumberCheck:
+    """Compare every checked number field of ``owner`` with the numbers in ``evidence``.
+
+    >>> from pydantic import BaseModel
+    >>> class M(BaseModel):
+    ...     value: float
+    ...     evidence: str
+    >>> check_numbers(M(value=500, evidence="投入援疆资金500余万元"), "投入援疆资金500余万元").updates
+    (('value', 5000000),)
+    """
+    fields = [f for f in checked_number_fields(type(owner)) if isinstance(getattr(owner, f, None), (int, float))]
+    if not fields:
+        return NumberCheck()
+    quantities = find_quantities(evidence, lang) if evidence else []
+    if not quantities:
+        return NumberCheck(flags=tuple(f"{f}_not_in_evidence" for f in fields))
+    corrections: list[Correction] = []
+    flags: list[str] = []
+    updates: list[tuple[str, object]] = []
+    has_qualifier = "qualifier" in type(owner).model_fields
+    for field in fields:
+        value = float(getattr(owner, field))
+        matched = next((q for q in quantities if _matches(value, q)), None)
+        if matched is None:
+            candidate = _candidate_for(value, quantities)
+            if candidate is None:
+                flags.append(f"{field}_not_in_evidence")
+                continue
+            corrections.append(
+                Correction(
+                    field=field,
+                    model_value=getattr(owner, field),
+                    corrected_value=candidate.value,
+                    reason=f"evidence states {candidate.text!r}",
+                )
+            )
+            updates.append((field, candidate.value))
+            matched = candidate
+        # The qualifier belongs to the main value only (余, بیش از, nearly ...).
+        if has_qualifier and field in ("value", "amount"):
+            current = getattr(owner, "qualifier", None)
+            if matched.qualifier != "exact" and current != matched.qualifier:
+                corrections.append(
+                    Correction(
+                        field="qualifier",
+                        model_value=current,
+                        corrected_value=matched.qualifier,
+                        reason=f"evidence states {matched.text!r}",
+                    )
+                )
+                updates.append(("qualifier", matched.qualifier))
+    return NumberCheck(tuple(corrections), tuple(flags), tuple(updates))

@@ -1,0 +1,125 @@
+"""Messages from versioned prompt templates.
+
+>>> t = load_template("default")
+>>> (t.name, t.version)
+('default', '1')
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from string import Template
+
+from extractor.core.errors import ConfigurationError
+
+__all__ = ["PromptTemplate", "load_template", "list_templates", "build_messages"]
+
+_FILE = re.compile(r"^(?P<name>[\w-]+)\.v(?P<version>[\w.]+)\.md$")
+
+
+@dataclass(frozen=True)
+class PromptTemplate:
+    name: str
+    version: str
+    system: str
+    user: str
+    description: str = ""
+
+    @property
+    def id(self) -> str:
+        return f"{self.name}.v{self.version}"
+
+
+def _parse(text: str, origin: str) -> PromptTemplate:
+    m = re.match(r"\+\+\+\n(.*?)\n\+\+\+\n(.*)", text, re.S)
+    if not m:
+        raise ConfigurationError(f"prompt {origin}: missing '+++' TOML front matter")
+    try:
+        meta = tomllib.loads(m.group(1))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(f"prompt {origin}: bad front matter: {exc}") from exc
+    body = m.group(2)
+    parts = re.split(r"^\[(system|user)\]\s*$", body, flags=re.M)
+    sections = {parts[i]: parts[i + 1].strip("\n") for i in range(1, len(parts) - 1, 2)}
+    if "system" not in sections or "user" not in sections:
+        raise ConfigurationError(f"prompt {origin}: needs a [system] and a [user] section")
+    for key in ("name", "version"):
+        if key not in meta:
+            raise ConfigurationError(f"prompt {origin}: front matter lacks {key!r}")
+    return PromptTemplate(str(meta["name"]), str(meta["version"]), sections["system"], sections["user"], meta.get("description", ""))
+
+
+def list_templates() -> dict[str, PromptTemplate]:
+    """Bundled templates by name; the highest version of each name wins."""
+    found: dict[str, PromptTemplate] = {}
+    for entry in resources.files("extractor.prompts").iterdir():
+        m = _FILE.match(entry.name)
+        if not m:
+            continue
+        t = _parse(entry.read_text(encoding="utf-8"), entry.name)
+        best = found.get(t.name)
+        if best is None or _version_key(t.version) > _version_key(best.version):
+            found[t.name] = t
+    return found
+
+
+def _version_key(v: str) -> tuple:
+    return tuple(int(p) if p.isdigit() else p for p in v.split("."))
+
+
+def load_template(ref: str) -> PromptTemplate:
+    """A template by bundled name (``default``), ``name.vN``, or path to a ``.md`` file."""
+    path = Path(ref)
+    if ref.endswith(".md") and path.is_file():
+        return _parse(path.read_text(encoding="utf-8"), str(path))
+    templates = list_templates()
+    if ref in templates:
+        return templates[ref]
+    for t in templates.values():
+        if t.id == ref:
+            return t
+    raise ConfigurationError(f"unknown prompt {ref!r}; bundled: {', '.join(sorted(templates))}, or a path to a .md file")
+
+
+def template_for_schema(schema_name: str, requested: str | None) -> PromptTemplate:
+    if requested:
+        return load_template(requested)
+    templates = list_templates()
+    return templates.get(schema_name) or templates["default"]
+
+
+def build_messages(
+    template: PromptTemplate,
+    *,
+    article: str,
+    schema_instructions: str = "",
+    language: str | None = None,
+    title: str | None = None,
+) -> list[dict[str, str]]:
+    """System and user messages for one chunk of an article.
+
+    The article is fenced by markers carrying a nonce derived from its own text, so
+    that an article cannot close the fence itself; the nonce is deterministic so the
+    same article gives the same request (cassettes and caches depend on it).
+    """
+    nonce = hashlib.sha256(article.encode("utf-8")).hexdigest()[:10]
+    meta = []
+    if language:
+        meta.append(f"language: {language}")
+    if title:
+        meta.append(f"title: {title}")
+    values = {
+        "article": article,
+        "nonce": nonce,
+        "schema_instructions": f"\nAbout this schema: {schema_instructions.strip()}" if schema_instructions.strip() else "",
+        "metadata": (" (" + "; ".join(meta) + ")") if meta else "",
+    }
+    return [
+        {"role": "system", "content": Template(template.system).safe_substitute(values)},
+        {"role": "user", "content": Template(template.user).safe_substitute(values)},
+    ]

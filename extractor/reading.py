@@ -1,0 +1,443 @@
+"""Files and strings to :class:`Document`: decoding, HTML extraction, metadata.
+
+Evidence spans must point into the exact decoded text of the article, so decoding
+never normalises anything (no newline or Unicode normalisation); only a byte-order
+mark is dropped, because it is an encoding artefact, not text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Iterator, Literal
+
+from .core.errors import InputError
+from .textnorm import strip_pinyin, to_ascii_digits
+
+__all__ = ["Document", "document_from_text", "read_document", "iter_documents", "detect_metadata", "decode_bytes"]
+
+Format = Literal["text", "html", "markdown", "jsonl"]
+
+
+@dataclass(frozen=True)
+class Document:
+    """One article. ``text`` is what spans point into: the exact decoded file for text
+    formats, trafilatura's main text for HTML (then ``raw_text`` is the HTML)."""
+
+    text: str
+    source: str | None
+    sha256: str
+    encoding: str | None
+    raw_text: str | None
+    format: Format
+    title: str | None = None
+    published: str | None = None
+    outlet: str | None = None
+    author: str | None = None
+    language: str | None = None
+    warnings: tuple[str, ...] = field(default=())
+
+
+# --------------------------------------------------------------------------- decoding
+
+_BINARY_MAGIC = {
+    b"\x89PNG\r\n\x1a\n": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"GIF87a": "a GIF image",
+    b"GIF89a": "a GIF image",
+    b"%PDF-": "a PDF file",
+    b"PK\x03\x04": "a ZIP archive (or DOCX/XLSX)",
+    b"\x1f\x8b": "a gzip archive",
+    b"\x7fELF": "an executable",
+    b"MZ": "an executable",
+}
+# Encodings the corpus actually comes in; asked first so that charset-normalizer does
+# not pick an exotic code page that happens to decode GB18030 or Big5 bytes.
+_PREFERRED = ["utf_8", "gb18030", "big5", "cp1256", "utf_16_le", "utf_16_be", "cp1252"]
+
+
+def _looks_binary(text: str) -> bool:
+    """Control characters other than whitespace are rare in text and common in binaries."""
+    if not text:
+        return False
+    ctrl = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85")
+    return ctrl / len(text) > 0.005 or "\x00" in text
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """UTF-16 without a BOM: zero bytes all at odd (LE) or even (BE) positions, as the
+    ASCII characters every text has (newlines, digits, spaces) produce."""
+    if len(data) % 2 or b"\x00" not in data:
+        return None
+    even = data[0::2].count(0)
+    odd = data[1::2].count(0)
+    if odd and not even:
+        enc = "utf_16_le"
+    elif even and not odd:
+        enc = "utf_16_be"
+    else:
+        return None
+    try:
+        return enc if not _looks_binary(data.decode(enc)) else None
+    except UnicodeDecodeError:
+        return None
+
+
+def decode_bytes(data: bytes, source: str | None = None, encoding: str | None = None) -> tuple[str, str, list[str]]:
+    """Decode file bytes to ``(text, encoding, warnings)`` or raise :class:`InputError`.
+
+    Order: explicit ``encoding``; BOM; BOM-less UTF-16; strict UTF-8 (a multi-byte
+    sequence cut off at the very end is dropped with a warning); charset-normalizer
+    restricted to the corpus' encodings; charset-normalizer unrestricted.
+    """
+    warnings: list[str] = []
+    if encoding:
+        try:
+            text = data.decode(encoding)
+        except (UnicodeDecodeError, LookupError) as e:
+            raise InputError(source, f"cannot decode as {encoding}: {e}") from None
+        if text.startswith("\ufeff"):
+            text = text[1:]
+        return text, encoding, warnings
+    for bom, enc in ((b"\xef\xbb\xbf", "utf_8"), (b"\xff\xfe\x00\x00", "utf_32_le"),
+                     (b"\x00\x00\xfe\xff", "utf_32_be"), (b"\xff\xfe", "utf_16_le"), (b"\xfe\xff", "utf_16_be")):
+        if data.startswith(bom):
+            body = data[len(bom):]
+            try:
+                return body.decode(enc), enc + "_sig" if enc == "utf_8" else enc, warnings
+            except UnicodeDecodeError as e:
+                if e.start >= len(body) - 4 and e.end == len(body):
+                    warnings.append(f"truncated {enc} sequence at the end ({len(body) - e.start} bytes dropped)")
+                    return body[: e.start].decode(enc), enc, warnings
+                raise InputError(source, f"has a {enc} byte-order mark but is not valid {enc}: {e}") from None
+    for magic, what in _BINARY_MAGIC.items():
+        if data.startswith(magic):
+            raise InputError(source, f"is binary ({what}), not text")
+    enc16 = _utf16_without_bom(data)
+    if enc16:
+        return data.decode(enc16), enc16, warnings
+    if b"\x00" in data:
+        raise InputError(source, "is binary (contains NUL bytes), not text")
+    try:
+        return data.decode("utf_8"), "utf_8", warnings
+    except UnicodeDecodeError as e:
+        # A file cut mid-character (a truncated download) is fine apart from the last
+        # 1-3 bytes: keep the text, say so.
+        if e.end == len(data) and e.start >= len(data) - 3 and "unexpected end" in e.reason:
+            warnings.append(f"truncated UTF-8 sequence at the end ({len(data) - e.start} bytes dropped)")
+            return data[: e.start].decode("utf_8"), "utf_8", warnings
+        # A few stray invalid bytes in otherwise valid UTF-8: replace them, say so.
+        replaced = data.decode("utf_8", errors="replace")
+        bad = replaced.count("\ufffd")
+        non_ascii = sum(1 for b in data if b >= 0x80)
+        if bad and non_ascii and bad <= max(2, non_ascii // 500):
+            warnings.append(f"{bad} invalid UTF-8 byte sequence(s) replaced with U+FFFD")
+            return replaced, "utf_8", warnings
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data, cp_isolation=_PREFERRED).best() or from_bytes(data).best()
+    if best is None:
+        raise InputError(source, "cannot be decoded: no text encoding fits its bytes")
+    text = str(best)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text, best.encoding, warnings
+
+
+def _check_text(text: str, source: str | None) -> None:
+    if _looks_binary(text):
+        raise InputError(source, "is binary (control characters), not text")
+    if not text.strip():
+        raise InputError(source, "is empty or whitespace only")
+
+
+# --------------------------------------------------------------------------- metadata
+
+_MONTHS = {m: i for i, m in enumerate(
+    ["january", "february", "march", "april", "may", "june", "july", "august", "september",
+     "october", "november", "december"], 1)}
+_MONTHS.update({k[:3]: v for k, v in list(_MONTHS.items())})
+_MONTHS.update({m: i for i, m in enumerate(
+    ["يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر",
+     "أكتوبر", "نوفمبر", "ديسمبر"], 1)})
+_YMD = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)")
+_MDY = re.compile(r"\b([^\W\d_]{3,9})\.?\s+(\d{1,2}),?\s+((?:19|20)\d{2})\b")
+_DMY = re.compile(r"\b(\d{1,2})\s+([^\W\d_]{3,9})\.?,?\s+((?:19|20)\d{2})\b")
+_DATE_KEY = re.compile(
+    r"(发布时间|發布時間|发布日期|發布日期|发表时间|發表時間|时间|時間|日期|تاریخ انتشار|زمان انتشار|تاريخ النشر|نشر في"
+    r"|published|posted|updated|date)\s*(?:on)?\s*[:：]?\s*(.+)", re.IGNORECASE)
+_OUTLET_KEY = re.compile(r"(?:^|[\s|])(来源|來源|稿源|source|منبع|المصدر)\s*[:：/]\s*([^|\n]+?)(?=\s{2,}|\s*\||$)", re.IGNORECASE)
+_OUTLET_FA = re.compile(r"به گزارش\s+(.{2,40}?)(?:\s+به نقل|،|,|\s+از\s)")
+_OUTLET_DATELINE = re.compile(r"^[\s【\[]*([\u3400-\u9fff]{2,10}?[报報网網台社])[讯訊]")
+_AUTHOR_KEY = re.compile(
+    r"(?:^|[\s|])(作者|记者|記者|نویسنده|خبرنگار|الكاتب|بقلم|author)\s*[:：]\s*([^|\n\s（）()]{2,20})"
+    r"|[（(]\s*(?:作者|记者|記者)\s+([^|\n\s（）()]{2,12})\s*[）)]", re.IGNORECASE)
+_BYLINE_EN = re.compile(r"^By\s+([A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3})")
+_EDITOR_KEY = re.compile(r"(责任编辑|責任編輯|责编|責編)\s*[:：]\s*([^|\n\s]{2,12})")
+_NEWS_CODE = re.compile(r"(کد خبر|شناسه خبر|رمز الخبر)\s*[:：]\s*([0-9۰-۹]+)")
+
+
+def _iso(y: int, m: int, d: int) -> str | None:
+    try:
+        return date(y, m, d).isoformat()
+    except ValueError:
+        return None
+
+
+def parse_date(s: str) -> str | None:
+    """First Gregorian date in ``s`` as ISO ``YYYY-MM-DD`` (numeric, 年月日, or English
+    month names), else None. Persian/Arabic digits are read as ASCII."""
+    s = to_ascii_digits(s)
+    m = _YMD.search(s)
+    if m:
+        return _iso(int(m[1]), int(m[2]), int(m[3]))
+    m = _MDY.search(s)
+    if m and m[1].lower() in _MONTHS:
+        return _iso(int(m[3]), _MONTHS[m[1].lower()], int(m[2]))
+    m = _DMY.search(s)
+    if m and m[2].lower() in _MONTHS:
+        return _iso(int(m[3]), _MONTHS[m[2].lower()], int(m[1]))
+    return None
+
+
+def detect_metadata(text: str) -> dict:
+    """Publication metadata found in the page text.
+
+    Keys (each None when not found): ``title`` (first kept line, if headline-like),
+    ``published`` (ISO date from a "发布时间/時間/日期/تاریخ انتشار/Published" line,
+    else as written), ``outlet`` ("来源/來源/Source/منبع/المصدر: X", "به گزارش X",
+    a "X报讯" dateline), ``author``, ``editor`` (责任编辑), ``news_code`` (کد خبر).
+    Inline pinyin is stripped from the values.
+    """
+    from .cleaning import _is_strong, clean_text
+
+    meta: dict = {"title": None, "published": None, "outlet": None, "author": None,
+                  "editor": None, "news_code": None}
+    lines = [strip_pinyin(ln).strip() for ln in text.splitlines()[:400]]
+    lines = [ln for ln in lines if ln]
+    for ln in lines:
+        if meta["published"] is None:
+            m = _DATE_KEY.search(ln)
+            if m and (m.start() == 0 or ln[m.start() - 1] in " |\t　"):
+                iso = parse_date(m[2])
+                if iso:
+                    meta["published"] = iso
+                elif m.start() == 0 and len(ln) <= 80:
+                    meta["published"] = re.split(r"\s{2,}|\|", m[2])[0].strip() or None
+        if meta["outlet"] is None and len(ln) <= 200:
+            m = _OUTLET_KEY.search(ln)
+            if m:
+                meta["outlet"] = m[2].strip() or None
+        if meta["editor"] is None and len(ln) <= 200:
+            m = _EDITOR_KEY.search(ln)
+            if m:
+                meta["editor"] = m[2]
+        if meta["author"] is None and len(ln) <= 80:
+            m = _AUTHOR_KEY.search(ln) or _BYLINE_EN.match(ln)
+            if m:
+                meta["author"] = next(g for g in m.groups()[::-1] if g).strip()
+        if meta["news_code"] is None:
+            m = _NEWS_CODE.search(ln)
+            if m:
+                meta["news_code"] = to_ascii_digits(m[2])
+    if meta["outlet"] is None:
+        for ln in lines[:30]:
+            m = _OUTLET_FA.search(ln) or _OUTLET_DATELINE.match(ln)
+            if m:
+                meta["outlet"] = m[1].strip()
+                break
+    if meta["published"] is None:
+        # A dateline date near the top ("2024年3月7日 ...") when no labelled line exists.
+        for ln in lines[:8]:
+            iso = parse_date(ln)
+            if iso and len(ln) <= 60:
+                meta["published"] = iso
+                break
+    cleaned = clean_text(text)
+    first = next((ln.strip() for ln in cleaned.text.splitlines() if ln.strip()), None)
+    if first and not _is_strong(first) and len(first) <= 150:
+        meta["title"] = first
+    return meta
+
+
+# --------------------------------------------------------------------------- documents
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _build(text: str, *, source: str | None, sha: str, encoding: str | None, raw: str | None,
+           fmt: Format, warnings: list[str], metadata: bool = True, **given) -> Document:
+    from .language import detect_language
+
+    meta: dict = {}
+    if metadata:
+        meta = detect_metadata(text)
+    fields = {k: given.get(k) or meta.get(k) for k in ("title", "published", "outlet", "author")}
+    return Document(text=text, source=source, sha256=sha, encoding=encoding, raw_text=raw,
+                    format=fmt, language=detect_language(text) if metadata else None,
+                    warnings=tuple(warnings), **fields)
+
+
+def document_from_text(text: str, *, source: str | None = None, detect_metadata: bool = True) -> Document:
+    """A :class:`Document` from a string (already decoded): ``sha256`` is of its UTF-8
+    bytes. Raises :class:`InputError` for empty or whitespace-only text."""
+    if not isinstance(text, str):
+        raise InputError(source, f"expected text (str), got {type(text).__name__}")
+    _check_text(text, source)
+    return _build(text, source=source, sha=_sha256(text.encode("utf-8", "surrogatepass")),
+                  encoding=None, raw=text, fmt="text", warnings=[], metadata=detect_metadata)
+
+
+def _format_of(path: Path) -> Format:
+    suffix = path.suffix.lower()
+    if suffix in (".html", ".htm", ".xhtml"):
+        return "html"
+    if suffix in (".md", ".markdown"):
+        return "markdown"
+    if suffix in (".jsonl", ".ndjson"):
+        return "jsonl"
+    return "text"
+
+
+def _read_bytes(path: Path, max_bytes: int) -> bytes:
+    source = str(path)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise InputError(source, "file not found") from None
+    except OSError as e:
+        raise InputError(source, f"cannot be read: {e.strerror or e}") from None
+    if path.is_dir():
+        raise InputError(source, "is a directory, not a file")
+    # Checked before reading, so an oversized file costs no memory and no time.
+    if size > max_bytes:
+        raise InputError(source, f"is {size:,} bytes, over the limit of {max_bytes:,} bytes")
+    if size == 0:
+        raise InputError(source, "is empty (0 bytes)")
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except OSError as e:
+        raise InputError(source, f"cannot be read: {e.strerror or e}") from None
+    if len(data) > max_bytes:  # grew while we looked
+        raise InputError(source, f"is over the limit of {max_bytes:,} bytes")
+    return data
+
+
+def _html_document(html: str, *, source: str, sha: str, encoding: str, warnings: list[str]) -> Document:
+    import trafilatura
+
+    try:
+        doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False,
+                                          include_tables=True, favor_recall=True)
+    except Exception as e:  # trafilatura/lxml raise many types on malformed markup
+        raise InputError(source, f"HTML could not be parsed: {e}") from None
+    text = (getattr(doc, "text", None) or "") if doc is not None else ""
+    if not text.strip():
+        # Short pages fall below trafilatura's minimum size; take the plain body text.
+        try:
+            text = trafilatura.html2txt(html) or ""
+        except Exception:
+            text = ""
+        doc_meta = doc
+    else:
+        doc_meta = doc
+    if not text.strip():
+        raise InputError(source, "HTML page has no body text")
+    given = {}
+    if doc_meta is not None:
+        given = {"title": getattr(doc_meta, "title", None), "published": getattr(doc_meta, "date", None),
+                 "author": getattr(doc_meta, "author", None), "outlet": getattr(doc_meta, "sitename", None)}
+    return _build(text, source=source, sha=sha, encoding=encoding, raw=html, fmt="html",
+                  warnings=warnings, **given)
+
+
+def read_document(path: str | os.PathLike, *, encoding: str | None = None, max_bytes: int = 20_000_000) -> Document:
+    """Read one file into a :class:`Document`.
+
+    Text and Markdown keep the exact decoded text (encoding detected: UTF-8/16 with or
+    without BOM, GB18030, Big5, Windows-1256, ...). HTML is reduced to its main text
+    with trafilatura, which also supplies title, date, author and site name. A
+    ``.jsonl`` file must hold exactly one record here (use :func:`iter_documents`).
+    Raises :class:`InputError` naming the file when it is missing, empty, whitespace
+    only, binary, over ``max_bytes`` or undecodable, or an HTML page without text.
+    """
+    p = Path(path)
+    source = str(p)
+    fmt = _format_of(p)
+    if fmt == "jsonl":
+        results = list(iter_documents(p, encoding=encoding))
+        if len(results) != 1:
+            raise InputError(source, f"holds {len(results)} JSONL records; use iter_documents for several")
+        if isinstance(results[0], InputError):
+            raise results[0]
+        return results[0]
+    data = _read_bytes(p, max_bytes)
+    text, enc, warnings = decode_bytes(data, source, encoding)
+    _check_text(text, source)
+    sha = _sha256(data)
+    if fmt == "html":
+        return _html_document(text, source=source, sha=sha, encoding=enc, warnings=warnings)
+    return _build(text, source=source, sha=sha, encoding=enc, raw=text, fmt=fmt, warnings=warnings)
+
+
+def iter_documents(path: str | os.PathLike, *, text_field: str = "text", id_field: str = "id",
+                   encoding: str | None = None, max_bytes: int = 20_000_000) -> Iterator[Document | InputError]:
+    """Yield Documents from a file; errors are yielded, not raised, so one bad record
+    does not stop a batch.
+
+    For ``.jsonl``: one Document per line (``source = f"{path}#{id or line number}"``);
+    blank lines are skipped; a line that is not a JSON object, lacks ``text_field`` or
+    has empty text yields an :class:`InputError` naming the file and line. Title, date,
+    outlet and author fields of the record, when present, override detected metadata.
+    Other files: the single :func:`read_document` result or its error.
+    """
+    p = Path(path)
+    if _format_of(p) != "jsonl":
+        try:
+            yield read_document(p, encoding=encoding, max_bytes=max_bytes)
+        except InputError as e:
+            yield e
+        return
+    try:
+        data = _read_bytes(p, max_bytes)
+        content, enc, _warn = decode_bytes(data, str(p), encoding)
+    except InputError as e:
+        yield e
+        return
+    for lineno, line in enumerate(content.splitlines(), 1):
+        if not line.strip():
+            continue
+        where = f"{p}:{lineno}"
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as e:
+            yield InputError(where, f"line {lineno} is not valid JSON: {e.msg}")
+            continue
+        if not isinstance(rec, dict):
+            yield InputError(where, f"line {lineno} is not a JSON object")
+            continue
+        text = rec.get(text_field)
+        if not isinstance(text, str):
+            yield InputError(where, f"line {lineno} has no string field {text_field!r}")
+            continue
+        rid = rec.get(id_field)
+        source = f"{p}#{rid if rid not in (None, '') else lineno}"
+        if not text.strip():
+            yield InputError(source, f"line {lineno}: field {text_field!r} is empty")
+            continue
+        given = {k: rec.get(k) if isinstance(rec.get(k), str) else None
+                 for k in ("title", "published", "outlet", "author")}
+        try:
+            _check_text(text, source)
+            yield _build(text, source=source, sha=_sha256(text.encode("utf-8", "surrogatepass")),
+                         encoding=enc, raw=text, fmt="jsonl", warnings=[], **given)
+        except InputError as e:
+            yield e

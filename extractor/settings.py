@@ -1,0 +1,150 @@
+"""Settings: one typed object passed down through every stage (no globals).
+
+Arguments win over the environment, the environment over the provider profile::
+
+    EXTRACTOR_MODEL, EXTRACTOR_BASE_URL, EXTRACTOR_PROVIDER, EXTRACTOR_API_KEY
+    (falling back to the profile's key variable, then OPENAI_API_KEY),
+    EXTRACTOR_TIMEOUT, EXTRACTOR_MAX_REASKS, EXTRACTOR_MAX_TRANSPORT_RETRIES,
+    EXTRACTOR_TEMPERATURE, EXTRACTOR_MODE, EXTRACTOR_SCHEMA
+
+>>> Settings(model="deepseek-chat", provider="deepseek").resolved_base_url()
+'https://api.deepseek.com/v1'
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from extractor.core.errors import ConfigurationError
+from extractor.providers import Mode, ProviderProfile, get_profile, guess_provider
+
+_ENV = {
+    "model": "EXTRACTOR_MODEL",
+    "base_url": "EXTRACTOR_BASE_URL",
+    "provider": "EXTRACTOR_PROVIDER",
+    "api_key": "EXTRACTOR_API_KEY",
+    "timeout_s": "EXTRACTOR_TIMEOUT",
+    "max_reasks": "EXTRACTOR_MAX_REASKS",
+    "max_transport_retries": "EXTRACTOR_MAX_TRANSPORT_RETRIES",
+    "temperature": "EXTRACTOR_TEMPERATURE",
+    "mode": "EXTRACTOR_MODE",
+    "schema_ref": "EXTRACTOR_SCHEMA",
+}
+
+
+class Settings(BaseModel):
+    """Everything that changes how an article is extracted.
+
+    The two retry budgets are separate on purpose: ``max_reasks`` is instructor's
+    (the answer did not fit the schema or quoted text that is not in the article),
+    ``max_transport_retries`` is ours (429, 5xx, timeouts, dropped connections).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # Endpoint
+    provider: str | None = Field(None, description="Profile name: openai, azure, deepseek, qwen, ollama, vllm, llamacpp.")
+    model: str | None = Field(None, description="Model name; the profile's default when not set.")
+    base_url: str | None = None
+    api_key: SecretStr | None = Field(None, repr=False)
+    mode: Mode | None = Field(None, description="instructor mode; the profile's default when not set.")
+    temperature: float = 0.0
+    max_output_tokens: int | None = 4096
+    timeout_s: float = Field(120.0, gt=0)
+
+    # Retry budgets (kept apart, both reported in Usage)
+    max_reasks: int = Field(2, ge=0, description="Validation re-asks after the first answer.")
+    max_transport_retries: int = Field(5, ge=0, description="Retries after transport failures.")
+    backoff_initial_s: float = Field(1.0, ge=0)
+    backoff_max_s: float = Field(60.0, ge=0)
+    max_retry_after_s: float = Field(120.0, ge=0, description="Longest Retry-After we are willing to honour.")
+
+    # What to extract
+    schema_ref: str = Field("health_news", description="Schema name, 'module:Class' or 'file.py:Class'.")
+    prompt: str | None = Field(None, description="Prompt template name; the schema's own, else 'default'.")
+
+    # Input handling
+    clean: bool = True
+    chunk_tokens: int | None = Field(None, description="Token budget per chunk; derived from the context size when None.")
+    chunk_overlap_tokens: int = 200
+
+    # Grounding
+    ungrounded: Literal["drop", "flag"] = "drop"
+    fuzzy_threshold: float = Field(85.0, ge=0, le=100)
+    reask_on_ungrounded: bool = Field(True, description="Re-ask when a quote is not in the article.")
+    check_numbers: bool = True
+
+    @field_validator("api_key", mode="before")
+    @classmethod
+    def _empty_key_is_none(cls, v: Any) -> Any:
+        return None if v in ("", None) else v
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> "Settings":
+        """Settings from ``EXTRACTOR_*`` variables, with keyword overrides on top."""
+        env = dict(os.environ if env is None else env)
+        values: dict[str, Any] = {}
+        for field, var in _ENV.items():
+            if env.get(var):
+                values[field] = env[var]
+        if "api_key" not in values:
+            provider = overrides.get("provider") or values.get("provider")
+            key_var = None
+            if provider:
+                try:
+                    key_var = get_profile(provider).api_key_env
+                except ConfigurationError:
+                    key_var = None
+            for var in filter(None, [key_var, "OPENAI_API_KEY"]):
+                if env.get(var):
+                    values["api_key"] = env[var]
+                    break
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        try:
+            return cls(**values)
+        except ValueError as exc:
+            raise ConfigurationError(f"invalid settings: {exc}") from exc
+
+    # Resolution against the profile -------------------------------------------------
+    def profile(self) -> ProviderProfile:
+        return get_profile(self.provider or guess_provider(self.base_url))
+
+    def resolved_model(self) -> str:
+        model = self.model or self.profile().default_model
+        if not model:
+            raise ConfigurationError(
+                f"no model set for provider {self.profile().name!r}: pass model=... or set EXTRACTOR_MODEL"
+            )
+        return model
+
+    def resolved_base_url(self) -> str | None:
+        return self.base_url or self.profile().base_url
+
+    def resolved_mode(self) -> Mode:
+        return self.mode or self.profile().mode
+
+    def resolved_api_key(self) -> str:
+        """The key to send; a placeholder for endpoints that need none."""
+        if self.api_key is not None:
+            return self.api_key.get_secret_value()
+        profile = self.profile()
+        if profile.needs_api_key:
+            var = profile.api_key_env or "OPENAI_API_KEY"
+            raise ConfigurationError(
+                f"no API key for provider {profile.name!r}: set EXTRACTOR_API_KEY or {var}, "
+                "or use --local / a local provider (ollama, vllm, llamacpp)"
+            )
+        return "not-needed"
+
+    def chunk_budget(self, schema_tokens: int) -> int:
+        """Tokens of article text per chunk: the context minus schema, prompt and answer."""
+        if self.chunk_tokens:
+            return self.chunk_tokens
+        context = self.profile().context_tokens
+        answer = self.max_output_tokens or 4096
+        budget = context - schema_tokens - answer - 600  # 600: system prompt and message framing
+        # Long contexts are not used to the full: recall drops on very long inputs.
+        return max(512, min(budget, 12_000))

@@ -1,0 +1,149 @@
+"""Script folding for matching, with a map from every folded character back to the original.
+
+Matching a model's quote against a scraped page fails for reasons no reader would
+notice: the page is in traditional characters and the quote in simplified, the page
+writes ي where the quote writes ی, the page carries inline pinyin (報(bào)) that the
+model left out, or a zero-width non-joiner is missing. ``fold`` removes those
+differences and keeps, for each character it outputs, the index of the original
+character it came from, so a match in the folded text is a span in the original.
+
+>>> f = fold("道縣人民醫(yī)院")
+>>> f.text
+'道县人民医院'
+>>> f.span_to_original(2, 6)
+(2, 10)
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+__all__ = ["Folded", "fold", "fold_text", "strip_pinyin", "PINYIN_ANNOTATION", "to_ascii_digits"]
+
+# A parenthesised pinyin syllable right after a CJK character: 報(bào), 醫(yī), 項(xiàng).
+# Requires at least one tone-marked or ü letter, or a plain syllable of latin letters
+# between brackets directly attached to a Han character.
+PINYIN_ANNOTATION = re.compile(
+    r"(?<=[\u3400-\u9fff\uf900-\ufaff])[(（]"
+    r"(?=[a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüê]*[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüê])"
+    r"[a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüê]{1,7}[)）]",
+    re.IGNORECASE,
+)
+
+_ZERO_WIDTH = {
+    "\u200b", "\u200c", "\u200d", "\u200e", "\u200f", "\u2060", "\ufeff",
+    "\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069",
+    "\u0640",  # tatweel
+    "\u00ad",  # soft hyphen
+}
+_LETTER_FOLD = {
+    "ي": "ی", "ى": "ی", "ئ": "ی", "ك": "ک", "ة": "ه", "ۀ": "ه", "أ": "ا", "إ": "ا",
+    "آ": "ا", "ٱ": "ا", "ؤ": "و",
+    "«": '"', "»": '"', "“": '"', "”": '"', "„": '"', "「": '"', "」": '"', "『": '"', "』": '"',
+    "‘": "'", "’": "'", "、": ",", "，": ",", "。": ".", "：": ":", "；": ";",
+    "（": "(", "）": ")", "！": "!", "？": "?", "—": "-", "–": "-", "―": "-", "－": "-",
+    "٫": ".", "٬": ",", "،": ",", "؛": ";", "؟": "?",
+}
+_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩０１２３４５６７８９", "0123456789" * 3)
+
+
+def to_ascii_digits(text: str) -> str:
+    """Persian, Arabic-Indic and full-width digits to ASCII, one character for one."""
+    return text.translate(_DIGITS)
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+@lru_cache(maxsize=65536)
+def _fold_char(ch: str) -> str:
+    if ch in _ZERO_WIDTH:
+        return ""
+    out = unicodedata.normalize("NFKC", ch)
+    folded = []
+    for c in out:
+        if unicodedata.category(c) == "Mn":  # harakat, tashdid, combining marks
+            continue
+        c = _LETTER_FOLD.get(c, c)
+        if "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff":
+            c = _t2s().convert(c) or c
+        folded.append(c.lower())
+    return to_ascii_digits("".join(folded))
+
+
+@dataclass(frozen=True)
+class Folded:
+    """Folded text plus ``to_original[i]``: the original index of folded character ``i``.
+
+    ``to_original`` has one extra entry at the end (the original length), so that an
+    exclusive end offset maps too.
+    """
+
+    text: str
+    to_original: tuple[int, ...]
+    original_length: int
+
+    def span_to_original(self, start: int, end: int) -> tuple[int, int]:
+        """Map a ``[start, end)`` span of the folded text to the original text."""
+        if not 0 <= start <= end <= len(self.text):
+            raise ValueError(f"span [{start}, {end}) outside folded text of length {len(self.text)}")
+        if start == end:
+            o = self.to_original[start]
+            return o, o
+        # End maps to just after the last original character that produced text[end-1].
+        return self.to_original[start], self.to_original[end - 1] + 1
+
+
+def fold(text: str, *, drop_pinyin: bool = True, collapse_space: bool = True) -> Folded:
+    """Fold ``text`` for matching (NFKC, traditional→simplified, Persian/Arabic letter
+    forms, digits, case, zero-width characters, diacritics, inline pinyin, whitespace)."""
+    skip = bytearray(len(text))
+    if drop_pinyin:
+        for m in PINYIN_ANNOTATION.finditer(text):
+            skip[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
+    out: list[str] = []
+    idx: list[int] = []
+    last_space = True  # drops leading whitespace
+    for i, ch in enumerate(text):
+        if skip[i]:
+            continue
+        if ch.isspace():
+            if collapse_space:
+                if not last_space:
+                    out.append(" ")
+                    idx.append(i)
+                last_space = True
+                continue
+        f = _fold_char(ch)
+        for c in f:
+            if c.isspace() and collapse_space:
+                if last_space:
+                    continue
+                c = " "
+                last_space = True
+            else:
+                last_space = False
+            out.append(c)
+            idx.append(i)
+    if collapse_space and out and out[-1] == " ":
+        out.pop()
+        idx.pop()
+    idx.append(len(text))
+    return Folded(text="".join(out), to_original=tuple(idx), original_length=len(text))
+
+
+def fold_text(text: str) -> str:
+    """Only the folded string, for comparisons that need no offsets."""
+    return fold(text).text
+
+
+def strip_pinyin(text: str) -> str:
+    """Remove inline pinyin annotations (報(bào) → 報), keeping everything else as is."""
+    return PINYIN_ANNOTATION.sub("", text)

@@ -1,0 +1,80 @@
+"""Validators that run inside instructor's re-ask loop.
+
+Any schema — ours or a user's — is wrapped in a subclass with one ``after`` validator
+that receives the source text through instructor's ``context=`` and rejects answers
+whose quotes are not in the article, or whose numbers have no number in their quote.
+instructor turns the error text into the re-ask message, so it names each bad field
+and quotes the bad value.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from pydantic import BaseModel, ValidationInfo, create_model, model_validator
+
+from extractor.grounding import SourceIndex, iter_evidence
+from extractor.core.evidence import checked_number_fields
+
+__all__ = ["GROUNDING_ERROR_PREFIX", "validated_model", "validation_context"]
+
+GROUNDING_ERROR_PREFIX = "evidence check failed"
+_ANY_NUMBER = re.compile(
+    r"[0-9۰-۹٠-٩０-９]|[一二三四五六七八九十百千万萬亿億两兩零]"
+    r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|hundred|thousand|million|billion|dozen)\b"
+    r"|هزار|میلیون|میلیارد|ألف|مليون|مليار|یک|دو|سه|چهار|پنج|واحد|اثن|ثلاث",
+    re.IGNORECASE,
+)
+MAX_REPORTED_PROBLEMS = 15
+
+
+def validation_context(source_text: str, *, check_quotes: bool = True) -> dict[str, Any]:
+    """The ``context=`` instructor passes to our validators."""
+    return {"extractor_source": SourceIndex(source_text), "extractor_check_quotes": check_quotes}
+
+
+def _check(instance: BaseModel, info: ValidationInfo) -> BaseModel:
+    ctx = info.context or {}
+    source: SourceIndex | None = ctx.get("extractor_source")
+    if source is None or not ctx.get("extractor_check_quotes", True):
+        return instance
+    problems: list[str] = []
+    for site in iter_evidence(instance):
+        where = f"{site.path_str}.{site.field}" if site.path else site.field
+        if not site.quote.strip():
+            problems.append(f"{where}: empty; copy the sentence that states this fact")
+            continue
+        if not source.contains(site.quote):
+            problems.append(
+                f"{where}: {site.quote[:120]!r} does not occur in the article; copy the quote "
+                "character for character from the article, or leave this fact out"
+            )
+            continue
+        for field in checked_number_fields(type(site.owner)):
+            value = getattr(site.owner, field, None)
+            if isinstance(value, (int, float)) and not _ANY_NUMBER.search(site.quote):
+                problems.append(f"{site.path_str}.{field}: {value!r} but its evidence {site.quote[:80]!r} states no number")
+    if problems:
+        more = len(problems) - MAX_REPORTED_PROBLEMS
+        lines = problems[:MAX_REPORTED_PROBLEMS] + ([f"... and {more} more"] if more > 0 else [])
+        raise ValueError(f"{GROUNDING_ERROR_PREFIX}:\n- " + "\n- ".join(lines))
+    return instance
+
+
+@lru_cache(maxsize=64)
+def validated_model(schema: type[BaseModel]) -> type[BaseModel]:
+    """``schema`` with the evidence validator attached (same name, same JSON schema)."""
+
+    def check_evidence(self: BaseModel, info: ValidationInfo) -> BaseModel:
+        return _check(self, info)
+
+    wrapped = create_model(
+        schema.__name__,
+        __base__=schema,
+        __module__=schema.__module__,
+        __validators__={"_extractor_check_evidence": model_validator(mode="after")(check_evidence)},
+    )
+    wrapped.__doc__ = schema.__doc__
+    return wrapped

@@ -1,0 +1,153 @@
+"""The default schema: facts from health-service news.
+
+Written from the five seed articles: a social-security treatment directorate in
+Kermanshah, a county hospital's mountain-area medical alliance, a county medical
+community (医共体) meeting, a provincial aid programme to Xinjiang, and a provincial
+hospital's medical-alliance meeting with 64 members.
+
+Every fact carries ``evidence``: a verbatim quote. Values are *fully scaled* numbers
+(500余万元 → 5000000 with qualifier ``more_than``); the library re-reads each number
+from its evidence and corrects the model where the two disagree.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from extractor.core.evidence import Evidence
+
+SCHEMA_VERSION = "1.0"
+
+Qualifier = Literal["exact", "more_than", "at_least", "about", "nearly", "up_to"]
+
+OrganisationKind = Literal[
+    "hospital",
+    "township_health_centre",
+    "village_clinic",
+    "community_health_centre",
+    "medical_consortium",
+    "health_authority",
+    "insurer_or_social_security",
+    "aid_programme",
+    "other",
+]
+
+
+class _Fact(BaseModel):
+    # Extra keys from a chatty model are dropped rather than failing validation:
+    # they carry nothing we could ground.
+    model_config = ConfigDict(extra="ignore")
+    fact_type: ClassVar[str] = "fact"
+
+
+class Place(_Fact):
+    fact_type: ClassVar[str] = "place"
+    name: str = Field(description="Place name as written in the article.")
+    level: Literal["country", "province", "city", "county", "township", "village", "other"] = "other"
+    evidence: Evidence
+
+
+class Organisation(_Fact):
+    fact_type: ClassVar[str] = "organisation"
+    name: str = Field(description="Name as written in the article.")
+    kind: OrganisationKind = "other"
+    place: str | None = Field(None, description="Where it is, as written.")
+    evidence: Evidence
+
+
+class Consortium(_Fact):
+    """A medical consortium, alliance or community (医联体, 医共体, 医疗集团)."""
+
+    fact_type: ClassVar[str] = "consortium"
+    name: str = Field(description="Name as written.")
+    lead_institution: str | None = None
+    members: list[str] = Field(default_factory=list, description="Member institutions, as written.")
+    member_count: int | None = Field(None, description="Number of members when the article states it.")
+    year_formed: int | None = Field(None, description="Gregorian year it was formed.")
+    evidence: Evidence
+
+
+class Person(_Fact):
+    fact_type: ClassVar[str] = "person"
+    name: str = Field(description="Full name as written.")
+    role: str | None = Field(None, description="Role or title, as written.")
+    organisation: str | None = None
+    evidence: Evidence
+
+
+class Quantity(_Fact):
+    """A measured number: surgeries, visits, beds, participants, clinics, rates."""
+
+    fact_type: ClassVar[str] = "quantity"
+    measure: str = Field(description="What is counted or measured, e.g. 'surgeries performed'.")
+    subject: str | None = Field(None, description="Organisation, place or programme it is about.")
+    value: float = Field(description="The number, fully scaled: 2.3万 → 23000, ۳ میلیون و ۴۰۰ هزار → 3400000.")
+    unit: str | None = Field(None, description="'percent', 'CNY', 'm2', 'person', 'person_time', ... or the unit word.")
+    qualifier: Qualifier = Field("exact", description="余/多/以上/بیش از/more than → more_than; 近 → nearly; 约/حدود → about.")
+    period: str | None = Field(None, description="Period or as-of date, as written (e.g. 'last year', '到11月底').")
+    previous_value: float | None = Field(None, description="Earlier value when the text states a change from → to.")
+    previous_period: str | None = None
+    evidence: Evidence
+
+
+class Money(_Fact):
+    fact_type: ClassVar[str] = "money"
+    amount: float = Field(description="Fully scaled amount: 500余万元 → 5000000.")
+    currency: str | None = Field(None, description="ISO code: CNY, IRR, IRT (toman), USD, ...")
+    qualifier: Qualifier = "exact"
+    purpose: str | None = Field(None, description="What the money is for.")
+    payer: str | None = None
+    evidence: Evidence
+
+
+class Facility(_Fact):
+    """A facility, equipment or construction project."""
+
+    fact_type: ClassVar[str] = "facility"
+    name: str = Field(description="What it is, as written (e.g. 'new emergency ward of Shohada hospital').")
+    kind: Literal["facility", "equipment", "construction", "service", "other"] = "other"
+    status: Literal["planned", "under_construction", "in_service", "unknown"] = "unknown"
+    progress_percent: float | None = None
+    size: str | None = Field(None, description="Size as written, e.g. '3200 متر', '1200平方米'.")
+    expected_date: str | None = Field(None, description="Expected completion or opening, as written.")
+    organisation: str | None = None
+    evidence: Evidence
+
+
+class Event(_Fact):
+    fact_type: ClassVar[str] = "event"
+    kind: Literal["meeting", "agreement", "launch", "training", "inspection", "visit", "other"] = "other"
+    title: str | None = None
+    date: str | None = Field(None, description="Date as written.")
+    organiser: str | None = None
+    participants: list[str] = Field(default_factory=list, description="Named participants or groups.")
+    participant_count: int | None = None
+    evidence: Evidence
+
+
+class ArticleInfo(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    title: str | None = None
+    publication_date: str | None = Field(None, description="As written in the article, if stated.")
+    outlet: str | None = Field(None, description="News outlet or source named in the article.")
+    language: str | None = Field(None, description="zh-Hans, zh-Hant, fa, ar, en, ...")
+
+
+class HealthNewsArticle(BaseModel):
+    """Facts reported by one health-service news article."""
+
+    schema_name: ClassVar[str] = "health_news"
+    schema_version: ClassVar[str] = SCHEMA_VERSION
+    model_config = ConfigDict(extra="ignore")
+
+    article: ArticleInfo = Field(default_factory=ArticleInfo)
+    places: list[Place] = Field(default_factory=list)
+    organisations: list[Organisation] = Field(default_factory=list)
+    consortia: list[Consortium] = Field(default_factory=list)
+    people: list[Person] = Field(default_factory=list)
+    quantities: list[Quantity] = Field(default_factory=list)
+    money: list[Money] = Field(default_factory=list)
+    facilities: list[Facility] = Field(default_factory=list)
+    events: list[Event] = Field(default_factory=list)
