@@ -15,9 +15,9 @@ __version__ = "0.1.0"
 # Attributes resolved on first use, so that `import extractor.numbers` (or the CLI's
 # `--help`) does not pay for instructor, openai and lingua.
 _LAZY = {
-    "extract": "extractor.extract",
-    "aextract": "extractor.extract",
-    "Extractor": "extractor.extract",
+    "extract": "extractor.pipeline",
+    "aextract": "extractor.pipeline",
+    "Extractor": "extractor.pipeline",
     "Settings": "extractor.settings",
     "ExtractionResult": "extractor.core.types",
     "Fact": "extractor.core.types",
@@ -53,5 +53,5 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from extractor.core.evidence import Evidence  # noqa: F401
     from extractor.core.types import ExtractionResult, Fact, Span, Usage  # noqa: F401
-    from extractor.extract import Extractor, aextract, extract  # noqa: F401
+    from extractor.pipeline import Extractor, aextract, extract  # noqa: F401
     from extractor.settings import Settings  # noqa: F401

@@ -77,9 +77,10 @@ def _utf16_without_bom(data: bytes) -> str | None:
         return None
     even = data[0::2].count(0)
     odd = data[1::2].count(0)
-    if odd and not even:
+    # Mostly at one parity: Han characters like 一 (U+4E00) put a few zeros on the other.
+    if odd >= 8 * even and odd:
         enc = "utf_16_le"
-    elif even and not odd:
+    elif even >= 8 * odd and even:
         enc = "utf_16_be"
     else:
         return None

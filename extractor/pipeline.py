@@ -154,6 +154,12 @@ class Extractor:
         if self._model_client is not None:
             self._model_client.close()
 
+    def __enter__(self) -> "Extractor":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     async def aclose(self) -> None:
         if self._model_client is not None:
             await self._model_client.aclose()

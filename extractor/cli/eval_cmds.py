@@ -1,0 +1,88 @@
+"""``extractor eval`` and ``extractor eval-run``: score a run against gold annotations."""
+
+from __future__ import annotations
+
+import json
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+__all__ = ["register", "eval_command", "eval_run_command"]
+
+
+def _print_report(report, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        from rich.console import Console
+
+        Console().print(report)
+
+
+def eval_command(
+    predictions: Annotated[Path, typer.Argument(help="articles.jsonl of a run, or the run's output folder.", exists=True)],
+    gold: Annotated[Path, typer.Argument(help="Folder of gold JSON files (see gold/README.md).", exists=True)],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
+    grounded_only: Annotated[bool, typer.Option("--grounded-only", help="Score only grounded facts.")] = False,
+) -> None:
+    """Score predictions against gold: precision, recall and F1 per fact type and language."""
+    from extractor.evaluation import evaluate
+
+    path = predictions / "articles.jsonl" if predictions.is_dir() else predictions
+    if not path.exists():
+        typer.echo(f"error: {path} not found", err=True)
+        raise typer.Exit(2)
+    _print_report(evaluate(path, gold, grounded_only=grounded_only), as_json)
+
+
+def eval_run_command(
+    input_dir: Annotated[Path, typer.Argument(help="Folder of articles to extract.", exists=True, file_okay=False)],
+    gold: Annotated[Path, typer.Argument(help="Folder of gold JSON files.", exists=True)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder of the run.")],
+    model: Annotated[Optional[str], typer.Option("--model", "-m", help="Model name (default: the provider's).")] = None,
+    base_url: Annotated[Optional[str], typer.Option("--base-url", help="OpenAI-compatible endpoint URL.")] = None,
+    provider: Annotated[Optional[str], typer.Option("--provider", help="Provider profile.")] = None,
+    local: Annotated[Optional[bool], typer.Option("--local/--no-local", help="Run the tiny embedded model.")] = None,
+    local_model: Annotated[Optional[Path], typer.Option("--local-model", help="GGUF file for --local.")] = None,
+    concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1, help="Articles in flight at once.")] = 4,
+    pattern: Annotated[str, typer.Option("--glob", help="Which files of INPUT_DIR are articles.")] = "*.txt",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
+    report: Annotated[bool, typer.Option("--report/--no-report", help="Also write OUT/report.html.")] = True,
+) -> None:
+    """Run the batch extraction on INPUT_DIR, then score it against GOLD."""
+    # The batch layer and the CLI helpers import openai/instructor: only load them here.
+    from extractor.batch import run_batch
+    from extractor.evaluation import evaluate
+
+    try:
+        from extractor.pipeline import Extractor
+    except ImportError:  # older layout
+        from extractor.extract import Extractor
+    from extractor.cli import run_cmds
+
+    inputs = sorted(str(p) for p in input_dir.glob(pattern) if p.is_file())
+    if not inputs:
+        typer.echo(f"error: no files matching {pattern!r} in {input_dir}", err=True)
+        raise typer.Exit(2)
+    settings = run_cmds._settings(model=model, base_url=base_url, provider=provider)
+    with ExitStack() as stack:
+        if run_cmds._wants_local(settings, local):
+            settings = run_cmds._enter_local(stack, settings, local_model)
+        ex = Extractor(settings)
+        try:
+            run_batch(ex, inputs, out=out, concurrency=concurrency)
+        finally:
+            ex.close()
+    if report:
+        from extractor.report import write_report
+
+        typer.echo(f"report: {write_report(out)}", err=True)
+    _print_report(evaluate(out / "articles.jsonl", gold), as_json)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``eval`` and ``eval-run`` to the CLI."""
+    app.command("eval")(eval_command)
+    app.command("eval-run")(eval_run_command)

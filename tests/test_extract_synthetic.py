@@ -1,0 +1,226 @@
+"""The single-article pipeline driven by synthetic model answers (named synthetic_*).
+
+Each test scripts what an OpenAI-compatible server answers, sends the request through
+the real openai client and instructor, and checks what the library guarantees.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from conftest import chat_completion, seed_text
+from extractor import Extractor, ExtractorError, ModelCallError, Settings, aextract, extract
+from extractor.core.errors import ConfigurationError
+from extractor.textnorm import fold_text
+
+SEED_003 = seed_text("003")
+SEED_002 = seed_text("002")
+SEED_000 = seed_text("000")
+
+
+def settings(**kw) -> Settings:
+    base = dict(provider="openai", model="synthetic-model", api_key="sk-test-synthetic", backoff_initial_s=0.01)
+    base.update(kw)
+    return Settings(**base)
+
+
+def synthetic_aid_answer(*, bad_quote: bool = False, mis_scaled: bool = True) -> dict:
+    """An answer for seed 003: one mis-scaled investment, one hallucinated quote (optional)."""
+    quantities = [
+        {"measure": "village clinics covered", "value": 197, "unit": "clinic", "qualifier": "exact",
+         "evidence": "14個鄉鎮衛生院和197個村(社區)衛生室實現了全覆蓋"},
+    ]
+    if bad_quote:
+        quantities.append({"measure": "surgeries", "value": 1000000, "evidence": "performed 1,000,000 surgeries"})
+    return {
+        "article": {"title": "山東援疆推動優質醫療資源下沉", "language": "zh-Hant"},
+        "money": [
+            {"amount": 500 if mis_scaled else 5000000, "currency": "CNY", "qualifier": "exact",
+             "purpose": "upgrade township health centres", "evidence": "濟寧援疆指揮部投入援疆資金500余萬元"},
+        ],
+        "quantities": quantities,
+        "places": [{"name": "英吉沙縣", "level": "county", "evidence": "喀什地區英吉沙縣"}],
+    }
+
+
+def test_extract_grounds_corrects_and_counts(scripted):
+    server = scripted([(200, chat_completion(synthetic_aid_answer()))])
+    result = Extractor(settings(), client=server.client()).extract(SEED_003)
+
+    assert result.usage.requests == 1 and result.usage.reasks == 0 and result.usage.transport_retries == 0
+    assert result.usage.prompt_tokens == 100 and result.usage.completion_tokens == 20
+    assert {f.type for f in result.facts} == {"money", "quantity", "place"}
+    for fact in result.facts:
+        assert fact.grounded and fact.alignment == "exact"
+        assert fold_text(SEED_003[fact.span.start : fact.span.end]) == fold_text(fact.evidence)
+    money = result.facts_of("money")[0]
+    # 500 → 5,000,000 and 'exact' → 'more_than', both read from the evidence (500余萬元).
+    assert money.data["amount"] == 5_000_000
+    assert money.data["qualifier"] == "more_than"
+    assert {c.field for c in money.corrections} == {"amount", "qualifier"}
+    assert result.data.money[0].amount == 5_000_000
+    assert result.stats.corrected == 1
+    assert result.schema_name == "health_news" and result.schema_version and result.prompt_version
+    # The request really went out in tools mode with the article fenced as data.
+    request = server.requests[0]
+    assert request["tool_choice"]["function"]["name"] == "HealthNewsArticle"
+    user = request["messages"][-1]["content"]
+    assert "ARTICLE-" in user and "濟寧援疆指揮部" in user
+
+
+def test_reask_after_bad_quote_then_success(scripted):
+    server = scripted([
+        (200, chat_completion(synthetic_aid_answer(bad_quote=True))),
+        (200, chat_completion(synthetic_aid_answer(bad_quote=False))),
+    ])
+    result = Extractor(settings(max_reasks=2), client=server.client()).extract(SEED_003)
+    assert result.usage.requests == 2 and result.usage.reasks == 1
+    assert result.usage.prompt_tokens == 200  # both attempts counted
+    # The re-ask told the model which quote was wrong.
+    reask_text = str(server.requests[1]["messages"])
+    assert "performed 1,000,000 surgeries" in reask_text and "does not occur in the article" in reask_text
+    assert all(f.grounded for f in result.facts)
+    assert not any(f.data.get("value") == 1000000 for f in result.facts)
+
+
+def test_persistent_bad_quote_is_dropped_not_fatal(scripted):
+    answers = [(200, chat_completion(synthetic_aid_answer(bad_quote=True))) for _ in range(2)]
+    result = Extractor(settings(max_reasks=1), client=scripted(answers).client()).extract(SEED_003)
+    assert result.usage.requests == 2 and result.usage.reasks == 1
+    assert result.stats.dropped == 1 and result.stats.ungrounded == 1
+    assert all(f.grounded for f in result.facts)
+    assert len(result.data.quantities) == 1
+    assert any("quotes not found" in w for w in result.warnings)
+
+
+def test_ungrounded_kept_flagged_when_asked(scripted):
+    answers = [(200, chat_completion(synthetic_aid_answer(bad_quote=True)))]
+    s = settings(max_reasks=0, ungrounded="flag")
+    result = Extractor(s, client=scripted(answers).client()).extract(SEED_003)
+    flagged = [f for f in result.facts if not f.grounded]
+    assert len(flagged) == 1
+    assert flagged[0].span is None and flagged[0].alignment == "none" and "ungrounded" in flagged[0].flags
+    assert result.stats.flagged == 1 and result.stats.dropped == 0
+
+
+def test_rate_limit_retry_after_is_honoured(scripted):
+    server = scripted([
+        (429, {"error": {"message": "slow down", "type": "rate_limit"}}, {"retry-after": "1"}),
+        (503, {"error": {"message": "overloaded"}}),
+        (200, chat_completion(synthetic_aid_answer(mis_scaled=False))),
+    ])
+    start = time.monotonic()
+    result = Extractor(settings(), client=server.client()).extract(SEED_003)
+    assert time.monotonic() - start >= 1.0
+    assert result.usage.transport_retries == 2 and result.usage.requests == 3 and result.usage.reasks == 0
+
+
+def test_transport_budget_exhausted_raises_library_error(scripted):
+    server = scripted([(500, {"error": {"message": "boom"}}) for _ in range(3)])
+    with pytest.raises(ModelCallError) as info:
+        Extractor(settings(max_transport_retries=2), client=server.client()).extract(SEED_003)
+    err = info.value
+    assert err.kind == "transport" and err.attempts == 3
+    assert "boom" in str(err) and "3 attempts" in str(err)
+
+
+def test_schema_invalid_every_time_is_a_validation_error(scripted):
+    broken = [(200, chat_completion('{"money": [{"amount": "lots"')) for _ in range(3)]
+    with pytest.raises(ModelCallError) as info:
+        Extractor(settings(max_reasks=2), client=scripted(broken).client()).extract(SEED_003)
+    assert info.value.kind == "validation" and info.value.attempts == 3
+
+
+def test_refusal_and_empty_choices(scripted):
+    refusal = chat_completion(None, content=None, refusal="I can't help with that.")
+    with pytest.raises(ModelCallError) as info:
+        Extractor(settings(max_reasks=0), client=scripted([(200, refusal)]).client()).extract(SEED_003)
+    assert info.value.kind == "refusal" and "can't help" in str(info.value)
+
+    empty = chat_completion(None)
+    empty["choices"] = []
+    with pytest.raises(ModelCallError) as info:
+        Extractor(settings(), client=scripted([(200, empty)]).client()).extract(SEED_003)
+    assert info.value.kind == "empty"
+
+
+def test_raw_control_characters_from_local_grammar_are_repaired(scripted):
+    raw = '{"places": [{"name": "英吉沙縣\t", "level": "county", "evidence": "喀什地區英吉沙縣"}]}'
+    raw = raw.replace("\\t", "\t")
+    result = Extractor(settings(), client=scripted([(200, chat_completion(raw))]).client()).extract(SEED_003)
+    assert result.usage.reasks == 0 and len(result.facts) == 1
+
+
+def test_spans_point_into_original_text_with_pinyin(scripted):
+    # The model quotes without the inline pinyin the page carries.
+    answer = {"people": [{"name": "李明清", "role": "心血管内科主任", "evidence": "心血管內科主任李明清在培訓中"}],
+              "events": [{"kind": "meeting", "date": "1月22日", "evidence": "1月22日,道縣人民醫院醫共體總院召開2024年度醫共體建設工作總結"}]}
+    result = Extractor(settings(), client=scripted([(200, chat_completion(answer))]).client()).extract(SEED_002)
+    assert len(result.facts) == 2
+    event = result.facts_of("event")[0]
+    original = SEED_002[event.span.start : event.span.end]
+    assert "醫(yī)院" in original  # the span covers the pinyin the model left out
+    assert fold_text(original) == fold_text(event.evidence)
+
+
+def test_fact_stated_twice_appears_once_with_both_spans(scripted):
+    quote = "۱۲ هزار عمل جراحی"
+    fact = {"measure": "surgeries", "value": 12000, "qualifier": "exact", "evidence": quote}
+    answer = {"quantities": [fact, dict(fact)]}
+    result = Extractor(settings(), client=scripted([(200, chat_completion(answer))]).client()).extract(SEED_000)
+    facts = result.facts_of("quantity")
+    assert len(facts) == 1 and len(result.data.quantities) == 1
+    assert len(facts[0].spans) == SEED_000.count(quote) >= 2
+    assert result.stats.merged_duplicates == 1
+
+
+def test_custom_schema_from_file_gets_grounding(tmp_path, scripted):
+    schema_file = tmp_path / "beds.py"
+    schema_file.write_text(
+        "from pydantic import BaseModel\n"
+        "from extractor.core.evidence import Evidence, CheckedNumber\n"
+        "class Claim(BaseModel):\n    beds: CheckedNumber\n    quote: Evidence\n"
+        "class BedReport(BaseModel):\n    claims: list[Claim] = []\n",
+        encoding="utf-8",
+    )
+    answer = {"claims": [{"beds": 0.7, "quote": "ضریب اشغال تخت در بیمارستانهای این مدیریت ۷۰ درصد است"},
+                         {"beds": 5, "quote": "invented"}]}
+    server = scripted([(200, chat_completion(answer, name="BedReport"))] * 1 + [(200, chat_completion(answer, name="BedReport"))])
+    result = Extractor(settings(max_reasks=1), schema=f"{schema_file}:BedReport", client=server.client()).extract(SEED_000)
+    assert [f.type for f in result.facts] == ["claim"]
+    assert result.facts[0].grounded and result.facts[0].data["beds"] == 0.7  # 0.7 == 70 % is the same statement
+    assert result.schema_name == "BedReport"
+
+
+async def test_async_extract_with_own_client(scripted):
+    server = scripted([
+        (429, {"error": {"message": "slow"}}, {"retry-after-ms": "50"}),
+        (200, chat_completion(synthetic_aid_answer())),
+    ])
+    result = await aextract(SEED_003, settings=settings(), client=server.async_client())
+    assert result.usage.transport_retries == 1 and result.facts_of("money")[0].data["amount"] == 5_000_000
+
+
+def test_missing_key_is_one_clear_line(monkeypatch):
+    for var in ("EXTRACTOR_API_KEY", "OPENAI_API_KEY", "EXTRACTOR_BASE_URL", "EXTRACTOR_PROVIDER"):
+        monkeypatch.delenv(var, raising=False)
+    with pytest.raises(ConfigurationError) as info:
+        extract("some text", provider="openai")
+    assert "EXTRACTOR_API_KEY" in str(info.value) and "\n" not in str(info.value)
+    assert isinstance(info.value, ExtractorError)
+
+
+def test_unreachable_endpoint_is_clear():
+    s = Settings(provider="llamacpp", base_url="http://127.0.0.1:9/v1", model="m", max_transport_retries=1,
+                 backoff_initial_s=0.01, timeout_s=2)
+    with pytest.raises(ModelCallError) as info:
+        extract("道縣人民醫院召開會議。", settings=s)
+    assert info.value.kind == "transport" and "127.0.0.1:9" in str(info.value)
+
+
+def test_result_round_trips_as_json(scripted):
+    result = Extractor(settings(), client=scripted([(200, chat_completion(synthetic_aid_answer()))]).client()).extract(SEED_003)
+    again = type(result).model_validate_json(result.model_dump_json())
+    assert again.facts == result.facts and again.data["money"][0]["amount"] == 5_000_000
