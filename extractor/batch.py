@@ -223,6 +223,7 @@ class RateLimiter:
         backoff_max_s: float = 60.0,
         max_pause_s: float = 120.0,
         clock: Callable[[], float] = time.monotonic,
+        max_in_flight: int | None = None,
     ):
         if rpm is not None and rpm <= 0:
             raise ConfigurationError(f"rpm must be positive, got {rpm}")
@@ -241,6 +242,8 @@ class RateLimiter:
         self._paused_until = 0.0
         self._streak = 0
         self._lock: asyncio.Lock | None = None
+        self.max_in_flight = max_in_flight
+        self._slots: asyncio.Semaphore | None = None
         # Observable counters (the benchmark and the summary read them).
         self.requests = 0
         self.rate_limited = 0
@@ -287,6 +290,12 @@ class RateLimiter:
             if self.tpm:
                 self._tok -= tokens
             self.requests += 1
+
+    def slots(self) -> asyncio.Semaphore | None:
+        """The semaphore bounding requests in flight (None when unbounded)."""
+        if self.max_in_flight and self._slots is None:
+            self._slots = asyncio.Semaphore(self.max_in_flight)
+        return self._slots
 
     def settle(self, estimated: int, actual: int) -> None:
         """Correct the token bucket once the real usage of a request is known."""
@@ -347,6 +356,13 @@ class RateLimitedTransport(httpx2.AsyncBaseTransport):
         self.limiter = limiter
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        slots = self.limiter.slots()
+        if slots is None:
+            return await self._send(request)
+        async with slots:
+            return await self._send(request)
+
+    async def _send(self, request: httpx2.Request) -> httpx2.Response:
         estimate = 0
         if self.limiter.tpm:
             try:
@@ -605,7 +621,8 @@ async def iter_results(
     Records are written to ``out/extractor.sqlite`` before they are yielded. Articles
     already done under the same schema, prompt and model are yielded as ``cached``
     without a model call (and earlier errors too when ``retry_errors`` is False).
-    ``concurrency`` articles are in flight at once; ``rpm``/``tpm`` (or a shared
+    At most ``concurrency`` model requests are in flight at once (a few more articles
+    are being read or grounded meanwhile); ``rpm``/``tpm`` (or a shared
     ``limiter``) bound the request and token rates. ``transport`` replaces the HTTP
     transport (tests, benchmarks). Setting ``stop`` ends the run early: in-flight
     articles are abandoned (a re-run does them) and the generator returns.
@@ -620,7 +637,12 @@ async def iter_results(
     settings.resolved_api_key()
     settings.resolved_model()
     limiter = limiter or RateLimiter(rpm, tpm, backoff_initial_s=settings.backoff_initial_s,
-                                     backoff_max_s=settings.backoff_max_s, max_pause_s=settings.max_retry_after_s)
+                                     backoff_max_s=settings.backoff_max_s, max_pause_s=settings.max_retry_after_s,
+                                     max_in_flight=concurrency)
+    # More articles than request slots are worked on, so that reading, cleaning and
+    # grounding (CPU) overlap with other articles' model calls instead of idling a slot;
+    # the limiter keeps requests in flight at ``concurrency``.
+    workers = concurrency + max(2, concurrency // 2)
     identity = Identity.of(extractor)
     worker_ex = _batch_extractor(extractor, limiter, transport, concurrency)
     inputs = [os.fspath(i) for i in inputs]
@@ -632,7 +654,7 @@ async def iter_results(
     summary.run_id = run_id
     calls_before = limiter.requests
 
-    work: asyncio.Queue = asyncio.Queue(maxsize=concurrency * 2)
+    work: asyncio.Queue = asyncio.Queue(maxsize=workers * 2)
     results: asyncio.Queue = asyncio.Queue()
     stop = stop or asyncio.Event()
     in_flight: dict[str, str] = {}  # sha256 -> source, to extract identical content once
@@ -751,12 +773,12 @@ async def iter_results(
         try:
             await produce()
         finally:
-            for _ in range(concurrency):
+            for _ in range(workers):
                 await work.put(DONE)
 
     async def run_all() -> None:
         try:
-            await asyncio.gather(supervise(), *(worker() for _ in range(concurrency)))
+            await asyncio.gather(supervise(), *(worker() for _ in range(workers)))
         except BaseException as exc:
             if not isinstance(exc, asyncio.CancelledError):
                 await results.put(exc)

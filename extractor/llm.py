@@ -13,7 +13,6 @@ end up in :class:`~extractor.core.types.Usage`.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
 import re
@@ -23,7 +22,7 @@ from typing import Any
 
 import instructor
 import openai
-from instructor.core.exceptions import InstructorRetryException
+from instructor.core.exceptions import IncompleteOutputException, InstructorError, InstructorRetryException
 from pydantic import BaseModel, ValidationError
 from tenacity import (
     AsyncRetrying,
@@ -166,6 +165,10 @@ def _answer_text(completion: Any) -> str | None:
 
 class _EmptyAnswer(Exception):
     pass
+
+
+# Everything a call can end with that is turned into a ModelCallError.
+_HANDLED = (IncompleteOutputException, InstructorError, openai.APIError, _EmptyAnswer)
 
 
 @dataclass
@@ -312,6 +315,15 @@ class ModelClient:
             return ModelCallError("refusal", attempts=counters.requests, last_error=counters.refusal[:300], model=self.model)
         return ModelCallError("validation", attempts=attempts, last_error=_short(str(root)), model=self.model)
 
+    def _cut_off(self, counters: _Counters) -> ModelCallError:
+        return ModelCallError(
+            "validation",
+            attempts=counters.requests,
+            last_error=f"the answer was cut off at max_output_tokens={self.settings.max_output_tokens}; "
+            "raise it or lower chunk_tokens",
+            model=self.model,
+        )
+
     def _fallback(self, response_model: type[BaseModel], exc: InstructorRetryException, counters: _Counters) -> BaseModel | None:
         """Accept the last answer without the quote check when only quotes failed.
 
@@ -339,6 +351,27 @@ class ModelClient:
             **self._request_kwargs(),
         )
 
+    def _settle(
+        self, response_model: type[BaseModel], counters: _Counters, *, data: BaseModel | None = None,
+        exc: BaseException | None = None,
+    ) -> CallOutcome:
+        """The outcome of one structured call, or the library's error for its failure."""
+        warnings: tuple[str, ...] = ()
+        strict = True
+        if isinstance(exc, InstructorRetryException):
+            data = self._fallback(response_model, exc, counters)
+            if data is None:
+                raise self._fail(exc, counters, exc.n_attempts) from exc
+            strict = False
+            warnings = (f"accepted the last answer after {exc.n_attempts} attempts with quotes not found in the article",)
+        elif isinstance(exc, IncompleteOutputException):
+            raise self._cut_off(counters) from exc
+        elif exc is not None:
+            raise self._fail(exc, counters, counters.requests) from exc
+        assert data is not None
+        reasks = max(0, counters.requests - counters.transport_retries - 1)
+        return CallOutcome(data, counters.usage(reasks=reasks, price=self.price), strict, warnings)
+
     # Calls ------------------------------------------------------------------------------
     def call(self, messages: list[dict], response_model: type[BaseModel], *, context: dict[str, Any]) -> CallOutcome:
         counters = _Counters()
@@ -355,20 +388,11 @@ class ModelClient:
             return retrying(once)
 
         patched = instructor.Instructor(client=self.client, create=instructor.patch(create=create, mode=self.mode), mode=self.mode)
-        warnings: tuple[str, ...] = ()
-        strict = True
         try:
             data = patched.chat.completions.create(**self._messages_kwargs(messages, response_model, context))
-        except InstructorRetryException as exc:
-            data = self._fallback(response_model, exc, counters)
-            if data is None:
-                raise self._fail(exc, counters, exc.n_attempts) from exc
-            strict = False
-            warnings = (f"accepted the last answer after {exc.n_attempts} attempts with quotes not found in the article",)
-        except (openai.APIError, _EmptyAnswer) as exc:
-            raise self._fail(exc, counters, counters.requests) from exc
-        reasks = max(0, counters.requests - counters.transport_retries - 1)
-        return CallOutcome(data, counters.usage(reasks=reasks, price=self.price), strict, warnings)
+        except _HANDLED as exc:
+            return self._settle(response_model, counters, exc=exc)
+        return self._settle(response_model, counters, data=data)
 
     async def acall(self, messages: list[dict], response_model: type[BaseModel], *, context: dict[str, Any]) -> CallOutcome:
         counters = _Counters()
@@ -387,22 +411,11 @@ class ModelClient:
         patched = instructor.AsyncInstructor(
             client=self.async_client, create=instructor.patch(create=create, mode=self.mode), mode=self.mode
         )
-        warnings: tuple[str, ...] = ()
-        strict = True
         try:
             data = await patched.chat.completions.create(**self._messages_kwargs(messages, response_model, context))
-        except InstructorRetryException as exc:
-            data = self._fallback(response_model, exc, counters)
-            if data is None:
-                raise self._fail(exc, counters, exc.n_attempts) from exc
-            strict = False
-            warnings = (f"accepted the last answer after {exc.n_attempts} attempts with quotes not found in the article",)
-        except (openai.APIError, _EmptyAnswer) as exc:
-            raise self._fail(exc, counters, counters.requests) from exc
-        except asyncio.CancelledError:
-            raise
-        reasks = max(0, counters.requests - counters.transport_retries - 1)
-        return CallOutcome(data, counters.usage(reasks=reasks, price=self.price), strict, warnings)
+        except _HANDLED as exc:
+            return self._settle(response_model, counters, exc=exc)
+        return self._settle(response_model, counters, data=data)
 
 
 def _describe(exc: BaseException | None) -> str:

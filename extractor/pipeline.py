@@ -19,6 +19,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +27,10 @@ from pydantic import BaseModel
 
 from extractor.chunking import Chunk, chunk_text, estimate_tokens
 from extractor.cleaning import CleanText, clean_text
-from extractor.core.types import DocumentInfo, ExtractionResult, Fact, GroundingStats, Span, Usage
+from extractor.core.types import DateInfo, DocumentInfo, ExtractionResult, Fact, GroundingStats, Span, Usage
 from extractor.grounding import EvidenceSite, SourceIndex, ground_quote, iter_evidence
 from extractor.llm import CallOutcome, ModelClient
+from extractor.dates import parse_date
 from extractor.numbercheck import check_numbers
 from extractor.prompting import PromptTemplate, build_messages, template_for_schema
 from extractor.reading import Document, document_from_text, read_document
@@ -60,6 +62,41 @@ def _fact_type(owner: BaseModel) -> str:
     if isinstance(declared, str):
         return declared
     return re.sub(r"(?<!^)(?=[A-Z])", "_", type(owner).__name__).lower()
+
+
+DATE_FIELD_NAMES = frozenset({"date", "period", "previous_period", "expected_date", "as_of", "publication_date"})
+
+
+def _reference_date(published: str | None) -> date | None:
+    if not published:
+        return None
+    try:
+        return date.fromisoformat(published[:10])
+    except ValueError:
+        return None
+
+
+def _read_dates(payload: dict[str, Any], *, lang: str | None, reference: date | None) -> dict[str, DateInfo]:
+    """Date-like fields as ISO periods; relative ones ('last year') only with a reference date."""
+    out: dict[str, DateInfo] = {}
+    for name, value in payload.items():
+        if name not in DATE_FIELD_NAMES or not isinstance(value, str) or not value.strip():
+            continue
+        try:
+            parsed = parse_date(value, lang=lang, reference=reference)
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            continue
+        out[name] = DateInfo(
+            text=value,
+            start=parsed.start.isoformat() if parsed.start else None,
+            end=parsed.end.isoformat() if parsed.end else None,
+            granularity=parsed.granularity,
+            calendar=parsed.calendar,
+            resolved=parsed.resolved,
+        )
+    return out
 
 
 def _fact_payload(site: EvidenceSite) -> dict[str, Any]:
@@ -239,6 +276,7 @@ class Extractor:
         hints = {c.index: cleaned.span_to_original(c.start, c.end) for c in prepared.chunks}
 
         stats = GroundingStats()
+        reference = _reference_date(doc.published)
         facts_by_owner: dict[int, Fact] = {}
         first_by_key: dict[str, Fact] = {}
         to_remove: list[tuple[str | int, ...]] = []
@@ -279,6 +317,7 @@ class Extractor:
                     continue
                 stats.flagged += 1
             fact.data = _fact_payload(site)
+            fact.dates = _read_dates(fact.data, lang=doc.language, reference=reference)
             key = _dedupe_key(fact_type, fact.data)
             earlier = first_by_key.get(key)
             if earlier is not None and grounded and earlier.grounded and _remove_candidate(site):

@@ -224,3 +224,52 @@ def test_result_round_trips_as_json(scripted):
     result = Extractor(settings(), client=scripted([(200, chat_completion(synthetic_aid_answer()))]).client()).extract(SEED_003)
     again = type(result).model_validate_json(result.model_dump_json())
     assert again.facts == result.facts and again.data["money"][0]["amount"] == 5_000_000
+
+
+def synthetic_per_chunk_answer(request) -> "httpx2.Response":
+    """Answers each chunk with a fact quoting the first sentence of that chunk, plus one
+    fact that every chunk reports (the same sentence, present in the overlap)."""
+    import json as _json
+    import re as _re
+
+    import httpx2
+
+    body = _json.loads(request.content)
+    user = body["messages"][-1]["content"]
+    article = _re.search(r"BEGIN\n(.*)\nARTICLE-", user, _re.S).group(1)
+    first = _re.split(r"(?<=。)", article.strip())[0].strip()
+    answer = {"organisations": [{"name": "中心卫生院", "kind": "township_health_centre", "evidence": first}]}
+    return httpx2.Response(200, json=chat_completion(answer))
+
+
+def test_long_article_is_chunked_and_merged(scripted):
+    sentences = [f"第{i}家中心卫生院今年完成门诊{i * 100}人次。" for i in range(1, 121)]
+    text = "\n".join(sentences)
+    requests = 40
+    server = scripted([synthetic_per_chunk_answer] * requests)
+    s = settings(chunk_tokens=300, chunk_overlap_tokens=60)
+    result = Extractor(s, client=server.client()).extract(text)
+    n_chunks = result.document.chunks
+    assert n_chunks > 3 and result.usage.calls == n_chunks == len(server.requests)
+    # Each chunk's fact is grounded in the original text, inside or near its chunk.
+    assert all(f.grounded for f in result.facts)
+    assert {f.chunk for f in result.facts} <= set(range(n_chunks))
+    starts = [f.span.start for f in result.facts]
+    assert starts == sorted(starts)
+    # Same organisation reported by many chunks: one fact, all its evidence spans.
+    assert len(result.facts) == 1 or result.stats.merged_duplicates == n_chunks - len(result.facts)
+    merged = result.facts[0]
+    assert len(merged.spans) >= 1 and len(result.data.organisations) == len(result.facts)
+
+
+def test_relative_dates_resolved_against_publication_date(scripted):
+    answer = {"quantities": [{"measure": "surgeries", "value": 12000, "period": "در سال گذشته",
+                              "evidence": "در سال گذشته ۱۲ هزار عمل جراحی در بیمارستانهای مدیریت درمان تامین اجتماعی استان انجام شده است"}]}
+    dated = "تاریخ انتشار: 2024-03-07\n" + SEED_000
+    result = Extractor(settings(), client=scripted([(200, chat_completion(answer))] * 2).client()).extract(dated)
+    period = result.facts[0].dates["period"]
+    assert period.calendar == "solar_hijri" and period.resolved
+    assert (period.start, period.end) == ("2022-03-21", "2023-03-20")
+    # Without a publication date the same words stay unresolved rather than guessed.
+    result = Extractor(settings(), client=scripted([(200, chat_completion(answer))]).client()).extract(SEED_000)
+    assert result.facts[0].dates["period"].resolved is False

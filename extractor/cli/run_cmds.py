@@ -195,6 +195,10 @@ def run(
             use_local = _wants_local(settings, local)
             if use_local:
                 settings = _enter_local(stack, settings, local_model)
+                if concurrency > 1:
+                    # llama.cpp's server answers one request at a time; more in flight only time out.
+                    logger.warning("--local: concurrency lowered from %d to 1", concurrency)
+                    concurrency = 1
             code = _run(settings, inputs, out=out, concurrency=concurrency, rpm=rpm, tpm=tpm, quiet=quiet,
                         log_json=log_json, retry_errors=retry_errors, err=err, used_local=use_local)
     except typer.Exit:
@@ -237,7 +241,13 @@ def _run(settings: Any, inputs: list[str], *, out: Path, concurrency: int, rpm: 
     from extractor.batch import run_batch
     from extractor.pipeline import Extractor
 
+    from extractor.batch import check_endpoint
+    from extractor.llm import check_configuration
+
+    # Before the progress bar, so that a configuration error is the only line printed.
+    check_configuration(settings)
     ex = Extractor(settings)
+    check_endpoint(settings)
     bar = None
     task = None
     if not quiet and not log_json:
@@ -274,7 +284,7 @@ def _run(settings: Any, inputs: list[str], *, out: Path, concurrency: int, rpm: 
     try:
         summary = run_batch(ex, inputs, out=out, concurrency=concurrency, rpm=rpm, tpm=tpm,
                             retry_errors=retry_errors, on_progress=on_progress, on_record=on_record,
-                            argv=sys.argv)
+                            argv=sys.argv, check_connection=False)
     finally:
         if bar is not None:
             bar.stop()

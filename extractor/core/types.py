@@ -34,6 +34,18 @@ class Correction(BaseModel):
     reason: str
 
 
+class DateInfo(BaseModel):
+    """A date or period field read deterministically (Solar Hijri, Hijri, Chinese, relative)."""
+
+    model_config = ConfigDict(frozen=True)
+    text: str
+    start: str | None = None  # ISO date
+    end: str | None = None
+    granularity: str = "unknown"
+    calendar: str = "gregorian"
+    resolved: bool = False
+
+
 class Fact(BaseModel):
     """One fact: the model's fields plus where its evidence stands in the source.
 
@@ -51,6 +63,7 @@ class Fact(BaseModel):
     score: float = Field(0.0, description="Match score 0-100 of the evidence against the source.")
     grounded: bool = False
     corrections: list[Correction] = Field(default_factory=list)
+    dates: dict[str, DateInfo] = Field(default_factory=dict, description="Date fields as ISO periods.")
     flags: list[str] = Field(default_factory=list)
     chunk: int | None = None
 

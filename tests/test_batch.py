@@ -1,0 +1,293 @@
+"""Batch layer: discovery, one record per article, resume without calls, run-wide 429 backoff.
+
+Every model answer here is a SYNTHETIC fixture served through ``httpx2.MockTransport``;
+no real model is called.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from pathlib import Path
+
+import httpx2
+import pytest
+
+from extractor.batch import RateLimiter, discover_inputs, estimate_batch, iter_results, run_batch
+from extractor.pipeline import Extractor
+from extractor.settings import Settings
+from extractor.store import Store
+
+SYNTHETIC_FACTS = {
+    "quantities": [{"measure": "beds", "value": 120, "unit": "bed", "evidence": "The hospital has 120 beds."}],
+    "organisations": [{"name": "County Hospital", "kind": "hospital", "evidence": "County Hospital"}],
+}
+
+
+def synthetic_completion(args: dict | None = None) -> dict:
+    """A SYNTHETIC chat completion with one tool call, as an OpenAI-compatible server sends it."""
+    return {
+        "id": "synthetic", "object": "chat.completion", "created": 0, "model": "synthetic-model",
+        "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
+            "role": "assistant", "content": None,
+            "tool_calls": [{"id": "c1", "type": "function", "function": {
+                "name": "HealthNewsArticle", "arguments": json.dumps(args or SYNTHETIC_FACTS)}}]}}],
+        "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120},
+    }
+
+
+class SyntheticServer:
+    """A SYNTHETIC model endpoint: counts calls, optional latency and scripted failures."""
+
+    def __init__(self, latency: float = 0.0, fail_when=None):
+        self.calls = 0
+        self.latency = latency
+        self.fail_when = fail_when  # callable(request_text, call_no) -> httpx2.Response | None
+        self.times: list[tuple[float, int]] = []
+
+    async def __call__(self, request: httpx2.Request) -> httpx2.Response:
+        self.calls += 1
+        n = self.calls
+        body = request.content.decode()
+        if self.fail_when is not None:
+            resp = self.fail_when(body, n)
+            if resp is not None:
+                self.times.append((time.monotonic(), resp.status_code))
+                return resp
+        self.times.append((time.monotonic(), 200))
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        return httpx2.Response(200, json=synthetic_completion())
+
+    def transport(self) -> httpx2.MockTransport:
+        return httpx2.MockTransport(self)
+
+
+def make_settings(**kw) -> Settings:
+    base = dict(provider="openai", api_key="sk-test-SECRET", model="gpt-4o-mini", max_transport_retries=2,
+                backoff_initial_s=0.01, backoff_max_s=0.05, max_reasks=0)
+    base.update(kw)
+    return Settings(**base)
+
+
+def write_articles(folder: Path, n: int, start: int = 0) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(start, start + n):
+        p = folder / f"a{i:04d}.txt"
+        p.write_text(f"County Hospital report {i}\n\nThe hospital has 120 beds. It treated {i * 7 + 3} patients.\n",
+                     encoding="utf-8")
+        paths.append(p)
+    return paths
+
+
+def test_discovery_files_folders_globs_hidden_and_loops(tmp_path):
+    d = tmp_path / "in"
+    write_articles(d / "sub", 2)
+    (d / "x.md").write_text("County Hospital has 3 clinics.\n")
+    (d / "y.html").write_text("<html><body><p>County Hospital has 4 beds.</p></body></html>")
+    (d / "z.csv").write_text("skip me")
+    (d / ".hidden.txt").write_text("hidden")
+    (d / ".git").mkdir()
+    (d / ".git" / "c.txt").write_text("hidden too")
+    (d / "loop").symlink_to(d)  # a folder containing itself
+    (d / "self").symlink_to(d / "self")  # a symlink to itself
+    files, errors = discover_inputs([d, str(tmp_path / "in" / "sub" / "*.txt"), tmp_path / "missing.txt"])
+    names = sorted(p.name for p in files)
+    assert names == ["a0000.txt", "a0001.txt", "x.md", "y.html"]
+    msgs = " | ".join(str(e) for e in errors)
+    assert "missing.txt: file not found" in msgs
+    assert "symlink loop" in msgs or "loop" in msgs
+    assert "self" in msgs
+
+
+def test_one_record_per_article_including_bad_inputs(tmp_path):
+    d = tmp_path / "in"
+    write_articles(d, 5)
+    (d / "empty.txt").write_bytes(b"")
+    (d / "binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    (d / "lines.jsonl").write_text(
+        json.dumps({"id": "j1", "text": "County Hospital has 9 beds."}) + "\n"
+        + "not json\n"
+        + json.dumps({"id": "j3", "text": ""}) + "\n", encoding="utf-8")
+    (d / "self").symlink_to(d / "self")
+    srv = SyntheticServer()
+    s = run_batch(Extractor(make_settings()), [d, tmp_path / "nope.txt"], out=tmp_path / "out",
+                  transport=srv.transport(), concurrency=4)
+    lines = [json.loads(x) for x in (tmp_path / "out" / "articles.jsonl").read_text().splitlines()]
+    by_source = {}
+    for line in lines:
+        assert line["source"] not in by_source, "a source appears twice"
+        by_source[line["source"]] = line
+    assert len(lines) == 5 + 3 + 2 + 1 + 1  # txt, jsonl (1 ok, 2 bad), empty+binary, loop, missing
+    assert s.ok == 6 and s.failed == len(lines) - 6 and s.exit_code == 1
+    assert srv.calls == 6
+    errors = [line for line in lines if line["status"] == "error"]
+    assert all(line["error"] and line["error_kind"] == "input" for line in errors)
+    ok = [line for line in lines if line["status"] == "ok"]
+    assert all(line["facts"] and line["text"] for line in ok)
+
+
+def test_resume_makes_zero_calls_and_retries_errors(tmp_path):
+    d = tmp_path / "in"
+    write_articles(d, 6)
+    # SYNTHETIC failure: the article numbered 2 gets a 400 (not retried) on the first run.
+    srv = SyntheticServer(fail_when=lambda body, n: httpx2.Response(400, json={"error": {"message": "bad"}})
+                          if "report 2\\n" in body else None)
+    ex = Extractor(make_settings())
+    s1 = run_batch(ex, [d], out=tmp_path / "out", transport=srv.transport())
+    assert (s1.ok, s1.failed) == (5, 1)
+    assert s1.errors_by_kind == {"transport": 1}
+    calls = srv.calls
+
+    # Same command, errors not retried: zero model calls.
+    s2 = run_batch(ex, [d], out=tmp_path / "out", transport=srv.transport(), retry_errors=False)
+    assert srv.calls == calls and s2.model_calls == 0
+    assert (s2.cached, s2.ok, s2.failed) == (6, 5, 1)
+
+    # Default: the failed article is tried again (and now succeeds); done ones are not.
+    srv.fail_when = None
+    s3 = run_batch(ex, [d], out=tmp_path / "out", transport=srv.transport())
+    assert srv.calls == calls + 1 and (s3.ok, s3.failed, s3.cached) == (6, 0, 5)
+    assert s3.exit_code == 0
+    with Store(tmp_path / "out") as st:
+        assert st.count() == 6 and st.count("ok") == 6
+        runs = st.runs()
+    assert [r["status"] for r in runs] == ["finished"] * 3
+    assert all("api_key" not in r["settings_json"] for r in runs)
+    assert b"sk-test-SECRET" not in (tmp_path / "out" / "extractor.sqlite").read_bytes()
+
+
+def test_changed_model_is_a_new_key(tmp_path):
+    d = tmp_path / "in"
+    write_articles(d, 2)
+    srv = SyntheticServer()
+    run_batch(Extractor(make_settings()), [d], out=tmp_path / "out", transport=srv.transport())
+    run_batch(Extractor(make_settings(model="gpt-4o")), [d], out=tmp_path / "out", transport=srv.transport())
+    assert srv.calls == 4
+    lines = (tmp_path / "out" / "articles.jsonl").read_text().splitlines()
+    assert len(lines) == 2 and all(json.loads(x)["model"] == "gpt-4o" for x in lines)
+
+
+def test_identical_content_is_extracted_once(tmp_path):
+    d = tmp_path / "in"
+    d.mkdir()
+    for name in ("a.txt", "b.txt"):
+        (d / name).write_text("County Hospital has 120 beds.\n")
+    srv = SyntheticServer(latency=0.05)
+    s = run_batch(Extractor(make_settings()), [d], out=tmp_path / "out", transport=srv.transport())
+    assert srv.calls == 1 and s.duplicates == 1 and s.ok == 2
+
+
+def test_model_errors_become_records_and_do_not_stop_the_run(tmp_path):
+    d = tmp_path / "in"
+    write_articles(d, 4)
+    # SYNTHETIC: one article always gets malformed JSON arguments -> validation failure.
+    def fail(body, n):
+        if "report 1\\n" in body:
+            bad = synthetic_completion()
+            bad["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"] = '{"quantities": "oops"'
+            return httpx2.Response(200, json=bad)
+        return None
+    srv = SyntheticServer(fail_when=fail)
+    s = run_batch(Extractor(make_settings()), [d], out=tmp_path / "out", transport=srv.transport())
+    assert (s.ok, s.failed) == (3, 1)
+    err = [json.loads(x) for x in (tmp_path / "out" / "articles.jsonl").read_text().splitlines()
+           if json.loads(x)["status"] == "error"][0]
+    assert err["error_kind"] == "validation" and "a0001" in err["source"] and err["text"]
+
+
+async def test_rate_limiter_429_pauses_every_worker(tmp_path):
+    """One 429 with Retry-After: no request of ANY worker starts during the pause."""
+    d = tmp_path / "in"
+    write_articles(d, 12)
+    pause = 0.6
+    state = {"first_429": None}
+
+    def fail(body, n):
+        if n == 3:
+            state["first_429"] = time.monotonic()
+            return httpx2.Response(429, headers={"Retry-After": str(pause)}, json={"error": {"message": "slow"}})
+        return None
+
+    srv = SyntheticServer(latency=0.05, fail_when=fail)
+    limiter = RateLimiter()
+    records = [r async for r in iter_results(Extractor(make_settings()), [d], out=tmp_path / "out",
+                                             concurrency=6, limiter=limiter, transport=srv.transport())]
+    assert len(records) == 12 and all(r.ok for r in records)
+    t429 = state["first_429"]
+    after = [t for t, code in srv.times if t > t429 and code != 429]
+    assert after, "requests continued after the 429"
+    assert min(after) - t429 >= pause * 0.9, "a worker sent a request during the run-wide pause"
+    assert limiter.rate_limited == 1 and limiter.paused_s >= pause * 0.9
+
+
+async def test_rate_limiter_rpm_spaces_requests():
+    limiter = RateLimiter(rpm=600, burst_s=0.1)  # 10/s, burst 1
+    t0 = time.monotonic()
+    for _ in range(6):
+        await limiter.acquire()
+    assert time.monotonic() - t0 >= 0.45
+    assert limiter.requests == 6
+
+
+async def test_rate_limiter_tpm_big_request_does_not_deadlock():
+    limiter = RateLimiter(tpm=60_000)  # 1000 tokens/s, bucket 1000
+    t0 = time.monotonic()
+    await limiter.acquire(5000)  # larger than the bucket: goes when full, leaves a debt
+    await limiter.acquire(500)
+    assert 0.3 < time.monotonic() - t0 < 10
+
+
+def test_config_error_before_any_work(tmp_path):
+    from extractor.core.errors import ConfigurationError
+
+    settings = Settings(provider="openai", model="gpt-4o-mini")  # no key
+    with pytest.raises(ConfigurationError, match="API key"):
+        run_batch(Extractor(settings), [tmp_path], out=tmp_path / "out", transport=SyntheticServer().transport())
+
+
+def test_unreachable_endpoint_is_one_configuration_error(tmp_path):
+    from extractor.core.errors import ConfigurationError
+
+    write_articles(tmp_path / "in", 1)
+    ex = Extractor(make_settings(base_url="http://127.0.0.1:9/v1"))
+    with pytest.raises(ConfigurationError, match="cannot reach http://127.0.0.1:9/v1"):
+        run_batch(ex, [tmp_path / "in"], out=tmp_path / "out")
+
+
+def test_stop_event_ends_run_cleanly_and_resume_finishes(tmp_path):
+    d = tmp_path / "in"
+    write_articles(d, 30)
+    srv = SyntheticServer(latency=0.05)
+    ex = Extractor(make_settings())
+
+    async def go():
+        stop = asyncio.Event()
+        got = []
+        async for rec in iter_results(ex, [d], out=tmp_path / "out", concurrency=2, stop=stop,
+                                      transport=srv.transport()):
+            got.append(rec)
+            if len(got) == 5:
+                stop.set()
+        return got
+
+    first = asyncio.run(go())
+    assert 5 <= len(first) < 30
+    with Store(tmp_path / "out") as st:
+        stored = st.count()
+        assert st.runs()[-1]["status"] == "interrupted"
+    calls = srv.calls
+    s = run_batch(ex, [d], out=tmp_path / "out", transport=srv.transport())
+    assert s.ok == 30 and s.cached == stored
+    assert srv.calls - calls == 30 - stored
+
+
+def test_dry_run_needs_no_key_and_no_calls(tmp_path):
+    write_articles(tmp_path / "in", 3)
+    ex = Extractor(Settings(provider="openai", model="gpt-4o-mini"))
+    est = estimate_batch(ex, [tmp_path / "in"])
+    assert est.articles == 3 and est.chunks == 3 and est.prompt_tokens > 0
+    assert est.input_cost_usd is not None and est.input_cost_usd > 0

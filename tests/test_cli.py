@@ -1,0 +1,147 @@
+"""The command line: exit codes, dry run without a key, one-line config errors, resume.
+
+The model is a SYNTHETIC loopback OpenAI-compatible server defined below.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from extractor.cli import app
+
+runner = CliRunner()
+KEY_VARS = ["EXTRACTOR_API_KEY", "OPENAI_API_KEY", "EXTRACTOR_BASE_URL", "EXTRACTOR_MODEL", "EXTRACTOR_PROVIDER"]
+
+SYNTHETIC_ARGS = {"quantities": [{"measure": "beds", "value": 120, "unit": "bed",
+                                  "evidence": "The hospital has 120 beds."}]}
+
+
+class _SyntheticModel(BaseHTTPRequestHandler):
+    """SYNTHETIC chat-completions endpoint: always the same tool-call answer."""
+
+    calls = 0
+
+    def do_POST(self):  # noqa: N802
+        type(self).calls += 1
+        self.rfile.read(int(self.headers.get("content-length") or 0))
+        body = json.dumps({
+            "id": "s", "object": "chat.completion", "created": 0, "model": "synthetic",
+            "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
+                "role": "assistant", "content": None, "tool_calls": [{"id": "c", "type": "function", "function": {
+                    "name": "HealthNewsArticle", "arguments": json.dumps(SYNTHETIC_ARGS)}}]}}],
+            "usage": {"prompt_tokens": 50, "completion_tokens": 10, "total_tokens": 60}}).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def synthetic_server():
+    _SyntheticModel.calls = 0
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), _SyntheticModel)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    yield f"http://127.0.0.1:{srv.server_address[1]}/v1", _SyntheticModel
+    srv.shutdown()
+    srv.server_close()
+
+
+@pytest.fixture(autouse=True)
+def no_keys(monkeypatch):
+    for var in KEY_VARS:
+        monkeypatch.delenv(var, raising=False)
+
+
+def _articles(folder: Path, n: int = 3) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        (folder / f"a{i}.txt").write_text(f"Report {i}\n\nThe hospital has 120 beds.\n", encoding="utf-8")
+    return folder
+
+
+def test_usage_error_is_2():
+    assert runner.invoke(app, ["run"]).exit_code == 2
+    assert runner.invoke(app, ["run", "x", "--out", "o", "--concurrency", "0"]).exit_code == 2
+
+
+def test_dry_run_without_key(tmp_path):
+    res = runner.invoke(app, ["run", str(_articles(tmp_path / "in")), "--out", str(tmp_path / "out"), "--dry-run",
+                              "--no-local"])
+    assert res.exit_code == 0, res.output
+    assert "estimated prompt tokens" in res.output and "articles" in res.output
+    assert not (tmp_path / "out" / "extractor.sqlite").exists()
+
+
+def test_missing_key_is_one_line_and_exit_2(tmp_path):
+    res = runner.invoke(app, ["run", str(_articles(tmp_path / "in")), "--out", str(tmp_path / "out"), "--no-local",
+                              "--provider", "openai"])
+    assert res.exit_code == 2
+    lines = [x for x in res.output.splitlines() if x.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: no API key") and "EXTRACTOR_API_KEY" in lines[0]
+    assert "Traceback" not in res.output
+
+
+def test_unreachable_endpoint_is_one_line_and_exit_2(tmp_path, monkeypatch):
+    monkeypatch.setenv("EXTRACTOR_API_KEY", "k")
+    res = runner.invoke(app, ["run", str(_articles(tmp_path / "in")), "--out", str(tmp_path / "out"),
+                              "--base-url", "http://127.0.0.1:9/v1", "--model", "m", "--no-local"])
+    assert res.exit_code == 2
+    lines = [x for x in res.output.splitlines() if x.strip()]
+    assert len(lines) == 1 and "cannot reach http://127.0.0.1:9/v1" in lines[0] and "EXTRACTOR_BASE_URL" in lines[0]
+
+
+def test_run_ok_then_resume_without_calls_then_failures_exit_1(tmp_path, synthetic_server):
+    url, model = synthetic_server
+    inp = _articles(tmp_path / "in")
+    args = ["run", str(inp), "--out", str(tmp_path / "out"), "--base-url", url, "--model", "synthetic",
+            "--provider", "llamacpp", "--quiet", "--no-local", "--concurrency", "2"]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert model.calls == 3
+    assert "articles.jsonl" in res.output and "summary.json" in res.output
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0 and model.calls == 3
+    (inp / "empty.txt").write_bytes(b"")
+    res = runner.invoke(app, args)
+    assert res.exit_code == 1 and model.calls == 3
+    lines = (tmp_path / "out" / "articles.jsonl").read_text().splitlines()
+    assert len(lines) == 4
+
+
+def test_log_json(tmp_path, synthetic_server):
+    url, model = synthetic_server
+    res = runner.invoke(app, ["run", str(_articles(tmp_path / "in", 2)), "--out", str(tmp_path / "out"),
+                              "--base-url", url, "--model", "synthetic", "--provider", "llamacpp", "--log-json",
+                              "--no-local"])
+    assert res.exit_code == 0, res.output
+    events = [json.loads(x) for x in res.output.splitlines() if x.startswith("{")]
+    assert sum(1 for e in events if e.get("event") == "article") == 2
+    assert any("summary" in e for e in events)
+
+
+def test_extract_prints_json(tmp_path, synthetic_server):
+    url, _ = synthetic_server
+    f = _articles(tmp_path / "in", 1) / "a0.txt"
+    res = runner.invoke(app, ["extract", str(f), "--base-url", url, "--model", "synthetic", "--provider", "llamacpp",
+                              "--no-local"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["facts"][0]["type"] == "quantity" and data["facts"][0]["grounded"] is True
+
+
+def test_schemas_and_providers():
+    res = runner.invoke(app, ["schemas"])
+    assert res.exit_code == 0 and "health_news" in res.output
+    res = runner.invoke(app, ["providers"])
+    assert res.exit_code == 0 and "deepseek" in res.output and "llamacpp" in res.output

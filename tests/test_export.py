@@ -1,0 +1,91 @@
+"""Exports from the store: articles.jsonl, CSV with BOM, Parquet, consortium members, summary."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pyarrow.parquet as pq
+
+from extractor.export import export_all
+from extractor.store import Identity, Store, input_error_key
+
+IDENT = Identity("health_news", "1.0", "default", "1", "gpt-4o-mini")
+
+TEXT = "Kermanshah hospital has 120 beds. The alliance has 64 members: A, B."
+RESULT = {
+    "data": {"quantities": [{"measure": "beds", "value": 120.0}]},
+    "facts": [
+        {"type": "quantity", "path": "quantities[0]", "data": {"measure": "beds", "value": 120.0, "unit": None,
+                                                                 "tags": ["x", "y"]},
+         "evidence": "has 120 beds", "span": {"start": 20, "end": 32}, "spans": [], "alignment": "exact",
+         "score": 100.0, "grounded": True, "corrections": [{"field": "value", "model_value": 12,
+                                                            "corrected_value": 120, "reason": "evidence"}],
+         "flags": [], "chunk": 0},
+        {"type": "consortium", "path": "consortia[0]", "data": {"name": "The alliance", "members": ["A", "B"],
+                                                                  "member_count": 64},
+         "evidence": "The alliance has 64 members", "span": {"start": 34, "end": 62}, "alignment": "exact",
+         "grounded": True, "corrections": [], "flags": ["ungrounded"], "chunk": 0},
+    ],
+    "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120, "requests": 2, "calls": 1,
+              "reasks": 1, "transport_retries": 0, "cost_usd": 0.001},
+    "document": {"source": "a.txt", "title": "T", "language": "en", "encoding": "utf_8"},
+    "stats": {"total": 2}, "schema_name": "health_news", "schema_version": "1.0", "prompt_name": "default",
+    "prompt_version": "1", "model": "gpt-4o-mini", "provider": "openai", "warnings": [],
+}
+
+
+def _fill(out):
+    with Store(out) as st:
+        st.put(sha256="f" * 64, identity=IDENT, source="a.txt", status="ok", run_id=1,
+               result_json=json.dumps(RESULT), text=TEXT, usage_json=json.dumps(RESULT["usage"]))
+        st.put(sha256=input_error_key("bad.txt"), identity=IDENT, source="bad.txt", status="error", run_id=1,
+               error="bad.txt: is empty (0 bytes)", error_kind="input")
+
+
+def test_articles_jsonl_has_every_article_with_text(tmp_path):
+    _fill(tmp_path)
+    paths = export_all(tmp_path)
+    lines = [json.loads(x) for x in paths["articles"].read_text(encoding="utf-8").splitlines()]
+    assert [x["status"] for x in lines] == ["ok", "error"]
+    ok, err = lines
+    for key in ("source", "sha256", "status", "error", "document", "facts", "data", "usage", "stats",
+                "schema_name", "schema_version", "prompt_name", "prompt_version", "model", "text"):
+        assert key in ok
+    assert ok["text"] == TEXT and ok["article_id"] == "f" * 16
+    assert TEXT[ok["facts"][0]["span"]["start"]:ok["facts"][0]["span"]["end"]] == "has 120 beds"
+    assert err["sha256"] is None and err["error"].startswith("bad.txt")
+
+
+def test_csv_has_bom_and_parquet_is_readable(tmp_path):
+    _fill(tmp_path)
+    export_all(tmp_path)
+    raw = (tmp_path / "tables" / "quantity.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader((tmp_path / "tables" / "quantity.csv").open(encoding="utf-8-sig")))
+    assert rows[0]["article_id"] == "f" * 16 and rows[0]["fact_index"] == "0"
+    assert rows[0]["value"] == "120" and rows[0]["tags"] == "x; y"
+    assert rows[0]["span_start"] == "20" and rows[0]["corrected"] == "true"
+    assert json.loads(rows[0]["corrections"])[0]["corrected_value"] == 120
+    table = pq.read_table(tmp_path / "tables" / "quantity.parquet")
+    assert table.column("value").to_pylist() == [120.0]
+    assert table.column("grounded").to_pylist() == [True]
+    members = list(csv.DictReader((tmp_path / "tables" / "consortium_members.csv").open(encoding="utf-8-sig")))
+    assert [m["member"] for m in members] == ["A", "B"] and members[0]["consortium"] == "The alliance"
+    assert pq.read_table(tmp_path / "tables" / "consortium.parquet").num_rows == 1
+    cons = list(csv.DictReader((tmp_path / "tables" / "consortium.csv").open(encoding="utf-8-sig")))
+    assert cons[0]["members"] == "A; B" and cons[0]["flags"] == "ungrounded"
+
+
+def test_summary_and_stale_tables_removed(tmp_path):
+    (tmp_path / "tables").mkdir()
+    (tmp_path / "tables" / "person.csv").write_text("old")
+    _fill(tmp_path)
+    paths = export_all(tmp_path)
+    summary = json.loads(paths["summary"].read_text())
+    assert summary["ok"] == 1 and summary["error"] == 1
+    assert summary["facts_by_type"] == {"consortium": 1, "quantity": 1}
+    assert summary["tokens"]["total_tokens"] == 120 and summary["cost_usd"] == 0.001
+    assert summary["reasks"] == 1 and summary["requests"] == 2
+    assert not (tmp_path / "tables" / "person.csv").exists()
+    assert not list(tmp_path.glob(".*.tmp-*"))

@@ -1,0 +1,122 @@
+"""SQLite store: keys, atomic records, secrets never stored, SIGKILL mid-run then resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+from extractor.settings import Settings
+from extractor.store import Identity, Store, input_error_key, redact_settings
+
+IDENT = Identity("health_news", "1.0", "default", "1", "gpt-4o-mini")
+
+
+def test_put_upsert_and_status(tmp_path):
+    with Store(tmp_path) as st:
+        assert st.status_of("abc", IDENT) is None
+        st.put(sha256="abc", identity=IDENT, source="a.txt", status="error", run_id=1, error="boom",
+               error_kind="transport", text="hello")
+        assert st.status_of("abc", IDENT) == "error"
+        st.put(sha256="abc", identity=IDENT, source="a.txt", status="ok", run_id=2, result_json="{}", text="hello")
+        assert st.status_of("abc", IDENT) == "ok"
+        other = Identity("health_news", "1.0", "default", "1", "gpt-4o")
+        assert st.status_of("abc", other) is None
+        recs = list(st.iter_records())
+        assert len(recs) == 1 and recs[0].attempts == 2 and recs[0].error is None
+
+
+def test_stale_input_error_of_same_source_is_replaced(tmp_path):
+    with Store(tmp_path) as st:
+        st.put(sha256=input_error_key("a.txt"), identity=IDENT, source="a.txt", status="error", run_id=1,
+               error="a.txt: is empty", error_kind="input")
+        st.put(sha256="real", identity=IDENT, source="a.txt", status="ok", run_id=2, result_json="{}")
+        assert st.count() == 1 and st.count("ok") == 1
+
+
+def test_runs_log_has_settings_without_the_key(tmp_path):
+    settings = Settings(provider="openai", api_key="sk-very-SECRET", model="gpt-4o-mini")
+    assert "api_key" not in redact_settings(settings)
+    with Store(tmp_path) as st:
+        rid = st.start_run(settings=settings, identity=IDENT, inputs=["in"],
+                           argv=["extractor", "run", "--api-key", "sk-very-SECRET", "--x-key=sk-very-SECRET"])
+        st.finish_run(rid, status="finished", counts={"ok": 1})
+        run = st.runs()[0]
+    assert run["status"] == "finished" and run["settings_json"]["model"] == "gpt-4o-mini"
+    assert "sk-very-SECRET" not in json.dumps(run)
+    assert b"sk-very-SECRET" not in (tmp_path / "extractor.sqlite").read_bytes()
+
+
+def test_wal_mode(tmp_path):
+    Store(tmp_path).close()
+    conn = sqlite3.connect(tmp_path / "extractor.sqlite")
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+_CHILD = textwrap.dedent('''
+    import asyncio, json, sys, httpx2
+    from extractor.batch import run_batch
+    from extractor.pipeline import Extractor
+    from extractor.settings import Settings
+
+    ARGS = {"quantities": [{"measure": "beds", "value": 120, "unit": "bed",
+                            "evidence": "The hospital has 120 beds."}]}
+    async def synthetic(request):  # SYNTHETIC model answer, slow enough to be killed mid-run
+        await asyncio.sleep(float(sys.argv[3]))
+        return httpx2.Response(200, json={"id": "s", "object": "chat.completion", "created": 0, "model": "m",
+            "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant",
+            "content": None, "tool_calls": [{"id": "c", "type": "function", "function": {
+            "name": "HealthNewsArticle", "arguments": json.dumps(ARGS)}}]}}],
+            "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}})
+    s = run_batch(Extractor(Settings(provider="openai", api_key="k", model="gpt-4o-mini")), [sys.argv[1]],
+                  out=sys.argv[2], transport=httpx2.MockTransport(synthetic), concurrency=4)
+    print(json.dumps({"ok": s.ok, "cached": s.cached, "calls": s.model_calls}))
+''')
+
+
+def test_sigkill_mid_run_then_resume_loses_and_duplicates_nothing(tmp_path):
+    d = tmp_path / "in"
+    d.mkdir()
+    n = 40
+    for i in range(n):
+        (d / f"a{i:03d}.txt").write_text(f"Report {i}.\nThe hospital has 120 beds.\n", encoding="utf-8")
+    script = tmp_path / "child.py"
+    script.write_text(_CHILD)
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, str(script), str(d), str(out), "0.1"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    db = out / "extractor.sqlite"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        if db.exists():
+            try:
+                c = sqlite3.connect(db, timeout=1)
+                done = c.execute("SELECT count(*) FROM records").fetchone()[0]
+                c.close()
+            except sqlite3.Error:
+                continue
+            if done >= 5:
+                break
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    c = sqlite3.connect(db)
+    stored = c.execute("SELECT count(*) FROM records").fetchone()[0]
+    c.close()
+    assert 5 <= stored < n
+
+    res = subprocess.run([sys.executable, str(script), str(d), str(out), "0.0"], capture_output=True, text=True,
+                         timeout=120)
+    assert res.returncode == 0, res.stderr[-2000:]
+    summary = json.loads(res.stdout.strip().splitlines()[-1])
+    assert summary["ok"] == n and summary["cached"] >= stored and summary["calls"] == n - summary["cached"]
+    with Store(out) as st:
+        assert st.count() == n and st.count("ok") == n
+        sources = [r.source for r in st.iter_records(latest_per_source=False)]
+    assert len(sources) == len(set(sources)) == n
