@@ -35,7 +35,6 @@ import signal
 import socket
 import time
 from dataclasses import asdict, dataclass, field
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, AsyncIterator, Callable, Iterable, Iterator
 from urllib.parse import urlsplit
@@ -44,6 +43,7 @@ import httpx2
 
 from extractor.core.errors import ConfigurationError, ExtractorError, InputError, ModelCallError
 from extractor.core.types import Usage
+from extractor.llm import retry_after_seconds
 from extractor.store import Identity, Store, input_error_key
 
 logger = logging.getLogger(__name__)
@@ -324,25 +324,6 @@ class RateLimiter:
         self._streak = 0
 
 
-def _retry_after(headers: Any) -> float | None:
-    ms = headers.get("retry-after-ms")
-    if ms:
-        try:
-            return max(0.0, float(ms) / 1000)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-        except (TypeError, ValueError):
-            return None
-
-
 class RateLimitedTransport(httpx2.AsyncBaseTransport):
     """An httpx2 transport that sends every request through a :class:`RateLimiter`.
 
@@ -378,7 +359,7 @@ class RateLimitedTransport(httpx2.AsyncBaseTransport):
             raise
         if response.status_code == 429:
             self.limiter.settle(estimate, 0)
-            self.limiter.on_rate_limited(_retry_after(response.headers))
+            self.limiter.on_rate_limited(retry_after_seconds(response))
             return response
         self.limiter.on_success()
         if estimate and response.status_code == 200:
@@ -578,7 +559,7 @@ def _batch_extractor(extractor: Any, limiter: RateLimiter, transport: httpx2.Asy
     import openai
 
     settings = extractor.settings
-    user_client = getattr(extractor, "_client_args", {}).get("async_client")
+    user_client = extractor.async_client_override
     if transport is None and user_client is not None:
         inner = getattr(getattr(user_client, "_client", None), "_transport", None)
         if inner is None:
@@ -855,7 +836,7 @@ async def arun_batch(
     out = Path(out)
     started = time.monotonic()
     if check_connection is None:
-        check_connection = transport is None and getattr(extractor, "_client_args", {}).get("async_client") is None
+        check_connection = transport is None and extractor.async_client_override is None
     extractor.settings.resolved_api_key()
     if check_connection:
         await asyncio.to_thread(check_endpoint, extractor.settings)

@@ -59,9 +59,10 @@ def is_transient(exc: BaseException) -> bool:
     return False
 
 
-def retry_after_seconds(exc: BaseException) -> float | None:
-    """``Retry-After`` (seconds or HTTP date) or ``retry-after-ms`` of a failed response."""
-    response = getattr(exc, "response", None)
+def retry_after_seconds(exc_or_response: Any) -> float | None:
+    """``Retry-After`` (seconds or HTTP date) or ``retry-after-ms`` of a failed response
+    (or of the exception that carries it)."""
+    response = getattr(exc_or_response, "response", exc_or_response)
     headers = getattr(response, "headers", None)
     if not headers:
         return None
@@ -107,6 +108,7 @@ class _Wait:
 
 
 _CONTROL = re.compile(r"[\x00-\x1f]")
+_SECRETISH = re.compile(r"(?i)(?:bearer\s+\S+|\bsk-[A-Za-z0-9_\-]{8,})")
 
 
 def repair_json_text(text: str) -> str:
@@ -277,7 +279,7 @@ class ModelClient:
         def on_wait(delay: float, exc: BaseException | None) -> None:
             counters.transport_retries += 1
             counters.waits.append(delay)
-            logger.warning("transient model error (%s); retrying in %.1fs", _describe(exc), delay)
+            logger.warning("transient model error (%s); retrying in %.1fs", self._redact(_describe(exc)), delay)
 
         return cls(
             retry=retry_if_exception(is_transient),
@@ -294,6 +296,20 @@ class ModelClient:
         _repair_completion(completion)
 
     def _fail(self, exc: BaseException, counters: _Counters, attempts: int) -> ModelCallError:
+        error = self._fail_unredacted(exc, counters, attempts)
+        error.last_error = self._redact(error.last_error)
+        error.args = (self._redact(str(error.args[0])),) if error.args else ()
+        return error
+
+    def _redact(self, text: str) -> str:
+        """Remove the API key (and anything that looks like a bearer token) from a message:
+        some proxies echo request headers in their error bodies."""
+        key = self.settings.api_key.get_secret_value() if self.settings.api_key else None
+        if key and len(key) >= 4:
+            text = text.replace(key, "[redacted]")
+        return _SECRETISH.sub("[redacted]", text)
+
+    def _fail_unredacted(self, exc: BaseException, counters: _Counters, attempts: int) -> ModelCallError:
         root = exc.__cause__ if isinstance(exc, InstructorRetryException) and exc.__cause__ else exc
         if isinstance(root, _EmptyAnswer):
             return ModelCallError("empty", attempts=counters.requests, last_error=str(root), model=self.model)
@@ -331,9 +347,14 @@ class ModelClient:
         the last schema-valid answer goes on to grounding, which drops (or flags) each
         fact whose quote is not in the article.
         """
-        if GROUNDING_ERROR_PREFIX not in str(exc):
+        # Only the last attempt counts: an earlier quote problem followed by a broken
+        # answer is a broken answer.
+        last = exc.failed_attempts[-1] if getattr(exc, "failed_attempts", None) else None
+        if last is None or GROUNDING_ERROR_PREFIX not in str(last.exception):
             return None
-        text = _answer_text(counters.last_completion)
+        if last.completion is not counters.last_completion:  # a later request failed otherwise
+            return None
+        text = _answer_text(last.completion)
         if not text:
             return None
         try:
@@ -381,6 +402,7 @@ class ModelClient:
         def create(*args: Any, **kwargs: Any) -> Any:
             def once() -> Any:
                 counters.requests += 1
+                counters.last_completion = None
                 completion = raw_create(*args, **kwargs)
                 self._check_answer(completion, counters)
                 return completion
@@ -402,6 +424,7 @@ class ModelClient:
         async def create(*args: Any, **kwargs: Any) -> Any:
             async def once() -> Any:
                 counters.requests += 1
+                counters.last_completion = None
                 completion = await raw_create(*args, **kwargs)
                 self._check_answer(completion, counters)
                 return completion

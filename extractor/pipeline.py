@@ -176,6 +176,27 @@ class Extractor:
         return self._model_client
 
     @property
+    def async_client_override(self) -> Any:
+        """The ``openai.AsyncOpenAI`` the application passed in, if any (the batch wraps its transport)."""
+        return self._client_args["async_client"]
+
+    def run(self, paths: Any, *, out: str | Path, **options: Any) -> Any:
+        """Run the batch over files, folders or globs into ``out`` (see :func:`extractor.batch.run_batch`).
+
+        >>> summary = Extractor(settings).run(["articles/"], out="out", concurrency=16)  # doctest: +SKIP
+        >>> summary.exit_code, summary.to_dict()["ok"]                                      # doctest: +SKIP
+        """
+        from extractor.batch import run_batch
+
+        return run_batch(self, list(paths) if not isinstance(paths, (str, Path)) else [paths], out=Path(out), **options)
+
+    def aiter_results(self, paths: Any, *, out: str | Path, **options: Any) -> Any:
+        """Async iterator over one record per article as the batch finishes them."""
+        from extractor.batch import iter_results
+
+        return iter_results(self, list(paths) if not isinstance(paths, (str, Path)) else [paths], out=Path(out), **options)
+
+    @property
     def model_name(self) -> str:
         return self.settings.resolved_model()
 

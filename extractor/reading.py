@@ -317,6 +317,9 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
         raise InputError(source, f"cannot be read: {e.strerror or e}") from None
     if path.is_dir():
         raise InputError(source, "is a directory, not a file")
+    if not path.is_file():
+        # FIFOs, sockets and devices report size 0 (or block forever when read).
+        raise InputError(source, "is not a regular file (a pipe, socket or device)")
     # Checked before reading, so an oversized file costs no memory and no time.
     if size > max_bytes:
         raise InputError(source, f"is {size:,} bytes, over the limit of {max_bytes:,} bytes")

@@ -24,6 +24,9 @@ it injects one fault per request instead:
     refusal       200, a refusal and no tool call
     ungrounded    200, a schema-valid answer whose evidence is NOT in the article
 
+Plan only: ``401`` (key rejected) and ``echo_auth`` (400 whose error message quotes
+the request's Authorization header back, as some proxies do).
+
 Every request is logged (:class:`RequestLog`) with its arrival time, the article key and
 the fault served; :attr:`FaultServer.counts` counts requests per fault class (``ok``
 for clean answers).
@@ -44,11 +47,13 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
-__all__ = ["FaultServer", "RequestLog", "FAULTS", "TRANSPORT_FAULTS", "ANSWER_FAULTS", "article_between_markers"]
+__all__ = ["FaultServer", "RequestLog", "FAULTS", "PLAN_ONLY_FAULTS", "TRANSPORT_FAULTS", "ANSWER_FAULTS", "article_between_markers"]
 
 TRANSPORT_FAULTS = ("429_ra", "429", "500", "502", "503", "reset", "slow", "truncated", "bad_body")
 ANSWER_FAULTS = ("bad_args", "schema", "empty", "refusal", "ungrounded")
 FAULTS = TRANSPORT_FAULTS + ANSWER_FAULTS
+# Only served when a plan asks for them (never drawn from the rates).
+PLAN_ONLY_FAULTS = ("401", "echo_auth")
 
 _NONCE = re.compile(r"between the two ARTICLE-([0-9a-f]+) markers")
 _SENTENCE = re.compile(r"[^.!?。！？\n]*\d[^.!?。！？\n]*[.!?。！？]")
@@ -90,12 +95,15 @@ def synthetic_answer(article: str | None, *, name: str = "HealthNewsArticle") ->
     """SYNTHETIC tool arguments: one quantity whose evidence is a sentence of ``article``."""
     if not article:
         return {"quantities": []}
-    m = _SENTENCE.search(article)
-    if not m:
+    for m in _SENTENCE.finditer(article):
+        sentence = m.group(0).strip()
+        # Numbers of the article's key (ART-0001) are not facts.
+        nums = [n for n in _NUMBER.finditer(sentence) if not sentence[: n.start()].endswith("ART-")]
+        if nums:
+            value = float(nums[0].group(0).replace(",", ""))
+            break
+    else:
         return {"quantities": []}
-    sentence = m.group(0).strip()
-    num = _NUMBER.search(sentence)
-    value = float(num.group(0).replace(",", "")) if num else 0.0
     return {
         "quantities": [
             {"measure": "synthetic measure", "value": value, "qualifier": "exact", "evidence": sentence}
@@ -349,6 +357,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(entry.status, err(fault, f"synthetic {fault}"))
         elif fault == "reset":
             self._reset()
+        elif fault == "401":
+            entry.status = 401
+            self._send_json(401, {"error": {"message": "Incorrect API key provided.", "type": "invalid_request_error",
+                                            "code": "invalid_api_key"}})
+        elif fault == "echo_auth":
+            entry.status = 400
+            self._send_json(400, {"error": {"message": f"bad request with header {self.headers.get('Authorization')}",
+                                            "type": "invalid_request_error"}})
         elif fault == "slow":
             srv.sleep(srv.slow_s)
             entry.status = 200

@@ -82,6 +82,7 @@ def expected_outcome(srv: FaultServer, k: str, s: Settings) -> set[str]:
     outcomes ('ok' or a ModelCallError kind) and the exact request count.
     """
     n = 0
+    seen_ungrounded = False
     for attempt in range(s.max_reasks + 1):
         fault = None
         for _try in range(s.max_transport_retries + 1):
@@ -98,7 +99,14 @@ def expected_outcome(srv: FaultServer, k: str, s: Settings) -> set[str]:
         assert fault in REASK
         if attempt == s.max_reasks:
             # Only quotes failed on the last answer: accepted, its fact dropped by grounding.
-            return ({"ok"} if fault == "ungrounded" else {"validation"}), n  # type: ignore[return-value]
+            if fault == "ungrounded":
+                return {"ok"}, n  # type: ignore[return-value]
+            if fault == "bad_body" and seen_ungrounded:
+                # KNOWN BUG (see test_fallback_only_for_the_last_answer): an earlier ungrounded
+                # answer is accepted when the last body did not parse.
+                return {"ok", "validation"}, n  # type: ignore[return-value]
+            return {"validation"}, n  # type: ignore[return-value]
+        seen_ungrounded |= fault == "ungrounded"
     raise AssertionError("unreachable")
 
 
@@ -202,6 +210,20 @@ def test_ungrounded_every_time_keeps_article_but_drops_fact():
             assert any("quotes not found" in w for w in res.warnings)
 
 
+@pytest.mark.parametrize("sequence,expected", [
+    (["schema", "ungrounded"], "ok"),           # the last answer failed only its quotes: accepted
+    (["ungrounded", "schema"], "validation"),
+    (["ungrounded", "bad_args"], "validation"),
+    (["ungrounded", "bad_body"], "validation"),  # the last answer is broken, not just its quotes
+])
+def test_fallback_only_for_the_last_answer(sequence, expected):
+    with FaultServer(plan=lambda k, n: sequence[n - 1] if n <= len(sequence) else "ok") as srv:
+        s = make_settings(srv, max_reasks=len(sequence) - 1, max_transport_retries=0)
+        (res,) = asyncio.run(run_all(Extractor(s), [article(0)]))
+        got = "ok" if isinstance(res, ExtractionResult) else getattr(res, "kind", repr(res))
+        assert got == expected, res
+
+
 def test_retry_after_is_honoured_and_capped():
     # Even articles: one 429 with Retry-After 0.4 s; odd: 429 with Retry-After 30 s, capped to 0.3 s.
     plan = lambda k, n: ("429_ra" if n == 1 else "ok")  # noqa: E731
@@ -300,6 +322,15 @@ def test_run_batch_fault_mix_summary_matches_records(tmp_path):
         assert max(per_article.values()) <= budget
         # The run's request count is what the server saw.
         assert summary.model_calls == len(srv.log)
+        # Each article ended as the retry policy says it must, given the faults it met.
+        for r in records:
+            if r.error_kind == "input":
+                continue
+            k = "ART-" + Path(r.source).stem[1:]
+            possible, n_expected = expected_outcome(srv, k, s)
+            got = "ok" if r.ok else r.error_kind
+            assert got in possible and per_article[k] == n_expected, (k, got, possible, [
+                x.fault for x in srv.requests_of(k)])
 
     total = n + 3
     assert summary.total == total and summary.ok + summary.failed == total and len(records) == total

@@ -1,0 +1,161 @@
+"""Crash safety of `extractor run`: SIGKILL at random points, restart, nothing lost or doubled.
+
+The CLI runs as a subprocess against tests/faultserver.py (127.0.0.1, SYNTHETIC answers,
+a little latency and some transient faults). It is killed with SIGKILL at seeded random
+moments several times and restarted with the same command; at the end articles.jsonl
+holds every article exactly once and the SQLite store passes ``PRAGMA integrity_check``.
+A SIGINT run exits cleanly (code 130) and says how to resume.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from faultserver import FaultServer
+
+pytest.importorskip("extractor.batch")
+pytestmark = pytest.mark.slow
+
+N = 150
+CLI = "import sys; from extractor.cli import main; sys.argv[0] = 'extractor'; main()"
+
+
+def write_articles(folder: Path, n: int) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        (folder / f"a{i:04d}.txt").write_text(
+            f"ART-{i:04d} Health bulletin.\n\nThe County Hospital of Town {i} performed {100 + i} surgeries "
+            f"last year.\n", encoding="utf-8")
+
+
+def command(inp: Path, out: Path, srv: FaultServer, *extra: str) -> list[str]:
+    return [sys.executable, "-c", CLI, "run", str(inp), "--out", str(out), "--base-url", srv.base_url,
+            "--provider", "openai", "--model", "fault-model", "--timeout", "2", "--max-reasks", "1",
+            "--max-transport-retries", "3", "--concurrency", "4", "--no-local", *extra]
+
+
+def env() -> dict[str, str]:
+    e = {k: v for k, v in os.environ.items() if not k.startswith(("EXTRACTOR_", "OPENAI_"))}
+    e["EXTRACTOR_API_KEY"] = "sk-test-crash"
+    e["PYTHONUNBUFFERED"] = "1"
+    return e
+
+
+def integrity(out: Path) -> str:
+    con = sqlite3.connect(out / "extractor.sqlite", timeout=10)
+    try:
+        return con.execute("PRAGMA integrity_check").fetchone()[0]
+    finally:
+        con.close()
+
+
+def stored(out: Path, status: str | None = None) -> dict[str, str]:
+    """source -> status of the records in the store (read-only, while no run is live)."""
+    p = out / "extractor.sqlite"
+    if not p.exists():
+        return {}
+    con = sqlite3.connect(p, timeout=10)
+    try:
+        rows = con.execute("SELECT source, status FROM records").fetchall()
+    finally:
+        con.close()
+    return {s: st for s, st in rows if status is None or st == status}
+
+
+def key_of(source: str) -> str:
+    return "ART-" + Path(source).stem[1:]
+
+
+def test_sigkill_at_random_points_then_resume(tmp_path):
+    inp, out = tmp_path / "in", tmp_path / "out"
+    write_articles(inp, N)
+    rng = random.Random(20240607)
+    kills = 0
+    with FaultServer({"503": 0.05, "reset": 0.03, "429": 0.02}, seed=5, latency_s=0.04) as srv:
+        cmd = command(inp, out, srv, "--quiet")
+        done_before: set[str] = set()
+        for attempt in range(4):
+            log_start = len(srv.log)
+            proc = subprocess.Popen(cmd, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            # Wait until the run is under way (it has made a request), then kill at a random moment.
+            t0 = time.monotonic()
+            while len(srv.log) == log_start and proc.poll() is None and time.monotonic() - t0 < 30:
+                time.sleep(0.02)
+            time.sleep(rng.uniform(0.05, 1.2))
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+                kills += 1
+            proc.communicate(timeout=30)
+            assert integrity(out) == "ok", f"store corrupt after kill {attempt}"
+            # Articles finished before this run were not asked for again.
+            asked = {r.article for r in srv.log[log_start:]}
+            assert not (asked & done_before), f"finished articles asked again: {sorted(asked & done_before)[:5]}"
+            ok_now = stored(out, "ok")
+            assert set(stored(out)) <= {str(p) for p in inp.iterdir()}
+            done_before = {key_of(s) for s in ok_now}
+        assert kills >= 3, "the run finished before it could be killed: raise N or the latency"
+        log_start = len(srv.log)
+        final = subprocess.run(cmd, env=env(), capture_output=True, text=True, timeout=120)
+        asked = {r.article for r in srv.log[log_start:]}
+        assert not (asked & done_before)
+    assert final.returncode in (0, 1), final.stderr[-2000:]
+    assert integrity(out) == "ok"
+    lines = [json.loads(x) for x in (out / "articles.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
+    sources = [line["source"] for line in lines]
+    assert len(sources) == N and len(set(sources)) == N, f"{len(sources)} lines, {len(set(sources))} distinct"
+    assert set(sources) == {str(p) for p in inp.iterdir()}
+    con = sqlite3.connect(out / "extractor.sqlite")
+    try:
+        assert con.execute("SELECT count(*) FROM records").fetchone()[0] == N
+        assert con.execute("SELECT count(DISTINCT source) FROM records").fetchone()[0] == N
+        runs = con.execute("SELECT status FROM runs ORDER BY id").fetchall()
+    finally:
+        con.close()
+    assert len(runs) == kills + (4 - kills) + 1
+    assert runs[-1][0] == "finished"
+    # Killed runs cannot log their end: they stay 'running' (no false 'finished').
+    assert [r[0] for r in runs[:-1]].count("finished") == 4 - kills
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["articles"] == N and summary["ok"] + summary["error"] == N
+
+
+def test_sigint_exits_cleanly_and_says_how_to_resume(tmp_path):
+    inp, out = tmp_path / "in", tmp_path / "out"
+    write_articles(inp, N)
+    with FaultServer(seed=3, latency_s=0.05) as srv:
+        cmd = command(inp, out, srv, "--quiet")
+        proc = subprocess.Popen(cmd, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        t0 = time.monotonic()
+        while len(srv.log) < 20 and proc.poll() is None and time.monotonic() - t0 < 60:
+            time.sleep(0.02)
+        assert proc.poll() is None, "the run ended before it could be interrupted"
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=60)
+        assert proc.returncode == 130, (proc.returncode, stdout[-1500:], stderr[-1500:])
+        text = stdout + stderr
+        assert "Traceback" not in text, text[-3000:]
+        assert "interrupted" in text.lower() and "resume" in text.lower(), text[-1500:]
+        # The resume hint is the command itself.
+        assert str(out) in text and "run" in text
+        assert integrity(out) == "ok"
+        lines = (out / "articles.jsonl").read_text(encoding="utf-8").splitlines()
+        assert 0 < len(lines) < N and len(lines) == len(stored(out))
+        # Resume: the rest is done, nothing twice.
+        before = {key_of(s) for s in stored(out, "ok")}
+        log_start = len(srv.log)
+        final = subprocess.run(cmd, env=env(), capture_output=True, text=True, timeout=120)
+        assert final.returncode == 0, final.stderr[-2000:]
+        assert not ({r.article for r in srv.log[log_start:]} & before)
+    lines = [json.loads(x) for x in (out / "articles.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(lines) == N and len({line["source"] for line in lines}) == N
+    assert all(line["status"] == "ok" for line in lines)
