@@ -537,3 +537,19 @@ class LocalServer:
             keep_log=exc_type is not None and not interrupted,
             grace_s=min(self.stop_timeout_s, _INTERRUPT_GRACE_S) if interrupted else None,
         )
+
+
+# What a run against the embedded model changes unless the user set it: the tiny model
+# loops until its output budget now and then, and each token costs a second on a busy
+# 2-core machine, so the answer and the re-ask budget are kept small.
+LOCAL_DEFAULTS = {"max_output_tokens": 512, "max_reasks": 1, "timeout_s": 900.0, "max_transport_retries": 1}
+
+
+def local_settings(settings: Any, server: "LocalServer") -> Any:
+    """``settings`` pointed at a started :class:`LocalServer`, with the local defaults for
+    whatever the user did not set explicitly."""
+    update: dict[str, Any] = {"provider": "llamacpp", "base_url": server.base_url, "model": server.model_name}
+    for name, value in LOCAL_DEFAULTS.items():
+        if name not in settings.model_fields_set:
+            update[name] = value
+    return settings.model_copy(update=update)

@@ -204,6 +204,15 @@ def parse_date(s: str) -> str | None:
     m = _DMY.search(s)
     if m and m[2].lower() in _MONTHS:
         return _iso(int(m[3]), _MONTHS[m[2].lower()], int(m[1]))
+    # Solar Hijri (۱۵ اردیبهشت ۱۴۰۲, ۱۴۰۲/۰۲/۱۵) and Hijri dates: the calendar-aware reader.
+    from .dates import parse_date as parse_any_date
+
+    try:
+        value = parse_any_date(s)
+    except ValueError:
+        return None
+    if value is not None and value.resolved and value.granularity == "day" and value.start:
+        return value.start.isoformat()
     return None
 
 

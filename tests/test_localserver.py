@@ -395,3 +395,17 @@ def test_real_server_end_to_end_on_seed_000(request):
     assert u.calls == result.document.chunks >= 1
     assert u.requests >= u.calls
     assert u.prompt_tokens > 0 and u.total_tokens >= u.prompt_tokens
+
+
+def test_local_settings_keep_what_the_user_set():
+    from extractor import Settings
+    from extractor.localserver import LOCAL_DEFAULTS, local_settings
+
+    class _Started:
+        base_url = "http://127.0.0.1:1234/v1"
+        model_name = "smollm2-135m-instruct-q4_1"
+
+    s = local_settings(Settings(max_reasks=3), _Started())
+    assert (s.provider, s.base_url, s.model) == ("llamacpp", _Started.base_url, _Started.model_name)
+    assert s.max_reasks == 3  # set by the user: kept
+    assert s.max_output_tokens == LOCAL_DEFAULTS["max_output_tokens"] and s.timeout_s == LOCAL_DEFAULTS["timeout_s"]

