@@ -16,7 +16,7 @@ import typer
 
 __all__ = ["app", "main", "COMMAND_MODULES"]
 
-COMMAND_MODULES = ["run_cmds", "eval_cmds", "report_cmds"]
+COMMAND_MODULES = ["run_cmds", "eval_cmds", "report_cmds", "batchapi_cmds"]
 
 app = typer.Typer(
     name="extractor",

@@ -88,8 +88,11 @@ def _setup_logging(log_json: bool, console: Console, quiet: bool = False) -> Non
     root.addHandler(handler)
     root.setLevel(min(level, root.level) if root.level else level)
     # Libraries below us chat at INFO; keep the log about articles.
-    for noisy in ("httpx", "httpx2", "openai", "instructor", "httpcore"):
+    for noisy in ("httpx", "httpx2", "openai", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # instructor logs every exhausted re-ask budget at ERROR; the same failure reaches
+    # the user once, as the article's error record, so its copy is noise here.
+    logging.getLogger("instructor").setLevel(logging.CRITICAL)
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
@@ -178,6 +181,11 @@ def run(
                                                help="Extract again the articles that failed last time.")] = True,
     local: Local = None,
     local_model: LocalModel = None,
+    # --- batch API (extractor/cli/batchapi_cmds.py) ---
+    batch_api: Annotated[bool, typer.Option("--batch-api", help="Submit to the OpenAI Batch API (half price, "
+                                                                "answers within 24h) and exit; collect with "
+                                                                "`extractor batch-collect OUT`.")] = False,
+    # --- end batch API ---
 ) -> None:
     """Extract facts from many articles into OUT (resumable: re-run the same command to continue)."""
     from extractor.core.errors import ConfigurationError, ExtractorError
@@ -191,6 +199,12 @@ def run(
         if dry_run:
             _dry_run(settings, inputs, quiet=quiet, log_json=log_json, err=err)
             raise typer.Exit(EXIT_OK)
+        # --- batch API (extractor/cli/batchapi_cmds.py) ---
+        if batch_api:
+            from extractor.cli.batchapi_cmds import submit_command
+
+            raise typer.Exit(submit_command(settings, inputs, out=out, log_json=log_json))
+        # --- end batch API ---
         with ExitStack() as stack:
             use_local = _wants_local(settings, local)
             if use_local:

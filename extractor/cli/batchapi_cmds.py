@@ -1,0 +1,132 @@
+"""Commands ``batch-status`` and ``batch-collect`` for the OpenAI Batch API mode
+(``extractor run ... --batch-api`` submits; see :mod:`extractor.batchapi`).
+
+Both read the settings the batch was submitted with from ``OUT/extractor.sqlite``
+(the API key comes from the environment, as always), so no option needs repeating.
+
+Exit codes: 0 done and every article ok; 1 some articles failed; 2 usage or
+configuration error; 3 the batch has not ended yet (``--no-wait``); 130 Ctrl-C while
+waiting (run the same command again).
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from extractor.cli.run_cmds import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, LogJson, _fail, _money, _setup_logging
+
+EXIT_NOT_READY = 3
+
+OutArg = Annotated[Path, typer.Argument(help="The output folder the batch was submitted into.")]
+BatchId = Annotated[Optional[str], typer.Option("--batch-id", help="Batch id (default: the latest one in OUT).")]
+
+
+def submit_command(settings: Any, inputs: list[str], *, out: Path, log_json: bool) -> int:
+    """``extractor run ... --batch-api``: submit and print how to collect."""
+    from extractor.batchapi import submit
+    from extractor.llm import check_configuration
+    from extractor.pipeline import Extractor
+
+    check_configuration(settings)
+    with Extractor(settings) as ex:
+        batch_id = submit(ex, inputs, out=out, argv=sys.argv)
+    collect_cmd = shlex.join(["extractor", "batch-collect", str(out)] + (["--batch-id", batch_id] if batch_id else []))
+    if log_json:
+        typer.echo(json.dumps({"batch_id": batch_id, "collect": collect_cmd if batch_id else None}))
+    elif batch_id is None:
+        typer.echo("nothing new to submit: every article is done or already waiting in a batch "
+                   f"(collect with: extractor batch-collect {shlex.quote(str(out))})")
+    else:
+        typer.echo(f"submitted batch {batch_id}")
+        typer.echo(f"check it with:   extractor batch-status {shlex.quote(str(out))} --batch-id {batch_id}")
+        typer.echo(f"collect it with: {collect_cmd}")
+    return EXIT_OK
+
+
+def _extractor(out: Path, batch_id: str | None) -> Any:
+    from extractor.batchapi import job_settings
+    from extractor.pipeline import Extractor
+
+    return Extractor(job_settings(out, batch_id))
+
+
+def batch_status(out: OutArg, batch_id: BatchId = None, log_json: LogJson = False) -> None:
+    """Show the status of a Batch API job submitted into OUT."""
+    from extractor.batchapi import poll
+    from extractor.core.errors import ExtractorError
+
+    _setup_logging(log_json, Console(stderr=True))
+    try:
+        with _extractor(out, batch_id) as ex:
+            st = poll(ex, out, batch_id)
+    except ExtractorError as exc:
+        raise _fail(str(exc))
+    if log_json:
+        typer.echo(json.dumps(st.to_dict()))
+        return
+    table = Table(title=f"batch {st.batch_id}", show_header=False)
+    table.add_row("status", st.status + (" (collected)" if st.collected else ""))
+    table.add_row("requests", f"{st.completed} done, {st.failed} failed, of {st.total}")
+    Console().print(table)
+    if st.ended and not st.collected:
+        typer.echo(f"collect it with: extractor batch-collect {shlex.quote(str(out))} --batch-id {st.batch_id}")
+
+
+def batch_collect(
+    out: OutArg,
+    batch_id: BatchId = None,
+    wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Poll until the batch has ended.")] = True,
+    poll_interval: Annotated[float, typer.Option("--poll-interval", min=0, help="Seconds between polls.")] = 30.0,
+    log_json: LogJson = False,
+) -> None:
+    """Download a finished Batch API job into OUT: one record per article, exports regenerated."""
+    from extractor.batchapi import collect
+    from extractor.core.errors import ExtractorError
+
+    _setup_logging(log_json, Console(stderr=True))
+    try:
+        with _extractor(out, batch_id) as ex:
+            s = collect(ex, out, batch_id, wait=wait, poll_interval=poll_interval, argv=sys.argv)
+    except KeyboardInterrupt:
+        typer.echo(f"interrupted; nothing lost. Resume with: {shlex.join(sys.argv)}", err=True)
+        raise typer.Exit(EXIT_INTERRUPTED)
+    except ExtractorError as exc:
+        raise _fail(str(exc))
+    if log_json:
+        typer.echo(json.dumps({"collect": s.to_dict()}, ensure_ascii=False, default=str))
+    elif not s.ready:
+        typer.echo(f"batch {s.batch_id} is {s.status}; not ready yet. Run this again later, or with --wait.")
+    else:
+        table = Table(title=f"batch {s.batch_id} collected ({s.status})", show_header=False)
+        table.add_row("articles", str(s.total))
+        table.add_row("ok", str(s.ok))
+        table.add_row("failed", str(s.failed) + (
+            f" ({', '.join(f'{k}: {v}' for k, v in sorted(s.errors_by_kind.items()))})" if s.errors_by_kind else ""))
+        table.add_row("collected before", str(s.already_collected))
+        table.add_row("facts", ", ".join(f"{k}: {v}" for k, v in sorted(s.facts_by_type.items())) or "0")
+        u = s.usage
+        table.add_row("tokens", f"{u.total_tokens:,} (prompt {u.prompt_tokens:,}, answer {u.completion_tokens:,})")
+        table.add_row("cost (batch price)", _money(u.cost_usd))
+        Console().print(table)
+        if s.paths.get("articles"):
+            typer.echo(f"outputs: {s.paths['articles']}")
+        if s.failed:
+            typer.echo(f"{s.failed} article(s) failed: see 'error' in articles.jsonl; submit again "
+                       "(extractor run ... --batch-api) to retry them.")
+    if not s.ready:
+        raise typer.Exit(EXIT_NOT_READY)
+    raise typer.Exit(EXIT_FAILED if s.failed else EXIT_OK)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``batch-status`` and ``batch-collect`` to the CLI."""
+    app.command("batch-status")(batch_status)
+    app.command("batch-collect")(batch_collect)

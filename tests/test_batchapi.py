@@ -1,0 +1,414 @@
+"""OpenAI Batch API mode: submit → status → collect, resumable, same outputs as a run.
+
+The OpenAI files/batches endpoints are a SYNTHETIC in-memory fake served through
+``httpx2.MockTransport`` (helpers named ``synthetic_*``); nothing reaches the network.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+
+import httpx2
+import openai
+import pytest
+from typer.testing import CliRunner
+
+from extractor.batch import run_batch
+from extractor.batchapi import collect, poll, submit
+from extractor.pipeline import Extractor
+from extractor.store import Store
+from tests.test_batch import SyntheticServer, make_settings, write_articles
+
+SECRET = "sk-test-SECRET"
+
+
+def synthetic_first_sentence(user_content: str) -> str:
+    """The first sentence with a number in the article part of a request's user message."""
+    article = user_content.split(" BEGIN\n", 1)[-1]
+    m = re.search(r"[A-Z][^.\n]*\d[^.\n]*\.", article)
+    assert m, "the synthetic fixture expects a sentence with a number"
+    return m.group(0)
+
+
+def synthetic_arguments(body: dict) -> dict:
+    """SYNTHETIC extraction answer built from the request: quotes its first numeric sentence."""
+    user = [m for m in body["messages"] if m["role"] == "user"][-1]["content"]
+    sentence = synthetic_first_sentence(user)
+    value = int(re.search(r"\d+", sentence).group(0))
+    return {
+        "quantities": [{"measure": "beds", "value": value, "unit": "bed", "evidence": sentence}],
+        "organisations": [{"name": "County Hospital", "kind": "hospital", "evidence": "County Hospital"}],
+    }
+
+
+def synthetic_completion_for(body: dict, *, arguments: str | None = None) -> dict:
+    """A SYNTHETIC chat.completion answering one batch request with a tool call."""
+    name = body["tool_choice"]["function"]["name"]
+    args = arguments if arguments is not None else json.dumps(synthetic_arguments(body))
+    return {
+        "id": "chatcmpl-synthetic", "object": "chat.completion", "created": 0, "model": body["model"],
+        "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
+            "role": "assistant", "content": None,
+            "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": name, "arguments": args}}]}}],
+        "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120},
+    }
+
+
+class SyntheticBatchAPI:
+    """A SYNTHETIC OpenAI files + batches API, in memory.
+
+    ``fail``: custom_id predicate -> those requests land in the error file with a 400.
+    ``broken``: custom_id predicate -> answered with malformed tool-call arguments.
+    ``in_progress_polls``: how many retrieves answer 'in_progress' before 'completed'.
+    """
+
+    def __init__(self, *, fail=None, broken=None, in_progress_polls: int = 0, batch_fails: bool = False):
+        self.batch_fails = batch_fails
+        self.files: dict[str, bytes] = {}
+        self.batches: dict[str, dict] = {}
+        self.fail = fail or (lambda cid: False)
+        self.broken = broken or (lambda cid: False)
+        self.in_progress_polls = in_progress_polls
+        self.seen_requests: list[dict] = []
+        self.auth_headers: set[str] = set()
+        self.calls: list[str] = []
+
+    def _batch(self, bid: str) -> dict:
+        b = self.batches[bid]
+        return {"id": bid, "object": "batch", "endpoint": b["endpoint"], "completion_window": "24h",
+                "created_at": 0, "input_file_id": b["input_file_id"], "status": b["status"],
+                "output_file_id": b.get("output_file_id"), "error_file_id": b.get("error_file_id"),
+                "request_counts": b["counts"], "metadata": b["metadata"], "errors": b.get("errors")}
+
+    def _run(self, bid: str) -> None:
+        b = self.batches[bid]
+        lines = [json.loads(x) for x in self.files[b["input_file_id"]].decode().splitlines() if x.strip()]
+        out, err = [], []
+        for i, req in enumerate(lines):
+            assert req["method"] == "POST" and req["url"] == "/v1/chat/completions"
+            self.seen_requests.append(req)
+            cid = req["custom_id"]
+            if self.fail(cid):
+                err.append({"id": f"req_{i}", "custom_id": cid, "error": None, "response": {
+                    "status_code": 400, "request_id": f"r{i}",
+                    "body": {"error": {"message": "synthetic: context_length_exceeded", "type": "invalid_request_error"}}}})
+                continue
+            args = '{"quantities": "oops"' if self.broken(cid) else None
+            out.append({"id": f"req_{i}", "custom_id": cid, "error": None, "response": {
+                "status_code": 200, "request_id": f"r{i}", "body": synthetic_completion_for(req["body"], arguments=args)}})
+        b["output_file_id"] = self._store("\n".join(json.dumps(x) for x in out).encode() + b"\n")
+        b["error_file_id"] = self._store("\n".join(json.dumps(x) for x in err).encode() + b"\n") if err else None
+        b["counts"] = {"total": len(lines), "completed": len(out), "failed": len(err)}
+        b["status"] = "completed"
+
+    def _store(self, data: bytes) -> str:
+        fid = f"file-{len(self.files) + 1}"
+        self.files[fid] = data
+        return fid
+
+    def __call__(self, request: httpx2.Request) -> httpx2.Response:
+        self.auth_headers.add(request.headers.get("authorization", ""))
+        path = request.url.path
+        self.calls.append(f"{request.method} {path}")
+        if request.method == "POST" and path.endswith("/files"):
+            body = request.content
+            # The JSONL part of the multipart upload: every line that is a request object.
+            data = b"\n".join(ln for ln in body.split(b"\r\n") if ln.startswith(b'{"custom_id"'))
+            data = b"\n".join(ln for part in data.split(b"\n") for ln in [part] if ln.strip()) + b"\n"
+            assert b'name="purpose"' in body and b"batch" in body
+            fid = self._store(data)
+            return httpx2.Response(200, json={"id": fid, "object": "file", "bytes": len(data), "created_at": 0,
+                                              "filename": "input.jsonl", "purpose": "batch", "status": "processed"})
+        if request.method == "POST" and path.endswith("/batches"):
+            req = json.loads(request.content)
+            bid = f"batch_{len(self.batches) + 1}"
+            self.batches[bid] = {"endpoint": req["endpoint"], "input_file_id": req["input_file_id"],
+                                 "metadata": req.get("metadata"), "status": "validating",
+                                 "counts": {"total": 0, "completed": 0, "failed": 0}, "polls": 0}
+            return httpx2.Response(200, json=self._batch(bid))
+        m = re.search(r"/batches/([^/]+)$", path)
+        if request.method == "GET" and m:
+            bid = m.group(1)
+            b = self.batches[bid]
+            b["polls"] += 1
+            if b["status"] not in ("completed", "failed"):
+                if self.batch_fails:
+                    b["status"] = "failed"
+                    b["errors"] = {"object": "list", "data": [
+                        {"code": "invalid_request", "message": "synthetic: model not available in batch", "line": 1}]}
+                elif b["polls"] <= self.in_progress_polls:
+                    b["status"] = "in_progress"
+                else:
+                    self._run(bid)
+            return httpx2.Response(200, json=self._batch(bid))
+        m = re.search(r"/files/([^/]+)/content$", path)
+        if request.method == "GET" and m:
+            return httpx2.Response(200, content=self.files[m.group(1)])
+        return httpx2.Response(404, json={"error": {"message": f"synthetic: no route {request.method} {path}"}})
+
+    def client(self) -> openai.OpenAI:
+        return openai.OpenAI(api_key=SECRET, base_url="http://synthetic.test/v1", max_retries=0,
+                             http_client=httpx2.Client(transport=httpx2.MockTransport(self)))
+
+
+def synthetic_extractor(api: SyntheticBatchAPI, **kw) -> Extractor:
+    return Extractor(make_settings(api_key=SECRET, **kw), client=api.client())
+
+
+def read_lines(out: Path) -> list[dict]:
+    return [json.loads(x) for x in (out / "articles.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def test_submit_status_collect_same_outputs_as_a_run(tmp_path):
+    d = tmp_path / "in"
+    write_articles(d, 4)
+    (d / "lines.jsonl").write_text(json.dumps({"id": "j1", "text": "County Hospital has 9 beds.\n"}) + "\n"
+                                   + "not json\n", encoding="utf-8")
+    api = SyntheticBatchAPI(in_progress_polls=2)
+    out = tmp_path / "out"
+    ex = synthetic_extractor(api)
+
+    batch_id = submit(ex, [d], out=out)
+    assert batch_id == "batch_1"
+    # The bad jsonl line is an error record at once; nothing else is exported yet.
+    lines = read_lines(out)
+    assert [(x["status"], x["error_kind"]) for x in lines] == [("error", "input")]
+    # The request bodies are what instructor sends in tools mode.
+    body = json.loads(api.files["file-1"].decode().splitlines()[0])["body"]
+    assert body["tool_choice"] == {"type": "function", "function": {"name": "HealthNewsArticle"}}
+    assert body["tools"][0]["function"]["name"] == "HealthNewsArticle"
+    assert body["model"] == "gpt-4o-mini" and body["temperature"] == 0.0 and body["max_tokens"] == 4096
+
+    st = poll(ex, out)
+    assert (st.batch_id, st.status, st.ended) == ("batch_1", "in_progress", False)
+    pending = collect(ex, out)
+    assert not pending.ready and pending.ok == 0  # not ended: nothing written
+    st = poll(ex, out, batch_id)
+    assert st.status == "completed" and st.completed == 5 and st.failed == 0
+
+    s = collect(ex, out, batch_id)
+    assert s.ready and (s.ok, s.failed, s.total) == (5, 0, 5) and s.exit_code == 0
+    assert s.facts_by_type.get("quantity") == 5
+    assert s.usage.prompt_tokens == 500 and s.usage.calls == 5
+    assert s.usage.cost_usd is not None and s.usage.cost_usd > 0
+
+    # The same articles through a normal run (SYNTHETIC chat server) give the same shape.
+    ref = tmp_path / "ref"
+    run_batch(Extractor(make_settings()), [d], out=ref, transport=SyntheticServer().transport())
+    got, want = read_lines(out), read_lines(ref)
+    assert [x["source"] for x in got] == [x["source"] for x in want]
+    assert [x["status"] for x in got] == [x["status"] for x in want]
+    for g, w in zip(got, want):
+        assert set(g) == set(w)
+        if g["status"] == "ok":
+            assert set(g["facts"][0]) == set(w["facts"][0])
+            assert set(g["document"]) == set(w["document"])
+            assert all(f["grounded"] for f in g["facts"])
+    assert sorted(p.name for p in (out / "tables").iterdir()) == sorted(p.name for p in (ref / "tables").iterdir())
+    with open(out / "tables" / "quantity.csv", encoding="utf-8-sig") as a, \
+            open(ref / "tables" / "quantity.csv", encoding="utf-8-sig") as b:
+        assert next(csv.reader(a)) == next(csv.reader(b))
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["ok"] == 5 and summary["error"] == 1
+
+
+def test_cost_is_half_the_profile_price(tmp_path):
+    d = tmp_path / "in"
+    write_articles(d, 1)
+    api = SyntheticBatchAPI()
+    ex = synthetic_extractor(api)
+    submit(ex, [d], out=tmp_path / "out")
+    s = collect(ex, tmp_path / "out")
+    full = ex.model_client.price.cost(100, 20)
+    assert s.usage.cost_usd == pytest.approx(full / 2)
+
+
+def test_resumable_and_no_duplicates(tmp_path):
+    d = tmp_path / "in"
+    write_articles(d, 3)
+    api = SyntheticBatchAPI()
+    out = tmp_path / "out"
+    ex = synthetic_extractor(api)
+    first = submit(ex, [d], out=out)
+    # Submitted but not collected: a second submit sends nothing again.
+    assert submit(ex, [d], out=out) is None
+    assert len(api.batches) == 1
+
+    s1 = collect(ex, out, first)
+    s2 = collect(ex, out, first)  # collecting twice
+    assert (s1.ok, s2.ok, s2.already_collected) == (3, 0, 3)
+    with Store(out) as st:
+        assert st.count() == 3
+        attempts = [r.attempts for r in st.iter_records()]
+    assert attempts == [1, 1, 1]
+    assert len(read_lines(out)) == 3
+
+    # Nothing new after collecting: nothing submitted, no upload.
+    uploads = api.calls.count("POST /v1/files")
+    assert submit(ex, [d], out=out) is None
+    assert api.calls.count("POST /v1/files") == uploads
+
+    # One new article: only it is submitted.
+    write_articles(d, 1, start=3)
+    second = submit(ex, [d], out=out)
+    assert second == "batch_2"
+    assert len(api.files[api.batches[second]["input_file_id"]].decode().splitlines()) == 1
+    assert collect(ex, out).ok == 1  # the latest batch by default
+    assert len(read_lines(out)) == 4
+
+
+def test_crash_mid_collect_can_be_rerun(tmp_path, monkeypatch):
+    d = tmp_path / "in"
+    write_articles(d, 3)
+    api = SyntheticBatchAPI()
+    out = tmp_path / "out"
+    ex = synthetic_extractor(api)
+    bid = submit(ex, [d], out=out)
+    real_finish = ex.finish
+    calls = {"n": 0}
+
+    def crashing_finish(prepared, outcomes):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt("synthetic crash")
+        return real_finish(prepared, outcomes)
+
+    monkeypatch.setattr(ex, "finish", crashing_finish)
+    with pytest.raises(KeyboardInterrupt):
+        collect(ex, out, bid)
+    monkeypatch.setattr(ex, "finish", real_finish)
+    s = collect(ex, out, bid)
+    assert (s.ok, s.already_collected) == (2, 1)
+    with Store(out) as st:
+        assert st.count() == 3 and st.count("ok") == 3
+
+
+def test_failed_and_broken_lines_become_error_records(tmp_path):
+    d = tmp_path / "in"
+    write_articles(d, 4)
+    api = SyntheticBatchAPI(fail=lambda cid: cid.endswith(":0") and _nth(cid) == 1,
+                            broken=lambda cid: _nth(cid) == 2)
+    out = tmp_path / "out"
+    ex = synthetic_extractor(api)
+    _ORDER.clear()
+    bid = submit(ex, [d], out=out)
+    s = collect(ex, out, bid)
+    assert (s.ok, s.failed) == (2, 2) and s.exit_code == 1
+    assert s.errors_by_kind == {"transport": 1, "validation": 1}
+    errors = {x["error_kind"]: x for x in read_lines(out) if x["status"] == "error"}
+    assert "context_length_exceeded" in errors["transport"]["error"]
+    assert "HTTP 400" in errors["transport"]["error"]
+    assert errors["validation"]["text"]  # the article's text is kept with the error
+    # The failed articles are submitted again next time; the ok ones are not.
+    api.fail = api.broken = lambda cid: False
+    again = submit(ex, [d], out=out)
+    assert again and len(api.files[api.batches[again]["input_file_id"]].decode().splitlines()) == 2
+    assert collect(ex, out).ok == 2
+    assert all(x["status"] == "ok" for x in read_lines(out))
+
+
+_ORDER: dict[str, int] = {}
+
+
+def _nth(cid: str) -> int:
+    """The order in which an article's first request was seen (SYNTHETIC selection helper)."""
+    sha = cid.split(":")[0]
+    return _ORDER.setdefault(sha, len(_ORDER))
+
+
+def test_missing_answer_is_an_error_record(tmp_path):
+    d = tmp_path / "in"
+    write_articles(d, 2)
+    api = SyntheticBatchAPI()
+    out = tmp_path / "out"
+    ex = synthetic_extractor(api)
+    bid = submit(ex, [d], out=out)
+    poll(ex, out, bid)  # runs the batch
+    b = api.batches[bid]
+    lines = api.files[b["output_file_id"]].decode().splitlines()
+    api.files[b["output_file_id"]] = (lines[0] + "\n").encode()  # the second answer never came
+    s = collect(ex, out, bid)
+    assert (s.ok, s.failed) == (1, 1)
+    err = [x for x in read_lines(out) if x["status"] == "error"][0]
+    assert "no answer for chunk 0" in err["error"]
+
+
+def test_failed_batch_makes_error_records_and_can_be_resubmitted(tmp_path):
+    d = tmp_path / "in"
+    write_articles(d, 2)
+    api = SyntheticBatchAPI(batch_fails=True)
+    out = tmp_path / "out"
+    ex = synthetic_extractor(api)
+    bid = submit(ex, [d], out=out)
+    s = collect(ex, out, bid)
+    assert s.ready and s.status == "failed" and (s.ok, s.failed) == (0, 2)
+    assert all("model not available in batch" in x["error"] for x in read_lines(out))
+    api.batch_fails = False
+    again = submit(ex, [d], out=out)
+    assert again and again != bid
+    assert collect(ex, out).ok == 2
+
+
+def test_api_key_never_written(tmp_path):
+    d = tmp_path / "in"
+    write_articles(d, 2)
+    api = SyntheticBatchAPI()
+    out = tmp_path / "out"
+    ex = synthetic_extractor(api)
+    collect(ex, out, submit(ex, [d], out=out))
+    assert f"Bearer {SECRET}" in api.auth_headers  # the key was used...
+    for p in out.rglob("*"):
+        if p.is_file():
+            assert SECRET.encode() not in p.read_bytes(), p  # ...and never stored
+    with Store(out) as st:
+        jobs = st.conn.execute("SELECT settings_json FROM batch_jobs").fetchall()
+    assert jobs and all("api_key" not in j[0] for j in jobs)
+
+
+def test_collect_refuses_other_settings(tmp_path):
+    d = tmp_path / "in"
+    write_articles(d, 1)
+    api = SyntheticBatchAPI()
+    out = tmp_path / "out"
+    bid = submit(synthetic_extractor(api), [d], out=out)
+    from extractor.core.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="same settings"):
+        collect(synthetic_extractor(api, model="gpt-4o"), out, bid)
+
+
+def test_cli_submit_status_collect(tmp_path, monkeypatch):
+    from extractor.cli import app
+
+    d = tmp_path / "in"
+    write_articles(d, 2)
+    api = SyntheticBatchAPI()
+    out = tmp_path / "out"
+    real_client = Extractor.model_client
+
+    def fake_client(self):  # the CLI builds its own Extractor: give it the SYNTHETIC API
+        if self._model_client is None:
+            self._client_args["client"] = api.client()
+        return real_client.fget(self)
+
+    monkeypatch.setattr(Extractor, "model_client", property(fake_client))
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    for var in ("EXTRACTOR_MODEL", "EXTRACTOR_BASE_URL", "EXTRACTOR_PROVIDER", "EXTRACTOR_API_KEY"):
+        monkeypatch.delenv(var, raising=False)
+    runner = CliRunner()
+    r = runner.invoke(app, ["run", str(d), "--out", str(out), "--provider", "openai", "--model", "gpt-4o-mini",
+                            "--batch-api"])
+    assert r.exit_code == 0, r.output
+    assert "batch_1" in r.output and "batch-collect" in r.output
+    r = runner.invoke(app, ["batch-status", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "batch_1" in r.output
+    r = runner.invoke(app, ["batch-collect", str(out), "--batch-id", "batch_1", "--poll-interval", "0"])
+    assert r.exit_code == 0, r.output
+    assert len(read_lines(out)) == 2 and all(x["status"] == "ok" for x in read_lines(out))
+    r = runner.invoke(app, ["batch-collect", str(out)])  # again: nothing new, still fine
+    assert r.exit_code == 0, r.output
+    assert len(read_lines(out)) == 2

@@ -1,0 +1,93 @@
+"""A perfect model, simulated: the gold annotations sent back as the model's answer.
+
+Whatever the library does after the model — grounding, number checking, deduplication,
+export, evaluation — must not damage correct facts. Each seed's gold facts go through
+the real pipeline (openai client, instructor, validators) as a synthetic answer, then
+through the evaluator: every fact must stay grounded, no correct value may be
+"corrected", and precision and recall must be 100%.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, SEEDS_DIR, chat_completion
+from extractor import Extractor, Settings
+from extractor.evaluation import evaluate
+
+GOLD_DIR = ROOT / "gold"
+GOLD_FILES = sorted(GOLD_DIR.glob("0*.json"))
+LIST_FIELD = {"place": "places", "organisation": "organisations", "consortium": "consortia", "person": "people",
+              "quantity": "quantities", "money": "money", "facility": "facilities", "event": "events"}
+
+
+def synthetic_answer_from_gold(gold: dict) -> dict:
+    """The gold facts in the schema's shape, as a flawless model would answer."""
+    answer: dict = defaultdict(list)
+    for fact in gold["facts"]:
+        answer[LIST_FIELD[fact["type"]]].append({**fact["data"], "evidence": fact["evidence"]})
+    return dict(answer)
+
+
+@pytest.mark.parametrize("gold_path", GOLD_FILES, ids=[p.stem[:3] for p in GOLD_FILES])
+def test_perfect_answer_survives_the_pipeline(gold_path: Path, scripted, tmp_path):
+    gold = json.loads(gold_path.read_text(encoding="utf-8"))
+    text = (SEEDS_DIR / gold["source"]).read_text(encoding="utf-8")
+    server = scripted([(200, chat_completion(synthetic_answer_from_gold(gold), prompt_tokens=3000))])
+    s = Settings(provider="openai", model="synthetic-model", api_key="sk-test-synthetic", max_reasks=0)
+    result = Extractor(s, client=server.client()).extract(text, source=gold["source"])
+
+    assert result.usage.reasks == 0, "a correct answer was re-asked"
+    assert result.stats.ungrounded == 0 and all(f.grounded for f in result.facts)
+    corrected = [(f.type, f.evidence, [c.model_dump() for c in f.corrections]) for f in result.facts if f.corrections]
+    assert not corrected, f"correct values were changed: {corrected}"
+
+    record = {"source": gold["source"], "sha256": gold.get("sha256"), "status": "ok", "text": text,
+              **json.loads(result.model_dump_json())}
+    one_gold = tmp_path / "gold"
+    one_gold.mkdir()
+    (one_gold / gold_path.name).write_text(gold_path.read_text(encoding="utf-8"), encoding="utf-8")
+    report = evaluate([record], one_gold)
+    totals = report.to_dict()["overall"]
+    assert totals["gold"] == len(gold["facts"]) > 0
+    assert totals["precision"] == 1.0 and totals["recall"] == 1.0, totals
+
+
+def synthetic_misscaled_answer(gold: dict) -> tuple[dict, int]:
+    """The gold answer with the slips models make: 500余萬元 → 500, ۱۲ هزار → 12,
+    ۳ میلیون و ۴۰۰ هزار → 3.4, and every qualifier flattened to 'exact'."""
+    answer = synthetic_answer_from_gold(gold)
+    corrupted = 0
+    for field, key in (("quantities", "value"), ("money", "amount")):
+        for item in answer.get(field, []):
+            ev, value = item["evidence"], item.get(key)
+            if not isinstance(value, (int, float)) or not value:
+                continue
+            scale = 1e4 if ("万" in ev or "萬" in ev) else 1e6 if "میلیون" in ev else 1e3 if "هزار" in ev else None
+            if scale and value >= scale:
+                item[key] = value / scale
+                corrupted += 1
+            item["qualifier"] = "exact"
+    return answer, corrupted
+
+
+@pytest.mark.parametrize("gold_path", GOLD_FILES, ids=[p.stem[:3] for p in GOLD_FILES])
+def test_misscaled_numbers_are_restored_from_evidence(gold_path: Path, scripted, tmp_path):
+    gold = json.loads(gold_path.read_text(encoding="utf-8"))
+    text = (SEEDS_DIR / gold["source"]).read_text(encoding="utf-8")
+    answer, corrupted = synthetic_misscaled_answer(gold)
+    server = scripted([(200, chat_completion(answer))])
+    s = Settings(provider="openai", model="synthetic-model", api_key="sk-test-synthetic", max_reasks=0)
+    result = Extractor(s, client=server.client()).extract(text, source=gold["source"])
+    value_fixes = sum(1 for f in result.facts for c in f.corrections if c.field in ("value", "amount"))
+    assert value_fixes == corrupted
+    one_gold = tmp_path / "gold"
+    one_gold.mkdir()
+    (one_gold / gold_path.name).write_text(gold_path.read_text(encoding="utf-8"), encoding="utf-8")
+    record = {"source": gold["source"], "status": "ok", "text": text, **json.loads(result.model_dump_json())}
+    totals = evaluate([record], one_gold).to_dict()["overall"]
+    assert totals["precision"] == 1.0 and totals["recall"] == 1.0, totals
