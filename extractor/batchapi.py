@@ -190,7 +190,10 @@ def job_settings(out: str | os.PathLike, batch_id: str | None = None, **override
     """The :class:`Settings` a batch was submitted with (without the key, which comes from
     the environment), so that collecting needs no options repeated; ``overrides`` win."""
     from extractor.settings import Settings
+    from extractor.store import DB_NAME
 
+    if not (Path(out) / DB_NAME).is_file():
+        raise BatchNotFound(f"no batch was submitted into {out} (no {DB_NAME} there)")
     store = _open(Path(out))
     try:
         job = _job_row(store, batch_id)

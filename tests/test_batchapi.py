@@ -94,11 +94,13 @@ class SyntheticBatchAPI:
             if self.fail(cid):
                 err.append({"id": f"req_{i}", "custom_id": cid, "error": None, "response": {
                     "status_code": 400, "request_id": f"r{i}",
-                    "body": {"error": {"message": "synthetic: context_length_exceeded", "type": "invalid_request_error"}}}})
+                    "body": {"error": {"message": "synthetic: context_length_exceeded",
+                                       "type": "invalid_request_error"}}}})
                 continue
             args = '{"quantities": "oops"' if self.broken(cid) else None
             out.append({"id": f"req_{i}", "custom_id": cid, "error": None, "response": {
-                "status_code": 200, "request_id": f"r{i}", "body": synthetic_completion_for(req["body"], arguments=args)}})
+                "status_code": 200, "request_id": f"r{i}",
+                "body": synthetic_completion_for(req["body"], arguments=args)}})
         b["output_file_id"] = self._store("\n".join(json.dumps(x) for x in out).encode() + b"\n")
         b["error_file_id"] = self._store("\n".join(json.dumps(x) for x in err).encode() + b"\n") if err else None
         b["counts"] = {"total": len(lines), "completed": len(out), "failed": len(err)}
@@ -116,8 +118,8 @@ class SyntheticBatchAPI:
         if request.method == "POST" and path.endswith("/files"):
             body = request.content
             # The JSONL part of the multipart upload: every line that is a request object.
-            data = b"\n".join(ln for ln in body.split(b"\r\n") if ln.startswith(b'{"custom_id"'))
-            data = b"\n".join(ln for part in data.split(b"\n") for ln in [part] if ln.strip()) + b"\n"
+            part = b"\n".join(ln for ln in body.split(b"\r\n") if ln.startswith(b'{"custom_id"'))
+            data = b"\n".join(ln for ln in part.split(b"\n") if ln.strip()) + b"\n"
             assert b'name="purpose"' in body and b"batch" in body
             fid = self._store(data)
             return httpx2.Response(200, json={"id": fid, "object": "file", "bytes": len(data), "created_at": 0,
