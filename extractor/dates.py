@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
-from extractor.textnorm import PINYIN_ANNOTATION, to_ascii_digits
+from extractor.textnorm import PINYIN_ANNOTATION, arabic_script_pattern, to_ascii_digits
 
 __all__ = ["DateValue", "parse_date", "find_dates"]
 
@@ -181,23 +181,7 @@ _EN_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "a
               "september", "october", "november", "december"]
 
 
-def _letters(word: str) -> str:
-    """Regex for an Arabic-script word that accepts the Persian/Arabic letter variants."""
-    out = []
-    for ch in word:
-        if ch in "یيى":
-            out.append("[یيى]")
-        elif ch in "کك":
-            out.append("[کك]")
-        elif ch in "اأإآ" and ch != "آ":
-            out.append("[اأإآ]")
-        elif ch in "هة":
-            out.append("[هة]")
-        elif ch == " ":
-            out.append(r"\s*")
-        else:
-            out.append(re.escape(ch))
-    return "".join(out)
+_letters = arabic_script_pattern
 
 
 _MONTH_LOOKUP: dict[str, tuple[str, int]] = {}

@@ -24,6 +24,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Literal
 
 from extractor.dates import _Normalized
+from extractor.textnorm import arabic_script_pattern
 
 __all__ = ["Qualifier", "Quantity", "parse_quantity", "find_quantities", "values_match"]
 
@@ -65,23 +66,7 @@ _AW = rf"(?![{_AR_LETTER}])"  # end of an Arabic-script word
 _AB = rf"(?<![{_AR_LETTER}])"
 
 
-def _w(word: str) -> str:
-    """Regex for an Arabic-script phrase, tolerant of ی/ي, ک/ك, ا/أ/إ, ه/ة and spacing."""
-    out = []
-    for ch in word:
-        if ch in "یيى":
-            out.append("[یيى]")
-        elif ch in "کك":
-            out.append("[کك]")
-        elif ch in "اأإ":
-            out.append("[اأإآ]")
-        elif ch in "هة":
-            out.append("[هة]")
-        elif ch == " ":
-            out.append(r"\s*")
-        else:
-            out.append(re.escape(ch))
-    return "".join(out)
+_w = arabic_script_pattern
 
 
 def _alt(words) -> str:

@@ -27,6 +27,7 @@ from pydantic import BaseModel
 
 from extractor.chunking import Chunk, chunk_text, estimate_tokens
 from extractor.cleaning import CleanText, clean_text
+from extractor.core.errors import ConfigurationError
 from extractor.core.types import DateInfo, DocumentInfo, ExtractionResult, Fact, GroundingStats, Span, Usage
 from extractor.grounding import EvidenceSite, SourceIndex, ground_quote, iter_evidence
 from extractor.llm import CallOutcome, ModelClient
@@ -453,4 +454,10 @@ async def aextract(
 def _settings(settings: Settings | None, overrides: dict[str, Any]) -> Settings:
     if settings is None:
         return Settings.from_env(**overrides)
-    return settings.model_copy(update=overrides) if overrides else settings
+    if not overrides:
+        return settings
+    # Re-validated, so that a misspelt or wrongly typed override fails loudly.
+    try:
+        return Settings(**{**settings.model_dump(exclude_unset=True), **overrides})
+    except ValueError as exc:
+        raise ConfigurationError(f"invalid settings: {exc}") from exc

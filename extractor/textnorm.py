@@ -21,7 +21,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["Folded", "fold", "fold_text", "strip_pinyin", "PINYIN_ANNOTATION", "to_ascii_digits"]
+__all__ = ["Folded", "fold", "fold_text", "strip_pinyin", "PINYIN_ANNOTATION", "to_ascii_digits", "arabic_script_pattern"]
 
 # A parenthesised pinyin syllable right after a CJK character: 報(bào), 醫(yī), 項(xiàng).
 # Requires at least one tone-marked or ü letter, or a plain syllable of latin letters
@@ -147,3 +147,28 @@ def fold_text(text: str) -> str:
 def strip_pinyin(text: str) -> str:
     """Remove inline pinyin annotations (報(bào) → 報), keeping everything else as is."""
     return PINYIN_ANNOTATION.sub("", text)
+
+
+def arabic_script_pattern(phrase: str) -> str:
+    """Regex for an Arabic-script phrase that accepts the Persian/Arabic letter variants
+    (ی/ي/ى, ک/ك, ا/أ/إ/آ, ه/ة) and any spacing between words.
+
+    >>> import re
+    >>> bool(re.fullmatch(arabic_script_pattern("میلیون"), "ميليون"))
+    True
+    """
+    out = []
+    for ch in phrase:
+        if ch in "یيى":
+            out.append("[یيى]")
+        elif ch in "کك":
+            out.append("[کك]")
+        elif ch in "اأإ":
+            out.append("[اأإآ]")
+        elif ch in "هة":
+            out.append("[هة]")
+        elif ch == " ":
+            out.append(r"\s*")
+        else:
+            out.append(re.escape(ch))
+    return "".join(out)
