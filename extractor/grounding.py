@@ -25,6 +25,7 @@ from extractor.textnorm import Folded, fold
 
 __all__ = [
     "EvidenceSite",
+    "MapKey",
     "Match",
     "SourceIndex",
     "evidence_fields",
@@ -47,10 +48,20 @@ def evidence_fields(model: type[BaseModel]) -> list[str]:
 
 
 @dataclass(frozen=True)
+class MapKey:
+    """A dict key in a path, kept as the original object (an ``int`` key is not a list index)."""
+
+    key: Any
+
+
+PathPart = str | int | MapKey  # attribute name | list index | dict key
+
+
+@dataclass(frozen=True)
 class EvidenceSite:
     """One model instance that carries evidence, and where it sits in the result."""
 
-    path: tuple[str | int, ...]  # ('quantities', 3)
+    path: tuple[PathPart, ...]  # ('quantities', 3)
     owner: BaseModel
     field: str
     quote: str
@@ -59,11 +70,20 @@ class EvidenceSite:
     def path_str(self) -> str:
         out = ""
         for p in self.path:
-            out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else p)
+            if isinstance(p, int):
+                out += f"[{p}]"
+            else:
+                name = p.key if isinstance(p, MapKey) else p
+                out += f".{name}" if out else str(name)
         return out or "$"
 
+    @property
+    def in_list(self) -> bool:
+        """Whether the owner is a list item (and so can be removed from the result)."""
+        return bool(self.path) and isinstance(self.path[-1], int)
 
-def iter_evidence(obj: Any, path: tuple[str | int, ...] = ()) -> Iterator[EvidenceSite]:
+
+def iter_evidence(obj: Any, path: tuple[PathPart, ...] = ()) -> Iterator[EvidenceSite]:
     """Every evidence-bearing model inside ``obj``, depth first, in field order."""
     if isinstance(obj, BaseModel):
         fields = evidence_fields(type(obj))
@@ -80,7 +100,7 @@ def iter_evidence(obj: Any, path: tuple[str | int, ...] = ()) -> Iterator[Eviden
             yield from iter_evidence(item, path + (i,))
     elif isinstance(obj, dict):
         for k, v in obj.items():
-            yield from iter_evidence(v, path + (str(k),))
+            yield from iter_evidence(v, path + (MapKey(k),))
 
 
 @dataclass(frozen=True)

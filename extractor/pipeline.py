@@ -29,7 +29,7 @@ from extractor.chunking import Chunk, chunk_text, estimate_tokens
 from extractor.cleaning import CleanText, clean_text
 from extractor.core.errors import ConfigurationError
 from extractor.core.types import DateInfo, DocumentInfo, ExtractionResult, Fact, GroundingStats, Span, Usage
-from extractor.grounding import EvidenceSite, SourceIndex, ground_quote, iter_evidence
+from extractor.grounding import EvidenceSite, MapKey, PathPart, SourceIndex, ground_quote, iter_evidence
 from extractor.llm import CallOutcome, ModelClient
 from extractor.dates import parse_date
 from extractor.numbercheck import check_numbers
@@ -37,6 +37,7 @@ from extractor.prompting import PromptTemplate, build_messages, template_for_sch
 from extractor.reading import Document, document_from_text, read_document
 from extractor.registry import resolve_schema, schema_name, schema_version
 from extractor.settings import Settings
+from extractor.textnorm import fold_text
 from extractor.validation import validated_model, validation_context
 
 logger = logging.getLogger(__name__)
@@ -104,8 +105,10 @@ def _fact_payload(site: EvidenceSite) -> dict[str, Any]:
     return site.owner.model_dump(mode="json", exclude={site.field})
 
 
-def _dedupe_key(fact_type: str, payload: dict[str, Any]) -> str:
-    return fact_type + "\x00" + json.dumps(payload, sort_keys=True, ensure_ascii=False)
+def _dedupe_key(fact_type: str, payload: dict[str, Any], quote: str) -> str:
+    # The quote is part of the key: two hospitals with "100 beds" each are two facts
+    # even when the model left their subjects empty.
+    return "\x00".join([fact_type, json.dumps(payload, sort_keys=True, ensure_ascii=False), fold_text(quote)])
 
 
 def _merge_instances(instances: list[BaseModel]) -> BaseModel:
@@ -127,17 +130,23 @@ def _merge_instances(instances: list[BaseModel]) -> BaseModel:
     return type(first).model_construct(**values)
 
 
-def _remove_at(data: BaseModel, path: tuple[str | int, ...]) -> bool:
-    """Remove the list item at ``path``; False when the owner is not in a list."""
+def _parent_list(data: BaseModel, path: tuple[PathPart, ...]) -> list | None:
+    """The list that holds the item at ``path`` (None when the item is not in a list)."""
     if not path or not isinstance(path[-1], int):
-        return False
+        return None
     parent: Any = data
-    for key in path[:-1]:
-        parent = parent[key] if isinstance(key, int) or isinstance(parent, dict) else getattr(parent, key)
-    if isinstance(parent, list):
-        del parent[path[-1]]
-        return True
-    return False
+    for part in path[:-1]:
+        if isinstance(part, MapKey):
+            parent = parent[part.key]
+        elif isinstance(part, int):
+            parent = parent[part]
+        else:
+            parent = getattr(parent, part)
+    return parent if isinstance(parent, list) else None
+
+
+def _inside(path: tuple[PathPart, ...], removed: list[tuple[PathPart, ...]]) -> bool:
+    return any(path[: len(r)] == r for r in removed)
 
 
 class Extractor:
@@ -300,16 +309,17 @@ class Extractor:
         stats = GroundingStats()
         reference = _reference_date(doc.published)
         facts_by_owner: dict[int, Fact] = {}
-        first_by_key: dict[str, Fact] = {}
-        to_remove: list[tuple[str | int, ...]] = []
+        kept: list[tuple[EvidenceSite, Fact]] = []
+        dropped_paths: list[tuple[PathPart, ...]] = []
+        removals: list[tuple[list, BaseModel]] = []  # (the list, the item): resolved before any removal
+        # Pass 1: ground every quote, check numbers, decide what is dropped.
         for site in list(iter_evidence(data)):
             stats.total += 1
             chunk_index = chunk_of.get(id(site.owner))
             match = ground_quote(site.quote, source, hint=hints.get(chunk_index), fuzzy_threshold=s.fuzzy_threshold)
             grounded = match.alignment != "none"
-            fact_type = _fact_type(site.owner)
             fact = Fact(
-                type=fact_type,
+                type=_fact_type(site.owner),
                 path=site.path_str,
                 data={},
                 evidence=site.quote,
@@ -333,29 +343,43 @@ class Extractor:
             else:
                 stats.ungrounded += 1
                 fact.flags.append("ungrounded")
-                if s.ungrounded == "drop" and _remove_candidate(site):
-                    to_remove.append(site.path)
+                parent = _parent_list(data, site.path) if s.ungrounded == "drop" else None
+                if parent is not None:
+                    removals.append((parent, site.owner))
+                    dropped_paths.append(site.path)
                     stats.dropped += 1
                     continue
+                # Not in a list (a required single field): it cannot go, so it stays flagged.
                 stats.flagged += 1
             fact.data = _fact_payload(site)
             fact.dates = _read_dates(fact.data, lang=doc.language, reference=reference)
-            key = _dedupe_key(fact_type, fact.data)
+            kept.append((site, fact))
+
+        # Pass 2: one fact for the same statement quoted more than once (chunk overlaps,
+        # a headline repeating the body), never for facts inside a dropped parent.
+        first_by_key: dict[str, Fact] = {}
+        for site, fact in kept:
+            if _inside(site.path, dropped_paths):
+                continue
+            key = _dedupe_key(fact.type, fact.data, site.quote)
             earlier = first_by_key.get(key)
-            if earlier is not None and grounded and earlier.grounded and _remove_candidate(site):
+            parent = _parent_list(data, site.path) if earlier is not None and fact.grounded and earlier.grounded else None
+            if parent is not None:
                 for sp in fact.spans:
                     if sp not in earlier.spans:
                         earlier.spans.append(sp)
                 earlier.spans.sort(key=lambda x: x.start)
                 stats.merged_duplicates += 1
-                to_remove.append(site.path)
+                removals.append((parent, site.owner))
                 continue
             first_by_key.setdefault(key, fact)
             facts_by_owner[id(site.owner)] = fact
 
-        # Deepest and last first, so earlier indices stay valid.
-        for path in sorted(to_remove, key=lambda p: (len(p), p), reverse=True):
-            _remove_at(data, path)
+        for parent, owner in removals:
+            for i, item in enumerate(parent):
+                if item is owner:
+                    del parent[i]
+                    break
 
         facts: list[Fact] = []
         for site in iter_evidence(data):
@@ -400,10 +424,6 @@ class Extractor:
             provider=self.settings.profile().name,
             warnings=warnings,
         )
-
-
-def _remove_candidate(site: EvidenceSite) -> bool:
-    return bool(site.path) and isinstance(site.path[-1], int)
 
 
 def extract(

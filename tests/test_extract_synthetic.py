@@ -273,3 +273,46 @@ def test_relative_dates_resolved_against_publication_date(scripted):
     # Without a publication date the same words stay unresolved rather than guessed.
     result = Extractor(settings(), client=scripted([(200, chat_completion(answer))]).client()).extract(SEED_000)
     assert result.facts[0].dates["period"].resolved is False
+
+
+def test_same_numbers_in_different_sentences_stay_two_facts(scripted):
+    text = "Hospital A has 100 beds. Hospital B has 100 beds."
+    q = {"measure": "beds", "value": 100, "unit": "bed"}
+    answer = {"quantities": [{**q, "evidence": "Hospital A has 100 beds"}, {**q, "evidence": "Hospital B has 100 beds"}]}
+    result = Extractor(settings(), client=scripted([(200, chat_completion(answer))]).client()).extract(text)
+    assert [f.span.start for f in result.facts] == [0, 25] and result.stats.merged_duplicates == 0
+
+
+class _Person(__import__("pydantic").BaseModel):
+    name: str
+    evidence: str
+
+
+class _Org(__import__("pydantic").BaseModel):
+    name: str
+    evidence: str
+    people: list[_Person] = []
+
+
+class _Orgs(__import__("pydantic").BaseModel):
+    orgs: list[_Org] = []
+    by_year: dict[int, list[_Person]] = {}
+
+
+def test_drops_and_duplicates_in_nested_lists_and_int_keyed_dicts(scripted):
+    text = "Red Cross hospital opened. Dr Li spoke. Dr Wang spoke."
+    li = {"name": "Li", "evidence": "Dr Li spoke"}
+    answer = {
+        "orgs": [
+            {"name": "Ghost", "evidence": "invented org", "people": [li]},  # dropped with its child
+            {"name": "Red", "evidence": "Red Cross hospital opened", "people": [li]},  # Li survives here
+        ],
+        "by_year": {"2020": [{"name": "Wang", "evidence": "Dr Wang spoke"}, {"name": "X", "evidence": "not there"}]},
+    }
+    server = scripted([(200, chat_completion(answer, name="_Orgs"))])
+    result = Extractor(settings(max_reasks=0), schema=_Orgs, client=server.client()).extract(text)
+    data = result.data
+    assert [o.name for o in data.orgs] == ["Red"] and [p.name for p in data.orgs[0].people] == ["Li"]
+    assert [p.name for p in data.by_year[2020]] == ["Wang"]
+    assert result.stats.dropped == 2 and result.stats.merged_duplicates == 0
+    assert sorted(f.path for f in result.facts) == ["by_year.2020[0]", "orgs[0]", "orgs[0].people[0]"]
