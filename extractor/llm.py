@@ -109,6 +109,32 @@ class _Wait:
 
 _CONTROL = re.compile(r"[\x00-\x1f]")
 _SECRETISH = re.compile(r"(?i)(?:bearer\s+\S+|\bsk-[A-Za-z0-9_\-]{8,})")
+# Keys seen by any ModelClient in this process, so that the log filter below can remove
+# them from third-party log lines (instructor logs raw exception texts at ERROR).
+_KNOWN_SECRETS: set[str] = set()
+
+
+def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """``text`` without the given secrets, known keys, or bearer/``sk-`` tokens."""
+    for key in (*secrets, *_KNOWN_SECRETS):
+        if key:
+            text = text.replace(key, "[redacted]")
+    return _SECRETISH.sub("[redacted]", text)
+
+
+class _RedactingFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True
+
+
+# Logger filters do not apply to child loggers, so the ones that log exception texts
+# are named one by one (instructor's retry loop logs each failed attempt's error).
+for _name in ("instructor", "instructor.v2", "instructor.v2.retry", "openai", "openai._base_client", "httpx2"):
+    logging.getLogger(_name).addFilter(_RedactingFilter())
 
 
 def repair_json_text(text: str) -> str:
@@ -230,8 +256,11 @@ class ModelClient:
 
     def __init__(self, settings: Settings, *, client: Any = None, async_client: Any = None):
         self.settings = settings
-        self._client = client
-        self._async_client = async_client
+        # An application's client keeps its pool, proxies and auth, but not its own
+        # retries: nested inside ours they would multiply the budget and go uncounted.
+        self._client = _without_retries(client)
+        self._async_client = _without_retries(async_client)
+        _KNOWN_SECRETS.update(self._secrets)
         self.model = settings.resolved_model()
         self.mode = _MODES[settings.resolved_mode()]
         self.profile = settings.profile()
@@ -304,10 +333,13 @@ class ModelClient:
     def _redact(self, text: str) -> str:
         """Remove the API key (and anything that looks like a bearer token) from a message:
         some proxies echo request headers in their error bodies."""
-        key = self.settings.api_key.get_secret_value() if self.settings.api_key else None
-        if key and len(key) >= 4:
-            text = text.replace(key, "[redacted]")
-        return _SECRETISH.sub("[redacted]", text)
+        return redact(text, self._secrets)
+
+    @property
+    def _secrets(self) -> tuple[str, ...]:
+        keys = [self.settings.api_key.get_secret_value() if self.settings.api_key else None]
+        keys += [getattr(c, "api_key", None) for c in (self._client, self._async_client)]
+        return tuple(k for k in keys if isinstance(k, str) and len(k) >= 4)
 
     def _fail_unredacted(self, exc: BaseException, counters: _Counters, attempts: int) -> ModelCallError:
         root = exc.__cause__ if isinstance(exc, InstructorRetryException) and exc.__cause__ else exc
@@ -382,13 +414,15 @@ class ModelClient:
         if isinstance(exc, InstructorRetryException):
             data = self._fallback(response_model, exc, counters)
             if data is None:
-                raise self._fail(exc, counters, exc.n_attempts) from exc
+                raise self._fail(exc, counters, exc.n_attempts) from None
             strict = False
             warnings = (f"accepted the last answer after {exc.n_attempts} attempts with quotes not found in the article",)
+        # ``from None``: the original exceptions may quote request headers (some proxies
+        # echo them); everything useful is in the redacted message.
         elif isinstance(exc, IncompleteOutputException):
-            raise self._cut_off(counters) from exc
+            raise self._cut_off(counters) from None
         elif exc is not None:
-            raise self._fail(exc, counters, counters.requests) from exc
+            raise self._fail(exc, counters, counters.requests) from None
         assert data is not None
         reasks = max(0, counters.requests - counters.transport_retries - 1)
         return CallOutcome(data, counters.usage(reasks=reasks, price=self.price), strict, warnings)
@@ -439,6 +473,12 @@ class ModelClient:
         except _HANDLED as exc:
             return self._settle(response_model, counters, exc=exc)
         return self._settle(response_model, counters, data=data)
+
+
+def _without_retries(client: Any) -> Any:
+    if client is not None and hasattr(client, "with_options"):
+        return client.with_options(max_retries=0)
+    return client
 
 
 def _describe(exc: BaseException | None) -> str:

@@ -32,30 +32,37 @@ def _close(a: float, b: float) -> bool:
     return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
 
 
-def _matches(model_value: float, q: Quantity) -> bool:
+def _matches(model_value: float, q: Quantity, *, model_unit: str | None = None) -> bool:
     if _close(model_value, q.value):
         return True
-    if q.value_max is not None and _close(model_value, q.value_max):
-        return True
-    # 0.93 for "93%" is the same statement.
+    if q.value_max is not None:
+        low, high = sorted((q.value, q.value_max))
+        # A range (20-30 beds) holds any value the model read from it, ends included.
+        if low <= model_value <= high or _close(model_value, high):
+            return True
+    # 0.93 for "93%", or 93 (percent) for "0.93": the same statement.
     if q.unit == "percent" and _close(model_value * 100, q.value):
+        return True
+    if model_unit == "percent" and q.unit != "percent" and _close(model_value, q.value * 100):
         return True
     return False
 
 
-def _candidate_for(model_value: float, quantities: list[Quantity]) -> Quantity | None:
-    """The evidence quantity the model most likely meant but mis-scaled."""
-    if len(quantities) == 1:
-        return quantities[0]
-    # The model's digits scaled by a power of ten (500 for 5,000,000; 3.4 for 3,400,000).
-    if model_value:
-        for q in quantities:
-            if q.value:
-                ratio = abs(q.value / model_value)
-                exp = math.log10(ratio) if ratio > 0 else 0
-                if abs(exp - round(exp)) < 1e-9 and round(exp) != 0:
-                    return q
-    return None
+def _power_of_ten_apart(a: float, b: float) -> bool:
+    if not a or not b:
+        return False
+    exp = math.log10(abs(a / b))
+    return abs(exp - round(exp)) < 1e-9 and round(exp) != 0
+
+
+def _candidate_for(model_value: float, quantities: list[Quantity]) -> tuple[Quantity | None, bool]:
+    """The evidence quantity the model meant but mis-scaled (500 for 5,000,000; 3.4 for
+    3,400,000), and whether several fit. Only a power-of-ten slip is corrected: an
+    unrelated value (2 for "200人") is the model's mistake to flag, not ours to guess."""
+    fits = [q for q in quantities if _power_of_ten_apart(q.value, model_value)]
+    if len(fits) == 1:
+        return fits[0], False
+    return None, len(fits) > 1
 
 
 def check_numbers(owner: BaseModel, evidence: str, *, lang: str | None = None) -> NumberCheck:
@@ -80,11 +87,12 @@ def check_numbers(owner: BaseModel, evidence: str, *, lang: str | None = None) -
     has_qualifier = "qualifier" in type(owner).model_fields
     for field in fields:
         value = float(getattr(owner, field))
-        matched = next((q for q in quantities if _matches(value, q)), None)
+        unit = getattr(owner, "unit", None)
+        matched = next((q for q in quantities if _matches(value, q, model_unit=unit)), None)
         if matched is None:
-            candidate = _candidate_for(value, quantities)
+            candidate, ambiguous = _candidate_for(value, quantities)
             if candidate is None:
-                flags.append(f"{field}_not_in_evidence")
+                flags.append(f"{field}_ambiguous_in_evidence" if ambiguous else f"{field}_not_in_evidence")
                 continue
             corrections.append(
                 Correction(

@@ -285,12 +285,19 @@ class Extractor:
     async def aextract_document(self, doc: Document) -> ExtractionResult:
         # Cleaning and language detection are CPU work; keep them off the event loop.
         prepared = await asyncio.to_thread(self.prepare, doc)
-        outcomes = await asyncio.gather(
-            *(
-                self.model_client.acall(list(msgs), self.response_model, context=self._context(chunk))
-                for chunk, msgs in zip(prepared.chunks, prepared.messages)
-            )
-        )
+        tasks = [
+            asyncio.ensure_future(self.model_client.acall(list(msgs), self.response_model, context=self._context(chunk)))
+            for chunk, msgs in zip(prepared.chunks, prepared.messages)
+        ]
+        try:
+            outcomes = await asyncio.gather(*tasks)
+        except BaseException:
+            # One chunk failed (or we were cancelled): the article fails, so the other
+            # chunks' requests are stopped rather than paid for and thrown away.
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
         return self.finish(prepared, list(outcomes))
 
     # After the model ----------------------------------------------------------------

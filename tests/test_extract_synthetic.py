@@ -316,3 +316,42 @@ def test_drops_and_duplicates_in_nested_lists_and_int_keyed_dicts(scripted):
     assert [p.name for p in data.by_year[2020]] == ["Wang"]
     assert result.stats.dropped == 2 and result.stats.merged_duplicates == 0
     assert sorted(f.path for f in result.facts) == ["by_year.2020[0]", "orgs[0]", "orgs[0].people[0]"]
+
+
+async def test_failed_chunk_cancels_the_other_chunk_requests():
+    import asyncio as _asyncio
+
+    import httpx2
+    import openai
+
+    started, finished = [], []
+
+    async def handler(request):
+        n = len(started)
+        started.append(n)
+        if n == 0:
+            return httpx2.Response(400, json={"error": {"message": "bad request"}})
+        await _asyncio.sleep(2)
+        finished.append(n)
+        return httpx2.Response(200, json=chat_completion({}))
+
+    client = openai.AsyncOpenAI(api_key="sk-test-synthetic", base_url="http://synthetic.test/v1",
+                                http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(handler)))
+    text = "\n".join(f"第{i}家中心卫生院今年完成门诊{i * 100}人次。" for i in range(1, 80))
+    ex = Extractor(settings(chunk_tokens=300, chunk_overlap_tokens=0), async_client=client)
+    with pytest.raises(ModelCallError):
+        await ex.aextract(text)
+    await _asyncio.sleep(0.1)
+    assert len(started) > 1 and finished == []
+
+
+def test_own_client_retries_do_not_nest_inside_ours(scripted):
+    import httpx2
+    import openai
+
+    server = scripted([(500, {"error": {"message": "x"}}), (500, {"error": {"message": "y"}}),
+                       (200, chat_completion(synthetic_aid_answer()))])
+    client = openai.OpenAI(api_key="sk-test-synthetic", base_url="http://synthetic.test/v1", max_retries=5,
+                           http_client=httpx2.Client(transport=httpx2.MockTransport(server._next)))
+    result = Extractor(settings(max_transport_retries=2), client=client).extract(SEED_003)
+    assert result.usage.requests == 3 == len(server.requests) and result.usage.transport_retries == 2

@@ -44,7 +44,7 @@ Evidence = Annotated[
 CheckedNumber = Annotated[float, CheckedNumberMarker()]
 
 EVIDENCE_FIELD_NAMES = frozenset({"evidence"})
-NUMBER_FIELD_NAMES = frozenset({"value", "amount"})
+NUMBER_FIELD_NAMES = frozenset({"value", "amount", "previous_value"})
 
 
 def checked_number_fields(model: type) -> list[str]:

@@ -1,0 +1,55 @@
+"""The model's numbers against the numbers of their own evidence."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import BaseModel
+
+from extractor.numbercheck import check_numbers
+
+
+class Q(BaseModel):
+    value: float
+    unit: str | None = None
+    qualifier: str = "exact"
+    previous_value: float | None = None
+    evidence: str
+
+
+@pytest.mark.parametrize("value,evidence,updates", [
+    (500, "投入援疆资金500余万元", (("value", 5_000_000), ("qualifier", "more_than"))),
+    (3.4, "حدود ۳ میلیون و ۴۰۰ هزار نفر", (("value", 3_400_000), ("qualifier", "about"))),
+    (12, "بیش از ۱۲ هزار عمل جراحی", (("value", 12_000), ("qualifier", "more_than"))),
+    (120, "为大众节省医疗费用120万余元", (("value", 1_200_000), ("qualifier", "more_than"))),
+    (8.45, "8.450 تخت بیمارستانی", (("value", 8450),)),
+])
+def test_mis_scaled_values_are_corrected(value, evidence, updates):
+    assert check_numbers(Q(value=value, evidence=evidence), evidence).updates == updates
+
+
+@pytest.mark.parametrize("value,unit,evidence", [
+    (0.93, None, "۹۳ درصد پیشرفت فیزیکی"),        # a fraction for a percentage
+    (93, "percent", "coverage reached 0.93"),        # a percentage for a fraction
+    (25, None, "20-30 beds"),                         # inside a stated range
+    (30, None, "20-30 beds"),
+    (12000, None, "در سال گذشته ۱۲ هزار عمل جراحی"),
+])
+def test_equivalent_values_are_left_alone(value, unit, evidence):
+    check = check_numbers(Q(value=value, unit=unit, evidence=evidence), evidence)
+    assert check.updates == () and check.flags == ()
+
+
+def test_unrelated_or_ambiguous_values_are_flagged_not_guessed():
+    assert check_numbers(Q(value=0.5, evidence="half of the 40 staff"), "half of the 40 staff").flags == ("value_not_in_evidence",)
+    ev = "15 wards and 150 beds"
+    check = check_numbers(Q(value=1.5, evidence=ev), ev)
+    assert check.updates == () and check.flags == ("value_ambiguous_in_evidence",)
+    check = check_numbers(Q(value=7, evidence="no figure here"), "no figure here")
+    assert check.flags == ("value_not_in_evidence",)
+
+
+def test_previous_value_is_checked_too():
+    ev = "تعداد مراکز درمانی از ۶ مرکز در سال ۹۶ به ۱۱ مرکز افزایش یافته"
+    assert check_numbers(Q(value=11, previous_value=6, evidence=ev), ev).updates == ()
+    check = check_numbers(Q(value=11, previous_value=60, evidence=ev), ev)
+    assert check.updates == (("previous_value", 6),)
