@@ -244,6 +244,7 @@ class RateLimiter:
         self._lock: asyncio.Lock | None = None
         self.max_in_flight = max_in_flight
         self._slots: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         # Observable counters (the benchmark and the summary read them).
         self.requests = 0
         self.rate_limited = 0
@@ -254,6 +255,18 @@ class RateLimiter:
     def paused_until(self) -> float:
         """Clock time before which no new request is sent."""
         return self._paused_until
+
+    def _bind_loop(self) -> None:
+        """Lock and semaphore belong to one event loop: a limiter reused by a later
+        ``asyncio.run`` (a second :func:`run_batch`) makes fresh ones."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # pragma: no cover - only called from coroutines
+            return
+        if loop is not self._loop:
+            self._loop = loop
+            self._lock = None
+            self._slots = None
 
     def _refill(self, now: float) -> None:
         dt = max(0.0, now - self._stamp)
@@ -268,6 +281,7 @@ class RateLimiter:
         if not self.rpm and not self.tpm and self._paused_until <= self._clock():
             self.requests += 1
             return
+        self._bind_loop()
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
@@ -293,6 +307,7 @@ class RateLimiter:
 
     def slots(self) -> asyncio.Semaphore | None:
         """The semaphore bounding requests in flight (None when unbounded)."""
+        self._bind_loop()
         if self.max_in_flight and self._slots is None:
             self._slots = asyncio.Semaphore(self.max_in_flight)
         return self._slots
@@ -513,7 +528,10 @@ def _jsonl_keys(path: Path, text_field: str, id_field: str) -> list[tuple[str, s
         content = data.decode("utf-8-sig")
     except (OSError, UnicodeDecodeError):
         return None
+    from extractor.reading import jsonl_source
+
     out = []
+    used: set[str] = set()
     for lineno, line in enumerate(content.splitlines(), 1):
         if not line.strip():
             continue
@@ -523,10 +541,15 @@ def _jsonl_keys(path: Path, text_field: str, id_field: str) -> list[tuple[str, s
             return None
         if not isinstance(rec, dict) or not isinstance(rec.get(text_field), str) or not rec[text_field].strip():
             return None
-        rid = rec.get(id_field)
-        source = f"{path}#{rid if rid not in (None, '') else lineno}"
+        source = jsonl_source(path, rec.get(id_field), lineno, used)
         out.append((source, hashlib.sha256(rec[text_field].encode("utf-8", "surrogatepass")).hexdigest()))
     return out
+
+
+def _file_key(path: str | os.PathLike) -> str:
+    """A file's key in the store's ``sources`` table: absolute and normalised, so that
+    ``in/a.txt`` and ``/work/in/a.txt`` are the same file."""
+    return os.path.normpath(os.path.abspath(os.fspath(path)))
 
 
 def _doc_json(doc: Any) -> str:
@@ -630,6 +653,9 @@ async def iter_results(
     files, discovery_errors = await asyncio.to_thread(discover_inputs, inputs)
     store = Store(Path(out))
     run_id = store.start_run(settings=settings, identity=identity, inputs=inputs, argv=argv)
+    # Discovery errors (a missing path, a glob that matched nothing) belong to a command
+    # line, not to an article: the exports show those of the latest run only.
+    store.clear_discovery_errors()
     if summary is None:
         summary = RunSummary(run_id=run_id, out=Path(out))
     summary.run_id = run_id
@@ -640,17 +666,23 @@ async def iter_results(
     stop = stop or asyncio.Event()
     in_flight: dict[str, str] = {}  # sha256 -> source, to extract identical content once
     seen: dict[str, str] = {}
+    done_files: list[str] = []  # files read to the end: their sources not seen this run are stale
     state = {"ok": 0}
     DONE = object()
 
-    def cached_record(sha: str, source: str | None, status: str) -> ArticleRecord:
+    def cached_record(sha: str, source: str | None, status: str, file: str | None = None,
+                      duplicate_of: str | None = None) -> ArticleRecord:
+        """A record already in the store: point the source at it (this run's content and
+        identity) and report it without a model call."""
+        if source is not None and store.status_of(sha, identity) is not None:
+            store.put_source(source, sha, identity, run_id=run_id, file=file, duplicate_of=duplicate_of)
         err = None
         if status == "error":
             row = store.conn.execute(
                 "SELECT error, error_kind FROM records WHERE sha256=? AND schema_name=? AND schema_version=?"
                 " AND prompt_name=? AND prompt_version=? AND model=?", (sha, *identity.as_tuple())).fetchone()
             err = row or (None, None)
-        return ArticleRecord(source=source, sha256=sha, status=status, cached=True,
+        return ArticleRecord(source=source, sha256=sha, status=status, cached=True, duplicate_of=duplicate_of,
                              error=err[0] if err else None, error_kind=err[1] if err else None)
 
     def skip_status(sha: str) -> str | None:
@@ -659,12 +691,18 @@ async def iter_results(
             return status
         return None
 
-    def input_error(exc: InputError) -> ArticleRecord:
+    def input_error(exc: InputError, file: str | None = None) -> ArticleRecord:
         source = str(exc.source) if exc.source is not None else None
         key = input_error_key(source or str(exc))
         store.put(sha256=key, identity=identity, source=source, status="error", run_id=run_id,
-                  error=str(exc), error_kind="input")
+                  error=str(exc), error_kind="input", file=file, scope="article" if file else "discovery")
         return ArticleRecord(source=source, sha256=None, status="error", error=str(exc), error_kind="input")
+
+    def cached_or_copy(sha: str, source: str, status: str, file: str) -> ArticleRecord:
+        original = in_flight.get(sha) or seen.get(sha)
+        rec = cached_record(sha, source, status, file, duplicate_of=original)
+        seen.setdefault(sha, source)
+        return rec
 
     async def produce() -> None:
         for exc in discovery_errors:
@@ -672,6 +710,7 @@ async def iter_results(
         for path in files:
             if stop.is_set():
                 break
+            fkey = _file_key(path)
             is_jsonl = path.suffix.lower() == ".jsonl"
             # A cheap pre-check (hash only, no decoding, cleaning or language detection)
             # keeps a re-run of a finished batch fast.
@@ -679,38 +718,54 @@ async def iter_results(
                 keys = await asyncio.to_thread(_jsonl_keys, path, text_field, id_field)
                 if keys is not None and keys and all(skip_status(sha) for _, sha in keys):
                     for source, sha in keys:
-                        await results.put(cached_record(sha, source, store.status_of(sha, identity) or "ok"))
+                        await results.put(cached_or_copy(sha, source, store.status_of(sha, identity) or "ok", fkey))
+                    done_files.append(fkey)
                     continue
             else:
                 sha = await asyncio.to_thread(_file_sha, path)
                 status = skip_status(sha) if sha else None
-                if status:
-                    await results.put(cached_record(sha, str(path), status))
+                if status and not (sha in in_flight):
+                    await results.put(cached_or_copy(sha, str(path), status, fkey))
+                    done_files.append(fkey)
                     continue
             from extractor.reading import iter_documents
 
             it = iter_documents(path, text_field=text_field, id_field=id_field)
-            while not stop.is_set():
+            complete = True
+            while True:
+                if stop.is_set():
+                    complete = False
+                    break
                 item = await asyncio.to_thread(next, it, None)
                 if item is None:
                     break
-                await work.put(item)
+                await work.put((item, fkey))
+            if complete:
+                done_files.append(fkey)
 
-    async def process(item: Any) -> ArticleRecord:
+    async def process(entry: Any) -> ArticleRecord:
+        item, fkey = entry
         if isinstance(item, InputError):
-            return input_error(item)
+            return input_error(item, fkey)
         doc = item
-        status = skip_status(doc.sha256)
-        if status:
-            return cached_record(doc.sha256, doc.source, status)
+        # A copy of content met before in this run is a duplicate (counted as one), even
+        # when that content is already in the store.
         if doc.sha256 in in_flight or doc.sha256 in seen:
             original = in_flight.get(doc.sha256) or seen.get(doc.sha256)
             # Identical content is extracted once; wait for the first copy's record.
             while doc.sha256 in in_flight:
                 await asyncio.sleep(0.05)
-            rec = cached_record(doc.sha256, doc.source, store.status_of(doc.sha256, identity) or "error")
-            rec.duplicate_of = original
+            status = store.status_of(doc.sha256, identity)
+            if status is not None:
+                return cached_record(doc.sha256, doc.source, status, fkey, duplicate_of=original)
+            rec = cached_record(doc.sha256, doc.source, "error", fkey, duplicate_of=original)
+            rec.error = rec.error or f"not extracted: its copy {original} was not finished"
+            rec.error_kind = rec.error_kind or "internal"
             return rec
+        status = skip_status(doc.sha256)
+        if status:
+            seen[doc.sha256] = doc.source
+            return cached_record(doc.sha256, doc.source, status, fkey)
         in_flight[doc.sha256] = doc.source
         try:
             try:
@@ -719,7 +774,8 @@ async def iter_results(
                 if _fatal_model_error(exc) and state["ok"] == 0:
                     raise _Abort(ConfigurationError(exc.last_error)) from exc
                 store.put(sha256=doc.sha256, identity=identity, source=doc.source, status="error", run_id=run_id,
-                          error=str(exc), error_kind=exc.kind, document_json=_doc_json(doc), text=doc.text)
+                          error=str(exc), error_kind=exc.kind, document_json=_doc_json(doc), text=doc.text,
+                          file=fkey)
                 return ArticleRecord(doc.source, doc.sha256, "error", error=str(exc), error_kind=exc.kind)
             except ConfigurationError as exc:
                 raise _Abort(exc) from exc
@@ -730,12 +786,12 @@ async def iter_results(
                 kind = "input" if isinstance(exc, InputError) else "internal"
                 msg = str(exc) if isinstance(exc, ExtractorError) else f"{type(exc).__name__}: {exc}"
                 store.put(sha256=doc.sha256, identity=identity, source=doc.source, status="error", run_id=run_id,
-                          error=msg, error_kind=kind, document_json=_doc_json(doc), text=doc.text)
+                          error=msg, error_kind=kind, document_json=_doc_json(doc), text=doc.text, file=fkey)
                 return ArticleRecord(doc.source, doc.sha256, "error", error=msg, error_kind=kind)
             state["ok"] += 1
             store.put(sha256=doc.sha256, identity=identity, source=doc.source, status="ok", run_id=run_id,
                       result_json=result.model_dump_json(), document_json=result.document.model_dump_json(),
-                      text=doc.text, usage_json=result.usage.model_dump_json())
+                      text=doc.text, usage_json=result.usage.model_dump_json(), file=fkey)
             by_type = _facts_by_type(result)
             return ArticleRecord(doc.source, doc.sha256, "ok", facts=len(result.facts), facts_by_type=by_type,
                                  usage=result.usage, result=result)
@@ -777,6 +833,14 @@ async def iter_results(
             if getter not in done:
                 getter.cancel()
                 summary.interrupted = True
+                # Records already finished and queued are stored: report them too.
+                while True:
+                    try:
+                        rec = results.get_nowait()
+                    except asyncio.QueueEmpty:
+                        break
+                    if isinstance(rec, ArticleRecord):
+                        yield rec
                 break
             rec = getter.result()
             if rec is DONE:
@@ -800,6 +864,13 @@ async def iter_results(
             except Exception:  # closing must not hide the run's own outcome
                 logger.debug("closing the batch client failed", exc_info=True)
         try:
+            if status == "finished":
+                try:
+                    removed = store.prune_sources(run_id, done_files)
+                    if removed:
+                        logger.info("dropped %d stale source(s) of re-read files from the exports", removed)
+                except Exception:  # pruning is tidying; it must not fail the run
+                    logger.warning("could not drop stale sources from the store", exc_info=True)
             store.finish_run(run_id, status=status, counts=_counts(summary))
         finally:
             store.close()
@@ -881,8 +952,16 @@ async def arun_batch(
         if export:
             from extractor.export import export_all
 
-            # Also after an interruption or an abort: the files show what is stored.
-            summary.paths = {k: str(v) for k, v in (await asyncio.to_thread(export_all, out, run=summary)).items()}
+            # Also after an interruption or an abort: the files show what is stored. An
+            # export that fails is logged; it must not replace the run's own outcome.
+            try:
+                paths = await asyncio.to_thread(export_all, out, run=summary)
+            except Exception as exc:
+                logger.error("writing the exports of %s failed: %s: %s (the store is intact; "
+                             "run `extractor export` after fixing the cause)", out, type(exc).__name__, exc)
+                logger.debug("export failure", exc_info=True)
+            else:
+                summary.paths = {k: str(v) for k, v in paths.items()}
     return summary
 
 

@@ -605,6 +605,11 @@ def collect(
                                                         f"{job['batch_id']} (status {state.status})")
                     outcomes.append(_outcome(extractor, line))
                 result = extractor.finish(prepared, outcomes)
+            except ConfigurationError:
+                # Not this article's fault: the collect cannot go on with these settings.
+                # Nothing more is marked collected, so a collect with the right settings
+                # still finds every remaining answer.
+                raise
             except ModelCallError as exc:
                 fail(sha, a, exc, doc)
             except ExtractorError as exc:

@@ -55,6 +55,7 @@ def article_line(rec: Any) -> dict[str, Any]:
     return {
         "article_id": _article_id(sha),
         "source": rec.source,
+        "duplicate_of": getattr(rec, "duplicate_of", None),
         "sha256": sha,
         "status": rec.status,
         "error": rec.error,
@@ -144,9 +145,17 @@ def _columns(rows: list[dict[str, Any]]) -> list[str]:
     return lead + middle + tail
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _csv_value(v: Any) -> Any:
+    """A cell for the CSV file. A text starting with ``= + - @``, tab or CR gets a
+    leading ``'`` so that a spreadsheet shows it instead of running it as a formula
+    (CSV injection); the Parquet file and articles.jsonl keep the text as is."""
     if v is None:
         return ""
+    if isinstance(v, str) and v.startswith(_FORMULA_START):
+        return "'" + v
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, float) and v.is_integer():
@@ -161,9 +170,15 @@ def _arrow_column(values: list[Any]) -> Any:
     if present and all(isinstance(v, bool) for v in present):
         return pa.array(values, type=pa.bool_())
     if present and all(isinstance(v, int) and not isinstance(v, bool) for v in present):
-        return pa.array(values, type=pa.int64())
+        if all(-(2 ** 63) <= v < 2 ** 63 for v in present):
+            return pa.array(values, type=pa.int64())
+        # Beyond int64: text keeps every digit (float64 would round them).
+        return pa.array([None if v is None else str(v) for v in values], type=pa.string())
     if present and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
-        return pa.array([None if v is None else float(v) for v in values], type=pa.float64())
+        try:
+            return pa.array([None if v is None else float(v) for v in values], type=pa.float64())
+        except OverflowError:  # an int too large even for a float
+            return pa.array([None if v is None else str(v) for v in values], type=pa.string())
     return pa.array([None if v is None else (v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
                      for v in values], type=pa.string())
 

@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Iterator, Literal
+from typing import Any, Iterator, Literal
 
 from .core.errors import InputError
 from .textnorm import strip_pinyin, to_ascii_digits
@@ -401,12 +401,27 @@ def read_document(path: str | os.PathLike, *, encoding: str | None = None, max_b
     return _build(text, source=source, sha=sha, encoding=enc, raw=text, fmt=fmt, warnings=warnings)
 
 
+def jsonl_source(path: str | os.PathLike, rid: Any, lineno: int, used: set[str]) -> str:
+    """The source name of line ``lineno`` of a JSONL file, unique within the file.
+
+    ``path#<id>`` for a record with an id, ``path#L<lineno>`` for one without (so a
+    line number never reads as an id); a repeated id gets the line number appended
+    (``path#x`` then ``path#x@L7``). ``used`` holds the names given so far in the file.
+    """
+    source = f"{path}#{rid}" if rid not in (None, "") else f"{path}#L{lineno}"
+    while source in used:
+        source = f"{source}@L{lineno}"
+    used.add(source)
+    return source
+
+
 def iter_documents(path: str | os.PathLike, *, text_field: str = "text", id_field: str = "id",
                    encoding: str | None = None, max_bytes: int = 20_000_000) -> Iterator[Document | InputError]:
     """Yield Documents from a file; errors are yielded, not raised, so one bad record
     does not stop a batch.
 
-    For ``.jsonl``: one Document per line (``source = f"{path}#{id or line number}"``);
+    For ``.jsonl``: one Document per line (``source`` from :func:`jsonl_source`: ``path#<id>``,
+    ``path#L<lineno>`` without an id, ``path#<id>@L<lineno>`` for a repeated id);
     blank lines are skipped; a line that is not a JSON object, lacks ``text_field`` or
     has empty text yields an :class:`InputError` naming the file and line. Title, date,
     outlet and author fields of the record, when present, override detected metadata.
@@ -425,6 +440,7 @@ def iter_documents(path: str | os.PathLike, *, text_field: str = "text", id_fiel
     except InputError as e:
         yield e
         return
+    used: set[str] = set()
     for lineno, line in enumerate(content.splitlines(), 1):
         if not line.strip():
             continue
@@ -441,8 +457,7 @@ def iter_documents(path: str | os.PathLike, *, text_field: str = "text", id_fiel
         if not isinstance(text, str):
             yield InputError(where, f"line {lineno} has no string field {text_field!r}")
             continue
-        rid = rec.get(id_field)
-        source = f"{p}#{rid if rid not in (None, '') else lineno}"
+        source = jsonl_source(p, rec.get(id_field), lineno, used)
         if not text.strip():
             yield InputError(source, f"line {lineno}: field {text_field!r} is empty")
             continue

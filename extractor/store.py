@@ -32,7 +32,7 @@ __all__ = ["Store", "Identity", "StoredRecord", "DB_NAME", "input_error_key", "S
 
 DB_NAME = "extractor.sqlite"
 SECRET_FIELDS = frozenset({"api_key"})
-_SCHEMA_VERSION = 1
+_SCHEMA_VERSION = 2
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS records (
@@ -57,6 +57,21 @@ CREATE TABLE IF NOT EXISTS records (
     PRIMARY KEY (sha256, schema_name, schema_version, prompt_name, prompt_version, model)
 );
 CREATE INDEX IF NOT EXISTS records_source ON records (source);
+CREATE TABLE IF NOT EXISTS sources (
+    source          TEXT PRIMARY KEY,
+    sha256          TEXT NOT NULL,
+    schema_name     TEXT NOT NULL,
+    schema_version  TEXT NOT NULL,
+    prompt_name     TEXT NOT NULL,
+    prompt_version  TEXT NOT NULL,
+    model           TEXT NOT NULL,
+    file            TEXT,
+    scope           TEXT NOT NULL DEFAULT 'article',
+    duplicate_of    TEXT,
+    run_id          INTEGER,
+    updated_at      REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sources_file ON sources (file);
 CREATE TABLE IF NOT EXISTS runs (
     id             INTEGER PRIMARY KEY AUTOINCREMENT,
     started_at     REAL NOT NULL,
@@ -122,9 +137,10 @@ class StoredRecord:
     run_id: int | None
     created_at: float
     updated_at: float
+    duplicate_of: str | None = None
 
 
-_COLUMNS = [f for f in StoredRecord.__dataclass_fields__]
+_COLUMNS = [f for f in StoredRecord.__dataclass_fields__ if f != "duplicate_of"]
 
 
 def input_error_key(source: str) -> str:
@@ -162,7 +178,24 @@ class Store:
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA foreign_keys=ON")
         self.conn.executescript(_DDL)
+        self._migrate()
         self.conn.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
+
+    def _migrate(self) -> None:
+        """A store written before the ``sources`` table: one source row per latest record."""
+        if self.conn.execute("SELECT 1 FROM sources LIMIT 1").fetchone():
+            return
+        if not self.conn.execute("SELECT 1 FROM records LIMIT 1").fetchone():
+            return
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.execute(
+                "INSERT OR IGNORE INTO sources (source, sha256, schema_name, schema_version, prompt_name,"
+                " prompt_version, model, run_id, updated_at)"
+                " SELECT coalesce(source, sha256), sha256, schema_name, schema_version, prompt_name, prompt_version,"
+                " model, run_id, updated_at FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY coalesce(source, sha256)"
+                " ORDER BY updated_at DESC, rowid DESC) AS rn FROM records) WHERE rn = 1"
+            )
 
     # Lifecycle ------------------------------------------------------------------------
     def close(self) -> None:
@@ -238,12 +271,14 @@ class Store:
         document_json: str | None = None,
         text: str | None = None,
         usage_json: str | None = None,
+        file: str | None = None,
+        scope: str = "article",
     ) -> None:
         """Insert or replace one record in its own transaction.
 
-        An earlier *error* record of the same source under another key (a file that
-        could not be read before, or whose content has changed since) is removed in the
-        same transaction, so the store keeps one current record per source.
+        The record is keyed by content and identity; the ``sources`` row of ``source``
+        is pointed at it in the same transaction, so the store knows which record each
+        source shows now (see :meth:`put_source`).
         """
         now = time.time()
         key = (sha256, *identity.as_tuple())
@@ -261,12 +296,69 @@ class Store:
                 " attempts=records.attempts + 1, run_id=excluded.run_id, updated_at=excluded.updated_at",
                 (*key, source, status, error, error_kind, result_json, document_json, text, usage_json, run_id, now, now),
             )
+            self._put_source(source if source is not None else sha256, sha256, identity, run_id=run_id, file=file,
+                             scope=scope, duplicate_of=None, now=now)
             if source is not None:
+                # An earlier *error* record of this source under another key (a file that
+                # could not be read before, or has changed since) is dropped, unless
+                # another source still shows it.
                 self.conn.execute(
                     "DELETE FROM records WHERE source=? AND status='error' AND NOT (sha256=? AND schema_name=?"
-                    " AND schema_version=? AND prompt_name=? AND prompt_version=? AND model=?)",
+                    " AND schema_version=? AND prompt_name=? AND prompt_version=? AND model=?)"
+                    " AND NOT EXISTS (SELECT 1 FROM sources s WHERE s.sha256=records.sha256"
+                    " AND s.schema_name=records.schema_name AND s.schema_version=records.schema_version"
+                    " AND s.prompt_name=records.prompt_name AND s.prompt_version=records.prompt_version"
+                    " AND s.model=records.model)",
                     (source, *key),
                 )
+
+    def put_source(self, source: str, sha256: str, identity: Identity, *, run_id: int | None,
+                   file: str | None = None, scope: str = "article", duplicate_of: str | None = None) -> None:
+        """Point ``source`` at the record ``(sha256, identity)`` (a cached hit, an identical copy).
+
+        One row per source: its current content and identity, the file it was read
+        from (normalised, for :meth:`prune_sources`), ``scope`` (``article``, or
+        ``discovery`` for an input that could not even be found) and, for a copy of
+        content already extracted under another source in the same run, ``duplicate_of``.
+        """
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self._put_source(source, sha256, identity, run_id=run_id, file=file, scope=scope,
+                             duplicate_of=duplicate_of, now=time.time())
+
+    def _put_source(self, source: str, sha256: str, identity: Identity, *, run_id: int | None, file: str | None,
+                    scope: str, duplicate_of: str | None, now: float) -> None:
+        self.conn.execute(
+            "INSERT INTO sources (source, sha256, schema_name, schema_version, prompt_name, prompt_version, model,"
+            " file, scope, duplicate_of, run_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (source) DO UPDATE SET sha256=excluded.sha256, schema_name=excluded.schema_name,"
+            " schema_version=excluded.schema_version, prompt_name=excluded.prompt_name,"
+            " prompt_version=excluded.prompt_version, model=excluded.model,"
+            " file=coalesce(excluded.file, sources.file), scope=excluded.scope, duplicate_of=excluded.duplicate_of,"
+            " run_id=excluded.run_id, updated_at=excluded.updated_at",
+            (source, sha256, *identity.as_tuple(), file, scope, duplicate_of, run_id, now),
+        )
+
+    def clear_discovery_errors(self) -> None:
+        """Forget the input errors of earlier runs' discovery (missing paths, globs that
+        matched nothing): they describe a command line, not an article, and only the
+        latest run's are shown."""
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.execute("DELETE FROM sources WHERE scope='discovery'")
+
+    def prune_sources(self, run_id: int, files: list[str]) -> int:
+        """Drop the sources of ``files`` that run ``run_id`` read in full but did not see
+        (a JSONL line fixed since, and now named by its id; a line removed). Returns the
+        number of rows removed."""
+        removed = 0
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            for f in files:
+                cur = self.conn.execute("DELETE FROM sources WHERE file=? AND (run_id IS NULL OR run_id<>?)",
+                                        (f, run_id))
+                removed += cur.rowcount
+        return removed
 
     def count(self, status: str | None = None) -> int:
         """Number of records (of one status when given)."""
@@ -275,20 +367,23 @@ class Store:
         return int(self.conn.execute("SELECT count(*) FROM records WHERE status=?", (status,)).fetchone()[0])
 
     def iter_records(self, *, latest_per_source: bool = True) -> Iterator[StoredRecord]:
-        """Records in source order; by default only the latest one of each source.
+        """Records in source order; by default one per source: its current record.
 
-        The same file extracted with another model, or edited since, has several
-        records; the export shows the most recent.
+        Each source (a file, a JSONL line) shows the record its latest run pointed it
+        at (``sources`` table): the content it had then, under that run's schema,
+        prompt and model; identical copies each get their own row, with
+        ``duplicate_of`` naming the source whose extraction they share. With
+        ``latest_per_source=False`` every stored record, once each.
         """
-        cols = ", ".join(_COLUMNS)
         if latest_per_source:
+            cols = ", ".join("s.source" if c == "source" else f"r.{c}" for c in _COLUMNS) + ", s.duplicate_of"
             sql = (
-                f"SELECT {cols} FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY coalesce(source, sha256)"
-                " ORDER BY updated_at DESC, rowid DESC) AS rn FROM records) WHERE rn = 1"
-                " ORDER BY source, sha256"
+                f"SELECT {cols} FROM sources s JOIN records r ON r.sha256=s.sha256 AND r.schema_name=s.schema_name"
+                " AND r.schema_version=s.schema_version AND r.prompt_name=s.prompt_name"
+                " AND r.prompt_version=s.prompt_version AND r.model=s.model ORDER BY s.source"
             )
         else:
-            sql = f"SELECT {cols} FROM records ORDER BY source, sha256"
+            sql = f"SELECT {', '.join(_COLUMNS)} FROM records ORDER BY source, sha256"
         # A separate read cursor streams rows; the export never holds every article at once.
         cur = self.conn.cursor()
         cur.arraysize = 256

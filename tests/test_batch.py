@@ -291,3 +291,120 @@ def test_dry_run_needs_no_key_and_no_calls(tmp_path):
     est = estimate_batch(ex, [tmp_path / "in"])
     assert est.articles == 3 and est.chunks == 3 and est.prompt_tokens > 0
     assert est.input_cost_usd is not None and est.input_cost_usd > 0
+
+
+# --------------------------------------------------------------------------- review regressions
+
+_T = "County Hospital: The hospital has 120 beds. "
+
+
+def _lines(out: Path) -> list[dict]:
+    return [json.loads(x) for x in (out / "articles.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def _run(inputs, out, srv=None, **kw):
+    srv = srv or SyntheticServer()
+    settings = kw.pop("settings", {})
+    s = run_batch(Extractor(make_settings(**settings)), [str(i) for i in inputs], out=out,
+                  transport=srv.transport(), handle_sigint=False, **kw)
+    return s, srv
+
+
+def test_duplicate_ids_line_numbers_and_copies_each_get_a_line(tmp_path):
+    d = tmp_path / "in"
+    d.mkdir()
+    with open(d / "a.jsonl", "w") as f:
+        f.write(json.dumps({"id": "x", "text": _T + "one"}) + "\n")
+        f.write(json.dumps({"id": "x", "text": _T + "two"}) + "\n")
+        f.write(json.dumps({"text": _T + "three, no id, line 3"}) + "\n")
+        f.write(json.dumps({"id": 3, "text": _T + "four, id 3"}) + "\n")
+    (d / "b.txt").write_text(_T + "same\n")
+    (d / "c.txt").write_text(_T + "same\n")
+    for _ in range(2):  # the re-run (all cached) exports the same lines
+        s, srv = _run([d], tmp_path / "out")
+        assert (s.ok, s.failed, s.total, s.duplicates) == (6, 0, 6, 1)
+        lines = _lines(tmp_path / "out")
+        assert len(lines) == 6
+        sources = {x["source"].replace(str(d), "") for x in lines}
+        assert sources == {"/a.jsonl#x", "/a.jsonl#x@L2", "/a.jsonl#L3", "/a.jsonl#3", "/b.txt", "/c.txt"}
+        assert [x["duplicate_of"] for x in lines if x["source"].endswith("c.txt")] == [str(d / "b.txt")]
+        assert json.loads((tmp_path / "out" / "summary.json").read_text())["articles"] == 6
+
+
+def test_cached_hit_refreshes_the_exported_record(tmp_path):
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "a.txt").write_text(_T + "version X\n")
+    out = tmp_path / "out"
+    _run([d], out, settings={"model": "gpt-4o-mini"})
+    _run([d], out, settings={"model": "gpt-4o"})
+    s, srv = _run([d], out, settings={"model": "gpt-4o-mini"})
+    assert srv.calls == 0 and s.cached == 1
+    assert [x["model"] for x in _lines(out)] == ["gpt-4o-mini"]
+    (d / "a.txt").write_text(_T + "version Y\n")
+    _run([d], out)
+    (d / "a.txt").write_text(_T + "version X\n")
+    s, srv = _run([d], out)
+    assert srv.calls == 0 and [x["text"] for x in _lines(out)] == [_T + "version X\n"]
+
+
+def test_stale_error_records_do_not_stay(tmp_path):
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "a.jsonl").write_text(json.dumps({"id": "k1", "text": _T + "one"}) + "\n{broken json\n")
+    out = tmp_path / "out"
+    s, _ = _run([d], out)
+    assert s.failed == 1
+    (d / "a.jsonl").write_text(json.dumps({"id": "k1", "text": _T + "one"}) + "\n"
+                               + json.dumps({"id": "k2", "text": _T + "two"}) + "\n")
+    s, _ = _run([d], out)
+    assert s.exit_code == 0
+    assert [(x["source"], x["status"]) for x in _lines(out)] == [(f"{d}/a.jsonl#k1", "ok"), (f"{d}/a.jsonl#k2", "ok")]
+    assert json.loads((out / "summary.json").read_text())["error"] == 0
+    # A glob typo is an error of that run only.
+    out2 = tmp_path / "out2"
+    s, _ = _run([d, str(d / "*.jsnl")], out2)
+    assert s.exit_code == 1
+    assert any(x["status"] == "error" for x in _lines(out2))
+    s, _ = _run([d], out2)
+    assert s.exit_code == 0 and all(x["status"] == "ok" for x in _lines(out2))
+
+
+def test_export_failure_does_not_crash_the_run(tmp_path, monkeypatch):
+    import extractor.export as export
+
+    def boom(*a, **k):
+        raise OverflowError("int too big to convert")
+
+    monkeypatch.setattr(export, "export_all", boom)
+    write_articles(tmp_path / "in", 2)
+    s, _ = _run([tmp_path / "in"], tmp_path / "out")
+    assert (s.ok, s.failed) == (2, 0) and s.paths == {}
+    with Store(tmp_path / "out") as st:
+        assert st.count("ok") == 2
+
+
+def test_interrupt_keeps_queued_records_in_the_counts(tmp_path):
+    from extractor.batch import arun_batch
+
+    write_articles(tmp_path / "in", 120)
+    srv = SyntheticServer(latency=0.01)
+
+    async def main():
+        stop = asyncio.Event()
+        asyncio.get_running_loop().call_later(0.8, stop.set)
+        return await arun_batch(Extractor(make_settings()), [str(tmp_path / "in")], out=tmp_path / "out",
+                                transport=srv.transport(), stop=stop, concurrency=32)
+
+    s = asyncio.run(main())
+    with Store(tmp_path / "out") as st:
+        assert s.ok == st.count("ok")
+
+
+def test_rate_limiter_reused_across_event_loops(tmp_path):
+    lim = RateLimiter(rpm=60000, max_in_flight=2)
+    for i in (1, 2):
+        write_articles(tmp_path / f"in{i}", 4, start=10 * i)
+        s, srv = _run([tmp_path / f"in{i}"], tmp_path / f"out{i}", srv=SyntheticServer(latency=0.01),
+                      limiter=lim, concurrency=2)
+        assert (s.ok, s.failed, srv.calls) == (4, 0, 4)

@@ -414,3 +414,22 @@ def test_cli_submit_status_collect(tmp_path, monkeypatch):
     r = runner.invoke(app, ["batch-collect", str(out)])  # again: nothing new, still fine
     assert r.exit_code == 0, r.output
     assert len(read_lines(out)) == 2
+
+
+def test_chunked_differently_raises_and_marks_nothing_collected(tmp_path):
+    from extractor.core.errors import ConfigurationError
+
+    d = tmp_path / "in"
+    write_articles(d, 2)
+    api = SyntheticBatchAPI()
+    out = tmp_path / "out"
+    ex = synthetic_extractor(api)
+    bid = submit(ex, [d], out=out)
+    poll(ex, out, bid)
+    with Store(out) as st:
+        st.conn.execute("UPDATE batch_items SET chunks=chunks+1")
+    with pytest.raises(ConfigurationError, match="chunked differently"):
+        collect(ex, out, bid)
+    with Store(out) as st:
+        assert st.conn.execute("SELECT count(*) FROM batch_items WHERE collected=1").fetchone()[0] == 0
+        assert st.count() == 0

@@ -145,3 +145,17 @@ def test_schemas_and_providers():
     assert res.exit_code == 0 and "health_news" in res.output
     res = runner.invoke(app, ["providers"])
     assert res.exit_code == 0 and "deepseek" in res.output and "llamacpp" in res.output
+
+
+def test_out_is_a_file_is_one_line_and_exit_2(tmp_path):
+    (tmp_path / "outfile").write_text("x")
+    res = runner.invoke(app, ["run", str(_articles(tmp_path / "in")), "--out", str(tmp_path / "outfile"), "-q",
+                              "--no-local"])
+    assert res.exit_code == 2, res.output
+    assert "is a file" in res.output and "Traceback" not in res.output
+
+
+def test_dry_run_with_missing_input_exits_1(tmp_path):
+    res = runner.invoke(app, ["run", str(tmp_path / "nope.txt"), "--out", str(tmp_path / "o"), "--dry-run",
+                              "--no-local"])
+    assert res.exit_code == 1, res.output

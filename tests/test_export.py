@@ -89,3 +89,16 @@ def test_summary_and_stale_tables_removed(tmp_path):
     assert summary["reasks"] == 1 and summary["requests"] == 2
     assert not (tmp_path / "tables" / "person.csv").exists()
     assert not list(tmp_path.glob(".*.tmp-*"))
+
+
+def test_int_beyond_int64_and_csv_formula_cells(tmp_path):
+    from extractor.export import write_table
+
+    rows = [{"article_id": "a", "source": "s", "fact_index": 0, "n": 10 ** 19, "name": "=HYPERLINK(\"x\")",
+             "m": "-3", "t": "\tx", "ok": "plain"}]
+    write_table(rows, tmp_path / "t.csv", tmp_path / "t.parquet")
+    with open(tmp_path / "t.csv", encoding="utf-8-sig", newline="") as fh:
+        row = list(csv.DictReader(fh))[0]
+    assert row["name"] == "'=HYPERLINK(\"x\")" and row["m"] == "'-3" and row["t"] == "'\tx" and row["ok"] == "plain"
+    table = pq.read_table(tmp_path / "t.parquet").to_pylist()[0]
+    assert table["n"] == str(10 ** 19) and table["name"] == "=HYPERLINK(\"x\")"

@@ -131,7 +131,7 @@ def test_each_hostile_file_gets_clear_error_or_result(tmp_path):
     # JSONL: good lines are documents, each bad line an error naming file and line.
     docs = [i for i in seen["broken.jsonl"] if not isinstance(i, InputError)]
     errs = [i for i in seen["broken.jsonl"] if isinstance(i, InputError)]
-    assert [d.source.rsplit("#", 1)[1] for d in docs] == ["good1", "7"]
+    assert [d.source.rsplit("#", 1)[1] for d in docs] == ["good1", "L7"]
     assert len(errs) == 5
     assert all("line" in str(e) for e in errs)
     # Bidi and zero-width characters survive decoding untouched (spans point into them).

@@ -226,7 +226,7 @@ def test_jsonl_with_broken_lines(tmp_path):
     assert len(out) == 6
     docs = [d for d in out if isinstance(d, Document)]
     errs = [e for e in out if isinstance(e, InputError)]
-    assert [d.source for d in docs] == [f"{p}#a", f"{p}#6"]
+    assert [d.source for d in docs] == [f"{p}#a", f"{p}#L6"]  # a line without an id is named by its line
     assert docs[0].published == "2024-03-07" and docs[0].format == "jsonl"
     assert docs[1].outlet == "某報"
     assert len(errs) == 4

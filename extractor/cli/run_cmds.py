@@ -1,7 +1,7 @@
 """Commands ``run``, ``extract``, ``schemas`` and ``providers``.
 
 Exit codes: 0 every article ok; 1 the run finished but some articles failed (or the
-one article of ``extract`` failed); 2 usage or configuration error (missing key,
+one article of ``extract`` failed; for ``run --dry-run``: some input cannot be used); 2 usage or configuration error (missing key,
 unreachable endpoint, unknown schema); 130 interrupted with Ctrl-C (resumable).
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shlex
 import sys
 import time
@@ -197,8 +198,10 @@ def run(
                              max_reasks=max_reasks, max_transport_retries=max_transport_retries, timeout=timeout,
                              no_clean=no_clean, keep_ungrounded=keep_ungrounded)
         if dry_run:
-            _dry_run(settings, inputs, quiet=quiet, log_json=log_json, err=err)
-            raise typer.Exit(EXIT_OK)
+            dry = _dry_run(settings, inputs, quiet=quiet, log_json=log_json, err=err)
+            # As for a run: 1 when any input cannot be used.
+            raise typer.Exit(EXIT_FAILED if dry.errors else EXIT_OK)
+        _check_out(out)
         # --- batch API (extractor/cli/batchapi_cmds.py) ---
         if batch_api:
             from extractor.cli.batchapi_cmds import submit_command
@@ -221,10 +224,24 @@ def run(
         raise _fail(str(exc))
     except ExtractorError as exc:
         raise _fail(str(exc))
+    except OSError as exc:
+        raise _fail(f"{exc.filename or out}: {exc.strerror or exc}")
     raise typer.Exit(code)
 
 
-def _dry_run(settings: Any, inputs: list[str], *, quiet: bool, log_json: bool, err: Console) -> None:
+def _check_out(out: Path) -> None:
+    """OUT must be a folder that can be created and written: else one line, exit 2."""
+    if out.exists() and not out.is_dir():
+        raise _fail(f"--out {out} is a file, not a folder; name a folder for the store and exports")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _fail(f"--out {out} cannot be created: {exc.strerror or exc}")
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise _fail(f"--out {out} is not writable")
+
+
+def _dry_run(settings: Any, inputs: list[str], *, quiet: bool, log_json: bool, err: Console) -> Any:
     from extractor.batch import estimate_batch
     from extractor.pipeline import Extractor
 
@@ -232,7 +249,7 @@ def _dry_run(settings: Any, inputs: list[str], *, quiet: bool, log_json: bool, e
     summary = estimate_batch(ex, inputs)
     if log_json:
         typer.echo(json.dumps({"dry_run": summary.to_dict()}, ensure_ascii=False))
-        return
+        return summary
     out = Console()
     table = Table(title="dry run (no model called)", show_header=False)
     table.add_row("model", summary.model)
@@ -246,6 +263,7 @@ def _dry_run(settings: Any, inputs: list[str], *, quiet: bool, log_json: bool, e
     out.print(table)
     for msg in summary.error_messages[:20]:
         err.print(f"  skipped: {msg}", markup=False, highlight=False)
+    return summary
 
 
 def _run(settings: Any, inputs: list[str], *, out: Path, concurrency: int, rpm: int | None, tpm: int | None,
