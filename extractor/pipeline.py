@@ -178,7 +178,7 @@ class Extractor:
         self._client_args = {"client": client, "async_client": async_client}
         self._model_client: ModelClient | None = None
 
-    # Identity of what this extractor produces: results are cached under it -------
+    # Clients and the batch -------------------------------------------------------
     @property
     def model_client(self) -> ModelClient:
         if self._model_client is None:
@@ -206,6 +206,7 @@ class Extractor:
 
         return iter_results(self, list(paths) if not isinstance(paths, (str, Path)) else [paths], out=Path(out), **options)
 
+    # Identity of what this extractor produces: the store caches results under it ---
     @property
     def model_name(self) -> str:
         return self.settings.resolved_model()
