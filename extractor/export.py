@@ -183,12 +183,14 @@ def _arrow_column(values: list[Any]) -> Any:
                      for v in values], type=pa.string())
 
 
-def write_table(rows: list[dict[str, Any]], csv_path: Path, parquet_path: Path) -> None:
-    """Write rows as CSV (UTF-8 with BOM) and Parquet, each atomically."""
+def write_table(rows: list[dict[str, Any]], csv_path: Path, parquet_path: Path,
+                columns: list[str] | None = None) -> None:
+    """Write rows as CSV (UTF-8 with BOM) and Parquet, each atomically; ``columns``
+    gives the header of a table that has no rows."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    cols = _columns(rows)
+    cols = _columns(rows) or list(columns or [])
     tmp = _tmp(csv_path)
     with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
@@ -200,6 +202,31 @@ def write_table(rows: list[dict[str, Any]], csv_path: Path, parquet_path: Path) 
     tmp = _tmp(parquet_path)
     pq.write_table(table, tmp)
     os.replace(tmp, parquet_path)
+
+
+def schema_tables(schema_names: set[str]) -> dict[str, list[str]]:
+    """Fact type → column names for the schemas in the store, so that every fact type
+    has its table (header only when no article stated such a fact): scripts that read
+    ``tables/money.csv`` should not break on a run without money."""
+    from extractor.grounding import evidence_fields, fact_models, fact_type_of
+    from extractor.registry import resolve_schema
+
+    tables: dict[str, list[str]] = {}
+    for name in sorted(schema_names):
+        try:
+            schema = resolve_schema(name)
+        except Exception:  # a schema no longer installed: its tables come from the rows only
+            logger.debug("schema %r not found; no empty tables for it", name)
+            continue
+        for model in fact_models(schema):
+            skip = set(evidence_fields(model))
+            fields = [f"data_{f}" if f in _RESERVED else f for f in model.model_fields if f not in skip]
+            fact_type = fact_type_of(model)
+            tables.setdefault(fact_type, _LEAD + fields + _TAIL)
+            if fact_type == "consortium" and "members" in model.model_fields:
+                tables.setdefault("consortium_members", _LEAD + ["consortium", "lead_institution", "member_index",
+                                                                 "member", "evidence"])
+    return tables
 
 
 def export_all(out: str | os.PathLike, *, run: Any = None) -> dict[str, Path]:
@@ -222,6 +249,7 @@ def export_all(out: str | os.PathLike, *, run: Any = None) -> dict[str, Path]:
                   "transport_retries")
     usage: dict[str, Any] = {k: 0 for k in usage_keys}
     cost: float | None = None
+    schema_names: set[str] = set()
     store = Store(out)
     try:
         tmp = _tmp(articles_path)
@@ -240,6 +268,8 @@ def export_all(out: str | os.PathLike, *, run: Any = None) -> dict[str, Path]:
                     usage[k] += int(u.get(k) or 0)
                 if u.get("cost_usd") is not None:
                     cost = (cost or 0.0) + float(u["cost_usd"])
+                if line.get("schema_name"):
+                    schema_names.add(line["schema_name"])
                 if rec.status == "ok":
                     for fact_type, row in fact_rows(line):
                         rows_by_type.setdefault(fact_type, []).append(row)
@@ -255,10 +285,13 @@ def export_all(out: str | os.PathLike, *, run: Any = None) -> dict[str, Path]:
     written: set[str] = set()
     if members:
         rows_by_type["consortium_members"] = members
+    headers = schema_tables(schema_names)
+    for name in headers:
+        rows_by_type.setdefault(name, [])
     for name, rows in sorted(rows_by_type.items()):
         safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name) or "fact"
         csv_path, pq_path = tables_dir / f"{safe}.csv", tables_dir / f"{safe}.parquet"
-        write_table(rows, csv_path, pq_path)
+        write_table(rows, csv_path, pq_path, columns=headers.get(name))
         written.update({csv_path.name, pq_path.name})
         paths[f"table:{safe}"] = csv_path
     # Tables of fact types that no longer occur would mislead; they are ours to remove.
@@ -273,7 +306,7 @@ def export_all(out: str | os.PathLike, *, run: Any = None) -> dict[str, Path]:
         "error": counts["error"],
         "errors_by_kind": errors_by_kind,
         "facts": sum(len(r) for t, r in rows_by_type.items() if t != "consortium_members"),
-        "facts_by_type": {t: len(r) for t, r in sorted(rows_by_type.items()) if t != "consortium_members"},
+        "facts_by_type": {t: len(r) for t, r in sorted(rows_by_type.items()) if r and t != "consortium_members"},
         "consortium_members": len(members),
         "tokens": {k: usage[k] for k in ("prompt_tokens", "completion_tokens", "total_tokens")},
         "cost_usd": round(cost, 6) if cost is not None else None,

@@ -12,6 +12,7 @@ The walker (:func:`iter_evidence`) finds evidence fields in *any* schema: a fiel
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,8 @@ from extractor.core.types import Alignment
 from extractor.textnorm import Folded, fold
 
 __all__ = [
+    "fact_models",
+    "fact_type_of",
     "EvidenceSite",
     "MapKey",
     "Match",
@@ -45,6 +48,40 @@ def evidence_fields(model: type[BaseModel]) -> list[str]:
         if name in EVIDENCE_FIELD_NAMES or any(isinstance(m, EvidenceMarker) for m in info.metadata):
             names.append(name)
     return names
+
+
+def fact_type_of(model: type[BaseModel]) -> str:
+    """A fact model's type name: its ``fact_type`` class attribute, else its class name
+    in snake case (``BedCount`` → ``bed_count``)."""
+    declared = getattr(model, "fact_type", None)
+    if isinstance(declared, str):
+        return declared
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", model.__name__).lower()
+
+
+def fact_models(schema: type[BaseModel]) -> list[type[BaseModel]]:
+    """Every model class inside ``schema`` (at any depth, through lists, dicts and
+    optionals) that carries evidence: the kinds of fact the schema can produce."""
+    import typing
+
+    found: list[type[BaseModel]] = []
+    seen: set[type] = set()
+
+    def visit(annotation: Any) -> None:
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            if annotation in seen:
+                return
+            seen.add(annotation)
+            if evidence_fields(annotation):
+                found.append(annotation)
+            for info in annotation.model_fields.values():
+                visit(info.annotation)
+            return
+        for arg in typing.get_args(annotation):
+            visit(arg)
+
+    visit(schema)
+    return found
 
 
 @dataclass(frozen=True)

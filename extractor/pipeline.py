@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -29,7 +28,7 @@ from extractor.chunking import Chunk, chunk_text, estimate_tokens
 from extractor.cleaning import CleanText, clean_text
 from extractor.core.errors import ConfigurationError
 from extractor.core.types import DateInfo, DocumentInfo, ExtractionResult, Fact, GroundingStats, Span, Usage
-from extractor.grounding import EvidenceSite, MapKey, PathPart, SourceIndex, ground_quote, iter_evidence
+from extractor.grounding import EvidenceSite, MapKey, PathPart, SourceIndex, fact_type_of, ground_quote, iter_evidence
 from extractor.llm import CallOutcome, ModelClient
 from extractor.dates import parse_date
 from extractor.numbercheck import check_numbers
@@ -60,10 +59,7 @@ class Prepared:
 
 
 def _fact_type(owner: BaseModel) -> str:
-    declared = getattr(type(owner), "fact_type", None)
-    if isinstance(declared, str):
-        return declared
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(owner).__name__).lower()
+    return fact_type_of(type(owner))
 
 
 DATE_FIELD_NAMES = frozenset({"date", "period", "previous_period", "expected_date", "as_of", "publication_date"})

@@ -80,6 +80,7 @@ def test_csv_has_bom_and_parquet_is_readable(tmp_path):
 def test_summary_and_stale_tables_removed(tmp_path):
     (tmp_path / "tables").mkdir()
     (tmp_path / "tables" / "person.csv").write_text("old")
+    (tmp_path / "tables" / "obsolete_type.csv").write_text("old")
     _fill(tmp_path)
     paths = export_all(tmp_path)
     summary = json.loads(paths["summary"].read_text())
@@ -87,7 +88,12 @@ def test_summary_and_stale_tables_removed(tmp_path):
     assert summary["facts_by_type"] == {"consortium": 1, "quantity": 1}
     assert summary["tokens"]["total_tokens"] == 120 and summary["cost_usd"] == 0.001
     assert summary["reasks"] == 1 and summary["requests"] == 2
-    assert not (tmp_path / "tables" / "person.csv").exists()
+    assert not (tmp_path / "tables" / "obsolete_type.csv").exists()
+    # Every fact type of the schema has its table; one without facts has a header only.
+    with open(tmp_path / "tables" / "person.csv", encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0][:4] == ["article_id", "source", "fact_index", "name"] and len(rows) == 1
+    assert pq.read_table(tmp_path / "tables" / "money.parquet").num_rows == 0
     assert not list(tmp_path.glob(".*.tmp-*"))
 
 
