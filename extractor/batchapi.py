@@ -484,7 +484,7 @@ def _outcome(extractor: Any, line: dict[str, Any]) -> Any:
     except (ValidationError, ValueError) as exc:
         msg = " ".join(str(exc).split())
         raise ModelCallError("validation", attempts=1, last_error=msg[:400], model=model) from None
-    return CallOutcome(data, usage, strict=False)
+    return CallOutcome(data, usage)
 
 
 def _find_document(path: str, sha256: str) -> Any:

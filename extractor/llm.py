@@ -17,7 +17,7 @@ import logging
 import random
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import instructor
@@ -208,7 +208,6 @@ class _Counters:
     total_tokens: int = 0
     last_completion: Any = None
     refusal: str | None = None
-    waits: list[float] = field(default_factory=list)
 
     def record(self, completion: Any) -> None:
         self.last_completion = completion
@@ -243,8 +242,7 @@ class CallOutcome:
 
     data: BaseModel
     usage: Usage
-    strict: bool  # False when the last answer was accepted without the quote check
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()  # e.g. the last answer was accepted without the quote check
 
 
 class ModelClient:
@@ -307,7 +305,6 @@ class ModelClient:
     def _retrying(self, counters: _Counters, cls=Retrying):
         def on_wait(delay: float, exc: BaseException | None) -> None:
             counters.transport_retries += 1
-            counters.waits.append(delay)
             logger.warning("transient model error (%s); retrying in %.1fs", self._redact(_describe(exc)), delay)
 
         return cls(
@@ -410,12 +407,10 @@ class ModelClient:
     ) -> CallOutcome:
         """The outcome of one structured call, or the library's error for its failure."""
         warnings: tuple[str, ...] = ()
-        strict = True
         if isinstance(exc, InstructorRetryException):
             data = self._fallback(response_model, exc, counters)
             if data is None:
                 raise self._fail(exc, counters, exc.n_attempts) from None
-            strict = False
             warnings = (f"accepted the last answer after {exc.n_attempts} attempts with quotes not found in the article",)
         # ``from None``: the original exceptions may quote request headers (some proxies
         # echo them); everything useful is in the redacted message.
@@ -425,7 +420,7 @@ class ModelClient:
             raise self._fail(exc, counters, counters.requests) from None
         assert data is not None
         reasks = max(0, counters.requests - counters.transport_retries - 1)
-        return CallOutcome(data, counters.usage(reasks=reasks, price=self.price), strict, warnings)
+        return CallOutcome(data, counters.usage(reasks=reasks, price=self.price), warnings)
 
     # Calls ------------------------------------------------------------------------------
     def call(self, messages: list[dict], response_model: type[BaseModel], *, context: dict[str, Any]) -> CallOutcome:

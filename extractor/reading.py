@@ -13,7 +13,6 @@ import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any, Iterator, Literal
 
@@ -160,16 +159,6 @@ def _check_text(text: str, source: str | None) -> None:
 
 # --------------------------------------------------------------------------- metadata
 
-_MONTHS = {m: i for i, m in enumerate(
-    ["january", "february", "march", "april", "may", "june", "july", "august", "september",
-     "october", "november", "december"], 1)}
-_MONTHS.update({k[:3]: v for k, v in list(_MONTHS.items())})
-_MONTHS.update({m: i for i, m in enumerate(
-    ["يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر",
-     "أكتوبر", "نوفمبر", "ديسمبر"], 1)})
-_YMD = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)")
-_MDY = re.compile(r"\b([^\W\d_]{3,9})\.?\s+(\d{1,2}),?\s+((?:19|20)\d{2})\b")
-_DMY = re.compile(r"\b(\d{1,2})\s+([^\W\d_]{3,9})\.?,?\s+((?:19|20)\d{2})\b")
 _DATE_KEY = re.compile(
     r"(发布时间|發布時間|发布日期|發布日期|发表时间|發表時間|时间|時間|日期|تاریخ انتشار|زمان انتشار|تاريخ النشر|نشر في"
     r"|published|posted|updated|date)\s*(?:on)?\s*[:：]?\s*(.+)", re.IGNORECASE)
@@ -184,35 +173,15 @@ _EDITOR_KEY = re.compile(r"(责任编辑|責任編輯|责编|責編)\s*[:：]\s*
 _NEWS_CODE = re.compile(r"(کد خبر|شناسه خبر|رمز الخبر)\s*[:：]\s*([0-9۰-۹]+)")
 
 
-def _iso(y: int, m: int, d: int) -> str | None:
-    try:
-        return date(y, m, d).isoformat()
-    except ValueError:
-        return None
-
-
 def parse_date(s: str) -> str | None:
-    """First Gregorian date in ``s`` as ISO ``YYYY-MM-DD`` (numeric, 年月日, or English
-    month names), else None. Persian/Arabic digits are read as ASCII."""
-    s = to_ascii_digits(s)
-    m = _YMD.search(s)
-    if m:
-        return _iso(int(m[1]), int(m[2]), int(m[3]))
-    m = _MDY.search(s)
-    if m and m[1].lower() in _MONTHS:
-        return _iso(int(m[3]), _MONTHS[m[1].lower()], int(m[2]))
-    m = _DMY.search(s)
-    if m and m[2].lower() in _MONTHS:
-        return _iso(int(m[3]), _MONTHS[m[2].lower()], int(m[1]))
-    # Solar Hijri (۱۵ اردیبهشت ۱۴۰۲, ۱۴۰۲/۰۲/۱۵) and Hijri dates: the calendar-aware reader.
-    from .dates import parse_date as parse_any_date
+    """First full date in ``s`` as ISO ``YYYY-MM-DD`` (any calendar and script
+    :mod:`extractor.dates` reads: 2024-03-07, 2024年3月7日, March 7, 2024,
+    ۱۵ اردیبهشت ۱۴۰۲, 15 يناير 2023), else None."""
+    from .dates import find_dates
 
-    try:
-        value = parse_any_date(s)
-    except ValueError:
-        return None
-    if value is not None and value.resolved and value.granularity == "day" and value.start:
-        return value.start.isoformat()
+    for _, _, value in find_dates(s):
+        if value.resolved and value.granularity == "day" and value.start:
+            return value.start.isoformat()
     return None
 
 

@@ -227,8 +227,8 @@ def test_result_round_trips_as_json(scripted):
 
 
 def synthetic_per_chunk_answer(request) -> "httpx2.Response":
-    """Answers each chunk with a fact quoting the first sentence of that chunk, plus one
-    fact that every chunk reports (the same sentence, present in the overlap)."""
+    """Answers each chunk with one fact per sentence of that chunk, so that the
+    sentences in the overlap between two chunks are reported twice."""
     import json as _json
     import re as _re
 
@@ -237,29 +237,28 @@ def synthetic_per_chunk_answer(request) -> "httpx2.Response":
     body = _json.loads(request.content)
     user = body["messages"][-1]["content"]
     article = _re.search(r"BEGIN\n(.*)\nARTICLE-", user, _re.S).group(1)
-    first = _re.split(r"(?<=。)", article.strip())[0].strip()
-    answer = {"organisations": [{"name": "中心卫生院", "kind": "township_health_centre", "evidence": first}]}
+    sentences = [x.strip() for x in _re.findall(r"[^。\n]+。", article)]
+    answer = {"organisations": [{"name": "中心卫生院", "kind": "township_health_centre", "evidence": x}
+                                for x in sentences]}
     return httpx2.Response(200, json=chat_completion(answer))
 
 
 def test_long_article_is_chunked_and_merged(scripted):
     sentences = [f"第{i}家中心卫生院今年完成门诊{i * 100}人次。" for i in range(1, 121)]
     text = "\n".join(sentences)
-    requests = 40
-    server = scripted([synthetic_per_chunk_answer] * requests)
+    server = scripted([synthetic_per_chunk_answer] * 40)
     s = settings(chunk_tokens=300, chunk_overlap_tokens=60)
     result = Extractor(s, client=server.client()).extract(text)
     n_chunks = result.document.chunks
     assert n_chunks > 3 and result.usage.calls == n_chunks == len(server.requests)
-    # Each chunk's fact is grounded in the original text, inside or near its chunk.
-    assert all(f.grounded for f in result.facts)
+    # Every sentence once, at its own place in the original text, in order.
+    assert [text[f.span.start:f.span.end] for f in result.facts] == sentences
+    assert all(f.grounded and f.spans == [f.span] for f in result.facts)
     assert {f.chunk for f in result.facts} <= set(range(n_chunks))
-    starts = [f.span.start for f in result.facts]
-    assert starts == sorted(starts)
-    # Same organisation reported by many chunks: one fact, all its evidence spans.
-    assert len(result.facts) == 1 or result.stats.merged_duplicates == n_chunks - len(result.facts)
-    merged = result.facts[0]
-    assert len(merged.spans) >= 1 and len(result.data.organisations) == len(result.facts)
+    # The overlap's sentences were reported by two chunks and merged into one fact.
+    reported = result.stats.total
+    assert reported > len(sentences) and result.stats.merged_duplicates == reported - len(sentences)
+    assert len(result.data.organisations) == len(sentences)
 
 
 def test_relative_dates_resolved_against_publication_date(scripted):

