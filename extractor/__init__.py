@@ -10,6 +10,8 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from extractor import _moved
+
 __version__ = "0.1.0"
 
 # Attributes resolved on first use, so that `import extractor.numbers` (or the CLI's
@@ -18,7 +20,7 @@ _LAZY = {
     "extract": "extractor.pipeline",
     "aextract": "extractor.pipeline",
     "Extractor": "extractor.pipeline",
-    "Settings": "extractor.settings",
+    "Settings": "extractor.model.settings",
     "ExtractionResult": "extractor.core.types",
     "Fact": "extractor.core.types",
     "Span": "extractor.core.types",
@@ -32,6 +34,9 @@ _LAZY = {
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]
+
+# v0.1 module paths (extractor.batch, extractor.settings, ...) keep importing.
+_moved.install()
 
 
 def __getattr__(name: str) -> Any:
@@ -54,4 +59,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from extractor.core.evidence import Evidence  # noqa: F401
     from extractor.core.types import ExtractionResult, Fact, Span, Usage  # noqa: F401
     from extractor.pipeline import Extractor, aextract, extract  # noqa: F401
-    from extractor.settings import Settings  # noqa: F401
+    from extractor.model.settings import Settings  # noqa: F401

@@ -24,20 +24,20 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from extractor.chunking import Chunk, chunk_text, estimate_tokens
-from extractor.cleaning import CleanText, clean_text
+from extractor.text.chunking import Chunk, chunk_text, estimate_tokens
+from extractor.text.cleaning import CleanText, clean_text
 from extractor.core.errors import ConfigurationError
 from extractor.core.types import DateInfo, DocumentInfo, ExtractionResult, Fact, GroundingStats, Span, Usage
-from extractor.grounding import EvidenceSite, MapKey, PathPart, SourceIndex, fact_type_of, ground_quote, iter_evidence
-from extractor.llm import CallOutcome, ModelClient
-from extractor.dates import parse_date
-from extractor.numbercheck import check_numbers
-from extractor.prompting import PromptTemplate, build_messages, template_for_schema
-from extractor.reading import Document, document_from_text, read_document
-from extractor.registry import resolve_schema, schema_name, schema_version
-from extractor.settings import Settings
-from extractor.textnorm import fold_text
-from extractor.validation import validated_model, validation_context
+from extractor.grounding.align import EvidenceSite, MapKey, PathPart, SourceIndex, fact_type_of, ground_quote, iter_evidence
+from extractor.model.client import CallOutcome, ModelClient
+from extractor.numbers.dates import parse_date
+from extractor.numbers.check import check_numbers
+from extractor.model.prompting import PromptTemplate, build_messages, template_for_schema
+from extractor.text.reading import Document, document_from_text, read_document
+from extractor.model.registry import resolve_schema, schema_name, schema_version
+from extractor.model.settings import Settings
+from extractor.text.textnorm import fold_text
+from extractor.grounding.validation import validated_model, validation_context
 
 logger = logging.getLogger(__name__)
 
@@ -187,18 +187,18 @@ class Extractor:
         return self._client_args["async_client"]
 
     def run(self, paths: Any, *, out: str | Path, **options: Any) -> Any:
-        """Run the batch over files, folders or globs into ``out`` (see :func:`extractor.batch.run_batch`).
+        """Run the batch over files, folders or globs into ``out`` (see :func:`extractor.runs.batch.run_batch`).
 
         >>> summary = Extractor(settings).run(["articles/"], out="out", concurrency=16)  # doctest: +SKIP
         >>> summary.exit_code, summary.to_dict()["ok"]                                      # doctest: +SKIP
         """
-        from extractor.batch import run_batch
+        from extractor.runs.batch import run_batch
 
         return run_batch(self, list(paths) if not isinstance(paths, (str, Path)) else [paths], out=Path(out), **options)
 
     def aiter_results(self, paths: Any, *, out: str | Path, **options: Any) -> Any:
         """Async iterator over one record per article as the batch finishes them."""
-        from extractor.batch import iter_results
+        from extractor.runs.batch import iter_results
 
         return iter_results(self, list(paths) if not isinstance(paths, (str, Path)) else [paths], out=Path(out), **options)
 

@@ -16,8 +16,8 @@ import json
 import sys
 from pathlib import Path
 
-from extractor.chunking import estimate_tokens
-from extractor.cleaning import clean_by_lines, clean_text
+from extractor.text.chunking import estimate_tokens
+from extractor.text.cleaning import clean_by_lines, clean_text
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = Path("/work/shared/seeds")

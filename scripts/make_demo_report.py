@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--article", type=int, default=0, help="article shown in the screenshot")
     args = ap.parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    from extractor.report import write_report
+    from extractor.outputs.report import write_report
 
     run = build_run(args.out)
     html = write_report(run)

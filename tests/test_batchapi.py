@@ -16,8 +16,8 @@ import openai
 import pytest
 from typer.testing import CliRunner
 
-from extractor.batch import run_batch
-from extractor.batchapi import collect, poll, submit
+from extractor.runs.batch import run_batch
+from extractor.runs.batchapi import collect, poll, submit
 from extractor.pipeline import Extractor
 from extractor.store import Store
 from tests.test_batch import SyntheticServer, make_settings, write_articles

@@ -16,7 +16,7 @@ import pytest
 from conftest import SEED_FILES
 from extractor import Extractor, ModelCallError, Settings
 from extractor.schemas.health_news import HealthNewsArticle
-from extractor.textnorm import fold_text
+from extractor.text.textnorm import fold_text
 
 pytestmark = [pytest.mark.vcr, pytest.mark.cassette]
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from extractor.chunking import chunk_text, estimate_tokens
-from extractor.cleaning import clean_text
+from extractor.text.chunking import chunk_text, estimate_tokens
+from extractor.text.cleaning import clean_text
 
 SEEDS = Path("/work/shared/seeds")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from extractor.cleaning import clean_text
-from extractor.textnorm import fold_text
+from extractor.text.textnorm import fold_text
 
 SEEDS = Path("/work/shared/seeds")
 DATA = Path(__file__).parent / "data"

@@ -10,13 +10,13 @@ from pydantic import BaseModel, ValidationError
 from conftest import seed_text
 from extractor import Settings
 from extractor.core.errors import ConfigurationError, SchemaNotFoundError
-from extractor.grounding import SourceIndex, ground_quote, iter_evidence
-from extractor.prompting import build_messages, list_templates, load_template
-from extractor.providers import BUILTIN_PROFILES, load_profiles
-from extractor.registry import list_schemas, resolve_schema
+from extractor.grounding.align import SourceIndex, ground_quote, iter_evidence
+from extractor.model.prompting import build_messages, list_templates, load_template
+from extractor.model.providers import BUILTIN_PROFILES, load_profiles
+from extractor.model.registry import list_schemas, resolve_schema
 from extractor.schemas.health_news import HealthNewsArticle
-from extractor.textnorm import fold, fold_text
-from extractor.validation import validated_model, validation_context
+from extractor.text.textnorm import fold, fold_text
+from extractor.grounding.validation import validated_model, validation_context
 
 SEED_000, SEED_002, SEED_004 = seed_text("000"), seed_text("002"), seed_text("004")
 
@@ -97,7 +97,7 @@ def test_registry_resolves_builtin_module_and_file(tmp_path):
 
 def test_registry_finds_entry_point_plugins(monkeypatch):
     ep = EntryPoint(name="plugin_news", value="extractor.schemas.health_news:HealthNewsArticle", group="extractor.schemas")
-    monkeypatch.setattr("extractor.registry.entry_points", lambda group: [ep] if group == "extractor.schemas" else [])
+    monkeypatch.setattr("extractor.model.registry.entry_points", lambda group: [ep] if group == "extractor.schemas" else [])
     assert resolve_schema("plugin_news") is HealthNewsArticle
     names = {s.name: s for s in list_schemas()}
     assert names["plugin_news"].origin.startswith("plugin:") and names["health_news"].version == "1.0"

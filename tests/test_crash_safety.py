@@ -23,7 +23,7 @@ import pytest
 
 from faultserver import FaultServer
 
-pytest.importorskip("extractor.batch")
+pytest.importorskip("extractor.runs.batch")
 pytestmark = pytest.mark.slow
 
 N = 150

@@ -10,7 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from extractor.evaluation import (
+from extractor.outputs.evaluation import (
     align_lists,
     dates_equal,
     evaluate,

@@ -7,7 +7,7 @@ import json
 
 import pyarrow.parquet as pq
 
-from extractor.export import export_all
+from extractor.outputs.export import export_all
 from extractor.store import Identity, Store, input_error_key
 
 IDENT = Identity("health_news", "1.0", "default", "1", "gpt-4o-mini")
@@ -98,7 +98,7 @@ def test_summary_and_stale_tables_removed(tmp_path):
 
 
 def test_int_beyond_int64_and_csv_formula_cells(tmp_path):
-    from extractor.export import write_table
+    from extractor.outputs.export import write_table
 
     rows = [{"article_id": "a", "source": "s", "fact_index": 0, "n": 10 ** 19, "name": "=HYPERLINK(\"x\")",
              "m": "-3", "t": "\tx", "ok": "plain"}]

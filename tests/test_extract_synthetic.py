@@ -13,7 +13,7 @@ import pytest
 from conftest import chat_completion, seed_text
 from extractor import Extractor, ExtractorError, ModelCallError, Settings, aextract, extract
 from extractor.core.errors import ConfigurationError
-from extractor.textnorm import fold_text
+from extractor.text.textnorm import fold_text
 
 SEED_003 = seed_text("003")
 SEED_002 = seed_text("002")

@@ -280,7 +280,7 @@ def test_sync_extract_under_faults():
 
 # --------------------------------------------------------------------------- batch layer
 
-run_batch = pytest.importorskip("extractor.batch").run_batch
+run_batch = pytest.importorskip("extractor.runs.batch").run_batch
 
 
 def write_articles(folder: Path, n: int) -> list[Path]:

@@ -17,7 +17,7 @@ import pytest
 
 from conftest import ROOT, SEEDS_DIR, chat_completion
 from extractor import Extractor, Settings
-from extractor.evaluation import evaluate
+from extractor.outputs.evaluation import evaluate
 
 GOLD_DIR = ROOT / "gold"
 GOLD_FILES = sorted(GOLD_DIR.glob("0*.json"))

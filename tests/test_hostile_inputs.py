@@ -27,10 +27,10 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 from extractor import Extractor, Settings
 from extractor.cleaning import clean_text
 from extractor.core.errors import ExtractorError, InputError
-from extractor.grounding import SourceIndex, ground_quote
+from extractor.grounding.align import SourceIndex, ground_quote
 from extractor.numbers import find_quantities, parse_quantity
-from extractor.reading import iter_documents, read_document
-from extractor.textnorm import fold
+from extractor.text.reading import iter_documents, read_document
+from extractor.text.textnorm import fold
 from faultserver import FaultServer
 
 SENTENCE = "The County Hospital performed 123 surgeries last year."
@@ -223,7 +223,7 @@ def test_extract_file_on_hostile_names_and_bidi_is_grounded(tmp_path):
 
 
 def test_batch_goes_on_through_hostile_corpus(tmp_path):
-    run_batch = pytest.importorskip("extractor.batch").run_batch
+    run_batch = pytest.importorskip("extractor.runs.batch").run_batch
     exp = build_corpus(tmp_path / "c")
     with FaultServer(seed=0) as srv:
         s = Settings(provider="openai", api_key="sk-test-hostile", model="fault-model", base_url=srv.base_url,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from extractor.language import chinese_script, detect_language
+from extractor.text.language import chinese_script, detect_language
 
 SEEDS = Path("/work/shared/seeds")
 EXPECTED = {

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from extractor import localserver
+from extractor.model import localserver
 from extractor.core.errors import ConfigurationError, ExtractorError, ModelCallError
-from extractor.localserver import (
+from extractor.model.localserver import (
     BUNDLED_MODEL_ALIAS,
     INSTALL_COMMAND,
     LocalServer,
@@ -305,7 +305,7 @@ def test_server_missing_but_model_present(monkeypatch, model_file):
 _CHILD = textwrap.dedent(
     """
     import sys, time
-    from extractor.localserver import LocalServer
+    from extractor.model.localserver import LocalServer
     srv = LocalServer(model_path=sys.argv[1], python=sys.argv[2], startup_timeout_s=15).start()
     print(srv.pid, flush=True)
     if sys.argv[3] == "exit":
@@ -347,8 +347,8 @@ def test_real_server_end_to_end_on_seed_000(request):
     if "local_server" not in (request.config.getoption("markexpr") or ""):
         pytest.skip("real llama.cpp server: run with  pytest -m local_server")
     from extractor import Settings, extract
-    from extractor.registry import resolve_schema
-    from extractor.textnorm import fold_text
+    from extractor.model.registry import resolve_schema
+    from extractor.text.textnorm import fold_text
 
     if not SEED_000.is_file():
         pytest.skip(f"seed article not found: {SEED_000}")
@@ -399,7 +399,7 @@ def test_real_server_end_to_end_on_seed_000(request):
 
 def test_local_settings_keep_what_the_user_set():
     from extractor import Settings
-    from extractor.localserver import LOCAL_DEFAULTS, local_settings
+    from extractor.model.localserver import LOCAL_DEFAULTS, local_settings
 
     class _Started:
         base_url = "http://127.0.0.1:1234/v1"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel
 
-from extractor.numbercheck import check_numbers
+from extractor.numbers.check import check_numbers
 
 
 class Q(BaseModel):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from extractor.core.errors import InputError
-from extractor.reading import Document, detect_metadata, document_from_text, iter_documents, read_document
+from extractor.text.reading import Document, detect_metadata, document_from_text, iter_documents, read_document
 
 SEEDS = Path("/work/shared/seeds")
 SEED_FILES = sorted(SEEDS.glob("*.txt"))
@@ -56,7 +56,7 @@ def test_big5(tmp_path, name):
         text.encode("big5")
     except UnicodeEncodeError:
         # Big5 has no tone-marked pinyin and misses a few Han characters: drop those.
-        from extractor.textnorm import strip_pinyin
+        from extractor.text.textnorm import strip_pinyin
 
         text = "".join(ch for ch in strip_pinyin(text) if _big5_ok(ch))
     assert len(text) > 500
@@ -273,11 +273,11 @@ def test_metadata_other_forms():
     m = detect_metadata("标题\n发布日期：2023年11月8日  来源：市医疗保障局\n正文内容很长很长。（记者 李华）")
     assert m["published"] == "2023-11-08" and m["outlet"] == "市医疗保障局" and m["author"] == "李华"
     m = detect_metadata("عنوان\nتاریخ انتشار: ۱۴۰۲/۰۳/۱۵\nمتن خبر.")
-    assert m["published"] == "2023-06-05"  # Solar Hijri 1402-03-15, read by extractor.dates
+    assert m["published"] == "2023-06-05"  # Solar Hijri 1402-03-15, read by extractor.numbers.dates
 
 
 def test_solar_hijri_publication_date_is_read_as_iso():
-    from extractor.reading import detect_metadata
+    from extractor.text.reading import detect_metadata
 
     text = "تیتر خبر درباره بیمارستان\nتاریخ انتشار: ۱۵ اردیبهشت ۱۴۰۲ - ۱۰:۳۰\nمتن خبر اینجاست و طولانی است."
     assert detect_metadata(text)["published"] == "2023-05-05"

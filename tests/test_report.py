@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from extractor.report import build_report_html, safe_json_for_script, write_report
+from extractor.outputs.report import build_report_html, safe_json_for_script, write_report
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = Path("/work/shared/seeds")

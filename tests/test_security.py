@@ -212,7 +212,7 @@ def _all_bytes(folder: Path) -> dict[str, bytes]:
 
 
 def test_key_not_in_batch_outputs_or_report(leak_key, tmp_path):
-    batch = pytest.importorskip("extractor.batch")
+    batch = pytest.importorskip("extractor.runs.batch")
     inp = tmp_path / "in"
     inp.mkdir()
     for i in range(12):
@@ -229,7 +229,7 @@ def test_key_not_in_batch_outputs_or_report(leak_key, tmp_path):
     assert summary.ok >= 6 and summary.failed >= 3  # the key travelled in every path: ok, errors, input errors
     assert_no_key(leak_key, repr(summary) + json.dumps(summary.to_dict(), default=str), "RunSummary")
     try:
-        from extractor.report import write_report
+        from extractor.outputs.report import write_report
 
         write_report(out)
     except ImportError:
@@ -278,8 +278,8 @@ def _report_parts(html: str) -> tuple[str, str]:
 
 
 def test_report_escapes_article_text_and_model_output(tmp_path):
-    batch = pytest.importorskip("extractor.batch")
-    report = pytest.importorskip("extractor.report")
+    batch = pytest.importorskip("extractor.runs.batch")
+    report = pytest.importorskip("extractor.outputs.report")
     inp = tmp_path / "in"
     inp.mkdir()
     (inp / f"xss {IMG[:4]}.txt").write_text(
@@ -309,7 +309,7 @@ def test_report_escapes_article_text_and_model_output(tmp_path):
 
 
 def test_safe_json_cannot_close_the_script_block():
-    report = pytest.importorskip("extractor.report")
+    report = pytest.importorskip("extractor.outputs.report")
     nasty = {"a": "</script><script>x()</script>", "b": "</SCRIPT >", "c": "<!-- <script>", "d": "\u2028\u2029&",
              "e": ["]]>", "</style>"]}
     text = report.safe_json_for_script(nasty)

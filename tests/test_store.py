@@ -12,7 +12,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from extractor.settings import Settings
+from extractor.model.settings import Settings
 from extractor.store import Identity, Store, input_error_key, redact_settings
 
 IDENT = Identity("health_news", "1.0", "default", "1", "gpt-4o-mini")
@@ -61,9 +61,9 @@ def test_wal_mode(tmp_path):
 
 _CHILD = textwrap.dedent('''
     import asyncio, json, sys, httpx2
-    from extractor.batch import run_batch
+    from extractor.runs.batch import run_batch
     from extractor.pipeline import Extractor
-    from extractor.settings import Settings
+    from extractor.model.settings import Settings
 
     ARGS = {"quantities": [{"measure": "beds", "value": 120, "unit": "bed",
                             "evidence": "The hospital has 120 beds."}]}

@@ -1,5 +1,5 @@
 """Commands ``batch-status`` and ``batch-collect`` for the OpenAI Batch API mode
-(``extractor run ... --batch-api`` submits; see :mod:`extractor.batchapi`).
+(``extractor run ... --batch-api`` submits; see :mod:`extractor.runs.batchapi`).
 
 Both read the settings the batch was submitted with from ``OUT/extractor.sqlite``
 (the API key comes from the environment, as always), so no option needs repeating.
@@ -31,8 +31,8 @@ BatchId = Annotated[Optional[str], typer.Option("--batch-id", help="Batch id (de
 
 def submit_command(settings: Any, inputs: list[str], *, out: Path, log_json: bool) -> int:
     """``extractor run ... --batch-api``: submit and print how to collect."""
-    from extractor.batchapi import submit
-    from extractor.llm import check_configuration
+    from extractor.runs.batchapi import submit
+    from extractor.model.client import check_configuration
     from extractor.pipeline import Extractor
 
     check_configuration(settings)
@@ -52,7 +52,7 @@ def submit_command(settings: Any, inputs: list[str], *, out: Path, log_json: boo
 
 
 def _extractor(out: Path, batch_id: str | None) -> Any:
-    from extractor.batchapi import job_settings
+    from extractor.runs.batchapi import job_settings
     from extractor.pipeline import Extractor
 
     return Extractor(job_settings(out, batch_id))
@@ -60,7 +60,7 @@ def _extractor(out: Path, batch_id: str | None) -> Any:
 
 def batch_status(out: OutArg, batch_id: BatchId = None, log_json: LogJson = False) -> None:
     """Show the status of a Batch API job submitted into OUT."""
-    from extractor.batchapi import poll
+    from extractor.runs.batchapi import poll
     from extractor.core.errors import ExtractorError
 
     _setup_logging(log_json, Console(stderr=True))
@@ -88,7 +88,7 @@ def batch_collect(
     log_json: LogJson = False,
 ) -> None:
     """Download a finished Batch API job into OUT: one record per article, exports regenerated."""
-    from extractor.batchapi import collect
+    from extractor.runs.batchapi import collect
     from extractor.core.errors import ExtractorError
 
     _setup_logging(log_json, Console(stderr=True))

@@ -28,7 +28,7 @@ def eval_command(
     grounded_only: Annotated[bool, typer.Option("--grounded-only", help="Score only grounded facts.")] = False,
 ) -> None:
     """Score predictions against gold: precision, recall and F1 per fact type and language."""
-    from extractor.evaluation import evaluate
+    from extractor.outputs.evaluation import evaluate
 
     path = predictions / "articles.jsonl" if predictions.is_dir() else predictions
     if not path.exists():
@@ -53,8 +53,8 @@ def eval_run_command(
 ) -> None:
     """Run the batch extraction on INPUT_DIR, then score it against GOLD."""
     # The batch layer and the CLI helpers import openai/instructor: only load them here.
-    from extractor.batch import run_batch
-    from extractor.evaluation import evaluate
+    from extractor.runs.batch import run_batch
+    from extractor.outputs.evaluation import evaluate
 
     try:
         from extractor.pipeline import Extractor
@@ -76,7 +76,7 @@ def eval_run_command(
         finally:
             ex.close()
     if report:
-        from extractor.report import write_report
+        from extractor.outputs.report import write_report
 
         typer.echo(f"report: {write_report(out)}", err=True)
     _print_report(evaluate(out / "articles.jsonl", gold), as_json)

@@ -15,7 +15,7 @@ def report_command(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="HTML file (default OUT_DIR/report.html).")] = None,
 ) -> None:
     """Write one self-contained HTML page with every fact highlighted in its article."""
-    from extractor.report import write_report
+    from extractor.outputs.report import write_report
 
     try:
         path = write_report(out_dir, path=output)

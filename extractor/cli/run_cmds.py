@@ -102,7 +102,7 @@ def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
 
 
 def _settings(**opts: Any) -> Any:
-    from extractor.settings import Settings
+    from extractor.model.settings import Settings
 
     overrides = {
         "model": opts.get("model"),
@@ -127,14 +127,14 @@ def _wants_local(settings: Any, local: bool | None) -> bool:
     # Only when nothing points at a real endpoint: no key, no URL, a provider that needs a key.
     if settings.api_key is not None or settings.base_url is not None or not settings.profile().needs_api_key:
         return False
-    from extractor.localserver import local_available
+    from extractor.model.localserver import local_available
 
     return local_available()
 
 
 def _enter_local(stack: ExitStack, settings: Any, local_model: Path | None) -> Any:
     # LocalServer itself says which pip command to run when the [local] extra is missing.
-    from extractor.localserver import LocalServer, local_settings
+    from extractor.model.localserver import LocalServer, local_settings
 
     srv = stack.enter_context(LocalServer(model_path=str(local_model) if local_model else None))
     return local_settings(settings, srv)
@@ -232,7 +232,7 @@ def _check_out(out: Path) -> None:
 
 
 def _dry_run(settings: Any, inputs: list[str], *, quiet: bool, log_json: bool, err: Console) -> Any:
-    from extractor.batch import estimate_batch
+    from extractor.runs.batch import estimate_batch
     from extractor.pipeline import Extractor
 
     ex = Extractor(settings)
@@ -260,11 +260,11 @@ def _run(settings: Any, inputs: list[str], *, out: Path, concurrency: int, rpm: 
          quiet: bool, log_json: bool, retry_errors: bool, err: Console, used_local: bool) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    from extractor.batch import run_batch
+    from extractor.runs.batch import run_batch
     from extractor.pipeline import Extractor
 
-    from extractor.batch import check_endpoint
-    from extractor.llm import check_configuration
+    from extractor.runs.batch import check_endpoint
+    from extractor.model.client import check_configuration
 
     # Before the progress bar, so that a configuration error is the only line printed.
     check_configuration(settings)
@@ -375,7 +375,7 @@ def extract(
     local_model: LocalModel = None,
 ) -> None:
     """Extract one article and print its result as JSON on stdout."""
-    from extractor.batch import check_endpoint
+    from extractor.runs.batch import check_endpoint
     from extractor.core.errors import ConfigurationError, ExtractorError, InputError, ModelCallError
 
     _setup_logging(log_json, Console(stderr=True))
@@ -387,9 +387,9 @@ def extract(
             use_local = _wants_local(settings, local)
             if use_local:
                 settings = _enter_local(stack, settings, local_model)
-            from extractor.llm import check_configuration
+            from extractor.model.client import check_configuration
             from extractor.pipeline import Extractor
-            from extractor.reading import read_document
+            from extractor.text.reading import read_document
 
             check_configuration(settings)
             doc = read_document(file)
@@ -414,7 +414,7 @@ def extract(
 
 def schemas() -> None:
     """List the schemas: built-in and from installed plugins."""
-    from extractor.registry import list_schemas
+    from extractor.model.registry import list_schemas
 
     table = Table("name", "version", "origin", "description")
     for s in list_schemas():
@@ -425,7 +425,7 @@ def schemas() -> None:
 def providers() -> None:
     """List the provider profiles (built-in and from extractor.toml / providers.toml)."""
     from extractor.core.errors import ConfigurationError
-    from extractor.providers import load_profiles
+    from extractor.model.providers import load_profiles
 
     try:
         profiles = load_profiles()

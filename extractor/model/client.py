@@ -34,8 +34,8 @@ from tenacity import (
 
 from extractor.core.errors import ConfigurationError, ModelCallError
 from extractor.core.types import Usage
-from extractor.settings import Settings
-from extractor.validation import GROUNDING_ERROR_PREFIX
+from extractor.model.settings import Settings
+from extractor.grounding.validation import GROUNDING_ERROR_PREFIX
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from extractor.core.errors import ConfigurationError
-from extractor.providers import Mode, ProviderProfile, get_profile, guess_provider
+from extractor.model.providers import Mode, ProviderProfile, get_profile, guess_provider
 
 _ENV = {
     "model": "EXTRACTOR_MODEL",

@@ -25,7 +25,7 @@ event         ``kind`` + ``date`` (by value, when both give one) + ``title`` (wh
 ============  ==================================================================
 
 Comparators: names are folded across scripts (simplified/traditional, Persian/Arabic letter
-forms, digits, inline pinyin, zero-width characters; :func:`extractor.textnorm.fold_text`),
+forms, digits, inline pinyin, zero-width characters; :func:`extractor.text.textnorm.fold_text`),
 stripped of spaces and punctuation and then match when equal, when one contains the other,
 or when their rapidfuzz ratio is at least :data:`NAME_THRESHOLD`. Numbers match when equal
 after normalisation (Persian digits, thousands separators, strings). Units and currencies
@@ -49,7 +49,7 @@ from typing import Any, Iterable
 
 from rapidfuzz import fuzz
 
-from extractor.textnorm import fold_text, to_ascii_digits
+from extractor.text.textnorm import fold_text, to_ascii_digits
 
 __all__ = [
     "EvalReport",
@@ -210,7 +210,7 @@ def _date_key(s: Any) -> Any:
         return None
     text = str(s)
     try:
-        from extractor.dates import parse_date
+        from extractor.numbers.dates import parse_date
 
         d = parse_date(text)
         if d is not None and d.start is not None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationInfo, create_model, model_validator
 
-from extractor.grounding import SourceIndex, iter_evidence
+from extractor.grounding.align import SourceIndex, iter_evidence
 from extractor.core.evidence import checked_number_fields
 
 __all__ = ["GROUNDING_ERROR_PREFIX", "validated_model", "validation_context"]

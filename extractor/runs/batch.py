@@ -6,7 +6,7 @@
 
 Every article ends as exactly one record, ``ok`` or ``error`` with the reason; a bad
 article never stops the run. Results are written to SQLite one transaction per
-article (:mod:`extractor.store`), so a killed run restarted with the same command
+article (:mod:`extractor.store.sqlite`), so a killed run restarted with the same command
 picks up where it stopped and makes no model call for finished articles.
 
 Rate limits are handled run-wide: every HTTP request to the model passes one
@@ -17,7 +17,7 @@ refusing. The limiter sits in the HTTP transport of the OpenAI client, below
 instructor's re-asks and tenacity's retries, so it sees every request.
 
 >>> from extractor import Extractor, Settings                       # doctest: +SKIP
->>> from extractor.batch import run_batch
+>>> from extractor.runs.batch import run_batch
 >>> summary = run_batch(Extractor(Settings.from_env()), ["articles/"], out=Path("out"))
 >>> summary.ok, summary.failed, summary.paths["articles"]
 """
@@ -43,7 +43,7 @@ import httpx2
 
 from extractor.core.errors import ConfigurationError, ExtractorError, InputError, ModelCallError
 from extractor.core.types import Usage
-from extractor.llm import retry_after_seconds
+from extractor.model.client import retry_after_seconds
 from extractor.store import Identity, Store, input_error_key
 
 logger = logging.getLogger(__name__)
@@ -521,14 +521,14 @@ def _file_sha(path: Path) -> str | None:
 
 
 def _jsonl_keys(path: Path, text_field: str, id_field: str) -> list[tuple[str, str]] | None:
-    """``(source, sha256)`` of every usable line, computed as :mod:`extractor.reading`
+    """``(source, sha256)`` of every usable line, computed as :mod:`extractor.text.reading`
     does; None when any line needs the full reader (which then decides)."""
     try:
         data = path.read_bytes()
         content = data.decode("utf-8-sig")
     except (OSError, UnicodeDecodeError):
         return None
-    from extractor.reading import jsonl_source
+    from extractor.text.reading import jsonl_source
 
     out = []
     used: set[str] = set()
@@ -728,7 +728,7 @@ async def iter_results(
                     await results.put(cached_or_copy(sha, str(path), status, fkey))
                     done_files.append(fkey)
                     continue
-            from extractor.reading import iter_documents
+            from extractor.text.reading import iter_documents
 
             it = iter_documents(path, text_field=text_field, id_field=id_field)
             complete = True
@@ -950,7 +950,7 @@ async def arun_batch(
     finally:
         summary.wall_s = round(time.monotonic() - started, 3)
         if export:
-            from extractor.export import export_all
+            from extractor.outputs.export import export_all
 
             # Also after an interruption or an abort: the files show what is stored. An
             # export that fails is logged; it must not replace the run's own outcome.
@@ -1067,7 +1067,7 @@ def estimate_batch(
     """Read, clean and chunk every article and count the prompt tokens; no model call,
     no API key needed. The cost covers input tokens only (the answer's length is not
     known before the call)."""
-    from extractor.reading import iter_documents
+    from extractor.text.reading import iter_documents
 
     files, errors = discover_inputs(inputs)
     model = extractor.model_name

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Literal
 
-from .core.errors import InputError
+from extractor.core.errors import InputError
 from .textnorm import strip_pinyin, to_ascii_digits
 
 __all__ = ["Document", "document_from_text", "read_document", "iter_documents", "detect_metadata", "decode_bytes"]
@@ -175,9 +175,9 @@ _NEWS_CODE = re.compile(r"(کد خبر|شناسه خبر|رمز الخبر)\s*[:
 
 def parse_date(s: str) -> str | None:
     """First full date in ``s`` as ISO ``YYYY-MM-DD`` (any calendar and script
-    :mod:`extractor.dates` reads: 2024-03-07, 2024年3月7日, March 7, 2024,
+    :mod:`extractor.numbers.dates` reads: 2024-03-07, 2024年3月7日, March 7, 2024,
     ۱۵ اردیبهشت ۱۴۰۲, 15 يناير 2023), else None."""
-    from .dates import find_dates
+    from extractor.numbers.dates import find_dates
 
     for _, _, value in find_dates(s):
         if value.resolved and value.granularity == "day" and value.start:

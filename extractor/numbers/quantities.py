@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
-from extractor.dates import _Normalized
-from extractor.textnorm import arabic_script_pattern
+from extractor.numbers.dates import _Normalized
+from extractor.text.textnorm import arabic_script_pattern
 
 __all__ = ["Qualifier", "Quantity", "parse_quantity", "find_quantities", "values_match"]
 
@@ -104,7 +104,7 @@ _AND_RE = re.compile(r"\s*و\s*")
 
 
 def _scale_ar_value(word: str) -> int:
-    from extractor.dates import _fold_ar
+    from extractor.numbers.dates import _fold_ar
 
     f = _fold_ar(word)
     for k, v in _SCALES_AR.items():
@@ -371,7 +371,7 @@ def _unit_zh(u: str) -> str:
 
 
 def _unit_ar(u: str, lang: str) -> str:
-    from extractor.dates import _fold_ar
+    from extractor.numbers.dates import _fold_ar
 
     f = _fold_ar(u)
     for k, v in _UNITS_AR.items():
@@ -402,7 +402,7 @@ class _Reader:
 
         Only a window around the number is searched: scanning a whole megabyte for dates
         costs more than reading all its numbers, and a written date is never long."""
-        from extractor.dates import _PATTERN, _build
+        from extractor.numbers.dates import _PATTERN, _build
 
         t = self.t
         if not _DATE_HINT.search(t, max(0, p - 30), min(len(t), p + 40)):
@@ -675,7 +675,7 @@ class _Reader:
         if qm:
             w = qm.group(1)
             key = re.sub(r"\s+", "", w).lower() if not _HAN.search(w) else w
-            from extractor.dates import _fold_ar
+            from extractor.numbers.dates import _fold_ar
 
             pre_q = _PRE_QMAP.get(key) or _PRE_QMAP.get(w)
             if pre_q is None:

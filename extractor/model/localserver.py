@@ -231,7 +231,7 @@ class LocalServer:
     """llama.cpp's OpenAI-compatible server, started on loopback and stopped reliably.
 
     Use it as a context manager; ``base_url`` and ``model_name`` go into
-    :class:`~extractor.settings.Settings` with ``provider="llamacpp"``.
+    :class:`~extractor.model.settings.Settings` with ``provider="llamacpp"``.
 
     Args:
         model_path: a GGUF file; the bundled SmolLM2-135M-Instruct when None.

@@ -189,7 +189,7 @@ def _pending_shas(store: Store) -> set[str]:
 def job_settings(out: str | os.PathLike, batch_id: str | None = None, **overrides: Any) -> Any:
     """The :class:`Settings` a batch was submitted with (without the key, which comes from
     the environment), so that collecting needs no options repeated; ``overrides`` win."""
-    from extractor.settings import Settings
+    from extractor.model.settings import Settings
     from extractor.store import DB_NAME
 
     if not (Path(out) / DB_NAME).is_file():
@@ -223,7 +223,7 @@ def _custom_id(sha256: str, chunk_index: int) -> str:
 
 def _put_error(store: Store, identity: Identity, run_id: int, *, sha256: str, source: str | None, error: str,
                kind: str, doc: Any = None) -> None:
-    from extractor.batch import _doc_json
+    from extractor.runs.batch import _doc_json
 
     store.put(sha256=sha256, identity=identity, source=source, status="error", run_id=run_id, error=error,
               error_kind=kind, document_json=_doc_json(doc) if doc is not None else None,
@@ -253,8 +253,8 @@ def submit(
     Inputs that cannot be read become error records at once. Returns the batch id, or
     None when there was nothing to submit.
     """
-    from extractor.batch import _file_sha, discover_inputs
-    from extractor.reading import iter_documents
+    from extractor.runs.batch import _file_sha, discover_inputs
+    from extractor.text.reading import iter_documents
 
     settings = extractor.settings
     settings.resolved_api_key()
@@ -357,7 +357,7 @@ def submit(
         finally:
             store.close()
         if export and (status != "failed" or counts["input_errors"]):
-            from extractor.export import export_all
+            from extractor.outputs.export import export_all
 
             export_all(out)
 
@@ -444,7 +444,7 @@ def _outcome(extractor: Any, line: dict[str, Any]) -> Any:
     """A CallOutcome from one answered batch line; raises ModelCallError otherwise."""
     from openai.types.chat import ChatCompletion
 
-    from extractor.llm import CallOutcome, _answer_text, _repair_completion
+    from extractor.model.client import CallOutcome, _answer_text, _repair_completion
 
     model = extractor.model_name
     why = _line_error(line)
@@ -488,7 +488,7 @@ def _outcome(extractor: Any, line: dict[str, Any]) -> Any:
 
 
 def _find_document(path: str, sha256: str) -> Any:
-    from extractor.reading import iter_documents
+    from extractor.text.reading import iter_documents
 
     for item in iter_documents(path):
         if not isinstance(item, InputError) and item.sha256 == sha256:
@@ -529,7 +529,7 @@ def collect(
     collected as far as it got: articles without every chunk answered are error
     records. Safe to run again: articles already collected are skipped.
     """
-    from extractor.batch import _facts_by_type
+    from extractor.runs.batch import _facts_by_type
 
     out = Path(out)
     state = _wait_until_ended(extractor, out, batch_id, wait=wait, poll_interval=poll_interval, timeout=timeout,
@@ -640,7 +640,7 @@ def collect(
         finally:
             store.close()
     if export:
-        from extractor.export import export_all
+        from extractor.outputs.export import export_all
 
         summary.paths = {k: str(v) for k, v in export_all(out).items()}
     return summary

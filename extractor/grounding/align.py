@@ -1,7 +1,7 @@
 """Evidence → span in the source text, with an alignment status.
 
 Models paraphrase, switch scripts, drop pinyin or a zero-width joiner, and sometimes
-invent a quote. We fold both sides (:mod:`extractor.textnorm`) and look for the quote:
+invent a quote. We fold both sides (:mod:`extractor.text.textnorm`) and look for the quote:
 an exact match of the folded strings is ``exact``; otherwise the best partial match
 above a threshold (rapidfuzz) is ``fuzzy``; otherwise ``none`` — and a fact with
 ``none`` is never presented as grounded.
@@ -22,7 +22,7 @@ from rapidfuzz import fuzz
 
 from extractor.core.evidence import EVIDENCE_FIELD_NAMES, EvidenceMarker
 from extractor.core.types import Alignment
-from extractor.textnorm import Folded, fold
+from extractor.text.textnorm import Folded, fold
 
 __all__ = [
     "fact_models",

@@ -48,7 +48,7 @@ def _loads(text: str | None) -> Any:
 
 
 def article_line(rec: Any) -> dict[str, Any]:
-    """One ``articles.jsonl`` object from a stored record (see :class:`~extractor.store.StoredRecord`)."""
+    """One ``articles.jsonl`` object from a stored record (see :class:`~extractor.store.sqlite.StoredRecord`)."""
     result = _loads(rec.result_json) or {}
     sha = None if rec.sha256.startswith("input:") else rec.sha256
     document = result.get("document") or _loads(rec.document_json) or {}
@@ -208,8 +208,8 @@ def schema_tables(schema_names: set[str]) -> dict[str, list[str]]:
     """Fact type → column names for the schemas in the store, so that every fact type
     has its table (header only when no article stated such a fact): scripts that read
     ``tables/money.csv`` should not break on a run without money."""
-    from extractor.grounding import evidence_fields, fact_models, fact_type_of
-    from extractor.registry import resolve_schema
+    from extractor.grounding.align import evidence_fields, fact_models, fact_type_of
+    from extractor.model.registry import resolve_schema
 
     tables: dict[str, list[str]] = {}
     for name in sorted(schema_names):
@@ -232,7 +232,7 @@ def schema_tables(schema_names: set[str]) -> dict[str, list[str]]:
 def export_all(out: str | os.PathLike, *, run: Any = None) -> dict[str, Path]:
     """Regenerate every export of ``out`` from ``out/extractor.sqlite``.
 
-    ``run`` (a :class:`~extractor.batch.RunSummary`) adds the run's own figures (wall
+    ``run`` (a :class:`~extractor.runs.batch.RunSummary`) adds the run's own figures (wall
     time, model calls, cached articles) to ``summary.json``. Returns the paths written:
     ``articles``, ``tables``, ``summary``, ``store`` and one ``table:<type>`` each.
     """

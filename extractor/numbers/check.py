@@ -1,7 +1,7 @@
 """The model's numbers, checked against the numbers in their own evidence.
 
 Models mis-scale numbers (500余万元 → 500; ۳ میلیون و ۴۰۰ هزار → 3.4). The evidence is
-verbatim text, so the deterministic reader (:mod:`extractor.numbers`) is the judge:
+verbatim text, so the deterministic reader (:mod:`extractor.numbers.quantities`) is the judge:
 when the model's value is not among the values stated in the evidence, the reading
 of the evidence replaces it and the fact records a :class:`Correction`; when the
 evidence states no number at all, the fact is flagged instead.
@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from extractor.core.evidence import checked_number_fields
 from extractor.core.types import Correction
-from extractor.numbers import Quantity, find_quantities
+from extractor.numbers.quantities import Quantity, find_quantities
 
 __all__ = ["NumberCheck", "checked_number_fields", "check_numbers"]
 

@@ -1,0 +1,77 @@
+"""Old module paths of v0.1 that moved into the layered packages, kept importable.
+
+``import extractor.batch`` still works (with a :class:`DeprecationWarning`): the name
+resolves to a thin module that forwards attribute access to the module's new home.
+The forwarding module is a separate object, so the real module keeps its own name and
+spec. The paths the project promised to keep for good (``extractor.numbers``,
+``extractor.dates``, ``extractor.cleaning``) are real modules, not listed here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.abc
+import importlib.machinery
+import sys
+import types
+import warnings
+from typing import Any
+
+MOVED = {
+    "extractor.textnorm": "extractor.text.textnorm",
+    "extractor.language": "extractor.text.language",
+    "extractor.reading": "extractor.text.reading",
+    "extractor.chunking": "extractor.text.chunking",
+    "extractor.numbercheck": "extractor.numbers.check",
+    "extractor.validation": "extractor.grounding.validation",
+    "extractor.settings": "extractor.model.settings",
+    "extractor.providers": "extractor.model.providers",
+    "extractor.llm": "extractor.model.client",
+    "extractor.prompting": "extractor.model.prompting",
+    "extractor.localserver": "extractor.model.localserver",
+    "extractor.registry": "extractor.model.registry",
+    "extractor.batch": "extractor.runs.batch",
+    "extractor.batchapi": "extractor.runs.batchapi",
+    "extractor.export": "extractor.outputs.export",
+    "extractor.report": "extractor.outputs.report",
+    "extractor.evaluation": "extractor.outputs.evaluation",
+}
+
+
+class _Forwarder(types.ModuleType):
+    def __init__(self, name: str, target: str):
+        super().__init__(name, f"Moved to {target}; this name forwards to it.")
+        self.__target = target
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(importlib.import_module(self.__target), attr)
+
+    def __dir__(self) -> list[str]:
+        return dir(importlib.import_module(self.__target))
+
+
+class _Loader(importlib.abc.Loader):
+    def __init__(self, target: str):
+        self.target = target
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
+        return _Forwarder(spec.name, self.target)
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        warnings.warn(f"{module.__name__} moved to {self.target}; import it from there",
+                      DeprecationWarning, stacklevel=3)
+
+
+class MovedModuleFinder(importlib.abc.MetaPathFinder):
+    """Finds the old names in :data:`MOVED`; consulted only after the normal finders."""
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
+        new = MOVED.get(fullname)
+        if new is None:
+            return None
+        return importlib.machinery.ModuleSpec(fullname, _Loader(new))
+
+
+def install() -> None:
+    if not any(isinstance(f, MovedModuleFinder) for f in sys.meta_path):
+        sys.meta_path.append(MovedModuleFinder())

@@ -1,0 +1,21 @@
+"""Quotes → spans in the original text (``align``), and the validator instructor re-asks with (``validation``).
+
+``from extractor.grounding import ground_quote`` keeps working as in v0.1.
+"""
+
+from __future__ import annotations
+
+from extractor.grounding.align import (
+    EvidenceSite,
+    MapKey,
+    Match,
+    SourceIndex,
+    evidence_fields,
+    fact_models,
+    fact_type_of,
+    ground_quote,
+    iter_evidence,
+)
+
+__all__ = ["fact_models", "fact_type_of", "EvidenceSite", "MapKey", "Match", "SourceIndex", "evidence_fields",
+           "iter_evidence", "ground_quote"]

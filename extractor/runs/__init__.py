@@ -1,0 +1,1 @@
+"""Many articles: discovery, rate limiting, and the engines that run a batch."""
