@@ -1,40 +1,56 @@
 """Deterministic reading of quantities in Chinese, Persian, Arabic and English news text.
 
 The extractor asks an LLM for figures and then checks them against what the page says;
-this module is the "what the page says" part. It reads digits in any script, Chinese
-numerals and multipliers, Persian/Arabic/English scale words, qualifiers (more than,
-about, nearly...), ranges and units, and keeps spans into the original text.
+this module is the "what the page says" part. It finds each figure (read by the script
+readers :mod:`~extractor.numbers.chinese`, :mod:`~extractor.numbers.arabic_script`,
+:mod:`~extractor.numbers.english` and the digit reader of
+:mod:`~extractor.numbers.normalize`), then what surrounds it: sign, range, unit and
+qualifiers (:mod:`~extractor.numbers.vocab`), with spans into the original text. Dates,
+clock times, ordinals, phone numbers and identifiers are skipped.
+
+A figure the reader is unsure of (digits grouped by plain spaces, a sign that may be a
+dash, a number word whose reading depends on usage) is returned with ``uncertain=True``
+and a ``reason``, so that the number check flags it instead of correcting the model.
 
 >>> q = parse_quantity("投资8200万元")
 >>> q.value, q.qualifier, q.unit
 (82000000, 'exact', 'CNY')
 >>> parse_quantity("حدود ۳ میلیون و ۴۰۰ هزار نفر").value
 3400000
->>> [q.value for q in find_quantities("分别下降50%、50%和18%")]
-[50, 50, 18]
+>>> [(q.value, q.qualifier) for q in find_quantities("约有120家医院、45个诊所和300个药房")]
+[(120, 'about'), (45, 'about'), (300, 'about')]
 """
 
 from __future__ import annotations
 
 import math
 import re
-from bisect import bisect_right
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import Literal
 
-from extractor.numbers.dates import _Normalized
+from extractor.numbers.arabic_script import NUMBER_WORD as _AR_WORD
+from extractor.numbers.arabic_script import read_arabic_script
+from extractor.numbers.chinese import CN_START, read_chinese
+from extractor.numbers.dates import find_dates
+from extractor.numbers.english import NUMBER_WORD as _EN_WORD
+from extractor.numbers.english import read_english
+from extractor.numbers.normalize import DIGITS, MAX_DIGITS, Normalized, Reading, fold_arabic, read_digits, to_number
+from extractor.numbers.vocab import (CLASSIFIERS_ZH, COUNTERS_AR, CURRENCY_PRE, FUSED_ZH, NEG_WORDS,
+                                     POST_QUALIFIERS, PRE_QUALIFIERS, STOP_AR, STOP_EN, UNITS_AR, UNITS_EN,
+                                     UNITS_ZH)
 from extractor.text.textnorm import arabic_script_pattern
 
 __all__ = ["Qualifier", "Quantity", "parse_quantity", "find_quantities", "values_match"]
 
-Qualifier = Literal["exact", "more_than", "at_least", "about", "nearly", "up_to"]
-
-_MAX_DIGITS = 30  # longer digit runs are identifiers or garbage, never quantities
+Qualifier = Literal["exact", "more_than", "at_least", "about", "nearly", "up_to", "less_than"]
 
 
 @dataclass(frozen=True)
 class Quantity:
+    """A figure stated in the text, with its span (``start``/``end``, qualifier and unit
+    included) and the span of the number alone (``number_start``/``number_end``)."""
+
     value: int | float
     qualifier: Qualifier
     unit: str | None
@@ -44,6 +60,8 @@ class Quantity:
     value_max: int | float | None = None
     number_start: int = 0
     number_end: int = 0
+    uncertain: bool = False
+    reason: str | None = None
 
 
 def values_match(a: float, b: float, *, rel_tol: float = 1e-6) -> bool:
@@ -59,270 +77,87 @@ def values_match(a: float, b: float, *, rel_tol: float = 1e-6) -> bool:
 
 
 # ---------------------------------------------------------------------------
-# Vocabulary
+# Patterns
 
 _AR_LETTER = r"\u0621-\u064a\u0671-\u06d3\u06fa-\u06ff"
 _AW = rf"(?![{_AR_LETTER}])"  # end of an Arabic-script word
 _AB = rf"(?<![{_AR_LETTER}])"
 
 
-_w = arabic_script_pattern
-
-
 def _alt(words) -> str:
     return "|".join(sorted(words, key=len, reverse=True))
 
 
-_CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4, "五": 5,
-             "六": 6, "七": 7, "八": 8, "九": 9}
-_CN_SMALL = {"十": 10, "百": 100, "千": 1000}
-_CN_BIG = {"万": 10**4, "萬": 10**4, "亿": 10**8, "億": 10**8}
-_CN_CHARS = "".join(_CN_DIGIT) + "".join(_CN_SMALL) + "".join(_CN_BIG)
-
-_EN_UNITS = {w: i for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen".split())}
-_EN_TENS = {w: 10 * i for i, w in enumerate(
-    "twenty thirty forty fifty sixty seventy eighty ninety".split(), 2)}
-_EN_SCALE = {"hundred": 100, "thousand": 10**3, "million": 10**6, "billion": 10**9,
-             "trillion": 10**12, "lakh": 10**5, "lakhs": 10**5, "crore": 10**7, "crores": 10**7}
-_EN_WORD = _alt(list(_EN_UNITS) + list(_EN_TENS) + list(_EN_SCALE))
-
-# Scale words after a number. Value is the multiplier.
-_SCALES_AR = {
-    "هزار": 10**3, "میلیون": 10**6, "ملیون": 10**6, "مليون": 10**6, "ملايين": 10**6, "مليونا": 10**6,
-    "میلیارد": 10**9, "ملیارد": 10**9, "مليار": 10**9, "مليارات": 10**9, "بليون": 10**9,
-    "تریلیون": 10**12, "ألف": 10**3, "آلاف": 10**3, "ألفا": 10**3, "ألفاً": 10**3,
-}
-_SCALES_EN = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12,
-              "lakh": 10**5, "lakhs": 10**5, "lac": 10**5, "lacs": 10**5, "crore": 10**7,
-              "crores": 10**7, "mn": 10**6, "bn": 10**9, "k": 10**3}
-_SCALE_AR_RE = re.compile(r"\s*" + _AB + "(" + _alt(_w(k) for k in _SCALES_AR) + ")" + _AW)
-_SCALE_EN_RE = re.compile(r"(?i:\s*\b(thousand|million|billion|trillion|lakhs?|lacs?|crores?|mn|bn)\b|(k)\b)")
-_SCALE_ZH_RE = re.compile(r"\s?([余餘多])?([十百千]?[万萬亿億]{1,2}|[十百千])(?![万萬亿億])")
-_AND_RE = re.compile(r"\s*و\s*")
-
-
-def _scale_ar_value(word: str) -> int:
-    from extractor.numbers.dates import _fold_ar
-
-    f = _fold_ar(word)
-    for k, v in _SCALES_AR.items():
-        if _fold_ar(k) == f:
-            return v
-    return 1
-
-
-# Qualifiers written before the number. Each alternative must end right before it.
-_PRE_Q = [
-    ("more_than", ["超过", "超過", "逾", "突破", "超", "多于", "多於", "高于", "高於"]),
-    ("at_least", ["至少", "不少于", "不少於", "不低于", "不低於", "最少"]),
-    ("up_to", ["不超过", "不超過", "不到", "不足", "低于", "低於", "最多", "多达", "多達", "高达", "高達"]),
-    ("about", ["约为", "約為", "大约", "大約", "约", "約", "大概"]),
-    ("nearly", ["将近", "將近", "接近", "近"]),
-]
-_PRE_Q_AR = [
-    ("more_than", ["بیش از", "بیشتر از", "افزون بر", "متجاوز از", "أكثر من", "ما يزيد على",
-                   "ما يزيد عن", "يزيد على", "يزيد عن", "ما يربو على", "أزيد من", "بیش‌از"]),
-    ("at_least", ["حداقل", "دست کم", "دستکم", "ما لا يقل عن", "لا يقل عن", "على الأقل"]),
-    ("up_to", ["کمتر از", "حداکثر", "أقل من", "ما يصل إلى", "ما يصل الى", "حتى"]),
-    ("about", ["در حدود", "حدودا", "حدوداً", "حدود", "تقریبا", "تقریباً", "حوالي", "حوالى", "نحو",
-               "زهاء", "تقريبا", "تقريباً"]),
-    ("nearly", ["نزدیک به", "قریب به", "نزدیک", "قرابة", "ما يقارب", "يقارب", "ما يناهز", "يناهز"]),
-]
-_PRE_Q_EN = [
-    ("more_than", ["more than", "over", "above", "upwards of", "in excess of", "exceeding", "greater than"]),
-    ("at_least", ["at least", "no fewer than", "no less than", "a minimum of", "minimum of"]),
-    ("up_to", ["up to", "as many as", "less than", "fewer than", "under", "no more than", "at most",
-               "a maximum of", "maximum of", "below", "not more than"]),
-    ("about", ["about", "around", "approximately", "approx.", "roughly", "some", "circa", "ca.",
-               "an estimated", "estimated", "~"]),
-    ("nearly", ["nearly", "almost", "close to", "just under", "nigh on"]),
-]
-_PRE_QMAP: dict[str, str] = {}
-_pre_alts = []
-for q, words in _PRE_Q:
-    for w in words:
-        _PRE_QMAP[w] = q
-        _pre_alts.append(re.escape(w))
-for q, words in _PRE_Q_AR:
-    for w in words:
-        _PRE_QMAP[re.sub(r"\s+", "", w.replace("\u200c", ""))] = q
-        _pre_alts.append(_AB + _w(w.replace("\u200c", " ")))
-for q, words in _PRE_Q_EN:
-    for w in words:
-        _PRE_QMAP[w.replace(" ", "")] = q
-        _pre_alts.append(r"(?<![A-Za-z])" + re.escape(w).replace(r"\ ", r"\s+"))
-_PRE_Q_RE = re.compile("(" + "|".join(sorted(_pre_alts, key=len, reverse=True)) + r")\s*$", re.I)
-
-_CURRENCY_PRE = re.compile(r"(₹|Rs\.?|INR|US\$|\$|USD|¥|￥|RMB|€|EUR|£|GBP)\s*$")
-_CURRENCY_PRE_MAP = {"₹": "INR", "Rs": "INR", "Rs.": "INR", "INR": "INR", "US$": "USD", "$": "USD",
-                     "USD": "USD", "¥": "CNY", "￥": "CNY", "RMB": "CNY", "€": "EUR", "EUR": "EUR",
-                     "£": "GBP", "GBP": "GBP"}
-
-# Post-qualifiers: after the unit (人以上, 1小时左右) or after the number.
-_POST_Q_ZH = re.compile(r"\s?(以上|左右|上下|以内|以內|以下|之多|开外|開外)")
-_POST_Q_ZH_MAP = {"以上": "more_than", "左右": "about", "上下": "about", "以内": "up_to",
-                  "以內": "up_to", "以下": "up_to", "之多": "up_to", "开外": "more_than",
-                  "開外": "more_than"}
-_POST_Q_AR = re.compile(r"\s*" + _AB + "(" + _alt([_w("تقریبا"), _w("تقريباً"), _w("على الأقل"),
-                                                      _w("فأكثر"), _w("أو أكثر"), _w("به بالا")]) + ")" + _AW)
-_POST_Q_EN = re.compile(r"(?i:\s*(\bor\s+more\b|\bor\s+so\b|\bplus\b|(?<=[\d%])\+(?![\d+=])|\bat\s+least\b|\bor\s+fewer\b|\bor\s+less\b))")
-
-# Units. Values: normalised unit; None means "keep as written".
-_UNITS_ZH = {
-    "人次": "person_time", "人": "person", "名": "person", "位": "person",
-    "元": "CNY", "块": "CNY", "塊": "CNY", "人民币": "CNY", "人民幣": "CNY",
-    "美元": "USD", "港元": "HKD", "港币": "HKD", "欧元": "EUR", "歐元": "EUR", "日元": "JPY",
-    "平方米": "m2", "平米": "m2", "㎡": "m2", "平方公里": "km2", "公里": "km", "公顷": "ha",
-    "公頃": "ha", "米": "m", "公斤": "kg", "千克": "kg", "吨": "t", "噸": "t",
-    "个百分点": "percentage_point", "個百分點": "percentage_point", "百分点": "percentage_point",
-    "百分點": "percentage_point", "小时": "hour", "小時": "hour", "个月": "month", "個月": "month",
-    "天": "day", "年": "year", "周": "week", "週": "week", "%": "percent",
-}
-_CLASSIFIERS_ZH = ("例 次 家 个 個 项 項 所 台 臺 辆 輛 张 張 床 期 处 處 批 支 条 條 种 種 组 組 类 類 "
-                   "室 部 件 份 篇 座 间 間 栋 棟 户 戶 套 倍 款 岁 歲 床位 张床 張床 余次 村 镇 鎮 乡 鄉 "
-                   "县 縣 届 屆 轮 輪 场 場 期 副 层 層 颗 顆 株 头 頭 只 隻 门 門 节 節 册 冊 名次 篇 幅").split()
-_UNIT_ZH_RE = re.compile(r"\s?(" + _alt(re.escape(u) for u in list(_UNITS_ZH) + _CLASSIFIERS_ZH) + ")")
-
-_UNITS_AR = {
-    "درصد": "percent", "در صد": "percent", "بالمئة": "percent", "بالمائة": "percent",
-    "في المئة": "percent", "في المائة": "percent", "٪": "percent", "%": "percent",
-    "ریال": None, "تومان": "IRT", "دلار": "USD", "دولار": "USD", "یورو": "EUR", "درهم": "AED",
-    "جنيه": "EGP", "روپیه": "INR", "روبية": "INR", "ريال سعودي": "SAR", "ریال سعودی": "SAR",
-    "نفر": "person", "شخص": "person", "أشخاص": "person", "نسمة": "person",
-    "متر مربع": "m2", "مترمربع": "m2", "متر": "m", "کیلومتر": "km", "كيلومتر": "km",
-    "هکتار": "ha", "هكتار": "ha",
-}
-_UNIT_AR_RE = re.compile(r"[ \t]*(%|٪|" + _AB + "(?:" + _alt(_w(u) for u in _UNITS_AR if u not in "%٪") + ")" + _AW + ")")
-_WORD_AR_RE = re.compile(rf"[ \t]*([{_AR_LETTER}]+)")
-_STOP_AR = {"و", "در", "از", "به", "با", "که", "تا", "را", "این", "آن", "هم", "نیز", "برای", "بر",
-            "یا", "اما", "است", "بود", "شد", "في", "من", "إلى", "الى", "على", "عن", "او", "أو", "ثم",
-            "مع", "هذا", "هذه", "التي", "الذي", "كان", "قد", "لا", "ما", "هو", "هي"}
-
-_UNITS_EN = [
-    (r"%|per\s*cent|percent|pct\b", "percent"),
-    (r"rupees?|Rs\b\.?|INR\b", "INR"), (r"dollars?|USD\b|US\$", "USD"),
-    (r"yuan|RMB\b|CNY\b|renminbi", "CNY"), (r"euros?|EUR\b", "EUR"), (r"rials?\b|IRR\b", "IRR"),
-    (r"tomans?\b", "IRT"), (r"riyals?\b|SAR\b", "SAR"),
-    (r"square\s+met(?:re|er)s?|sq\.?\s?m\b|sqm\b|m²|m2\b", "m2"), (r"km²|km2\b|square\s+kilomet(?:re|er)s?", "km2"),
-    (r"people\b|persons\b|individuals\b", "person"), (r"person[- ]times\b", "person_time"),
-]
-_UNIT_EN_RE = re.compile(r"(?i:[ \t]*(" + "|".join(f"(?:{p})" for p, _ in _UNITS_EN) + "))")
-_UNIT_EN_COMPILED = [(re.compile(rf"(?i:{p})$"), u) for p, u in _UNITS_EN]
-_WORD_EN_RE = re.compile(r"[ \t]*([A-Za-z][A-Za-z-]*)")
-_STOP_EN = set("""a an the of and or in on at to for by from with as is are was were be been
-that this these those which who per than more less about over under up percent out into its it their his her our we they he she new""".split())
-
-# Chinese words in which numeral characters are not numbers (千万别 "by all means do not").
-_CN_IDIOM_AFTER = set("别別不要")
-_VAGUE_BEFORE = set("数數几幾上成好")
-
-_DIG = r"\d{1,3}(?:\.\d{3}){2,}(?![\d.])|\d+(?:[,٬]\d{3}(?!\d))*(?:[.٫]\d+)?"
-_CORE = re.compile(
-    rf"(?P<p>百分之)|(?P<d>(?<!\d)(?<!\d[.,٫٬]){_DIG})|(?P<c>[{_CN_CHARS}]+)"
-    rf"|(?P<e>(?i:\b(?:{_EN_WORD})(?:(?:\s+and\s+|[\s-]+)(?:{_EN_WORD}))*\b))"
+_START = re.compile(
+    rf"(?P<p>百分之)|(?P<d>(?<![\d.,٫٬])(?:\d|[.٫]\d))|(?P<c>[{CN_START}])"
+    rf"|(?P<a>{_AR_WORD.pattern})|(?P<e>{_EN_WORD.pattern})"
 )
-_CORE_AT = re.compile(rf"(?P<d>{_DIG})|(?P<c>[{_CN_CHARS}]+)|(?P<e>(?i:\b(?:{_EN_WORD})(?:(?:\s+and\s+|[\s-]+)(?:{_EN_WORD}))*\b))")
-_RANGE_RE = re.compile(r"\s*(?:[-–—~〜]|至|到|تا|(?i:to)\b)\s*")
-_TIME_RE = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?(?!\d)")
-_CLOCK_ZH = re.compile(r"(上午|下午|晚上|早上|凌晨|中午|傍晚|早|晚)\s*$")
-_CLOCK_ZH_AFTER = re.compile(r"\s?[点點](?:\s?\d{1,2}\s?分|半|钟|鐘)?")
-_DATE_HINT = re.compile(r"[年月日号號/\-.:]|[A-Za-z\u0600-\u06ff]")
+_DIGIT_RE = re.compile(DIGITS)
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _ARABIC = re.compile(rf"[{_AR_LETTER}]")
 _LATIN = re.compile(r"[A-Za-z]")
 
+_RANGE_RE = re.compile(r"[^\S\n]*(?:[-–—~〜]|至|到|تا|(?i:to)\b)[^\S\n]*")
+_TIME_RE = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?(?!\d)")
+_CLOCK_ZH = re.compile(r"(上午|下午|晚上|早上|凌晨|中午|傍晚|早|晚)\s*$")
+_CLOCK_ZH_AFTER = re.compile(r"\s?[点點时時](?:\s?\d{1,2}\s?分|半|钟|鐘|许|許|整)?")
+_DATE_HINT = re.compile(r"[年月日号號/\-.:]|[A-Za-z\u0600-\u06ff]")
+_CN_DATE_AFTER = re.compile(r"[月日号號]|[点點时時](?![0-9零〇一二两三四五六七八九])")
+_PHONE = re.compile(
+    r"(?:\+\d{1,3}[- ]?)?\(?0\d{1,3}\)?[- ]\d{3,4}[- ]?\d{3,4}(?!\d)"  # 0851-1234567, (021) 1234 5678
+    r"|1[3-9]\d{9}(?!\d)|\d{3}-\d{3}-\d{4}(?!\d)|400-?\d{3}-?\d{4}(?!\d)")
+_PHONE_WORD = re.compile(r"(?i:电话|電話|热线|熱線|传真|傳真|手机|手機|\btel\b|phone|fax|تلفن|شماره|هاتف|جوال)[^\d\n]{0,8}$")
+_NEG = re.compile("(?:" + NEG_WORDS.replace("minus", r"(?i:\bminus)").replace("negative", r"(?i:\bnegative)")
+                  + r")[^\S\n]*$")
 
-# ---------------------------------------------------------------------------
-# Number readers
+_UNIT_ZH_RE = re.compile(r"[ \t]?(" + _alt(re.escape(u) for u in list(UNITS_ZH) + CLASSIFIERS_ZH) + ")")
+_UNIT_AR_RE = re.compile(r"[^\S\n]*(%|٪|" + _AB + "(?:" + _alt(arabic_script_pattern(u) for u in UNITS_AR
+                                                           if u not in "%٪") + ")" + _AW + ")")
+_WORD_AR_RE = re.compile(rf"[^\S\n]*([{_AR_LETTER}\u064b-\u065f]+)")
+_UNIT_EN_RE = re.compile(r"(?i:[^\S\n]*(" + "|".join(f"(?:{p})" for p, _ in UNITS_EN) + "))")
+_UNIT_EN_COMPILED = [(re.compile(rf"(?i:{p})$"), u) for p, u in UNITS_EN]
+_WORD_EN_RE = re.compile(r"[^\S\n]*([A-Za-z][A-Za-z-]*)")
+_CURRENCY_RE = re.compile(r"(₹|Rs\.?|INR|US\$|\$|USD|¥|￥|RMB|€|EUR|£|GBP)\s*$")
+
+_POST_ZH = {k: v for k, v in POST_QUALIFIERS.items() if _HAN.search(k) and k not in ("多", "余", "餘")}
+_POST_ZH_RE = re.compile(r"[ \t]?(" + _alt(_POST_ZH) + ")")
+_POST_AR = {fold_arabic(k): v for k, v in POST_QUALIFIERS.items() if _ARABIC.search(k)}
+_POST_AR_RE = re.compile(r"[^\S\n]*" + _AB + "(" + _alt(arabic_script_pattern(k) for k in POST_QUALIFIERS
+                                                     if _ARABIC.search(k)) + ")" + _AW)
+_POST_EN_RE = re.compile(r"(?i:[^\S\n]*(\bor\s+more\b|\bor\s+over\b|\band\s+(?:over|above|under|below)\b|\bor\s+so\b"
+                         r"|\bplus\b|(?<=[\d%])\+(?![\d+=])|\bat\s+least\b|\bor\s+fewer\b|\bor\s+less\b))")
+_TIME_UNITS = {"year", "month", "day", "hour", "week"}
+_POST_TIME_ZH = re.compile(r"([多余餘])(个月|個月|小时|小時|星期|月)?|(半)(个月|個月|小时|小時)?")
 
 
-def _to_number(d: Decimal) -> int | float:
-    if d == d.to_integral_value():
-        return int(d)
-    return float(d)
-
-
-def _read_digits(s: str, lang: str) -> Decimal | None:
-    if sum(c.isdigit() for c in s) > _MAX_DIGITS:
-        return None
-    if s.count(".") >= 2:  # 1.234.567: dots can only be thousands separators
-        s = s.replace(".", "")
-    s = s.replace(",", "").replace("٬", "")
-    if "٫" in s:  # the Arabic decimal separator is never a thousands separator
-        s = s.replace("٫", ".")
-    elif "." in s:
-        head, frac = s.split(".", 1)
-        # In Persian and Arabic text a dot followed by exactly three digits groups
-        # thousands (8.450 تخت); elsewhere, and with other lengths, it is a decimal point.
-        if lang in ("fa", "ar") and len(frac) == 3 and head != "0":
-            s = head + frac
-    try:
-        return Decimal(s)
-    except InvalidOperation:
-        return None
-
-
-def _read_cn(s: str) -> Decimal | None:
-    """三千二百 → 3200, 两万 → 20000, 一亿三千万 → 130000000, 二〇二四 → 2024 (digit string)."""
-    if not any(c in _CN_SMALL or c in _CN_BIG for c in s):
-        if len(s) == 1:
-            return Decimal(_CN_DIGIT[s])
-        if len(s) >= 3 or "〇" in s or "零" in s:
-            return Decimal("".join(str(_CN_DIGIT[c]) for c in s))
-        return None  # 三四 is "three or four", not 34
-    total = 0
-    wan = 0
-    section = 0
-    num: int | None = None
-    last_small = 10**5
-    for c in s:
-        if c in _CN_DIGIT:
-            if num is not None and num != 0 and _CN_DIGIT[c] != 0:
-                return None  # two digits in a row: 十五五
-            num = _CN_DIGIT[c]
-        elif c in _CN_SMALL:
-            u = _CN_SMALL[c]
-            if u >= last_small:
-                return None
-            last_small = u
-            section += (1 if num is None or (num == 0 and c == "十") else num) * u
-            num = None
-        else:
-            b = _CN_BIG[c]
-            part = section + (num or 0)
-            if b == 10**4:
-                wan += (part or 1) * b if part or not (wan or total) else part * b
+def _pre_qualifier_re() -> tuple[re.Pattern[str], dict[str, str]]:
+    keys: dict[str, str] = {}
+    alts = []
+    for lang, table in PRE_QUALIFIERS.items():
+        for w, q in table.items():
+            if lang == "zh":
+                keys[w] = q
+                alts.append(re.escape(w))
+            elif lang == "ar":
+                keys[fold_arabic(w)] = q
+                alts.append(_AB + arabic_script_pattern(w.replace("\u200c", " ")))
             else:
-                total = (total + wan + part or 1) * b
-                wan = 0
-            section = 0
-            num = None
-            last_small = 10**5
-    return Decimal(total + wan + section + (num or 0))
+                keys[re.sub(r"\s+", " ", w)] = q
+                alts.append(r"(?<![A-Za-z])" + re.escape(w).replace(r"\ ", r"\s+"))
+    pat = re.compile("(" + "|".join(sorted(alts, key=len, reverse=True)) + r")(?:有|为|為|达|達)?[^\S\n]*$", re.I)
+    return pat, keys
 
 
-def _read_en(s: str) -> Decimal | None:
-    total = 0
-    current = 0
-    seen = False
-    for w in re.split(r"(?:\s+and\s+|[\s-]+)", s.lower()):
-        if not w:
-            continue
-        if w in _EN_UNITS:
-            current += _EN_UNITS[w]
-        elif w in _EN_TENS:
-            current += _EN_TENS[w]
-        elif w == "hundred":
-            current = (current or 1) * 100
-        elif w in _EN_SCALE:
-            total += (current or 1) * _EN_SCALE[w]
-            current = 0
-        else:
-            return None
-        seen = True
-    return Decimal(total + current) if seen else None
+_PRE_Q_RE, _PRE_Q_KEYS = _pre_qualifier_re()
+_FUSED_RE = re.compile(rf"({FUSED_ZH})$")
+# Characters before 约/近/过 that make a different word: 预约 "appointment", 附近 "nearby", 经过.
+_NOT_QUALIFIER = {"约": "预預签簽邀相制节節公条條契", "約": "预預签簽邀相制节節公条條契",
+                  "近": "附最靠", "过": "通经經度错錯走看去到参參做用", "過": "通经經度错錯走看去到参參做用",
+                  "超": "赶趕高", "破": "突打"}
+# Words that make the English pronoun "one" ("the one", "no one", "another one").
+_ONE_DETERMINERS = {"the", "this", "that", "which", "no", "another", "any", "each", "every", "some", "no-one"}
+# 成 after a numeral is tenths (三成 = 30%) unless it starts another word (成为, 成立, 一成不变).
+_CHENG = re.compile(r"成(?![为為立本果功员員绩績都效熟人年品交长長就型形分份药藥群批片套倍对對千不])")
 
 
 # ---------------------------------------------------------------------------
@@ -336,13 +171,7 @@ def _norm_lang(lang: str | None) -> str | None:
     if lang.startswith("zh") or lang in ("cmn", "yue"):
         return "zh"
     base = lang.split("-")[0].split("_")[0]
-    if base in ("fa", "per", "fas"):
-        return "fa"
-    if base in ("ar", "ara"):
-        return "ar"
-    if base in ("en", "eng"):
-        return "en"
-    return None
+    return {"fa": "fa", "per": "fa", "fas": "fa", "ar": "ar", "ara": "ar", "en": "en", "eng": "en"}.get(base)
 
 
 def _detect(window: str) -> str:
@@ -359,23 +188,17 @@ def _detect(window: str) -> str:
 
 
 # ---------------------------------------------------------------------------
-# Reading one mention
-
-
-class _Skip(Exception):
-    pass
+# Units
 
 
 def _unit_zh(u: str) -> str:
-    return _UNITS_ZH.get(u) or u
+    return UNITS_ZH.get(u) or u
 
 
 def _unit_ar(u: str, lang: str) -> str:
-    from extractor.numbers.dates import _fold_ar
-
-    f = _fold_ar(u)
-    for k, v in _UNITS_AR.items():
-        if _fold_ar(k) == f:
+    f = fold_arabic(u)
+    for k, v in UNITS_AR.items():
+        if fold_arabic(k) == f:
             if v is None:  # ریال / ريال: Iranian rial in Persian text, Saudi riyal in Arabic
                 return "IRR" if lang == "fa" else "SAR"
             return v
@@ -389,381 +212,494 @@ def _unit_en(u: str) -> str:
     return u
 
 
-class _Reader:
-    def __init__(self, text: str, lang: str | None, skip_dates: bool) -> None:
+@dataclass
+class _Unit:
+    unit: str | None = None
+    end: int = 0
+    known: bool = False  # a unit of the vocabulary, not just the next word
+
+
+def _unit_after(t: str, pos: int, lang: str, kind: str) -> _Unit:
+    """The unit right after a figure: a known unit, a Chinese classifier, or the next word."""
+    um = _UNIT_AR_RE.match(t, pos)
+    if um:
+        u = "percent" if um.group(1) in ("%", "٪") else _unit_ar(um.group(1), lang)
+        return _Unit(u, um.end(), True)
+    um = _UNIT_ZH_RE.match(t, pos)
+    if um and kind != "e":
+        return _Unit(_unit_zh(um.group(1)), um.end(), True)
+    um = _UNIT_EN_RE.match(t, pos)
+    if um:
+        return _Unit(_unit_en(um.group(1)), um.end(), True)
+    if lang == "en":
+        wm = _WORD_EN_RE.match(t, pos)
+        if wm and wm.group(1).lower() not in STOP_EN and wm.start(1) > pos:
+            return _Unit(wm.group(1), wm.end(), False)
+    elif lang in ("fa", "ar"):
+        wm = _WORD_AR_RE.match(t, pos)
+        if wm and wm.group(1) not in STOP_AR and wm.start(1) > pos:
+            return _Unit(wm.group(1), wm.end(), fold_arabic(wm.group(1)) in _COUNTERS)
+    return _Unit(None, pos)
+
+
+_COUNTERS = {fold_arabic(w) for w in COUNTERS_AR}
+
+
+def _unit_follows(t: str, pos: int) -> bool:
+    """A known unit right after ``pos``: the digits before it are a count, not a phone number."""
+    return bool(_UNIT_ZH_RE.match(t, pos) or _UNIT_AR_RE.match(t, pos) or _UNIT_EN_RE.match(t, pos))
+
+
+# ---------------------------------------------------------------------------
+# Qualifiers
+
+
+def _post_qualifier(t: str, pos: int) -> tuple[str | None, int]:
+    """以上, 左右, به بالا, or more... after the number and its unit."""
+    pm = _POST_ZH_RE.match(t, pos)
+    if pm:
+        return _POST_ZH[pm.group(1)], pm.end()
+    pm = _POST_AR_RE.match(t, pos)
+    if pm:
+        return _POST_AR.get(fold_arabic(pm.group(1))), pm.end()
+    pm = _POST_EN_RE.match(t, pos)
+    if pm:
+        return POST_QUALIFIERS.get(re.sub(r"\s+", " ", pm.group(1).lower())), pm.end()
+    return None, pos
+
+
+def _pre_qualifier(before: str, unit: str | None, after: str, scaled_big: bool) -> tuple[str | None, int]:
+    """The qualifier written right before the number, and its length; None when the words
+    there make something else (近三年 "the last three years", 预约 "appointment")."""
+    qm = _PRE_Q_RE.search(before, max(0, len(before) - 24))
+    if not qm:
+        return None, 0
+    w = qm.group(1)
+    key = w if _HAN.search(w) else (fold_arabic(w) if _ARABIC.search(w) else re.sub(r"\s+", " ", w.lower()))
+    q = _PRE_Q_KEYS.get(key)
+    prev = before[qm.start() - 1:qm.start()]
+    if w in _NOT_QUALIFIER and prev and prev in _NOT_QUALIFIER[w]:
+        return None, 0
+    if w == "近" and (unit in _TIME_UNITS or after.startswith(("个月", "個月"))):
+        return None, 0  # 近三年: the last three years
+    if w in ("过", "過", "破") and not scaled_big:
+        return None, 0  # 去过3次: "has been there 3 times"; only 过亿/破100万 are qualifiers
+    if w == "حتى" and unit is None:
+        return None, 0
+    return q, len(before) - qm.start()
+
+
+# ---------------------------------------------------------------------------
+# Reading one mention
+
+
+@dataclass
+class _Figure:
+    """A figure and everything read around it, in normalised offsets."""
+
+    reading: Reading
+    kind: str  # d digits, c Chinese, a Arabic script, e English
+    start: int  # where the number starts (its sign included)
+    end: int  # where the number ends
+    digits_value: Decimal | None = None  # the plain digits a reading started with
+    negative: bool = False
+
+
+class _Scan:
+    def __init__(self, text: str, lang: str | None, skip_dates: bool, whole: bool = False) -> None:
         self.orig = text
-        self.norm = _Normalized(text)
+        self.norm = Normalized(text)
         self.t = self.norm.text
         self.lang = _norm_lang(lang)
         self.skip_dates = skip_dates
+        self.whole = whole
+        self._dates: dict[int, list[tuple[int, int]]] = {}
 
-    def in_date(self, p: int) -> int | None:
-        """End (normalised) of a date or period covering normalised offset ``p``, if any.
-
-        Only a window around the number is searched: scanning a whole megabyte for dates
-        costs more than reading all its numbers, and a written date is never long."""
-        from extractor.numbers.dates import _PATTERN, _build
-
-        t = self.t
-        if not _DATE_HINT.search(t, max(0, p - 30), min(len(t), p + 40)):
-            return None  # most numbers have nothing date-like around them; skip the big regex
-        ctx = self.lang if self.lang in ("fa", "ar") else None
-        for dm in _PATTERN.finditer(t, max(0, p - 30), min(len(t), p + 40)):
-            if dm.start() > p:
-                break
-            if dm.end() > p and _build(dm, dm.group(0), ctx, None) is not None:
-                return dm.end()
-        return None
-
+    # -- context -------------------------------------------------------------
     def lang_at(self, a: int, b: int) -> str:
         if self.lang:
             return self.lang
         oa, ob = self.norm.orig(a), self.norm.orig(max(a, b - 1)) + 1
         return _detect(self.orig[max(0, oa - 24):ob + 24])
 
-    # -- the core of a number and its scale --------------------------------
-    def value_at(self, m: re.Match, lang: str) -> tuple[Decimal, int, bool, str | None] | None:
-        """(value, end, has_scale, qualifier inside) for a core match; None if not a number."""
+    def in_date(self, p: int) -> int | None:
+        """End (normalised) of a date covering normalised offset ``p``, if any. Dates are
+        looked for with :func:`find_dates` in blocks of the text around the number, once
+        per block, so that a megabyte of text costs no more than its numbers."""
         t = self.t
-        q_inside = None
-        has_scale = False
+        if not _DATE_HINT.search(t, max(0, p - 30), min(len(t), p + 40)):
+            return None  # most numbers have nothing date-like around them
+        block = p // 2000
+        if block not in self._dates:
+            a, b = max(0, block * 2000 - 60), min(len(t), block * 2000 + 2060)
+            oa, ob = self.norm.orig(a), self.norm.orig(b - 1) + 1 if b > a else self.norm.orig(a)
+            ctx = self.lang if self.lang in ("fa", "ar") else None
+            spans = []
+            for s, e, dv in find_dates(self.orig[oa:ob], lang=ctx):
+                spans.append((s + oa, e + oa))
+            self._dates[block] = spans
+        op = self.norm.orig(p)
+        for s, e in self._dates[block]:
+            if s <= op < e:
+                return self._norm_offset(e)
+        return None
+
+    def _norm_offset(self, o: int) -> int:
+        """Normalised offset of original offset ``o`` (the first at or after it)."""
+        lo, hi = 0, len(self.t)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.norm.orig(mid) < o:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+    # -- the figure ------------------------------------------------------------
+    def figure_at(self, m: re.Match, lang: str) -> _Figure | None:
+        t, ns = self.t, m.start()
+        money = bool(_CURRENCY_RE.search(t[max(0, ns - 6):ns]))
         if m.group("d") is not None:
-            v = _read_digits(m.group("d"), lang)
-            if v is None:
-                return None
-            pos = m.end()
-            sm = _SCALE_ZH_RE.match(t, pos)
-            if sm and (sm.group(2)[0] in _CN_BIG or sm.group(2)[-1] in _CN_BIG or _HAN.match(t, sm.end())
-                       or sm.end() == len(t)):
-                if sm.group(2) in ("千", "万", "萬") and t[sm.end():sm.end() + 1] in _CN_IDIOM_AFTER:
-                    sm = None
-            else:
-                sm = None
-            if sm:
-                mult = 1
-                for c in sm.group(2):
-                    mult *= _CN_SMALL.get(c) or _CN_BIG[c]
-                v *= mult
-                has_scale = True
-                if sm.group(1):
-                    q_inside = "more_than"
-                pos = sm.end()
-            else:
-                am = _SCALE_AR_RE.match(t, pos)
-                if am:
-                    v *= _scale_ar_value(am.group(1))
-                    has_scale = True
-                    pos = am.end()
-                    # ۳ میلیون و ۴۰۰ هزار, ٨۵٢ هزار و ٣١۴: parts joined by و, each smaller.
-                    last = _scale_ar_value(am.group(1))
-                    while True:
-                        jm = _AND_RE.match(t, pos)
-                        if not jm:
-                            break
-                        nm = re.compile(_DIG).match(t, jm.end())
-                        if not nm:
-                            break
-                        pv = _read_digits(nm.group(0), lang)
-                        if pv is None:
-                            break
-                        sm2 = _SCALE_AR_RE.match(t, nm.end())
-                        sc = _scale_ar_value(sm2.group(1)) if sm2 else 1
-                        if sc >= last or pv * sc >= last:
-                            break
-                        v += pv * sc
-                        last = sc
-                        pos = sm2.end() if sm2 else nm.end()
-                        if sc == 1:
-                            break
-                else:
-                    em = _SCALE_EN_RE.match(t, pos)
-                    if em and not (em.group(2) and pos != em.start(2)):
-                        word = (em.group(1) or em.group(2)).lower()
-                        v *= _SCALES_EN[word]
-                        has_scale = True
-                        pos = em.end()
-            return v, pos, has_scale, q_inside
+            return self._digits_at(ns, lang, money)
         if m.group("c") is not None:
-            s = m.group("c")
-            v = _read_cn(s)
-            if v is None:
-                return None
-            pos = m.end()
-            sm = re.compile(r"([余餘多])?([万萬亿億]{1,2})").match(t, pos)
-            if sm:
-                mult = 1
-                for c in sm.group(2):
-                    mult *= _CN_BIG[c]
-                v *= mult
-                has_scale = True
-                if sm.group(1):
-                    q_inside = "more_than"
-                pos = sm.end()
-            has_scale = has_scale or any(c in _CN_BIG or c in _CN_SMALL for c in s)
-            return v, pos, has_scale, q_inside
-        s = m.group("e")
-        v = _read_en(s)
+            fused = _FUSED_RE.search(t[max(0, ns - 2):ns])
+            r = read_chinese(t, ns, bare_ok=bool(fused) or self._bare_before_approx(ns))
+            return _Figure(r, "c", ns, r.end) if r else None
+        if m.group("a") is not None:
+            r = read_arabic_script(t, ns, lang if lang in ("fa", "ar") else None)
+            return _Figure(r, "a", ns, r.end) if r else None
+        r = read_english(t, ns, money=money)
+        return _Figure(r, "e", ns, r.end) if r else None
+
+    def _bare_before_approx(self, ns: int) -> bool:
+        """万余人, 千余名: a bare unit followed by 余/多 is one of it."""
+        return self.t[ns:ns + 1] in "万萬千百" and self.t[ns + 1:ns + 2] in "余餘多"
+
+    def _digits_at(self, ns: int, lang: str, money: bool) -> _Figure | None:
+        t = self.t
+        dm = _DIGIT_RE.match(t, ns)
+        if dm is None:
+            return None
+        v = read_digits(dm.group(0), lang)
         if v is None:
             return None
-        return v, m.end(), any(w in s.lower() for w in _EN_SCALE), None
+        unsure = "digits grouped by plain spaces" if " " in dm.group(0) else None
+        plain = Reading(v, dm.end(), uncertain=unsure)
+        readers = (read_chinese(t, ns), read_arabic_script(t, ns, lang if lang in ("fa", "ar") else None),
+                   read_english(t, ns, money=money))
+        best = max((r for r in readers if r is not None), key=lambda r: r.end, default=None)
+        r = best if best is not None and best.end > plain.end else plain
+        if r is plain and re.match(r"[,٬][^\S\n]?\d{1,2}(?!\d)|[.٫]\d", t[plain.end:plain.end + 4]):
+            r = replace(r, uncertain="a figure followed by digits it could not take")  # 1,3
+        return _Figure(r, "d", ns, r.end, digits_value=v)
 
     def read(self, m: re.Match) -> tuple[Quantity | None, int]:
-        """Read the mention whose number starts at core match ``m``.
-
-        Returns (quantity or None, position to resume scanning from)."""
+        """The mention whose number starts at match ``m``; (quantity or None, resume offset)."""
         t = self.t
-        pct_prefix = False
-        if m.group("p") is not None:
-            pct_prefix = True
-            m2 = _CORE_AT.match(t, m.end())
-            if m2 is None:
+        pct_prefix = m.group("p") is not None
+        if pct_prefix:
+            m2 = _START.match(t, _neg_skip(t, m.end()))
+            if m2 is None or m2.group("p") is not None:
                 return None, m.end()
-            pre_start = m.start()
-            m = m2
+            pre_start, m = m.start(), m2
         else:
             pre_start = m.start()
         ns = m.start()
         lang = self.lang_at(ns, m.end())
-        kind = "d" if m.group("d") is not None else ("c" if m.group("c") is not None else "e")
-
         before = t[max(0, pre_start - 40):pre_start]
-        # Ordinals (第二人民医院, 第9) and numbers glued to Latin letters (H7N9, COVID-19,
-        # MP4) are names, not quantities.
-        if before.endswith("第") or re.search(r"第\s?$", before):
+        if re.search(r"第\s?$", before):
+            return None, m.end()  # ordinals: 第二人民医院
+        skip = self._skip_before(m, ns, before, lang)
+        if skip is not None:
+            return None, skip
+        fig = self.figure_at(m, lang)
+        if fig is None or fig.kind == "c" and _cn_not_a_number(t, fig, before):
             return None, m.end()
+        if fig.kind == "d" and self._is_identifier(fig, ns) and not _unit_follows(t, fig.end):
+            return None, fig.end
+        return self._mention(fig, pre_start, pct_prefix, lang)
+
+    def _skip_before(self, m: re.Match, ns: int, before: str, lang: str) -> int | None:
+        """Where to resume when the digits at ``ns`` are a date, a time, a phone number or
+        glued to a word (H7N9, COVID-19); None when they may be a quantity."""
+        if m.group("d") is None:
+            return None
+        t = self.t
+        if re.search(r"[A-Za-z][-]?$", before) and not _CURRENCY_RE.search(before):
+            return m.end()
+        pm = _PHONE.match(t, ns)
+        if pm and _unit_follows(t, pm.end()):
+            pm = None  # 13000000000人: a count, not a mobile number
+        if pm or _PHONE_WORD.search(before) and re.match(r"[\d\- ()]{6,}", t[ns:ns + 20]):
+            return pm.end() if pm else re.match(r"[\d\- ()]+", t[ns:]).end() + ns
+        if not self.skip_dates:
+            return None
+        end = self.in_date(ns)
+        if end is not None:
+            return max(end, m.end())
+        tm = _TIME_RE.match(t, ns)
+        if tm:
+            return tm.end()
+        dm = _DIGIT_RE.match(t, ns)
+        if dm and _CLOCK_ZH.search(before):
+            cm = _CLOCK_ZH_AFTER.match(t, dm.end())
+            if cm:
+                return cm.end()
+        return None
+
+    def _is_identifier(self, fig: _Figure, ns: int) -> bool:
+        """A long ungrouped digit run (an ID card, an order number) inside an article."""
+        s = self.t[ns:fig.end]
+        if self.whole or not s.isdigit() or len(s) < 11 or fig.reading is not None and fig.reading.scaled:
+            return False
+        return True
+
+    # -- around the figure ---------------------------------------------------------
+    def _mention(self, fig: _Figure, pre_start: int, pct_prefix: bool, lang: str) -> tuple[Quantity | None, int]:
+        t = self.t
+        r = fig.reading
+        ns = fig.start
+        neg_len = _neg_before(t, pre_start if not pct_prefix else ns, ns)
+        if pct_prefix:
+            neg_len = 0
+            nm = _NEG.search(t[max(0, ns - 4):ns])
+            fig.negative = bool(nm)
+        elif neg_len:
+            fig.negative = True
+            pre_start -= neg_len
+        before = t[max(0, pre_start - 40):pre_start]
+        value, vmax, approx = r.value, r.value_max, r.approx
+        pos = fig.end
+
+        # Range: 3至5, ۲ تا ۳, 3 to 5, 3至5万元 (the scale written once applies to both ends).
+        rng = self._range_after(fig, lang)
+        if rng is not None:
+            value, vmax, pos, approx = rng[0], rng[1], rng[2], approx or rng[3]
+        num_end = pos
+
+        if fig.kind == "c" and self._cn_date_after(r, pos):
+            return None, pos
+        # 三成 = 30%, 近三成 = nearly 30%.
+        unit_info: _Unit
+        if fig.kind == "c" and r.value <= 10 and r.value == int(r.value) and _CHENG.match(t, pos):
+            value, vmax = value * 10, vmax * 10 if vmax is not None else None
+            unit_info = _Unit("percent", pos + 1, True)
+        elif pct_prefix:
+            unit_info = _Unit("percent", pos, True)
+        else:
+            unit_info = _unit_after(t, pos, lang, fig.kind)
         currency = None
-        cm = _CURRENCY_PRE.search(before) if kind == "d" else None
+        cm = _CURRENCY_RE.search(before) if fig.kind == "d" else None
         if cm:
-            currency = _CURRENCY_PRE_MAP.get(cm.group(1), cm.group(1))
+            currency = CURRENCY_PRE.get(cm.group(1), cm.group(1))
             pre_start -= len(before) - cm.start()
             before = t[max(0, pre_start - 40):pre_start]
-        elif kind == "d" and re.search(r"[A-Za-z]-?$", before):
-            return None, m.end()
-        if kind == "d" and self.skip_dates:
-            end = self.in_date(ns)
-            if end is not None:
-                return None, end
-            tm = _TIME_RE.match(t, ns)
-            if tm:
-                return None, tm.end()
-            if _CLOCK_ZH.search(before):
-                cm2 = _CLOCK_ZH_AFTER.match(t, m.end())
-                if cm2:
-                    return None, cm2.end()
-
-        read = self.value_at(m, lang)
-        if read is None:
-            return None, m.end()
-        v, pos, has_scale, q_inside = read
-        num_end = pos
-        if kind == "c":
-            s = m.group("c")
-            if s[0] in _CN_BIG and len(s) > 1:
-                return None, m.end()  # 万一, 亿万: not numerals
-            if s in ("千万", "千萬") and t[m.end():m.end() + 1] in _CN_IDIOM_AFTER:
-                return None, m.end()
-            if before[-1:] in _VAGUE_BEFORE:
-                return None, m.end()  # 数百, 上千: vague amounts
-            if s == "一" and before[-1:] and before[-1] in "上下每同统統唯万萬":
-                return None, m.end()  # 下一篇 "next article", 每一个 "every", 唯一 "only"
-
-        # Range: 3至5, 2015-2017, ۲ تا ۳, 3 to 5.
-        vmax = None
-        rm = _RANGE_RE.match(t, pos)
-        if rm:
-            m2 = _CORE_AT.match(t, rm.end())
-            sep = rm.group(0).strip()
-            if m2 and not (
-                    sep in "-–—" and kind != "d") and (m2.group("d") is None) == (kind != "d"):
-                r2 = self.value_at(m2, lang)
-                if r2 is not None:
-                    v2, pos2, sc2, q2 = r2
-                    if not has_scale and sc2 and kind == "d":
-                        # 3至5万元: the scale written once applies to both ends.
-                        mult = v2 / _read_digits(m2.group("d"), lang) if m2.group("d") else 1
-                        v = v * mult
-                    if v2 > v:
-                        vmax = v2
-                        pos = num_end = pos2
-                        q_inside = q_inside or q2
-
-        # Post qualifier (余/多) that may follow the scale.
-        qm = re.compile(r"([余餘多])").match(t, pos) if (lang == "zh" or _HAN.match(t, pos)) else None
-        if qm and (_UNIT_ZH_RE.match(t, qm.end()) or _SCALE_ZH_RE.match(t, qm.end())):
-            q_inside = "more_than"
-            pos = qm.end()
-            sm = re.compile(r"([万萬亿億]{1,2})").match(t, pos)
-            if sm:  # 500余万元
-                mult = 1
-                for c in sm.group(1):
-                    mult *= _CN_BIG[c]
-                v *= mult
-                if vmax is not None:
-                    vmax *= mult
-                has_scale = True
-                pos = num_end = sm.end()
-
-        # Unit.
-        unit = None
-        if pct_prefix:
-            unit = "percent"
-        um = None
-        if unit is None:
-            um = _UNIT_AR_RE.match(t, pos)
-            if um:
-                unit = _unit_ar(um.group(1), lang)
-                if um.group(1) in ("%", "٪"):
-                    unit = "percent"
-                pos = um.end()
-            else:
-                um = _UNIT_ZH_RE.match(t, pos)
-                if um and (kind != "e"):
-                    u = um.group(1)
-                    unit = _unit_zh(u)
-                    pos = um.end()
-                else:
-                    um = _UNIT_EN_RE.match(t, pos)
-                    if um:
-                        unit = _unit_en(um.group(1))
-                        pos = um.end()
-                    elif lang == "en":
-                        wm = _WORD_EN_RE.match(t, pos)
-                        if wm and wm.group(1).lower() not in _STOP_EN and wm.start(1) > pos:
-                            unit = wm.group(1)
-                            pos = wm.end()
-                    elif lang in ("fa", "ar"):
-                        wm = _WORD_AR_RE.match(t, pos)
-                        if wm and wm.group(1) not in _STOP_AR and wm.start(1) > pos:
-                            unit = wm.group(1)
-                            pos = wm.end()
-        if unit is None and currency:
+        unit, pos = unit_info.unit, (unit_info.end if unit_info.unit is not None else pos)
+        if currency and (unit is None or lang == "en" and unit not in ("INR", "USD", "CNY", "EUR", "GBP")):
+            if unit is not None and not unit_info.known:
+                pos = num_end  # "$3 million people" never happens; "₹4.5 crore" with a later word does
             unit = currency
-        elif currency and unit not in ("INR", "USD", "CNY", "EUR", "GBP"):
-            # "$3 million people" never happens; "₹4.5 crore" with a later word does.
-            unit = currency if unit is None or lang == "en" else unit
-            if lang == "en":
-                pos = num_end if um is None else pos
 
-        # Numbers glued to Latin letters after them (5G, 3D) unless read as a unit/scale.
-        if kind == "d" and unit is None and not has_scale and re.match(r"[A-Za-z]", t[num_end:num_end + 1]):
+        # Numbers glued to Latin letters after them (5G, 3D) unless read as a unit or scale.
+        if fig.kind == "d" and unit is None and not r.scaled and re.match(r"[A-Za-z]", t[num_end:num_end + 1]):
             return None, pos
 
-        # Qualifiers after the unit (50人以上, 1小时左右, or more, +).
-        post_q = None
-        pm = _POST_Q_ZH.match(t, pos)
-        if pm:
-            post_q = _POST_Q_ZH_MAP[pm.group(1)]
-            pos = pm.end()
-        else:
-            pm = _POST_Q_AR.match(t, pos)
-            if pm:
-                w = pm.group(1)
-                post_q = "at_least" if ("قل" in w or "أكثر" in w or "اكثر" in w or "بالا" in w) else "about"
-                pos = pm.end()
-            else:
-                pm = _POST_Q_EN.match(t, pos)
-                if pm:
-                    w = re.sub(r"\s+", " ", pm.group(1).lower())
-                    post_q = {"or more": "at_least", "or so": "about", "plus": "more_than", "+": "more_than",
-                              "at least": "at_least", "or fewer": "up_to", "or less": "up_to"}[w]
-                    pos = pm.end()
+        # 两年多 "over two years", 一个多月, 两年半 "two and a half years".
+        post_time = self._after_time_unit(unit, pos)
+        if post_time is not None:
+            pos, approx, unit, half = post_time
+            value += half
 
-        # Qualifiers before.
-        start = pre_start
-        pre_q = None
-        qm = _PRE_Q_RE.search(before, max(0, len(before) - 24))
-        if qm:
-            w = qm.group(1)
-            key = re.sub(r"\s+", "", w).lower() if not _HAN.search(w) else w
-            from extractor.numbers.dates import _fold_ar
+        post_q, pos = _post_qualifier(t, pos)
+        scaled_big = r.scaled and bool(re.search(r"[万萬亿億]", t[ns:num_end]))
+        pre_q, q_len = _pre_qualifier(before, unit, t[num_end:num_end + 2], scaled_big)
+        start = pre_start - q_len if pre_q else pre_start
+        qualifier = pre_q or post_q or approx or "exact"
 
-            pre_q = _PRE_QMAP.get(key) or _PRE_QMAP.get(w)
-            if pre_q is None:
-                fk = _fold_ar(w)
-                for k, q in _PRE_QMAP.items():
-                    if _fold_ar(k) == fk:
-                        pre_q = q
-                        break
-            if w in ("近",) and unit in ("year", "month", "day", "week") or (w == "近" and t[num_end:num_end + 2] in ("个月", "個月")):
-                # 近三年 / 近两年 is "the last three years", not "nearly three years".
-                pre_q = None
-            elif w in ("超", "过", "過") and re.search(r"[通经經度不错錯]$", before[: qm.start()]):
-                pre_q = None
-            elif w == "حتى" and unit is None:
-                pre_q = None
-            if pre_q is not None:
-                start = pre_start - (len(before) - qm.start())
-
-        qualifier = pre_q or post_q or q_inside or "exact"
-
-        # Single numeral characters need a classifier or a qualifier to count (一定, 百姓,
-        # 十分 are words); a bare multiplier needs the same (千 in 千方百计).
-        if kind == "c":
-            s = m.group("c")
-            if unit is None and pre_q is None and (len(s) == 1 or not has_scale):
-                return None, m.end()
-        if kind == "e" and m.group("e").lower() == "one" and unit is None and pre_q is None:
-            return None, m.end()
-
-        # Bare four-digit years (no unit, no qualifier, no scale) are dates in running text.
-        if (self.skip_dates and kind == "d" and unit is None and qualifier == "exact" and not has_scale
-                and vmax is None and re.fullmatch(r"\d{4}", m.group("d"))
-                and (1900 <= v <= 2100 or (lang in ("fa", "ar") and 1300 <= v <= 1500))):
+        if not self._counts(fig, unit_info, unit, pre_q, before, pos, lang):
+            return None, fig.end
+        if self._is_year(fig, unit, qualifier, vmax, value):
             return None, pos
-        if (self.skip_dates and kind == "d" and vmax is not None and unit is None and not has_scale
-                and re.fullmatch(r"\d{4}", m.group("d")) and 1900 <= v <= 2100 and 1900 <= vmax <= 2100):
-            return None, pos  # 2015-2017: a period of years
-
+        if fig.negative:
+            value = -value
+            vmax = -vmax if vmax is not None else None
         os_, oe = self.norm.span(start, pos)
-        nos, noe = self.norm.span(ns, num_end)
-        q = Quantity(
-            value=_to_number(v), qualifier=qualifier, unit=unit, start=os_, end=oe,
-            text=self.orig[os_:oe], value_max=_to_number(vmax) if vmax is not None else None,
-            number_start=nos, number_end=noe,
-        )
-        return q, pos
+        # The number's own span leaves out 余/多 written after it (2000余人次).
+        num_end = len(t[:num_end].rstrip("余餘多来來几幾 \t"))
+        nos, noe = self.norm.span(ns - (neg_len if not pct_prefix else 0), max(num_end, ns + 1))
+        return Quantity(
+            value=to_number(value), qualifier=qualifier, unit=unit, start=os_, end=oe, text=self.orig[os_:oe],
+            value_max=to_number(vmax) if vmax is not None else None, number_start=nos, number_end=noe,
+            uncertain=r.uncertain is not None, reason=r.uncertain,
+        ), pos
+
+    def _range_after(self, fig: _Figure, lang: str) -> tuple[Decimal, Decimal, int, str | None] | None:
+        t = self.t
+        rm = _RANGE_RE.match(t, fig.end)
+        if not rm or fig.reading.value_max is not None:
+            return None
+        m2 = _START.match(t, rm.end())
+        sep = rm.group(0).strip()
+        if not m2 or m2.group("p") is not None or (m2.group("d") is None) != (fig.kind != "d"):
+            return None
+        if sep in "-–—" and fig.kind != "d":
+            return None
+        f2 = self.figure_at(m2, lang)
+        if f2 is None or f2.reading.value_max is not None:
+            return None
+        v, v2 = fig.reading.value, f2.reading.value
+        if fig.kind == "d" and not fig.reading.scaled and f2.reading.scaled and f2.digits_value:
+            v = v * (v2 / f2.digits_value)  # 3至5万元
+        if v2 <= v:
+            return None
+        return v, v2, f2.end, f2.reading.approx
+
+    def _cn_date_after(self, r: Reading, pos: int) -> bool:
+        """九月九日, 十二月, 二〇二四年, 下午三点: Chinese numerals that write a date or a time."""
+        t = self.t
+        if _CN_DATE_AFTER.match(t, pos) and not t[pos - 1:pos] in "个個":
+            return True
+        return t[pos:pos + 1] == "年" and (1000 <= r.value <= 2200 or r.value_max is not None and r.value > 1000)
+
+    def _after_time_unit(self, unit: str | None, pos: int) -> tuple[int, str | None, str | None, Decimal] | None:
+        t = self.t
+        if unit not in _TIME_UNITS and unit not in ("个", "個"):
+            return None
+        pm = _POST_TIME_ZH.match(t, pos)
+        if not pm:
+            return None
+        if unit in ("个", "個"):
+            word = pm.group(2) or pm.group(4)
+            if not word:
+                return None
+            new_unit = "month" if "月" in word else "hour" if "小" in word else "week"
+            return pm.end(), "more_than" if pm.group(1) else None, new_unit, Decimal("0.5") if pm.group(3) else Decimal(0)
+        if pm.group(2) or pm.group(4):
+            return None
+        if pm.group(1):
+            return pm.end(), "more_than", unit, Decimal(0)
+        return pm.end(), None, unit, Decimal("0.5")
+
+    def _counts(self, fig: _Figure, info: _Unit, unit: str | None, pre_q: str | None, before: str,
+                pos: int, lang: str) -> bool:
+        """Whether a weak figure (一, one, یک, واحد: often not a number) is a quantity here."""
+        r = fig.reading
+        if not r.weak or pre_q is not None or self._is_whole(fig.start, fig.end):
+            return True
+        t = self.t
+        if fig.kind == "c":
+            if unit is not None:
+                return True
+            if re.search(r"[前後后]$", before) and r.value > 1:
+                return True  # 前三: the top three
+            return bool(re.search(r"[是为為有共]$", before) and re.match(r"\s*(?:$|[。，,.！!？?；;、])", t[fig.end:]))
+        if fig.kind == "e":
+            prev = re.search(r"([A-Za-z-]+)\s*$", before)
+            return unit is not None and not (prev and prev.group(1).lower() in _ONE_DETERMINERS)
+        if fig.kind == "a":
+            if re.search(rf"{_AB}(?:أي|اي|كل|هر|أحد)\s*$", before):
+                return False
+            return info.known
+        return True
+
+    def _is_whole(self, start: int, end: int) -> bool:
+        """In :func:`parse_quantity`, whether the figure is the whole mention."""
+        if not self.whole:
+            return False
+        head = self.t[:start].strip()
+        tail = self.t[end:].strip(" \t\n.。!！?？،,")
+        return (not head or bool(re.fullmatch(rf"(?:{NEG_WORDS}|[-−])", head, re.I))) and not tail
+
+    def _is_year(self, fig: _Figure, unit: str | None, qualifier: str, vmax: Decimal | None, v: Decimal) -> bool:
+        """Bare four-digit years (no unit, qualifier or scale) are dates in running text."""
+        if not self.skip_dates or fig.kind != "d" or unit is not None or fig.reading.scaled:
+            return False
+        s = self.t[fig.start:fig.start + 4]
+        if not re.fullmatch(r"\d{4}", s) or fig.reading.end - fig.start != 4 and vmax is None:
+            return False
+        lang = self.lang_at(fig.start, fig.end)
+        in_range = 1900 <= v <= 2100 or (lang in ("fa", "ar") and 1300 <= v <= 1500)
+        if vmax is not None:
+            return 1900 <= v <= 2100 and 1900 <= vmax <= 2100  # 2015-2017: a period of years
+        return qualifier == "exact" and in_range
 
     def scan(self, first_only: bool = False) -> list[Quantity]:
         out: list[Quantity] = []
-        resume = 0
         pos = 0
         t = self.t
         while True:
-            m = _CORE.search(t, pos)
+            m = _START.search(t, pos)
             if m is None:
                 break
-            if m.start() < resume:
-                pos = m.start() + 1
-                continue
-            if m.group("d") is not None and sum(c.isdigit() for c in m.group("d")) > _MAX_DIGITS:
-                pos = m.end()
-                resume = m.end()
-                continue
             q, nxt = self.read(m)
             if q is not None:
                 out.append(q)
                 if first_only:
                     break
-                resume = pos = max(nxt, m.end())
-            else:
-                pos = m.end() if m.group("c") is None or len(m.group("c")) == 1 else m.start() + 1
-                if nxt > m.end():
-                    resume = pos = nxt
+            pos = max(nxt, m.end()) if q is not None or nxt > m.end() else m.end()
         return out
+
+
+def _cn_not_a_number(t: str, fig: _Figure, before: str) -> bool:
+    """Chinese words written with numerals: 数百/上千/好几 (vague), 上一篇 "previous article",
+    每一 "every", 唯一 "only", 千万别 "by no means"."""
+    s = t[fig.start:fig.end]
+    if before[-1:] and before[-1] in "数數几幾上成好":
+        return True
+    if s == "一" and before[-1:] and before[-1] in "上下每同统統唯万萬":
+        return True
+    return s in ("千万", "千萬") and t[fig.end:fig.end + 1] in "别別不要"
+
+
+def _neg_before(t: str, pre_start: int, ns: int) -> int:
+    """Length of a minus sign or word right before the figure (-5, −5, 负五, منفی سه, minus
+    five), or 0. A hyphen counts only when nothing word-like is glued before it."""
+    if ns > 0 and t[ns - 1] in "-−" and (ns < 2 or not re.match(r"[\w.)\]%]", t[ns - 2])):
+        return 1
+    nm = _NEG.search(t[max(0, ns - 12):ns])
+    return len(nm.group(0)) if nm else 0
+
+
+def _neg_skip(t: str, pos: int) -> int:
+    """Past a 负 written inside a percentage (百分之负三点八)."""
+    return pos + 1 if t[pos:pos + 1] in "负負" else pos
+
+
+def _list_members(text: str, qs: list[Quantity], lang: str | None) -> list[Quantity]:
+    """A qualifier before the first member of a list applies to every member (约有120家医院、
+    45个诊所和300个药房; حدود ۵۰۰ پزشک، ۲۰۰ پرستار و ۳۰ ماما; at least two surgeons and
+    eight nurses), until a member has its own qualifier or the clause ends."""
+    out = list(qs)
+    for i in range(1, len(out)):
+        prev, cur = out[i - 1], out[i]
+        if prev.qualifier == "exact" or cur.qualifier != "exact" or cur.start != cur.number_start:
+            continue
+        if _LIST_GAP.fullmatch(text[prev.end:cur.start]):
+            out[i] = replace(cur, qualifier=prev.qualifier)
+    return out
+
+
+# Between two members: a short head noun (医院, متخصص, rural clinics) and a list separator.
+_LIST_GAP = re.compile(
+    r"[\u3400-\u9fff]{0,6}?\s*(?:、|和|及|与|與|以及|跟)\s*"
+    rf"|(?:[^\S\n]*[{_AR_LETTER}\u200c]+){{0,1}}[^\S\n]*(?:،|,|\s+و|\s*و(?=[\s\d۰-۹٠-٩]))[^\S\n]*"
+    r"|(?:[^\S\n]*[A-Za-z-]+){0,2}[^\S\n]*(?:,|\band\b|,\s*and\b)[^\S\n]*")
 
 
 def find_quantities(text: str, lang: str | None = None) -> list[Quantity]:
     """Every quantity mentioned in ``text``, in order, with spans into ``text``.
 
     Dates (2018年, 1月22日, سال ۹۶, 2024-03-07), clock times (9:30, 上午11点), ordinals
-    (第二) and bare four-digit years are skipped.
+    (第二), phone numbers, long identifiers and bare four-digit years are skipped.
 
     >>> [(q.value, q.qualifier, q.unit) for q in find_quantities("培训班50余期，培训人员8000余人次")]
     [(50, 'more_than', '期'), (8000, 'more_than', 'person_time')]
+    >>> [(q.value, q.qualifier) for q in find_quantities("at least two surgeons and eight nurses")]
+    [(2, 'at_least'), (8, 'at_least')]
     """
     if not text or not isinstance(text, str):
         return []
-    return _Reader(text, lang, True).scan()
+    return _list_members(text, _Scan(text, lang, True).scan(), lang)
 
 
 def parse_quantity(text: str, lang: str | None = None) -> Quantity | None:
@@ -772,13 +708,15 @@ def parse_quantity(text: str, lang: str | None = None) -> Quantity | None:
     >>> q = parse_quantity("總投資逾2億元")
     >>> q.value, q.qualifier, q.unit, q.text
     (200000000, 'more_than', 'CNY', '逾2億元')
-    >>> parse_quantity("₹4.5 crore").value
-    45000000
+    >>> parse_quantity("₹4.5 crore").value, parse_quantity("覆盖率85%以上").qualifier
+    (45000000, 'at_least')
+    >>> parse_quantity("投资超亿元").value, parse_quantity("近三成").qualifier
+    (100000000, 'nearly')
     """
     if not text or not isinstance(text, str):
         return None
-    found = _Reader(text, lang, True).scan(first_only=True)
+    found = _Scan(text, lang, True, whole=True).scan(first_only=True)
     if not found:
         # A mention that is only a date-like figure ("2015-2017", "2018年") still has a number.
-        found = _Reader(text, lang, False).scan(first_only=True)
+        found = _Scan(text, lang, False, whole=True).scan(first_only=True)
     return found[0] if found else None

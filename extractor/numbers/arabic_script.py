@@ -1,0 +1,256 @@
+"""Persian and Arabic cardinal numbers in words, with digits mixed in, up to trillions.
+
+Persian says tens before units (بیست و دو, 22) and Arabic units before tens (اثنان
+وعشرون, 2 + 20); both join the parts with و, written alone or attached to the next word
+(وخمسون), and Persian often leaves it out (سه هزار دویست). Arabic inflects: ثلاثة/ثلاث,
+مائة/مئة, the duals ألفان/ألفين and مليونان, the plurals آلاف/ملايين after 3-10, and the
+accusative ألفا/مليونا after 11-99. Spelling variants (ی/ي, ک/ك, hamza seats, ة/ه,
+harakat, ZWNJ) are folded before any look-up.
+
+>>> words_to_number("سه هزار و دویست و دوازده"), words_to_number("یک میلیون و پانصد هزار")
+(3212, 1500000)
+>>> words_to_number("عشرة آلاف"), words_to_number("ثلاثمائة وخمسون"), words_to_number("خمسة عشر ألفاً")
+(10000, 350, 15000)
+>>> words_to_number("حقوق") is None
+True
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from extractor.numbers.compose import WordNumber
+from extractor.numbers.normalize import DIGITS, Normalized, Reading, fold_arabic, read_digits, to_number
+from extractor.text.textnorm import arabic_script_pattern
+
+__all__ = ["read_arabic_script", "words_to_number", "NUMBER_WORD", "SCALE_WORDS"]
+
+# kind: u / teen / t / h as in WordNumber; "zero"; "hundred" (100, or a multiplier of the
+# units before it); "scale"; "ten" (عشر: 10, or the teen ending after a unit); "pre_ten"
+# (أحد, اثنا: only before عشر); "dual" (ألفان: two of the scale); "plural" (آلاف: only after
+# a number); "acc" (ألفا: the scale after a number, two of it alone).
+_FA = {
+    "zero": {"صفر": 0},
+    "u": {"یک": 1, "دو": 2, "سه": 3, "چهار": 4, "چار": 4, "پنج": 5, "شش": 6, "شیش": 6,
+          "هفت": 7, "هشت": 8, "نه": 9},
+    "teen": {"ده": 10, "یازده": 11, "دوازده": 12, "سیزده": 13, "چهارده": 14, "پانزده": 15,
+             "پونزده": 15, "شانزده": 16, "شونزده": 16, "هفده": 17, "هیفده": 17, "هجده": 18,
+             "هیجده": 18, "هژده": 18, "نوزده": 19},
+    "t": {"بیست": 20, "سی": 30, "چهل": 40, "پنجاه": 50, "شصت": 60, "هفتاد": 70, "هشتاد": 80, "نود": 90},
+    "h": {"یکصد": 100, "دویست": 200, "سیصد": 300, "چهارصد": 400, "چارصد": 400, "پانصد": 500,
+          "پونصد": 500, "ششصد": 600, "شیشصد": 600, "هفتصد": 700, "هشتصد": 800, "نهصد": 900},
+    "hundred": {"صد": 100},
+    "scale": {"هزار": 10**3, "میلیون": 10**6, "ملیون": 10**6, "میلیارد": 10**9, "ملیارد": 10**9,
+              "تریلیون": 10**12, "تریلیارد": 10**15},
+}
+_AR_UNITS = {1: "واحد واحدة", 2: "اثنان اثنين اثنتان اثنتين", 3: "ثلاثة ثلاث", 4: "أربعة أربع",
+             5: "خمسة خمس", 6: "ستة ست", 7: "سبعة سبع", 8: "ثمانية ثماني ثمان", 9: "تسعة تسع"}
+_AR_TENS = {20: "عشرون عشرين", 30: "ثلاثون ثلاثين", 40: "أربعون أربعين", 50: "خمسون خمسين",
+            60: "ستون ستين", 70: "سبعون سبعين", 80: "ثمانون ثمانين", 90: "تسعون تسعين"}
+_AR_HUNDREDS = {200: "مائتان مائتين مئتان مئتين مائتا مئتا مائتي مئتي",
+                300: "ثلاثمائة ثلاثمئة", 400: "أربعمائة أربعمئة", 500: "خمسمائة خمسمئة",
+                600: "ستمائة ستمئة", 700: "سبعمائة سبعمئة", 800: "ثمانمائة ثمانمئة ثمانيمائة ثمانيمئة",
+                900: "تسعمائة تسعمئة"}
+_AR = {
+    "zero": {"صفر": 0},
+    "u": {w: v for v, ws in _AR_UNITS.items() for w in ws.split()},
+    "pre_ten": {"أحد": 1, "إحدى": 1, "اثنا": 2, "اثني": 2, "اثنتا": 2, "اثنتي": 2},
+    "ten": {"عشر": 10, "عشرة": 10},
+    "t": {w: v for v, ws in _AR_TENS.items() for w in ws.split()},
+    "h": {w: v for v, ws in _AR_HUNDREDS.items() for w in ws.split()},
+    "hundred": {"مائة": 100, "مئة": 100, "ماية": 100},
+    "scale": {"ألف": 10**3, "مليون": 10**6, "مليار": 10**9, "بليون": 10**9, "تريليون": 10**12,
+              "ترليون": 10**12},
+    "dual": {"ألفان": 10**3, "ألفين": 10**3, "ألفي": 10**3, "مليونان": 10**6, "مليونين": 10**6,
+             "مليوني": 10**6, "ملياران": 10**9, "مليارين": 10**9, "ملياري": 10**9},
+    "plural": {"آلاف": 10**3, "ملايين": 10**6, "مليارات": 10**9, "بلايين": 10**9, "تريليونات": 10**12},
+    "acc": {"ألفا": 10**3, "مليونا": 10**6, "مليارا": 10**9},
+}
+
+
+def _table() -> dict[str, tuple[str, int]]:
+    out: dict[str, tuple[str, int]] = {}
+    for vocab in (_FA, _AR):
+        for kind, words in vocab.items():
+            for w, v in words.items():
+                out.setdefault(fold_arabic(w), (kind, v))
+    return out
+
+
+_WORDS = _table()
+SCALE_WORDS = {w for w, (k, _) in _WORDS.items() if k in ("scale", "plural", "acc", "dual")}
+_HALF = {fold_arabic(w) for w in ("نیم", "نصف")}
+# Words that are more often something else when they stand alone: یک "a", نه "no", ده
+# "village", سی "CD/C-", شش "lung", واحد "one (pronoun)", ست "lady", سبع "lion", تسع "holds",
+# عشر "a tenth", خمس "a fifth". Alone they need a unit or a qualifier to count.
+_WEAK = {fold_arabic(w) for w in "یک نه ده سی شش واحد واحدة ست سبع تسع عشر خمس ثمان".split()}
+
+_LETTERS = "\u0621-\u063a\u0641-\u064a\u0671-\u06d3\u06fa-\u06ff\u064b-\u065f\u0670"
+_WORD = re.compile(rf"[{_LETTERS}]+")
+_GAP = re.compile(r"[^\S\n]*")
+_DIGITS = re.compile(DIGITS)
+
+
+def _start_pattern() -> re.Pattern[str]:
+    """A number word of either language at a word start, in any spelling variant."""
+    words = {w for vocab in (_FA, _AR) for kind, ws in vocab.items() if kind != "pre_ten" for w in ws}
+    words |= set(_AR["pre_ten"])
+    alts = sorted((arabic_script_pattern(w) for w in words), key=len, reverse=True)
+    return re.compile(rf"(?<![{_LETTERS}])(?:{'|'.join(alts)})(?=[\u064b-\u065f\u0670]*(?![{_LETTERS}]))")
+
+
+# Where a number in words may start, for the scanner.
+NUMBER_WORD = _start_pattern()
+
+
+# و then an ordinal (سوم, چهارم, بیستمین): the number before it is part of the ordinal.
+_ORDINAL_NEXT = re.compile(rf"\s*و\s*(?:اول|دوم|سوم|[{_LETTERS}]+(?:م|مین|ام))(?![{_LETTERS}])")
+_MULTIPLIERS = ("scale", "plural", "acc", "dual", "hundred", "ten")
+
+
+def _lookup(word: str) -> tuple[str, int] | None:
+    return _WORDS.get(fold_arabic(word))
+
+
+class _Tokens:
+    """Number tokens from ``pos``: (kind, value, start, end, joined) where ``joined`` says a
+    و came before the token."""
+
+    def __init__(self, t: str, pos: int, lang: str | None) -> None:
+        self.t, self.pos, self.lang = t, pos, lang
+
+    def next(self) -> tuple[str, Decimal, int, int, bool] | None:
+        t = self.t
+        p = _GAP.match(t, self.pos).end()
+        joined = False
+        if t.startswith("و", p) and not _lookup_at(t, p):
+            # و alone, or glued to the next word (وخمسون, ونصف); never the و of واحد.
+            rest = _WORD.match(t, p + 1)
+            if rest is None or _lookup(rest.group(0)) or fold_arabic(rest.group(0)) in _HALF:
+                joined = True
+                p = _GAP.match(t, p + 1).end()
+        d = _DIGITS.match(t, p) if p < len(t) and t[p].isdigit() else None
+        if d:
+            v = read_digits(d.group(0), self.lang)
+            if v is None:
+                return None
+            self.pos = d.end()
+            return "digits", v, p, d.end(), joined
+        w = _WORD.match(t, p)
+        if not w:
+            return None
+        hit = _lookup(w.group(0))
+        if hit is None:
+            if joined and fold_arabic(w.group(0)) in _HALF:
+                self.pos = w.end()
+                return "half", Decimal("0.5"), p, w.end(), True
+            return None
+        self.pos = w.end()
+        return hit[0], Decimal(hit[1]), p, w.end(), joined
+
+
+def _lookup_at(t: str, p: int) -> bool:
+    w = _WORD.match(t, p)
+    return bool(w and _lookup(w.group(0)))
+
+
+def _apply(n: WordNumber, kind: str, v: Decimal, joined: bool, prev: str | None, lang: str | None) -> bool:
+    """Feed one token to the running number; False when it cannot continue it."""
+    if kind == "digits":
+        return n.add_digits(v)
+    if kind in ("u", "teen", "t", "h", "zero"):
+        return n.add(v, kind, units_first=joined and lang != "fa")
+    if kind == "hundred":
+        return n.hundred(joined=joined)
+    if kind == "ten":  # خمسة عشر: the teen ending after a unit, else ten
+        if prev in ("u", "pre_ten") and not joined and n.slots == {"u"}:
+            return n._set(n.group + 10, {"t", "u"})
+        return n.add(v, "teen")
+    if kind == "pre_ten":
+        return n.add(v, "u")  # checked by the caller: must be followed by عشر
+    if kind in ("scale", "plural", "acc"):
+        if kind == "plural" and not n.slots:
+            return False  # آلاف alone is "thousands": vague
+        if kind == "acc" and not n.slots and not n.after_scale:
+            return n.add(Decimal(2), "u") and n.scale(int(v))  # ألفا دولار: two thousand
+        return n.scale(int(v), bare_ok=kind == "scale")
+    if kind == "dual":
+        return not n.slots and n.add(Decimal(2), "u") and n.scale(int(v))
+    if kind == "half":
+        return n.half()
+    return False
+
+
+def read_arabic_script(t: str, pos: int, lang: str | None = None) -> Reading | None:
+    """The longest well-formed number in words and digits starting at ``pos`` of normalised
+    text, or None. A reading that is only digits is left to the caller.
+
+    >>> r = read_arabic_script("حدود سه میلیون و چهارصد هزار نفر", 5)
+    >>> r.value, r.end, r.scaled
+    (Decimal('3400000'), 28, True)
+    """
+    toks = _Tokens(t, pos, lang)
+    n = WordNumber()
+    best: tuple[WordNumber, int, int, bool] | None = None  # (state, end, tokens read, words seen)
+    before_group = None  # the best reading before the current group began
+    count = 0
+    prev: str | None = None
+    words = False
+    while True:
+        tok = toks.next()
+        if tok is None:
+            break
+        kind, v, start, end, joined = tok
+        if count == 0 and (joined or kind == "half"):
+            return None
+        trial = n.copy()
+        if not _apply(trial, kind, v, joined, prev, lang):
+            if kind in _MULTIPLIERS and n.slots:
+                # سه هزار و دو هزار: the group before the refused scale starts the next figure.
+                best = before_group
+            break
+        if not n.slots and trial.slots:
+            before_group = best
+        n, prev, count = trial, kind, count + 1
+        words = words or kind != "digits"
+        if kind != "pre_ten":  # أحد alone is "someone"/"one of", not a number
+            best = (n.copy(), end, count, words)
+    if best is None or not best[3]:
+        return None
+    state, end, count, _ = best
+    if _ORDINAL_NEXT.match(t, end):
+        return None  # سی و سوم "thirty-third": an ordinal, not 30
+    scaled = bool(state.parts) or count > 1
+    first = _WORD.match(t, _GAP.match(t, pos).end())
+    weak = count == 1 and first is not None and fold_arabic(first.group(0)) in _WEAK
+    rng = _range_end(t, end, state, prev_kind=prev if count == 1 else None, lang=lang)
+    if rng is not None:
+        return Reading(state.value(), rng[1], scaled=True, words=True, value_max=rng[0], approx="about")
+    return Reading(state.value(), end, scaled=scaled, words=True, weak=weak)
+
+
+def _range_end(t: str, end: int, state: WordNumber, prev_kind: str | None,
+               lang: str | None) -> tuple[Decimal, int] | None:
+    """دو سه روز "two or three days": two bare numbers side by side are a range."""
+    if prev_kind not in ("u", "teen", "t"):
+        return None
+    tok = _Tokens(t, end, lang).next()
+    if tok is None or tok[4] or tok[0] != prev_kind or tok[1] <= state.value():
+        return None
+    return tok[1], tok[3]
+
+
+def words_to_number(text: str, lang: str | None = None) -> int | float | None:
+    """The number that ``text`` spells out from end to end, or None.
+
+    >>> words_to_number("نه صد و هشتاد و هفت میلیون و ششصد و پنجاه و چهار هزار و سیصد و بیست و یک")
+    987654321
+    >>> words_to_number("ألفين و مائتان"), words_to_number("واحد و عشرون تريليون"), words_to_number("دو و نیم میلیون")
+    (2200, 21000000000000, 2500000)
+    """
+    norm = Normalized(text.strip())
+    r = read_arabic_script(norm.text, 0, lang)
+    if r is None or norm.text[r.end:].strip():
+        return None
+    return to_number(r.value)

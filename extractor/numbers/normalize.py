@@ -1,0 +1,163 @@
+"""Normalisation shared by the number and date readers, and the reading of digit strings.
+
+Text is scanned in a normalised copy: every digit script folded to ASCII one character for
+one (Persian ۱۲۳, Arabic-Indic ١٢٣, full-width １２３), invisible characters and inline pinyin
+removed, with a map back to the original offsets so that every span found is a span of
+the text the caller gave. Digit strings are then read with every grouping convention that
+news in the five languages uses.
+
+>>> n = Normalized("門診(zhěn)۲۰۰۰人")
+>>> n.text, n.span(2, 6)
+('門診2000人', (8, 12))
+>>> read_digits("12,34,567.89", "en"), read_digits("۱۲٬۵۰۰", "fa"), read_digits("1 234 567", "en")
+(Decimal('1234567.89'), Decimal('12500'), Decimal('1234567'))
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from extractor.text.textnorm import PINYIN_ANNOTATION, to_ascii_digits
+
+__all__ = ["Normalized", "Reading", "fold_arabic", "read_digits", "DIGITS", "MAX_DIGITS", "to_number"]
+
+# Longer digit runs are identifiers or garbage, never quantities.
+MAX_DIGITS = 30
+
+_INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff\u202a-\u202e\u2066-\u2069\u0640\u00ad]+")
+# One for one, so offsets survive: full-width punctuation becomes ASCII. The typographic spaces used to group digits (no-break, narrow no-break, thin, figure) all
+# become one narrow no-break space: grouping with it is certain, with a plain space it is not.
+_ONE_FOR_ONE = str.maketrans({"％": "%", "．": ".", "\u00a0": "\u202f", "\u3000": " ", "\u2009": "\u202f",
+                              "\u2007": "\u202f", "－": "-", "～": "~", "：": ":"})
+# A full-width comma between full-width digits groups thousands (４，５６５); between ASCII
+# digits it is a clause comma of Chinese text and stays one.
+_FW_GROUP = re.compile("(?<=[０-９])，(?=[０-９]{3}(?![０-９]))")
+
+
+class Normalized:
+    """``text`` normalised for scanning, with :meth:`orig` mapping offsets back.
+
+    >>> Normalized("٤٥‌٠").text
+    '450'
+    """
+
+    __slots__ = ("text", "_nstarts", "_ostarts")
+
+    def __init__(self, original: str) -> None:
+        cuts = sorted([m.span() for m in PINYIN_ANNOTATION.finditer(original)]
+                      + [m.span() for m in _INVISIBLE.finditer(original)])
+        parts: list[str] = []
+        self._nstarts = [0]
+        self._ostarts = [0]
+        pos = npos = 0
+        for a, b in cuts:
+            a = max(a, pos)  # overlapping cuts
+            if b <= pos:
+                continue
+            parts.append(original[pos:a])
+            npos += a - pos
+            pos = b
+            self._nstarts.append(npos)
+            self._ostarts.append(pos)
+        parts.append(original[pos:])
+        kept = _FW_GROUP.sub(",", "".join(parts))
+        self.text = to_ascii_digits(kept).translate(_ONE_FOR_ONE)
+
+    def orig(self, i: int) -> int:
+        """Original offset of normalised offset ``i``."""
+        k = bisect_right(self._nstarts, i) - 1
+        return self._ostarts[k] + (i - self._nstarts[k])
+
+    def span(self, a: int, b: int) -> tuple[int, int]:
+        """Original span of normalised ``[a, b)``; the end follows the last kept character,
+        so pinyin after a unit (個(gè)) stays outside the span."""
+        if b <= a:
+            o = self.orig(a)
+            return o, o
+        return self.orig(a), self.orig(b - 1) + 1
+
+
+_AR_FOLD = str.maketrans("يىكأإةآٱئؤۀ", "ییکااهاایوه")
+_HARAKAT = re.compile("[\u064b-\u065f\u0670\u0640\u200c\u200d\\s]")
+
+
+def fold_arabic(word: str) -> str:
+    """Arabic-script spelling variants folded together for dictionary look-ups: Arabic ي/ى and
+    Persian ی, ك and ک, the alef and hamza seats, ة and ه; harakat, tatweel, ZWNJ and spaces
+    dropped.
+
+    >>> fold_arabic("ألفاً") == fold_arabic("الفا"), fold_arabic("یک‌صد") == fold_arabic("يكصد")
+    (True, True)
+    """
+    return _HARAKAT.sub("", word).translate(_AR_FOLD)
+
+
+# Grouped digits, most specific first.
+DIGITS = (
+    r"\d{1,2}(?:,\d{2})+,\d{3}(?![\d,])(?:\.\d+)?"    # Indian: 12,34,567.89
+    r"|\d{1,3}(?:\.\d{3}){2,}(?![\d.])"               # 1.234.567: dots can only group
+    r"|\d{1,3}(?:\u202f\d{3})+(?!\d)(?!\u202f\d)(?:[.٫]\d+)?"  # 1 234 567 with typographic spaces
+    r"|\d{1,3}(?: \d{3})+(?!\d)(?! \d)(?:[.٫]\d+)?"   # the same with plain spaces (uncertain)
+    r"|\d+(?:[,٬]\d{3}(?!\d))*(?:[.٫]\d+)?"            # 1,234,567.89 / ١٢٬٥٠٠٫٥
+    r"|(?<![\d.])[.٫]\d+"                               # .5
+)
+
+
+def read_digits(s: str, lang: str | None = None) -> Decimal | None:
+    """A digit string in any grouping convention, or None when it is not one number.
+
+    In Persian and Arabic text a dot followed by exactly three digits groups thousands
+    (۸.۴۵۰ تخت is 8450 beds); elsewhere, and with other lengths, it is a decimal point.
+
+    >>> read_digits("8.450", "fa"), read_digits("8.450", "en"), read_digits("١٢٫٥")
+    (Decimal('8450'), Decimal('8.450'), Decimal('12.5'))
+    """
+    s = to_ascii_digits(s)
+    if sum(c.isdigit() for c in s) > MAX_DIGITS:
+        return None
+    if s.count(".") >= 2:
+        s = s.replace(".", "")
+    s = s.replace(",", "").replace("٬", "").replace(" ", "").replace("\u202f", "")
+    if "٫" in s:  # the Arabic decimal separator is never a thousands separator
+        s = s.replace("٫", ".")
+    elif "." in s:
+        head, frac = s.split(".", 1)
+        if lang in ("fa", "ar") and len(frac) == 3 and head not in ("", "0"):
+            s = head + frac
+    try:
+        return Decimal(s)
+    except InvalidOperation:
+        return None
+
+
+def to_number(d: Decimal) -> int | float:
+    """An int when whole, else a float (the public values are plain numbers).
+
+    >>> to_number(Decimal("23000.0")), to_number(Decimal("2.5"))
+    (23000, 2.5)
+    """
+    return int(d) if d == d.to_integral_value() else float(d)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One figure read from normalised text by a script's reader.
+
+    ``scaled`` is True when the figure carries a scale or multiplier (万, هزار, million,
+    a multi-character numeral): such a figure counts even without a unit. ``approx`` is a
+    qualifier written inside the figure (十多万 → ``more_than``). ``value_max`` closes a
+    range written as one numeral (三四十 → 30 to 40). ``uncertain`` says why the reading
+    may be wrong, for the number check to flag instead of correcting.
+    """
+
+    value: Decimal
+    end: int
+    scaled: bool = False
+    approx: str | None = None
+    value_max: Decimal | None = None
+    uncertain: str | None = None
+    words: bool = False
+    weak: bool = False  # a lone word that is often not a number (یک "a", واحد "one", 一)
