@@ -158,14 +158,15 @@ def _lookup_at(t: str, p: int) -> bool:
 def _apply(n: WordNumber, kind: str, v: Decimal, joined: bool, prev: str | None, lang: str | None) -> bool:
     """Feed one token to the running number; False when it cannot continue it."""
     if kind == "digits":
-        return n.add_digits(v)
+        # Digits inside a number follow و (۳ میلیون و ۴۰۰ هزار); without it they start another.
+        return (n.empty or joined) and n.add_digits(v)
     if kind in ("u", "teen", "t", "h", "zero"):
         return n.add(v, kind, units_first=joined and lang != "fa")
     if kind == "hundred":
         return n.hundred(joined=joined)
     if kind == "ten":  # خمسة عشر: the teen ending after a unit, else ten
-        if prev in ("u", "pre_ten") and not joined and n.slots == {"u"}:
-            return n._set(n.group + 10, {"t", "u"})
+        if prev in ("u", "pre_ten") and not joined and "u" in n.slots and "t" not in n.slots:
+            return n._set(n.group + 10, n.slots | {"t"})
         return n.add(v, "teen")
     if kind == "pre_ten":
         return n.add(v, "u")  # checked by the caller: must be followed by عشر
@@ -219,8 +220,8 @@ def read_arabic_script(t: str, pos: int, lang: str | None = None) -> Reading | N
     if best is None or not best[3]:
         return None
     state, end, count, _ = best
-    if _ORDINAL_NEXT.match(t, end):
-        return None  # سی و سوم "thirty-third": an ordinal, not 30
+    if _ORDINAL_NEXT.match(t, end) or _ordinal_scale_next(t, end):
+        return None  # سی و سوم "thirty-third", سه هزارم "three-thousandth": ordinals
     scaled = bool(state.parts) or count > 1
     first = _WORD.match(t, _GAP.match(t, pos).end())
     weak = count == 1 and first is not None and fold_arabic(first.group(0)) in _WEAK
@@ -228,6 +229,15 @@ def read_arabic_script(t: str, pos: int, lang: str | None = None) -> Reading | N
     if rng is not None:
         return Reading(state.value(), rng[1], scaled=True, words=True, value_max=rng[0], approx="about")
     return Reading(state.value(), end, scaled=scaled, words=True, weak=weak)
+
+
+def _ordinal_scale_next(t: str, end: int) -> bool:
+    """سه هزارمین: the next word is a number word with an ordinal ending."""
+    w = _WORD.match(t, _GAP.match(t, end).end())
+    if not w:
+        return False
+    f = fold_arabic(w.group(0))
+    return any(f.endswith(suf) and f[:-len(suf)] in _WORDS for suf in ("مین", "م", "ام"))
 
 
 def _range_end(t: str, end: int, state: WordNumber, prev_kind: str | None,

@@ -108,6 +108,8 @@ def _tokens(t: str, pos: int) -> list[_Tok]:
             nxt = _token_at(t, sp.end()) if sp and out else None
             if nxt is None or not ({out[-1].kind, nxt.kind} & {"s", "b", "p", "a"}):
                 break
+            if nxt.kind == "n" and not re.match(r"[十拾百佰千仟万萬亿億]", t[nxt.end:nxt.end + 1]):
+                break  # 3.5万 45%: digits after a space continue a numeral only before a unit (7萬 5千)
             tok = nxt
         if tok.kind == "a" and tok.text in "来來" and (not out or out[-1].kind != "s"):
             break  # 一来 "firstly"; 来 is "about" only after 十/百/千

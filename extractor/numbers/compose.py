@@ -69,7 +69,8 @@ class WordNumber:
         if self.closed or "x" in self.slots:
             return False
         if value != value.to_integral_value() or value >= 1000:
-            return self._set(value, {"x"}) if not self.slots else False
+            # 2.5 میلیون, 12,500 thousand: only as the first part of a number.
+            return self._set(value, {"x"}) if self.empty else False
         if value < 10:
             return self.add(value, "u")
         if value < 100:

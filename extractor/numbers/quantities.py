@@ -93,6 +93,8 @@ _START = re.compile(
     rf"|(?P<a>{_AR_WORD.pattern})|(?P<e>{_EN_WORD.pattern})"
 )
 _DIGIT_RE = re.compile(DIGITS)
+# After digits, what a script reader might take further: a numeral, 点/余, a letter, و.
+_MAY_CONTINUE = re.compile(rf"[^\S\n]*(?:[{CN_START}点點余餘多几幾来來兆]|[A-Za-z{_AR_LETTER}])")
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _ARABIC = re.compile(rf"[{_AR_LETTER}]")
 _LATIN = re.compile(r"[A-Za-z]")
@@ -149,6 +151,9 @@ def _pre_qualifier_re() -> tuple[re.Pattern[str], dict[str, str]]:
 
 
 _PRE_Q_RE, _PRE_Q_KEYS = _pre_qualifier_re()
+# The last characters a qualifier (or the 有/为/达 after it) can end with, in any letter case or variant.
+_PRE_Q_LAST = ({k[-1] for k in _PRE_Q_KEYS} | {k[-1].upper() for k in _PRE_Q_KEYS} | set("有为為达達.~")
+               | set("یيىکكهةاأإآ") | {chr(c) for c in range(0x64B, 0x660)})
 _FUSED_RE = re.compile(rf"({FUSED_ZH})$")
 # Characters before 约/近/过 that make a different word: 预约 "appointment", 附近 "nearby", 经过.
 _NOT_QUALIFIER = {"约": "预預签簽邀相制节節公条條契", "約": "预預签簽邀相制节節公条條契",
@@ -243,6 +248,7 @@ def _unit_after(t: str, pos: int, lang: str, kind: str) -> _Unit:
 
 
 _COUNTERS = {fold_arabic(w) for w in COUNTERS_AR}
+_FINANCIAL_ONLY = set("壹贰貳叁參叄肆伍陆陸柒捌玖拾佰仟")
 
 
 def _unit_follows(t: str, pos: int) -> bool:
@@ -271,6 +277,9 @@ def _post_qualifier(t: str, pos: int) -> tuple[str | None, int]:
 def _pre_qualifier(before: str, unit: str | None, after: str, scaled_big: bool) -> tuple[str | None, int]:
     """The qualifier written right before the number, and its length; None when the words
     there make something else (近三年 "the last three years", 预约 "appointment")."""
+    tail = before.rstrip()
+    if not tail or tail[-1] not in _PRE_Q_LAST:
+        return None, 0  # the usual case, decided without the big pattern
     qm = _PRE_Q_RE.search(before, max(0, len(before) - 24))
     if not qm:
         return None, 0
@@ -324,20 +333,17 @@ class _Scan:
 
     def in_date(self, p: int) -> int | None:
         """End (normalised) of a date covering normalised offset ``p``, if any. Dates are
-        looked for with :func:`find_dates` in blocks of the text around the number, once
-        per block, so that a megabyte of text costs no more than its numbers."""
+        looked for with :func:`find_dates` only near numbers (a written date is short, and
+        scanning a megabyte for dates costs more than its numbers), once per 64 characters."""
         t = self.t
         if not _DATE_HINT.search(t, max(0, p - 30), min(len(t), p + 40)):
             return None  # most numbers have nothing date-like around them
-        block = p // 2000
+        block = p // 64
         if block not in self._dates:
-            a, b = max(0, block * 2000 - 60), min(len(t), block * 2000 + 2060)
-            oa, ob = self.norm.orig(a), self.norm.orig(b - 1) + 1 if b > a else self.norm.orig(a)
+            a, b = max(0, block * 64 - 30), min(len(t), block * 64 + 104)
+            oa, ob = self.norm.orig(a), self.norm.orig(b - 1) + 1
             ctx = self.lang if self.lang in ("fa", "ar") else None
-            spans = []
-            for s, e, dv in find_dates(self.orig[oa:ob], lang=ctx):
-                spans.append((s + oa, e + oa))
-            self._dates[block] = spans
+            self._dates[block] = [(s + oa, e + oa) for s, e, _ in find_dates(self.orig[oa:ob], lang=ctx)]
         op = self.norm.orig(p)
         for s, e in self._dates[block]:
             if s <= op < e:
@@ -373,7 +379,7 @@ class _Scan:
 
     def _bare_before_approx(self, ns: int) -> bool:
         """万余人, 千余名: a bare unit followed by 余/多 is one of it."""
-        return self.t[ns:ns + 1] in "万萬千百" and self.t[ns + 1:ns + 2] in "余餘多"
+        return _char_in(self.t, ns, "万萬千百") and _char_in(self.t, ns + 1, "余餘多")
 
     def _digits_at(self, ns: int, lang: str, money: bool) -> _Figure | None:
         t = self.t
@@ -385,11 +391,15 @@ class _Scan:
             return None
         unsure = "digits grouped by plain spaces" if " " in dm.group(0) else None
         plain = Reading(v, dm.end(), uncertain=unsure)
-        readers = (read_chinese(t, ns), read_arabic_script(t, ns, lang if lang in ("fa", "ar") else None),
-                   read_english(t, ns, money=money))
-        best = max((r for r in readers if r is not None), key=lambda r: r.end, default=None)
+        best = None
+        if _MAY_CONTINUE.match(t, plain.end):  # most figures are followed by a unit: no reader needed
+            readers = (read_chinese(t, ns), read_arabic_script(t, ns, lang if lang in ("fa", "ar") else None),
+                       read_english(t, ns, money=money))
+            best = max((r for r in readers if r is not None), key=lambda r: r.end, default=None)
         r = best if best is not None and best.end > plain.end else plain
-        if r is plain and re.match(r"[,٬][^\S\n]?\d{1,2}(?!\d)|[.٫]\d", t[plain.end:plain.end + 4]):
+        if r is plain and _SCALE_NEXT.match(t, plain.end):
+            return None  # 3万40000, 322 hundred: digits and a scale word that do not compose
+        if r is plain and re.match(r"[,٬][^\S\n]?\d{1,2}(?!\d)|[.٫]\d|،\d{3}(?!\d)", t[plain.end:plain.end + 5]):
             r = replace(r, uncertain="a figure followed by digits it could not take")  # 1,3
         return _Figure(r, "d", ns, r.end, digits_value=v)
 
@@ -413,7 +423,11 @@ class _Scan:
         if skip is not None:
             return None, skip
         fig = self.figure_at(m, lang)
-        if fig is None or fig.kind == "c" and _cn_not_a_number(t, fig, before):
+        if fig is None:
+            # A numeral the readers could not read whole: skip all of it, so that no part of
+            # it is read on its own (twelve point ninety-nine, 五兆六十二亿, 3万40000).
+            return None, max(m.end(), _run_end(t, m.start()))
+        if fig.kind == "c" and _cn_not_a_number(t, fig, before):
             return None, m.end()
         if fig.kind == "d" and self._is_identifier(fig, ns) and not _unit_follows(t, fig.end):
             return None, fig.end
@@ -557,7 +571,7 @@ class _Scan:
     def _cn_date_after(self, r: Reading, pos: int) -> bool:
         """九月九日, 十二月, 二〇二四年, 下午三点: Chinese numerals that write a date or a time."""
         t = self.t
-        if _CN_DATE_AFTER.match(t, pos) and not t[pos - 1:pos] in "个個":
+        if _CN_DATE_AFTER.match(t, pos) and not _char_in(t, pos - 1, "个個"):
             return True
         return t[pos:pos + 1] == "年" and (1000 <= r.value <= 2200 or r.value_max is not None and r.value > 1000)
 
@@ -644,17 +658,39 @@ def _cn_not_a_number(t: str, fig: _Figure, before: str) -> bool:
     """Chinese words written with numerals: 数百/上千/好几 (vague), 上一篇 "previous article",
     每一 "every", 唯一 "only", 千万别 "by no means"."""
     s = t[fig.start:fig.end]
-    if before[-1:] and before[-1] in "数數几幾上成好":
+    if _char_in(before, len(before) - 1, "数數几幾上成好"):
         return True
-    if s == "一" and before[-1:] and before[-1] in "上下每同统統唯万萬":
+    if s == "一" and _char_in(before, len(before) - 1, "上下每同统統唯万萬"):
         return True
-    return s in ("千万", "千萬") and t[fig.end:fig.end + 1] in "别別不要"
+    if len(s) == 1 and s in _FINANCIAL_ONLY:
+        return True  # 陆地, 收拾, 队伍, 放肆: these characters are numerals only among others
+    return s in ("千万", "千萬") and _char_in(t, fig.end, "别別不要")
+
+
+def _char_in(s: str, i: int, chars: str) -> bool:
+    return 0 <= i < len(s) and s[i] in chars
+
+
+_AR_MULT = _alt(arabic_script_pattern(w) for w in ("هزار", "میلیون", "میلیارد", "ألف", "آلاف", "مليون", "ملايين",
+                                                    "مليار", "مليارات", "صد", "مائة", "مئة", "تریلیون", "تريليون"))
+_SCALE_NEXT = re.compile(rf"[{CN_START}兆]|[^\S\n]*(?:[万萬亿億兆]|(?i:(?:hundred|thousand|million|billion|trillion|lakh|crore)s?\b)"
+                         rf"|{_AB}(?:{_AR_MULT}){_AW})")
+_RUN = re.compile(
+    rf"(?:[{CN_START}点點余餘多几幾来來兆\d.,٫٬]|[ \t](?=[{CN_START}\d]))+"
+    rf"|(?:[^\S\n]*-?[^\S\n]*(?:{_EN_WORD.pattern}|(?i:point|and|half)\b|\d[\d,.]*))+"
+    rf"|(?:[^\S\n]*و?[^\S\n]*(?:{_AR_WORD.pattern}|\d[\d,.٫٬]*|نیم|نصف))+")
+
+
+def _run_end(t: str, pos: int) -> int:
+    """End of the run of numerals, number words and digits starting at ``pos``."""
+    m = _RUN.match(t, pos)
+    return m.end() if m else pos
 
 
 def _neg_before(t: str, pre_start: int, ns: int) -> int:
     """Length of a minus sign or word right before the figure (-5, −5, 负五, منفی سه, minus
     five), or 0. A hyphen counts only when nothing word-like is glued before it."""
-    if ns > 0 and t[ns - 1] in "-−" and (ns < 2 or not re.match(r"[\w.)\]%]", t[ns - 2])):
+    if _char_in(t, ns - 1, "-−") and (ns < 2 or not re.match(r"[\w.)\]%\-−]", t[ns - 2])):
         return 1
     nm = _NEG.search(t[max(0, ns - 12):ns])
     return len(nm.group(0)) if nm else 0
@@ -662,7 +698,7 @@ def _neg_before(t: str, pre_start: int, ns: int) -> int:
 
 def _neg_skip(t: str, pos: int) -> int:
     """Past a 负 written inside a percentage (百分之负三点八)."""
-    return pos + 1 if t[pos:pos + 1] in "负負" else pos
+    return pos + 1 if _char_in(t, pos, "负負") else pos
 
 
 def _list_members(text: str, qs: list[Quantity], lang: str | None) -> list[Quantity]:
