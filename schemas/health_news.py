@@ -18,9 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from extractor.core.evidence import Evidence
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
-Qualifier = Literal["exact", "more_than", "at_least", "about", "nearly", "up_to"]
+# 1.1: less_than added; 以上/以下/以内 include the stated number (at_least / up_to), 超过/不足
+# exclude it (more_than / less_than), as the Civil Code of the PRC (art. 1259) defines them.
+Qualifier = Literal["exact", "more_than", "at_least", "about", "nearly", "up_to", "less_than"]
 
 OrganisationKind = Literal[
     "hospital",
@@ -85,7 +87,10 @@ class Quantity(_Fact):
     subject: str | None = Field(None, description="Organisation, place or programme it is about.")
     value: float = Field(description="The number, fully scaled: 2.3万 → 23000, ۳ میلیون و ۴۰۰ هزار → 3400000.")
     unit: str | None = Field(None, description="'percent', 'CNY', 'm2', 'person', 'person_time', ... or the unit word.")
-    qualifier: Qualifier = Field("exact", description="余/多/以上/بیش از/more than → more_than; 近 → nearly; 约/حدود → about.")
+    qualifier: Qualifier = Field("exact", description=(
+        "超过/逾/余/多/بیش از/more than → more_than; 以上/至少/حداقل/at least → at_least; "
+        "以下/以内/最多/حداکثر/up to → up_to; 不足/不到/کمتر از/أقل من/less than → less_than; "
+        "近/نزدیک به/nearly → nearly; 约/左右/حدود/about → about."))
     period: str | None = Field(None, description="Period or as-of date, as written (e.g. 'last year', '到11月底').")
     previous_value: float | None = Field(None, description="Earlier value when the text states a change from → to.")
     previous_period: str | None = None

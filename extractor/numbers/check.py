@@ -4,7 +4,13 @@ Models mis-scale numbers (500余万元 → 500; ۳ میلیون و ۴۰۰ هزا
 verbatim text, so the deterministic reader (:mod:`extractor.numbers.quantities`) is the judge:
 when the model's value is not among the values stated in the evidence, the reading
 of the evidence replaces it and the fact records a :class:`Correction`; when the
-evidence states no number at all, the fact is flagged instead.
+evidence states no number at all, the fact is flagged instead. A figure the reader marks
+``uncertain`` (digits grouped by plain spaces, a figure it could read only in part) is
+never used to correct: the fact is flagged ``<field>_uncertain_in_evidence``.
+
+Qualifiers (``more_than``, ``at_least``, ``up_to``, ``less_than``, ``about``, ``nearly``) are
+taken from the evidence when it states one and the model gave another: 超过100人 is
+``more_than`` 100, 不足100人 ``less_than`` 100, 100人以上 ``at_least`` 100.
 """
 
 from __future__ import annotations
@@ -94,6 +100,9 @@ def check_numbers(owner: BaseModel, evidence: str, *, lang: str | None = None) -
             if candidate is None:
                 flags.append(f"{field}_ambiguous_in_evidence" if ambiguous else f"{field}_not_in_evidence")
                 continue
+            if candidate.uncertain:
+                flags.append(f"{field}_uncertain_in_evidence")  # flag, never correct, on a doubtful reading
+                continue
             corrections.append(
                 Correction(
                     field=field,
@@ -107,7 +116,7 @@ def check_numbers(owner: BaseModel, evidence: str, *, lang: str | None = None) -
         # The qualifier belongs to the main value only (余, بیش از, nearly ...).
         if has_qualifier and field in ("value", "amount"):
             current = getattr(owner, "qualifier", None)
-            if matched.qualifier != "exact" and current != matched.qualifier:
+            if matched.qualifier != "exact" and current != matched.qualifier and not matched.uncertain:
                 corrections.append(
                     Correction(
                         field="qualifier",

@@ -338,6 +338,6 @@ def cn_to_number(text: str) -> int | float | None:
     """
     norm = Normalized(text.strip())
     r = read_chinese(norm.text, 0)
-    if r is None or r.end != len(norm.text):
-        return None
+    if r is None or r.end != len(norm.text) or r.value_max is not None:
+        return None  # not a numeral, not all of the text, or a range (三四 "three or four")
     return to_number(r.value)

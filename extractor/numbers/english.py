@@ -34,7 +34,7 @@ _ABBREV = {"k": 10**3, "m": 10**6, "mm": 10**6, "mn": 10**6, "mln": 10**6, "mil"
 _ABBREV_RE = re.compile(r"(?P<sp>[^\S\n]*)(?P<a>[kK]|MM|M|mm|mn|mln|mil|m|bn|bln|[bB]|tn|tln|trn)(?![A-Za-z])")
 _DIGIT_WORDS = {w: v for w, v in _UNITS.items() if v < 10} | {"oh": 0}
 _ORDINAL_OR_FRACTION = re.compile(
-    r"-(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\w+ths?|half|halves|quarters?)\b", re.I)
+    r"-(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\w+th|half|halve|quarter)s?\b", re.I)
 
 _WORD = re.compile(r"[A-Za-z]+")
 _GAP = re.compile(r"[^\S\n]*(?:-[^\S\n]*(?=[A-Za-z]))?")  # spaces, or a hyphen between words

@@ -562,8 +562,9 @@ class _Scan:
         if f2 is None or f2.reading.value_max is not None:
             return None
         v, v2 = fig.reading.value, f2.reading.value
-        if fig.kind == "d" and not fig.reading.scaled and f2.reading.scaled and f2.digits_value:
-            v = v * (v2 / f2.digits_value)  # 3至5万元
+        mult = _trailing_scale(t[m2.start():f2.end]) if not _has_scale(t[fig.start:fig.end]) else None
+        if mult and v * mult <= v2:
+            v = v * mult  # 3至5万元, 三至五万, 3 to 5 million: the scale written once applies to both
         if v2 <= v:
             return None
         return v, v2, f2.end, f2.reading.approx
@@ -681,16 +682,46 @@ _RUN = re.compile(
     rf"|(?:[^\S\n]*و?[^\S\n]*(?:{_AR_WORD.pattern}|\d[\d,.٫٬]*|نیم|نصف))+")
 
 
+_SCALE_WORD_VALUES = {"万": 10**4, "萬": 10**4, "亿": 10**8, "億": 10**8, "万亿": 10**12, "萬億": 10**12,
+                      "thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12, "lakh": 10**5,
+                      "crore": 10**7, **{fold_arabic(w): v for w, v in (("هزار", 10**3), ("میلیون", 10**6),
+                                                                       ("میلیارد", 10**9), ("ألف", 10**3),
+                                                                       ("آلاف", 10**3), ("مليون", 10**6),
+                                                                       ("ملايين", 10**6), ("مليار", 10**9))}}
+_TRAILING_SCALE = re.compile(rf"(万亿|萬億|[万萬亿億]|(?i:thousand|million|billion|trillion|lakh|crore)s?|[{_AR_LETTER}]+)"
+                             r"[余餘多几幾]?$")
+
+
+def _trailing_scale(s: str) -> Decimal | None:
+    """The scale word that ends a figure (5万 → 10⁴, 5 million → 10⁶), if any."""
+    m = _TRAILING_SCALE.search(s)
+    if not m:
+        return None
+    w = m.group(1)
+    v = _SCALE_WORD_VALUES.get(w) or _SCALE_WORD_VALUES.get(w.lower().rstrip("s")) or _SCALE_WORD_VALUES.get(fold_arabic(w))
+    return Decimal(v) if v else None
+
+
+def _has_scale(s: str) -> bool:
+    return _trailing_scale(s) is not None or bool(re.search(r"[万萬亿億]", s))
+
+
 def _run_end(t: str, pos: int) -> int:
     """End of the run of numerals, number words and digits starting at ``pos``."""
     m = _RUN.match(t, pos)
     return m.end() if m else pos
 
 
+# Before a hyphen, what makes it a hyphen or a dash and not a minus: a Latin or Arabic-script
+# letter or digit (COVID-19, 2015-2017), a closing bracket, another dash. After a Chinese
+# character (增长-3.2%) it is a minus.
+_GLUED_BEFORE_SIGN = re.compile(rf"[A-Za-z0-9{_AR_LETTER}_.)\]%\-−–—]")
+
+
 def _neg_before(t: str, pre_start: int, ns: int) -> int:
     """Length of a minus sign or word right before the figure (-5, −5, 负五, منفی سه, minus
     five), or 0. A hyphen counts only when nothing word-like is glued before it."""
-    if _char_in(t, ns - 1, "-−") and (ns < 2 or not re.match(r"[\w.)\]%\-−]", t[ns - 2])):
+    if _char_in(t, ns - 1, "-−") and (ns < 2 or not _GLUED_BEFORE_SIGN.match(t, ns - 2)):
         return 1
     nm = _NEG.search(t[max(0, ns - 12):ns])
     return len(nm.group(0)) if nm else 0
@@ -715,11 +746,14 @@ def _list_members(text: str, qs: list[Quantity], lang: str | None) -> list[Quant
     return out
 
 
-# Between two members: a short head noun (医院, متخصص, rural clinics) and a list separator.
+# Between two members: a list separator, after a short head noun in Chinese (医院、). In
+# Persian, Arabic and English the counted noun is already the unit of the first member; a
+# word more between them is as often a verb (حدود ۵۰۰ نفر آمدند و ۲۰۰ نفر رفتند) as a noun,
+# so the qualifier is not carried across it.
 _LIST_GAP = re.compile(
     r"[\u3400-\u9fff]{0,6}?\s*(?:、|和|及|与|與|以及|跟)\s*"
-    rf"|(?:[^\S\n]*[{_AR_LETTER}\u200c]+){{0,1}}[^\S\n]*(?:،|,|\s+و|\s*و(?=[\s\d۰-۹٠-٩]))[^\S\n]*"
-    r"|(?:[^\S\n]*[A-Za-z-]+){0,2}[^\S\n]*(?:,|\band\b|,\s*and\b)[^\S\n]*")
+    rf"|[^\S\n]*(?:،|,|و(?=[\s\d۰-۹٠-٩]))[^\S\n]*"
+    r"|[^\S\n]*(?:,|\band\b|,\s*and\b)[^\S\n]*")
 
 
 def find_quantities(text: str, lang: str | None = None) -> list[Quantity]:

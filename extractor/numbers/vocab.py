@@ -77,7 +77,7 @@ UNITS_ZH: dict[str, str] = {
     "公頃": "ha", "米": "m", "公斤": "kg", "千克": "kg", "吨": "t", "噸": "t",
     "个百分点": "percentage_point", "個百分點": "percentage_point", "百分点": "percentage_point",
     "百分點": "percentage_point", "小时": "hour", "小時": "hour", "个月": "month", "個月": "month",
-    "天": "day", "年": "year", "周": "week", "週": "week", "%": "percent", "摄氏度": "celsius",
+    "天": "day", "年": "year", "周岁": "year", "週歲": "year", "周": "week", "週": "week", "%": "percent", "摄氏度": "celsius",
     "攝氏度": "celsius", "℃": "celsius",
 }
 CLASSIFIERS_ZH = ("例 次 家 个 個 项 項 所 台 臺 辆 輛 张 張 床 期 处 處 批 支 条 條 种 種 组 組 类 類 "

@@ -1,0 +1,413 @@
+"""The number readers by script family: table tests written for this project (not taken from
+any peer's suite) and a property test that renders random numbers in every supported script
+and style and requires the reader to give the number back, or nothing, never another number."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from extractor.numbers import find_quantities, parse_quantity, values_match
+from extractor.numbers.arabic_script import words_to_number as fa_ar_words
+from extractor.numbers.chinese import cn_to_number
+from extractor.numbers.english import words_to_number as en_words
+from extractor.numbers.normalize import read_digits
+
+# --- digits and grouping -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text,lang,want", [
+    ("3,250,000", "en", 3250000), ("32,50,000", "en", 3250000), ("2\u202f480\u202f000", "en", 2480000),
+    ("۳٬۲۵۰٬۰۰۰", "fa", 3250000), ("٣٬٢٥٠٫٧٥", "ar", 3250.75), ("１２，３４５", "zh", 12345),
+    ("4.250.000", "en", 4250000), ("7.25", "en", 7.25), ("٧٫٢٥", "ar", 7.25), ("0.375", "en", 0.375),
+])
+def test_grouping_conventions(text, lang, want):
+    q = parse_quantity(text, lang)
+    assert q is not None and values_match(q.value, want), (text, q)
+
+
+def test_plain_space_grouping_is_read_but_uncertain():
+    q = parse_quantity("a population of 2 480 000 people", "en")
+    assert q.value == 2480000 and q.uncertain and q.reason
+
+
+@pytest.mark.parametrize("text,lang,want", [
+    ("-7.5%", "zh", -7.5), ("增长−3.2%", "zh", -3.2), ("负5.5", "zh", -5.5), ("零下十二摄氏度", "zh", -12),
+    ("منفی ۸ درصد", "fa", -8), ("سالب ثلاثة", "ar", -3), ("minus 40 degrees", "en", -40),
+    ("百分之负二点五", "zh", -2.5),
+])
+def test_negatives_keep_their_sign(text, lang, want):
+    assert values_match(parse_quantity(text, lang).value, want)
+
+
+@pytest.mark.parametrize("text", ["COVID-19 cases", "2015-2017", "第1-3名"])
+def test_hyphens_are_not_minus_signs(text):
+    q = parse_quantity(text)
+    assert q is None or q.value > 0
+
+
+# --- Chinese ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text,want", [
+    ("六点二五亿", 625000000), ("两千零八", 2008), ("十二点五", 12.5), ("三千零二十万", 30200000),
+    ("8万3500", 83500), ("12万7千", 127000), ("四万二", 42000), ("九千九", 9900), ("两百", 200),
+    ("五万万", 500000000), ("二〇一九", 2019), ("1千零5", 1005), ("零点零六", 0.06), ("廿五", 25),
+    ("贰佰叁拾", 230), ("四亿零五十万", 400500000), ("6.8万亿", 6800000000000),
+])
+def test_chinese_numerals(text, want):
+    assert values_match(cn_to_number(text), want), text
+
+
+@pytest.mark.parametrize("text", ["三四", "一二三", "8万5", "5万60000", "七兆", "十四五"])
+def test_chinese_numerals_it_will_not_guess(text):
+    assert cn_to_number(text) is None
+
+
+@pytest.mark.parametrize("text,value,qualifier,unit", [
+    ("二十多万人", 200000, "more_than", "person"), ("六百余名医生", 600, "more_than", "person"),
+    ("千余名", 1000, "more_than", "person"), ("十几个村", 10, "more_than", "个"),
+    ("三十来岁", 30, "about", "岁"), ("近四成", 40, "nearly", "percent"), ("七成以上", 70, "at_least", "percent"),
+    ("总投资破亿", 100000000, "more_than", None), ("营收过万元", 10000, "more_than", "CNY"),
+    ("三年多", 3, "more_than", "year"), ("一个多月", 1, "more_than", "month"),
+    ("两年半", 2.5, "exact", "year"), ("不到200人", 200, "less_than", "person"),
+    ("不满18周岁", 18, "less_than", "year"), ("90%以上", 90, "at_least", "percent"),
+    ("60岁以下", 60, "up_to", "岁"), ("3公里以内", 3, "up_to", "km"), ("超过500家", 500, "more_than", "家"),
+    ("百分之七十二点五", 72.5, "exact", "percent"),
+])
+def test_chinese_mentions(text, value, qualifier, unit):
+    q = parse_quantity(text, "zh")
+    assert (q.value, q.qualifier, q.unit) == (value, qualifier, unit), q
+
+
+def test_chinese_ranges_and_approximate_pairs():
+    q = parse_quantity("七八百人", "zh")
+    assert (q.value, q.value_max, q.qualifier) == (700, 800, "about")
+    q = parse_quantity("三至五万元", "zh")
+    assert (q.value, q.value_max) == (30000, 50000)
+
+
+@pytest.mark.parametrize("text", ["一定要注意", "十分重要", "万一出现", "一起努力", "千方百计", "这是一线城市",
+                                  "十四五规划", "登陆", "收拾好", "上一页", "数十人", "一成不变", "五一假期"])
+def test_chinese_words_that_are_not_figures(text):
+    assert find_quantities(text, "zh") == []
+
+
+def test_chinese_dates_and_times_in_numerals_are_skipped():
+    assert find_quantities("二〇二三年十二月三日下午三点，", "zh") == []
+
+
+# --- Persian and Arabic ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text,want", [
+    ("هفتصد و چهل و پنج", 745), ("دو هزار و پانصد", 2500), ("صد و ده هزار", 110000),
+    ("یازده میلیون و سیصد هزار", 11300000), ("چهار میلیارد و هشتصد میلیون", 4800000000),
+    ("سه و نیم میلیون", 3500000), ("هزار و دویست میلیارد", 1200000000000), ("پنج صد و پنج", 505),
+    ("خمسمائة", 500), ("سبعة آلاف", 7000), ("ثلاثة عشر ألفا", 13000), ("مليونان", 2000000),
+    ("أربعمئة وخمسة وسبعون", 475), ("تسعة وتسعون", 99), ("ستة ملايين وثلاثمائة ألف", 6300000),
+    ("ألف ومئتان", 1200), ("مائتا ألف", 200000), ("اثنتا عشرة", 12), ("مليار ونصف", 1500000000),
+    ("۲۵۰ هزار", 250000), ("٤ ملايين و٥٠٠ ألف", 4500000),
+])
+def test_persian_and_arabic_words(text, want):
+    assert values_match(fa_ar_words(text), want), text
+
+
+@pytest.mark.parametrize("text,lang,value,qualifier", [
+    ("بیش از دویست پزشک", "fa", 200, "more_than"), ("کمتر از پنج درصد", "fa", 5, "less_than"),
+    ("حداکثر سی روز", "fa", 30, "up_to"), ("حداقل ده نفر", "fa", 10, "at_least"),
+    ("نحو ثلاثمائة طبيب", "ar", 300, "about"), ("أقل من عشرة بالمئة", "ar", 10, "less_than"),
+    ("ما يقارب ألفي مريض", "ar", 2000, "nearly"), ("على الأقل خمسة مستشفيات", "ar", 5, "at_least"),
+    ("۵۰ نفر به بالا", "fa", 50, "at_least"), ("عشرون حالة فأكثر", "ar", 20, "at_least"),
+])
+def test_persian_and_arabic_mentions(text, lang, value, qualifier):
+    q = parse_quantity(text, lang)
+    assert (q.value, q.qualifier) == (value, qualifier), q
+
+
+@pytest.mark.parametrize("text,lang", [
+    ("نه تنها بیمارستان", "fa"), ("هزاران نفر", "fa"), ("آلاف المرضى", "ar"), ("أي واحد منهم", "ar"),
+    ("سی و دومین جلسه", "fa"), ("الثلاثة", "ar"),
+])
+def test_persian_and_arabic_words_that_are_not_figures(text, lang):
+    assert find_quantities(text, lang) == []
+
+
+# --- English -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text,want", [
+    ("three hundred and forty-five", 345), ("twelve thousand five hundred", 12500),
+    ("one million two hundred thousand", 1200000), ("fifteen hundred", 1500), ("a hundred", 100),
+    ("four and a half million", 4500000), ("two lakh", 200000), ("seven crore", 70000000),
+    ("zero point two five", 0.25), ("eighty-eight", 88),
+])
+def test_english_words(text, want):
+    assert values_match(en_words(text), want), text
+
+
+@pytest.mark.parametrize("text,value,qualifier", [
+    ("fewer than 30 beds", 30, "less_than"), ("under 5", 5, "less_than"), ("no more than 12 patients", 12, "up_to"),
+    ("65 or older", 65, "exact"), ("over two hundred nurses", 200, "more_than"), ("£3.2bn", 3200000000, "exact"),
+    ("$15m budget", 15000000, "exact"), ("40 or more clinics", 40, "at_least"), ("65+", 65, "at_least"),
+])
+def test_english_mentions(text, value, qualifier):
+    q = parse_quantity(text, "en")
+    assert (q.value, q.qualifier) == (value, qualifier), q
+
+
+@pytest.mark.parametrize("text", ["no one came", "the one that worked", "thousands of people", "one of them",
+                                  "the twenty-first century", "two-thirds of staff", "a new clinic"])
+def test_english_words_that_are_not_figures(text):
+    assert find_quantities(text, "en") == []
+
+
+# --- list scope, phones, identifiers ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("text,lang,want", [
+    ("共有近300名医生、500名护士和80名药师", "zh", ["nearly"] * 3),
+    ("بیش از ۴۰ بیمارستان، ۱۲۰ درمانگاه و ۳۰۰ داروخانه", "fa", ["more_than"] * 3),
+    ("أكثر من 20 مستشفى و 50 مركزا", "ar", ["more_than"] * 2),
+    ("up to 12 doctors, 30 nurses and 5 midwives", "en", ["up_to"] * 3),
+    ("约200人参加，会上发放300份资料", "zh", ["about", "exact"]),
+    ("حدود ۵۰۰ نفر آمدند و ۲۰۰ نفر رفتند", "fa", ["about", "exact"]),
+    ("at least 3 hospitals closed; 40 clinics stayed open", "en", ["at_least", "exact"]),
+])
+def test_list_scoped_qualifiers(text, lang, want):
+    assert [q.qualifier for q in find_quantities(text, lang)] == want
+
+
+@pytest.mark.parametrize("text", ["咨询电话：0851-86812345", "热线 400-820-1234", "联系人手机13912345678",
+                                  "身份证号 110101199003074512"])
+def test_phone_numbers_and_identifiers_are_not_quantities(text):
+    assert find_quantities(text, "zh") == []
+
+
+# --- the property: the number or nothing, never another number ------------------------------
+
+_FA_D = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+_AR_D = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+_FW_D = str.maketrans("0123456789,", "０１２３４５６７８９，")
+_CN_D = "零一二三四五六七八九"
+
+
+def _group(n: int, sep: str, indian: bool = False) -> str:
+    s = str(n)
+    if not indian or len(s) <= 3:
+        return f"{n:,}".replace(",", sep)
+    head, tail = s[:-3], s[-3:]
+    parts = []
+    while len(head) > 2:
+        parts.insert(0, head[-2:])
+        head = head[:-2]
+    return ",".join([head] + parts + [tail]) if head else ",".join(parts + [tail])
+
+
+def _digits_styles(n: int) -> list[tuple[str, str | None]]:
+    return [
+        (f"{n:,}", "en"), (str(n), None), (_group(n, "\u202f"), "en"), (_group(n, "\u00a0"), "en"),
+        (_group(n, ",", indian=True), "en"), (_group(n, "٬").translate(_FA_D), "fa"),
+        (_group(n, "٬").translate(_AR_D), "ar"), (f"{n:,}".translate(_FW_D), "zh"),
+    ] + ([(_group(n, "."), "en")] if n >= 10**6 else [])  # 1.000 alone is a decimal in English
+
+
+def _cn_below_10k(x: int, two: str) -> str:
+    out, zero = "", False
+    for v, u in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+        d = x // v % 10
+        if d:
+            if zero and out:
+                out += "零"
+            digit = two if d == 2 and u in ("千", "百") else _CN_D[d]
+            out += ("" if d == 1 and u == "十" and not out else digit) + u
+            zero = False
+        else:
+            zero = True
+    return out
+
+
+def _cn(n: int, two: str = "二") -> str:
+    if n == 0:
+        return "零"
+    parts, first = [], True
+    for scale, name in ((10**8, "亿"), (10**4, "万"), (1, "")):
+        chunk = n // scale % 10**4 if scale < 10**8 else n // scale
+        if chunk:
+            if not first and chunk < 1000:
+                parts.append("零")
+            parts.append(_cn_below_10k(chunk, two) + name)
+            first = False
+        elif parts and parts[-1] != "零":
+            pass
+    return "".join(parts)
+
+
+_FA_U = "صفر یک دو سه چهار پنج شش هفت هشت نه".split()
+_FA_TEEN = "ده یازده دوازده سیزده چهارده پانزده شانزده هفده هجده نوزده".split()
+_FA_T = "_ _ بیست سی چهل پنجاه شصت هفتاد هشتاد نود".split()
+_FA_H = "_ صد دویست سیصد چهارصد پانصد ششصد هفتصد هشتصد نهصد".split()
+
+
+def _fa_below_1000(x: int) -> list[str]:
+    words = []
+    if x >= 100:
+        words.append(_FA_H[x // 100])
+        x %= 100
+    if 10 <= x < 20:
+        words.append(_FA_TEEN[x - 10])
+    else:
+        if x >= 20:
+            words.append(_FA_T[x // 10])
+        if x % 10:
+            words.append(_FA_U[x % 10])
+    return words
+
+
+def _fa(n: int) -> str:
+    if n == 0:
+        return "صفر"
+    groups = []
+    for scale, name in ((10**9, "میلیارد"), (10**6, "میلیون"), (10**3, "هزار"), (1, "")):
+        chunk = n // scale % 1000
+        if chunk:
+            groups.append(" و ".join(_fa_below_1000(chunk)) + (" " + name if name else ""))
+    return " و ".join(groups)
+
+
+_AR_U = "_ واحد اثنان ثلاثة أربعة خمسة ستة سبعة ثمانية تسعة".split()
+_AR_T = "_ عشرة عشرون ثلاثون أربعون خمسون ستون سبعون ثمانون تسعون".split()
+_AR_H = "_ مائة مائتان ثلاثمائة أربعمائة خمسمائة ستمائة سبعمائة ثمانمائة تسعمائة".split()
+_AR_TEEN = {11: "أحد عشر", 12: "اثنا عشر"}
+
+
+def _ar_below_1000(x: int) -> str:
+    words = []
+    if x >= 100:
+        words.append(_AR_H[x // 100])
+        x %= 100
+    if 11 <= x <= 19:
+        words.append(_AR_TEEN.get(x, f"{_AR_U[x - 10]} عشر"))
+    elif x:
+        u, t = x % 10, x // 10
+        words += [w for w in ((_AR_U[u] if u else ""), (_AR_T[t] if t else "")) if w]
+    return " و".join(words)
+
+
+_AR_SCALES = ((10**9, "مليار", "ملياران", "مليارات", "مليارا"), (10**6, "مليون", "مليونان", "ملايين", "مليونا"),
+              (10**3, "ألف", "ألفان", "آلاف", "ألفا"))
+
+
+def _ar(n: int) -> str:
+    groups = []
+    for scale, one, two, plural, acc in _AR_SCALES:
+        c = n // scale % 1000
+        if c == 1:
+            groups.append(one)
+        elif c == 2:
+            groups.append(two)
+        elif 3 <= c <= 10:
+            groups.append(f"{_ar_below_1000(c)} {plural}")
+        elif 11 <= c <= 99:
+            groups.append(f"{_ar_below_1000(c)} {acc}")
+        elif c:
+            groups.append(f"{_ar_below_1000(c)} {one}")
+    if n % 1000:
+        groups.append(_ar_below_1000(n % 1000))
+    return " و".join(groups)
+
+
+_EN_SMALL = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+             "fifteen sixteen seventeen eighteen nineteen").split()
+_EN_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+
+
+def _en_below_1000(x: int, and_: bool) -> str:
+    words = []
+    if x >= 100:
+        words += [_EN_SMALL[x // 100], "hundred"]
+        x %= 100
+        if x and and_:
+            words.append("and")
+    if x >= 20:
+        words.append(_EN_TENS[x // 10] + ("-" + _EN_SMALL[x % 10] if x % 10 else ""))
+    elif x:
+        words.append(_EN_SMALL[x])
+    return " ".join(words)
+
+
+def _en(n: int, and_: bool) -> str:
+    if n == 0:
+        return "zero"
+    groups = []
+    for scale, name in ((10**9, "billion"), (10**6, "million"), (10**3, "thousand"), (1, "")):
+        chunk = n // scale % 1000
+        if chunk:
+            groups.append(_en_below_1000(chunk, and_) + (" " + name if name else ""))
+    return " ".join(groups)
+
+
+def _renderings(n: int) -> list[tuple[str, str | None]]:
+    out = _digits_styles(n)
+    out += [(_cn(n), "zh"), (_cn(n, "两"), "zh"), (_fa(n), "fa"), (_ar(n), "ar"),
+            (_en(n, True), "en"), (_en(n, False), "en")]
+    if n < 10**8:
+        whole, rest = divmod(n, 10**4)
+        if whole:
+            out.append((f"{whole}万{rest:04d}" if rest else f"{whole}万", "zh"))
+    return out
+
+
+def _read_back(text: str, lang: str | None):
+    q = parse_quantity(text, lang)
+    return None if q is None else q.value
+
+
+@given(st.integers(min_value=1, max_value=999_999_999_999))
+@settings(max_examples=400, deadline=None)
+def test_integers_read_back_or_not_at_all(n):
+    for text, lang in _renderings(n):
+        got = _read_back(text, lang)
+        assert got is None or values_match(got, n), (text, lang, got)
+
+
+@given(st.integers(min_value=1, max_value=999_999_999_999))
+@settings(max_examples=200, deadline=None)
+def test_integers_read_back_in_a_sentence(n):
+    frames = {"zh": "今年共有{}人次就诊。", "fa": "امسال {} نفر مراجعه کردند.", "ar": "استقبل المستشفى {} مريض هذا العام.",
+              "en": "The hospital treated {} patients this year.", None: "{}"}
+    for text, lang in _renderings(n):
+        got = _read_back(frames[lang].format(text), lang)
+        assert got is None or values_match(got, n), (text, lang, got)
+
+
+@given(st.integers(min_value=0, max_value=99_999_999), st.integers(min_value=1, max_value=99))
+@settings(max_examples=300, deadline=None)
+def test_decimals_read_back_or_not_at_all(whole, cents):
+    n = Decimal(whole) + Decimal(cents) / 100
+    frac = f"{cents:02d}".rstrip("0")
+    renderings = [
+        (f"{whole:,}.{frac}", "en"), (f"{whole}.{frac}", None), (f"{_group(whole, '٬')}٫{frac}".translate(_FA_D), "fa"),
+        (f"{whole}٫{frac}".translate(_AR_D), "ar"), (f"{_cn(whole) if whole else '零'}点{''.join(_CN_D[int(c)] for c in frac)}", "zh"),
+        (f"{whole}.{frac}万", "zh"), (f"{whole}.{frac} million", "en"), (f"{whole}.{frac} میلیون".translate(_FA_D), "fa"),
+    ]
+    for i, (text, lang) in enumerate(renderings):
+        want = n * (10**4 if text.endswith("万") else 10**6 if text.endswith(("million", "میلیون")) else 1)
+        got = _read_back(text, lang)
+        assert got is None or values_match(got, float(want)), (text, lang, got, want)
+
+
+@given(st.integers(min_value=1, max_value=10**9))
+@settings(max_examples=150, deadline=None)
+def test_negatives_read_back_or_not_at_all(n):
+    for text, lang in [(f"-{n:,}", "en"), (f"−{n}", None), (f"负{n}", "zh"), (f"منفی {n}".translate(_FA_D), "fa"),
+                       (f"minus {n:,}", "en"), (f"负{_cn(n)}", "zh")]:
+        got = _read_back(text, lang)
+        assert got is None or values_match(got, -n), (text, lang, got)
+
+
+def test_read_digits_rejects_garbage():
+    assert read_digits("1" * 40) is None
