@@ -53,3 +53,26 @@ def test_previous_value_is_checked_too():
     assert check_numbers(Q(value=11, previous_value=6, evidence=ev), ev).updates == ()
     check = check_numbers(Q(value=11, previous_value=60, evidence=ev), ev)
     assert check.updates == (("previous_value", 6),)
+
+
+@pytest.mark.parametrize("value,qualifier,evidence,updates", [
+    (100, "exact", "参保人数不足100人", (("qualifier", "less_than"),)),
+    (100, "less_than", "参保人数不足100人", ()),
+    (85, "more_than", "覆盖率85%以上", (("qualifier", "at_least"),)),
+    (100, "up_to", "100人以内", ()),
+    (10, "up_to", "کمتر از ۱۰ درصد", (("qualifier", "less_than"),)),
+    (5, "exact", "fewer than 5 beds", (("qualifier", "less_than"),)),
+    (120, "exact", "约有120家医院、45个诊所和300个药房", (("qualifier", "about"),)),
+    (300, "about", "约有120家医院、45个诊所和300个药房", ()),
+])
+def test_qualifiers_follow_the_evidence(value, qualifier, evidence, updates):
+    check = check_numbers(Q(value=value, qualifier=qualifier, evidence=evidence), evidence)
+    assert check.updates == updates and check.flags == ()
+
+
+def test_uncertain_readings_are_flagged_never_used_to_correct():
+    ev = "a population of 2 480 000 people"  # plain spaces may also separate figures
+    check = check_numbers(Q(value=2.48, evidence=ev), ev)
+    assert check.updates == () and check.flags == ("value_uncertain_in_evidence",)
+    # The same figure, when the model's value is the one read, needs nothing.
+    assert check_numbers(Q(value=2480000, evidence=ev), ev).flags == ()
