@@ -470,82 +470,87 @@ class _Scan:
 
     # -- around the figure ---------------------------------------------------------
     def _mention(self, fig: _Figure, pre_start: int, pct_prefix: bool, lang: str) -> tuple[Quantity | None, int]:
-        t = self.t
-        r = fig.reading
-        ns = fig.start
-        neg_len = _neg_before(t, pre_start if not pct_prefix else ns, ns)
-        if pct_prefix:
-            neg_len = 0
-            nm = _NEG.search(t[max(0, ns - 4):ns])
-            fig.negative = bool(nm)
-        elif neg_len:
-            fig.negative = True
-            pre_start -= neg_len
-        before = t[max(0, pre_start - 40):pre_start]
-        value, vmax, approx = r.value, r.value_max, r.approx
-        pos = fig.end
-
-        # Range: 3至5, ۲ تا ۳, 3 to 5, 3至5万元 (the scale written once applies to both ends).
-        rng = self._range_after(fig, lang)
+        """Everything around the figure: sign, range, unit, qualifiers; None when the figure
+        is not a quantity here (a date, a weak word without a unit, a bare year)."""
+        t, r = self.t, fig.reading
+        pre_start, neg_len = self._sign(fig, pre_start, pct_prefix)
+        value, vmax, approx, pos = r.value, r.value_max, r.approx, fig.end
+        rng = self._range_after(fig, lang)  # 3至5, ۲ تا ۳, 3 to 5
         if rng is not None:
             value, vmax, pos, approx = rng[0], rng[1], rng[2], approx or rng[3]
         num_end = pos
-
         if fig.kind == "c" and self._cn_date_after(r, pos):
             return None, pos
-        # 三成 = 30%, 近三成 = nearly 30%.
-        unit_info: _Unit
-        if fig.kind == "c" and r.value <= 10 and r.value == int(r.value) and _CHENG.match(t, pos):
-            value, vmax = value * 10, vmax * 10 if vmax is not None else None
-            unit_info = _Unit("percent", pos + 1, True)
-        elif pct_prefix:
-            unit_info = _Unit("percent", pos, True)
-        else:
-            unit_info = _unit_after(t, pos, lang, fig.kind)
-        currency = None
-        cm = _CURRENCY_RE.search(before) if fig.kind == "d" else None
-        if cm:
-            currency = CURRENCY_PRE.get(cm.group(1), cm.group(1))
-            pre_start -= len(before) - cm.start()
-            before = t[max(0, pre_start - 40):pre_start]
-        unit, pos = unit_info.unit, (unit_info.end if unit_info.unit is not None else pos)
-        if currency and (unit is None or lang == "en" and unit not in ("INR", "USD", "CNY", "EUR", "GBP")):
-            if unit is not None and not unit_info.known:
-                pos = num_end  # "$3 million people" never happens; "₹4.5 crore" with a later word does
-            unit = currency
-
-        # Numbers glued to Latin letters after them (5G, 3D) unless read as a unit or scale.
+        info, value, vmax = self._unit_of(fig, pos, pct_prefix, lang, value, vmax)
+        unit, pos, pre_start = self._with_currency(fig, info, pre_start, pos, num_end, lang)
         if fig.kind == "d" and unit is None and not r.scaled and re.match(r"[A-Za-z]", t[num_end:num_end + 1]):
-            return None, pos
-
-        # 两年多 "over two years", 一个多月, 两年半 "two and a half years".
-        post_time = self._after_time_unit(unit, pos)
+            return None, pos  # glued to Latin letters (5G, 3D)
+        post_time = self._after_time_unit(unit, pos)  # 两年多, 一个多月, 两年半
         if post_time is not None:
-            pos, approx, unit, half = post_time
+            pos, approx, unit, half = post_time[0], post_time[1] or approx, post_time[2], post_time[3]
             value += half
-
         post_q, pos = _post_qualifier(t, pos)
-        scaled_big = r.scaled and bool(re.search(r"[万萬亿億]", t[ns:num_end]))
+        before = t[max(0, pre_start - 40):pre_start]
+        scaled_big = r.scaled and bool(re.search(r"[万萬亿億]", t[fig.start:num_end]))
         pre_q, q_len = _pre_qualifier(before, unit, t[num_end:num_end + 2], scaled_big)
-        start = pre_start - q_len if pre_q else pre_start
         qualifier = pre_q or post_q or approx or "exact"
-
-        if not self._counts(fig, unit_info, unit, pre_q, before, pos, lang):
+        if not self._counts(fig, info, unit, pre_q, before, pos, lang):
             return None, fig.end
         if self._is_year(fig, unit, qualifier, vmax, value):
             return None, pos
         if fig.negative:
-            value = -value
-            vmax = -vmax if vmax is not None else None
+            value, vmax = -value, (-vmax if vmax is not None else None)
+        return self._quantity(fig, value, vmax, qualifier, unit, pre_start - q_len, pos, num_end, neg_len), pos
+
+    def _sign(self, fig: _Figure, pre_start: int, pct_prefix: bool) -> tuple[int, int]:
+        """(start of the mention, length of the sign before the number); sets ``fig.negative``."""
+        t, ns = self.t, fig.start
+        if pct_prefix:  # 百分之负三点八: the sign is inside
+            fig.negative = bool(_NEG.search(t[max(0, ns - 4):ns]))
+            return pre_start, 0
+        neg_len = _neg_before(t, pre_start, ns)
+        fig.negative = neg_len > 0
+        return pre_start - neg_len, neg_len
+
+    def _unit_of(self, fig: _Figure, pos: int, pct_prefix: bool, lang: str, value: Decimal,
+                 vmax: Decimal | None) -> tuple[_Unit, Decimal, Decimal | None]:
+        """The unit after the figure; 三成 is 30 percent (成 = tenths)."""
+        r, t = fig.reading, self.t
+        if fig.kind == "c" and r.value <= 10 and r.value == int(r.value) and _CHENG.match(t, pos):
+            return _Unit("percent", pos + 1, True), value * 10, (vmax * 10 if vmax is not None else None)
+        if pct_prefix:
+            return _Unit("percent", pos, True), value, vmax
+        return _unit_after(t, pos, lang, fig.kind), value, vmax
+
+    def _with_currency(self, fig: _Figure, info: _Unit, pre_start: int, pos: int, num_end: int,
+                       lang: str) -> tuple[str | None, int, int]:
+        """(unit, end of the mention, start of the mention) with a currency sign before digits."""
+        t = self.t
+        unit, pos = info.unit, (info.end if info.unit is not None else pos)
+        before = t[max(0, pre_start - 40):pre_start]
+        cm = _CURRENCY_RE.search(before) if fig.kind == "d" else None
+        if not cm:
+            return unit, pos, pre_start
+        currency = CURRENCY_PRE.get(cm.group(1), cm.group(1))
+        pre_start -= len(before) - cm.start()
+        if unit is None or lang == "en" and unit not in ("INR", "USD", "CNY", "EUR", "GBP"):
+            if unit is not None and not info.known:
+                pos = num_end  # "$3 million people" never happens; "₹4.5 crore" with a later word does
+            unit = currency
+        return unit, pos, pre_start
+
+    def _quantity(self, fig: _Figure, value: Decimal, vmax: Decimal | None, qualifier: str, unit: str | None,
+                  start: int, pos: int, num_end: int, neg_len: int) -> Quantity:
+        t, r = self.t, fig.reading
         os_, oe = self.norm.span(start, pos)
         # The number's own span leaves out 余/多 written after it (2000余人次).
         num_end = len(t[:num_end].rstrip("余餘多来來几幾 \t"))
-        nos, noe = self.norm.span(ns - (neg_len if not pct_prefix else 0), max(num_end, ns + 1))
+        nos, noe = self.norm.span(fig.start - neg_len, max(num_end, fig.start + 1))
         return Quantity(
             value=to_number(value), qualifier=qualifier, unit=unit, start=os_, end=oe, text=self.orig[os_:oe],
             value_max=to_number(vmax) if vmax is not None else None, number_start=nos, number_end=noe,
             uncertain=r.uncertain is not None, reason=r.uncertain,
-        ), pos
+        )
 
     def _range_after(self, fig: _Figure, lang: str) -> tuple[Decimal, Decimal, int, str | None] | None:
         t = self.t
