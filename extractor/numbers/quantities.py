@@ -107,7 +107,7 @@ _DATE_HINT = re.compile(r"[年月日号號/\-.:]|[A-Za-z\u0600-\u06ff]")
 _CN_DATE_AFTER = re.compile(r"[月日号號]|[点點时時](?![0-9零〇一二两三四五六七八九])")
 _PHONE = re.compile(
     r"(?:\+\d{1,3}[- ]?)?\(?0\d{1,3}\)?[- ]\d{3,4}[- ]?\d{3,4}(?!\d)"  # 0851-1234567, (021) 1234 5678
-    r"|1[3-9]\d{9}(?!\d)|\d{3}-\d{3}-\d{4}(?!\d)|400-?\d{3}-?\d{4}(?!\d)")
+    r"|1[3-9]\d{9}(?!\d)|\d{2,4}(?:-\d{2,4}){2,}(?![\d-])|\d{3,4}-\d{7,8}(?!\d)|400-?\d{3}-?\d{4}(?!\d)")
 _PHONE_WORD = re.compile(r"(?i:电话|電話|热线|熱線|传真|傳真|手机|手機|\btel\b|phone|fax|تلفن|شماره|هاتف|جوال)[^\d\n]{0,8}$")
 _NEG = re.compile("(?:" + NEG_WORDS.replace("minus", r"(?i:\bminus)").replace("negative", r"(?i:\bnegative)")
                   + r")[^\S\n]*$")
@@ -418,7 +418,8 @@ class _Scan:
         lang = self.lang_at(ns, m.end())
         before = t[max(0, pre_start - 40):pre_start]
         if re.search(r"第\s?$", before):
-            return None, m.end()  # ordinals: 第二人民医院
+            rm = re.match(r"[\d一二三四五六七八九十]+\s*[-–—~至到]\s*[\d一二三四五六七八九十]+", t[ns:])
+            return None, ns + rm.end() if rm else m.end()  # ordinals: 第二人民医院, 第1-3名
         skip = self._skip_before(m, ns, before, lang)
         if skip is not None:
             return None, skip

@@ -78,12 +78,12 @@ UNITS_ZH: dict[str, str] = {
     "个百分点": "percentage_point", "個百分點": "percentage_point", "百分点": "percentage_point",
     "百分點": "percentage_point", "小时": "hour", "小時": "hour", "个月": "month", "個月": "month",
     "天": "day", "年": "year", "周岁": "year", "週歲": "year", "周": "week", "週": "week", "%": "percent", "摄氏度": "celsius",
-    "攝氏度": "celsius", "℃": "celsius",
+    "攝氏度": "celsius", "℃": "celsius", "‰": "per_mille",
 }
 CLASSIFIERS_ZH = ("例 次 家 个 個 项 項 所 台 臺 辆 輛 张 張 床 期 处 處 批 支 条 條 种 種 组 組 类 類 "
                   "室 部 件 份 篇 座 间 間 栋 棟 户 戶 套 倍 款 岁 歲 床位 张床 張床 余次 村 镇 鎮 乡 鄉 "
                   "县 縣 届 屆 轮 輪 场 場 副 层 層 颗 顆 株 头 頭 只 隻 门 門 节 節 册 冊 名次 幅 "
-                  "斤 双 雙 对 對 块 塊 元钱 分钟 分鐘 秒 片 瓶 盒 支 剂 劑 针 針 箱 袋 包 辆次 架").split()
+                  "斤 双 雙 对 對 块 塊 元钱 分钟 分鐘 秒 瓶 盒 支 剂 劑 针 針 箱 袋 包 辆次 架").split()
 
 UNITS_AR: dict[str, str | None] = {
     "درصد": "percent", "در صد": "percent", "بالمئة": "percent", "بالمائة": "percent",
