@@ -172,6 +172,7 @@ def test_english_words_that_are_not_figures(text):
     ("共有近300名医生、500名护士和80名药师", "zh", ["nearly"] * 3),
     ("بیش از ۴۰ بیمارستان، ۱۲۰ درمانگاه و ۳۰۰ داروخانه", "fa", ["more_than"] * 3),
     ("أكثر من 20 مستشفى و 50 مركزا", "ar", ["more_than"] * 2),
+    ("أكثر من ثلاثين طبيبا وعشرين ممرضة", "ar", ["more_than"] * 2),
     ("up to 12 doctors, 30 nurses and 5 midwives", "en", ["up_to"] * 3),
     ("约200人参加，会上发放300份资料", "zh", ["about", "exact"]),
     ("حدود ۵۰۰ نفر آمدند و ۲۰۰ نفر رفتند", "fa", ["about", "exact"]),

@@ -97,7 +97,9 @@ def _start_pattern() -> re.Pattern[str]:
     words = {w for vocab in (_FA, _AR) for kind, ws in vocab.items() if kind != "pre_ten" for w in ws}
     words |= set(_AR["pre_ten"])
     alts = sorted((arabic_script_pattern(w) for w in words), key=len, reverse=True)
-    return re.compile(rf"(?<![{_LETTERS}])(?:{'|'.join(alts)})(?=[\u064b-\u065f\u0670]*(?![{_LETTERS}]))")
+    # At a word start, or right after a و glued to it (وعشرين ممرضة "and twenty nurses").
+    start = rf"(?:(?<![{_LETTERS}])|(?<=(?<![{_LETTERS}])و))"
+    return re.compile(rf"{start}(?:{'|'.join(alts)})(?=[\u064b-\u065f\u0670]*(?![{_LETTERS}]))")
 
 
 # Where a number in words may start, for the scanner.

@@ -758,7 +758,7 @@ def _list_members(text: str, qs: list[Quantity], lang: str | None) -> list[Quant
 # so the qualifier is not carried across it.
 _LIST_GAP = re.compile(
     r"[\u3400-\u9fff]{0,6}?\s*(?:、|和|及|与|與|以及|跟)\s*"
-    rf"|[^\S\n]*(?:،|,|و(?=[\s\d۰-۹٠-٩]))[^\S\n]*"
+    rf"|[^\S\n]*(?:،|,|و(?=[\s\d۰-۹٠-٩]|$))[^\S\n]*"
     r"|[^\S\n]*(?:,|\band\b|,\s*and\b)[^\S\n]*")
 
 
