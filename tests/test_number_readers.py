@@ -412,3 +412,13 @@ def test_negatives_read_back_or_not_at_all(n):
 
 def test_read_digits_rejects_garbage():
     assert read_digits("1" * 40) is None
+
+
+@pytest.mark.parametrize("text,lang,value,uncertain", [
+    ("۲/۵ میلیون نفر", "fa", 2500000, False), ("نرخ بیکاری ۹/۲ درصد", "fa", 9.2, False),
+    ("۷/۵ سانتیمتر", "fa", 7.5, True), ("عدد المرضى 3/4", "ar", 3.4, True),
+    ("rate 12.5/100000", "en", 12.5, True), ("患病率1/3", "zh", 1, True),
+])
+def test_slashes_decimal_in_persian_and_arabic_ratio_elsewhere(text, lang, value, uncertain):
+    qs = find_quantities(text, lang)
+    assert len(qs) == 1 and values_match(qs[0].value, value) and qs[0].uncertain == uncertain, qs

@@ -177,7 +177,7 @@ def _apply(n: WordNumber, kind: str, v: Decimal, joined: bool, prev: str | None,
             return False  # آلاف alone is "thousands": vague
         if kind == "acc" and not n.slots and not n.after_scale:
             return n.add(Decimal(2), "u") and n.scale(int(v))  # ألفا دولار: two thousand
-        return n.scale(int(v), bare_ok=kind == "scale")
+        return n.scale(int(v), bare_ok=kind == "scale", joined=joined)
     if kind == "dual":
         return not n.slots and n.add(Decimal(2), "u") and n.scale(int(v))
     if kind == "half":

@@ -89,17 +89,21 @@ class WordNumber:
             return False
         return self._set(self.group * 100, {"h"})
 
-    def scale(self, level: int, *, bare_ok: bool = True) -> bool:
+    def scale(self, level: int, *, bare_ok: bool = True, joined: bool = False) -> bool:
         """A scale word (thousand, million...) multiplying the group before it, or the scales
-        right before it (هزار میلیارد). ``bare_ok`` lets it stand for one of itself."""
+        right before it (هزار میلیارد). ``bare_ok`` lets it stand for one of itself (after
+        و/and it always does: مليون وألف is 1 001 000)."""
         if self.closed:
             return False
         parts = list(self.parts)
+        compound = not self.slots and self.after_scale and parts and not joined
         if self.slots:
             base = self.group
-        elif self.after_scale and parts:
-            base = Decimal(0)  # compounding: the smaller scales before it are multiplied
-        elif bare_ok:
+        elif compound:
+            base = Decimal(0)  # the smaller scales before it are multiplied
+            if parts[-1][0] >= level:
+                return False  # میلیون هزار: not a way numbers are said
+        elif bare_ok or joined:
             base = Decimal(1)
         else:
             return False

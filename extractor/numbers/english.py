@@ -89,7 +89,7 @@ def _apply(n: WordNumber, kind: str, v: Decimal, joined: bool, prev: str | None)
             return n._set(n.group * 100, {"h"})  # 322 hundred
         return (kind == "hundred" or bool(n.slots)) and n.hundred(joined=joined, tens_ok=True)
     if kind in ("scale", "plural"):
-        return n.scale(int(v), bare_ok=kind == "scale" and not joined)
+        return n.scale(int(v), bare_ok=kind == "scale" and not joined, joined=joined and kind == "scale")
     if kind == "a":  # "a hundred", "a million"; "and a half" (checked by the caller)
         return n.empty and not joined or joined and prev in ("u", "teen", "t", "digits", "scale")
     if kind == "half":

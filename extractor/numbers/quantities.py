@@ -89,7 +89,7 @@ def _alt(words) -> str:
 
 
 _START = re.compile(
-    rf"(?P<p>百分之)|(?P<d>(?<![\d.,٫٬])(?:\d|[.٫]\d))|(?P<c>[{CN_START}])"
+    rf"(?P<p>百分之)|(?P<d>(?<![\d.,٫٬/])(?:\d|[.٫]\d))|(?P<c>[{CN_START}])"
     rf"|(?P<a>{_AR_WORD.pattern})|(?P<e>{_EN_WORD.pattern})"
 )
 _DIGIT_RE = re.compile(DIGITS)
@@ -105,6 +105,12 @@ _CLOCK_ZH = re.compile(r"(上午|下午|晚上|早上|凌晨|中午|傍晚|早|�
 _CLOCK_ZH_AFTER = re.compile(r"\s?[点點时時](?:\s?\d{1,2}\s?分|半|钟|鐘|许|許|整)?")
 _DATE_HINT = re.compile(r"[年月日号號/\-.:]|[A-Za-z\u0600-\u06ff]")
 _CN_DATE_AFTER = re.compile(r"[月日号號]|[点點时時](?![0-9零〇一二两三四五六七八九])")
+_SLASH_DECIMAL = re.compile(r"(?<![\d/])\d{1,6}(/)\d{1,4}(?![\d/])")
+# A slash between figures elsewhere (1/3, 24/7, 10.2/10万) is a fraction or a rate.
+_RATIO_AFTER = re.compile(r"/\d")
+_PERCENT_AFTER = re.compile(rf"[^\S\n]*(?:%|٪|{_AB}(?:{arabic_script_pattern('درصد')}|{arabic_script_pattern('در صد')}"
+                            rf"|{arabic_script_pattern('بالمئة')}|{arabic_script_pattern('بالمائة')}"
+                            rf"|{arabic_script_pattern('في المئة')}|{arabic_script_pattern('في المائة')}){_AW})")
 _PHONE = re.compile(
     r"(?:\+\d{1,3}[- ]?)?\(?0\d{1,3}\)?[- ]\d{3,4}[- ]?\d{3,4}(?!\d)"  # 0851-1234567, (021) 1234 5678
     r"|1[3-9]\d{9}(?!\d)|\d{2,4}(?:-\d{2,4}){2,}(?![\d-])|\d{3,4}-\d{7,8}(?!\d)|400-?\d{3}-?\d{4}(?!\d)")
@@ -318,11 +324,23 @@ class _Scan:
     def __init__(self, text: str, lang: str | None, skip_dates: bool, whole: bool = False) -> None:
         self.orig = text
         self.norm = Normalized(text)
-        self.t = self.norm.text
         self.lang = _norm_lang(lang)
+        self.t = self._slash_decimals(self.norm.text)
         self.skip_dates = skip_dates
         self.whole = whole
         self._dates: dict[int, list[tuple[int, int]]] = {}
+
+    def _slash_decimals(self, t: str) -> str:
+        """Persian and Arabic news often write the decimal point as a slash (۱/۵ میلیون = 1.5
+        million); dates have two slashes. Rewritten to ٫ one for one, so offsets hold."""
+        if "/" not in t:
+            return t
+        chars = list(t)
+        for m in _SLASH_DECIMAL.finditer(t):
+            lang = self.lang or _detect(t[max(0, m.start() - 24):m.end() + 24])
+            if lang in ("fa", "ar"):
+                chars[m.start(1)] = "٫"
+        return "".join(chars)
 
     # -- context -------------------------------------------------------------
     def lang_at(self, a: int, b: int) -> str:
@@ -333,14 +351,16 @@ class _Scan:
 
     def in_date(self, p: int) -> int | None:
         """End (normalised) of a date covering normalised offset ``p``, if any. Dates are
-        looked for with :func:`find_dates` only near numbers (a written date is short, and
-        scanning a megabyte for dates costs more than its numbers), once per 64 characters."""
+        looked for with :func:`find_dates` in a window around the number only: a written date
+        is short, and scanning a megabyte for dates costs more than reading its numbers."""
         t = self.t
-        if not _DATE_HINT.search(t, max(0, p - 30), min(len(t), p + 40)):
+        a, b = max(0, p - 30), min(len(t), p + 40)
+        if not _DATE_HINT.search(t, a, b):
             return None  # most numbers have nothing date-like around them
-        block = p // 64
+        # Windows are shared by the numbers of one 48-character block (dense tables).
+        block = p // 48
         if block not in self._dates:
-            a, b = max(0, block * 64 - 30), min(len(t), block * 64 + 104)
+            a, b = max(0, block * 48 - 30), min(len(t), block * 48 + 88)
             oa, ob = self.norm.orig(a), self.norm.orig(b - 1) + 1
             ctx = self.lang if self.lang in ("fa", "ar") else None
             self._dates[block] = [(s + oa, e + oa) for s, e, _ in find_dates(self.orig[oa:ob], lang=ctx)]
@@ -401,6 +421,11 @@ class _Scan:
             return None  # 3万40000, 322 hundred: digits and a scale word that do not compose
         if r is plain and re.match(r"[,٬][^\S\n]?\d{1,2}(?!\d)|[.٫]\d|،\d{3}(?!\d)", t[plain.end:plain.end + 5]):
             r = replace(r, uncertain="a figure followed by digits it could not take")  # 1,3
+        elif _RATIO_AFTER.match(t, r.end):
+            r = replace(r, uncertain="a fraction or a rate (1/3, 10.2/10万)")
+        elif "٫" in dm.group(0) and self.orig[self.norm.orig(dm.start()):self.norm.orig(dm.end() - 1) + 1].count("/"):
+            if r is plain and not _PERCENT_AFTER.match(t, r.end):  # ۱/۵ میلیون, ۲/۵ درصد: decimals
+                r = replace(r, uncertain="a slash read as a decimal point")
         return _Figure(r, "d", ns, r.end, digits_value=v)
 
     def read(self, m: re.Match) -> tuple[Quantity | None, int]:
