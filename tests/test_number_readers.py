@@ -91,7 +91,8 @@ def test_chinese_ranges_and_approximate_pairs():
 
 
 @pytest.mark.parametrize("text", ["一定要注意", "十分重要", "万一出现", "一起努力", "千方百计", "这是一线城市",
-                                  "十四五规划", "登陆", "收拾好", "上一页", "数十人", "一成不变", "五一假期"])
+                                  "十四五规划", "登陆", "收拾好", "上一页", "数十人", "一成不变", "五一假期",
+                                  "走进千家万户", "一次性口罩", "百家号"])
 def test_chinese_words_that_are_not_figures(text):
     assert find_quantities(text, "zh") == []
 

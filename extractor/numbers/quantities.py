@@ -634,6 +634,8 @@ class _Scan:
             return True
         t = self.t
         if fig.kind == "c":
+            if self.t[fig.start:fig.end] in ("百", "千", "佰", "仟"):
+                return r.approx is not None  # 千家万户, 百家号: a bare 百/千 counts only as 千余, 逾千
             if unit is not None:
                 return True
             if re.search(r"[前後后]$", before) and r.value > 1:
@@ -696,6 +698,8 @@ def _cn_not_a_number(t: str, fig: _Figure, before: str) -> bool:
         return True
     if len(s) == 1 and s in _FINANCIAL_ONLY:
         return True  # 陆地, 收拾, 队伍, 放肆: these characters are numerals only among others
+    if s == "一" and t.startswith("次性", fig.end):
+        return True  # 一次性 "single-use"
     return s in ("千万", "千萬") and _char_in(t, fig.end, "别別不要")
 
 
