@@ -40,7 +40,7 @@ _APPROX = {"多": "more_than", "余": "more_than", "餘": "more_than", "几": "m
 _POINT = "点點"
 # Characters that start a numeral for the scanner.
 CN_START = "".join(_DIGIT) + "".join(_SMALL) + "".join(_BIG) + "".join(_TENS)
-# Consecutive digits side by side are a range (三四个, 五六万); 一两 and 两三 too.
+# Consecutive digits side by side are a range (三四个, 五六万, 一两个, 两三天).
 _RANGE_PAIRS = {(a, a + 1) for a in range(1, 9)}
 
 _DIGITS = re.compile(DIGITS)
@@ -276,7 +276,7 @@ def _split_range(toks: list[_Tok]) -> tuple[list[_Tok], list[_Tok]] | None:
     """三四十 → (三十, 四十): the token lists of the two ends of a range written as one numeral."""
     for i in range(len(toks) - 1):
         a, b = toks[i], toks[i + 1]
-        if a.kind == b.kind == "d" and (int(a.value), int(b.value)) in _RANGE_PAIRS | {(1, 2), (2, 3)}:
+        if a.kind == b.kind == "d" and (int(a.value), int(b.value)) in _RANGE_PAIRS:
             if i > 0 and toks[i - 1].text in "十拾" and b.value == 5 and (i < 2 or toks[i - 2].kind != "d"):
                 return None  # 十四五: the 14th Five-Year Plan, not 14 or 15
             return toks[:i + 1] + toks[i + 2:], toks[:i] + toks[i + 1:]

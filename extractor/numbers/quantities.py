@@ -35,7 +35,7 @@ from extractor.numbers.chinese import CN_START, read_chinese
 from extractor.numbers.dates import find_dates
 from extractor.numbers.english import NUMBER_WORD as _EN_WORD
 from extractor.numbers.english import read_english
-from extractor.numbers.normalize import DIGITS, MAX_DIGITS, Normalized, Reading, fold_arabic, read_digits, to_number
+from extractor.numbers.normalize import DIGITS, Normalized, Reading, fold_arabic, read_digits, to_number
 from extractor.numbers.vocab import (CLASSIFIERS_ZH, COUNTERS_AR, CURRENCY_PRE, FUSED_ZH, NEG_WORDS,
                                      POST_QUALIFIERS, PRE_QUALIFIERS, STOP_AR, STOP_EN, UNITS_AR, UNITS_EN,
                                      UNITS_ZH)
@@ -316,7 +316,6 @@ class _Figure:
     kind: str  # d digits, c Chinese, a Arabic script, e English
     start: int  # where the number starts (its sign included)
     end: int  # where the number ends
-    digits_value: Decimal | None = None  # the plain digits a reading started with
     negative: bool = False
 
 
@@ -426,7 +425,7 @@ class _Scan:
         elif "٫" in dm.group(0) and self.orig[self.norm.orig(dm.start()):self.norm.orig(dm.end() - 1) + 1].count("/"):
             if r is plain and not _PERCENT_AFTER.match(t, r.end):  # ۱/۵ میلیون, ۲/۵ درصد: decimals
                 r = replace(r, uncertain="a slash read as a decimal point")
-        return _Figure(r, "d", ns, r.end, digits_value=v)
+        return _Figure(r, "d", ns, r.end)
 
     def read(self, m: re.Match) -> tuple[Quantity | None, int]:
         """The mention whose number starts at match ``m``; (quantity or None, resume offset)."""
@@ -767,7 +766,7 @@ def _neg_skip(t: str, pos: int) -> int:
     return pos + 1 if _char_in(t, pos, "负負") else pos
 
 
-def _list_members(text: str, qs: list[Quantity], lang: str | None) -> list[Quantity]:
+def _list_members(text: str, qs: list[Quantity]) -> list[Quantity]:
     """A qualifier before the first member of a list applies to every member (约有120家医院、
     45个诊所和300个药房; حدود ۵۰۰ پزشک، ۲۰۰ پرستار و ۳۰ ماما; at least two surgeons and
     eight nurses), until a member has its own qualifier or the clause ends."""
@@ -804,7 +803,7 @@ def find_quantities(text: str, lang: str | None = None) -> list[Quantity]:
     """
     if not text or not isinstance(text, str):
         return []
-    return _list_members(text, _Scan(text, lang, True).scan(), lang)
+    return _list_members(text, _Scan(text, lang, True).scan())
 
 
 def parse_quantity(text: str, lang: str | None = None) -> Quantity | None:
