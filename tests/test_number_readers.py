@@ -423,3 +423,22 @@ def test_read_digits_rejects_garbage():
 def test_slashes_decimal_in_persian_and_arabic_ratio_elsewhere(text, lang, value, uncertain):
     qs = find_quantities(text, lang)
     assert len(qs) == 1 and values_match(qs[0].value, value) and qs[0].uncertain == uncertain, qs
+
+
+@pytest.mark.parametrize("text,lang,value,unit", [
+    ("نیم میلیون نفر", "fa", 500000, "person"), ("half a million patients", "en", 500000, "patients"),
+    ("نصف مليون شخص", "ar", 500000, "person"), ("千分之三", "zh", 3, "per_mille"), ("هزار نفر", "fa", 1000, "person"),
+    ("a thousand volunteers", "en", 1000, "volunteers"), ("یک‌هزار و ۲۰۰ تخت", "fa", 1200, "تخت"),
+])
+def test_bare_scales(text, lang, value, unit):
+    qs = find_quantities(text, lang)
+    assert [(q.value, q.unit) for q in qs] == [(value, unit)]
+
+
+@pytest.mark.parametrize("text,lang", [
+    ("several thousand people", "en"), ("a few million dollars", "en"), ("چند هزار نفر", "fa"),
+    ("ده‌ها هزار نفر", "fa"), ("صدها هزار بیمار", "fa"), ("دو سوم بیماران", "fa"), ("ثلاثة أرباع المرضى", "ar"),
+    ("two thirds of patients", "en"), ("三分之二的患者", "zh"), ("30分之1", "zh"),
+])
+def test_vague_scales_and_fractions_are_not_figures(text, lang):
+    assert find_quantities(text, lang) == []

@@ -36,7 +36,8 @@ from extractor.numbers.dates import find_dates
 from extractor.numbers.english import NUMBER_WORD as _EN_WORD
 from extractor.numbers.english import read_english
 from extractor.numbers.normalize import DIGITS, Normalized, Reading, fold_arabic, read_digits, to_number
-from extractor.numbers.vocab import (CLASSIFIERS_ZH, COUNTERS_AR, CURRENCY_PRE, FUSED_ZH, NEG_WORDS,
+from extractor.numbers.vocab import (CLASSIFIERS_ZH, COUNTERS_AR, CURRENCY_PRE, FRACTION_WORDS, FUSED_ZH,
+                                     HALF_BEFORE_SCALE, NEG_WORDS, VAGUE_BEFORE_SCALE,
                                      POST_QUALIFIERS, PRE_QUALIFIERS, STOP_AR, STOP_EN, UNITS_AR, UNITS_EN,
                                      UNITS_ZH)
 from extractor.text.textnorm import arabic_script_pattern
@@ -89,7 +90,7 @@ def _alt(words) -> str:
 
 
 _START = re.compile(
-    rf"(?P<p>百分之)|(?P<d>(?<![\d.,٫٬/])(?:\d|[.٫]\d))|(?P<c>[{CN_START}])"
+    rf"(?P<p>[百千万萬]分之)|(?P<d>(?<![\d.,٫٬/])(?:\d|[.٫]\d))|(?P<c>[{CN_START}])"
     rf"|(?P<a>{_AR_WORD.pattern})|(?P<e>{_EN_WORD.pattern})"
 )
 _DIGIT_RE = re.compile(DIGITS)
@@ -105,6 +106,7 @@ _CLOCK_ZH = re.compile(r"(上午|下午|晚上|早上|凌晨|中午|傍晚|早|�
 _CLOCK_ZH_AFTER = re.compile(r"\s?[点點时時](?:\s?\d{1,2}\s?分|半|钟|鐘|许|許|整)?")
 _DATE_HINT = re.compile(r"[年月日号號/\-.:]|[A-Za-z\u0600-\u06ff]")
 _CN_DATE_AFTER = re.compile(r"[月日号號]|[点點时時](?![0-9零〇一二两三四五六七八九])")
+_PER_UNIT = {"百分之": "percent", "千分之": "per_mille", "万分之": "per_ten_thousand", "萬分之": "per_ten_thousand"}
 _SLASH_DECIMAL = re.compile(r"(?<![\d/])\d{1,6}(/)\d{1,4}(?![\d/])")
 # A slash between figures elsewhere (1/3, 24/7, 10.2/10万) is a fraction or a rate.
 _RATIO_AFTER = re.compile(r"/\d")
@@ -431,6 +433,7 @@ class _Scan:
         """The mention whose number starts at match ``m``; (quantity or None, resume offset)."""
         t = self.t
         pct_prefix = m.group("p") is not None
+        self._per = _PER_UNIT.get(m.group("p") or "", "percent")
         if pct_prefix:
             m2 = _START.match(t, _neg_skip(t, m.end()))
             if m2 is None or m2.group("p") is not None:
@@ -514,8 +517,17 @@ class _Scan:
         if post_time is not None:
             pos, approx, unit, half = post_time[0], post_time[1] or approx, post_time[2], post_time[3]
             value += half
+        if _is_fraction(t, info, num_end):
+            return None, max(pos, _run_end(t, num_end + 2) if t.startswith("分之", num_end) else pos)
         post_q, pos = _post_qualifier(t, pos)
         before = t[max(0, pre_start - 40):pre_start]
+        if _bare_scale(t, fig):
+            if _VAGUE_SCALE.search(before):
+                return None, fig.end  # several thousand, چند هزار, ده‌ها هزار: vague
+            hm = _HALF_SCALE.search(before)
+            if hm:  # نیم میلیون, half a million
+                value, pre_start = value / 2, pre_start - len(hm.group(0))
+                before = t[max(0, pre_start - 40):pre_start]
         scaled_big = r.scaled and bool(re.search(r"[万萬亿億]", t[fig.start:num_end]))
         pre_q, q_len = _pre_qualifier(before, unit, t[num_end:num_end + 2], scaled_big)
         qualifier = pre_q or post_q or approx or "exact"
@@ -543,8 +555,8 @@ class _Scan:
         r, t = fig.reading, self.t
         if fig.kind == "c" and r.value <= 10 and r.value == int(r.value) and _CHENG.match(t, pos):
             return _Unit("percent", pos + 1, True), value * 10, (vmax * 10 if vmax is not None else None)
-        if pct_prefix:
-            return _Unit("percent", pos, True), value, vmax
+        if pct_prefix:  # 百分之五 5 percent, 千分之三 3 per mille
+            return _Unit(self._per, pos, True), value, vmax
         return _unit_after(t, pos, lang, fig.kind), value, vmax
 
     def _with_currency(self, fig: _Figure, info: _Unit, pre_start: int, pos: int, num_end: int,
@@ -700,6 +712,34 @@ def _cn_not_a_number(t: str, fig: _Figure, before: str) -> bool:
     if s == "一" and t.startswith("次性", fig.end):
         return True  # 一次性 "single-use"
     return s in ("千万", "千萬") and _char_in(t, fig.end, "别別不要")
+
+
+_VAGUE_SCALE = re.compile(rf"(?i:(?<![\w{_AR_LETTER}])(?:{VAGUE_BEFORE_SCALE})[^\S\n]*$)")
+_HALF_SCALE = re.compile(rf"(?i:(?<![\w{_AR_LETTER}])(?:{HALF_BEFORE_SCALE})[^\S\n]*$)")
+_BARE_SCALE_EN = re.compile(r"(?i:(?:an?\s+)?(?:hundred|thousand|million|billion|trillion|lakh|crore)\b)")
+_FRACTION_FOLDED = {fold_arabic(w) for w in FRACTION_WORDS}
+
+
+def _bare_scale(t: str, fig: _Figure) -> bool:
+    """Whether the figure starts with a scale word, with no number before it (هزار نفر)."""
+    if fig.kind == "e":
+        return bool(_BARE_SCALE_EN.match(t, fig.start))
+    if fig.kind == "a":
+        w = re.match(rf"[{_AR_LETTER}]+", t[fig.start:])
+        return bool(w) and fold_arabic(w.group(0)) in _SCALE_FOLDED
+    return False
+
+
+_SCALE_FOLDED = {fold_arabic(w) for w in ("هزار", "یکهزار", "میلیون", "میلیارد", "تریلیون", "ألف", "مليون", "مليار",
+                                          "بليون", "تريليون", "صد", "مائة", "مئة")}
+
+
+def _is_fraction(t: str, info: _Unit, num_end: int) -> bool:
+    """دو سوم, ثلاثة أرباع, two thirds, 30分之1: the figure is the numerator of a fraction."""
+    if t.startswith("分之", num_end):
+        return True
+    u = info.unit
+    return bool(u) and (u.lower() in FRACTION_WORDS or fold_arabic(u) in _FRACTION_FOLDED)
 
 
 def _char_in(s: str, i: int, chars: str) -> bool:

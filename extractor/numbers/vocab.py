@@ -13,7 +13,7 @@ exclude; up to / 最多 / حداکثر include the upper bound, less than / 不�
 
 from __future__ import annotations
 
-__all__ = ["PRE_QUALIFIERS", "POST_QUALIFIERS", "UNITS_ZH", "CLASSIFIERS_ZH", "UNITS_AR", "UNITS_EN",
+__all__ = ["VAGUE_BEFORE_SCALE", "HALF_BEFORE_SCALE", "FRACTION_WORDS", "PRE_QUALIFIERS", "POST_QUALIFIERS", "UNITS_ZH", "CLASSIFIERS_ZH", "UNITS_AR", "UNITS_EN",
            "COUNTERS_AR", "STOP_AR", "STOP_EN", "CURRENCY_PRE", "NEG_WORDS", "FUSED_ZH"]
 
 
@@ -123,3 +123,15 @@ CURRENCY_PRE: dict[str, str] = {
 
 # Words that make the figure after them negative.
 NEG_WORDS = "负|負|零下|منفی|سالب|ناقص|minus|negative"
+
+# Before a bare scale word, words that make it vague: "several thousand", چند هزار, ده‌ها هزار
+# (ZWNJ is removed before matching), عدة آلاف.
+VAGUE_BEFORE_SCALE = ("several|a few|few|many|some|tens of|hundreds of|dozens of|thousands of|multiple|"
+                      "چند|چندین|دهها|صدها|هزاران|عدة|بضعة|بضع|عشرات|مئات|آلاف")
+# Before a bare scale word, "half": نیم میلیون, نصف مليون, half a million.
+HALF_BEFORE_SCALE = "نیم|نصف|half a|half an|half"
+# After a number, words that make it the numerator of a fraction: دو سوم, ثلاثة أرباع, two thirds.
+FRACTION_WORDS = set("""دوم سوم چهارم پنجم ششم هفتم هشتم نهم دهم صدم هزارم
+أرباع أثلاث أخماس أسداس أسباع أثمان أتساع أعشار ثلثا ثلثي ربعا ربعي
+half halves third thirds quarter quarters fifth fifths sixth sixths seventh sevenths eighth eighths
+ninth ninths tenth tenths hundredth hundredths thousandth thousandths""".split())
