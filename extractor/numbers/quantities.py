@@ -103,6 +103,8 @@ _LATIN = re.compile(r"[A-Za-z]")
 _RANGE_RE = re.compile(r"[^\S\n]*(?:[-–—~〜]|至|到|تا|(?i:to)\b)[^\S\n]*")
 _TIME_RE = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?(?!\d)")
 _CLOCK_ZH = re.compile(r"(上午|下午|晚上|早上|凌晨|中午|傍晚|早|晚)\s*$")
+# A clock time whatever comes before: 24时, 8時許, 11点30分, 9点半.
+_CLOCK_ZH_SURE = re.compile(r"\s?(?:[时時](?![间間期代段])|[点點]\s?(?:\d{1,2}\s?分|半|钟|鐘|整))")
 _CLOCK_ZH_AFTER = re.compile(r"\s?[点點时時](?:\s?\d{1,2}\s?分|半|钟|鐘|许|許|整)?")
 _DATE_HINT = re.compile(r"[年月日号號/\-.:]|[A-Za-z\u0600-\u06ff]")
 _CN_DATE_AFTER = re.compile(r"[月日号號]|[点點时時](?![0-9零〇一二两三四五六七八九])")
@@ -137,6 +139,8 @@ _POST_AR_RE = re.compile(r"[^\S\n]*" + _AB + "(" + _alt(arabic_script_pattern(k)
 _POST_EN_RE = re.compile(r"(?i:[^\S\n]*(\bor\s+more\b|\bor\s+over\b|\band\s+(?:over|above|under|below)\b|\bor\s+so\b"
                          r"|\bplus\b|(?<=[\d%])\+(?![\d+=])|\bat\s+least\b|\bor\s+fewer\b|\bor\s+less\b))")
 _TIME_UNITS = {"year", "month", "day", "hour", "week"}
+# Units after which 多/余 means "and more" (一倍多, 3公里多). Not classifiers: 3台多功能设备.
+_MEASURE_UNITS = _TIME_UNITS | {"倍", "km", "m", "kg", "t", "斤", "CNY", "岁", "歲", "分钟", "分鐘", "秒"}
 _POST_TIME_ZH = re.compile(r"([多余餘])(个月|個月|小时|小時|星期|月)?|(半)(个月|個月|小时|小時)?")
 
 
@@ -483,10 +487,10 @@ class _Scan:
         if tm:
             return tm.end()
         dm = _DIGIT_RE.match(t, ns)
-        if dm and _CLOCK_ZH.search(before):
+        if dm and (_CLOCK_ZH.search(before) or _CLOCK_ZH_SURE.match(t, dm.end())):
             cm = _CLOCK_ZH_AFTER.match(t, dm.end())
             if cm:
-                return cm.end()
+                return cm.end()  # 上午11点, 24时, 9点30分
         return None
 
     def _is_identifier(self, fig: _Figure, ns: int) -> bool:
@@ -619,9 +623,12 @@ class _Scan:
         return t[pos:pos + 1] == "年" and (1000 <= r.value <= 2200 or r.value_max is not None and r.value > 1000)
 
     def _after_time_unit(self, unit: str | None, pos: int) -> tuple[int, str | None, str | None, Decimal] | None:
+        """两年多 (more than two years), 一个多月, 两年半, 一倍多, 3公里多: 多/余/半 after a measure."""
         t = self.t
-        if unit not in _TIME_UNITS and unit not in ("个", "個"):
+        if unit not in _MEASURE_UNITS and unit not in ("个", "個"):
             return None
+        if unit not in _TIME_UNITS and t[pos:pos + 1] == "半":
+            return None  # 半 after other units starts a new word (一倍半? rare; 3公里半路)
         pm = _POST_TIME_ZH.match(t, pos)
         if not pm:
             return None
@@ -646,7 +653,8 @@ class _Scan:
         t = self.t
         if fig.kind == "c":
             if self.t[fig.start:fig.end] in ("百", "千", "佰", "仟"):
-                return r.approx is not None  # 千家万户, 百家号: a bare 百/千 counts only as 千余, 逾千
+                # 千家万户, 百家号: a bare 百/千 counts only as 千余, 逾千, 百分之百.
+                return r.approx is not None or unit in _PER_UNIT.values()
             if unit is not None:
                 return True
             if re.search(r"[前後后]$", before) and r.value > 1:
