@@ -117,14 +117,15 @@ def _decimals(t: str, pos: int) -> tuple[Decimal, int] | None | bool:
 
 
 def _abbrev(t: str, end: int, value: Decimal, *, money: bool) -> tuple[Decimal, int] | None:
-    """10k, 10M, 1.2bn after digits. A lone lower-case m is million only after a currency
-    (£10m); otherwise it is metres. A spaced b is not read (grade 3 b)."""
+    """10k, 10M, 1.2bn after digits. A lower-case m glued to the digits (6.7m) is million in
+    news, but may be metres: the caller marks it uncertain unless a currency comes first
+    (£10m). Spaced, m and b are not read (5 m, grade 3 b)."""
     m = _ABBREV_RE.match(t, end)
     if not m:
         return None
     a = m.group("a")
-    if a == "m" and not money or a in ("b", "B") and m.group("sp"):
-        return None
+    if a in ("m", "b", "B") and m.group("sp") and not money:
+        return None  # 5 m is five metres; grade 3 b
     return value * _ABBREV[a.lower()], m.end()
 
 
@@ -176,7 +177,8 @@ def _finish(t: str, pos: int, best: tuple | None, *, money: bool) -> Reading | N
         ab = _abbrev(t, end, value, money=money)
         if ab is None:
             return None  # plain digits: the caller reads those
-        return Reading(ab[0], ab[1], scaled=True)
+        glued_m = t[end:ab[1]] == "m" and not money
+        return Reading(ab[0], ab[1], scaled=True, uncertain="m may be metres or million" if glued_m else None)
     weak = count == 1 and t[_GAP.match(t, pos).end():end].lower() == "one"
     return Reading(value, end, scaled=bool(state.parts) or count > 1, words=True, weak=weak)
 

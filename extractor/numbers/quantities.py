@@ -561,6 +561,8 @@ class _Scan:
             return _Unit("percent", pos + 1, True), value * 10, (vmax * 10 if vmax is not None else None)
         if pct_prefix:  # 百分之五 5 percent, 千分之三 3 per mille
             return _Unit(self._per, pos, True), value, vmax
+        if fig.kind in ("a", "d") and fold_arabic(t[max(fig.start, pos - 3):pos]) == "همت":
+            return _Unit("IRT", pos, True), value, vmax  # ۱۲۰ همت: 120 thousand billion tomans
         return _unit_after(t, pos, lang, fig.kind), value, vmax
 
     def _with_currency(self, fig: _Figure, info: _Unit, pre_start: int, pos: int, num_end: int,
