@@ -100,8 +100,8 @@ def make_articles(folder: Path, n: int) -> None:
 
 def worker(port: int, inputs: str, out: str, concurrency: int) -> None:
     """Run the batch once in this process and print its measurements as JSON."""
-    from extractor.runs.batch import run_batch
-    from extractor.pipeline import Extractor
+    from extractor.runs import run_batch
+    from extractor import Extractor
     from extractor.model.settings import Settings
 
     settings = Settings(provider="llamacpp", base_url=f"http://127.0.0.1:{port}/v1", model="bench", api_key="x",

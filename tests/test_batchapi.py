@@ -16,9 +16,9 @@ import openai
 import pytest
 from typer.testing import CliRunner
 
-from extractor.runs.batch import run_batch
+from extractor.runs import run_batch
 from extractor.runs.batchapi import collect, poll, submit
-from extractor.pipeline import Extractor
+from extractor import Extractor
 from extractor.store import Store
 from tests.test_batch import SyntheticServer, make_settings, write_articles
 
@@ -199,7 +199,7 @@ def test_submit_status_collect_same_outputs_as_a_run(tmp_path):
 
     # The same articles through a normal run (SYNTHETIC chat server) give the same shape.
     ref = tmp_path / "ref"
-    run_batch(Extractor(make_settings()), [d], out=ref, transport=SyntheticServer().transport())
+    Extractor(make_settings()).run([d], out=ref, transport=SyntheticServer().transport())
     got, want = read_lines(out), read_lines(ref)
     assert [x["source"] for x in got] == [x["source"] for x in want]
     assert [x["status"] for x in got] == [x["status"] for x in want]

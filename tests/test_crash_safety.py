@@ -23,7 +23,7 @@ import pytest
 
 from faultserver import FaultServer
 
-pytest.importorskip("extractor.runs.batch")
+pytest.importorskip("extractor.runs")
 pytestmark = pytest.mark.slow
 
 N = 150

@@ -223,14 +223,14 @@ def test_extract_file_on_hostile_names_and_bidi_is_grounded(tmp_path):
 
 
 def test_batch_goes_on_through_hostile_corpus(tmp_path):
-    run_batch = pytest.importorskip("extractor.runs.batch").run_batch
+    run_batch = pytest.importorskip("extractor.runs").run_batch
     exp = build_corpus(tmp_path / "c")
     with FaultServer(seed=0) as srv:
         s = Settings(provider="openai", api_key="sk-test-hostile", model="fault-model", base_url=srv.base_url,
                      timeout_s=5, max_reasks=1, max_transport_retries=1, backoff_initial_s=0.01)
         records = []
         t0 = time.monotonic()
-        summary = run_batch(Extractor(s), [tmp_path / "c"], out=tmp_path / "out", concurrency=4,
+        summary = Extractor(s).run([tmp_path / "c"], out=tmp_path / "out", concurrency=4,
                             handle_sigint=False, on_record=records.append)
         assert time.monotonic() - t0 < 60
     by_source = {}

@@ -52,27 +52,24 @@ def eval_run_command(
     report: Annotated[bool, typer.Option("--report/--no-report", help="Also write OUT/report.html.")] = True,
 ) -> None:
     """Run the batch extraction on INPUT_DIR, then score it against GOLD."""
-    # The batch layer and the CLI helpers import openai/instructor: only load them here.
-    from extractor.runs.batch import run_batch
+    # The batch layer imports openai/instructor: only load it here.
+    from extractor.api import Extractor
+    from extractor.cli.common import SettingsOptions, enter_local, wants_local
+    from extractor.core.options import RunOptions
     from extractor.outputs.evaluation import evaluate
-
-    try:
-        from extractor.pipeline import Extractor
-    except ImportError:  # older layout
-        from extractor.extract import Extractor
-    from extractor.cli import run_cmds
+    from extractor.runs.runner import run_batch
 
     inputs = sorted(str(p) for p in input_dir.glob(pattern) if p.is_file())
     if not inputs:
         typer.echo(f"error: no files matching {pattern!r} in {input_dir}", err=True)
         raise typer.Exit(2)
-    settings = run_cmds._settings(model=model, base_url=base_url, provider=provider)
+    settings = SettingsOptions(model=model, base_url=base_url, provider=provider).settings()
     with ExitStack() as stack:
-        if run_cmds._wants_local(settings, local):
-            settings = run_cmds._enter_local(stack, settings, local_model)
+        if wants_local(settings, local):
+            settings = enter_local(stack, settings, local_model)
         ex = Extractor(settings)
         try:
-            run_batch(ex, inputs, out=out, concurrency=concurrency)
+            run_batch(ex, inputs, RunOptions(out=out, concurrency=concurrency))
         finally:
             ex.close()
     if report:

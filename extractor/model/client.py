@@ -32,14 +32,15 @@ from tenacity import (
     stop_after_attempt,
 )
 
-from extractor.core.errors import ConfigurationError, ModelCallError
+from extractor.core.errors import ModelCallError
 from extractor.core.types import Usage
 from extractor.model.settings import Settings
 from extractor.grounding.validation import GROUNDING_ERROR_PREFIX
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ModelClient", "CallOutcome", "repair_json_text", "is_transient"]
+__all__ = ["ModelClient", "CallOutcome", "repair_json_text", "is_transient", "retry_after_seconds", "answer_text",
+           "repair_completion"]
 
 _MODES = {
     "tools": instructor.Mode.TOOLS,
@@ -164,7 +165,7 @@ def repair_json_text(text: str) -> str:
     return "".join(out)
 
 
-def _repair_completion(completion: Any) -> None:
+def repair_completion(completion: Any) -> None:
     for choice in getattr(completion, "choices", None) or []:
         msg = getattr(choice, "message", None)
         if msg is None:
@@ -177,7 +178,7 @@ def _repair_completion(completion: Any) -> None:
                 fn.arguments = repair_json_text(fn.arguments)
 
 
-def _answer_text(completion: Any) -> str | None:
+def answer_text(completion: Any) -> str | None:
     """The JSON text of an answer, whatever the mode put it in."""
     choices = getattr(completion, "choices", None) or []
     if not choices:
@@ -319,7 +320,7 @@ class ModelClient:
         choices = getattr(completion, "choices", None)
         if not choices:
             raise _EmptyAnswer("the server answered with no choices")
-        _repair_completion(completion)
+        repair_completion(completion)
 
     def _fail(self, exc: BaseException, counters: _Counters, attempts: int) -> ModelCallError:
         error = self._fail_unredacted(exc, counters, attempts)
@@ -383,7 +384,7 @@ class ModelClient:
             return None
         if last.completion is not counters.last_completion:  # a later request failed otherwise
             return None
-        text = _answer_text(last.completion)
+        text = answer_text(last.completion)
         if not text:
             return None
         try:
@@ -421,6 +422,56 @@ class ModelClient:
         assert data is not None
         reasks = max(0, counters.requests - counters.transport_retries - 1)
         return CallOutcome(data, counters.usage(reasks=reasks, price=self.price), warnings)
+
+    # Requests sent elsewhere (the OpenAI Batch API) ------------------------------------
+    def request_body(self, messages: list[dict[str, str]], response_model: type[BaseModel]) -> dict[str, Any]:
+        """The chat.completions body instructor would send for these messages in this mode."""
+        from instructor.processing.response import handle_response_model
+
+        _, kwargs = handle_response_model(response_model, mode=self.mode, messages=[dict(m) for m in messages],
+                                          **self._request_kwargs())
+        return kwargs
+
+    def parse_answer(self, body: dict[str, Any], response_model: type[BaseModel], *,
+                     price_factor: float = 1.0) -> CallOutcome:
+        """One answer that came back without a live call (no re-ask is possible): parsed
+        and validated, quotes left to grounding. Raises :class:`ModelCallError`."""
+        from openai.types.chat import ChatCompletion
+
+        try:
+            completion = ChatCompletion.model_validate(body)
+        except ValidationError as exc:
+            raise ModelCallError("empty", attempts=1, last_error=f"unreadable answer: {str(exc)[:300]}",
+                                 model=self.model) from None
+        usage = self._usage_of(completion, price_factor)
+        text = self._answer_of(completion)
+        try:
+            data = response_model.model_validate_json(text, context={"extractor_check_quotes": False})
+        except (ValidationError, ValueError) as exc:
+            raise ModelCallError("validation", attempts=1, last_error=_short(str(exc)), model=self.model) from None
+        return CallOutcome(data, usage)
+
+    def _usage_of(self, completion: Any, price_factor: float) -> Usage:
+        u = completion.usage
+        prompt, answer = (u.prompt_tokens or 0, u.completion_tokens or 0) if u else (0, 0)
+        return Usage(prompt_tokens=prompt, completion_tokens=answer,
+                     total_tokens=(u.total_tokens if u else 0) or prompt + answer, requests=1, calls=1,
+                     cost_usd=self.price.cost(prompt, answer) * price_factor if self.price else None)
+
+    def _answer_of(self, completion: Any) -> str:
+        if not completion.choices:
+            raise ModelCallError("empty", attempts=1, last_error="the server answered with no choices", model=self.model)
+        choice = completion.choices[0]
+        refusal = getattr(choice.message, "refusal", None)
+        if refusal:
+            raise ModelCallError("refusal", attempts=1, last_error=refusal[:300], model=self.model)
+        if choice.finish_reason == "length":
+            raise self._cut_off(_Counters(requests=1))
+        repair_completion(completion)
+        text = answer_text(completion)
+        if not text or not text.strip():
+            raise ModelCallError("empty", attempts=1, last_error="the answer has no content", model=self.model)
+        return text
 
     # Calls ------------------------------------------------------------------------------
     def call(self, messages: list[dict], response_model: type[BaseModel], *, context: dict[str, Any]) -> CallOutcome:
@@ -488,14 +539,3 @@ def _describe(exc: BaseException | None) -> str:
 def _short(text: str, limit: int = 400) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def check_configuration(settings: Settings) -> None:
-    """Raise :class:`ConfigurationError` early (missing key, no model) with one clear line."""
-    settings.resolved_api_key()
-    settings.resolved_model()
-    if settings.resolved_base_url() is None:
-        raise ConfigurationError(f"provider {settings.profile().name!r} needs a base URL: set EXTRACTOR_BASE_URL or base_url=...")
-
-
-__all__ += ["check_configuration"]

@@ -30,7 +30,11 @@ from dataclasses import dataclass, field
 
 from .textnorm import PINYIN_ANNOTATION, strip_pinyin
 
-__all__ = ["RemovedLine", "CleanText", "clean_text", "clean_by_lines", "split_lines"]
+__all__ = ["RemovedLine", "CleanText", "clean_text", "clean_by_lines", "split_lines", "CLEANING_VERSION"]
+
+# Part of every request's fingerprint: bump it when the cleaner removes different lines,
+# since a different cleaned text is a different question to the model.
+CLEANING_VERSION = "1"
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ from typing import Any, Iterator, Literal
 from extractor.core.errors import InputError
 from .textnorm import strip_pinyin, to_ascii_digits
 
-__all__ = ["Document", "document_from_text", "read_document", "iter_documents", "detect_metadata", "decode_bytes"]
+__all__ = ["Document", "document_from_text", "document_from_info", "read_document", "iter_documents", "detect_metadata",
+           "decode_bytes", "jsonl_source"]
 
 Format = Literal["text", "html", "markdown", "jsonl"]
 
@@ -438,3 +439,15 @@ def iter_documents(path: str | os.PathLike, *, text_field: str = "text", id_fiel
                          encoding=enc, raw=text, fmt="jsonl", warnings=[], **given)
         except InputError as e:
             yield e
+
+
+def document_from_info(text: str, info: dict[str, Any]) -> Document:
+    """A :class:`Document` rebuilt from its stored text and the metadata a run recorded
+    (a :class:`~extractor.core.types.DocumentInfo` as a dict), to derive its facts again
+    without reading the file. Nothing is detected again: the stored language and
+    publication date are what the first extraction used."""
+    return Document(text=text, source=info.get("source"), sha256=info.get("sha256") or "",
+                    encoding=info.get("encoding"), raw_text=None, format=info.get("format") or "text",
+                    title=info.get("title"), published=info.get("published"), outlet=info.get("outlet"),
+                    author=info.get("author"), language=info.get("language"),
+                    warnings=tuple(info.get("warnings") or ()))
