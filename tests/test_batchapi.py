@@ -79,7 +79,7 @@ class SyntheticBatchAPI:
     def _batch(self, bid: str) -> dict:
         b = self.batches[bid]
         return {"id": bid, "object": "batch", "endpoint": b["endpoint"], "completion_window": "24h",
-                "created_at": 0, "input_file_id": b["input_file_id"], "status": b["status"],
+                "created_at": b.get("created_at", 0), "input_file_id": b["input_file_id"], "status": b["status"],
                 "output_file_id": b.get("output_file_id"), "error_file_id": b.get("error_file_id"),
                 "request_counts": b["counts"], "metadata": b["metadata"], "errors": b.get("errors")}
 
@@ -128,9 +128,16 @@ class SyntheticBatchAPI:
             req = json.loads(request.content)
             bid = f"batch_{len(self.batches) + 1}"
             self.batches[bid] = {"endpoint": req["endpoint"], "input_file_id": req["input_file_id"],
+                                 "created_at": int(__import__("time").time()),
                                  "metadata": req.get("metadata"), "status": "validating",
                                  "counts": {"total": 0, "completed": 0, "failed": 0}, "polls": 0}
             return httpx2.Response(200, json=self._batch(bid))
+        if request.method == "GET" and path.endswith("/batches"):
+            # Newest first, as OpenAI lists them; one page.
+            data = [self._batch(bid) for bid in reversed(list(self.batches))]
+            return httpx2.Response(200, json={"object": "list", "data": data, "has_more": False,
+                                              "first_id": data[0]["id"] if data else None,
+                                              "last_id": data[-1]["id"] if data else None})
         m = re.search(r"/batches/([^/]+)$", path)
         if request.method == "GET" and m:
             bid = m.group(1)
