@@ -51,6 +51,7 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:  # pragma: no cover
+    from extractor.api import Extractor  # noqa: F401
     from extractor.core.errors import (  # noqa: F401
         ConfigurationError,
         ExtractorError,
@@ -60,8 +61,7 @@ if TYPE_CHECKING:  # pragma: no cover
         SchemaNotFoundError,
     )
     from extractor.core.evidence import Evidence  # noqa: F401
-    from extractor.core.types import ExtractionResult, Fact, Span, Usage  # noqa: F401
-    from extractor.api import Extractor  # noqa: F401
     from extractor.core.options import RunOptions  # noqa: F401
-    from extractor.pipeline import aextract, extract  # noqa: F401
+    from extractor.core.types import ExtractionResult, Fact, Span, Usage  # noqa: F401
     from extractor.model.settings import Settings  # noqa: F401
+    from extractor.pipeline import aextract, extract  # noqa: F401

@@ -4,16 +4,17 @@
 that the single-article pipeline never imports the batch machinery.
 
 >>> from extractor import Extractor, Settings                          # doctest: +SKIP
->>> ex = Extractor(Settings(provider="vllm", base_url="http://gpu:8000/v1", model="Qwen/Qwen2.5-7B-Instruct"))
->>> summary = ex.run(["articles/"], out="out", concurrency=64)
->>> summary.ok, summary.paths["articles"]
+>>> ex = Extractor(Settings(provider="vllm", base_url="http://gpu:8000/v1", model="Qwen/Qwen2.5-7B-Instruct")) # doctest: +SKIP
+>>> summary = ex.run(["articles/"], out="out", concurrency=64)  # doctest: +SKIP
+>>> summary.ok, summary.paths["articles"]  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterable
+from typing import Any
 
 from extractor.core.options import RunOptions
 from extractor.pipeline import Extractor as _Pipeline

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -100,9 +99,9 @@ def make_articles(folder: Path, n: int) -> None:
 
 def worker(port: int, inputs: str, out: str, concurrency: int) -> None:
     """Run the batch once in this process and print its measurements as JSON."""
-    from extractor.runs import run_batch
     from extractor import Extractor
     from extractor.model.settings import Settings
+    from extractor.runs import run_batch
 
     settings = Settings(provider="llamacpp", base_url=f"http://127.0.0.1:{port}/v1", model="bench", api_key="x",
                         max_reasks=0)

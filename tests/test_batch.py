@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
 from pathlib import Path
 
 import httpx2
 import pytest
 
-from extractor.runs import RateLimiter, discover_inputs, estimate_batch
 from extractor import Extractor
 from extractor.model.settings import Settings
+from extractor.runs import RateLimiter, discover_inputs, estimate_batch
 from extractor.store import Store
 
 SYNTHETIC_FACTS = {
@@ -385,7 +384,6 @@ def test_export_failure_does_not_crash_the_run(tmp_path, monkeypatch):
 
 
 def test_interrupt_keeps_queued_records_in_the_counts(tmp_path):
-    from extractor.runs import arun_batch
 
     write_articles(tmp_path / "in", 120)
     srv = SyntheticServer(latency=0.01)

@@ -16,9 +16,8 @@ import openai
 import pytest
 from typer.testing import CliRunner
 
-from extractor.runs import run_batch
-from extractor.runs.batchapi import collect, poll, submit
 from extractor import Extractor
+from extractor.runs.batchapi import collect, poll, submit
 from extractor.store import Store
 from tests.test_batch import SyntheticServer, make_settings, write_articles
 

@@ -17,12 +17,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx2
+from test_batch import make_settings, write_articles
+from test_batchapi import SECRET, SyntheticBatchAPI
 
 from extractor import Extractor
 from extractor.runs.batchapi import JOB_TAG, collect, poll, submit
 from extractor.store import Store
-from test_batch import make_settings, write_articles
-from test_batchapi import SECRET, SyntheticBatchAPI
 
 
 class Loopback:

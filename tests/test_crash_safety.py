@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from faultserver import FaultServer
 
 pytest.importorskip("extractor.runs")

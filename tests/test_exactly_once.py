@@ -31,10 +31,10 @@ from pathlib import Path
 import httpx2
 import pyarrow.parquet as pq
 import pytest
-
-from extractor import Extractor, OutputBusyError, RunOptions, Settings
-from extractor.store import OutputLock, Store
 from faultserver import FaultServer
+
+from extractor import Extractor, OutputBusyError, Settings
+from extractor.store import OutputLock, Store
 
 CLI = "import sys; from extractor.cli import main; sys.argv[0] = 'extractor'; main()"
 

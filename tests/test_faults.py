@@ -19,11 +19,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from faultserver import FAULTS, FaultServer
 
 from extractor import Extractor, Settings
 from extractor.core.errors import ModelCallError
 from extractor.core.types import ExtractionResult
-from faultserver import ANSWER_FAULTS, FAULTS, TRANSPORT_FAULTS, FaultServer
 
 MODEL_KINDS = {"transport", "validation", "refusal", "empty"}
 # Faults the client retries below instructor (our tenacity policy).
@@ -302,7 +302,7 @@ BATCH_MIX = {k: v for k, v in MIX.items() if k not in ("429_ra", "429")} | {"429
 
 def test_run_batch_fault_mix_summary_matches_records(tmp_path):
     n = 200
-    files = write_articles(tmp_path / "in", n)
+    write_articles(tmp_path / "in", n)
     # 3 unreadable inputs ride along: the run goes on and records them.
     (tmp_path / "in" / "empty.txt").write_bytes(b"")
     (tmp_path / "in" / "binary.txt").write_bytes(b"\x00\x01\x02garbage\x00")

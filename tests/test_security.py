@@ -14,10 +14,10 @@ import secrets
 from pathlib import Path
 
 import pytest
+from faultserver import FaultServer, article_between_markers
 
 from extractor import Extractor, Settings
 from extractor.core.errors import ModelCallError
-from faultserver import FaultServer, article_between_markers
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -212,7 +212,7 @@ def _all_bytes(folder: Path) -> dict[str, bytes]:
 
 
 def test_key_not_in_batch_outputs_or_report(leak_key, tmp_path):
-    batch = pytest.importorskip("extractor.runs")
+    pytest.importorskip("extractor.runs")
     inp = tmp_path / "in"
     inp.mkdir()
     for i in range(12):
@@ -278,7 +278,7 @@ def _report_parts(html: str) -> tuple[str, str]:
 
 
 def test_report_escapes_article_text_and_model_output(tmp_path):
-    batch = pytest.importorskip("extractor.runs")
+    pytest.importorskip("extractor.runs")
     report = pytest.importorskip("extractor.outputs.report")
     inp = tmp_path / "in"
     inp.mkdir()

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
 
 from extractor.model.settings import Settings
 from extractor.store import Identity, Store, input_error_key, redact_settings

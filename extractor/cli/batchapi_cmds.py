@@ -15,7 +15,7 @@ import json
 import shlex
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -34,13 +34,13 @@ from extractor.cli.common import (
 )
 
 OutArg = Annotated[Path, typer.Argument(help="The output folder the batch was submitted into.")]
-BatchId = Annotated[Optional[str], typer.Option("--batch-id", help="Batch id (default: the latest one in OUT).")]
+BatchId = Annotated[str | None, typer.Option("--batch-id", help="Batch id (default: the latest one in OUT).")]
 
 
 def submit_command(settings: Any, inputs: list[str], options: Any, *, log_json: bool) -> int:
     """``extractor run ... --batch-api``: submit and print how to collect."""
-    from extractor.model.endpoint import check_configuration
     from extractor.api import Extractor
+    from extractor.model.endpoint import check_configuration
     from extractor.runs.batchapi import submit
 
     check_configuration(settings)
@@ -61,23 +61,23 @@ def submit_command(settings: Any, inputs: list[str], options: Any, *, log_json: 
 
 
 def _extractor(out: Path, batch_id: str | None) -> Any:
-    from extractor.runs.batchapi import job_settings
     from extractor.api import Extractor
+    from extractor.runs.batchapi import job_settings
 
     return Extractor(job_settings(out, batch_id))
 
 
 def batch_status(out: OutArg, batch_id: BatchId = None, log_json: LogJson = False) -> None:
     """Show the status of a Batch API job submitted into OUT."""
-    from extractor.runs.batchapi import poll
     from extractor.core.errors import ExtractorError
+    from extractor.runs.batchapi import poll
 
     setup_logging(log_json, Console(stderr=True))
     try:
         with _extractor(out, batch_id) as ex:
             st = poll(ex, out, batch_id)
     except ExtractorError as exc:
-        raise fail(str(exc))
+        raise fail(str(exc)) from None
     if log_json:
         typer.echo(json.dumps(st.to_dict()))
         return
@@ -98,8 +98,8 @@ def batch_collect(
     wait_for_lock: Wait = False,
 ) -> None:
     """Download a finished Batch API job into OUT: one record per article, exports regenerated."""
-    from extractor.runs.batchapi import collect
     from extractor.core.errors import ExtractorError
+    from extractor.runs.batchapi import collect
 
     setup_logging(log_json, Console(stderr=True))
     try:
@@ -108,9 +108,9 @@ def batch_collect(
                         wait_for_lock=wait_for_lock)
     except KeyboardInterrupt:
         typer.echo(f"interrupted; nothing lost. Resume with: {shlex.join(sys.argv)}", err=True)
-        raise typer.Exit(EXIT_INTERRUPTED)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     except ExtractorError as exc:
-        raise fail(str(exc))
+        raise fail(str(exc)) from None
     if log_json:
         typer.echo(json.dumps({"collect": s.to_dict()}, ensure_ascii=False, default=str))
     elif not s.ready:

@@ -14,7 +14,7 @@ import sys
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -32,26 +32,26 @@ LOCAL_NOTE = (
 logger = logging.getLogger("extractor.cli")
 
 # Options shared by several commands -------------------------------------------------------
-Model = Annotated[Optional[str], typer.Option("--model", "-m", help="Model name (default: the provider's).")]
-BaseUrl = Annotated[Optional[str], typer.Option("--base-url", help="OpenAI-compatible endpoint URL.")]
-Provider = Annotated[Optional[str], typer.Option("--provider", help="Provider profile (see `extractor providers`).")]
-Schema = Annotated[Optional[str], typer.Option("--schema", help="Schema name, 'module:Class' or 'file.py:Class'.")]
-Prompt = Annotated[Optional[str], typer.Option("--prompt", help="Prompt template name.")]
-MaxReasks = Annotated[Optional[int], typer.Option("--max-reasks", min=0, help="Validation re-asks per call.")]
+Model = Annotated[str | None, typer.Option("--model", "-m", help="Model name (default: the provider's).")]
+BaseUrl = Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint URL.")]
+Provider = Annotated[str | None, typer.Option("--provider", help="Provider profile (see `extractor providers`).")]
+Schema = Annotated[str | None, typer.Option("--schema", help="Schema name, 'module:Class' or 'file.py:Class'.")]
+Prompt = Annotated[str | None, typer.Option("--prompt", help="Prompt template name.")]
+MaxReasks = Annotated[int | None, typer.Option("--max-reasks", min=0, help="Validation re-asks per call.")]
 MaxTransport = Annotated[
-    Optional[int], typer.Option("--max-transport-retries", min=0, help="Retries after 429/5xx/timeouts per request.")
+    int | None, typer.Option("--max-transport-retries", min=0, help="Retries after 429/5xx/timeouts per request.")
 ]
-Timeout = Annotated[Optional[float], typer.Option("--timeout", min=0.001, help="Seconds per model request.")]
+Timeout = Annotated[float | None, typer.Option("--timeout", min=0.001, help="Seconds per model request.")]
 NoClean = Annotated[bool, typer.Option("--no-clean", help="Do not remove boilerplate before extraction.")]
 KeepUngrounded = Annotated[
     bool, typer.Option("--keep-ungrounded", help="Keep facts whose evidence is not in the article (flagged).")
 ]
 Local = Annotated[
-    Optional[bool],
+    bool | None,
     typer.Option("--local/--no-local", help="Run the tiny embedded model (default: when no key or URL is set "
                                             "and the [local] extra is installed)."),
 ]
-LocalModel = Annotated[Optional[Path], typer.Option("--local-model", help="GGUF file for --local.")]
+LocalModel = Annotated[Path | None, typer.Option("--local-model", help="GGUF file for --local.")]
 LogJson = Annotated[bool, typer.Option("--log-json", help="JSON-lines log on stderr.")]
 Wait = Annotated[bool, typer.Option("--wait", help="If another run is writing OUT, wait for it instead of "
                                                    "exiting with code 2.")]
@@ -165,10 +165,10 @@ def check_out(out: Path) -> None:
     import os
 
     if out.exists() and not out.is_dir():
-        raise fail(f"--out {out} is a file, not a folder; name a folder for the store and exports")
+        raise fail(f"--out {out} is a file, not a folder; name a folder for the store and exports") from None
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise fail(f"--out {out} cannot be created: {exc.strerror or exc}")
+        raise fail(f"--out {out} cannot be created: {exc.strerror or exc}") from None
     if not os.access(out, os.W_OK | os.X_OK):
-        raise fail(f"--out {out} is not writable")
+        raise fail(f"--out {out} is not writable") from None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -13,8 +13,10 @@ __all__ = ["register", "report_command"]
 
 
 def report_command(
-    out_dir: Annotated[Path, typer.Argument(help="Output folder of a run (holds articles.jsonl).", exists=True, file_okay=False)],
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="HTML file (default OUT_DIR/report.html).")] = None,
+    out_dir: Annotated[Path, typer.Argument(help="Output folder of a run (holds articles.jsonl).", exists=True,
+                                            file_okay=False)],
+    output: Annotated[Path | None, typer.Option("--output", "-o",
+                                                help="HTML file (default OUT_DIR/report.html).")] = None,
     wait: Wait = False,
 ) -> None:
     """Write one self-contained HTML page with every fact highlighted in its article."""

@@ -16,7 +16,7 @@ import sys
 import time
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -54,7 +54,7 @@ logger = logging.getLogger("extractor.cli")
 
 Engine = Annotated[str, typer.Option("--engine", help="asyncio (this process) or ray (a Ray cluster; "
                                                         "pip install 'extractor[ray]').")]
-RayAddress = Annotated[Optional[str], typer.Option("--ray-address", help="Ray cluster to join: 'auto' or "
+RayAddress = Annotated[str | None, typer.Option("--ray-address", help="Ray cluster to join: 'auto' or "
                                                    "'ray://host:10001' (default: start a local Ray).")]
 
 
@@ -70,8 +70,8 @@ def run(
     provider: Provider = None,
     schema: Schema = None,
     prompt: Prompt = None,
-    rpm: Annotated[Optional[int], typer.Option("--rpm", min=1, help="Requests per minute, run-wide.")] = None,
-    tpm: Annotated[Optional[int], typer.Option("--tpm", min=1, help="Tokens per minute, run-wide.")] = None,
+    rpm: Annotated[int | None, typer.Option("--rpm", min=1, help="Requests per minute, run-wide.")] = None,
+    tpm: Annotated[int | None, typer.Option("--tpm", min=1, help="Tokens per minute, run-wide.")] = None,
     max_reasks: MaxReasks = None,
     max_transport_retries: MaxTransport = None,
     timeout: Timeout = None,
@@ -131,9 +131,9 @@ def run(
     except typer.Exit:
         raise
     except ExtractorError as exc:
-        raise fail(str(exc))
+        raise fail(str(exc)) from None
     except OSError as exc:
-        raise fail(f"{exc.filename or out}: {exc.strerror or exc}")
+        raise fail(f"{exc.filename or out}: {exc.strerror or exc}") from None
     raise typer.Exit(code)
 
 
@@ -285,8 +285,8 @@ def extract(
             use_local = wants_local(settings, local)
             if use_local:
                 settings = enter_local(stack, settings, local_model)
-            from extractor.model.endpoint import check_configuration, check_endpoint
             from extractor.api import Extractor
+            from extractor.model.endpoint import check_configuration, check_endpoint
             from extractor.text.reading import read_document
 
             check_configuration(settings)
@@ -298,11 +298,11 @@ def extract(
             finally:
                 ex.close()
     except ConfigurationError as exc:
-        raise fail(str(exc))
+        raise fail(str(exc)) from None
     except (InputError, ModelCallError) as exc:
-        raise fail(str(exc), EXIT_FAILED)
+        raise fail(str(exc), EXIT_FAILED) from None
     except ExtractorError as exc:
-        raise fail(str(exc))
+        raise fail(str(exc)) from None
     typer.echo(result.model_dump_json(indent=2))
     if use_local:
         typer.echo(LOCAL_NOTE, err=True)
@@ -328,7 +328,7 @@ def providers() -> None:
     try:
         profiles = load_profiles()
     except ConfigurationError as exc:
-        raise fail(str(exc))
+        raise fail(str(exc)) from None
     table = Table("name", "base_url", "mode", "strict json schema", "context", "default model", "price $/Mtok in/out")
     for p in profiles.values():
         price = p.price_for(p.default_model) if p.default_model else p.prices.get("*")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ExtractorError(Exception):
     """Base class of every error the library raises on purpose."""
@@ -50,7 +52,7 @@ class OutputBusyError(ExtractorError):
     command line, when it could be read.
     """
 
-    def __init__(self, out: str, holder: dict | None):
+    def __init__(self, out: str, holder: dict[str, Any] | None):
         self.out = out
         self.holder = holder or {}
         h = self.holder

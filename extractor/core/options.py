@@ -79,7 +79,7 @@ class RunOptions:
             raise ConfigurationError(f"text_field and id_field must be set, got {self.text_field!r}/{self.id_field!r}")
 
     @classmethod
-    def of(cls, out: str | os.PathLike[str], **options: Any) -> "RunOptions":
+    def of(cls, out: str | os.PathLike[str], **options: Any) -> RunOptions:
         """Options from keywords, with a clear error for a misspelt one (the v0.1 keyword API)."""
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(options) - known)
@@ -88,6 +88,6 @@ class RunOptions:
                                      f"known: {', '.join(sorted(known - {'out'}))}")
         return cls(out=Path(os.fspath(out)), **options)
 
-    def but(self, **changes: Any) -> "RunOptions":
+    def but(self, **changes: Any) -> RunOptions:
         """A copy with some options changed (validated again)."""
         return replace(self, **changes)

@@ -22,8 +22,10 @@ and evaluation as the built-in one. All optional class attributes on the fact mo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Mapping
+from collections.abc import Mapping
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
 
 __all__ = ["ChildTable", "child_tables_of", "key_fields_of"]
 
@@ -41,7 +43,7 @@ class ChildTable:
     field: str
     item_column: str = "item"
     index_column: str | None = None
-    parent_columns: Mapping[str, str] = field(default_factory=dict)
+    parent_columns: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def columns(self) -> list[str]:
         """The table's columns after the article, source and fact index."""

@@ -15,8 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationInfo, create_model, model_validator
 
-from extractor.grounding.align import SourceIndex, iter_evidence
 from extractor.core.evidence import checked_number_fields
+from extractor.grounding.align import SourceIndex, iter_evidence
 
 __all__ = ["GROUNDING_ERROR_PREFIX", "validated_model", "validation_context"]
 
@@ -55,7 +55,8 @@ def _check(instance: BaseModel, info: ValidationInfo) -> BaseModel:
         for field in checked_number_fields(type(site.owner)):
             value = getattr(site.owner, field, None)
             if isinstance(value, (int, float)) and not _ANY_NUMBER.search(site.quote):
-                problems.append(f"{site.path_str}.{field}: {value!r} but its evidence {site.quote[:80]!r} states no number")
+                problems.append(f"{site.path_str}.{field}: {value!r} but its evidence {site.quote[:80]!r} "
+                                "states no number")
     if problems:
         more = len(problems) - MAX_REPORTED_PROBLEMS
         lines = problems[:MAX_REPORTED_PROBLEMS] + ([f"... and {more} more"] if more > 0 else [])
@@ -74,7 +75,8 @@ def validated_model(schema: type[BaseModel]) -> type[BaseModel]:
         schema.__name__,
         __base__=schema,
         __module__=schema.__module__,
-        __validators__={"_extractor_check_evidence": model_validator(mode="after")(check_evidence)},
+        # pydantic's own stubs type __validators__ as plain callables; a decorated validator is what it takes.
+        __validators__={"_extractor_check_evidence": model_validator(mode="after")(check_evidence)},  # type: ignore[dict-item]
     )
     wrapped.__doc__ = schema.__doc__
     return wrapped

@@ -34,8 +34,8 @@ from tenacity import (
 
 from extractor.core.errors import ModelCallError
 from extractor.core.types import Usage
-from extractor.model.settings import Settings
 from extractor.grounding.validation import GROUNDING_ERROR_PREFIX
+from extractor.model.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -358,7 +358,8 @@ class ModelClient:
         if isinstance(root, openai.APIError):
             return ModelCallError("transport", attempts=counters.requests, last_error=_describe(root), model=self.model)
         if counters.refusal:
-            return ModelCallError("refusal", attempts=counters.requests, last_error=counters.refusal[:300], model=self.model)
+            return ModelCallError("refusal", attempts=counters.requests, last_error=counters.refusal[:300],
+                                  model=self.model)
         return ModelCallError("validation", attempts=attempts, last_error=_short(str(root)), model=self.model)
 
     def _cut_off(self, counters: _Counters) -> ModelCallError:
@@ -370,7 +371,8 @@ class ModelClient:
             model=self.model,
         )
 
-    def _fallback(self, response_model: type[BaseModel], exc: InstructorRetryException, counters: _Counters) -> BaseModel | None:
+    def _fallback(self, response_model: type[BaseModel], exc: InstructorRetryException,
+                  counters: _Counters) -> BaseModel | None:
         """Accept the last answer without the quote check when only quotes failed.
 
         A weak model may never quote perfectly; rather than losing the whole article,
@@ -412,7 +414,8 @@ class ModelClient:
             data = self._fallback(response_model, exc, counters)
             if data is None:
                 raise self._fail(exc, counters, exc.n_attempts) from None
-            warnings = (f"accepted the last answer after {exc.n_attempts} attempts with quotes not found in the article",)
+            warnings = (f"accepted the last answer after {exc.n_attempts} attempts with quotes not found in the "
+                        "article",)
         # ``from None``: the original exceptions may quote request headers (some proxies
         # echo them); everything useful is in the redacted message.
         elif isinstance(exc, IncompleteOutputException):
@@ -460,7 +463,8 @@ class ModelClient:
 
     def _answer_of(self, completion: Any) -> str:
         if not completion.choices:
-            raise ModelCallError("empty", attempts=1, last_error="the server answered with no choices", model=self.model)
+            raise ModelCallError("empty", attempts=1, last_error="the server answered with no choices",
+                                 model=self.model)
         choice = completion.choices[0]
         refusal = getattr(choice.message, "refusal", None)
         if refusal:
@@ -489,14 +493,16 @@ class ModelClient:
 
             return retrying(once)
 
-        patched = instructor.Instructor(client=self.client, create=instructor.patch(create=create, mode=self.mode), mode=self.mode)
+        patched = instructor.Instructor(client=self.client, create=instructor.patch(create=create, mode=self.mode),
+                                        mode=self.mode)
         try:
             data = patched.chat.completions.create(**self._messages_kwargs(messages, response_model, context))
         except _HANDLED as exc:
             return self._settle(response_model, counters, exc=exc)
         return self._settle(response_model, counters, data=data)
 
-    async def acall(self, messages: list[dict], response_model: type[BaseModel], *, context: dict[str, Any]) -> CallOutcome:
+    async def acall(self, messages: list[dict], response_model: type[BaseModel], *,
+                    context: dict[str, Any]) -> CallOutcome:
         counters = _Counters()
         raw_create = self.async_client.chat.completions.create
         retrying = self._retrying(counters, AsyncRetrying)

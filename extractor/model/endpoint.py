@@ -18,7 +18,8 @@ def check_configuration(settings: Any) -> None:
     settings.resolved_api_key()
     settings.resolved_model()
     if settings.resolved_base_url() is None:
-        raise ConfigurationError(f"provider {settings.profile().name!r} needs a base URL: set EXTRACTOR_BASE_URL or base_url=...")
+        raise ConfigurationError(f"provider {settings.profile().name!r} needs a base URL: set EXTRACTOR_BASE_URL "
+                                 "or base_url=...")
 
 
 def check_endpoint(settings: Any, timeout_s: float = 5.0) -> None:

@@ -6,7 +6,7 @@ The public entry points keep the import paths of v0.1::
     from extractor.dates import parse_date, find_dates
 
 >>> parse_quantity("500余万元").value
-5000000.0
+5000000
 """
 
 from __future__ import annotations

@@ -44,10 +44,11 @@ import json
 import math
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from rapidfuzz import fuzz
 
@@ -229,7 +230,8 @@ def dates_equal(a: Any, b: Any) -> bool:
     return bool(na) and na == nb
 
 
-def align_lists(pred: Iterable[Any], gold: Iterable[Any], threshold: float = NAME_THRESHOLD) -> list[tuple[int, int, float]]:
+def align_lists(pred: Iterable[Any], gold: Iterable[Any],
+                threshold: float = NAME_THRESHOLD) -> list[tuple[int, int, float]]:
     """One-to-one alignment of two lists of names, greedy by similarity.
 
     Returns ``(pred_index, gold_index, score)`` for the aligned pairs.
@@ -299,7 +301,7 @@ class KeySpec:
     identifying: frozenset[str] = frozenset({"name"})
 
     @classmethod
-    def of(cls, model: type) -> "KeySpec":
+    def of(cls, model: type) -> KeySpec:
         from typing import Literal, get_args, get_origin
 
         from extractor.core.schema import key_fields_of
@@ -520,7 +522,8 @@ class EvalReport:
             "by_type": {k: v.to_dict() for k, v in sorted(self.by_type.items())},
             "by_language": {k: v.to_dict() for k, v in sorted(self.by_language.items())},
             "field_accuracy": {
-                t: {f: {"correct": c, "total": n, "accuracy": _round(c / n if n else None)} for f, (c, n) in sorted(fs.items())}
+                t: {f: {"correct": c, "total": n, "accuracy": _round(c / n if n else None)}
+                    for f, (c, n) in sorted(fs.items())}
                 for t, fs in sorted(self.field_accuracy.items())
             },
             "list_items": {k: v.to_dict() for k, v in sorted(self.list_items.items())},
@@ -612,9 +615,9 @@ class EvalReport:
 
     def render_text(self, width: int = 110) -> str:
         """The rich tables as plain text."""
-        from rich.console import Console
-
         import io
+
+        from rich.console import Console
 
         console = Console(width=width, record=True, file=io.StringIO())
         console.print(self)
@@ -767,7 +770,8 @@ def _score_fields(report: EvalReport, fact_type: str, pred: dict, gold: dict) ->
         if name in LIST_FIELDS:
             pv = list(pred.get(name) or [])
             aligned = len(align_lists(pv, gv))
-            report.list_items.setdefault(f"{fact_type}.{name}", PRF()).add(aligned, len(pv) - aligned, len(gv) - aligned)
+            prf = report.list_items.setdefault(f"{fact_type}.{name}", PRF())
+            prf.add(aligned, len(pv) - aligned, len(gv) - aligned)
             continue
         ok = field_equal(name, pred.get(name), gv)
         c = acc.setdefault(name, [0, 0])

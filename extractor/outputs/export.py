@@ -24,9 +24,10 @@ import logging
 import os
 import shutil
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from extractor.core.schema import ChildTable, child_tables_of
 from extractor.store import DB_NAME, Store
@@ -209,7 +210,7 @@ class _Spool:
 
     def add(self, row: dict[str, Any]) -> None:
         if self._fh is None:
-            self._fh = open(self.path, "w", encoding="utf-8")
+            self._fh = open(self.path, "w", encoding="utf-8")  # noqa: SIM115 - open across add() calls
         for k, v in row.items():
             self.columns.setdefault(k, _ColumnKind()).see(v)
         self._fh.write(json.dumps(row, ensure_ascii=False))

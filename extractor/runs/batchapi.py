@@ -39,9 +39,10 @@ import os
 import sys
 import time
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from extractor.core.errors import ConfigurationError, ExtractorError, InputError, ModelCallError
 from extractor.core.options import RunOptions

@@ -14,8 +14,8 @@ import glob
 import hashlib
 import json
 import os
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from extractor.core.errors import InputError
 from extractor.text.reading import jsonl_source

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from extractor.core.errors import ExtractorError, InputError
 from extractor.runs.discovery import count_items, discover_inputs

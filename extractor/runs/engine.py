@@ -18,8 +18,9 @@ a day later.
 from __future__ import annotations
 
 import abc
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, ClassVar
+from typing import Any, ClassVar
 
 from extractor.core.errors import ExtractorError, ModelCallError
 from extractor.core.options import RunOptions
@@ -97,13 +98,13 @@ class Engine(abc.ABC):
         self.options = options
         self.stats = EngineStats()
 
-    async def __aenter__(self) -> "Engine":
+    async def __aenter__(self) -> Engine:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027 - engines without resources need not override it
         """Release clients, workers, clusters. Safe to call twice."""
 
     @abc.abstractmethod

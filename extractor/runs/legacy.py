@@ -9,7 +9,8 @@
 from __future__ import annotations
 
 import os
-from typing import Any, AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
 
 from extractor.runs import (  # noqa: F401 - the rest of v0.1's extractor.batch
     SUPPORTED_SUFFIXES,
@@ -21,8 +22,8 @@ from extractor.runs import (  # noqa: F401 - the rest of v0.1's extractor.batch
     RunSummary,
     discover_inputs,
     estimate_batch,
+    runner,
 )
-from extractor.runs import runner
 from extractor.runs.runner import RunHooks
 
 __all__ = ["run_batch", "arun_batch", "iter_results", "estimate_batch", "discover_inputs", "RateLimiter",
@@ -54,7 +55,8 @@ async def arun_batch(extractor: Any, inputs: Iterable[str | os.PathLike[str]], *
     return await runner.arun_batch(extractor, inputs, options, hooks=hooks, **injected)
 
 
-def iter_results(extractor: Any, inputs: Iterable[str | os.PathLike[str]], **kwargs: Any) -> AsyncIterator[ArticleRecord]:
+def iter_results(extractor: Any, inputs: Iterable[str | os.PathLike[str]],
+                 **kwargs: Any) -> AsyncIterator[ArticleRecord]:
     """v0.1: ``async for rec in iter_results(extractor, inputs, out=..., ...)``."""
     options, hooks, injected = _split(kwargs)
     return runner.iter_results(extractor, inputs, options, stop=hooks.stop, **injected)

@@ -61,7 +61,7 @@ class ArticleRecord:
 
     @classmethod
     def of_result(cls, result: ExtractionResult, *, source: str | None, sha256: str, how: How,
-                  result_json: str | None = None, usage: Usage | None = None) -> "ArticleRecord":
+                  result_json: str | None = None, usage: Usage | None = None) -> ArticleRecord:
         by_type = facts_by_type(result)
         return cls(source, sha256, "ok", how=how, facts=len(result.facts), facts_by_type=by_type, usage=usage,
                    result_json=result_json, _result=result)

@@ -13,8 +13,8 @@ writes an output folder at a time: a second run is refused at once (or waits, wi
 ``RunOptions(wait=True)``), so an article is never paid for twice.
 
 >>> from extractor import Extractor, RunOptions, Settings          # doctest: +SKIP
->>> summary = run_batch(Extractor(Settings.from_env()), ["articles/"], RunOptions(out="out"))
->>> summary.ok, summary.failed, summary.paths["articles"]
+>>> summary = run_batch(Extractor(Settings.from_env()), ["articles/"], RunOptions(out="out"))  # doctest: +SKIP
+>>> summary.ok, summary.failed, summary.paths["articles"]  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -26,10 +26,11 @@ import os
 import signal
 import sys
 import time
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable, Iterable
+from typing import Any
 
 from extractor.core.errors import ConfigurationError, ExtractorError, InputError, ModelCallError
 from extractor.core.options import RunOptions
@@ -533,7 +534,7 @@ class _sigint_stops:
     def __init__(self, stop: asyncio.Event, *, enabled: bool):
         self.stop, self.enabled, self.installed = stop, enabled, False
 
-    def __enter__(self) -> "_sigint_stops":
+    def __enter__(self) -> _sigint_stops:
         if not self.enabled:
             return self
         self.loop = asyncio.get_running_loop()

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 __all__ = ["BatchJobs", "BAD_ENDINGS"]
 

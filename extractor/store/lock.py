@@ -115,7 +115,7 @@ class OutputLock:
             pass
         os.close(fd)  # closing the descriptor releases the flock
 
-    def __enter__(self) -> "OutputLock":
+    def __enter__(self) -> OutputLock:
         self.acquire()
         return self
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from typing import Callable
+from collections.abc import Callable
 
 __all__ = ["MIGRATIONS", "migrate", "applied"]
 
@@ -130,7 +130,8 @@ def m004_request_key(conn: sqlite3.Connection) -> None:
     conn.execute("""CREATE TABLE sources_new (
         source TEXT PRIMARY KEY, sha256 TEXT NOT NULL, request_key TEXT NOT NULL, file TEXT,
         scope TEXT NOT NULL DEFAULT 'article', duplicate_of TEXT, run_id INTEGER, updated_at REAL NOT NULL)""")
-    conn.execute(f"""INSERT INTO sources_new (source, sha256, request_key, file, scope, duplicate_of, run_id, updated_at)
+    conn.execute(f"""INSERT INTO sources_new (source, sha256, request_key, file, scope, duplicate_of, run_id,
+        updated_at)
         SELECT source, sha256, {legacy_key}, file, scope, duplicate_of, run_id, updated_at FROM sources""")
     conn.execute("DROP TABLE sources")
     conn.execute("ALTER TABLE sources_new RENAME TO sources")

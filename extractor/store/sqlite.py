@@ -25,9 +25,10 @@ import json
 import logging
 import sqlite3
 import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from extractor.core.identity import Identity
 from extractor.store.batch_jobs import BatchJobs
@@ -104,7 +105,7 @@ def redact_settings(settings: Any) -> dict[str, Any]:
     else:
         data = dict(settings or {})
     for key in list(data):
-        if key in SECRET_FIELDS or "key" in key.lower() or "secret" in key.lower() or "token" == key.lower():
+        if key in SECRET_FIELDS or "key" in key.lower() or "secret" in key.lower() or key.lower() == "token":
             data.pop(key)
     return data
 
@@ -139,7 +140,7 @@ class Store:
         except sqlite3.Error:  # pragma: no cover - closing twice or after a crash
             pass
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -205,8 +206,8 @@ class Store:
 
     def answers_of(self, sha256: str, identity: Identity) -> tuple[str | None, str | None, str | None]:
         """``(answers_json, document_json, text)`` of a record, for re-deriving its facts."""
-        row = self.conn.execute("SELECT answers_json, document_json, text FROM records WHERE sha256=? AND request_key=?",
-                                (sha256, identity.request_key)).fetchone()
+        row = self.conn.execute("SELECT answers_json, document_json, text FROM records"
+                                " WHERE sha256=? AND request_key=?", (sha256, identity.request_key)).fetchone()
         return (row[0], row[1], row[2]) if row else (None, None, None)
 
     def result_of(self, sha256: str, identity: Identity) -> str | None:
@@ -315,7 +316,8 @@ class Store:
         with self.conn:
             self.conn.execute("BEGIN IMMEDIATE")
             self.conn.execute(
-                "UPDATE records SET result_json=?, derive_key=?, run_id=?, updated_at=? WHERE sha256=? AND request_key=?",
+                "UPDATE records SET result_json=?, derive_key=?, run_id=?, updated_at=?"
+                " WHERE sha256=? AND request_key=?",
                 (result_json, identity.derive_key, run_id, time.time(), sha256, identity.request_key))
 
     def adopt_legacy(self, sha256: str, identity: Identity, settings: Mapping[str, Any]) -> bool:

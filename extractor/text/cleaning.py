@@ -296,8 +296,7 @@ def _classify(lines: list[str]) -> tuple[set[int], dict[int, str]]:
     if not any(strong):
         # No prose to anchor on (a list, a short note): keep what no rule rejects rather
         # than risk deleting the article.
-        kept = {i for i in content if i not in reason}
-        return kept, reason
+        return {i for i in content if i not in reason}, reason
 
     first = strong.index(True)
     # Walk forward from the first strong line; an end marker closes the region unless a
@@ -412,7 +411,7 @@ def clean_by_lines(text: str, keep: set[int] | frozenset[int], *, drop_pinyin: b
     kept_nos: list[int] = []
     prev_end: int | None = None  # original index just after the previous kept line's text
     gap = False
-    for no, (start, end, line) in enumerate(split_lines(text), 1):
+    for no, (start, _end, line) in enumerate(split_lines(text), 1):
         body = line.rstrip("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
         if no not in keep:
             if body.strip():

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import threading
 from functools import lru_cache
+from typing import Any
 
 from .textnorm import strip_pinyin
 
@@ -37,7 +38,7 @@ _lock = threading.Lock()
 _detector = None
 
 
-def _get_detector():
+def _get_detector() -> Any:
     """Build the lingua detector once (lazily, thread-safe)."""
     global _detector
     if _detector is None:
@@ -55,7 +56,7 @@ def _get_detector():
 
 
 @lru_cache(maxsize=1)
-def _t2s():
+def _t2s() -> Any:
     import opencc
 
     return opencc.OpenCC("t2s")

@@ -12,11 +12,13 @@ import json
 import os
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Literal
+from typing import Any, Literal
 
 from extractor.core.errors import InputError
+
 from .textnorm import strip_pinyin, to_ascii_digits
 
 __all__ = ["Document", "document_from_text", "document_from_info", "read_document", "iter_documents", "detect_metadata",
@@ -163,7 +165,8 @@ def _check_text(text: str, source: str | None) -> None:
 _DATE_KEY = re.compile(
     r"(发布时间|發布時間|发布日期|發布日期|发表时间|發表時間|时间|時間|日期|تاریخ انتشار|زمان انتشار|تاريخ النشر|نشر في"
     r"|published|posted|updated|date)\s*(?:on)?\s*[:：]?\s*(.+)", re.IGNORECASE)
-_OUTLET_KEY = re.compile(r"(?:^|[\s|])(来源|來源|稿源|source|منبع|المصدر)\s*[:：/]\s*([^|\n]+?)(?=\s{2,}|\s*\||$)", re.IGNORECASE)
+_OUTLET_KEY = re.compile(r"(?:^|[\s|])(来源|來源|稿源|source|منبع|المصدر)\s*[:：/]\s*([^|\n]+?)(?=\s{2,}|\s*\||$)",
+                         re.IGNORECASE)
 _OUTLET_FA = re.compile(r"به گزارش\s+(.{2,40}?)(?:\s+به نقل|،|,|\s+از\s)")
 _OUTLET_DATELINE = re.compile(r"^[\s【\[]*([\u3400-\u9fff]{2,10}?[报報网網台社])[讯訊]")
 _AUTHOR_KEY = re.compile(
@@ -253,12 +256,15 @@ def _sha256(data: bytes) -> str:
 
 
 def _build(text: str, *, source: str | None, sha: str, encoding: str | None, raw: str | None,
-           fmt: Format, warnings: list[str], metadata: bool = True, **given) -> Document:
+           fmt: Format, warnings: list[str], metadata: bool = True,
+           given: dict[str, str | None] | None = None) -> Document:
+    """A Document; ``given`` metadata (from HTML or a JSONL record) wins over what is detected."""
     from .language import detect_language
 
-    meta: dict = {}
+    meta: dict[str, Any] = {}
     if metadata:
         meta = detect_metadata(text)
+    given = given or {}
     fields = {k: given.get(k) or meta.get(k) for k in ("title", "published", "outlet", "author")}
     return Document(text=text, source=source, sha256=sha, encoding=encoding, raw_text=raw,
                     format=fmt, language=detect_language(text) if metadata else None,
@@ -334,12 +340,12 @@ def _html_document(html: str, *, source: str, sha: str, encoding: str, warnings:
         doc_meta = doc
     if not text.strip():
         raise InputError(source, "HTML page has no body text")
-    given = {}
+    given: dict[str, str | None] = {}
     if doc_meta is not None:
         given = {"title": getattr(doc_meta, "title", None), "published": getattr(doc_meta, "date", None),
                  "author": getattr(doc_meta, "author", None), "outlet": getattr(doc_meta, "sitename", None)}
     return _build(text, source=source, sha=sha, encoding=encoding, raw=html, fmt="html",
-                  warnings=warnings, **given)
+                  warnings=warnings, given=given)
 
 
 def read_document(path: str | os.PathLike, *, encoding: str | None = None, max_bytes: int = 20_000_000) -> Document:
@@ -431,12 +437,12 @@ def iter_documents(path: str | os.PathLike, *, text_field: str = "text", id_fiel
         if not text.strip():
             yield InputError(source, f"line {lineno}: field {text_field!r} is empty")
             continue
-        given = {k: rec.get(k) if isinstance(rec.get(k), str) else None
+        given: dict[str, str | None] = {k: rec.get(k) if isinstance(rec.get(k), str) else None
                  for k in ("title", "published", "outlet", "author")}
         try:
             _check_text(text, source)
             yield _build(text, source=source, sha=_sha256(text.encode("utf-8", "surrogatepass")),
-                         encoding=enc, raw=text, fmt="jsonl", warnings=[], **given)
+                         encoding=enc, raw=text, fmt="jsonl", warnings=[], given=given)
         except InputError as e:
             yield e
 
