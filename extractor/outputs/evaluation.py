@@ -682,7 +682,8 @@ def _pred_keys(p: dict) -> tuple[str | None, str | None]:
 # Evaluation
 
 
-def evaluate(predictions: Path | str | list[dict], gold_dir: Path | str, *, grounded_only: bool = False) -> EvalReport:
+def evaluate(predictions: Path | str | list[dict], gold_dir: Path | str, *,
+             grounded_only: bool = False) -> EvalReport:
     """Score predictions against gold.
 
     Args:
@@ -696,9 +697,26 @@ def evaluate(predictions: Path | str | list[dict], gold_dir: Path | str, *, grou
     """
     preds = load_predictions(predictions)
     golds = load_gold(gold_dir)
+    report = EvalReport(articles_predicted=len(preds))
+    paired = _pair(preds, golds, report)
+    any_cost = False
+    for g in golds:
+        p = paired.get(id(g))
+        report.articles_evaluated += 1
+        if p is None:
+            report.missing_predictions.append(g["source"])
+        else:
+            any_cost |= _add_usage(report, p)
+        report.articles.append(_score_article(report, g, p or {"status": "missing", "facts": []}, grounded_only))
+    if not any_cost:
+        report.cost_usd = None
+    return report
+
+
+def _pair(preds: list[dict], golds: list[dict], report: EvalReport) -> dict[int, dict]:
+    """Gold article (by id) → its prediction, by sha256 else by file name."""
     by_sha = {g["sha256"]: g for g in golds if g.get("sha256")}
     by_name = {_basename(g["source"]): g for g in golds}
-    report = EvalReport(articles_predicted=len(preds))
     paired: dict[int, dict] = {}
     for p in preds:
         sha, name = _pred_keys(p)
@@ -710,56 +728,52 @@ def evaluate(predictions: Path | str | list[dict], gold_dir: Path | str, *, grou
             continue
         # A re-run may repeat an article; the last line wins as it is the newest.
         paired[id(g)] = p
+    return paired
 
-    any_cost = False
-    for g in golds:
-        p = paired.get(id(g))
-        lang = g.get("language") or ((p or {}).get("document") or {}).get("language") or "unknown"
-        report.articles_evaluated += 1
-        if p is None:
-            report.missing_predictions.append(g["source"])
-            p = {"status": "missing", "facts": []}
-        else:
-            if p.get("status", "ok") == "ok":
-                report.articles_ok += 1
-            usage = p.get("usage") or {}
-            report.reasks += int(usage.get("reasks") or 0)
-            report.prompt_tokens += int(usage.get("prompt_tokens") or 0)
-            report.completion_tokens += int(usage.get("completion_tokens") or 0)
-            report.total_tokens += int(usage.get("total_tokens") or 0)
-            if usage.get("cost_usd") is not None:
-                any_cost = True
-                report.cost_usd = (report.cost_usd or 0.0) + float(usage["cost_usd"])
-        pfacts = list(p.get("facts") or [])
-        report.predicted_facts += len(pfacts)
-        report.grounded_facts += sum(1 for f in pfacts if f.get("grounded"))
-        report.corrected_facts += sum(1 for f in pfacts if f.get("corrections"))
-        if grounded_only:
-            pfacts = [f for f in pfacts if f.get("grounded")]
-        article = {"source": g["source"], "language": lang, "status": p.get("status", "ok"),
-                   "error": p.get("error"), "tp": 0, "fp": 0, "fn": 0, "missed": [], "spurious": []}
-        specs = key_specs(p.get("schema_name") or g.get("schema") or "health_news")
-        types = sorted({f.get("type") for f in pfacts} | {f.get("type") for f in g["facts"]})
-        for t in types:
-            pt = [f for f in pfacts if f.get("type") == t]
-            gt = [f for f in g["facts"] if f.get("type") == t]
-            pairs = match_facts(t, pt, gt, specs.get(t))
-            tp, fp, fn = len(pairs), len(pt) - len(pairs), len(gt) - len(pairs)
-            report.overall.add(tp, fp, fn)
-            report.by_type.setdefault(t, PRF()).add(tp, fp, fn)
-            report.by_language.setdefault(lang, PRF()).add(tp, fp, fn)
-            article["tp"] += tp
-            article["fp"] += fp
-            article["fn"] += fn
-            mp, mg = {i for i, _ in pairs}, {j for _, j in pairs}
-            article["missed"] += [_short(f) for j, f in enumerate(gt) if j not in mg]
-            article["spurious"] += [_short(f) for i, f in enumerate(pt) if i not in mp]
-            for i, j in pairs:
-                _score_fields(report, t, pt[i].get("data") or {}, gt[j].get("data") or {})
-        report.articles.append(article)
-    if not any_cost:
-        report.cost_usd = None
-    return report
+
+def _add_usage(report: EvalReport, p: dict) -> bool:
+    """Count one prediction's status and usage; True when it reports a cost."""
+    if p.get("status", "ok") == "ok":
+        report.articles_ok += 1
+    usage = p.get("usage") or {}
+    report.reasks += int(usage.get("reasks") or 0)
+    report.prompt_tokens += int(usage.get("prompt_tokens") or 0)
+    report.completion_tokens += int(usage.get("completion_tokens") or 0)
+    report.total_tokens += int(usage.get("total_tokens") or 0)
+    if usage.get("cost_usd") is None:
+        return False
+    report.cost_usd = (report.cost_usd or 0.0) + float(usage["cost_usd"])
+    return True
+
+
+def _score_article(report: EvalReport, g: dict, p: dict, grounded_only: bool) -> dict[str, Any]:
+    lang = g.get("language") or (p.get("document") or {}).get("language") or "unknown"
+    pfacts = list(p.get("facts") or [])
+    report.predicted_facts += len(pfacts)
+    report.grounded_facts += sum(1 for f in pfacts if f.get("grounded"))
+    report.corrected_facts += sum(1 for f in pfacts if f.get("corrections"))
+    if grounded_only:
+        pfacts = [f for f in pfacts if f.get("grounded")]
+    article: dict[str, Any] = {"source": g["source"], "language": lang, "status": p.get("status", "ok"),
+                               "error": p.get("error"), "tp": 0, "fp": 0, "fn": 0, "missed": [], "spurious": []}
+    specs = key_specs(p.get("schema_name") or g.get("schema") or "health_news")
+    for t in sorted({f.get("type") for f in pfacts} | {f.get("type") for f in g["facts"]}):
+        pt = [f for f in pfacts if f.get("type") == t]
+        gt = [f for f in g["facts"] if f.get("type") == t]
+        pairs = match_facts(t, pt, gt, specs.get(t))
+        tp, fp, fn = len(pairs), len(pt) - len(pairs), len(gt) - len(pairs)
+        report.overall.add(tp, fp, fn)
+        report.by_type.setdefault(t, PRF()).add(tp, fp, fn)
+        report.by_language.setdefault(lang, PRF()).add(tp, fp, fn)
+        article["tp"] += tp
+        article["fp"] += fp
+        article["fn"] += fn
+        mp, mg = {i for i, _ in pairs}, {j for _, j in pairs}
+        article["missed"] += [_short(f) for j, f in enumerate(gt) if j not in mg]
+        article["spurious"] += [_short(f) for i, f in enumerate(pt) if i not in mp]
+        for i, j in pairs:
+            _score_fields(report, t, pt[i].get("data") or {}, gt[j].get("data") or {})
+    return article
 
 
 def _score_fields(report: EvalReport, fact_type: str, pred: dict, gold: dict) -> None:
