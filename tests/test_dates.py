@@ -33,7 +33,7 @@ CASES = [
     ("去年", "zh", REF, "2018-01-01", "2018-12-31", "year", "gregorian", True),
     ("今年", "zh", REF, "2019-01-01", "2019-12-31", "year", "gregorian", True),
     ("本年", "zh", REF, "2019-01-01", "2019-12-31", "year", "gregorian", True),
-    ("上半年", "zh", REF, "2019-01-01", "2019-06-30", "month", "gregorian", True),
+    ("上半年", "zh", REF, "2019-01-01", "2019-06-30", "half", "gregorian", True),
     ("در سال گذشته", "fa", REF, "2017-03-21", "2018-03-20", "year", "solar_hijri", True),
     ("سال گذشته", "fa", REF, "2017-03-21", "2018-03-20", "year", "solar_hijri", True),
     ("امسال", "fa", REF, "2018-03-21", "2019-03-20", "year", "solar_hijri", True),
