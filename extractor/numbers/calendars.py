@@ -17,6 +17,7 @@ datetime.date(2024, 3, 11)
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Literal
 
 __all__ = ["Calendar", "day", "month_period", "months_period", "year_period", "year_of",
@@ -43,6 +44,7 @@ def _hijri_month_length(y: int, m: int) -> int:
     return Hijri(y, m, 1).month_length()
 
 
+@lru_cache(maxsize=8192)  # jdatetime spends most of a conversion consulting the locale
 def day(y: int, m: int, d: int, calendar: str) -> date:
     """The Gregorian day of ``y-m-d`` in ``calendar``; ``ValueError`` when it does not exist.
 
@@ -102,6 +104,7 @@ def year_of(ref: date, calendar: str) -> int:
     return month_of(ref, calendar)[0]
 
 
+@lru_cache(maxsize=1024)
 def month_of(ref: date, calendar: str) -> tuple[int, int]:
     """``(year, month)`` of ``ref`` in ``calendar``.
 

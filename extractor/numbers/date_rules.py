@@ -138,8 +138,17 @@ def _before(ctx: Ctx, m: re.Match[str], n: int = 12) -> str:
 
 
 def _rule(name: str, pattern: str, build: Callable[[re.Match[str], Ctx], Built], *,
-          flags: int = 0, for_numbers: bool = True) -> Rule:
-    return Rule(name, re.compile(pattern, flags), build, for_numbers)
+          first: str, for_numbers: bool = True) -> Rule:
+    """A rule whose matches can only start with a character of ``first`` (a character class
+    body): checking that one character first keeps a megabyte of text scanned in about a
+    second, as most positions fail there."""
+    return Rule(name, re.compile(f"(?=[{first}])(?:{pattern})"), build, for_numbers)
+
+
+def _firsts(words: list[str] | dict) -> str:
+    """Character-class body of the first letters of ``words`` (folded, either case)."""
+    chars = {c for word in words for c in (w.fold_letters(word)[0].lower(), w.fold_letters(word)[0].upper())}
+    return "".join(re.escape(c) for c in sorted(chars))
 
 
 # ------------------------------------------------------------------- numeric (all scripts)
@@ -184,9 +193,9 @@ def _build_dmy(m: re.Match[str], ctx: Ctx) -> Built:
 
 _NUMERIC = [
     _rule("ymd", r"(?<![\d.])(?<!\d[-/])(?P<y>\d{4})(?P<s>[-/.])(?P<m>\d{1,2})(?P=s)(?P<d>\d{1,2})(?![\d])"
-          + _TIME, _build_ymd),
+          + _TIME, _build_ymd, first=r"\d"),
     _rule("dmy", r"(?<![\d/.])(?<!\d-)(?P<a>\d{1,2})(?P<s>[-/.])(?P<b>\d{1,2})(?P=s)(?P<y>\d{4})(?![\d])"
-          r"(?:\s*(?P<mk>" + _MARKER + "))?", _build_dmy),
+          r"(?:\s*(?P<mk>" + _MARKER + "))?", _build_dmy, first=r"\d"),
 ]
 
 # ---------------------------------------------------------------------------- Chinese
@@ -306,7 +315,7 @@ _ZH_YEAR_PART = (rf"(?:(?<![\d{_ZD}十百千万萬.])(?P<y>{_ZH_YEAR})\s*年度?
 _ZH_SUB = (r"(?P<sub>上半年|下半年|前半年|后半年|後半年|全年|第?(?P<q>[一二三四1-4])\s*季度"
            r"|前(?P<qn>[二两兩三])(?:个|個)?季度|(?P<qq>(?<=[Qq])[1-4]))")
 _ZH_MONTH_DAY = (rf"(?<![\d前近每第头頭数數几幾连連续續余餘多个個.])(?P<m>{_ZH_MONTH})(?:{_ZH_TO}(?P<m2>{_ZH_MONTH}))?"
-                 rf"\s*月份?(?![龄齡])(?:\s*(?:(?P<dg>\d{{1,2}})(?=(?P<hh>\d{{1,2}}):\d{{2}})|(?P<d>{_ZH_DAY})(?:\s*{_DAYMARK}|{_DAY_END})"
+                 rf"\s*月份?(?![龄齡])(?:\s*(?:(?P<dg>[12]\d|3[01]|0?[1-9])(?=(?P<hh>[01]?\d|2[0-4]):\d{{2}})|(?P<d>{_ZH_DAY})(?:\s*{_DAYMARK}|{_DAY_END})"
                  rf"(?:{_ZH_TO}(?P<d2>{_ZH_DAY})\s*{_DAYMARK})?|(?P<xun>[上中下]旬)))?")
 _ZH_MAIN = rf"(?:{_ZH_YEAR_PART}\s*,?\s*)?(?:[Qq]?{_ZH_SUB}|{_ZH_MONTH_DAY})"
 
@@ -384,21 +393,21 @@ _ZH_BARE_DAY = (r"(?<![\d年月前近每第头頭数數几幾连連续續余餘�
                 r"|[号號](?=\s*(?:$|[,.;!?)\]、。；！？）】\-~]|[上下中]午|晚|早|凌晨|星期|[周週][一二三四五六日天])))")
 
 _CHINESE = [
-    _rule("zh", _ZH_MAIN, _build_zh),
-    _rule("zh_year", _ZH_YEAR_ONLY, _build_zh_year),
-    _rule("zh_rel", _ZH_REL, _build_zh_rel, for_numbers=False),
-    _rule("zh_day", _ZH_BARE_DAY, _build_zh_bare_day, for_numbers=False),
+    _rule("zh", _ZH_MAIN, _build_zh, first=r"\d〇○零一二两兩三四五六七八九十民去上今本明前后後同当當次翌该該是下全第Qq"),
+    _rule("zh_year", _ZH_YEAR_ONLY, _build_zh_year, first=r"\d〇○零一二两兩三四五六七八九民"),
+    _rule("zh_rel", _ZH_REL, _build_zh_rel, for_numbers=False, first=_firsts([*_REL_YEAR_ZH, *_ANAPHORIC_ZH, *_ZH_SHIFT])),
+    _rule("zh_day", _ZH_BARE_DAY, _build_zh_bare_day, for_numbers=False, first=r"\d"),
 ]
 
 # ------------------------------------------------------------------ Persian and Arabic
 
-_MONTH_AR = w.names_regex([n for t in (w.SOLAR_MONTHS, w.HIJRI_MONTHS, w.GREGORIAN_AR_FA) for ns in t for n in ns])
+_MONTH_NAMES = [n for t in (w.SOLAR_MONTHS, w.HIJRI_MONTHS, w.GREGORIAN_AR_FA) for ns in t for n in ns]
+_MONTH_AR = w.names_regex(_MONTH_NAMES)
 # A two-digit year is read only where nothing else can follow it (۲۶ شهریور ۹۴ ساعت ...): after
 # a day and month, "۹۴ نفر" would be 94 people.
 _TWO_DIGIT_OK = r"(?=\s*(?:$|[,.;:)\]\-؛]|ساعت|\d{1,2}:\d{2}|" + _MARKER + "))"
 _AR_YEAR = (r"(?:\s*,?\s*(?:سال|سنه|عام|العام)?\s*(?<![\d.])(?P<y>\d{4}(?![\d])|\d{2}(?![\d])" + _TWO_DIGIT_OK + ")"
             r"(?:\s*(?P<mk>" + _MARKER + "))?)")
-_AR_DAY = rf"(?:(?<![\d.,/])(?P<d>\d{{1,2}})|{AB}(?P<do>{w.FA_ORDINAL_RE}))"
 
 
 def _month_parts(m: re.Match[str], ctx: Ctx) -> Built:
@@ -418,9 +427,11 @@ def _month_parts(m: re.Match[str], ctx: Ctx) -> Built:
 
 
 _ARABIC_SCRIPT = [
-    _rule("ar_dmy", _AR_DAY + r"(?:\s*(?:-|تا|الی|حتی)\s*(?P<d2>\d{1,2}))?\s*(?:ام\s*)?" + AB
-          + r"(?P<mn>" + _MONTH_AR + ")" + AW + r"(?:\s*ماه)?" + _AR_YEAR + "?", _month_parts),
-    _rule("ar_my", AB + r"(?P<mn>" + _MONTH_AR + ")" + AW + r"(?:\s*ماه)?" + _AR_YEAR, _month_parts),
+    *(_rule(name, day + r"(?:\s*(?:-|تا|الی|حتی)\s*(?P<d2>\d{1,2}))?\s*(?:ام\s*)?" + AB
+            + r"(?P<mn>" + _MONTH_AR + ")" + AW + r"(?:\s*ماه)?" + _AR_YEAR + "?", _month_parts, first=first)
+      for name, day, first in (("ar_dmy", r"(?<![\d.,/])(?P<d>\d{1,2})(?P<do>(?!))?", r"\d"),
+                               ("ar_ordinal_dmy", AB + rf"(?P<d>(?!))?(?P<do>{w.FA_ORDINAL_RE})", _firsts(w.FA_ORDINALS)))),
+    _rule("ar_my", AB + r"(?P<mn>" + _MONTH_AR + ")" + AW + r"(?:\s*ماه)?" + _AR_YEAR, _month_parts, first=_firsts(_MONTH_NAMES)),
 ]
 
 
@@ -445,7 +456,7 @@ def _build_ar_year(m: re.Match[str], ctx: Ctx) -> Built:
 _ARABIC_SCRIPT += [
     _rule("ar_year", AB + r"(?:(?P<word>(?:[وب](?=ال))?(?:سال|سنه|عام|العام)(?:های|هایی|ها)?)\s*"
           r"(?P<y>\d{4}|\d{2})(?:\s*(?:-|تا|الی)\s*(?P<y2>\d{4}|\d{2}))?(?![\d]|[.,/٫]\d)(?:\s*(?P<mk>" + _MARKER + "))?"
-          r"|(?<![\d.,/])(?P<y_>\d{4})\s*(?P<mk_>" + _MARKER + "))", lambda m, c: _build_ar_year(_Alias(m), c)),
+          r"|(?<![\d.,/])(?P<y_>\d{4})\s*(?P<mk_>" + _MARKER + "))", lambda m, c: _build_ar_year(_Alias(m), c), first=r"\dسعاوب"),
 ]
 
 
@@ -502,7 +513,7 @@ def _build_ar_rel(m: re.Match[str], ctx: Ctx) -> Built:
 
 _ARABIC_SCRIPT += [
     _rule("ar_rel", AB + r"(?:[وبلف](?=ال|ام))?(?P<w>" + w.names_regex([*_FA_REL, *_AR_REL]) + ")" + AW,
-          _build_ar_rel, for_numbers=False),
+          _build_ar_rel, for_numbers=False, first="وبلف" + _firsts([*_FA_REL, *_AR_REL])),
 ]
 
 _HALF_FA = r"(?:نیمه|نیم\s*سال|شش\s*ماهه|شش\s*ماه)\s*(?P<hn>اول|نخست|دوم)"
@@ -548,12 +559,13 @@ _ARABIC_SCRIPT += [
     _rule("ar_part", AB + rf"(?:{_HALF_FA}|{_QUARTER_FA}|{_SEASON_FA}|{_PART_AR})" + AW
           + r"\s*(?:سال|عام|العام|سنه)?\s*(?:(?P<y>\d{4}|\d{2})(?![\d])|(?P<rw>"
           + w.names_regex([k for k, v in {**_FA_REL, **_AR_REL}.items() if v[0] == "year"]) + ")" + AW + ")",
-          _build_part_ar),
+          _build_part_ar, first=_firsts(["نیمه", "شش", "سه", "فصل", *_SEASONS, "ال"])),
 ]
 
 # ----------------------------------------------------------------------------- English
 
 _EN_M = rf"(?P<mn>{w.EN_MONTH_RE})"
+_EN_NAMES = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 _ORDSUF = r"(?:st|nd|rd|th)?"
 _EN_Y = r"(?P<y>\d{4})(?![\d])"
 _EN_TO = r"\s*(?:-|to|through|until)\s*"
@@ -571,13 +583,13 @@ def _build_en(m: re.Match[str], ctx: Ctx) -> Built:
 _ENGLISH = [
     _rule("en_mdy", rf"(?<![A-Za-z]){_EN_M}\.?[\])]?,?\s*(?<![\d])(?P<d>\d{{1,2}}){_ORDSUF}"
           rf"(?:{_EN_TO}(?P<d2>\d{{1,2}}){_ORDSUF})?(?![\d:])"
-          rf"(?:,?\s+(?:at\s+)?(?:\d{{1,2}}:\d{{2}}(?::\d{{2}})?\s+)?{_EN_Y})?", _build_en),
+          rf"(?:,?\s+(?:at\s+)?(?:\d{{1,2}}:\d{{2}}(?::\d{{2}})?\s+)?{_EN_Y})?", _build_en, first=_firsts(_EN_NAMES)),
     _rule("en_dmy", rf"(?<![\d.,:])(?P<d>\d{{1,2}}){_ORDSUF}(?:{_EN_TO}(?P<d2>\d{{1,2}}){_ORDSUF})?"
-          rf"\s*(?:of\s+)?{_EN_M}\.?(?:,?\s+{_EN_Y})?", _build_en),
-    _rule("en_my", rf"(?<![A-Za-z]){_EN_M}\.?,?\s+(?:of\s+)?{_EN_Y}", _build_en),
+          rf"\s*(?:of\s+)?{_EN_M}\.?(?:,?\s+{_EN_Y})?", _build_en, first=r"\d"),
+    _rule("en_my", rf"(?<![A-Za-z]){_EN_M}\.?,?\s+(?:of\s+)?{_EN_Y}", _build_en, first=_firsts(_EN_NAMES)),
     _rule("en_in_month", rf"(?i:\b(?:in|since|during|until|till|by|from|early|mid|late)\b-?\s*)"
           rf"(?P<mn>(?i:january|february|april|june|july|august|september|october|november|december)|May|March)\b",
-          _build_en, for_numbers=False),
+          _build_en, for_numbers=False, first=_firsts(["in", "since", "during", "until", "till", "by", "from", "early", "mid", "late"])),
 ]
 
 
@@ -626,14 +638,14 @@ def _build_en_rel(m: re.Match[str], ctx: Ctx) -> Built:
 
 
 _ENGLISH += [
-    _rule("en_year", r"(?i:\b(?:(?:in|since|during|year|from|until|till|through|throughout|by|early|mid|late"
+    _rule("en_year", r"(?i:\b(?:(?:in|since|during|between|year|from|until|till|through|throughout|by|early|mid|late"
           r"|end\s+of|beginning\s+of|start\s+of)\b-?\s*|(?P<fy>FY\s*'?|fiscal\s+(?:year\s+)?))"
-          r"(?P<y>\d{4})(?:\s*[-–]\s*(?P<y2>\d{4}|\d{2}))?(?![\d]|[.,]\d|\s*(?:%|per\s*cent)))", _build_en_year),
+          r"(?P<y>\d{4})(?:\s*[-–]\s*(?P<y2>\d{4}|\d{2}))?(?![\d]|[.,]\d|\s*(?:%|per\s*cent)))", _build_en_year, first=_firsts(["in", "since", "during", "between", "year", "from", "until", "till", "through", "by", "early", "mid", "late", "end", "beginning", "start", "FY", "fiscal"])),
     _rule("en_part", r"(?i:\b(?:(?P<tag>[QH][1-4])|(?P<ord>first|second|third|fourth|1st|2nd|3rd|4th)\s+"
           r"(?P<kind>quarter|half))(?:\s+of)?,?\s+(?P<fiscal>fiscal\s+(?:year\s+)?)?(?P<y>\d{4})(?![\d])"
-          r"|\b(?P<y2>\d{4})\s*(?P<tag2>[QH][1-4])\b)", _build_en_part),
+          r"|\b(?P<y2>\d{4})\s*(?P<tag2>[QH][1-4])\b)", _build_en_part, first=r"\dQqHhFfSsTt"),
     _rule("en_rel", r"(?i:\b(?P<w>yesterday|today|tomorrow|the\s+day\s+before\s+yesterday"
-          r"|(?P<which>last|this|next|current)\s+(?P<unit>year|month|week))\b)", _build_en_rel, for_numbers=False),
+          r"|(?P<which>last|this|next|current)\s+(?P<unit>year|month|week))\b)", _build_en_rel, for_numbers=False, first=_firsts(["yesterday", "today", "tomorrow", "the", "last", "this", "next", "current"])),
 ]
 
 RULES: tuple[Rule, ...] = tuple(_NUMERIC + _CHINESE + _ARABIC_SCRIPT + _ENGLISH)

@@ -125,7 +125,7 @@ def _norm_lang(lang: str | None) -> str | None:
 # "از ۱ تا ۱۰ فروردین"; "and" joins only after "between" (2015年和2018年 are two years).
 _JOIN = re.compile(r"\s*(?:-|~|至|到|(?i:to|until|till|through|thru)|تا|الی|حتی|لغایه)\s*")
 _AND = re.compile(r"\s*(?:(?i:and)|و)\s*")
-_BETWEEN = re.compile(r"(?:(?i:between)|بین)\s*$")
+_BETWEEN = re.compile(r"(?:(?i:between)|بین)\s*")
 # "from 2015 to 2018", "between 2015 and 2018": a bare year closing a year.
 _YEAR_TAIL = re.compile(r"\s*(?:-|~|至|到|(?i:to|until|till|through|and)|تا|الی|حتی|و)\s*(\d{4})(?![\d])")
 
@@ -134,7 +134,12 @@ def _joined(a: Token, b: Token, text: str) -> bool:
     gap = text[a.end:b.start]
     if _JOIN.fullmatch(gap):
         return True
-    return bool(_AND.fullmatch(gap) and _BETWEEN.search(text, max(0, a.start - 12), a.start))
+    return bool(_AND.fullmatch(gap) and _after_between(a, text))
+
+
+def _after_between(a: Token, text: str) -> bool:
+    """Whether "between"/"بین" opens the date of ``a`` (just before it, or as its first word)."""
+    return bool(_BETWEEN.search(text, max(0, a.start - 12), min(a.end, a.start + 8)))
 
 
 def _year_tail(a: Token, text: str) -> tuple[int, Parts] | None:
@@ -144,7 +149,7 @@ def _year_tail(a: Token, text: str) -> tuple[int, Parts] | None:
     if m is None or p.gran != "year" or p.y is None or p.y2 is not None:
         return None
     word = m.group(0).strip(" 0123456789").lower()
-    if word in ("and", "و") and not _BETWEEN.search(text, max(0, a.start - 12), a.start):
+    if word in ("and", "و") and not _after_between(a, text):
         return None
     y2 = int(m.group(1))
     if not p.y < y2 < p.y + 100:
