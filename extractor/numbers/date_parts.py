@@ -23,15 +23,18 @@ from typing import Literal
 
 from extractor.numbers import calendars as cal
 
-__all__ = ["DateValue", "Granularity", "Parts", "resolve", "merge_range", "HALF_YEAR_DAYS", "LAST_DAY"]
+__all__ = ["DateValue", "Granularity", "Parts", "resolve", "merge_range", "LAST_DAY"]
 
 Granularity = Literal["day", "week", "month", "quarter", "half", "year", "unknown"]
 
-# A year-less "15 September" or "一季度" is read in the publication year only when that puts it
-# within half a year of the publication date; further away the writer may mean the adjacent year
-# (a January article on "28 December"), so it stays unresolved rather than guessed.
-HALF_YEAR_DAYS = 183
-HALF_MONTH_DAYS = 15
+# A year-less "15 September" or "一季度" is read in the publication year when that puts it within
+# half a year of the publication date. Otherwise only a date just across New Year is read in the
+# adjacent year ("28 December" in a 5 January article): writers drop the year of a date a few
+# weeks away, not of one months away, so a farther one ("1 January" in a November article: last
+# January or the coming one?) stays unresolved rather than guessed. A bare day (12日) likewise:
+# the publication month within half a month, or the adjacent month within a week.
+SAME_YEAR_DAYS, ACROSS_YEAR_DAYS = 183, 31
+SAME_MONTH_DAYS, ACROSS_MONTH_DAYS = 15, 7
 LAST_DAY = 99  # as ``Parts.d2``: the last day of the month, whatever its length (下旬)
 
 
@@ -125,10 +128,19 @@ def _anchored(p: Parts, ref: date) -> tuple[date, date] | None:
         return _period(p, cal.year_of(ref, p.calendar) + p.rel_year, p.m)
     y, m = cal.month_of(ref, p.calendar)
     if p.m is not None:
-        span, limit = _period(p, y, p.m), HALF_YEAR_DAYS
-    else:  # a bare day (12日): the reference month
-        span, limit = _period(p, y, m), HALF_MONTH_DAYS
-    return span if cal.distance(*span, ref) <= limit else None
+        tries = [((y + k, p.m), limit) for k, limit in ((0, SAME_YEAR_DAYS), (-1, ACROSS_YEAR_DAYS),
+                                                         (1, ACROSS_YEAR_DAYS))]
+    else:  # a bare day (12日)
+        tries = [(cal.shift_month(y, m, k), limit) for k, limit in ((0, SAME_MONTH_DAYS), (-1, ACROSS_MONTH_DAYS),
+                                                                    (1, ACROSS_MONTH_DAYS))]
+    for (ty, tm), limit in tries:
+        try:
+            span = _period(p, ty, tm)
+        except (ValueError, OverflowError):
+            continue  # 29 February of a common year: the other year may have it
+        if cal.distance(*span, ref) <= limit:
+            return span
+    return None
 
 
 def resolve(p: Parts, text: str, reference: date | None) -> DateValue | None:
