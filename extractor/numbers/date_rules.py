@@ -111,15 +111,20 @@ def _int(s: str | None) -> int | None:
     return None if s is None else int(s)
 
 
+# A bare number year in Persian text past 1430 (2051) is a lunar Hijri year (۱۴۴۵/۰۹/۱۵), which
+# Persian news also writes for religious dates; with a Solar month name it stays Solar.
+_LAST_SOLAR_YEAR = 1430
+
+
 def _year_ok(y: int, calendar: str) -> bool:
-    # Solar and lunar Hijri years of the modern press are 1200-1599; a Gregorian one 1000-2199.
+    # Hijri years of the modern press are 1200-1599; a Gregorian one 1000-2199.
     return 1200 <= y < 1600 if calendar in ("solar_hijri", "hijri") else 1000 <= y <= 2199
 
 
 def _calendar_for_year(y: int, area: str, marker: str | None = None) -> str:
     """Calendar of a four-digit year in Arabic-script text: the written marker (ه.ق, ه.ش, م),
     else its size: below 1600 it cannot be a Gregorian year of modern news, and is Solar
-    Hijri in Persian (1402), lunar Hijri in Arabic (1445)."""
+    Hijri in Persian (1402), lunar Hijri in Arabic (1445) or past the Solar years in use."""
     if marker:
         mk = re.sub(r"[\s.]", "", marker)
         if mk in ("م", "میلادی"):
@@ -130,7 +135,7 @@ def _calendar_for_year(y: int, area: str, marker: str | None = None) -> str:
             return "hijri"
     if y >= 1600:
         return "gregorian"
-    return "hijri" if area == "ar" else "solar_hijri"
+    return "hijri" if area == "ar" or y > _LAST_SOLAR_YEAR else "solar_hijri"
 
 
 def _before(ctx: Ctx, m: re.Match[str], n: int = 12) -> str:

@@ -41,7 +41,7 @@ from datetime import date
 from functools import lru_cache
 
 from extractor.numbers.date_parts import DateValue, Granularity, Parts, merge_range, resolve
-from extractor.numbers.date_rules import RULES, VETO, Ctx, Token, scan
+from extractor.numbers.date_rules import RULES, VETO, Ctx, Token, scan, script_of
 from extractor.text.textnorm import PINYIN_ANNOTATION, to_ascii_digits
 
 __all__ = ["DateValue", "Granularity", "parse_date", "find_dates"]
@@ -98,10 +98,6 @@ class _Normalized:
             o = self.orig(a)
             return o, o
         return self.orig(a), self.orig(b - 1) + 1
-
-
-# ---------------------------------------------------------------------------
-# Calendars
 
 
 def _fold_ar(s: str) -> str:
@@ -247,19 +243,13 @@ def _whole_mention(text: str, lang: str | None) -> DateValue | None:
     y = int(m[1])
     area = _norm_lang(lang)
     if area not in ("fa", "ar"):
-        area = _script(text) if re.search("[\u0600-\u06ff]", text) else "fa"
+        area = script_of(text) if re.search("[\u0600-\u06ff]", text) else "fa"
     calendar = "gregorian" if y >= 1600 else ("hijri" if area == "ar" else "solar_hijri")
     return _resolve_whole(Parts(calendar, "year", y=y), text)
 
 
 def _resolve_whole(p: Parts, text: str) -> DateValue | None:
     return resolve(p, text, None) if p.y is None or p.y >= 1000 else None
-
-
-def _script(text: str) -> str:
-    from extractor.numbers.date_rules import script_of
-
-    return script_of(text)
 
 
 # ---------------------------------------------------------------------------
