@@ -336,12 +336,14 @@ def _solar_forms(d: date) -> list[tuple[str, str | None]]:
 
     j = jdatetime.date.fromgregorian(date=d)
     month, weekday = _SOLAR[j.month - 1], _FA_WEEKDAYS[d.weekday()]
-    return [
+    forms = [
         (f"{j.day} {month} {j.year}".translate(_FA_DIGITS), "fa"),
         (f"{weekday} {_fa_ordinal(j.day)} {month} {j.year}".translate(_FA_DIGITS), "fa"),
         (f"{weekday} {j.day} {month} ماه سال {j.year} ساعت ۱۰:۳۰".translate(_FA_DIGITS), "fa"),
-        (f"{j.year}/{j.month:02d}/{j.day:02d}".translate(_FA_DIGITS), "fa"),
     ]
+    if j.year <= 1430:  # a bare numeric year past 1430 in Persian text is read as lunar Hijri
+        forms.append((f"{j.year}/{j.month:02d}/{j.day:02d}".translate(_FA_DIGITS), "fa"))
+    return forms
 
 
 def _hijri_forms(d: date) -> list[tuple[str, str | None]]:
