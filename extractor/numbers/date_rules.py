@@ -215,6 +215,7 @@ _ZH_TO = r"\s*[-~至到]\s*"
 # digits a count (2016年6月29家医院 is June and 29 hospitals).
 _DAY_END = (r"(?=\s*(?:$|[,.;:!?)\]、。；！？）】」』\-~(（]|[上下中]午|早上|晚上?|凌晨|傍晚|夜|星期|[周週][一二三四五六日天]"
             r"|礼拜|禮拜|\d{1,2}\s*[:点點时時]|[一二三四五六七八九十]{1,3}[点點时時]))")
+_REL_LABEL = {-2: "year_before_last", -1: "last_year", 0: "this_year", 1: "next_year", 2: "year_after_next"}
 _REL_YEAR_ZH = {"去年": -1, "上年": -1, "今年": 0, "本年": 0, "明年": 1, "前年": -2, "后年": 2, "後年": 2}
 # A year named by reference to another date of the text, not to the publication date.
 _ANAPHORIC_ZH = ("同年", "当年", "當年", "次年", "翌年", "该年", "該年", "是年")
@@ -229,7 +230,7 @@ def _zh_num(s: str | None) -> int | None:
     return int(s) if s.isdigit() else w.zh_int(s)
 
 
-def _zh_year(m: re.Match[str], month_follows: bool) -> int | Parts | None:
+def _zh_year(m: re.Match[str], month_follows: bool) -> int | None:
     """Year of the year group: 4 digits, or 2 when zero-led (08年) or before a month (18年10月)."""
     if m["roc"] is not None:  # 民國113年: years of the Republic of China, from 1912
         n = _zh_num(m["roc"])
@@ -257,9 +258,6 @@ def _zh_year_fields(m: re.Match[str], month_follows: bool) -> dict | _Veto | Non
         return {}
     y = _zh_year(m, month_follows)
     return VETO if y is None else {"y": y}
-
-
-_REL_LABEL = {-2: "year_before_last", -1: "last_year", 0: "this_year", 1: "next_year", 2: "year_after_next"}
 
 
 def _zh_sub(m: re.Match[str], year: dict) -> Built:
@@ -318,11 +316,11 @@ _ZH_YEAR_PART = (rf"(?:(?<![\d{_ZD}十百千万萬.])(?P<y>{_ZH_YEAR})\s*年度?
                  rf"|民[国國]\s*(?P<roc>\d{{1,3}}|[{_ZD}十百]{{1,4}})\s*年"
                  r"|(?<!以)(?P<ry>去年|上年|今年|本年|明年|前年|后年|後年|同年|当年|當年|次年|翌年|该年|該年|是年)度?)")
 _ZH_SUB = (r"(?P<sub>上半年|下半年|前半年|后半年|後半年|全年|第?(?P<q>[一二三四1-4])\s*季度"
-           r"|前(?P<qn>[二两兩三])(?:个|個)?季度|(?P<qq>(?<=[Qq])[1-4]))")
+           r"|前(?P<qn>[二两兩三])(?:个|個)?季度|[Qq](?P<qq>[1-4]))")
 _ZH_MONTH_DAY = (rf"(?<![\d前近每第头頭数數几幾连連续續余餘多个個.])(?P<m>{_ZH_MONTH})(?:{_ZH_TO}(?P<m2>{_ZH_MONTH}))?"
                  rf"\s*月份?(?![龄齡])(?:\s*(?:(?P<dg>[12]\d|3[01]|0?[1-9])(?=(?P<hh>[01]?\d|2[0-4]):\d{{2}})|(?P<d>{_ZH_DAY})(?:\s*{_DAYMARK}|{_DAY_END})"
                  rf"(?:{_ZH_TO}(?P<d2>{_ZH_DAY})\s*{_DAYMARK})?|(?P<xun>[上中下]旬)))?")
-_ZH_MAIN = rf"(?:{_ZH_YEAR_PART}\s*,?\s*)?(?:[Qq]?{_ZH_SUB}|{_ZH_MONTH_DAY})"
+_ZH_MAIN = rf"(?:{_ZH_YEAR_PART}\s*,?\s*)?(?:{_ZH_SUB}|{_ZH_MONTH_DAY})"
 
 
 def _build_zh_year(m: re.Match[str], ctx: Ctx) -> Built:
