@@ -158,6 +158,9 @@ ISSUE_CASES = [
     ("نیمه اول سال ۱۴۰۲", "fa", None, "2023-03-21", "2023-09-22", "half", "solar_hijri"),
     ("بهار ۱۴۰۲", "fa", None, "2023-03-21", "2023-06-21", "quarter", "solar_hijri"),
     ("الربع الأول من عام 2020", "ar", None, "2020-01-01", "2020-03-31", "quarter", "gregorian"),
+    ("السابع من مارس 2024", "ar", None, "2024-03-07", "2024-03-07", "day", "gregorian"),
+    ("الحادي والعشرين من يناير 2023", "ar", None, "2023-01-21", "2023-01-21", "day", "gregorian"),
+    ("۱۷ اسفندماه ۱۴۰۲", "fa", None, "2024-03-07", "2024-03-07", "day", "solar_hijri"),
     # ranges: start to end, each end at the granularity written
     ("时间从2016年一月十日到十二日", "zh", None, "2016-01-10", "2016-01-12", "day", "gregorian"),
     ("计费周期 2019年6月1日-6月30日", "zh", None, "2019-06-01", "2019-06-30", "day", "gregorian"),
@@ -204,6 +207,13 @@ RELATIVE = [
     ("yesterday", "en", "2024-03-06", "2024-03-06", "day", "yesterday"),
     ("last month", "en", "2024-02-01", "2024-02-29", "month", "last_month"),
     ("this week", "en", "2024-03-04", "2024-03-10", "week", "this_week"),
+    ("مارس الماضي", "ar", "2023-03-01", "2023-03-31", "month", "last_occurrence"),
+    ("يناير المقبل", "ar", "2025-01-01", "2025-01-31", "month", "next_occurrence"),
+    ("العاشر من الشهر الجاري", "ar", "2024-03-10", "2024-03-10", "day", "this_month"),
+    ("اسفند امسال", "fa", "2024-02-20", "2024-03-19", "month", "this_year"),
+    ("۱۰ فروردین سال گذشته", "fa", "2022-03-30", "2022-03-30", "day", "last_year"),
+    ("دهم ماه گذشته", "fa", "2024-01-30", "2024-01-30", "day", "last_month"),
+    ("last March", "en", "2023-03-01", "2023-03-31", "month", "last_occurrence"),
 ]
 
 
@@ -225,6 +235,8 @@ def test_relative_dates(text, lang, start, end, gran, rel):
     ("农历八月十五", "zh"),  # lunar calendar
     ("康熙三年五月", "zh"),  # era year we cannot read: not May of the publication year
     ("۵ سال گذشته", "fa"),  # the past five years
+    ("در ۶ ماه گذشته", "fa"),  # the past six months, not the 6th of last month
+    ("113年3月7日", "zh"),  # a Taiwanese year without 民國: not March of the publication year
     ("۱۵ اردیبهشت ۲۰۲۳", "fa"),  # Solar month with a Gregorian year
     ("تعداد به ۵ می رسد", "fa"),  # می is a verb prefix here
     ("FY2020", "en"),  # fiscal years start in other months

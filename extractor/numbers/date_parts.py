@@ -62,7 +62,8 @@ class Parts:
     """The fields a date pattern read. ``m2``/``d2``/``y2`` close a range written in one
     phrase (1-6月, 10-12 March, 1995-1997年); ``rel_year`` is a year relative to the reference
     (去年 = -1); ``shift`` moves ``shift_unit`` units from the reference (yesterday: -1 day; 上月15日:
-    -1 month, then day 15)."""
+    -1 month, then day 15); ``occurrence`` picks the month ``m`` before (-1) or after (1) the
+    reference month (مارس الماضي, last March; اسفند آینده)."""
 
     calendar: str
     gran: Granularity
@@ -75,6 +76,7 @@ class Parts:
     rel_year: int | None = None
     shift: int | None = None
     shift_unit: Literal["day", "week", "month"] | None = None
+    occurrence: int | None = None
     label: str | None = None
     week_start: int = 0  # 0 = Monday (ISO); 5 = Saturday (Iran); 6 = Sunday
 
@@ -127,6 +129,10 @@ def _anchored(p: Parts, ref: date) -> tuple[date, date] | None:
     if p.rel_year is not None:
         return _period(p, cal.year_of(ref, p.calendar) + p.rel_year, p.m)
     y, m = cal.month_of(ref, p.calendar)
+    if p.occurrence is not None:
+        before, after = p.m < m, p.m > m
+        shift = {-1: 0 if before else -1, 1: 0 if after else 1}[p.occurrence]
+        return _period(p, y + shift, p.m)
     if p.m is not None:
         tries = [((y + k, p.m), limit) for k, limit in ((0, SAME_YEAR_DAYS), (-1, ACROSS_YEAR_DAYS),
                                                          (1, ACROSS_YEAR_DAYS))]

@@ -36,8 +36,10 @@ VETO = _Veto()
 Built = Parts | _Veto | None
 
 # Scanning folds, one for one: Arabic letter variants, dashes and full-width punctuation.
-_SCAN_FOLD = str.maketrans({"，": ",", "،": ",", "ー": "-", "〜": "~", "／": "/", "–": "-", "—": "-",
-                            "‐": "-", "‑": "-", "−": "-", "―": "-", "．": "."})
+_SCAN_FOLD = {**w.LETTER_FOLD, **str.maketrans({"，": ",", "،": ",", "ー": "-", "〜": "~", "／": "/", "–": "-",
+                                               "—": "-", "‐": "-", "‑": "-", "−": "-", "―": "-", "．": "."})}
+
+_FOLDED = re.compile("[" + re.escape("".join(map(chr, _SCAN_FOLD))) + "]")
 
 
 def script_of(text: str) -> str:
@@ -56,7 +58,7 @@ class Ctx:
 
     @cached_property
     def text(self) -> str:
-        return w.fold_letters(self.raw.translate(_SCAN_FOLD))
+        return self.raw.translate(_SCAN_FOLD) if _FOLDED.search(self.raw) else self.raw
 
     def area(self, pos: int) -> str:
         """``"fa"`` or ``"ar"`` at ``pos``: the given language, else the letters around it."""
@@ -71,6 +73,7 @@ class Rule:
     regex: re.Pattern[str]
     build: Callable[[re.Match[str], Ctx], Built]
     for_numbers: bool = True  # offered to the number reader as "these digits are a date"
+    needs: re.Pattern[str] | None = None  # text without a match of this cannot hold the rule's dates
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,8 @@ def scan(ctx: Ctx, pos: int = 0, endpos: int | None = None, rules: tuple[Rule, .
     endpos = len(text) if endpos is None else endpos
     found: list[Token] = []
     for rule in RULES if rules is None else rules:
+        if rule.needs is not None and not rule.needs.search(text, pos, endpos):
+            continue
         for m in rule.regex.finditer(text, pos, endpos):
             built = rule.build(m, ctx) if m.end() > m.start() else None
             if built is not None:
@@ -143,11 +148,13 @@ def _before(ctx: Ctx, m: re.Match[str], n: int = 12) -> str:
 
 
 def _rule(name: str, pattern: str, build: Callable[[re.Match[str], Ctx], Built], *,
-          first: str, for_numbers: bool = True) -> Rule:
+          first: str, needs: str | None = None, for_numbers: bool = True) -> Rule:
     """A rule whose matches can only start with a character of ``first`` (a character class
-    body): checking that one character first keeps a megabyte of text scanned in about a
-    second, as most positions fail there."""
-    return Rule(name, re.compile(f"(?=[{first}])(?:{pattern})"), build, for_numbers)
+    body) and, where given, only occur in a text holding ``needs`` (a cheap regex): most
+    positions of a long text fail on the first character, and most texts lack the key
+    characters of most rules, which keeps a megabyte scanned in about a second."""
+    return Rule(name, re.compile(f"(?=[{first}])(?:{pattern})"), build, for_numbers,
+                re.compile(needs) if needs else None)
 
 
 def _firsts(words: list[str] | dict) -> str:
@@ -396,10 +403,10 @@ _ZH_BARE_DAY = (r"(?<![\d年月前近每第头頭数數几幾连連续續余餘�
                 r"|[号號](?=\s*(?:$|[,.;!?)\]、。；！？）】\-~]|[上下中]午|晚|早|凌晨|星期|[周週][一二三四五六日天])))")
 
 _CHINESE = [
-    _rule("zh", _ZH_MAIN, _build_zh, first=r"\d〇○零一二两兩三四五六七八九十民去上今本明前后後同当當次翌该該是下全第Qq"),
-    _rule("zh_year", _ZH_YEAR_ONLY, _build_zh_year, first=r"\d〇○零一二两兩三四五六七八九民"),
-    _rule("zh_rel", _ZH_REL, _build_zh_rel, for_numbers=False, first=_firsts([*_REL_YEAR_ZH, *_ANAPHORIC_ZH, *_ZH_SHIFT])),
-    _rule("zh_day", _ZH_BARE_DAY, _build_zh_bare_day, for_numbers=False, first=r"\d"),
+    _rule("zh", _ZH_MAIN, _build_zh, needs=r"[年月季Qq]", first=r"\d〇○零一二两兩三四五六七八九十民去上今本明前后後同当當次翌该該是下全第Qq"),
+    _rule("zh_year", _ZH_YEAR_ONLY, _build_zh_year, needs=r"年", first=r"\d〇○零一二两兩三四五六七八九民"),
+    _rule("zh_rel", _ZH_REL, _build_zh_rel, for_numbers=False, needs=r"[年月周週星礼禮天日]", first=_firsts([*_REL_YEAR_ZH, *_ANAPHORIC_ZH, *_ZH_SHIFT])),
+    _rule("zh_day", _ZH_BARE_DAY, _build_zh_bare_day, for_numbers=False, needs=r"[日号號]", first=r"\d"),
 ]
 
 # ------------------------------------------------------------------ Persian and Arabic
@@ -413,28 +420,84 @@ _AR_YEAR = (r"(?:\s*,?\s*(?:سال|سنه|عام|العام)?\s*(?<![\d.])(?P<y>
             r"(?:\s*(?P<mk>" + _MARKER + "))?)")
 
 
-def _month_parts(m: re.Match[str], ctx: Ctx) -> Built:
-    """Day (digits or ordinal word), month name and year as the name's calendar reads them."""
-    calendar, mo = w.month_of_name(m["mn"])
+# A month named with a word placing it against the publication date: its year (اسفند امسال,
+# اسفند سال گذشته) or its last/next occurrence (مارس الماضي, اسفند گذشته, يناير المقبل).
+_MONTH_QUALIFIERS = {
+    "امسال": ("rel_year", 0), "سال جاری": ("rel_year", 0), "سال گذشته": ("rel_year", -1), "پارسال": ("rel_year", -1),
+    "سال آینده": ("rel_year", 1), "الجاری": ("rel_year", 0), "الحالی": ("rel_year", 0), "جاری": ("rel_year", 0),
+    "الماضی": ("occurrence", -1), "المنصرم": ("occurrence", -1), "الفائت": ("occurrence", -1),
+    "السابق": ("occurrence", -1), "گذشته": ("occurrence", -1), "المقبل": ("occurrence", 1),
+    "القادم": ("occurrence", 1), "آینده": ("occurrence", 1),
+}
+_QUALIFIER_KEYS = {w.name_key(k): v for k, v in _MONTH_QUALIFIERS.items()}
+_OCCURRENCE_LABEL = {-1: "last_occurrence", 1: "next_occurrence"}
+_AR_WHEN = rf"(?:{_AR_YEAR}|\s*(?P<q>{w.names_regex(list(_MONTH_QUALIFIERS))}){AW})"
+
+
+def _month_day(m: re.Match[str]) -> tuple[int | None, int | None]:
+    """Day and range end of a month-name date: digits, or a Persian or Arabic ordinal word."""
+    g = m.groupdict()
+    if g.get("do"):
+        return w.FA_ORDINALS.get(w.name_key(g["do"])), None
+    if g.get("dar"):
+        return w.AR_ORDINALS.get(w.name_key(g["dar"])), None
+    return _int(g.get("d")), _int(g.get("d2"))
+
+
+def _month_year(m: re.Match[str], ctx: Ctx, calendar: str) -> dict | _Veto | None:
+    """Year fields of a month-name date: written (۹۴ is 1394), relative, or left to the reference."""
     ys = m["y"]
-    if ys is None and w.name_key(m["mn"]) in w.NEEDS_YEAR:
-        return None
-    y = None if ys is None else (expand_two_digit_year(int(ys), calendar) if len(ys) == 2 else int(ys))
-    if m["mk"] and ys and _calendar_for_year(y, ctx.area(m.start()), m["mk"]) != calendar:
+    if m["q"]:
+        kind, k = _QUALIFIER_KEYS[w.name_key(m["q"])]
+        return {kind: k, "label": _REL_LABEL[k] if kind == "rel_year" else _OCCURRENCE_LABEL[k]}
+    if ys is None:
+        return None if w.name_key(m["mn"]) in w.NEEDS_YEAR else {}
+    y = expand_two_digit_year(int(ys), calendar) if len(ys) == 2 else int(ys)
+    if m["mk"] and _calendar_for_year(y, ctx.area(m.start()), m["mk"]) != calendar:
         return VETO  # "۱۵ اردیبهشت ۲۰۲۳ میلادی": the names and the marker disagree
-    if y is not None and not _year_ok(y, calendar):
-        return VETO
-    d = _int(m.groupdict().get("d")) or (w.FA_ORDINALS.get(w.name_key(m["do"])) if m.groupdict().get("do") else None)
-    d2 = _int(m.groupdict().get("d2"))
-    return Parts(calendar, "day" if d else "month", y=y, m=mo, d=d, d2=d2)
+    return {"y": y} if _year_ok(y, calendar) else VETO
 
 
+def _month_parts(m: re.Match[str], ctx: Ctx) -> Built:
+    """Day (digits or ordinal word), month name, and its year as the name's calendar reads it."""
+    calendar, mo = w.month_of_name(m["mn"])
+    year = _month_year(m, ctx, calendar)
+    if year is None or year is VETO:
+        return year
+    d, d2 = _month_day(m)
+    return Parts(calendar, "day" if d else "month", m=mo, d=d, d2=d2, **year)
+
+
+_MONTH_NAME = rf"{AB}(?=[{_firsts(_MONTH_NAMES)}])(?P<mn>{_MONTH_AR})(?:\s*ماه)?{AW}"
 _ARABIC_SCRIPT = [
-    *(_rule(name, day + r"(?:\s*(?:-|تا|الی|حتی)\s*(?P<d2>\d{1,2}))?\s*(?:ام\s*)?" + AB
-            + r"(?P<mn>" + _MONTH_AR + ")" + AW + r"(?:\s*ماه)?" + _AR_YEAR + "?", _month_parts, first=first)
-      for name, day, first in (("ar_dmy", r"(?<![\d.,/])(?P<d>\d{1,2})(?P<do>(?!))?", r"\d"),
-                               ("ar_ordinal_dmy", AB + rf"(?P<d>(?!))?(?P<do>{w.FA_ORDINAL_RE})", _firsts(w.FA_ORDINALS)))),
-    _rule("ar_my", AB + r"(?P<mn>" + _MONTH_AR + ")" + AW + r"(?:\s*ماه)?" + _AR_YEAR, _month_parts, first=_firsts(_MONTH_NAMES)),
+    _rule("ar_dmy", r"(?<![\d.,/])(?P<d>\d{1,2})(?:\s*(?:-|تا|الی|حتی)\s*(?P<d2>\d{1,2}))?\s*(?:ام\s*)?(?:من\s*)?"
+          + _MONTH_NAME + _AR_WHEN + "?", _month_parts, first=r"\d"),
+    _rule("fa_ordinal_dmy", AB + rf"(?P<do>{w.FA_ORDINAL_RE})\s*" + _MONTH_NAME + _AR_WHEN + "?", _month_parts,
+          first=_firsts(w.FA_ORDINALS)),
+    _rule("ar_ordinal_dmy", AB + rf"(?:[وف])?(?P<dar>{w.AR_ORDINAL_RE})\s*(?:من\s*)?(?:شهر\s*)?" + _MONTH_NAME
+          + _AR_WHEN + "?", _month_parts, first="وف" + _firsts(w.AR_ORDINALS)),
+    _rule("ar_my", _MONTH_NAME + _AR_WHEN, _month_parts, first=_firsts(_MONTH_NAMES)),
+]
+
+_REL_MONTHS = {"الشهر الجاری": 0, "الشهر الحالی": 0, "الشهر الماضی": -1, "الشهر المنصرم": -1, "الشهر المقبل": 1,
+               "الشهر القادم": 1, "ماه جاری": 0, "ماه گذشته": -1, "ماه آینده": 1}
+_REL_MONTH_KEYS = {w.name_key(k): v for k, v in _REL_MONTHS.items()}
+
+
+def _build_day_of_rel_month(m: re.Match[str], ctx: Ctx) -> Built:
+    """العاشر من الشهر الجاري, ۱۵ ماه جاری, دهم ماه گذشته: a day of a month named relatively."""
+    d, _ = _month_day(m)
+    k = _REL_MONTH_KEYS[w.name_key(m["rm"])]
+    persian = m["rm"].startswith("ماه")
+    if persian and m["d"]:
+        return None  # "۶ ماه گذشته" is "the past six months"; a Persian day here is an ordinal word
+    return _shift_parts("month", k, "solar_hijri" if persian else "gregorian", 0, d)
+
+
+_ARABIC_SCRIPT += [
+    _rule("day_rel_month", rf"(?:(?<![\d.,/])(?P<d>\d{{1,2}})|{AB}(?:[وف])?(?P<dar>{w.AR_ORDINAL_RE})|{AB}(?P<do>{w.FA_ORDINAL_RE}))"
+          rf"\s*(?:من\s*)?(?P<rm>{w.names_regex(list(_REL_MONTHS))}){AW}", _build_day_of_rel_month,
+          needs=r"الشهر|ماه", first=r"\d" + "وف" + _firsts(w.AR_ORDINALS) + _firsts(w.FA_ORDINALS), for_numbers=False),
 ]
 
 
@@ -567,7 +630,8 @@ _ARABIC_SCRIPT += [
 
 # ----------------------------------------------------------------------------- English
 
-_EN_M = rf"(?P<mn>{w.EN_MONTH_RE})"
+_EN_M = rf"(?=[JFMASONDjfmasond])(?P<mn>{w.EN_MONTH_RE})"
+_EN_ANY_MONTH = r"(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
 _EN_NAMES = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 _ORDSUF = r"(?:st|nd|rd|th)?"
 _EN_Y = r"(?P<y>\d{4})(?![\d])"
@@ -583,6 +647,16 @@ def _build_en(m: re.Match[str], ctx: Ctx) -> Built:
     return Parts("gregorian", "day" if d else "month", y=y, m=w.en_month(m["mn"]), d=d, d2=_int(g.get("d2")))
 
 
+def _build_en_which_month(m: re.Match[str]) -> Built:
+    """last March (the latest March before this month), this March, next March."""
+    which = m["which"].lower()
+    mo = w.en_month(m["mn"])
+    if which == "this":
+        return Parts("gregorian", "month", m=mo, rel_year=0, label="this_year")
+    k = -1 if which == "last" else 1
+    return Parts("gregorian", "month", m=mo, occurrence=k, label=_OCCURRENCE_LABEL[k])
+
+
 _ENGLISH = [
     _rule("en_mdy", rf"(?<![A-Za-z]){_EN_M}\.?[\])]?,?\s*(?<![\d])(?P<d>\d{{1,2}}){_ORDSUF}"
           rf"(?:{_EN_TO}(?P<d2>\d{{1,2}}){_ORDSUF})?(?![\d:])"
@@ -590,6 +664,9 @@ _ENGLISH = [
     _rule("en_dmy", rf"(?<![\d.,:])(?P<d>\d{{1,2}}){_ORDSUF}(?:{_EN_TO}(?P<d2>\d{{1,2}}){_ORDSUF})?"
           rf"\s*(?:of\s+)?{_EN_M}\.?(?:,?\s+{_EN_Y})?", _build_en, first=r"\d"),
     _rule("en_my", rf"(?<![A-Za-z]){_EN_M}\.?,?\s+(?:of\s+)?{_EN_Y}", _build_en, first=_firsts(_EN_NAMES)),
+    _rule("en_which_month", rf"(?i:\b(?P<which>last|next|this)\s+)"
+          rf"(?P<mn>(?i:january|february|april|june|july|august|september|october|november|december)|May|March)\b",
+          lambda m, c: _build_en_which_month(m), first=_firsts(["last", "next", "this"]), for_numbers=False),
     _rule("en_in_month", rf"(?i:\b(?:in|since|during|until|till|by|from|early|mid|late)\b-?\s*)"
           rf"(?P<mn>(?i:january|february|april|june|july|august|september|october|november|december)|May|March)\b",
           _build_en, for_numbers=False, first=_firsts(["in", "since", "during", "until", "till", "by", "from", "early", "mid", "late"])),
@@ -646,7 +723,7 @@ _ENGLISH += [
           r"(?P<y>\d{4})(?:\s*[-–]\s*(?P<y2>\d{4}|\d{2}))?(?![\d]|[.,]\d|\s*(?:%|per\s*cent)))", _build_en_year, first=_firsts(["in", "since", "during", "between", "year", "from", "until", "till", "through", "by", "early", "mid", "late", "end", "beginning", "start", "FY", "fiscal"])),
     _rule("en_part", r"(?i:\b(?:(?P<tag>[QH][1-4])|(?P<ord>first|second|third|fourth|1st|2nd|3rd|4th)\s+"
           r"(?P<kind>quarter|half))(?:\s+of)?,?\s+(?P<fiscal>fiscal\s+(?:year\s+)?)?(?P<y>\d{4})(?![\d])"
-          r"|\b(?P<y2>\d{4})\s*(?P<tag2>[QH][1-4])\b)", _build_en_part, first=r"\dQqHhFfSsTt"),
+          r"|\b(?P<y2>\d{4})\s*(?P<tag2>[QH][1-4])\b)", _build_en_part, needs=r"(?i:[QH][1-4]|quarter|half)", first=r"\dQqHhFfSsTt"),
     _rule("en_rel", r"(?i:\b(?P<w>yesterday|today|tomorrow|the\s+day\s+before\s+yesterday"
           r"|(?P<which>last|this|next|current)\s+(?P<unit>year|month|week))\b)", _build_en_rel, for_numbers=False, first=_firsts(["yesterday", "today", "tomorrow", "the", "last", "this", "next", "current"])),
 ]

@@ -7,24 +7,24 @@ The scanner folds Arabic-script letter variants one for one before matching (ي/
 (2022, 2004, 27, 21)
 >>> month_of_name(fold_letters("شهريور"))
 ('solar_hijri', 6)
->>> FA_ORDINALS[name_key("بیست و سوم")]
-23
+>>> FA_ORDINALS[name_key("بیست و سوم")], AR_ORDINALS[name_key("الحادي والعشرين")]
+(23, 21)
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["fold_letters", "name_key", "names_regex", "month_of_name", "zh_int", "FA_ORDINALS",
-           "FA_ORDINAL_RE", "EN_MONTH_RE", "en_month", "NEEDS_YEAR"]
+__all__ = ["LETTER_FOLD", "fold_letters", "name_key", "names_regex", "month_of_name", "zh_int", "FA_ORDINALS",
+           "FA_ORDINAL_RE", "AR_ORDINALS", "AR_ORDINAL_RE", "EN_MONTH_RE", "en_month", "NEEDS_YEAR"]
 
 # One character for one, so that offsets in the folded text are offsets in the original.
-_LETTER_FOLD = str.maketrans("يىئكأإآٱةۀ", "یییک" + "اااا" + "هه")
+LETTER_FOLD = str.maketrans("يىئكأإآٱةۀ", "یییک" + "اااا" + "هه")
 
 
 def fold_letters(s: str) -> str:
     """Arabic-script letter variants folded to one form, one character for one."""
-    return s.translate(_LETTER_FOLD)
+    return s.translate(LETTER_FOLD)
 
 
 def name_key(s: str) -> str:
@@ -115,6 +115,30 @@ FA_ORDINALS = _fa_ordinals()
 # Compound ordinals first (بیست و سوم before سوم): the alternation takes the first that fits.
 FA_ORDINAL_RE = ("(?:(?:بیست|سی)\\s*و\\s*" + names_regex(list(_FA_UNITS)) + "|"
                  + names_regex([k for k in _FA_SIMPLE]) + ")")
+
+# --------------------------------------------------------------------- Arabic ordinal days
+
+# "السابع من مارس", "الحادي والعشرين من يناير": formal Arabic writes days as ordinal words.
+_AR_UNITS = {"الحادی": 1, "الاول": 1, "الثانی": 2, "الثالث": 3, "الرابع": 4, "الخامس": 5, "السادس": 6,
+             "السابع": 7, "الثامن": 8, "التاسع": 9}
+
+
+def _ar_ordinals() -> dict[str, int]:
+    out = {name_key(k): v for k, v in _AR_UNITS.items() if k != "الحادی"}
+    out[name_key("العاشر")] = 10
+    for unit, v in _AR_UNITS.items():
+        if unit != "الاول":
+            out[name_key(f"{unit} عشر")] = 10 + v
+            out[name_key(f"{unit} والعشرین")] = 20 + v
+    out[name_key("العشرین")], out[name_key("الثلاثین")] = 20, 30
+    out[name_key("الحادی والثلاثین")] = 31
+    return out
+
+
+AR_ORDINALS = _ar_ordinals()
+_AR_UNIT_RE = names_regex([k for k in _AR_UNITS])
+AR_ORDINAL_RE = (rf"(?:{_AR_UNIT_RE}\s*(?:عشر|و\s*العشرین)|الحادی\s*و\s*الثلاثین|العشرین|الثلاثین|العاشر"
+                 rf"|{names_regex([k for k in _AR_UNITS if k != 'الحادی'])})")
 
 # ------------------------------------------------------------------------ Chinese numerals
 

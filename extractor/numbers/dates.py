@@ -53,6 +53,12 @@ __all__ = ["DateValue", "Granularity", "parse_date", "find_dates"]
 _INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff\u202a-\u202e\u2066-\u2069\u0640\u00ad]+")
 _ONE_FOR_ONE = str.maketrans({"％": "%", "．": ".", "\u00a0": " ", "\u3000": " ", "\u202f": " ",
                               "－": "-", "～": "~", "：": ":"})
+# Digits to ASCII (as textnorm.to_ascii_digits) and the marks above in one pass: a translation
+# of a megabyte of non-ASCII text costs a noticeable fraction of a second.
+_NORMALIZE = {**str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩０１２３４５６７８９", "0123456789" * 3), **_ONE_FOR_ONE}
+# PINYIN_ANNOTATION with its bracket first, so that the scan skips to brackets: same matches.
+_PINYIN = re.compile("[(（](?<=[\u3400-\u9fff\uf900-\ufaff][(（])" + PINYIN_ANNOTATION.pattern.split("[(（]", 1)[1],
+                     PINYIN_ANNOTATION.flags)
 
 
 class _Normalized:
@@ -62,7 +68,7 @@ class _Normalized:
 
     def __init__(self, original: str) -> None:
         cuts: list[tuple[int, int]] = []
-        for m in PINYIN_ANNOTATION.finditer(original):
+        for m in _PINYIN.finditer(original):
             cuts.append(m.span())
         for m in _INVISIBLE.finditer(original):
             cuts.append(m.span())
@@ -83,7 +89,7 @@ class _Normalized:
             nstarts.append(npos)
             ostarts.append(pos)
         parts.append(original[pos:])
-        self.text = to_ascii_digits("".join(parts)).translate(_ONE_FOR_ONE)
+        self.text = "".join(parts).translate(_NORMALIZE)
         self._nstarts = nstarts
         self._ostarts = ostarts
 
