@@ -312,6 +312,17 @@ _FA_WEEKDAYS = ["دوشنبه", "سه شنبه", "چهارشنبه", "پنجشن
 _FA_UNITS = ["", "یکم", "دوم", "سوم", "چهارم", "پنجم", "ششم", "هفتم", "هشتم", "نهم"]
 _FA_TEENS = ["دهم", "یازدهم", "دوازدهم", "سیزدهم", "چهاردهم", "پانزدهم", "شانزدهم", "هفدهم", "هجدهم", "نوزدهم"]
 _ZH = "〇一二三四五六七八九"
+_AR_ORD_UNITS = ["", "الأول", "الثاني", "الثالث", "الرابع", "الخامس", "السادس", "السابع", "الثامن", "التاسع"]
+
+
+def _ar_ordinal(n: int) -> str:
+    unit = "الحادي" if n % 10 == 1 and n > 10 else _AR_ORD_UNITS[n % 10]
+    if n < 10:
+        return unit
+    if n < 20:
+        return "العاشر" if n == 10 else f"{unit} عشر"
+    tens = "العشرين" if n < 30 else "الثلاثين"
+    return tens if n % 10 == 0 else f"{unit} و{tens}"
 
 
 def _fa_ordinal(n: int) -> str:
@@ -339,6 +350,7 @@ def _gregorian_forms(d: date) -> list[tuple[str, str | None]]:
         (d.strftime("%A, %B %-d, %Y at 9:15 a.m."), "en"), (d.strftime("%a %b %d 12:00:00 %Y"), "en"),
         (f"{d.day} {_AR_GREG[d.month - 1]} {d.year}".translate(_AR_DIGITS), "ar"),
         (f"{d.day} {_LEVANT[d.month - 1]}، {d.year}", "ar"), (f"{d.day:02d}/{d.month:02d}/{d.year}", "ar"),
+        (f"{_ar_ordinal(d.day)} من {_AR_GREG[d.month - 1]} {d.year}", "ar"),
         (f"{d.day} {_FA_GREG[d.month - 1]} {d.year}".translate(_FA_DIGITS), "fa"),
     ]
 

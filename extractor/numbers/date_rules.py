@@ -723,7 +723,7 @@ _ENGLISH += [
           r"(?P<y>\d{4})(?:\s*[-–]\s*(?P<y2>\d{4}|\d{2}))?(?![\d]|[.,]\d|\s*(?:%|per\s*cent)))", _build_en_year, first=_firsts(["in", "since", "during", "between", "year", "from", "until", "till", "through", "by", "early", "mid", "late", "end", "beginning", "start", "FY", "fiscal"])),
     _rule("en_part", r"(?i:\b(?:(?P<tag>[QH][1-4])|(?P<ord>first|second|third|fourth|1st|2nd|3rd|4th)\s+"
           r"(?P<kind>quarter|half))(?:\s+of)?,?\s+(?P<fiscal>fiscal\s+(?:year\s+)?)?(?P<y>\d{4})(?![\d])"
-          r"|\b(?P<y2>\d{4})\s*(?P<tag2>[QH][1-4])\b)", _build_en_part, needs=r"(?i:[QH][1-4]|quarter|half)", first=r"\dQqHhFfSsTt"),
+          r"|\b(?P<y2>\d{4})\s*(?P<tag2>[QH][1-4])\b)", _build_en_part, first=r"\dQqHhFfSsTt"),
     _rule("en_rel", r"(?i:\b(?P<w>yesterday|today|tomorrow|the\s+day\s+before\s+yesterday"
           r"|(?P<which>last|this|next|current)\s+(?P<unit>year|month|week))\b)", _build_en_rel, for_numbers=False, first=_firsts(["yesterday", "today", "tomorrow", "the", "last", "this", "next", "current"])),
 ]
