@@ -428,3 +428,21 @@ def test_relative_words_follow_the_reference(ref):
         assert parse_date(text, lang=lang, reference=ref).start == ref - timedelta(days=1)
     v = parse_date("سال گذشته", lang="fa", reference=ref)
     assert v.end < ref and (ref - v.end).days <= 366 and (v.end - v.start).days in (364, 365)
+
+
+_DATE_BITS = ["2024", "年", "月", "日", "号", "-", "/", ".", "至", "到", " ", "十", "二", "三", "〇", "零", "两千",
+              "上半年", "去年", "上月", "昨天", "Q1", "季度", "۱۴۰۲", "۱۵", "اسفند", "ماه", "گذشته", "امسال", "سال",
+              "سوم", "بیست و", "رمضان", "1445", "هـ", "ه.ش", "يناير", "الماضي", "السابع", "من", "الشهر الجاري",
+              "March", "May", "5th", "2020", "last", "year", "in", "between", "and", "to", "FY", "H1", "12", "31",
+              "29", "02", "94", "11:30", "2911:30", "民國", "113", "农历", "同年"]
+
+
+@given(st.lists(st.sampled_from(_DATE_BITS), max_size=8), st.sampled_from([None, "zh", "fa", "ar", "en"]),
+       st.one_of(st.none(), st.dates(min_value=date(1900, 1, 1), max_value=date(2120, 12, 31))))
+@settings(max_examples=400, deadline=None)
+def test_date_like_text_never_raises(bits, lang, ref):
+    text = " ".join(bits) if len(bits) % 2 else "".join(bits)
+    for s, e, d in find_dates(text, lang=lang, reference=ref):
+        assert d.text == text[s:e]
+        assert not d.resolved or d.start <= d.end
+    parse_date(text, lang=lang, reference=ref)

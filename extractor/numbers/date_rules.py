@@ -287,7 +287,9 @@ def _zh_day(m: re.Match[str]) -> tuple[int | None, int | None] | _Veto:
     is split where only one split gives a valid day and hour."""
     if m["dg"]:
         g = m["dg"] + m["hh"]
-        splits = [(int(g[:k]), int(g[k:])) for k in (1, 2) if len(g) - k <= 2]
+        if len(g) < 3:
+            return VETO  # 6月11:30: the 1st at 1:30, or June at 11:30?
+        splits = [(int(g[:k]), int(g[k:])) for k in (1, 2) if 1 <= len(g) - k <= 2]
         valid = [d for d, h in splits if 1 <= d <= 31 and h <= 24]
         return (valid[0], None) if len(valid) == 1 else VETO
     if m["xun"]:
