@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
@@ -45,7 +45,7 @@ from extractor.grounding.align import (
     iter_evidence,
 )
 from extractor.grounding.validation import validated_model, validation_context
-from extractor.model.client import CallOutcome, ModelClient
+from extractor.model.outcome import CallOutcome
 from extractor.model.prompting import PromptTemplate, build_messages, template_for_schema
 from extractor.model.registry import resolve_schema, schema_name, schema_version
 from extractor.model.settings import Settings
@@ -55,6 +55,9 @@ from extractor.text.chunking import Chunk, chunk_text, estimate_tokens
 from extractor.text.cleaning import CLEANING_VERSION, CleanText, clean_text
 from extractor.text.reading import Document, document_from_text, read_document
 from extractor.text.textnorm import fold_text
+
+if TYPE_CHECKING:
+    from extractor.model.client import ModelClient
 
 logger = logging.getLogger(__name__)
 
@@ -317,7 +320,11 @@ class Extractor:
     # Clients -----------------------------------------------------------------------
     @property
     def model_client(self) -> ModelClient:
+        """The client that makes the calls (openai and instructor are imported here, not
+        before: reading, cleaning, ``--dry-run`` and re-deriving never need them)."""
         if self._model_client is None:
+            from extractor.model.client import ModelClient
+
             self._model_client = ModelClient(self.settings, **self._client_args)
         return self._model_client
 
@@ -369,7 +376,7 @@ class Extractor:
             "model": self.model_name, "mode": s.resolved_mode(), "temperature": s.temperature,
             "max_output_tokens": s.max_output_tokens, "clean": s.clean, "cleaning": CLEANING_VERSION,
             "chunk_tokens": s.chunk_budget(self._schema_tokens), "chunk_overlap_tokens": s.chunk_overlap_tokens,
-            "reask_on_ungrounded": s.reask_on_ungrounded,
+            "reask_on_ungrounded": s.reask_on_ungrounded, "extra_languages": sorted(s.extra_languages),
         }
         derive = {"ungrounded": s.ungrounded, "fuzzy_threshold": s.fuzzy_threshold, "check_numbers": s.check_numbers,
                   "revision": DERIVE_REVISION}
@@ -380,7 +387,7 @@ class Extractor:
     # Stages before the model ------------------------------------------------------
     def prepare(self, article: str | Document, *, source: str | None = None) -> Prepared:
         """Read, clean, chunk and build the messages (no model call)."""
-        doc = article if isinstance(article, Document) else document_from_text(article, source=source)
+        doc = article if isinstance(article, Document) else self.document(article, source=source)
         cleaned = clean_text(doc.text, doc.language, enabled=self.settings.clean)
         budget = self.settings.chunk_budget(self._schema_tokens)
         chunks = tuple(chunk_text(cleaned.text, max_tokens=budget, overlap_tokens=self.settings.chunk_overlap_tokens))
@@ -448,13 +455,21 @@ class Extractor:
         return self.finish(prepared, outcomes)
 
     # Public API ---------------------------------------------------------------------
+    def document(self, text: str, *, source: str | None = None) -> Document:
+        """An article's text as a :class:`Document` (metadata and language detected)."""
+        return document_from_text(text, source=source, languages=self.settings.extra_languages)
+
+    def read(self, path: str | Path) -> Document:
+        """One file as a :class:`Document` (any encoding, .txt/.html/.md)."""
+        return read_document(path, languages=self.settings.extra_languages)
+
     def extract(self, text: str, *, source: str | None = None) -> ExtractionResult:
         """Facts from one article's text; spans point into ``text``."""
-        return self.extract_document(document_from_text(text, source=source))
+        return self.extract_document(self.document(text, source=source))
 
     def extract_file(self, path: str | Path) -> ExtractionResult:
         """Facts from one file (any encoding, .txt/.html/.md); spans point into the decoded text."""
-        return self.extract_document(read_document(path))
+        return self.extract_document(self.read(path))
 
     def extract_document(self, doc: Document) -> ExtractionResult:
         prepared = self.prepare(doc)
@@ -462,10 +477,10 @@ class Extractor:
 
     async def aextract(self, text: str, *, source: str | None = None) -> ExtractionResult:
         """Async :meth:`extract`."""
-        return await self.aextract_document(document_from_text(text, source=source))
+        return await self.aextract_document(self.document(text, source=source))
 
     async def aextract_file(self, path: str | Path) -> ExtractionResult:
-        doc = await asyncio.to_thread(read_document, path)
+        doc = await asyncio.to_thread(self.read, path)
         return await self.aextract_document(doc)
 
     async def aextract_document(self, doc: Document) -> ExtractionResult:

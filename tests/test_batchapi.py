@@ -439,3 +439,20 @@ def test_chunked_differently_raises_and_marks_nothing_collected(tmp_path):
     with Store(out) as st:
         assert st.conn.execute("SELECT count(*) FROM batch_items WHERE collected=1").fetchone()[0] == 0
         assert st.count() == 0
+
+
+def test_jsonl_with_other_field_names_is_collected(tmp_path):
+    """The fields a job's JSONL was read with are kept with the job, so collect finds each article."""
+    from extractor import RunOptions
+
+    d = tmp_path / "in"
+    d.mkdir()
+    rows = [{"uid": f"x{i}", "body": f"County Hospital report.\n\nThe hospital has {100 + i} beds."} for i in range(3)]
+    (d / "news.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    api = SyntheticBatchAPI()
+    ex = synthetic_extractor(api)
+    out = tmp_path / "out"
+    batch_id = submit(ex, [d], RunOptions(out=out, text_field="body", id_field="uid"))
+    summary = collect(synthetic_extractor(api), out, batch_id, wait=True, poll_interval=0)
+    assert summary.ok == 3 and summary.failed == 0
+    assert sorted(line["source"].rsplit("#", 1)[1] for line in read_lines(out)) == ["x0", "x1", "x2"]

@@ -139,7 +139,7 @@ def run(
 
 def _dry_run(settings: Any, inputs: list[str], *, text_field: str, id_field: str, log_json: bool,
              err: Console) -> Any:
-    from extractor.api import Extractor
+    from extractor.pipeline import Extractor  # one article at a time, no model: no openai import
     from extractor.runs.dryrun import estimate_batch
 
     summary = estimate_batch(Extractor(settings), inputs, text_field=text_field, id_field=id_field)
@@ -287,12 +287,11 @@ def extract(
                 settings = enter_local(stack, settings, local_model)
             from extractor.api import Extractor
             from extractor.model.endpoint import check_configuration, check_endpoint
-            from extractor.text.reading import read_document
 
             check_configuration(settings)
-            doc = read_document(file)
-            check_endpoint(settings)
             ex = Extractor(settings)
+            doc = ex.read(file)
+            check_endpoint(settings)
             try:
                 result = ex.extract_document(doc)
             finally:

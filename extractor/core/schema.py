@@ -22,8 +22,8 @@ and evaluation as the built-in one. All optional class attributes on the fact mo
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 

@@ -13,10 +13,10 @@ end up in :class:`~extractor.core.types.Usage`.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import random
 import re
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +34,10 @@ from tenacity import (
 
 from extractor.core.errors import ModelCallError
 from extractor.core.types import Usage
-from extractor.grounding.validation import GROUNDING_ERROR_PREFIX
+from extractor.grounding.validation import GROUNDING_ERROR_PREFIX, checking_quotes
+from extractor.model.headers import retry_after_seconds
+from extractor.model.outcome import CallOutcome
+from extractor.model.prepared import prepared_response_model, skip_repeated_async_validator_walks
 from extractor.model.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -50,6 +53,35 @@ _MODES = {
 }
 _TRANSIENT_STATUS = {408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529}
 
+# The body fields of chat.completions.create, in the order the SDK writes them.
+_BODY_FIELDS = tuple(name for name in inspect.signature(openai.resources.chat.completions.AsyncCompletions.create)
+                     .parameters if name not in ("self", "extra_headers", "extra_query", "extra_body", "timeout"))
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def direct_body(kwargs: dict[str, Any]) -> dict[str, Any] | None:
+    """The body ``chat.completions.create(**kwargs)`` would send, or None when the SDK must build it.
+
+    The SDK walks every argument through its type-driven transform on every request; for
+    our requests that walk (over the whole JSON schema) is a quarter of the library's CPU
+    and changes nothing: the arguments are plain JSON already. ``tests/test_model_cache.py``
+    checks that the bytes sent are the SDK's own.
+    """
+    if kwargs.get("stream") or not set(kwargs) <= set(_BODY_FIELDS):
+        return None
+    body = {name: kwargs[name] for name in _BODY_FIELDS if name in kwargs and not isinstance(kwargs[name], openai.NotGiven)}
+    return body if all(_plain_json(v) for v in body.values()) else None
+
+
+def _plain_json(value: Any) -> bool:
+    if isinstance(value, _PLAIN):
+        return True
+    if type(value) is dict:
+        return all(type(k) is str and _plain_json(v) for k, v in value.items())
+    if type(value) is list:
+        return all(_plain_json(v) for v in value)
+    return False
+
 
 def is_transient(exc: BaseException) -> bool:
     """Whether a failed request is worth sending again."""
@@ -58,33 +90,6 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, openai.APIStatusError):
         return exc.status_code in _TRANSIENT_STATUS
     return False
-
-
-def retry_after_seconds(exc_or_response: Any) -> float | None:
-    """``Retry-After`` (seconds or HTTP date) or ``retry-after-ms`` of a failed response
-    (or of the exception that carries it)."""
-    response = getattr(exc_or_response, "response", exc_or_response)
-    headers = getattr(response, "headers", None)
-    if not headers:
-        return None
-    ms = headers.get("retry-after-ms")
-    if ms:
-        try:
-            return max(0.0, float(ms) / 1000)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        from email.utils import parsedate_to_datetime
-
-        try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-        except (TypeError, ValueError):
-            return None
 
 
 class _Wait:
@@ -237,15 +242,6 @@ class _Counters:
         )
 
 
-@dataclass(frozen=True)
-class CallOutcome:
-    """One structured call: the parsed answer and what it cost."""
-
-    data: BaseModel
-    usage: Usage
-    warnings: tuple[str, ...] = ()  # e.g. the last answer was accepted without the quote check
-
-
 class ModelClient:
     """Owns the OpenAI clients (sync and async) and makes structured calls.
 
@@ -261,6 +257,7 @@ class ModelClient:
         self._async_client = _without_retries(async_client)
         _KNOWN_SECRETS.update(self._secrets)
         self.model = settings.resolved_model()
+        skip_repeated_async_validator_walks()
         self.mode = _MODES[settings.resolved_mode()]
         self.profile = settings.profile()
         self.price = self.profile.price_for(self.model)
@@ -394,12 +391,14 @@ class ModelClient:
         except (ValidationError, ValueError):
             return None
 
-    def _messages_kwargs(self, messages, response_model, context):
+    def _messages_kwargs(self, messages: list[dict[str, Any]], response_model: type[BaseModel]) -> dict[str, Any]:
+        # No ``context=``: given one, instructor renders every message as a Jinja template,
+        # which costs CPU and breaks on articles that contain ``{%`` or ``{{``. Our validator
+        # reads the source text from :func:`checking_quotes` instead.
         return dict(
             messages=messages,
-            response_model=response_model,
+            response_model=prepared_response_model(response_model),
             max_retries=self.settings.max_reasks,
-            context=context,
             strict=False,
             **self._request_kwargs(),
         )
@@ -431,8 +430,8 @@ class ModelClient:
         """The chat.completions body instructor would send for these messages in this mode."""
         from instructor.processing.response import handle_response_model
 
-        _, kwargs = handle_response_model(response_model, mode=self.mode, messages=[dict(m) for m in messages],
-                                          **self._request_kwargs())
+        _, kwargs = handle_response_model(prepared_response_model(response_model), mode=self.mode,
+                                          messages=[dict(m) for m in messages], **self._request_kwargs())
         return kwargs
 
     def parse_answer(self, body: dict[str, Any], response_model: type[BaseModel], *,
@@ -477,10 +476,27 @@ class ModelClient:
             raise ModelCallError("empty", attempts=1, last_error="the answer has no content", model=self.model)
         return text
 
+    @staticmethod
+    def _sender(client: Any) -> Any:
+        """``chat.completions.create`` of ``client``, or the same request posted as a plain body
+        when :func:`direct_body` can build it (sync or async, as ``client`` is)."""
+        from openai.types.chat import ChatCompletion
+
+        create = client.chat.completions.create
+        options: Any = {"security": {"bearer_auth": True}}  # what create() asks for
+
+        def send(*args: Any, **kwargs: Any) -> Any:
+            body = None if args else direct_body(kwargs)
+            if body is None:
+                return create(*args, **kwargs)
+            return client.post("/chat/completions", body=body, cast_to=ChatCompletion, options=options)
+
+        return send
+
     # Calls ------------------------------------------------------------------------------
     def call(self, messages: list[dict], response_model: type[BaseModel], *, context: dict[str, Any]) -> CallOutcome:
         counters = _Counters()
-        raw_create = self.client.chat.completions.create
+        raw_create = self._sender(self.client)
         retrying = self._retrying(counters)
 
         def create(*args: Any, **kwargs: Any) -> Any:
@@ -496,7 +512,8 @@ class ModelClient:
         patched = instructor.Instructor(client=self.client, create=instructor.patch(create=create, mode=self.mode),
                                         mode=self.mode)
         try:
-            data = patched.chat.completions.create(**self._messages_kwargs(messages, response_model, context))
+            with checking_quotes(context):
+                data = patched.chat.completions.create(**self._messages_kwargs(messages, response_model))
         except _HANDLED as exc:
             return self._settle(response_model, counters, exc=exc)
         return self._settle(response_model, counters, data=data)
@@ -504,7 +521,7 @@ class ModelClient:
     async def acall(self, messages: list[dict], response_model: type[BaseModel], *,
                     context: dict[str, Any]) -> CallOutcome:
         counters = _Counters()
-        raw_create = self.async_client.chat.completions.create
+        raw_create = self._sender(self.async_client)
         retrying = self._retrying(counters, AsyncRetrying)
 
         async def create(*args: Any, **kwargs: Any) -> Any:
@@ -521,7 +538,8 @@ class ModelClient:
             client=self.async_client, create=instructor.patch(create=create, mode=self.mode), mode=self.mode
         )
         try:
-            data = await patched.chat.completions.create(**self._messages_kwargs(messages, response_model, context))
+            with checking_quotes(context):
+                data = await patched.chat.completions.create(**self._messages_kwargs(messages, response_model))
         except _HANDLED as exc:
             return self._settle(response_model, counters, exc=exc)
         return self._settle(response_model, counters, data=data)

@@ -666,11 +666,11 @@ _ENGLISH = [
     _rule("en_dmy", rf"(?<![\d.,:])(?P<d>\d{{1,2}}){_ORDSUF}(?:{_EN_TO}(?P<d2>\d{{1,2}}){_ORDSUF})?"
           rf"\s*(?:of\s+)?{_EN_M}\.?(?:,?\s+{_EN_Y})?", _build_en, first=r"\d"),
     _rule("en_my", rf"(?<![A-Za-z]){_EN_M}\.?,?\s+(?:of\s+)?{_EN_Y}", _build_en, first=_firsts(_EN_NAMES)),
-    _rule("en_which_month", rf"(?i:\b(?P<which>last|next|this)\s+)"
-          rf"(?P<mn>(?i:january|february|april|june|july|august|september|october|november|december)|May|March)\b",
+    _rule("en_which_month", r"(?i:\b(?P<which>last|next|this)\s+)"
+          r"(?P<mn>(?i:january|february|april|june|july|august|september|october|november|december)|May|March)\b",
           lambda m, c: _build_en_which_month(m), first=_firsts(["last", "next", "this"]), for_numbers=False),
-    _rule("en_in_month", rf"(?i:\b(?:in|since|during|until|till|by|from|early|mid|late)\b-?\s*)"
-          rf"(?P<mn>(?i:january|february|april|june|july|august|september|october|november|december)|May|March)\b",
+    _rule("en_in_month", r"(?i:\b(?:in|since|during|until|till|by|from|early|mid|late)\b-?\s*)"
+          r"(?P<mn>(?i:january|february|april|june|july|august|september|october|november|december)|May|March)\b",
           _build_en, for_numbers=False, first=_firsts(["in", "since", "during", "until", "till", "by", "from", "early", "mid", "late"])),
 ]
 

@@ -79,10 +79,9 @@ _CN_BIG = {"万": 10**4, "萬": 10**4, "亿": 10**8, "億": 10**8}
 _CN_CHARS = "".join(_CN_DIGIT) + "".join(_CN_SMALL) + "".join(_CN_BIG)
 
 _EN_UNITS = {w: i for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen".split())}
+    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"])}
 _EN_TENS = {w: 10 * i for i, w in enumerate(
-    "twenty thirty forty fifty sixty seventy eighty ninety".split(), 2)}
+    ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"], 2)}
 _EN_SCALE = {"hundred": 100, "thousand": 10**3, "million": 10**6, "billion": 10**9,
              "trillion": 10**12, "lakh": 10**5, "lakhs": 10**5, "crore": 10**7, "crores": 10**7}
 _EN_WORD = _alt(list(_EN_UNITS) + list(_EN_TENS) + list(_EN_SCALE))
@@ -179,9 +178,7 @@ _UNITS_ZH = {
     "百分點": "percentage_point", "小时": "hour", "小時": "hour", "个月": "month", "個月": "month",
     "天": "day", "年": "year", "周": "week", "週": "week", "%": "percent",
 }
-_CLASSIFIERS_ZH = ("例 次 家 个 個 项 項 所 台 臺 辆 輛 张 張 床 期 处 處 批 支 条 條 种 種 组 組 类 類 "
-                   "室 部 件 份 篇 座 间 間 栋 棟 户 戶 套 倍 款 岁 歲 床位 张床 張床 余次 村 镇 鎮 乡 鄉 "
-                   "县 縣 届 屆 轮 輪 场 場 期 副 层 層 颗 顆 株 头 頭 只 隻 门 門 节 節 册 冊 名次 篇 幅").split()
+_CLASSIFIERS_ZH = ["例", "次", "家", "个", "個", "项", "項", "所", "台", "臺", "辆", "輛", "张", "張", "床", "期", "处", "處", "批", "支", "条", "條", "种", "種", "组", "組", "类", "類", "室", "部", "件", "份", "篇", "座", "间", "間", "栋", "棟", "户", "戶", "套", "倍", "款", "岁", "歲", "床位", "张床", "張床", "余次", "村", "镇", "鎮", "乡", "鄉", "县", "縣", "届", "屆", "轮", "輪", "场", "場", "期", "副", "层", "層", "颗", "顆", "株", "头", "頭", "只", "隻", "门", "門", "节", "節", "册", "冊", "名次", "篇", "幅"]
 _UNIT_ZH_RE = re.compile(r"\s?(" + _alt(re.escape(u) for u in list(_UNITS_ZH) + _CLASSIFIERS_ZH) + ")")
 
 _UNITS_AR = {
@@ -210,8 +207,7 @@ _UNITS_EN = [
 _UNIT_EN_RE = re.compile(r"(?i:[ \t]*(" + "|".join(f"(?:{p})" for p, _ in _UNITS_EN) + "))")
 _UNIT_EN_COMPILED = [(re.compile(rf"(?i:{p})$"), u) for p, u in _UNITS_EN]
 _WORD_EN_RE = re.compile(r"[ \t]*([A-Za-z][A-Za-z-]*)")
-_STOP_EN = set("""a an the of and or in on at to for by from with as is are was were be been
-that this these those which who per than more less about over under up percent out into its it their his her our we they he she new""".split())
+_STOP_EN = set(["a", "an", "the", "of", "and", "or", "in", "on", "at", "to", "for", "by", "from", "with", "as", "is", "are", "was", "were", "be", "been", "that", "this", "these", "those", "which", "who", "per", "than", "more", "less", "about", "over", "under", "up", "percent", "out", "into", "its", "it", "their", "his", "her", "our", "we", "they", "he", "she", "new"])
 
 # Chinese words in which numeral characters are not numbers (千万别 "by all means do not").
 _CN_IDIOM_AFTER = set("别別不要")
@@ -686,9 +682,7 @@ class _Reader:
             if w in ("近",) and unit in ("year", "month", "day", "week") or (w == "近" and t[num_end:num_end + 2] in ("个月", "個月")):
                 # 近三年 / 近两年 is "the last three years", not "nearly three years".
                 pre_q = None
-            elif w in ("超", "过", "過") and re.search(r"[通经經度不错錯]$", before[: qm.start()]):
-                pre_q = None
-            elif w == "حتى" and unit is None:
+            elif w in ("超", "过", "過") and re.search(r"[通经經度不错錯]$", before[: qm.start()]) or w == "حتى" and unit is None:
                 pre_q = None
             if pre_q is not None:
                 start = pre_start - (len(before) - qm.start())

@@ -295,7 +295,7 @@ def _submit_locked(extractor: Any, inputs: list[str], options: RunOptions) -> st
             status = "finished"
             logger.info("nothing new to submit")
             return resumed[-1] if resumed else None
-        batch_id = _send(extractor, store, client, options.out, run_id, sub)
+        batch_id = _send(extractor, store, client, options, sub)
         sub.counts["batch_id"] = batch_id
         status = "submitted"
         return batch_id
@@ -323,7 +323,8 @@ def _collect_requests(extractor: Any, store: Store, run_id: int, files: list[Pat
             if sha and not needed(sha):
                 sub.counts["skipped"] += 1
                 continue
-        for item in iter_documents(path, text_field=options.text_field, id_field=options.id_field):
+        for item in iter_documents(path, text_field=options.text_field, id_field=options.id_field,
+                                   languages=extractor.settings.extra_languages):
             if isinstance(item, InputError):
                 _put_input_error(store, identity, run_id, item)
                 sub.counts["input_errors"] += 1
@@ -344,14 +345,14 @@ def _add_or_fail(extractor: Any, store: Store, run_id: int, doc: Document, path:
         sub.counts["input_errors"] += 1
 
 
-def _send(extractor: Any, store: Store, client: Any, out: Path, run_id: int, sub: _Submission) -> str:
+def _send(extractor: Any, store: Store, client: Any, options: RunOptions, sub: _Submission) -> str:
     data = sub.buf.getvalue()
     if len(sub.items) > MAX_REQUESTS or len(data) > MAX_BYTES:
         raise ConfigurationError(
             f"{len(sub.items)} requests ({len(data) / 1e6:.0f} MB) exceed one batch's limits "
             f"({MAX_REQUESTS} requests, {MAX_BYTES // 2**20} MB): submit the inputs in parts")
     job_id = uuid.uuid4().hex
-    batch_dir = out / BATCH_DIR
+    batch_dir = options.out / BATCH_DIR
     batch_dir.mkdir(exist_ok=True)
     local = batch_dir / f"input-{job_id}.jsonl"
     tmp = local.with_name(f".{local.name}.tmp")
@@ -359,7 +360,8 @@ def _send(extractor: Any, store: Store, client: Any, out: Path, run_id: int, sub
     os.replace(tmp, local)
     store.batch_jobs.add(job_id=job_id, identity=extractor.identity, endpoint=ENDPOINT,
                          settings_json=json.dumps(redact_settings(extractor.settings), ensure_ascii=False, default=str),
-                         input_path=str(local), articles=sub.counts["articles"], items=sub.items)
+                         input_path=str(local), articles=sub.counts["articles"], items=sub.items,
+                         text_field=options.text_field, id_field=options.id_field)
     batch = _create(store, client, store.batch_jobs.get(job_id) or {}, data)
     logger.info("submitted batch %s: %d article(s), %d request(s)", batch.id, sub.counts["articles"], len(sub.items))
     return str(batch.id)
@@ -455,8 +457,9 @@ def _outcome(extractor: Any, line: dict[str, Any]) -> Any:
                                                price_factor=BATCH_DISCOUNT)
 
 
-def _find_document(path: str, sha256: str) -> Document | None:
-    for item in iter_documents(path):
+def _find_document(extractor: Any, job: dict[str, Any], path: str, sha256: str) -> Document | None:
+    for item in iter_documents(path, text_field=job.get("text_field") or "text", id_field=job.get("id_field") or "id",
+                               languages=extractor.settings.extra_languages):
         if not isinstance(item, InputError) and item.sha256 == sha256:
             return item
     return None
@@ -568,7 +571,7 @@ def _collect_article(extractor: Any, store: Store, run_id: int, coll: _Collectio
                      article: dict[str, Any], summary: CollectSummary) -> None:
     doc = None
     try:
-        doc = _document_of(coll, sha, article)
+        doc = _document_of(extractor, coll, sha, article)
         prepared = extractor.prepare(doc)
         outcomes = [_outcome(extractor, _line_of(coll, article, chunk.index, extractor)) for chunk in
                     _same_chunks(prepared, article)]
@@ -595,11 +598,11 @@ def _collect_article(extractor: Any, store: Store, run_id: int, coll: _Collectio
         summary.errors_by_kind[kind] = summary.errors_by_kind.get(kind, 0) + 1
 
 
-def _document_of(coll: _Collection, sha: str, article: dict[str, Any]) -> Document:
+def _document_of(extractor: Any, coll: _Collection, sha: str, article: dict[str, Any]) -> Document:
     if coll.batch_error is not None:
         raise ModelCallError("transport", attempts=1, model=coll.job["model"],
                              last_error=f"batch {coll.job['batch_id']} failed: {coll.batch_error}")
-    doc = _find_document(article["path"], sha)
+    doc = _find_document(extractor, coll.job, article["path"], sha)
     if doc is None:
         raise InputError(article["source"], "changed or removed since the batch was submitted; run it again")
     return doc

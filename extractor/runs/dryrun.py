@@ -31,7 +31,8 @@ def estimate_batch(
     total = count_items(files)
     done = 0
     for path in files:
-        for item in iter_documents(path, text_field=text_field, id_field=id_field):
+        for item in iter_documents(path, text_field=text_field, id_field=id_field,
+                                   languages=extractor.settings.extra_languages):
             done += 1
             _count(extractor, item, out)
             if on_progress is not None:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 import httpx2
 
 from extractor.core.errors import ConfigurationError
-from extractor.model.client import retry_after_seconds
+from extractor.model.headers import retry_after_seconds
 
 logger = logging.getLogger(__name__)
 

@@ -292,7 +292,8 @@ class BatchRun:
         return True
 
     async def _read(self, path: Path, fkey: str) -> None:
-        items = iter_documents(path, text_field=self.options.text_field, id_field=self.options.id_field)
+        items = iter_documents(path, text_field=self.options.text_field, id_field=self.options.id_field,
+                               languages=self.extractor.settings.extra_languages)
         while not self.stop.is_set():
             item = await asyncio.to_thread(next, items, None)
             if item is None:

@@ -28,7 +28,8 @@ class BatchJobs:
         self.conn = conn
 
     def add(self, *, job_id: str, identity: Any, settings_json: str, endpoint: str, input_path: str,
-            articles: int, items: Iterable[tuple[str, str, str | None, str, int, int]]) -> None:
+            articles: int, items: Iterable[tuple[str, str, str | None, str, int, int]], text_field: str = "text",
+            id_field: str = "id") -> None:
         """Write a job down before anything is sent. ``items``: ``(custom_id, sha256, source, path,
         chunk_index, chunks)`` per request."""
         items = list(items)
@@ -37,10 +38,10 @@ class BatchJobs:
             self.conn.execute("BEGIN IMMEDIATE")
             self.conn.execute(
                 "INSERT INTO batch_jobs (job_id, created_at, updated_at, status, endpoint, request_key, schema_name,"
-                " schema_version, prompt_name, prompt_version, model, settings_json, input_path, requests, articles)"
-                " VALUES (?, ?, ?, 'prepared', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " schema_version, prompt_name, prompt_version, model, settings_json, input_path, requests, articles,"
+                " text_field, id_field) VALUES (?, ?, ?, 'prepared', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (job_id, now, now, endpoint, identity.request_key, *identity.as_tuple(), settings_json, input_path,
-                 len(items), articles))
+                 len(items), articles, text_field, id_field))
             self.conn.executemany(
                 "INSERT INTO batch_items (job_id, custom_id, sha256, source, path, chunk_index, chunks)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)", [(job_id, *it) for it in items])

@@ -172,3 +172,11 @@ def m005_batch_intent(conn: sqlite3.Connection) -> None:
     conn.execute("DROP TABLE batch_items")
     conn.execute("ALTER TABLE batch_items_new RENAME TO batch_items")
     conn.execute("CREATE INDEX batch_items_sha ON batch_items (sha256)")
+
+
+@migration
+def m006_batch_input_fields(conn: sqlite3.Connection) -> None:
+    """How a job's JSONL inputs were read (text and id fields), so that collecting finds
+    each article again exactly as it was submitted."""
+    conn.execute("ALTER TABLE batch_jobs ADD COLUMN text_field TEXT NOT NULL DEFAULT 'text'")
+    conn.execute("ALTER TABLE batch_jobs ADD COLUMN id_field TEXT NOT NULL DEFAULT 'id'")

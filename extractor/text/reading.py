@@ -257,7 +257,7 @@ def _sha256(data: bytes) -> str:
 
 def _build(text: str, *, source: str | None, sha: str, encoding: str | None, raw: str | None,
            fmt: Format, warnings: list[str], metadata: bool = True,
-           given: dict[str, str | None] | None = None) -> Document:
+           given: dict[str, str | None] | None = None, languages: tuple[str, ...] = ()) -> Document:
     """A Document; ``given`` metadata (from HTML or a JSONL record) wins over what is detected."""
     from .language import detect_language
 
@@ -267,18 +267,19 @@ def _build(text: str, *, source: str | None, sha: str, encoding: str | None, raw
     given = given or {}
     fields = {k: given.get(k) or meta.get(k) for k in ("title", "published", "outlet", "author")}
     return Document(text=text, source=source, sha256=sha, encoding=encoding, raw_text=raw,
-                    format=fmt, language=detect_language(text) if metadata else None,
+                    format=fmt, language=detect_language(text, extra=languages) if metadata else None,
                     warnings=tuple(warnings), **fields)
 
 
-def document_from_text(text: str, *, source: str | None = None, detect_metadata: bool = True) -> Document:
+def document_from_text(text: str, *, source: str | None = None, detect_metadata: bool = True,
+                       languages: tuple[str, ...] = ()) -> Document:
     """A :class:`Document` from a string (already decoded): ``sha256`` is of its UTF-8
     bytes. Raises :class:`InputError` for empty or whitespace-only text."""
     if not isinstance(text, str):
         raise InputError(source, f"expected text (str), got {type(text).__name__}")
     _check_text(text, source)
     return _build(text, source=source, sha=_sha256(text.encode("utf-8", "surrogatepass")),
-                  encoding=None, raw=text, fmt="text", warnings=[], metadata=detect_metadata)
+                  encoding=None, raw=text, fmt="text", warnings=[], metadata=detect_metadata, languages=languages)
 
 
 def _format_of(path: Path) -> Format:
@@ -320,7 +321,8 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
     return data
 
 
-def _html_document(html: str, *, source: str, sha: str, encoding: str, warnings: list[str]) -> Document:
+def _html_document(html: str, *, source: str, sha: str, encoding: str, warnings: list[str],
+                   languages: tuple[str, ...] = ()) -> Document:
     import trafilatura
 
     try:
@@ -345,10 +347,11 @@ def _html_document(html: str, *, source: str, sha: str, encoding: str, warnings:
         given = {"title": getattr(doc_meta, "title", None), "published": getattr(doc_meta, "date", None),
                  "author": getattr(doc_meta, "author", None), "outlet": getattr(doc_meta, "sitename", None)}
     return _build(text, source=source, sha=sha, encoding=encoding, raw=html, fmt="html",
-                  warnings=warnings, given=given)
+                  warnings=warnings, given=given, languages=languages)
 
 
-def read_document(path: str | os.PathLike, *, encoding: str | None = None, max_bytes: int = 20_000_000) -> Document:
+def read_document(path: str | os.PathLike, *, encoding: str | None = None, max_bytes: int = 20_000_000,
+                  languages: tuple[str, ...] = ()) -> Document:
     """Read one file into a :class:`Document`.
 
     Text and Markdown keep the exact decoded text (encoding detected: UTF-8/16 with or
@@ -373,8 +376,9 @@ def read_document(path: str | os.PathLike, *, encoding: str | None = None, max_b
     _check_text(text, source)
     sha = _sha256(data)
     if fmt == "html":
-        return _html_document(text, source=source, sha=sha, encoding=enc, warnings=warnings)
-    return _build(text, source=source, sha=sha, encoding=enc, raw=text, fmt=fmt, warnings=warnings)
+        return _html_document(text, source=source, sha=sha, encoding=enc, warnings=warnings, languages=languages)
+    return _build(text, source=source, sha=sha, encoding=enc, raw=text, fmt=fmt, warnings=warnings,
+                  languages=languages)
 
 
 def jsonl_source(path: str | os.PathLike, rid: Any, lineno: int, used: set[str]) -> str:
@@ -392,7 +396,8 @@ def jsonl_source(path: str | os.PathLike, rid: Any, lineno: int, used: set[str])
 
 
 def iter_documents(path: str | os.PathLike, *, text_field: str = "text", id_field: str = "id",
-                   encoding: str | None = None, max_bytes: int = 20_000_000) -> Iterator[Document | InputError]:
+                   encoding: str | None = None, max_bytes: int = 20_000_000,
+                   languages: tuple[str, ...] = ()) -> Iterator[Document | InputError]:
     """Yield Documents from a file; errors are yielded, not raised, so one bad record
     does not stop a batch.
 
@@ -406,7 +411,7 @@ def iter_documents(path: str | os.PathLike, *, text_field: str = "text", id_fiel
     p = Path(path)
     if _format_of(p) != "jsonl":
         try:
-            yield read_document(p, encoding=encoding, max_bytes=max_bytes)
+            yield read_document(p, encoding=encoding, max_bytes=max_bytes, languages=languages)
         except InputError as e:
             yield e
         return
@@ -442,7 +447,7 @@ def iter_documents(path: str | os.PathLike, *, text_field: str = "text", id_fiel
         try:
             _check_text(text, source)
             yield _build(text, source=source, sha=_sha256(text.encode("utf-8", "surrogatepass")),
-                         encoding=enc, raw=text, fmt="jsonl", warnings=[], given=given)
+                         encoding=enc, raw=text, fmt="jsonl", warnings=[], given=given, languages=languages)
         except InputError as e:
             yield e
 
