@@ -19,8 +19,9 @@ __version__ = "0.1.0"
 _LAZY = {
     "extract": "extractor.pipeline",
     "aextract": "extractor.pipeline",
-    "Extractor": "extractor.pipeline",
+    "Extractor": "extractor.api",
     "Settings": "extractor.model.settings",
+    "RunOptions": "extractor.core.options",
     "ExtractionResult": "extractor.core.types",
     "Fact": "extractor.core.types",
     "Span": "extractor.core.types",
@@ -30,6 +31,7 @@ _LAZY = {
     "ConfigurationError": "extractor.core.errors",
     "ModelCallError": "extractor.core.errors",
     "SchemaNotFoundError": "extractor.core.errors",
+    "OutputBusyError": "extractor.core.errors",
     "Evidence": "extractor.core.evidence",
 }
 
@@ -49,14 +51,17 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:  # pragma: no cover
+    from extractor.api import Extractor  # noqa: F401
     from extractor.core.errors import (  # noqa: F401
         ConfigurationError,
         ExtractorError,
         InputError,
         ModelCallError,
+        OutputBusyError,
         SchemaNotFoundError,
     )
     from extractor.core.evidence import Evidence  # noqa: F401
+    from extractor.core.options import RunOptions  # noqa: F401
     from extractor.core.types import ExtractionResult, Fact, Span, Usage  # noqa: F401
-    from extractor.pipeline import Extractor, aextract, extract  # noqa: F401
     from extractor.model.settings import Settings  # noqa: F401
+    from extractor.pipeline import aextract, extract  # noqa: F401

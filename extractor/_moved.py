@@ -30,7 +30,7 @@ MOVED = {
     "extractor.prompting": "extractor.model.prompting",
     "extractor.localserver": "extractor.model.localserver",
     "extractor.registry": "extractor.model.registry",
-    "extractor.batch": "extractor.runs.batch",
+    "extractor.batch": "extractor.runs.legacy",
     "extractor.batchapi": "extractor.runs.batchapi",
     "extractor.export": "extractor.outputs.export",
     "extractor.report": "extractor.outputs.report",

@@ -1,15 +1,21 @@
 """One article, start to end. The only module that calls the stages in order.
 
     text ─read─▶ Document ─clean─▶ CleanText ─chunk─▶ [Chunk]
-    [Chunk] ─prompt─▶ messages ─model─▶ schema instance per chunk
-    instances ─merge─▶ one instance ─ground─▶ spans into the ORIGINAL text
-              ─numbers─▶ values checked against their evidence
-              ─dedupe/drop─▶ ExtractionResult
+    [Chunk] ─prompt─▶ messages ─model─▶ answers (one schema instance per chunk)
+    answers ─merge─▶ one instance ─ground─▶ spans into the ORIGINAL text
+            ─numbers─▶ values checked against their evidence
+            ─dedupe/drop─▶ ExtractionResult
+
+The model's answers are kept apart from what is derived from them
+(:meth:`Extractor.dump_answers` / :meth:`Extractor.rederive`): the batch stores the
+answers, so a change of grounding or number-check settings re-derives the facts
+without calling the model again. Batches over many articles live in
+:mod:`extractor.runs`; this module never imports them.
 
 >>> from extractor import Extractor, Settings                      # doctest: +SKIP
->>> ex = Extractor(Settings(provider="deepseek", model="deepseek-chat"))
->>> result = ex.extract(open("article.txt", encoding="utf-8").read())
->>> [(f.type, f.data["value"], f.span) for f in result.facts_of("quantity")]
+>>> ex = Extractor(Settings(provider="deepseek", model="deepseek-chat"))  # doctest: +SKIP
+>>> result = ex.extract(open("article.txt", encoding="utf-8").read())  # doctest: +SKIP
+>>> [(f.type, f.data["value"], f.span) for f in result.facts_of("quantity")]  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -17,31 +23,49 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from extractor.text.chunking import Chunk, chunk_text, estimate_tokens
-from extractor.text.cleaning import CleanText, clean_text
-from extractor.core.errors import ConfigurationError
+from extractor.core.errors import ConfigurationError, ExtractorError
+from extractor.core.identity import Identity, fingerprint
 from extractor.core.types import DateInfo, DocumentInfo, ExtractionResult, Fact, GroundingStats, Span, Usage
-from extractor.grounding.align import EvidenceSite, MapKey, PathPart, SourceIndex, fact_type_of, ground_quote, iter_evidence
-from extractor.model.client import CallOutcome, ModelClient
-from extractor.numbers.dates import parse_date
-from extractor.numbers.check import check_numbers
+from extractor.grounding.align import (
+    EvidenceSite,
+    MapKey,
+    Match,
+    PathPart,
+    SourceIndex,
+    fact_type_of,
+    ground_quote,
+    iter_evidence,
+)
+from extractor.grounding.validation import validated_model, validation_context
+from extractor.model.outcome import CallOutcome
 from extractor.model.prompting import PromptTemplate, build_messages, template_for_schema
-from extractor.text.reading import Document, document_from_text, read_document
 from extractor.model.registry import resolve_schema, schema_name, schema_version
 from extractor.model.settings import Settings
+from extractor.numbers.check import check_numbers
+from extractor.numbers.dates import parse_date
+from extractor.text.chunking import Chunk, chunk_text, estimate_tokens
+from extractor.text.cleaning import CLEANING_VERSION, CleanText, clean_text
+from extractor.text.reading import Document, document_from_text, read_document
 from extractor.text.textnorm import fold_text
-from extractor.grounding.validation import validated_model, validation_context
+
+if TYPE_CHECKING:
+    from extractor.model.client import ModelClient
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Extractor", "Prepared", "extract", "aextract"]
+__all__ = ["Extractor", "Prepared", "extract", "aextract", "DERIVE_REVISION"]
+
+# Bump when grounding, the number check, dedupe or the fact envelope change what is
+# derived from the same answers: stored results are then re-derived on the next run.
+DERIVE_REVISION = "2"
 
 
 @dataclass(frozen=True)
@@ -56,10 +80,6 @@ class Prepared:
     chunks: tuple[Chunk, ...]
     messages: tuple[tuple[dict[str, str], ...], ...]
     prompt_tokens: int
-
-
-def _fact_type(owner: BaseModel) -> str:
-    return fact_type_of(type(owner))
 
 
 DATE_FIELD_NAMES = frozenset({"date", "period", "previous_period", "expected_date", "as_of", "publication_date"})
@@ -95,10 +115,6 @@ def _read_dates(payload: dict[str, Any], *, lang: str | None, reference: date | 
             resolved=parsed.resolved,
         )
     return out
-
-
-def _fact_payload(site: EvidenceSite) -> dict[str, Any]:
-    return site.owner.model_dump(mode="json", exclude={site.field})
 
 
 def _dedupe_key(fact_type: str, payload: dict[str, Any], quote: str) -> str:
@@ -145,11 +161,138 @@ def _inside(path: tuple[PathPart, ...], removed: list[tuple[PathPart, ...]]) -> 
     return any(path[: len(r)] == r for r in removed)
 
 
+def _new_fact(site: EvidenceSite, match: Match, chunk_index: int | None) -> Fact:
+    grounded = match.alignment != "none"
+    spans = [Span(start=a, end=b) for a, b in (match.all_exact or ((match.start, match.end),))] if grounded else []
+    return Fact(
+        type=fact_type_of(type(site.owner)),
+        path=site.path_str,
+        data={},
+        evidence=site.quote,
+        span=Span(start=match.start, end=match.end) if grounded else None,
+        spans=spans,
+        alignment=match.alignment,
+        score=round(match.score, 1),
+        grounded=grounded,
+        chunk=chunk_index,
+    )
+
+
+@dataclass
+class _Derivation:
+    """The state of deriving one article's facts from its merged answer.
+
+    Facts are found in two passes over the answer (ground and check, then dedupe);
+    removals from the answer's lists wait until both passes are done, because the
+    paths of later facts must stay valid meanwhile.
+    """
+
+    data: BaseModel
+    settings: Settings
+    language: str | None
+    reference: date | None
+    stats: GroundingStats = field(default_factory=GroundingStats)
+    kept: list[tuple[EvidenceSite, Fact]] = field(default_factory=list)
+    dropped_paths: list[tuple[PathPart, ...]] = field(default_factory=list)
+    removals: list[tuple[list, BaseModel]] = field(default_factory=list)
+    facts_by_owner: dict[int, Fact] = field(default_factory=dict)
+
+    def ground(self, source: SourceIndex, chunk_of: dict[int, int], hints: dict[int, tuple[int, int]]) -> None:
+        """Pass 1: ground every quote, check numbers, decide what is dropped."""
+        for site in list(iter_evidence(self.data)):
+            self.stats.total += 1
+            chunk_index = chunk_of.get(id(site.owner))
+            match = ground_quote(site.quote, source, hint=hints.get(chunk_index) if chunk_index is not None else None,
+                                 fuzzy_threshold=self.settings.fuzzy_threshold)
+            fact = _new_fact(site, match, chunk_index)
+            if fact.grounded:
+                self._grounded(site, fact, match)
+            elif self._ungrounded_dropped(site, fact):
+                continue
+            fact.data = site.owner.model_dump(mode="json", exclude={site.field})
+            fact.dates = _read_dates(fact.data, lang=self.language, reference=self.reference)
+            self.kept.append((site, fact))
+
+    def _grounded(self, site: EvidenceSite, fact: Fact, match: Match) -> None:
+        self.stats.exact += match.alignment == "exact"
+        self.stats.fuzzy += match.alignment == "fuzzy"
+        if not self.settings.check_numbers:
+            return
+        check = check_numbers(site.owner, site.quote, lang=self.language)
+        for name, value in check.updates:
+            setattr(site.owner, name, value)
+        fact.corrections.extend(check.corrections)
+        fact.flags.extend(check.flags)
+        self.stats.corrected += bool(check.corrections)
+
+    def _ungrounded_dropped(self, site: EvidenceSite, fact: Fact) -> bool:
+        """Flag an ungrounded fact; True when it is dropped (a list item under the drop policy)."""
+        self.stats.ungrounded += 1
+        fact.flags.append("ungrounded")
+        parent = _parent_list(self.data, site.path) if self.settings.ungrounded == "drop" else None
+        if parent is not None:
+            self.removals.append((parent, site.owner))
+            self.dropped_paths.append(site.path)
+            self.stats.dropped += 1
+            return True
+        # Not in a list (a required single field): it cannot go, so it stays flagged.
+        self.stats.flagged += 1
+        return False
+
+    def dedupe(self) -> None:
+        """Pass 2: one fact for the same statement quoted more than once (chunk overlaps,
+        a headline repeating the body), never for facts inside a dropped parent."""
+        first_by_key: dict[str, Fact] = {}
+        for site, fact in self.kept:
+            if _inside(site.path, self.dropped_paths):
+                continue
+            key = _dedupe_key(fact.type, fact.data, site.quote)
+            earlier = first_by_key.get(key)
+            both_grounded = earlier is not None and fact.grounded and earlier.grounded
+            parent = _parent_list(self.data, site.path) if both_grounded else None
+            if earlier is not None and parent is not None:
+                for span in fact.spans:
+                    if span not in earlier.spans:
+                        earlier.spans.append(span)
+                earlier.spans.sort(key=lambda s: s.start)
+                self.stats.merged_duplicates += 1
+                self.removals.append((parent, site.owner))
+                continue
+            first_by_key.setdefault(key, fact)
+            self.facts_by_owner[id(site.owner)] = fact
+
+    def facts(self) -> list[Fact]:
+        """Apply the removals, then the kept facts in answer order with their final paths."""
+        for parent, owner in self.removals:
+            for i, item in enumerate(parent):
+                if item is owner:
+                    del parent[i]
+                    break
+        facts: list[Fact] = []
+        for site in iter_evidence(self.data):
+            fact = self.facts_by_owner.get(id(site.owner))
+            if fact is not None:
+                fact.path = site.path_str
+                facts.append(fact)
+        return facts
+
+
+def _document_info(prepared: Prepared) -> DocumentInfo:
+    doc, cleaned = prepared.document, prepared.cleaned
+    return DocumentInfo(
+        source=doc.source, sha256=doc.sha256, encoding=doc.encoding, format=doc.format, language=doc.language,
+        title=doc.title, published=doc.published, outlet=doc.outlet, chars=len(doc.text),
+        cleaned_chars=len(cleaned.text), removed_lines=len(cleaned.removed), chunks=len(prepared.chunks),
+        warnings=list(doc.warnings),
+    )
+
+
 class Extractor:
-    """Reusable extraction engine: settings, schema, prompt and model clients in one place.
+    """Reusable extraction engine for single articles: settings, schema, prompt and model clients.
 
     Keep one per application and call it from many threads or tasks; it holds no
-    per-article state.
+    per-article state. Batches (``Extractor.run``) are added by :class:`extractor.api.Extractor`,
+    the class ``from extractor import Extractor`` gives you.
 
     Args:
         settings: a :class:`Settings`; by default read from the environment.
@@ -174,10 +317,14 @@ class Extractor:
         self._client_args = {"client": client, "async_client": async_client}
         self._model_client: ModelClient | None = None
 
-    # Clients and the batch -------------------------------------------------------
+    # Clients -----------------------------------------------------------------------
     @property
     def model_client(self) -> ModelClient:
+        """The client that makes the calls (openai and instructor are imported here, not
+        before: reading, cleaning, ``--dry-run`` and re-deriving never need them)."""
         if self._model_client is None:
+            from extractor.model.client import ModelClient
+
             self._model_client = ModelClient(self.settings, **self._client_args)
         return self._model_client
 
@@ -186,23 +333,21 @@ class Extractor:
         """The ``openai.AsyncOpenAI`` the application passed in, if any (the batch wraps its transport)."""
         return self._client_args["async_client"]
 
-    def run(self, paths: Any, *, out: str | Path, **options: Any) -> Any:
-        """Run the batch over files, folders or globs into ``out`` (see :func:`extractor.runs.batch.run_batch`).
+    def close(self) -> None:
+        if self._model_client is not None:
+            self._model_client.close()
 
-        >>> summary = Extractor(settings).run(["articles/"], out="out", concurrency=16)  # doctest: +SKIP
-        >>> summary.exit_code, summary.to_dict()["ok"]                                      # doctest: +SKIP
-        """
-        from extractor.runs.batch import run_batch
+    def __enter__(self) -> Extractor:
+        return self
 
-        return run_batch(self, list(paths) if not isinstance(paths, (str, Path)) else [paths], out=Path(out), **options)
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
-    def aiter_results(self, paths: Any, *, out: str | Path, **options: Any) -> Any:
-        """Async iterator over one record per article as the batch finishes them."""
-        from extractor.runs.batch import iter_results
+    async def aclose(self) -> None:
+        if self._model_client is not None:
+            await self._model_client.aclose()
 
-        return iter_results(self, list(paths) if not isinstance(paths, (str, Path)) else [paths], out=Path(out), **options)
-
-    # Identity of what this extractor produces: the store caches results under it ---
+    # What this extractor produces: the store keys results by it -----------------------
     @property
     def model_name(self) -> str:
         return self.settings.resolved_model()
@@ -215,24 +360,34 @@ class Extractor:
     def schema_version(self) -> str:
         return schema_version(self.schema)
 
-    def close(self) -> None:
-        if self._model_client is not None:
-            self._model_client.close()
+    @cached_property
+    def identity(self) -> Identity:
+        """The request and derivation fingerprints of this extractor's results.
 
-    def __enter__(self) -> "Extractor":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    async def aclose(self) -> None:
-        if self._model_client is not None:
-            await self._model_client.aclose()
+        ``request_key`` changes with anything that changes what the model is sent;
+        ``derive_key`` with anything that only changes what is made of its answer.
+        """
+        s = self.settings
+        request = {
+            "schema": self.schema_name, "schema_version": self.schema_version,
+            "schema_json": fingerprint({"json": self._schema_json, "doc": self.schema.__doc__ or ""}),
+            "prompt": self.template.name, "prompt_version": self.template.version,
+            "prompt_text": fingerprint({"system": self.template.system, "user": self.template.user}),
+            "model": self.model_name, "mode": s.resolved_mode(), "temperature": s.temperature,
+            "max_output_tokens": s.max_output_tokens, "clean": s.clean, "cleaning": CLEANING_VERSION,
+            "chunk_tokens": s.chunk_budget(self._schema_tokens), "chunk_overlap_tokens": s.chunk_overlap_tokens,
+            "reask_on_ungrounded": s.reask_on_ungrounded, "extra_languages": sorted(s.extra_languages),
+        }
+        derive = {"ungrounded": s.ungrounded, "fuzzy_threshold": s.fuzzy_threshold, "check_numbers": s.check_numbers,
+                  "revision": DERIVE_REVISION}
+        return Identity(self.schema_name, self.schema_version, self.template.name, self.template.version,
+                        self.model_name, request_key=fingerprint(request), derive_key=fingerprint(derive),
+                        request_params=request, derive_params=derive)
 
     # Stages before the model ------------------------------------------------------
     def prepare(self, article: str | Document, *, source: str | None = None) -> Prepared:
         """Read, clean, chunk and build the messages (no model call)."""
-        doc = article if isinstance(article, Document) else document_from_text(article, source=source)
+        doc = article if isinstance(article, Document) else self.document(article, source=source)
         cleaned = clean_text(doc.text, doc.language, enabled=self.settings.clean)
         budget = self.settings.chunk_budget(self._schema_tokens)
         chunks = tuple(chunk_text(cleaned.text, max_tokens=budget, overlap_tokens=self.settings.chunk_overlap_tokens))
@@ -240,11 +395,8 @@ class Extractor:
             chunks = (Chunk(index=0, text=cleaned.text, start=0, end=len(cleaned.text)),)
         instructions = (self.schema.__doc__ or "").strip()
         messages = tuple(
-            tuple(
-                build_messages(
-                    self.template, article=c.text, schema_instructions=instructions, language=doc.language, title=doc.title
-                )
-            )
+            tuple(build_messages(self.template, article=c.text, schema_instructions=instructions,
+                                 language=doc.language, title=doc.title))
             for c in chunks
         )
         tokens = sum(estimate_tokens(m["content"]) for msgs in messages for m in msgs)
@@ -254,178 +406,111 @@ class Extractor:
     def _context(self, chunk: Chunk) -> dict[str, Any]:
         return validation_context(chunk.text, check_quotes=self.settings.reask_on_ungrounded)
 
+    # The model ------------------------------------------------------------------------
+    def ask(self, prepared: Prepared) -> list[CallOutcome]:
+        """One structured model call per chunk; the answers, not yet grounded."""
+        return [self.model_client.call(list(msgs), self.response_model, context=self._context(chunk))
+                for chunk, msgs in zip(prepared.chunks, prepared.messages)]
+
+    async def aask(self, prepared: Prepared) -> list[CallOutcome]:
+        """Async :meth:`ask`: the chunks' calls run concurrently; one failure cancels the rest."""
+        tasks = [asyncio.ensure_future(self.model_client.acall(list(msgs), self.response_model,
+                                                              context=self._context(chunk)))
+                 for chunk, msgs in zip(prepared.chunks, prepared.messages)]
+        try:
+            return list(await asyncio.gather(*tasks))
+        except BaseException:
+            # The article fails, so the other chunks' requests are stopped rather than
+            # paid for and thrown away.
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+
+    # Answers kept, facts re-derived ---------------------------------------------------
+    @staticmethod
+    def dump_answers(outcomes: list[CallOutcome]) -> str:
+        """The model's answers as JSON, one entry per chunk. Call it before :meth:`finish`,
+        which edits the answers in place (corrected numbers, dropped facts)."""
+        return json.dumps([{"data": o.data.model_dump(mode="json"), "usage": o.usage.model_dump(),
+                            "warnings": list(o.warnings)} for o in outcomes], ensure_ascii=False)
+
+    def load_answers(self, answers_json: str) -> list[CallOutcome]:
+        """Answers stored by :meth:`dump_answers`, validated again (quotes are checked by grounding)."""
+        try:
+            entries = json.loads(answers_json)
+            unchecked = {"extractor_check_quotes": False}
+            return [CallOutcome(self.response_model.model_validate(e["data"], context=unchecked),
+                                Usage.model_validate(e["usage"]), tuple(e.get("warnings") or ()))
+                    for e in entries]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ExtractorError(f"stored answers cannot be read for schema {self.schema_name!r}: {exc}") from exc
+
+    def rederive(self, document: Document, answers_json: str) -> ExtractionResult:
+        """The facts of stored answers under this extractor's post-processing settings (no model call)."""
+        prepared = self.prepare(document)
+        outcomes = self.load_answers(answers_json)
+        if len(outcomes) != len(prepared.chunks):
+            raise ExtractorError(f"{document.source}: {len(outcomes)} stored answers for {len(prepared.chunks)} chunks")
+        return self.finish(prepared, outcomes)
+
     # Public API ---------------------------------------------------------------------
+    def document(self, text: str, *, source: str | None = None) -> Document:
+        """An article's text as a :class:`Document` (metadata and language detected)."""
+        return document_from_text(text, source=source, languages=self.settings.extra_languages)
+
+    def read(self, path: str | Path) -> Document:
+        """One file as a :class:`Document` (any encoding, .txt/.html/.md)."""
+        return read_document(path, languages=self.settings.extra_languages)
+
     def extract(self, text: str, *, source: str | None = None) -> ExtractionResult:
         """Facts from one article's text; spans point into ``text``."""
-        return self.extract_document(document_from_text(text, source=source))
+        return self.extract_document(self.document(text, source=source))
 
     def extract_file(self, path: str | Path) -> ExtractionResult:
         """Facts from one file (any encoding, .txt/.html/.md); spans point into the decoded text."""
-        return self.extract_document(read_document(path))
+        return self.extract_document(self.read(path))
 
     def extract_document(self, doc: Document) -> ExtractionResult:
         prepared = self.prepare(doc)
-        outcomes = [
-            self.model_client.call(list(msgs), self.response_model, context=self._context(chunk))
-            for chunk, msgs in zip(prepared.chunks, prepared.messages)
-        ]
-        return self.finish(prepared, outcomes)
+        return self.finish(prepared, self.ask(prepared))
 
     async def aextract(self, text: str, *, source: str | None = None) -> ExtractionResult:
         """Async :meth:`extract`."""
-        return await self.aextract_document(document_from_text(text, source=source))
+        return await self.aextract_document(self.document(text, source=source))
 
     async def aextract_file(self, path: str | Path) -> ExtractionResult:
-        doc = await asyncio.to_thread(read_document, path)
+        doc = await asyncio.to_thread(self.read, path)
         return await self.aextract_document(doc)
 
     async def aextract_document(self, doc: Document) -> ExtractionResult:
         # Cleaning and language detection are CPU work; keep them off the event loop.
         prepared = await asyncio.to_thread(self.prepare, doc)
-        tasks = [
-            asyncio.ensure_future(self.model_client.acall(list(msgs), self.response_model, context=self._context(chunk)))
-            for chunk, msgs in zip(prepared.chunks, prepared.messages)
-        ]
-        try:
-            outcomes = await asyncio.gather(*tasks)
-        except BaseException:
-            # One chunk failed (or we were cancelled): the article fails, so the other
-            # chunks' requests are stopped rather than paid for and thrown away.
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            raise
-        return self.finish(prepared, list(outcomes))
+        return self.finish(prepared, await self.aask(prepared))
 
     # After the model ----------------------------------------------------------------
     def finish(self, prepared: Prepared, outcomes: list[CallOutcome]) -> ExtractionResult:
         """Merge chunk answers, ground every fact, check numbers, drop or flag, dedupe."""
-        doc, cleaned = prepared.document, prepared.cleaned
-        s = self.settings
-        chunk_of: dict[int, int] = {}
-        for chunk, outcome in zip(prepared.chunks, outcomes):
-            for site in iter_evidence(outcome.data):
-                chunk_of[id(site.owner)] = chunk.index
-        data = _merge_instances([o.data for o in outcomes])
-        source = SourceIndex(doc.text)
-        hints = {c.index: cleaned.span_to_original(c.start, c.end) for c in prepared.chunks}
-
-        stats = GroundingStats()
-        reference = _reference_date(doc.published)
-        facts_by_owner: dict[int, Fact] = {}
-        kept: list[tuple[EvidenceSite, Fact]] = []
-        dropped_paths: list[tuple[PathPart, ...]] = []
-        removals: list[tuple[list, BaseModel]] = []  # (the list, the item): resolved before any removal
-        # Pass 1: ground every quote, check numbers, decide what is dropped.
-        for site in list(iter_evidence(data)):
-            stats.total += 1
-            chunk_index = chunk_of.get(id(site.owner))
-            match = ground_quote(site.quote, source, hint=hints.get(chunk_index), fuzzy_threshold=s.fuzzy_threshold)
-            grounded = match.alignment != "none"
-            fact = Fact(
-                type=_fact_type(site.owner),
-                path=site.path_str,
-                data={},
-                evidence=site.quote,
-                span=Span(start=match.start, end=match.end) if grounded else None,
-                spans=[Span(start=a, end=b) for a, b in (match.all_exact or ((match.start, match.end),))] if grounded else [],
-                alignment=match.alignment,
-                score=round(match.score, 1),
-                grounded=grounded,
-                chunk=chunk_index,
-            )
-            if grounded:
-                stats.exact += match.alignment == "exact"
-                stats.fuzzy += match.alignment == "fuzzy"
-                if s.check_numbers:
-                    check = check_numbers(site.owner, site.quote, lang=doc.language)
-                    for field, value in check.updates:
-                        setattr(site.owner, field, value)
-                    fact.corrections.extend(check.corrections)
-                    fact.flags.extend(check.flags)
-                    stats.corrected += bool(check.corrections)
-            else:
-                stats.ungrounded += 1
-                fact.flags.append("ungrounded")
-                parent = _parent_list(data, site.path) if s.ungrounded == "drop" else None
-                if parent is not None:
-                    removals.append((parent, site.owner))
-                    dropped_paths.append(site.path)
-                    stats.dropped += 1
-                    continue
-                # Not in a list (a required single field): it cannot go, so it stays flagged.
-                stats.flagged += 1
-            fact.data = _fact_payload(site)
-            fact.dates = _read_dates(fact.data, lang=doc.language, reference=reference)
-            kept.append((site, fact))
-
-        # Pass 2: one fact for the same statement quoted more than once (chunk overlaps,
-        # a headline repeating the body), never for facts inside a dropped parent.
-        first_by_key: dict[str, Fact] = {}
-        for site, fact in kept:
-            if _inside(site.path, dropped_paths):
-                continue
-            key = _dedupe_key(fact.type, fact.data, site.quote)
-            earlier = first_by_key.get(key)
-            parent = _parent_list(data, site.path) if earlier is not None and fact.grounded and earlier.grounded else None
-            if parent is not None:
-                for sp in fact.spans:
-                    if sp not in earlier.spans:
-                        earlier.spans.append(sp)
-                earlier.spans.sort(key=lambda x: x.start)
-                stats.merged_duplicates += 1
-                removals.append((parent, site.owner))
-                continue
-            first_by_key.setdefault(key, fact)
-            facts_by_owner[id(site.owner)] = fact
-
-        for parent, owner in removals:
-            for i, item in enumerate(parent):
-                if item is owner:
-                    del parent[i]
-                    break
-
-        facts: list[Fact] = []
-        for site in iter_evidence(data):
-            fact = facts_by_owner.get(id(site.owner))
-            if fact is not None:
-                fact.path = site.path_str
-                facts.append(fact)
-
+        doc = prepared.document
+        chunk_of = {id(site.owner): chunk.index
+                    for chunk, outcome in zip(prepared.chunks, outcomes) for site in iter_evidence(outcome.data)}
+        derivation = _Derivation(_merge_instances([o.data for o in outcomes]), self.settings, doc.language,
+                                 _reference_date(doc.published))
+        hints = {c.index: prepared.cleaned.span_to_original(c.start, c.end) for c in prepared.chunks}
+        derivation.ground(SourceIndex(doc.text), chunk_of, hints)
+        derivation.dedupe()
+        facts = derivation.facts()
         usage = Usage()
         warnings: list[str] = list(doc.warnings)
         for o in outcomes:
             usage = usage.add(o.usage)
             warnings.extend(o.warnings)
-        if stats.dropped:
-            warnings.append(f"dropped {stats.dropped} fact(s) whose evidence is not in the article")
-        info = DocumentInfo(
-            source=doc.source,
-            sha256=doc.sha256,
-            encoding=doc.encoding,
-            format=doc.format,
-            language=doc.language,
-            title=doc.title,
-            published=doc.published,
-            outlet=doc.outlet,
-            chars=len(doc.text),
-            cleaned_chars=len(cleaned.text),
-            removed_lines=len(cleaned.removed),
-            chunks=len(prepared.chunks),
-            warnings=list(doc.warnings),
-        )
+        if derivation.stats.dropped:
+            warnings.append(f"dropped {derivation.stats.dropped} fact(s) whose evidence is not in the article")
         return ExtractionResult(
-            data=data,
-            facts=facts,
-            usage=usage,
-            document=info,
-            stats=stats,
-            schema_name=self.schema_name,
-            schema_version=self.schema_version,
-            prompt_name=self.template.name,
-            prompt_version=self.template.version,
-            model=self.model_name,
-            provider=self.settings.profile().name,
+            data=derivation.data, facts=facts, usage=usage, document=_document_info(prepared), stats=derivation.stats,
+            schema_name=self.schema_name, schema_version=self.schema_version, prompt_name=self.template.name,
+            prompt_version=self.template.version, model=self.model_name, provider=self.settings.profile().name,
             warnings=warnings,
         )
 

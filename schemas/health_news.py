@@ -17,6 +17,7 @@ from typing import ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from extractor.core.evidence import Evidence
+from extractor.core.schema import ChildTable
 
 SCHEMA_VERSION = "1.1"
 
@@ -46,6 +47,7 @@ class _Fact(BaseModel):
 
 class Place(_Fact):
     fact_type: ClassVar[str] = "place"
+    key_fields: ClassVar[tuple[str, ...]] = ("name",)
     name: str = Field(description="Place name as written in the article.")
     level: Literal["country", "province", "city", "county", "township", "village", "other"] = "other"
     evidence: Evidence
@@ -53,6 +55,7 @@ class Place(_Fact):
 
 class Organisation(_Fact):
     fact_type: ClassVar[str] = "organisation"
+    key_fields: ClassVar[tuple[str, ...]] = ("name",)
     name: str = Field(description="Name as written in the article.")
     kind: OrganisationKind = "other"
     place: str | None = Field(None, description="Where it is, as written.")
@@ -63,6 +66,11 @@ class Consortium(_Fact):
     """A medical consortium, alliance or community (医联体, 医共体, 医疗集团)."""
 
     fact_type: ClassVar[str] = "consortium"
+    key_fields: ClassVar[tuple[str, ...]] = ("name",)
+    child_tables: ClassVar[tuple[ChildTable, ...]] = (
+        ChildTable("consortium_members", "members", item_column="member", index_column="member_index",
+                   parent_columns={"consortium": "name", "lead_institution": "lead_institution"}),
+    )
     name: str = Field(description="Name as written.")
     lead_institution: str | None = None
     members: list[str] = Field(default_factory=list, description="Member institutions, as written.")
@@ -73,6 +81,7 @@ class Consortium(_Fact):
 
 class Person(_Fact):
     fact_type: ClassVar[str] = "person"
+    key_fields: ClassVar[tuple[str, ...]] = ("name",)
     name: str = Field(description="Full name as written.")
     role: str | None = Field(None, description="Role or title, as written.")
     organisation: str | None = None
@@ -83,6 +92,7 @@ class Quantity(_Fact):
     """A measured number: surgeries, visits, beds, participants, clinics, rates."""
 
     fact_type: ClassVar[str] = "quantity"
+    key_fields: ClassVar[tuple[str, ...]] = ("value", "qualifier", "unit")
     measure: str = Field(description="What is counted or measured, e.g. 'surgeries performed'.")
     subject: str | None = Field(None, description="Organisation, place or programme it is about.")
     value: float = Field(description="The number, fully scaled: 2.3万 → 23000, ۳ میلیون و ۴۰۰ هزار → 3400000.")
@@ -99,6 +109,7 @@ class Quantity(_Fact):
 
 class Money(_Fact):
     fact_type: ClassVar[str] = "money"
+    key_fields: ClassVar[tuple[str, ...]] = ("amount", "qualifier", "currency")
     amount: float = Field(description="Fully scaled amount: 500余万元 → 5000000.")
     currency: str | None = Field(None, description="ISO code: CNY, IRR, IRT (toman), USD, ...")
     qualifier: Qualifier = "exact"
@@ -111,6 +122,7 @@ class Facility(_Fact):
     """A facility, equipment or construction project."""
 
     fact_type: ClassVar[str] = "facility"
+    key_fields: ClassVar[tuple[str, ...]] = ("name",)
     name: str = Field(description="What it is, as written (e.g. 'new emergency ward of Shohada hospital').")
     kind: Literal["facility", "equipment", "construction", "service", "other"] = "other"
     status: Literal["planned", "under_construction", "in_service", "unknown"] = "unknown"
@@ -123,6 +135,7 @@ class Facility(_Fact):
 
 class Event(_Fact):
     fact_type: ClassVar[str] = "event"
+    key_fields: ClassVar[tuple[str, ...]] = ("kind", "date", "title")
     kind: Literal["meeting", "agreement", "launch", "training", "inspection", "visit", "other"] = "other"
     title: str | None = None
     date: str | None = Field(None, description="Date as written.")

@@ -1,19 +1,26 @@
-"""Benchmark of the batch layer against a SYNTHETIC local OpenAI-compatible stand-in.
+"""Benchmark of the batch against a SYNTHETIC loopback stand-in endpoint (issue 12).
 
-The stand-in (aiohttp, in its own process so its CPU is not counted) answers every
-chat completion with the same synthetic tool call after a fixed latency, and answers
-429 with ``Retry-After`` when more than ``--limit`` requests are in flight. The batch
-runs with concurrency = limit, so the ideal throughput is ``limit / latency``.
+The batch talks to it as a `vllm` provider (32k context: one chunk per seed article).
+The stand-in (aiohttp, in its own process so its CPU is not counted) answers every chat
+completion after a fixed latency (200 ms) with a tool call that quotes the first sentence
+of the article holding a digit (so grounding and the number check do real work), and
+answers 429 when more than ``limit`` requests are in flight. The batch runs with
+concurrency = limit, so the ideal throughput is ``limit / latency``.
 
-Each measured run is a fresh process, so peak RSS is per run and comparable:
+Every measured run is a fresh process; CPU is user+sys of that whole process.
 
-    python scripts/bench_batch.py                      # N = 2,000 and 10,000
-    python scripts/bench_batch.py --n 1000 --json out.json
+    python scripts/bench_batch.py              # everything (about 3 minutes)
+    python scripts/bench_batch.py --quick      # smaller sizes (about 1 minute)
+    python scripts/bench_batch.py --json out.json
 
-Reported: articles/s vs ideal, library CPU ms per article (process CPU time / N: the
-event loop, reading, cleaning, prompting, parsing, grounding, SQLite, no waiting),
-peak RSS at two sizes (does memory grow with N?), and a re-run of a finished batch of
-1,000 articles (model calls must be 0; target < 2 s).
+Printed:
+* throughput as a share of the ideal at concurrency 16 and 64;
+* marginal library CPU per article: (CPU of a big run - CPU of a small run) / (difference
+  in articles), for one-line articles and for copies of the five seed articles;
+* fixed cost: CPU of ``extractor run`` on one article, and wall time of ``extractor --help``;
+* peak RSS at 1,000 and 10,000 one-line articles;
+* prompt tokens per seed article, and how many of them are the schema and instructions;
+* the re-run of a finished batch of 1,000: model calls and time over the fixed cost.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -29,10 +37,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ARGS = {
-    "quantities": [{"measure": "beds", "value": 120, "unit": "bed", "evidence": "The hospital has 120 beds."}],
-    "organisations": [{"name": "County Hospital", "kind": "hospital", "evidence": "County Hospital"}],
-}
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "examples" / "seeds"
+_SENTENCE = re.compile(r"[^.!?。！？\n]*\d[^.!?。！？\n]*[.!?。！？]?")
 
 
 # --------------------------------------------------------------------------- stand-in server
@@ -42,15 +49,28 @@ def serve(port: int, latency: float, limit: int) -> None:
     from aiohttp import web
 
     state = {"in_flight": 0, "requests": 0, "ok": 0, "rejected": 0}
-    answer = json.dumps({
-        "id": "bench", "object": "chat.completion", "created": 0, "model": "bench",
-        "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
-            "role": "assistant", "content": None, "tool_calls": [{"id": "c", "type": "function", "function": {
-                "name": "HealthNewsArticle", "arguments": json.dumps(ARGS)}}]}}],
-        "usage": {"prompt_tokens": 300, "completion_tokens": 60, "total_tokens": 360}}).encode()
+
+    def answer(body: dict) -> bytes:
+        user = body["messages"][-1]["content"]
+        article = user.split(" BEGIN\n", 1)[-1].rsplit("\nARTICLE-", 1)[0]
+        m = _SENTENCE.search(article)
+        quote = m.group(0).strip() if m else article.strip().splitlines()[0]
+        digits = re.search(r"\d+", quote)
+        args = {"quantities": [{"measure": "figure", "value": int(digits.group(0)) if digits else 1,
+                                "evidence": quote}]}
+        text = json.dumps(args, ensure_ascii=False)
+        if "tool_choice" in body:  # tools mode: the answer is a tool call
+            message = {"role": "assistant", "content": None, "tool_calls": [{"id": "c", "type": "function", "function": {
+                "name": body["tool_choice"]["function"]["name"], "arguments": text}}]}
+        else:  # json_schema / json modes: the answer is the message content
+            message = {"role": "assistant", "content": text}
+        return json.dumps({
+            "id": "bench", "object": "chat.completion", "created": 0, "model": "bench",
+            "choices": [{"index": 0, "finish_reason": "stop", "message": message}],
+            "usage": {"prompt_tokens": 300, "completion_tokens": 60, "total_tokens": 360}}).encode()
 
     async def completions(request: web.Request) -> web.Response:
-        await request.read()
+        body = json.loads(await request.read())
         state["requests"] += 1
         if state["in_flight"] >= limit:
             state["rejected"] += 1
@@ -62,7 +82,7 @@ def serve(port: int, latency: float, limit: int) -> None:
         finally:
             state["in_flight"] -= 1
         state["ok"] += 1
-        return web.Response(body=answer, content_type="application/json")
+        return web.Response(body=answer(body), content_type="application/json")
 
     async def stats(request: web.Request) -> web.Response:
         return web.json_response(state)
@@ -88,39 +108,68 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-# --------------------------------------------------------------------------- one measured run
+class StandIn:
+    def __init__(self, latency: float, limit: int):
+        self.port = _free_port()
+        self.proc = subprocess.Popen([sys.executable, __file__, "--serve", str(self.port), str(latency), str(limit)])
+        for _ in range(200):
+            try:
+                _stats(self.port)
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise SystemExit("the stand-in server did not start")
 
-def make_articles(folder: Path, n: int) -> None:
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait()
+
+
+# --------------------------------------------------------------------------- inputs
+
+def one_line_articles(folder: Path, n: int) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(n):
-        (folder / f"a{i:06d}.txt").write_text(
-            f"County Hospital news {i}\n\nThe hospital has 120 beds. It treated {i * 7 + 3} patients last year, "
-            f"and its {i % 40 + 2} clinics opened on weekends.\n", encoding="utf-8")
+        (folder / f"a{i:06d}.txt").write_text(f"The County Hospital of Town {i} has {100 + i % 900} beds.\n",
+                                              encoding="utf-8")
+    return folder
 
+
+def seed_articles(folder: Path, copies: int) -> Path:
+    """``copies`` of each seed, each made distinct by a last line (so each is extracted)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    seeds = sorted(SEEDS.glob("0*.txt"))
+    for c in range(copies):
+        for s in seeds:
+            (folder / f"{s.stem}_{c:05d}.txt").write_text(s.read_text(encoding="utf-8") + f"\n[{c}]\n",
+                                                          encoding="utf-8")
+    return folder
+
+
+# --------------------------------------------------------------------------- one measured run
 
 def worker(port: int, inputs: str, out: str, concurrency: int) -> None:
-    """Run the batch once in this process and print its measurements as JSON."""
-    from extractor.runs.batch import run_batch
-    from extractor.pipeline import Extractor
-    from extractor.model.settings import Settings
+    """Run the batch once in this (fresh) process and print its measurements as JSON."""
+    t_start = time.perf_counter()
+    from extractor import Extractor, Settings
 
-    settings = Settings(provider="llamacpp", base_url=f"http://127.0.0.1:{port}/v1", model="bench", api_key="x",
+    settings = Settings(provider="vllm", base_url=f"http://127.0.0.1:{port}/v1", model="bench", api_key="x",
                         max_reasks=0)
-    ex = Extractor(settings)
     before = _stats(port)
-    cpu0, t0 = time.process_time(), time.perf_counter()
-    summary = run_batch(ex, [inputs], out=out, concurrency=concurrency, handle_sigint=False)
-    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    t0 = time.perf_counter()
+    summary = Extractor(settings).run([inputs], out=out, concurrency=concurrency, handle_sigint=False)
+    wall = time.perf_counter() - t0
     after = _stats(port)
+    ru = resource.getrusage(resource.RUSAGE_SELF)
     print(json.dumps({
         "n": summary.total, "ok": summary.ok, "failed": summary.failed, "cached": summary.cached,
-        "wall_s": wall, "cpu_s": cpu, "server_requests": after["requests"] - before["requests"],
-        "server_429": after["rejected"] - before["rejected"], "rate_limited": summary.rate_limited,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "wall_s": wall, "process_wall_s": time.perf_counter() - t_start, "cpu_s": ru.ru_utime + ru.ru_stime,
+        "server_requests": after["requests"] - before["requests"], "server_429": after["rejected"] - before["rejected"],
+        "peak_rss_mb": ru.ru_maxrss / 1024,
     }))
 
 
-def _measure(port: int, inputs: Path, out: Path, concurrency: int) -> dict:
+def measure(port: int, inputs: Path, out: Path, concurrency: int) -> dict:
     res = subprocess.run([sys.executable, __file__, "--worker", str(port), str(inputs), str(out), str(concurrency)],
                          capture_output=True, text=True)
     if res.returncode != 0:
@@ -128,13 +177,62 @@ def _measure(port: int, inputs: Path, out: Path, concurrency: int) -> dict:
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
+def cli_cost(args: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """(CPU s, wall s) of one ``extractor`` command in a fresh process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import sys; from extractor.cli import main; sys.argv[0]='extractor'; "
+                    "main()", *args], capture_output=True, env=env, check=False)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime), wall
+
+
+# --------------------------------------------------------------------------- the figures
+
+def throughput(tmp: Path, latency: float, concurrency: int, n: int) -> dict:
+    srv = StandIn(latency, concurrency)
+    try:
+        r = measure(srv.port, one_line_articles(tmp / f"tp{concurrency}", n), tmp / f"out_tp{concurrency}",
+                    concurrency)
+    finally:
+        srv.close()
+    ideal = concurrency / latency
+    rate = r["ok"] / r["wall_s"]
+    return {"concurrency": concurrency, "n": n, "articles_per_s": rate, "ideal": ideal, "ratio": rate / ideal,
+            "429s": r["server_429"], "failed": r["failed"]}
+
+
+def marginal_cpu(tmp: Path, port: int, kind: str, small: int, big: int) -> dict:
+    make = one_line_articles if kind == "one-line" else seed_articles
+    scale = 1 if kind == "one-line" else 5  # five seeds per copy
+    runs = {}
+    for n in (small, big):
+        runs[n] = measure(port, make(tmp / f"{kind}{n}", n), tmp / f"out_{kind}{n}", 16)
+    d_articles = (big - small) * scale
+    ms = 1000 * (runs[big]["cpu_s"] - runs[small]["cpu_s"]) / d_articles
+    return {"kind": kind, "articles": [small * scale, big * scale], "cpu_s": [runs[small]["cpu_s"], runs[big]["cpu_s"]],
+            "marginal_ms_per_article": ms}
+
+
+def prompt_tokens() -> list[dict]:
+    from extractor import Extractor, Settings
+    from extractor.text.chunking import estimate_tokens
+
+    ex = Extractor(Settings(provider="vllm", base_url="http://127.0.0.1:9/v1", model="bench"))
+    rows = []
+    for s in sorted(SEEDS.glob("0*.txt")):
+        prepared = ex.prepare(s.read_text(encoding="utf-8"), source=s.name)
+        article = sum(estimate_tokens(c.text) for c in prepared.chunks)
+        rows.append({"seed": s.name, "prompt_tokens": prepared.prompt_tokens, "article_tokens": article,
+                     "schema_and_instructions": prepared.prompt_tokens - article})
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--n", type=int, default=10_000, help="articles in the large run (default 10,000)")
-    ap.add_argument("--small", type=int, default=2_000, help="articles in the small run for the memory comparison")
-    ap.add_argument("--rerun", type=int, default=1_000, help="articles in the re-run measurement")
-    ap.add_argument("--latency", type=float, default=0.2, help="server latency per request, seconds")
-    ap.add_argument("--limit", type=int, default=8, help="server concurrency limit (= batch concurrency)")
+    ap.add_argument("--quick", action="store_true", help="smaller sizes")
+    ap.add_argument("--latency", type=float, default=0.2)
     ap.add_argument("--json", type=Path, help="write the results here")
     ap.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
     ap.add_argument("--serve", nargs=3, help=argparse.SUPPRESS)
@@ -146,52 +244,59 @@ def main() -> None:
         worker(int(a.worker[0]), a.worker[1], a.worker[2], int(a.worker[3]))
         return
 
-    port = _free_port()
-    server = subprocess.Popen([sys.executable, __file__, "--serve", str(port), str(a.latency), str(a.limit)])
-    try:
-        for _ in range(100):
-            try:
-                _stats(port)
-                break
-            except OSError:
-                time.sleep(0.1)
-        ideal = a.limit / a.latency
-        results: dict = {"latency_s": a.latency, "limit": a.limit, "ideal_articles_per_s": ideal, "runs": {}}
-        with tempfile.TemporaryDirectory(prefix="bench_batch_") as tmp:
-            tmp = Path(tmp)
-            sizes = sorted({a.small, a.n} - {0})
-            for n in sizes:
-                make_articles(tmp / f"in{n}", n)
-                r = _measure(port, tmp / f"in{n}", tmp / f"out{n}", a.limit)
-                r["articles_per_s"] = r["ok"] / r["wall_s"]
-                r["pct_of_ideal"] = 100 * r["articles_per_s"] / ideal
-                r["cpu_ms_per_article"] = 1000 * r["cpu_s"] / max(1, r["n"])
-                results["runs"][str(n)] = r
-            make_articles(tmp / "rerun", a.rerun)
-            _measure(port, tmp / "rerun", tmp / "outrerun", a.limit)
-            r = _measure(port, tmp / "rerun", tmp / "outrerun", a.limit)
-            results["rerun"] = {"n": a.rerun, "wall_s": r["wall_s"], "model_calls": r["server_requests"],
-                                "cached": r["cached"]}
-    finally:
-        server.terminate()
-        server.wait()
-
-    runs = results["runs"]
-    if len(runs) >= 2:
-        small, large = runs[str(min(map(int, runs)))], runs[str(max(map(int, runs)))]
-        results["rss_growth_mb"] = large["peak_rss_mb"] - small["peak_rss_mb"]
-    print(f"ideal throughput: {ideal:.1f} articles/s (limit {a.limit} / latency {a.latency}s)")
-    print(f"{'N':>7} {'art/s':>8} {'% ideal':>8} {'CPU ms/art':>11} {'peak RSS MB':>12} {'429s':>6} {'failed':>7}")
-    for n, r in runs.items():
-        print(f"{n:>7} {r['articles_per_s']:>8.1f} {r['pct_of_ideal']:>8.1f} {r['cpu_ms_per_article']:>11.2f} "
-              f"{r['peak_rss_mb']:>12.1f} {r['server_429']:>6} {r['failed']:>7}")
-    if "rss_growth_mb" in results:
-        print(f"peak RSS growth from the small to the large run: {results['rss_growth_mb']:+.1f} MB")
-    rr = results["rerun"]
-    print(f"re-run of a finished batch of {rr['n']}: {rr['wall_s']:.2f}s, model calls {rr['model_calls']}, "
-          f"cached {rr['cached']}")
+    q = a.quick
+    res: dict = {"latency_s": a.latency, "machine": f"{os.cpu_count()} CPUs", "quick": q}
+    with tempfile.TemporaryDirectory(prefix="bench_batch_") as tmp_name:
+        tmp = Path(tmp_name)
+        res["throughput"] = [throughput(tmp, a.latency, c, (240 if q else 480) * c // 16) for c in (16, 64)]
+        srv = StandIn(a.latency, 64)
+        try:
+            res["marginal_cpu"] = [marginal_cpu(tmp, srv.port, "one-line", 120, 360 if q else 600),
+                                   marginal_cpu(tmp, srv.port, "seeds", 4, 20 if q else 40)]
+            rss_sizes = (1000, 3000) if q else (1000, 10_000)
+            res["rss"] = {n: measure(srv.port, one_line_articles(tmp / f"rss{n}", n), tmp / f"out_rss{n}", 64)
+                          ["peak_rss_mb"] for n in rss_sizes}
+            one = one_line_articles(tmp / "one", 1)
+            env = {**os.environ, "EXTRACTOR_API_KEY": "x"}
+            fixed_cpu, _ = cli_cost(["run", str(one), "--out", str(tmp / "out_one"), "--base-url",
+                                     f"http://127.0.0.1:{srv.port}/v1", "--provider", "vllm", "--model", "bench",
+                                     "--no-local", "--quiet"], env)
+            _, help_wall = cli_cost(["--help"])
+            res["fixed"] = {"run_one_article_cpu_s": fixed_cpu, "help_wall_s": help_wall}
+            rerun_in = one_line_articles(tmp / "rerun", 1000)
+            measure(srv.port, rerun_in, tmp / "out_rerun", 64)
+            again = measure(srv.port, rerun_in, tmp / "out_rerun", 64)
+            res["rerun"] = {"n": 1000, "model_calls": again["server_requests"], "process_wall_s": again["process_wall_s"],
+                            "cpu_s": again["cpu_s"], "over_fixed_cpu_s": again["cpu_s"] - fixed_cpu}
+        finally:
+            srv.close()
+    res["prompt_tokens"] = prompt_tokens()
+    report(res)
     if a.json:
-        a.json.write_text(json.dumps(results, indent=2))
+        a.json.write_text(json.dumps(res, indent=2))
+
+
+def report(res: dict) -> None:
+    print(f"stand-in latency {res['latency_s']}s; {res['machine']}{' (quick sizes)' if res['quick'] else ''}")
+    for t in res["throughput"]:
+        print(f"throughput at concurrency {t['concurrency']:>3}: {t['articles_per_s']:6.1f}/s of ideal "
+              f"{t['ideal']:.0f}/s = {100 * t['ratio']:5.1f}%  ({t['n']} articles, {t['429s']} 429s, "
+              f"{t['failed']} failed)")
+    for m in res["marginal_cpu"]:
+        print(f"marginal CPU per {m['kind']} article: {m['marginal_ms_per_article']:.2f} ms "
+              f"({m['articles'][0]} vs {m['articles'][1]} articles: {m['cpu_s'][0]:.2f}s vs {m['cpu_s'][1]:.2f}s)")
+    f = res["fixed"]
+    print(f"fixed cost: `extractor run` on one article {f['run_one_article_cpu_s']:.2f}s CPU; "
+          f"`extractor --help` {f['help_wall_s']:.2f}s wall")
+    sizes = sorted(res["rss"], key=int)
+    print("peak RSS: " + ", ".join(f"{n} articles {res['rss'][n]:.0f} MB" for n in sizes)
+          + f" ({100 * (res['rss'][sizes[-1]] / res['rss'][sizes[0]] - 1):+.1f}%)")
+    r = res["rerun"]
+    print(f"re-run of a finished batch of {r['n']}: {r['model_calls']} model calls, {r['process_wall_s']:.2f}s wall, "
+          f"{r['over_fixed_cpu_s']:+.2f}s CPU over the fixed cost")
+    print("prompt tokens per seed article (estimated; schema + instructions of them):")
+    for p in res["prompt_tokens"]:
+        print(f"  {p['seed']}: {p['prompt_tokens']} ({p['schema_and_instructions']})")
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ LIST_OF_TYPE = {
 def build_article(gold: dict, text: str, raw: bytes, *, defects: bool = True) -> dict:
     """One ``articles.jsonl`` record whose facts are the gold facts, grounded exactly."""
     facts, data = [], {v: [] for v in LIST_OF_TYPE.values()}
-    for n, g in enumerate(gold["facts"]):
+    for g in gold["facts"]:
         lst = LIST_OF_TYPE[g["type"]]
         path = f"{lst}[{len(data[lst])}]"
         data[lst].append({**g["data"], "evidence": g["evidence"]})
@@ -61,11 +61,13 @@ def build_article(gold: dict, text: str, raw: bytes, *, defects: bool = True) ->
     n_chars = len(text)
     return {
         "source": gold["source"], "sha256": hashlib.sha256(raw).hexdigest(), "status": "ok", "error": None,
-        "document": {"source": gold["source"], "sha256": hashlib.sha256(raw).hexdigest(), "language": gold["language"],
-                     "title": text.strip().splitlines()[0][:80], "chars": n_chars, "encoding": "utf-8", "format": "text"},
+        "document": {"source": gold["source"], "sha256": hashlib.sha256(raw).hexdigest(),
+                     "language": gold["language"], "title": text.strip().splitlines()[0][:80], "chars": n_chars,
+                     "encoding": "utf-8", "format": "text"},
         "facts": facts, "data": data,
-        "usage": {"prompt_tokens": 2000 + n_chars, "completion_tokens": 40 * len(facts), "total_tokens": 2000 + n_chars + 40 * len(facts),
-                  "requests": 1, "calls": 1, "reasks": 0, "transport_retries": 0, "cost_usd": None},
+        "usage": {"prompt_tokens": 2000 + n_chars, "completion_tokens": 40 * len(facts),
+                  "total_tokens": 2000 + n_chars + 40 * len(facts), "requests": 1, "calls": 1, "reasks": 0,
+                  "transport_retries": 0, "cost_usd": None},
         "stats": {"total": len(facts), "exact": sum(f["alignment"] == "exact" for f in facts)},
         "schema_name": "health_news", "schema_version": "1.0", "prompt_name": "default", "prompt_version": "synthetic",
         "model": "synthetic-from-gold", "text": text,
@@ -82,7 +84,8 @@ def build_run(out: Path, *, seeds: Path = SEEDS, gold_dir: Path = GOLD, with_fai
         records.append(build_article(gold, raw.decode("utf-8"), raw))
     if with_failure:
         records.append({"source": "999_failed_example.txt", "sha256": None, "status": "error",
-                        "error": "ModelError: answer did not fit the schema after 2 re-asks", "document": {"language": "en"},
+                        "error": "ModelError: answer did not fit the schema after 2 re-asks",
+                        "document": {"language": "en"},
                         "facts": [], "data": None, "usage": {"requests": 3, "calls": 1, "reasks": 2}, "text": ""})
     with (out / "articles.jsonl").open("w", encoding="utf-8") as fh:
         for r in records:

@@ -105,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
                 "EXTRACTOR_RECORD_BASE_URL": srv.base_url,
                 "EXTRACTOR_RECORD_MODEL": srv.model_name,
             }
-            cmd = [sys.executable, "-m", "pytest", "-m", "cassette", "--record-mode=rewrite", "-p", "no:cacheprovider", "tests"]
+            cmd = [sys.executable, "-m", "pytest", "-m", "cassette", "--record-mode=rewrite", "-p", "no:cacheprovider",
+                   "tests"]
             if args.keyword:
                 cmd += ["-k", args.keyword]
             cmd += args.pytest_args

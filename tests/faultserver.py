@@ -43,9 +43,10 @@ import struct
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 
 __all__ = ["FaultServer", "RequestLog", "FAULTS", "PLAN_ONLY_FAULTS", "TRANSPORT_FAULTS", "ANSWER_FAULTS", "article_between_markers"]
 
@@ -171,7 +172,7 @@ class FaultServer:
         self._thread: threading.Thread | None = None
 
     # lifecycle ---------------------------------------------------------------------
-    def start(self) -> "FaultServer":
+    def start(self) -> FaultServer:
         server = self
 
         class Handler(_Handler):
@@ -191,7 +192,7 @@ class FaultServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-    def __enter__(self) -> "FaultServer":
+    def __enter__(self) -> FaultServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
 from pathlib import Path
 
 import httpx2
 import pytest
 
-from extractor.runs.batch import RateLimiter, discover_inputs, estimate_batch, iter_results, run_batch
-from extractor.pipeline import Extractor
+from extractor import Extractor
 from extractor.model.settings import Settings
+from extractor.runs import RateLimiter, discover_inputs, estimate_batch
 from extractor.store import Store
 
 SYNTHETIC_FACTS = {
@@ -114,7 +113,7 @@ def test_one_record_per_article_including_bad_inputs(tmp_path):
         + json.dumps({"id": "j3", "text": ""}) + "\n", encoding="utf-8")
     (d / "self").symlink_to(d / "self")
     srv = SyntheticServer()
-    s = run_batch(Extractor(make_settings()), [d, tmp_path / "nope.txt"], out=tmp_path / "out",
+    s = Extractor(make_settings()).run([d, tmp_path / "nope.txt"], out=tmp_path / "out",
                   transport=srv.transport(), concurrency=4)
     lines = [json.loads(x) for x in (tmp_path / "out" / "articles.jsonl").read_text().splitlines()]
     by_source = {}
@@ -137,19 +136,19 @@ def test_resume_makes_zero_calls_and_retries_errors(tmp_path):
     srv = SyntheticServer(fail_when=lambda body, n: httpx2.Response(400, json={"error": {"message": "bad"}})
                           if "report 2\\n" in body else None)
     ex = Extractor(make_settings())
-    s1 = run_batch(ex, [d], out=tmp_path / "out", transport=srv.transport())
+    s1 = ex.run([d], out=tmp_path / "out", transport=srv.transport())
     assert (s1.ok, s1.failed) == (5, 1)
     assert s1.errors_by_kind == {"transport": 1}
     calls = srv.calls
 
     # Same command, errors not retried: zero model calls.
-    s2 = run_batch(ex, [d], out=tmp_path / "out", transport=srv.transport(), retry_errors=False)
+    s2 = ex.run([d], out=tmp_path / "out", transport=srv.transport(), retry_errors=False)
     assert srv.calls == calls and s2.model_calls == 0
     assert (s2.cached, s2.ok, s2.failed) == (6, 5, 1)
 
     # Default: the failed article is tried again (and now succeeds); done ones are not.
     srv.fail_when = None
-    s3 = run_batch(ex, [d], out=tmp_path / "out", transport=srv.transport())
+    s3 = ex.run([d], out=tmp_path / "out", transport=srv.transport())
     assert srv.calls == calls + 1 and (s3.ok, s3.failed, s3.cached) == (6, 0, 5)
     assert s3.exit_code == 0
     with Store(tmp_path / "out") as st:
@@ -164,8 +163,8 @@ def test_changed_model_is_a_new_key(tmp_path):
     d = tmp_path / "in"
     write_articles(d, 2)
     srv = SyntheticServer()
-    run_batch(Extractor(make_settings()), [d], out=tmp_path / "out", transport=srv.transport())
-    run_batch(Extractor(make_settings(model="gpt-4o")), [d], out=tmp_path / "out", transport=srv.transport())
+    Extractor(make_settings()).run([d], out=tmp_path / "out", transport=srv.transport())
+    Extractor(make_settings(model="gpt-4o")).run([d], out=tmp_path / "out", transport=srv.transport())
     assert srv.calls == 4
     lines = (tmp_path / "out" / "articles.jsonl").read_text().splitlines()
     assert len(lines) == 2 and all(json.loads(x)["model"] == "gpt-4o" for x in lines)
@@ -177,7 +176,7 @@ def test_identical_content_is_extracted_once(tmp_path):
     for name in ("a.txt", "b.txt"):
         (d / name).write_text("County Hospital has 120 beds.\n")
     srv = SyntheticServer(latency=0.05)
-    s = run_batch(Extractor(make_settings()), [d], out=tmp_path / "out", transport=srv.transport())
+    s = Extractor(make_settings()).run([d], out=tmp_path / "out", transport=srv.transport())
     assert srv.calls == 1 and s.duplicates == 1 and s.ok == 2
 
 
@@ -192,7 +191,7 @@ def test_model_errors_become_records_and_do_not_stop_the_run(tmp_path):
             return httpx2.Response(200, json=bad)
         return None
     srv = SyntheticServer(fail_when=fail)
-    s = run_batch(Extractor(make_settings()), [d], out=tmp_path / "out", transport=srv.transport())
+    s = Extractor(make_settings()).run([d], out=tmp_path / "out", transport=srv.transport())
     assert (s.ok, s.failed) == (3, 1)
     err = [json.loads(x) for x in (tmp_path / "out" / "articles.jsonl").read_text().splitlines()
            if json.loads(x)["status"] == "error"][0]
@@ -214,7 +213,7 @@ async def test_rate_limiter_429_pauses_every_worker(tmp_path):
 
     srv = SyntheticServer(latency=0.05, fail_when=fail)
     limiter = RateLimiter()
-    records = [r async for r in iter_results(Extractor(make_settings()), [d], out=tmp_path / "out",
+    records = [r async for r in Extractor(make_settings()).aiter_results([d], out=tmp_path / "out",
                                              concurrency=6, limiter=limiter, transport=srv.transport())]
     assert len(records) == 12 and all(r.ok for r in records)
     t429 = state["first_429"]
@@ -246,7 +245,7 @@ def test_config_error_before_any_work(tmp_path):
 
     settings = Settings(provider="openai", model="gpt-4o-mini")  # no key
     with pytest.raises(ConfigurationError, match="API key"):
-        run_batch(Extractor(settings), [tmp_path], out=tmp_path / "out", transport=SyntheticServer().transport())
+        Extractor(settings).run([tmp_path], out=tmp_path / "out", transport=SyntheticServer().transport())
 
 
 def test_unreachable_endpoint_is_one_configuration_error(tmp_path):
@@ -255,7 +254,7 @@ def test_unreachable_endpoint_is_one_configuration_error(tmp_path):
     write_articles(tmp_path / "in", 1)
     ex = Extractor(make_settings(base_url="http://127.0.0.1:9/v1"))
     with pytest.raises(ConfigurationError, match="cannot reach http://127.0.0.1:9/v1"):
-        run_batch(ex, [tmp_path / "in"], out=tmp_path / "out")
+        ex.run([tmp_path / "in"], out=tmp_path / "out")
 
 
 def test_stop_event_ends_run_cleanly_and_resume_finishes(tmp_path):
@@ -267,7 +266,7 @@ def test_stop_event_ends_run_cleanly_and_resume_finishes(tmp_path):
     async def go():
         stop = asyncio.Event()
         got = []
-        async for rec in iter_results(ex, [d], out=tmp_path / "out", concurrency=2, stop=stop,
+        async for rec in ex.aiter_results([d], out=tmp_path / "out", concurrency=2, stop=stop,
                                       transport=srv.transport()):
             got.append(rec)
             if len(got) == 5:
@@ -280,7 +279,7 @@ def test_stop_event_ends_run_cleanly_and_resume_finishes(tmp_path):
         stored = st.count()
         assert st.runs()[-1]["status"] == "interrupted"
     calls = srv.calls
-    s = run_batch(ex, [d], out=tmp_path / "out", transport=srv.transport())
+    s = ex.run([d], out=tmp_path / "out", transport=srv.transport())
     assert s.ok == 30 and s.cached == stored
     assert srv.calls - calls == 30 - stored
 
@@ -305,7 +304,7 @@ def _lines(out: Path) -> list[dict]:
 def _run(inputs, out, srv=None, **kw):
     srv = srv or SyntheticServer()
     settings = kw.pop("settings", {})
-    s = run_batch(Extractor(make_settings(**settings)), [str(i) for i in inputs], out=out,
+    s = Extractor(make_settings(**settings)).run([str(i) for i in inputs], out=out,
                   transport=srv.transport(), handle_sigint=False, **kw)
     return s, srv
 
@@ -385,7 +384,6 @@ def test_export_failure_does_not_crash_the_run(tmp_path, monkeypatch):
 
 
 def test_interrupt_keeps_queued_records_in_the_counts(tmp_path):
-    from extractor.runs.batch import arun_batch
 
     write_articles(tmp_path / "in", 120)
     srv = SyntheticServer(latency=0.01)
@@ -393,7 +391,7 @@ def test_interrupt_keeps_queued_records_in_the_counts(tmp_path):
     async def main():
         stop = asyncio.Event()
         asyncio.get_running_loop().call_later(0.8, stop.set)
-        return await arun_batch(Extractor(make_settings()), [str(tmp_path / "in")], out=tmp_path / "out",
+        return await Extractor(make_settings()).arun([str(tmp_path / "in")], out=tmp_path / "out",
                                 transport=srv.transport(), stop=stop, concurrency=32)
 
     s = asyncio.run(main())

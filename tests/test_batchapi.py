@@ -16,9 +16,8 @@ import openai
 import pytest
 from typer.testing import CliRunner
 
-from extractor.runs.batch import run_batch
+from extractor import Extractor
 from extractor.runs.batchapi import collect, poll, submit
-from extractor.pipeline import Extractor
 from extractor.store import Store
 from tests.test_batch import SyntheticServer, make_settings, write_articles
 
@@ -79,7 +78,7 @@ class SyntheticBatchAPI:
     def _batch(self, bid: str) -> dict:
         b = self.batches[bid]
         return {"id": bid, "object": "batch", "endpoint": b["endpoint"], "completion_window": "24h",
-                "created_at": 0, "input_file_id": b["input_file_id"], "status": b["status"],
+                "created_at": b.get("created_at", 0), "input_file_id": b["input_file_id"], "status": b["status"],
                 "output_file_id": b.get("output_file_id"), "error_file_id": b.get("error_file_id"),
                 "request_counts": b["counts"], "metadata": b["metadata"], "errors": b.get("errors")}
 
@@ -128,9 +127,16 @@ class SyntheticBatchAPI:
             req = json.loads(request.content)
             bid = f"batch_{len(self.batches) + 1}"
             self.batches[bid] = {"endpoint": req["endpoint"], "input_file_id": req["input_file_id"],
+                                 "created_at": int(__import__("time").time()),
                                  "metadata": req.get("metadata"), "status": "validating",
                                  "counts": {"total": 0, "completed": 0, "failed": 0}, "polls": 0}
             return httpx2.Response(200, json=self._batch(bid))
+        if request.method == "GET" and path.endswith("/batches"):
+            # Newest first, as OpenAI lists them; one page.
+            data = [self._batch(bid) for bid in reversed(list(self.batches))]
+            return httpx2.Response(200, json={"object": "list", "data": data, "has_more": False,
+                                              "first_id": data[0]["id"] if data else None,
+                                              "last_id": data[-1]["id"] if data else None})
         m = re.search(r"/batches/([^/]+)$", path)
         if request.method == "GET" and m:
             bid = m.group(1)
@@ -199,7 +205,7 @@ def test_submit_status_collect_same_outputs_as_a_run(tmp_path):
 
     # The same articles through a normal run (SYNTHETIC chat server) give the same shape.
     ref = tmp_path / "ref"
-    run_batch(Extractor(make_settings()), [d], out=ref, transport=SyntheticServer().transport())
+    Extractor(make_settings()).run([d], out=ref, transport=SyntheticServer().transport())
     got, want = read_lines(out), read_lines(ref)
     assert [x["source"] for x in got] == [x["source"] for x in want]
     assert [x["status"] for x in got] == [x["status"] for x in want]
@@ -433,3 +439,20 @@ def test_chunked_differently_raises_and_marks_nothing_collected(tmp_path):
     with Store(out) as st:
         assert st.conn.execute("SELECT count(*) FROM batch_items WHERE collected=1").fetchone()[0] == 0
         assert st.count() == 0
+
+
+def test_jsonl_with_other_field_names_is_collected(tmp_path):
+    """The fields a job's JSONL was read with are kept with the job, so collect finds each article."""
+    from extractor import RunOptions
+
+    d = tmp_path / "in"
+    d.mkdir()
+    rows = [{"uid": f"x{i}", "body": f"County Hospital report.\n\nThe hospital has {100 + i} beds."} for i in range(3)]
+    (d / "news.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    api = SyntheticBatchAPI()
+    ex = synthetic_extractor(api)
+    out = tmp_path / "out"
+    batch_id = submit(ex, [d], RunOptions(out=out, text_field="body", id_field="uid"))
+    summary = collect(synthetic_extractor(api), out, batch_id, wait=True, poll_interval=0)
+    assert summary.ok == 3 and summary.failed == 0
+    assert sorted(line["source"].rsplit("#", 1)[1] for line in read_lines(out)) == ["x0", "x1", "x2"]

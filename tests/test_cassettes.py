@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 
 import pytest
-
 from conftest import SEED_FILES
+
 from extractor import Extractor, ModelCallError, Settings
 from extractor.schemas.health_news import HealthNewsArticle
 from extractor.text.textnorm import fold_text

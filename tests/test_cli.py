@@ -159,3 +159,21 @@ def test_dry_run_with_missing_input_exits_1(tmp_path):
     res = runner.invoke(app, ["run", str(tmp_path / "nope.txt"), "--out", str(tmp_path / "o"), "--dry-run",
                               "--no-local"])
     assert res.exit_code == 1, res.output
+
+
+@pytest.mark.parametrize("args", [["--help"], ["schemas"], ["providers"], ["run", "{inp}", "--out", "{out}", "--dry-run",
+                                                                            "--provider", "vllm", "--model", "m",
+                                                                            "--base-url", "http://127.0.0.1:9/v1"]])
+def test_commands_that_call_no_model_do_not_import_openai(tmp_path, args):
+    """openai (and instructor) take over a second to import: only commands that call a model pay it."""
+    import subprocess
+    import sys
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text("The hospital has 120 beds.\n", encoding="utf-8")
+    argv = [a.format(inp=tmp_path / "in", out=tmp_path / "out") for a in args]
+    code = ("import sys\nfrom extractor.cli import main\nsys.argv = ['extractor'] + sys.argv[1:]\n"
+            "try:\n    main()\nexcept SystemExit as e:\n    code = e.code\n"
+            "print('IMPORTED', sorted(m for m in ('openai', 'instructor') if m in sys.modules))")
+    res = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=120)
+    assert "IMPORTED []" in res.stdout, (res.stdout[-500:], res.stderr[-1500:])

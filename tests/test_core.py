@@ -5,18 +5,18 @@ from __future__ import annotations
 from importlib.metadata import EntryPoint
 
 import pytest
+from conftest import seed_text
 from pydantic import BaseModel, ValidationError
 
-from conftest import seed_text
 from extractor import Settings
 from extractor.core.errors import ConfigurationError, SchemaNotFoundError
 from extractor.grounding.align import SourceIndex, ground_quote, iter_evidence
+from extractor.grounding.validation import validated_model, validation_context
 from extractor.model.prompting import build_messages, list_templates, load_template
 from extractor.model.providers import BUILTIN_PROFILES, load_profiles
 from extractor.model.registry import list_schemas, resolve_schema
 from extractor.schemas.health_news import HealthNewsArticle
 from extractor.text.textnorm import fold, fold_text
-from extractor.grounding.validation import validated_model, validation_context
 
 SEED_000, SEED_002, SEED_004 = seed_text("000"), seed_text("002"), seed_text("004")
 
@@ -133,7 +133,7 @@ def test_fold_maps_back_to_original_characters():
     text = "湖南法治報(bào)訊 ۱۲ هزار\u200cعمل  كبير"
     f = fold(text)
     assert f.text == "湖南法治报讯 12 هزارعمل کبیر"
-    for i, ch in enumerate(f.text):
+    for i in range(len(f.text)):
         assert 0 <= f.to_original[i] < len(text)
     s, e = f.span_to_original(f.text.index("讯"), f.text.index("讯") + 1)
     assert text[s:e] == "訊"

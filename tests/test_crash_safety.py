@@ -20,10 +20,9 @@ import time
 from pathlib import Path
 
 import pytest
-
 from faultserver import FaultServer
 
-pytest.importorskip("extractor.runs.batch")
+pytest.importorskip("extractor.runs")
 pytestmark = pytest.mark.slow
 
 N = 150

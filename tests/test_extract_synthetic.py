@@ -9,8 +9,8 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from conftest import chat_completion, seed_text
+
 from extractor import Extractor, ExtractorError, ModelCallError, Settings, aextract, extract
 from extractor.core.errors import ConfigurationError
 from extractor.text.textnorm import fold_text
@@ -226,7 +226,7 @@ def test_result_round_trips_as_json(scripted):
     assert again.facts == result.facts and again.data["money"][0]["amount"] == 5_000_000
 
 
-def synthetic_per_chunk_answer(request) -> "httpx2.Response":
+def synthetic_per_chunk_answer(request):
     """Answers each chunk with one fact per sentence of that chunk, so that the
     sentences in the overlap between two chunks are reported twice."""
     import json as _json

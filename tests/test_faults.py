@@ -19,11 +19,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from faultserver import FAULTS, FaultServer
 
 from extractor import Extractor, Settings
 from extractor.core.errors import ModelCallError
 from extractor.core.types import ExtractionResult
-from faultserver import ANSWER_FAULTS, FAULTS, TRANSPORT_FAULTS, FaultServer
 
 MODEL_KINDS = {"transport", "validation", "refusal", "empty"}
 # Faults the client retries below instructor (our tenacity policy).
@@ -280,7 +280,7 @@ def test_sync_extract_under_faults():
 
 # --------------------------------------------------------------------------- batch layer
 
-run_batch = pytest.importorskip("extractor.runs.batch").run_batch
+run_batch = pytest.importorskip("extractor.runs").run_batch
 
 
 def write_articles(folder: Path, n: int) -> list[Path]:
@@ -302,7 +302,7 @@ BATCH_MIX = {k: v for k, v in MIX.items() if k not in ("429_ra", "429")} | {"429
 
 def test_run_batch_fault_mix_summary_matches_records(tmp_path):
     n = 200
-    files = write_articles(tmp_path / "in", n)
+    write_articles(tmp_path / "in", n)
     # 3 unreadable inputs ride along: the run goes on and records them.
     (tmp_path / "in" / "empty.txt").write_bytes(b"")
     (tmp_path / "in" / "binary.txt").write_bytes(b"\x00\x01\x02garbage\x00")
@@ -312,7 +312,7 @@ def test_run_batch_fault_mix_summary_matches_records(tmp_path):
         s = make_settings(srv)
         records = []
         t0 = time.monotonic()
-        summary = run_batch(Extractor(s), [tmp_path / "in"], out=out, concurrency=24, handle_sigint=False,
+        summary = Extractor(s).run([tmp_path / "in"], out=out, concurrency=24, handle_sigint=False,
                             on_record=records.append)
         wall = time.monotonic() - t0
         assert wall < 40, wall
@@ -369,7 +369,7 @@ def test_run_batch_fault_mix_summary_matches_records(tmp_path):
     failed_model = sum(v for k, v in summary.errors_by_kind.items() if k != "input")
     with FaultServer(seed=1) as srv2:
         s2 = make_settings(srv2)
-        again = run_batch(Extractor(s2), [tmp_path / "in"], out=out, concurrency=8, handle_sigint=False)
+        again = Extractor(s2).run([tmp_path / "in"], out=out, concurrency=8, handle_sigint=False)
         assert len(srv2.log) == failed_model
         assert again.ok == n and again.failed == 3 and again.cached == summary.ok
     assert len(read_jsonl(out / "articles.jsonl")) == total
@@ -379,7 +379,7 @@ def test_run_batch_retry_after_pauses_the_article(tmp_path):
     write_articles(tmp_path / "in", 10)
     plan = lambda k, n: ("429_ra" if n == 1 and k in ("ART-0003", "ART-0007") else "ok")  # noqa: E731
     with FaultServer(plan=plan, retry_after="0.5") as srv:
-        summary = run_batch(Extractor(make_settings(srv)), [tmp_path / "in"], out=tmp_path / "out", concurrency=4,
+        summary = Extractor(make_settings(srv)).run([tmp_path / "in"], out=tmp_path / "out", concurrency=4,
                             handle_sigint=False)
         assert summary.ok == 10 and summary.rate_limited == 2
         for k in ("ART-0003", "ART-0007"):

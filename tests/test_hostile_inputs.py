@@ -22,7 +22,10 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from faultserver import FaultServer
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from extractor import Extractor, Settings
 from extractor.cleaning import clean_text
@@ -31,7 +34,6 @@ from extractor.grounding.align import SourceIndex, ground_quote
 from extractor.numbers import find_quantities, parse_quantity
 from extractor.text.reading import iter_documents, read_document
 from extractor.text.textnorm import fold
-from faultserver import FaultServer
 
 SENTENCE = "The County Hospital performed 123 surgeries last year."
 NON_LATIN = "中文 فارسی report.txt"
@@ -61,7 +63,7 @@ def build_corpus(d: Path, *, with_long: bool = False) -> dict[str, str]:
     put("nested.html", "<html><body>" + "<div>" * 100_000 + f"<p>{SENTENCE}</p>" + "</div>" * 100_000
         + "</body></html>", "either")
     put("invalid_utf8.txt", (f"ART-9001 {SENTENCE}\n" * 20).encode() + b"\xff\xfe\xc3\x28 \xe2\x82 end\n", "either")
-    put("mixed_encodings.txt", "医院完成了100台手术。\n".encode("utf-8") * 5 + "医院完成了200台手术。\n".encode("gb18030") * 5
+    put("mixed_encodings.txt", "医院完成了100台手术。\n".encode() * 5 + "医院完成了200台手术。\n".encode("gb18030") * 5
         + "أجرى المستشفى 12 عملية جراحية.\n".encode("cp1256") * 5, "either")
     put("bidi_zero_width.txt", "ART-9002 bulletin.\n\nThe County Hospital\u200b performed \u202e123\u202c surgeries"
         "\u200d last year.\u2066 فارسی \u2069\n", "ok")
@@ -190,10 +192,12 @@ def test_five_megabyte_single_line_is_read_and_chunked_in_bounded_time(tmp_path)
     p = tmp_path / "long_line.txt"
     p.write_text("word " * 1_000_000 + SENTENCE, encoding="utf-8")
     ex = Extractor(Settings(provider="openai", api_key="sk-test-hostile", model="m", base_url="http://127.0.0.1:9/v1"))
-    t0 = time.monotonic()
+    # CPU time, not wall time: other processes on a busy machine must not fail this
+    # test, a quadratic slip in reading or chunking must (it takes ~10 s of CPU).
+    t0 = time.process_time()
     doc = read_document(p)
     prepared = ex.prepare(doc)
-    elapsed = time.monotonic() - t0
+    elapsed = time.process_time() - t0
     assert elapsed < 60, elapsed
     assert len(doc.text) == 5_000_000 + len(SENTENCE)
     assert len(prepared.chunks) > 1
@@ -223,14 +227,14 @@ def test_extract_file_on_hostile_names_and_bidi_is_grounded(tmp_path):
 
 
 def test_batch_goes_on_through_hostile_corpus(tmp_path):
-    run_batch = pytest.importorskip("extractor.runs.batch").run_batch
+    pytest.importorskip("extractor.runs")
     exp = build_corpus(tmp_path / "c")
     with FaultServer(seed=0) as srv:
         s = Settings(provider="openai", api_key="sk-test-hostile", model="fault-model", base_url=srv.base_url,
                      timeout_s=5, max_reasks=1, max_transport_retries=1, backoff_initial_s=0.01)
         records = []
         t0 = time.monotonic()
-        summary = run_batch(Extractor(s), [tmp_path / "c"], out=tmp_path / "out", concurrency=4,
+        summary = Extractor(s).run([tmp_path / "c"], out=tmp_path / "out", concurrency=4,
                             handle_sigint=False, on_record=records.append)
         assert time.monotonic() - t0 < 60
     by_source = {}

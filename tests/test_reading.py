@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from pathlib import Path
 
@@ -145,7 +144,7 @@ def test_over_max_bytes_is_quick(tmp_path):
 
 def test_truncated_utf8_warns(tmp_path):
     text = _seed("001_3bb7291749eaef2f.txt")
-    data = text.encode("utf-8") + "医".encode("utf-8")[:2]
+    data = text.encode("utf-8") + "医".encode()[:2]
     p = tmp_path / "cut.txt"
     p.write_bytes(data)
     doc = read_document(p)

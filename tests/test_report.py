@@ -61,7 +61,7 @@ def _run_dir(tmp_path: Path, extra: list[dict]) -> Path:
 
 
 def _articles(out: Path) -> list[dict]:
-    return [json.loads(l) for l in (out / "articles.jsonl").read_text(encoding="utf-8").split("\n") if l.strip()]
+    return [json.loads(x) for x in (out / "articles.jsonl").read_text(encoding="utf-8").split("\n") if x.strip()]
 
 
 def test_safe_json_cannot_close_the_script_block():
@@ -152,7 +152,7 @@ def rendered(tmp_path_factory):
 @pytest.mark.browser
 def test_pages_load_without_errors(rendered):
     arts, doms = rendered
-    for i, (tree, dom, log) in doms.items():
+    for i, (tree, _dom, log) in doms.items():
         assert tree.get("data-js-errors") is None, (i, tree.get("data-js-errors"))
         assert "Uncaught" not in log, (i, log[-2000:])
         body = tree.find("body")
@@ -193,8 +193,8 @@ def test_highlights_are_at_their_spans(rendered):
 def test_persian_article_is_rtl_and_chinese_ltr(rendered):
     arts, doms = rendered
     langs = {i: (a.get("document") or {}).get("language") for i, a in enumerate(arts)}
-    fa = next(i for i, l in langs.items() if l == "fa")
-    zh = next(i for i, l in langs.items() if l and l.startswith("zh"))
+    fa = next(i for i, lang in langs.items() if lang == "fa")
+    zh = next(i for i, lang in langs.items() if lang and lang.startswith("zh"))
     (box,) = doms[fa][0].xpath('//*[@id="article-text"]')
     assert box.get("dir") == "rtl" and box.get("data-direction") == "rtl"
     (box,) = doms[zh][0].xpath('//*[@id="article-text"]')

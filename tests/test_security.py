@@ -14,10 +14,10 @@ import secrets
 from pathlib import Path
 
 import pytest
+from faultserver import FaultServer, article_between_markers
 
 from extractor import Extractor, Settings
 from extractor.core.errors import ModelCallError
-from faultserver import FaultServer, article_between_markers
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -212,7 +212,7 @@ def _all_bytes(folder: Path) -> dict[str, bytes]:
 
 
 def test_key_not_in_batch_outputs_or_report(leak_key, tmp_path):
-    batch = pytest.importorskip("extractor.runs.batch")
+    pytest.importorskip("extractor.runs")
     inp = tmp_path / "in"
     inp.mkdir()
     for i in range(12):
@@ -224,7 +224,7 @@ def test_key_not_in_batch_outputs_or_report(leak_key, tmp_path):
     out = tmp_path / "out"
     with FaultServer(plan=plan) as srv:
         s = env_settings(srv, max_transport_retries=0, max_reasks=0)
-        summary = batch.run_batch(Extractor(s), [inp], out=out, concurrency=3, handle_sigint=False,
+        summary = Extractor(s).run([inp], out=out, concurrency=3, handle_sigint=False,
                                   argv=["extractor", "run", str(inp), "--api-key", leak_key, f"--api-key={leak_key}"])
     assert summary.ok >= 6 and summary.failed >= 3  # the key travelled in every path: ok, errors, input errors
     assert_no_key(leak_key, repr(summary) + json.dumps(summary.to_dict(), default=str), "RunSummary")
@@ -278,7 +278,7 @@ def _report_parts(html: str) -> tuple[str, str]:
 
 
 def test_report_escapes_article_text_and_model_output(tmp_path):
-    batch = pytest.importorskip("extractor.runs.batch")
+    pytest.importorskip("extractor.runs")
     report = pytest.importorskip("extractor.outputs.report")
     inp = tmp_path / "in"
     inp.mkdir()
@@ -290,7 +290,7 @@ def test_report_escapes_article_text_and_model_output(tmp_path):
         f"77 surgeries {IMG} last year.</p><p>{'More text. ' * 30}</p></article></body></html>", encoding="utf-8")
     out = tmp_path / "out"
     with FaultServer(seed=0) as srv:
-        summary = batch.run_batch(Extractor(settings_for(srv, ungrounded="flag")), [inp], out=out, concurrency=2,
+        summary = Extractor(settings_for(srv, ungrounded="flag")).run([inp], out=out, concurrency=2,
                                   handle_sigint=False)
     assert summary.ok >= 1
     lines = [json.loads(x) for x in (out / "articles.jsonl").read_text(encoding="utf-8").splitlines()]

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
 
 from extractor.model.settings import Settings
 from extractor.store import Identity, Store, input_error_key, redact_settings
@@ -61,8 +60,8 @@ def test_wal_mode(tmp_path):
 
 _CHILD = textwrap.dedent('''
     import asyncio, json, sys, httpx2
-    from extractor.runs.batch import run_batch
-    from extractor.pipeline import Extractor
+    from extractor.runs import run_batch
+    from extractor import Extractor
     from extractor.model.settings import Settings
 
     ARGS = {"quantities": [{"measure": "beds", "value": 120, "unit": "bed",
@@ -74,7 +73,7 @@ _CHILD = textwrap.dedent('''
             "content": None, "tool_calls": [{"id": "c", "type": "function", "function": {
             "name": "HealthNewsArticle", "arguments": json.dumps(ARGS)}}]}}],
             "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}})
-    s = run_batch(Extractor(Settings(provider="openai", api_key="k", model="gpt-4o-mini")), [sys.argv[1]],
+    s = Extractor(Settings(provider="openai", api_key="k", model="gpt-4o-mini")).run([sys.argv[1]],
                   out=sys.argv[2], transport=httpx2.MockTransport(synthetic), concurrency=4)
     print(json.dumps({"ok": s.ok, "cached": s.cached, "calls": s.model_calls}))
 ''')

@@ -15,29 +15,38 @@ import json
 import shlex
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from extractor.cli.run_cmds import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, LogJson, _fail, _money, _setup_logging
-
-EXIT_NOT_READY = 3
+from extractor.cli.common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_NOT_READY,
+    EXIT_OK,
+    LogJson,
+    Wait,
+    fail,
+    money,
+    setup_logging,
+)
 
 OutArg = Annotated[Path, typer.Argument(help="The output folder the batch was submitted into.")]
-BatchId = Annotated[Optional[str], typer.Option("--batch-id", help="Batch id (default: the latest one in OUT).")]
+BatchId = Annotated[str | None, typer.Option("--batch-id", help="Batch id (default: the latest one in OUT).")]
 
 
-def submit_command(settings: Any, inputs: list[str], *, out: Path, log_json: bool) -> int:
+def submit_command(settings: Any, inputs: list[str], options: Any, *, log_json: bool) -> int:
     """``extractor run ... --batch-api``: submit and print how to collect."""
+    from extractor.api import Extractor
+    from extractor.model.endpoint import check_configuration
     from extractor.runs.batchapi import submit
-    from extractor.model.client import check_configuration
-    from extractor.pipeline import Extractor
 
     check_configuration(settings)
+    out = options.out
     with Extractor(settings) as ex:
-        batch_id = submit(ex, inputs, out=out, argv=sys.argv)
+        batch_id = submit(ex, inputs, options)
     collect_cmd = shlex.join(["extractor", "batch-collect", str(out)] + (["--batch-id", batch_id] if batch_id else []))
     if log_json:
         typer.echo(json.dumps({"batch_id": batch_id, "collect": collect_cmd if batch_id else None}))
@@ -52,23 +61,23 @@ def submit_command(settings: Any, inputs: list[str], *, out: Path, log_json: boo
 
 
 def _extractor(out: Path, batch_id: str | None) -> Any:
+    from extractor.api import Extractor
     from extractor.runs.batchapi import job_settings
-    from extractor.pipeline import Extractor
 
     return Extractor(job_settings(out, batch_id))
 
 
 def batch_status(out: OutArg, batch_id: BatchId = None, log_json: LogJson = False) -> None:
     """Show the status of a Batch API job submitted into OUT."""
-    from extractor.runs.batchapi import poll
     from extractor.core.errors import ExtractorError
+    from extractor.runs.batchapi import poll
 
-    _setup_logging(log_json, Console(stderr=True))
+    setup_logging(log_json, Console(stderr=True))
     try:
         with _extractor(out, batch_id) as ex:
             st = poll(ex, out, batch_id)
     except ExtractorError as exc:
-        raise _fail(str(exc))
+        raise fail(str(exc)) from None
     if log_json:
         typer.echo(json.dumps(st.to_dict()))
         return
@@ -86,20 +95,22 @@ def batch_collect(
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Poll until the batch has ended.")] = True,
     poll_interval: Annotated[float, typer.Option("--poll-interval", min=0, help="Seconds between polls.")] = 30.0,
     log_json: LogJson = False,
+    wait_for_lock: Wait = False,
 ) -> None:
     """Download a finished Batch API job into OUT: one record per article, exports regenerated."""
-    from extractor.runs.batchapi import collect
     from extractor.core.errors import ExtractorError
+    from extractor.runs.batchapi import collect
 
-    _setup_logging(log_json, Console(stderr=True))
+    setup_logging(log_json, Console(stderr=True))
     try:
         with _extractor(out, batch_id) as ex:
-            s = collect(ex, out, batch_id, wait=wait, poll_interval=poll_interval, argv=sys.argv)
+            s = collect(ex, out, batch_id, wait=wait, poll_interval=poll_interval, argv=sys.argv,
+                        wait_for_lock=wait_for_lock)
     except KeyboardInterrupt:
         typer.echo(f"interrupted; nothing lost. Resume with: {shlex.join(sys.argv)}", err=True)
-        raise typer.Exit(EXIT_INTERRUPTED)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     except ExtractorError as exc:
-        raise _fail(str(exc))
+        raise fail(str(exc)) from None
     if log_json:
         typer.echo(json.dumps({"collect": s.to_dict()}, ensure_ascii=False, default=str))
     elif not s.ready:
@@ -114,7 +125,7 @@ def batch_collect(
         table.add_row("facts", ", ".join(f"{k}: {v}" for k, v in sorted(s.facts_by_type.items())) or "0")
         u = s.usage
         table.add_row("tokens", f"{u.total_tokens:,} (prompt {u.prompt_tokens:,}, answer {u.completion_tokens:,})")
-        table.add_row("cost (batch price)", _money(u.cost_usd))
+        table.add_row("cost (batch price)", money(u.cost_usd))
         Console().print(table)
         if s.paths.get("articles"):
             typer.echo(f"outputs: {s.paths['articles']}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -22,7 +22,8 @@ def _print_report(report, as_json: bool) -> None:
 
 
 def eval_command(
-    predictions: Annotated[Path, typer.Argument(help="articles.jsonl of a run, or the run's output folder.", exists=True)],
+    predictions: Annotated[Path, typer.Argument(help="articles.jsonl of a run, or the run's output folder.",
+                                                exists=True)],
     gold: Annotated[Path, typer.Argument(help="Folder of gold JSON files (see gold/README.md).", exists=True)],
     as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
     grounded_only: Annotated[bool, typer.Option("--grounded-only", help="Score only grounded facts.")] = False,
@@ -41,38 +42,35 @@ def eval_run_command(
     input_dir: Annotated[Path, typer.Argument(help="Folder of articles to extract.", exists=True, file_okay=False)],
     gold: Annotated[Path, typer.Argument(help="Folder of gold JSON files.", exists=True)],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder of the run.")],
-    model: Annotated[Optional[str], typer.Option("--model", "-m", help="Model name (default: the provider's).")] = None,
-    base_url: Annotated[Optional[str], typer.Option("--base-url", help="OpenAI-compatible endpoint URL.")] = None,
-    provider: Annotated[Optional[str], typer.Option("--provider", help="Provider profile.")] = None,
-    local: Annotated[Optional[bool], typer.Option("--local/--no-local", help="Run the tiny embedded model.")] = None,
-    local_model: Annotated[Optional[Path], typer.Option("--local-model", help="GGUF file for --local.")] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="Model name (default: the provider's).")] = None,
+    base_url: Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint URL.")] = None,
+    provider: Annotated[str | None, typer.Option("--provider", help="Provider profile.")] = None,
+    local: Annotated[bool | None, typer.Option("--local/--no-local", help="Run the tiny embedded model.")] = None,
+    local_model: Annotated[Path | None, typer.Option("--local-model", help="GGUF file for --local.")] = None,
     concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1, help="Articles in flight at once.")] = 4,
     pattern: Annotated[str, typer.Option("--glob", help="Which files of INPUT_DIR are articles.")] = "*.txt",
     as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
     report: Annotated[bool, typer.Option("--report/--no-report", help="Also write OUT/report.html.")] = True,
 ) -> None:
     """Run the batch extraction on INPUT_DIR, then score it against GOLD."""
-    # The batch layer and the CLI helpers import openai/instructor: only load them here.
-    from extractor.runs.batch import run_batch
+    # The batch layer imports openai/instructor: only load it here.
+    from extractor.api import Extractor
+    from extractor.cli.common import SettingsOptions, enter_local, wants_local
+    from extractor.core.options import RunOptions
     from extractor.outputs.evaluation import evaluate
-
-    try:
-        from extractor.pipeline import Extractor
-    except ImportError:  # older layout
-        from extractor.extract import Extractor
-    from extractor.cli import run_cmds
+    from extractor.runs.runner import run_batch
 
     inputs = sorted(str(p) for p in input_dir.glob(pattern) if p.is_file())
     if not inputs:
         typer.echo(f"error: no files matching {pattern!r} in {input_dir}", err=True)
         raise typer.Exit(2)
-    settings = run_cmds._settings(model=model, base_url=base_url, provider=provider)
+    settings = SettingsOptions(model=model, base_url=base_url, provider=provider).settings()
     with ExitStack() as stack:
-        if run_cmds._wants_local(settings, local):
-            settings = run_cmds._enter_local(stack, settings, local_model)
+        if wants_local(settings, local):
+            settings = enter_local(stack, settings, local_model)
         ex = Extractor(settings)
         try:
-            run_batch(ex, inputs, out=out, concurrency=concurrency)
+            run_batch(ex, inputs, RunOptions(out=out, concurrency=concurrency))
         finally:
             ex.close()
     if report:

@@ -1,149 +1,61 @@
 """Commands ``run``, ``extract``, ``schemas`` and ``providers``.
 
-Exit codes: 0 every article ok; 1 the run finished but some articles failed (or the
-one article of ``extract`` failed; for ``run --dry-run``: some input cannot be used); 2 usage or configuration error (missing key,
-unreachable endpoint, unknown schema); 130 interrupted with Ctrl-C (resumable).
+Exit codes (:mod:`extractor.cli.common`): 0 every article ok; 1 the run finished but
+some articles failed (or the one article of ``extract`` failed; for ``run --dry-run``:
+some input cannot be used); 2 usage or configuration error (missing key, unreachable
+endpoint, unknown schema, OUT busy with another run); 130 interrupted with Ctrl-C
+(resumable).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import shlex
 import sys
 import time
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-logger = logging.getLogger("extractor.cli")
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-
-LOCAL_NOTE = (
-    "note: this run used the tiny embedded model (--local). It is there for trying the tool offline and "
-    "for tests: its facts are mostly wrong, and grounding drops most of them. Use a real model for real work."
+from extractor.cli.common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    LOCAL_NOTE,
+    BaseUrl,
+    KeepUngrounded,
+    Local,
+    LocalModel,
+    LogJson,
+    MaxReasks,
+    MaxTransport,
+    Model,
+    NoClean,
+    Prompt,
+    Provider,
+    Schema,
+    SettingsOptions,
+    Timeout,
+    Wait,
+    check_out,
+    enter_local,
+    fail,
+    money,
+    setup_logging,
+    wants_local,
 )
 
-# Options shared by `run` and `extract` ---------------------------------------------------
-Model = Annotated[Optional[str], typer.Option("--model", "-m", help="Model name (default: the provider's).")]
-BaseUrl = Annotated[Optional[str], typer.Option("--base-url", help="OpenAI-compatible endpoint URL.")]
-Provider = Annotated[Optional[str], typer.Option("--provider", help="Provider profile (see `extractor providers`).")]
-Schema = Annotated[Optional[str], typer.Option("--schema", help="Schema name, 'module:Class' or 'file.py:Class'.")]
-Prompt = Annotated[Optional[str], typer.Option("--prompt", help="Prompt template name.")]
-MaxReasks = Annotated[Optional[int], typer.Option("--max-reasks", min=0, help="Validation re-asks per call.")]
-MaxTransport = Annotated[
-    Optional[int], typer.Option("--max-transport-retries", min=0, help="Retries after 429/5xx/timeouts per request.")
-]
-Timeout = Annotated[Optional[float], typer.Option("--timeout", min=0.001, help="Seconds per model request.")]
-NoClean = Annotated[bool, typer.Option("--no-clean", help="Do not remove boilerplate before extraction.")]
-KeepUngrounded = Annotated[
-    bool, typer.Option("--keep-ungrounded", help="Keep facts whose evidence is not in the article (flagged).")
-]
-Local = Annotated[
-    Optional[bool],
-    typer.Option("--local/--no-local", help="Run the tiny embedded model (default: when no key or URL is set "
-                                            "and the [local] extra is installed)."),
-]
-LocalModel = Annotated[Optional[Path], typer.Option("--local-model", help="GGUF file for --local.")]
-LogJson = Annotated[bool, typer.Option("--log-json", help="JSON-lines log on stderr.")]
+logger = logging.getLogger("extractor.cli")
 
-
-class _JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        data: dict[str, Any] = {
-            "ts": round(record.created, 3),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "msg": record.getMessage(),
-        }
-        extra = getattr(record, "event", None)
-        if isinstance(extra, dict):
-            data.update(extra)
-        if record.exc_info:
-            data["exc"] = self.formatException(record.exc_info)
-        return json.dumps(data, ensure_ascii=False, default=str)
-
-
-def _setup_logging(log_json: bool, console: Console, quiet: bool = False) -> None:
-    root = logging.getLogger()
-    for h in list(root.handlers):
-        if getattr(h, "_extractor_cli", False):
-            root.removeHandler(h)
-    if log_json:
-        handler: logging.Handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(_JsonFormatter())
-        level = logging.INFO
-    else:
-        from rich.logging import RichHandler
-
-        handler = RichHandler(console=console, show_path=False, show_time=False, markup=False)
-        level = logging.ERROR if quiet else logging.WARNING
-    handler._extractor_cli = True  # type: ignore[attr-defined]
-    handler.setLevel(level)
-    root.addHandler(handler)
-    root.setLevel(min(level, root.level) if root.level else level)
-    # Libraries below us chat at INFO; keep the log about articles.
-    for noisy in ("httpx", "httpx2", "openai", "httpcore"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    # instructor logs every exhausted re-ask budget at ERROR; the same failure reaches
-    # the user once, as the article's error record, so its copy is noise here.
-    logging.getLogger("instructor").setLevel(logging.CRITICAL)
-
-
-def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
-
-
-def _settings(**opts: Any) -> Any:
-    from extractor.model.settings import Settings
-
-    overrides = {
-        "model": opts.get("model"),
-        "base_url": opts.get("base_url"),
-        "provider": opts.get("provider"),
-        "schema_ref": opts.get("schema"),
-        "prompt": opts.get("prompt"),
-        "max_reasks": opts.get("max_reasks"),
-        "max_transport_retries": opts.get("max_transport_retries"),
-        "timeout_s": opts.get("timeout"),
-    }
-    if opts.get("no_clean"):
-        overrides["clean"] = False
-    if opts.get("keep_ungrounded"):
-        overrides["ungrounded"] = "flag"
-    return Settings.from_env(**{k: v for k, v in overrides.items() if v is not None})
-
-
-def _wants_local(settings: Any, local: bool | None) -> bool:
-    if local is not None:
-        return local
-    # Only when nothing points at a real endpoint: no key, no URL, a provider that needs a key.
-    if settings.api_key is not None or settings.base_url is not None or not settings.profile().needs_api_key:
-        return False
-    from extractor.model.localserver import local_available
-
-    return local_available()
-
-
-def _enter_local(stack: ExitStack, settings: Any, local_model: Path | None) -> Any:
-    # LocalServer itself says which pip command to run when the [local] extra is missing.
-    from extractor.model.localserver import LocalServer, local_settings
-
-    srv = stack.enter_context(LocalServer(model_path=str(local_model) if local_model else None))
-    return local_settings(settings, srv)
-
-
-def _money(v: float | None) -> str:
-    if v is None:
-        return "n/a"
-    return f"${v:,.4f}" if v < 1 else f"${v:,.2f}"
+Engine = Annotated[str, typer.Option("--engine", help="asyncio (this process) or ray (a Ray cluster; "
+                                                        "pip install 'extractor[ray]').")]
+RayAddress = Annotated[str | None, typer.Option("--ray-address", help="Ray cluster to join: 'auto' or "
+                                                   "'ray://host:10001' (default: start a local Ray).")]
 
 
 # run -------------------------------------------------------------------------------------
@@ -151,14 +63,15 @@ def _money(v: float | None) -> str:
 def run(
     inputs: Annotated[list[str], typer.Argument(help="Files, folders (recursive) or glob patterns.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (SQLite store and exports).")],
-    concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1, help="Articles in flight at once.")] = 8,
+    concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1, help="Model requests in flight, "
+                                                                                 "run-wide.")] = 8,
     model: Model = None,
     base_url: BaseUrl = None,
     provider: Provider = None,
     schema: Schema = None,
     prompt: Prompt = None,
-    rpm: Annotated[Optional[int], typer.Option("--rpm", min=1, help="Requests per minute, run-wide.")] = None,
-    tpm: Annotated[Optional[int], typer.Option("--tpm", min=1, help="Tokens per minute, run-wide.")] = None,
+    rpm: Annotated[int | None, typer.Option("--rpm", min=1, help="Requests per minute, run-wide.")] = None,
+    tpm: Annotated[int | None, typer.Option("--tpm", min=1, help="Tokens per minute, run-wide.")] = None,
     max_reasks: MaxReasks = None,
     max_transport_retries: MaxTransport = None,
     timeout: Timeout = None,
@@ -170,77 +83,69 @@ def run(
     log_json: LogJson = False,
     retry_errors: Annotated[bool, typer.Option("--retry-errors/--no-retry-errors",
                                                help="Extract again the articles that failed last time.")] = True,
+    refresh: Annotated[bool, typer.Option("--refresh", help="Ask the model again even for articles already "
+                                                            "done (new answers replace the stored ones).")] = False,
+    wait: Wait = False,
+    engine: Engine = "asyncio",
+    ray_address: RayAddress = None,
+    text_field: Annotated[str, typer.Option("--text-field", help="JSONL field holding the article text.")] = "text",
+    id_field: Annotated[str, typer.Option("--id-field", help="JSONL field holding the article id.")] = "id",
     local: Local = None,
     local_model: LocalModel = None,
-    # --- batch API (extractor/cli/batchapi_cmds.py) ---
     batch_api: Annotated[bool, typer.Option("--batch-api", help="Submit to the OpenAI Batch API (half price, "
                                                                 "answers within 24h) and exit; collect with "
                                                                 "`extractor batch-collect OUT`.")] = False,
-    # --- end batch API ---
 ) -> None:
     """Extract facts from many articles into OUT (resumable: re-run the same command to continue)."""
-    from extractor.core.errors import ConfigurationError, ExtractorError
+    from extractor.core.errors import ExtractorError
+    from extractor.core.options import RunOptions
 
     err = Console(stderr=True)
-    _setup_logging(log_json, err, quiet)
+    setup_logging(log_json, err, quiet)
     try:
-        settings = _settings(model=model, base_url=base_url, provider=provider, schema=schema, prompt=prompt,
-                             max_reasks=max_reasks, max_transport_retries=max_transport_retries, timeout=timeout,
-                             no_clean=no_clean, keep_ungrounded=keep_ungrounded)
+        settings = SettingsOptions(model=model, base_url=base_url, provider=provider, schema=schema, prompt=prompt,
+                                   max_reasks=max_reasks, max_transport_retries=max_transport_retries,
+                                   timeout=timeout, no_clean=no_clean, keep_ungrounded=keep_ungrounded).settings()
         if dry_run:
-            dry = _dry_run(settings, inputs, quiet=quiet, log_json=log_json, err=err)
+            dry = _dry_run(settings, inputs, text_field=text_field, id_field=id_field, log_json=log_json, err=err)
             # As for a run: 1 when any input cannot be used.
             raise typer.Exit(EXIT_FAILED if dry.errors else EXIT_OK)
-        _check_out(out)
-        # --- batch API (extractor/cli/batchapi_cmds.py) ---
+        check_out(out)
+        options = RunOptions(out=out, concurrency=concurrency, rpm=rpm, tpm=tpm, retry_errors=retry_errors,
+                             refresh=refresh, text_field=text_field, id_field=id_field, wait=wait,
+                             engine=engine, ray_address=ray_address, check_connection=False,  # type: ignore[arg-type]
+                             argv=tuple(sys.argv))
         if batch_api:
             from extractor.cli.batchapi_cmds import submit_command
 
-            raise typer.Exit(submit_command(settings, inputs, out=out, log_json=log_json))
-        # --- end batch API ---
+            raise typer.Exit(submit_command(settings, inputs, options, log_json=log_json))
         with ExitStack() as stack:
-            use_local = _wants_local(settings, local)
+            use_local = wants_local(settings, local)
             if use_local:
-                settings = _enter_local(stack, settings, local_model)
-                if concurrency > 1:
+                settings = enter_local(stack, settings, local_model)
+                if options.concurrency > 1:
                     # llama.cpp's server answers one request at a time; more in flight only time out.
-                    logger.warning("--local: concurrency lowered from %d to 1", concurrency)
-                    concurrency = 1
-            code = _run(settings, inputs, out=out, concurrency=concurrency, rpm=rpm, tpm=tpm, quiet=quiet,
-                        log_json=log_json, retry_errors=retry_errors, err=err, used_local=use_local)
+                    logger.warning("--local: concurrency lowered from %d to 1", options.concurrency)
+                    options = options.but(concurrency=1)
+            code = _run(settings, inputs, options, quiet=quiet, log_json=log_json, err=err, used_local=use_local)
     except typer.Exit:
         raise
-    except ConfigurationError as exc:
-        raise _fail(str(exc))
     except ExtractorError as exc:
-        raise _fail(str(exc))
+        raise fail(str(exc)) from None
     except OSError as exc:
-        raise _fail(f"{exc.filename or out}: {exc.strerror or exc}")
+        raise fail(f"{exc.filename or out}: {exc.strerror or exc}") from None
     raise typer.Exit(code)
 
 
-def _check_out(out: Path) -> None:
-    """OUT must be a folder that can be created and written: else one line, exit 2."""
-    if out.exists() and not out.is_dir():
-        raise _fail(f"--out {out} is a file, not a folder; name a folder for the store and exports")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise _fail(f"--out {out} cannot be created: {exc.strerror or exc}")
-    if not os.access(out, os.W_OK | os.X_OK):
-        raise _fail(f"--out {out} is not writable")
+def _dry_run(settings: Any, inputs: list[str], *, text_field: str, id_field: str, log_json: bool,
+             err: Console) -> Any:
+    from extractor.pipeline import Extractor  # one article at a time, no model: no openai import
+    from extractor.runs.dryrun import estimate_batch
 
-
-def _dry_run(settings: Any, inputs: list[str], *, quiet: bool, log_json: bool, err: Console) -> Any:
-    from extractor.runs.batch import estimate_batch
-    from extractor.pipeline import Extractor
-
-    ex = Extractor(settings)
-    summary = estimate_batch(ex, inputs)
+    summary = estimate_batch(Extractor(settings), inputs, text_field=text_field, id_field=id_field)
     if log_json:
         typer.echo(json.dumps({"dry_run": summary.to_dict()}, ensure_ascii=False))
         return summary
-    out = Console()
     table = Table(title="dry run (no model called)", show_header=False)
     table.add_row("model", summary.model)
     table.add_row("articles", str(summary.articles))
@@ -249,64 +154,56 @@ def _dry_run(settings: Any, inputs: list[str], *, quiet: bool, log_json: bool, e
     table.add_row("estimated prompt tokens", f"{summary.prompt_tokens:,}")
     price = summary.price_per_mtok
     table.add_row("price $/Mtok in/out", f"{price[0]} / {price[1]}" if price else "unknown")
-    table.add_row("estimated input cost", _money(summary.input_cost_usd) + " (answers not included)")
-    out.print(table)
+    table.add_row("estimated input cost", money(summary.input_cost_usd) + " (answers not included)")
+    Console().print(table)
     for msg in summary.error_messages[:20]:
         err.print(f"  skipped: {msg}", markup=False, highlight=False)
     return summary
 
 
-def _run(settings: Any, inputs: list[str], *, out: Path, concurrency: int, rpm: int | None, tpm: int | None,
-         quiet: bool, log_json: bool, retry_errors: bool, err: Console, used_local: bool) -> int:
+def _progress_bar(err: Console) -> Any:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    from extractor.runs.batch import run_batch
-    from extractor.pipeline import Extractor
+    return Progress(
+        TextColumn("[bold]extracting"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+        TextColumn("[red]{task.fields[failed]} failed"), TextColumn("{task.fields[rate]:.0f}/min"),
+        TextColumn("{task.fields[tokens]:,} tok"), TextColumn("{task.fields[cost]}"), TimeElapsedColumn(),
+        TextColumn("ETA"), TimeRemainingColumn(), console=err, transient=False,
+    )
 
-    from extractor.runs.batch import check_endpoint
-    from extractor.model.client import check_configuration
+
+def _log_record(rec: Any) -> None:
+    logger.info("article %s", rec.status, extra={"event": {
+        "event": "article", "source": rec.source, "sha256": rec.sha256, "status": rec.status, "how": rec.how,
+        "cached": rec.cached, "error": rec.error, "error_kind": rec.error_kind, "facts": rec.facts,
+        "tokens": rec.usage.total_tokens if rec.usage else 0}})
+
+
+def _run(settings: Any, inputs: list[str], options: Any, *, quiet: bool, log_json: bool, err: Console,
+         used_local: bool) -> int:
+    from extractor.api import Extractor
+    from extractor.model.endpoint import check_configuration, check_endpoint
+    from extractor.runs.runner import RunHooks, run_batch
 
     # Before the progress bar, so that a configuration error is the only line printed.
     check_configuration(settings)
     ex = Extractor(settings)
     check_endpoint(settings)
-    bar = None
+    bar = _progress_bar(err) if not quiet and not log_json else None
     task = None
-    if not quiet and not log_json:
-        bar = Progress(
-            TextColumn("[bold]extracting"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total}"),
-            TextColumn("[red]{task.fields[failed]} failed"),
-            TextColumn("{task.fields[rate]:.0f}/min"),
-            TextColumn("{task.fields[tokens]:,} tok"),
-            TextColumn("{task.fields[cost]}"),
-            TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-            console=err,
-            transient=False,
-        )
+    if bar is not None:
         bar.start()
         task = bar.add_task("run", total=None, failed=0, rate=0.0, tokens=0, cost="$0")
 
     def on_progress(p: Any) -> None:
         if bar is not None:
             bar.update(task, completed=p.done, total=p.total, failed=p.failed, rate=p.per_minute,
-                       tokens=p.tokens, cost=_money(p.cost_usd))
-
-    def on_record(rec: Any) -> None:
-        if log_json:
-            logger.info("article %s", rec.status, extra={"event": {
-                "event": "article", "source": rec.source, "sha256": rec.sha256, "status": rec.status,
-                "cached": rec.cached, "error": rec.error, "error_kind": rec.error_kind, "facts": rec.facts,
-                "tokens": rec.usage.total_tokens if rec.usage else 0}})
+                       tokens=p.tokens, cost=money(p.cost_usd))
 
     started = time.monotonic()
     try:
-        summary = run_batch(ex, inputs, out=out, concurrency=concurrency, rpm=rpm, tpm=tpm,
-                            retry_errors=retry_errors, on_progress=on_progress, on_record=on_record,
-                            argv=sys.argv, check_connection=False)
+        summary = run_batch(ex, inputs, options, hooks=RunHooks(on_progress=on_progress,
+                                                                on_record=_log_record if log_json else None))
     finally:
         if bar is not None:
             bar.stop()
@@ -332,12 +229,14 @@ def _print_summary(summary: Any, *, used_local: bool, log_json: bool, elapsed: f
     table.add_row("failed", str(summary.failed) + (
         f" ({', '.join(f'{k}: {v}' for k, v in sorted(summary.errors_by_kind.items()))})"
         if summary.errors_by_kind else ""))
-    table.add_row("already done (no call)", str(summary.cached))
+    table.add_row("asked the model", str(summary.requested))
+    table.add_row("re-derived (no call)", str(summary.rederived))
+    table.add_row("already done (no call)", str(summary.reused))
     table.add_row("facts", ", ".join(f"{k}: {v}" for k, v in sorted(summary.facts_by_type.items())) or "0")
     table.add_row("model requests", f"{summary.model_calls} (re-asks {u.reasks}, transport retries "
                                     f"{u.transport_retries}, rate-limited {summary.rate_limited})")
     table.add_row("tokens", f"{u.total_tokens:,} (prompt {u.prompt_tokens:,}, answer {u.completion_tokens:,})")
-    table.add_row("cost", _money(u.cost_usd))
+    table.add_row("cost", money(u.cost_usd))
     table.add_row("wall time", f"{summary.wall_s:.1f}s")
     console.print(table)
     paths = summary.paths
@@ -375,36 +274,34 @@ def extract(
     local_model: LocalModel = None,
 ) -> None:
     """Extract one article and print its result as JSON on stdout."""
-    from extractor.runs.batch import check_endpoint
     from extractor.core.errors import ConfigurationError, ExtractorError, InputError, ModelCallError
 
-    _setup_logging(log_json, Console(stderr=True))
+    setup_logging(log_json, Console(stderr=True))
     try:
-        settings = _settings(model=model, base_url=base_url, provider=provider, schema=schema, prompt=prompt,
-                             max_reasks=max_reasks, max_transport_retries=max_transport_retries, timeout=timeout,
-                             no_clean=no_clean, keep_ungrounded=keep_ungrounded)
+        settings = SettingsOptions(model=model, base_url=base_url, provider=provider, schema=schema, prompt=prompt,
+                                   max_reasks=max_reasks, max_transport_retries=max_transport_retries,
+                                   timeout=timeout, no_clean=no_clean, keep_ungrounded=keep_ungrounded).settings()
         with ExitStack() as stack:
-            use_local = _wants_local(settings, local)
+            use_local = wants_local(settings, local)
             if use_local:
-                settings = _enter_local(stack, settings, local_model)
-            from extractor.model.client import check_configuration
-            from extractor.pipeline import Extractor
-            from extractor.text.reading import read_document
+                settings = enter_local(stack, settings, local_model)
+            from extractor.api import Extractor
+            from extractor.model.endpoint import check_configuration, check_endpoint
 
             check_configuration(settings)
-            doc = read_document(file)
-            check_endpoint(settings)
             ex = Extractor(settings)
+            doc = ex.read(file)
+            check_endpoint(settings)
             try:
                 result = ex.extract_document(doc)
             finally:
                 ex.close()
     except ConfigurationError as exc:
-        raise _fail(str(exc))
+        raise fail(str(exc)) from None
     except (InputError, ModelCallError) as exc:
-        raise _fail(str(exc), EXIT_FAILED)
+        raise fail(str(exc), EXIT_FAILED) from None
     except ExtractorError as exc:
-        raise _fail(str(exc))
+        raise fail(str(exc)) from None
     typer.echo(result.model_dump_json(indent=2))
     if use_local:
         typer.echo(LOCAL_NOTE, err=True)
@@ -430,7 +327,7 @@ def providers() -> None:
     try:
         profiles = load_profiles()
     except ConfigurationError as exc:
-        raise _fail(str(exc))
+        raise fail(str(exc)) from None
     table = Table("name", "base_url", "mode", "strict json schema", "context", "default model", "price $/Mtok in/out")
     for p in profiles.values():
         price = p.price_for(p.default_model) if p.default_model else p.prices.get("*")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ExtractorError(Exception):
     """Base class of every error the library raises on purpose."""
@@ -40,4 +42,24 @@ class ModelCallError(ExtractorError):
         on = f" from model {model!r}" if model else ""
         super().__init__(
             f"{kind} failure{on} after {attempts} attempt{'s' if attempts != 1 else ''}: {last_error}"
+        )
+
+
+class OutputBusyError(ExtractorError):
+    """Another process is writing the same output folder (it holds ``OUT/.lock``).
+
+    ``holder`` is what that process wrote into the lock file: pid, host, start time and
+    command line, when it could be read.
+    """
+
+    def __init__(self, out: str, holder: dict[str, Any] | None):
+        self.out = out
+        self.holder = holder or {}
+        h = self.holder
+        who = f"pid {h.get('pid', '?')} on {h.get('host', '?')}, started {h.get('started', '?')}"
+        if h.get("command"):
+            who += f": {h['command']}"
+        super().__init__(
+            f"{out} is being written by another run ({who}). Wait for it to finish, add --wait to queue "
+            "behind it, or choose another --out."
         )

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ EVIDENCE_FIELD_NAMES = frozenset({"evidence"})
 NUMBER_FIELD_NAMES = frozenset({"value", "amount", "previous_value"})
 
 
-def checked_number_fields(model: type) -> list[str]:
+def checked_number_fields(model: type[BaseModel]) -> list[str]:
     """Fields of a model class whose value must be stated in the model's evidence."""
     out = []
     for name, info in model.model_fields.items():

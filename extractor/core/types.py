@@ -80,7 +80,7 @@ class Usage(BaseModel):
     transport_retries: int = Field(0, description="Retries after 429/5xx/timeouts (tenacity's budget).")
     cost_usd: float | None = None
 
-    def add(self, other: "Usage") -> "Usage":
+    def add(self, other: Usage) -> Usage:
         cost = None
         if self.cost_usd is not None or other.cost_usd is not None:
             cost = (self.cost_usd or 0.0) + (other.cost_usd or 0.0)

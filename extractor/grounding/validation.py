@@ -10,15 +10,18 @@ and quotes the bad value.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ValidationInfo, create_model, model_validator
 
-from extractor.grounding.align import SourceIndex, iter_evidence
 from extractor.core.evidence import checked_number_fields
+from extractor.grounding.align import SourceIndex, iter_evidence
 
-__all__ = ["GROUNDING_ERROR_PREFIX", "validated_model", "validation_context"]
+__all__ = ["GROUNDING_ERROR_PREFIX", "validated_model", "validation_context", "checking_quotes"]
 
 GROUNDING_ERROR_PREFIX = "evidence check failed"
 _ANY_NUMBER = re.compile(
@@ -35,8 +38,25 @@ def validation_context(source_text: str, *, check_quotes: bool = True) -> dict[s
     return {"extractor_source": SourceIndex(source_text), "extractor_check_quotes": check_quotes}
 
 
+# The context of the validation in progress, for validators run by instructor: handing it
+# over as instructor's ``context=`` would make instructor render the article as a Jinja
+# template. Each asyncio task sees its own value.
+_CURRENT: ContextVar[dict[str, Any] | None] = ContextVar("extractor_validation_context", default=None)
+
+
+@contextmanager
+def checking_quotes(context: dict[str, Any] | None) -> Iterator[None]:
+    """Within the block, answers validated without an explicit ``context=`` are checked
+    against ``context`` (from :func:`validation_context`)."""
+    token = _CURRENT.set(context)
+    try:
+        yield
+    finally:
+        _CURRENT.reset(token)
+
+
 def _check(instance: BaseModel, info: ValidationInfo) -> BaseModel:
-    ctx = info.context or {}
+    ctx = (info.context if info.context is not None else _CURRENT.get()) or {}
     source: SourceIndex | None = ctx.get("extractor_source")
     if source is None or not ctx.get("extractor_check_quotes", True):
         return instance
@@ -55,7 +75,8 @@ def _check(instance: BaseModel, info: ValidationInfo) -> BaseModel:
         for field in checked_number_fields(type(site.owner)):
             value = getattr(site.owner, field, None)
             if isinstance(value, (int, float)) and not _ANY_NUMBER.search(site.quote):
-                problems.append(f"{site.path_str}.{field}: {value!r} but its evidence {site.quote[:80]!r} states no number")
+                problems.append(f"{site.path_str}.{field}: {value!r} but its evidence {site.quote[:80]!r} "
+                                "states no number")
     if problems:
         more = len(problems) - MAX_REPORTED_PROBLEMS
         lines = problems[:MAX_REPORTED_PROBLEMS] + ([f"... and {more} more"] if more > 0 else [])
@@ -74,7 +95,8 @@ def validated_model(schema: type[BaseModel]) -> type[BaseModel]:
         schema.__name__,
         __base__=schema,
         __module__=schema.__module__,
-        __validators__={"_extractor_check_evidence": model_validator(mode="after")(check_evidence)},
+        # pydantic's own stubs type __validators__ as plain callables; a decorated validator is what it takes.
+        __validators__={"_extractor_check_evidence": model_validator(mode="after")(check_evidence)},  # type: ignore[dict-item]
     )
     wrapped.__doc__ = schema.__doc__
     return wrapped

@@ -13,10 +13,10 @@ end up in :class:`~extractor.core.types.Usage`.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import random
 import re
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,14 +32,18 @@ from tenacity import (
     stop_after_attempt,
 )
 
-from extractor.core.errors import ConfigurationError, ModelCallError
+from extractor.core.errors import ModelCallError
 from extractor.core.types import Usage
+from extractor.grounding.validation import GROUNDING_ERROR_PREFIX, checking_quotes
+from extractor.model.headers import retry_after_seconds
+from extractor.model.outcome import CallOutcome
+from extractor.model.prepared import prepared_response_model, skip_repeated_async_validator_walks
 from extractor.model.settings import Settings
-from extractor.grounding.validation import GROUNDING_ERROR_PREFIX
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ModelClient", "CallOutcome", "repair_json_text", "is_transient"]
+__all__ = ["ModelClient", "CallOutcome", "repair_json_text", "is_transient", "retry_after_seconds", "answer_text",
+           "repair_completion"]
 
 _MODES = {
     "tools": instructor.Mode.TOOLS,
@@ -49,6 +53,35 @@ _MODES = {
 }
 _TRANSIENT_STATUS = {408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529}
 
+# The body fields of chat.completions.create, in the order the SDK writes them.
+_BODY_FIELDS = tuple(name for name in inspect.signature(openai.resources.chat.completions.AsyncCompletions.create)
+                     .parameters if name not in ("self", "extra_headers", "extra_query", "extra_body", "timeout"))
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def direct_body(kwargs: dict[str, Any]) -> dict[str, Any] | None:
+    """The body ``chat.completions.create(**kwargs)`` would send, or None when the SDK must build it.
+
+    The SDK walks every argument through its type-driven transform on every request; for
+    our requests that walk (over the whole JSON schema) is a quarter of the library's CPU
+    and changes nothing: the arguments are plain JSON already. ``tests/test_model_cache.py``
+    checks that the bytes sent are the SDK's own.
+    """
+    if kwargs.get("stream") or not set(kwargs) <= set(_BODY_FIELDS):
+        return None
+    body = {name: kwargs[name] for name in _BODY_FIELDS if name in kwargs and not isinstance(kwargs[name], openai.NotGiven)}
+    return body if all(_plain_json(v) for v in body.values()) else None
+
+
+def _plain_json(value: Any) -> bool:
+    if isinstance(value, _PLAIN):
+        return True
+    if type(value) is dict:
+        return all(type(k) is str and _plain_json(v) for k, v in value.items())
+    if type(value) is list:
+        return all(_plain_json(v) for v in value)
+    return False
+
 
 def is_transient(exc: BaseException) -> bool:
     """Whether a failed request is worth sending again."""
@@ -57,33 +90,6 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, openai.APIStatusError):
         return exc.status_code in _TRANSIENT_STATUS
     return False
-
-
-def retry_after_seconds(exc_or_response: Any) -> float | None:
-    """``Retry-After`` (seconds or HTTP date) or ``retry-after-ms`` of a failed response
-    (or of the exception that carries it)."""
-    response = getattr(exc_or_response, "response", exc_or_response)
-    headers = getattr(response, "headers", None)
-    if not headers:
-        return None
-    ms = headers.get("retry-after-ms")
-    if ms:
-        try:
-            return max(0.0, float(ms) / 1000)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        from email.utils import parsedate_to_datetime
-
-        try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-        except (TypeError, ValueError):
-            return None
 
 
 class _Wait:
@@ -164,7 +170,7 @@ def repair_json_text(text: str) -> str:
     return "".join(out)
 
 
-def _repair_completion(completion: Any) -> None:
+def repair_completion(completion: Any) -> None:
     for choice in getattr(completion, "choices", None) or []:
         msg = getattr(choice, "message", None)
         if msg is None:
@@ -177,7 +183,7 @@ def _repair_completion(completion: Any) -> None:
                 fn.arguments = repair_json_text(fn.arguments)
 
 
-def _answer_text(completion: Any) -> str | None:
+def answer_text(completion: Any) -> str | None:
     """The JSON text of an answer, whatever the mode put it in."""
     choices = getattr(completion, "choices", None) or []
     if not choices:
@@ -236,15 +242,6 @@ class _Counters:
         )
 
 
-@dataclass(frozen=True)
-class CallOutcome:
-    """One structured call: the parsed answer and what it cost."""
-
-    data: BaseModel
-    usage: Usage
-    warnings: tuple[str, ...] = ()  # e.g. the last answer was accepted without the quote check
-
-
 class ModelClient:
     """Owns the OpenAI clients (sync and async) and makes structured calls.
 
@@ -260,6 +257,7 @@ class ModelClient:
         self._async_client = _without_retries(async_client)
         _KNOWN_SECRETS.update(self._secrets)
         self.model = settings.resolved_model()
+        skip_repeated_async_validator_walks()
         self.mode = _MODES[settings.resolved_mode()]
         self.profile = settings.profile()
         self.price = self.profile.price_for(self.model)
@@ -319,7 +317,7 @@ class ModelClient:
         choices = getattr(completion, "choices", None)
         if not choices:
             raise _EmptyAnswer("the server answered with no choices")
-        _repair_completion(completion)
+        repair_completion(completion)
 
     def _fail(self, exc: BaseException, counters: _Counters, attempts: int) -> ModelCallError:
         error = self._fail_unredacted(exc, counters, attempts)
@@ -357,7 +355,8 @@ class ModelClient:
         if isinstance(root, openai.APIError):
             return ModelCallError("transport", attempts=counters.requests, last_error=_describe(root), model=self.model)
         if counters.refusal:
-            return ModelCallError("refusal", attempts=counters.requests, last_error=counters.refusal[:300], model=self.model)
+            return ModelCallError("refusal", attempts=counters.requests, last_error=counters.refusal[:300],
+                                  model=self.model)
         return ModelCallError("validation", attempts=attempts, last_error=_short(str(root)), model=self.model)
 
     def _cut_off(self, counters: _Counters) -> ModelCallError:
@@ -369,7 +368,8 @@ class ModelClient:
             model=self.model,
         )
 
-    def _fallback(self, response_model: type[BaseModel], exc: InstructorRetryException, counters: _Counters) -> BaseModel | None:
+    def _fallback(self, response_model: type[BaseModel], exc: InstructorRetryException,
+                  counters: _Counters) -> BaseModel | None:
         """Accept the last answer without the quote check when only quotes failed.
 
         A weak model may never quote perfectly; rather than losing the whole article,
@@ -383,7 +383,7 @@ class ModelClient:
             return None
         if last.completion is not counters.last_completion:  # a later request failed otherwise
             return None
-        text = _answer_text(last.completion)
+        text = answer_text(last.completion)
         if not text:
             return None
         try:
@@ -391,12 +391,14 @@ class ModelClient:
         except (ValidationError, ValueError):
             return None
 
-    def _messages_kwargs(self, messages, response_model, context):
+    def _messages_kwargs(self, messages: list[dict[str, Any]], response_model: type[BaseModel]) -> dict[str, Any]:
+        # No ``context=``: given one, instructor renders every message as a Jinja template,
+        # which costs CPU and breaks on articles that contain ``{%`` or ``{{``. Our validator
+        # reads the source text from :func:`checking_quotes` instead.
         return dict(
             messages=messages,
-            response_model=response_model,
+            response_model=prepared_response_model(response_model),
             max_retries=self.settings.max_reasks,
-            context=context,
             strict=False,
             **self._request_kwargs(),
         )
@@ -411,7 +413,8 @@ class ModelClient:
             data = self._fallback(response_model, exc, counters)
             if data is None:
                 raise self._fail(exc, counters, exc.n_attempts) from None
-            warnings = (f"accepted the last answer after {exc.n_attempts} attempts with quotes not found in the article",)
+            warnings = (f"accepted the last answer after {exc.n_attempts} attempts with quotes not found in the "
+                        "article",)
         # ``from None``: the original exceptions may quote request headers (some proxies
         # echo them); everything useful is in the redacted message.
         elif isinstance(exc, IncompleteOutputException):
@@ -422,10 +425,78 @@ class ModelClient:
         reasks = max(0, counters.requests - counters.transport_retries - 1)
         return CallOutcome(data, counters.usage(reasks=reasks, price=self.price), warnings)
 
+    # Requests sent elsewhere (the OpenAI Batch API) ------------------------------------
+    def request_body(self, messages: list[dict[str, str]], response_model: type[BaseModel]) -> dict[str, Any]:
+        """The chat.completions body instructor would send for these messages in this mode."""
+        from instructor.processing.response import handle_response_model
+
+        _, kwargs = handle_response_model(prepared_response_model(response_model), mode=self.mode,
+                                          messages=[dict(m) for m in messages], **self._request_kwargs())
+        return kwargs
+
+    def parse_answer(self, body: dict[str, Any], response_model: type[BaseModel], *,
+                     price_factor: float = 1.0) -> CallOutcome:
+        """One answer that came back without a live call (no re-ask is possible): parsed
+        and validated, quotes left to grounding. Raises :class:`ModelCallError`."""
+        from openai.types.chat import ChatCompletion
+
+        try:
+            completion = ChatCompletion.model_validate(body)
+        except ValidationError as exc:
+            raise ModelCallError("empty", attempts=1, last_error=f"unreadable answer: {str(exc)[:300]}",
+                                 model=self.model) from None
+        usage = self._usage_of(completion, price_factor)
+        text = self._answer_of(completion)
+        try:
+            data = response_model.model_validate_json(text, context={"extractor_check_quotes": False})
+        except (ValidationError, ValueError) as exc:
+            raise ModelCallError("validation", attempts=1, last_error=_short(str(exc)), model=self.model) from None
+        return CallOutcome(data, usage)
+
+    def _usage_of(self, completion: Any, price_factor: float) -> Usage:
+        u = completion.usage
+        prompt, answer = (u.prompt_tokens or 0, u.completion_tokens or 0) if u else (0, 0)
+        return Usage(prompt_tokens=prompt, completion_tokens=answer,
+                     total_tokens=(u.total_tokens if u else 0) or prompt + answer, requests=1, calls=1,
+                     cost_usd=self.price.cost(prompt, answer) * price_factor if self.price else None)
+
+    def _answer_of(self, completion: Any) -> str:
+        if not completion.choices:
+            raise ModelCallError("empty", attempts=1, last_error="the server answered with no choices",
+                                 model=self.model)
+        choice = completion.choices[0]
+        refusal = getattr(choice.message, "refusal", None)
+        if refusal:
+            raise ModelCallError("refusal", attempts=1, last_error=refusal[:300], model=self.model)
+        if choice.finish_reason == "length":
+            raise self._cut_off(_Counters(requests=1))
+        repair_completion(completion)
+        text = answer_text(completion)
+        if not text or not text.strip():
+            raise ModelCallError("empty", attempts=1, last_error="the answer has no content", model=self.model)
+        return text
+
+    @staticmethod
+    def _sender(client: Any) -> Any:
+        """``chat.completions.create`` of ``client``, or the same request posted as a plain body
+        when :func:`direct_body` can build it (sync or async, as ``client`` is)."""
+        from openai.types.chat import ChatCompletion
+
+        create = client.chat.completions.create
+        options: Any = {"security": {"bearer_auth": True}}  # what create() asks for
+
+        def send(*args: Any, **kwargs: Any) -> Any:
+            body = None if args else direct_body(kwargs)
+            if body is None:
+                return create(*args, **kwargs)
+            return client.post("/chat/completions", body=body, cast_to=ChatCompletion, options=options)
+
+        return send
+
     # Calls ------------------------------------------------------------------------------
     def call(self, messages: list[dict], response_model: type[BaseModel], *, context: dict[str, Any]) -> CallOutcome:
         counters = _Counters()
-        raw_create = self.client.chat.completions.create
+        raw_create = self._sender(self.client)
         retrying = self._retrying(counters)
 
         def create(*args: Any, **kwargs: Any) -> Any:
@@ -438,16 +509,19 @@ class ModelClient:
 
             return retrying(once)
 
-        patched = instructor.Instructor(client=self.client, create=instructor.patch(create=create, mode=self.mode), mode=self.mode)
+        patched = instructor.Instructor(client=self.client, create=instructor.patch(create=create, mode=self.mode),
+                                        mode=self.mode)
         try:
-            data = patched.chat.completions.create(**self._messages_kwargs(messages, response_model, context))
+            with checking_quotes(context):
+                data = patched.chat.completions.create(**self._messages_kwargs(messages, response_model))
         except _HANDLED as exc:
             return self._settle(response_model, counters, exc=exc)
         return self._settle(response_model, counters, data=data)
 
-    async def acall(self, messages: list[dict], response_model: type[BaseModel], *, context: dict[str, Any]) -> CallOutcome:
+    async def acall(self, messages: list[dict], response_model: type[BaseModel], *,
+                    context: dict[str, Any]) -> CallOutcome:
         counters = _Counters()
-        raw_create = self.async_client.chat.completions.create
+        raw_create = self._sender(self.async_client)
         retrying = self._retrying(counters, AsyncRetrying)
 
         async def create(*args: Any, **kwargs: Any) -> Any:
@@ -464,7 +538,8 @@ class ModelClient:
             client=self.async_client, create=instructor.patch(create=create, mode=self.mode), mode=self.mode
         )
         try:
-            data = await patched.chat.completions.create(**self._messages_kwargs(messages, response_model, context))
+            with checking_quotes(context):
+                data = await patched.chat.completions.create(**self._messages_kwargs(messages, response_model))
         except _HANDLED as exc:
             return self._settle(response_model, counters, exc=exc)
         return self._settle(response_model, counters, data=data)
@@ -488,14 +563,3 @@ def _describe(exc: BaseException | None) -> str:
 def _short(text: str, limit: int = 400) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def check_configuration(settings: Settings) -> None:
-    """Raise :class:`ConfigurationError` early (missing key, no model) with one clear line."""
-    settings.resolved_api_key()
-    settings.resolved_model()
-    if settings.resolved_base_url() is None:
-        raise ConfigurationError(f"provider {settings.profile().name!r} needs a base URL: set EXTRACTOR_BASE_URL or base_url=...")
-
-
-__all__ += ["check_configuration"]

@@ -180,7 +180,7 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
 
 
 # Live servers and the signal handlers installed for them ----------------------------
-_live: set["LocalServer"] = set()
+_live: set[LocalServer] = set()
 _INTERRUPT_GRACE_S = 2.0
 _live_lock = threading.Lock()
 _previous_handlers: dict[int, Any] = {}
@@ -201,7 +201,7 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
         raise SystemExit(128 + signum)
 
 
-def _register(server: "LocalServer") -> None:
+def _register(server: LocalServer) -> None:
     with _live_lock:
         first = not _live
         _live.add(server)
@@ -213,7 +213,7 @@ def _register(server: "LocalServer") -> None:
                 pass
 
 
-def _unregister(server: "LocalServer") -> None:
+def _unregister(server: LocalServer) -> None:
     with _live_lock:
         _live.discard(server)
         last = not _live
@@ -357,7 +357,7 @@ class LocalServer:
             raise LocalServerError(f"model file not found: {self._model_arg}")
         return self._model_arg.resolve()
 
-    def start(self) -> "LocalServer":
+    def start(self) -> LocalServer:
         """Launch the server and wait until ``GET /v1/models`` answers.
 
         Returns ``self``. Starting a running server does nothing.
@@ -527,7 +527,7 @@ class LocalServer:
                 pass
             self._log_fh = None
 
-    def __enter__(self) -> "LocalServer":
+    def __enter__(self) -> LocalServer:
         return self.start()
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
@@ -545,7 +545,7 @@ class LocalServer:
 LOCAL_DEFAULTS = {"max_output_tokens": 512, "max_reasks": 1, "timeout_s": 900.0, "max_transport_retries": 1}
 
 
-def local_settings(settings: Any, server: "LocalServer") -> Any:
+def local_settings(settings: Any, server: LocalServer) -> Any:
     """``settings`` pointed at a started :class:`LocalServer`, with the local defaults for
     whatever the user did not set explicitly."""
     update: dict[str, Any] = {"provider": "llamacpp", "base_url": server.base_url, "model": server.model_name}

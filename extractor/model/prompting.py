@@ -51,7 +51,8 @@ def _parse(text: str, origin: str) -> PromptTemplate:
     for key in ("name", "version"):
         if key not in meta:
             raise ConfigurationError(f"prompt {origin}: front matter lacks {key!r}")
-    return PromptTemplate(str(meta["name"]), str(meta["version"]), sections["system"], sections["user"], meta.get("description", ""))
+    return PromptTemplate(str(meta["name"]), str(meta["version"]), sections["system"], sections["user"],
+                          meta.get("description", ""))
 
 
 def list_templates() -> dict[str, PromptTemplate]:
@@ -83,7 +84,8 @@ def load_template(ref: str) -> PromptTemplate:
     for t in templates.values():
         if t.id == ref:
             return t
-    raise ConfigurationError(f"unknown prompt {ref!r}; bundled: {', '.join(sorted(templates))}, or a path to a .md file")
+    raise ConfigurationError(f"unknown prompt {ref!r}; bundled: {', '.join(sorted(templates))}, "
+                             "or a path to a .md file")
 
 
 def template_for_schema(schema_name: str, requested: str | None) -> PromptTemplate:
@@ -116,7 +118,8 @@ def build_messages(
     values = {
         "article": article,
         "nonce": nonce,
-        "schema_instructions": f"\nAbout this schema: {schema_instructions.strip()}" if schema_instructions.strip() else "",
+        "schema_instructions": (f"\nAbout this schema: {schema_instructions.strip()}"
+                                if schema_instructions.strip() else ""),
         "metadata": (" (" + "; ".join(meta) + ")") if meta else "",
     }
     return [

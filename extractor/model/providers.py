@@ -167,10 +167,12 @@ def _profile_from_toml(name: str, table: dict, base: ProviderProfile | None, sou
     known = {f.name for f in fields(ProviderProfile)} - {"name", "prices"}
     unknown = set(table) - known - {"prices"}
     if unknown:
-        raise ConfigurationError(f"{source}: provider {name!r} has unknown keys {sorted(unknown)}; known: {sorted(known)}")
+        raise ConfigurationError(f"{source}: provider {name!r} has unknown keys {sorted(unknown)}; "
+                                 f"known: {sorted(known)}")
     values = {k: v for k, v in table.items() if k in known}
     if "mode" in values and values["mode"] not in ("tools", "json_schema", "json", "md_json"):
-        raise ConfigurationError(f"{source}: provider {name!r} has mode {values['mode']!r}; use tools, json_schema, json or md_json")
+        raise ConfigurationError(f"{source}: provider {name!r} has mode {values['mode']!r}; "
+                                 "use tools, json_schema, json or md_json")
     prices = dict(base.prices) if base else {}
     for model, p in (table.get("prices") or {}).items():
         try:

@@ -76,10 +76,11 @@ def _load_reference(ref: str) -> type[BaseModel]:
 
 
 def _plugins() -> dict[str, tuple[str, str]]:
+    """Schemas registered under the entry-point group, the built-in one included."""
     found: dict[str, tuple[str, str]] = {}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         dist = getattr(getattr(ep, "dist", None), "name", "?")
-        found[ep.name] = (ep.value, f"plugin:{dist}")
+        found[ep.name] = (ep.value, "builtin" if dist == "extractor" else f"plugin:{dist}")
     return found
 
 
@@ -90,11 +91,11 @@ def resolve_schema(ref: str | type[BaseModel]) -> type[BaseModel]:
     if not isinstance(ref, str) or not ref.strip():
         raise SchemaNotFoundError(f"schema reference must be a name or 'module:Class', got {ref!r}")
     ref = ref.strip()
-    if ref in BUILTIN_SCHEMAS:
-        return _load_reference(BUILTIN_SCHEMAS[ref])
     plugins = _plugins()
     if ref in plugins:
         return _load_reference(plugins[ref][0])
+    if ref in BUILTIN_SCHEMAS:  # a source checkout without installed metadata
+        return _load_reference(BUILTIN_SCHEMAS[ref])
     if ":" in ref:
         return _load_reference(ref)
     known = sorted(set(BUILTIN_SCHEMAS) | set(plugins))
@@ -104,8 +105,9 @@ def resolve_schema(ref: str | type[BaseModel]) -> type[BaseModel]:
 def list_schemas() -> list[SchemaInfo]:
     """Built-in and plugin schemas; a plugin that fails to load is listed with the error."""
     rows: list[SchemaInfo] = []
-    entries = [(n, t, "builtin") for n, t in BUILTIN_SCHEMAS.items()]
-    entries += [(n, t, o) for n, (t, o) in _plugins().items() if n not in BUILTIN_SCHEMAS]
+    plugins = _plugins()
+    entries = [(n, t, o) for n, (t, o) in plugins.items()]
+    entries += [(n, t, "builtin") for n, t in BUILTIN_SCHEMAS.items() if n not in plugins]
     for name, target, origin in entries:
         try:
             model = _load_reference(target)

@@ -70,6 +70,8 @@ class Settings(BaseModel):
     clean: bool = True
     chunk_tokens: int | None = Field(None, description="Token budget per chunk; derived from the context size when None.")
     chunk_overlap_tokens: int = 200
+    extra_languages: tuple[str, ...] = Field(
+        (), description="Languages (ISO 639-1) detected besides zh, fa, ar and en, e.g. ('fr', 'ur').")
 
     # Grounding
     ungrounded: Literal["drop", "flag"] = "drop"
@@ -83,7 +85,7 @@ class Settings(BaseModel):
         return None if v in ("", None) else v
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> "Settings":
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
         """Settings from ``EXTRACTOR_*`` variables, with keyword overrides on top."""
         env = dict(os.environ if env is None else env)
         values: dict[str, Any] = {}

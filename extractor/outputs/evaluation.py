@@ -8,7 +8,9 @@ of ``source``.
 A predicted fact *matches* a gold fact of the same type when the type's **key fields**
 agree; every gold and predicted fact is used at most once (one-to-one, greedy on a
 similarity score so that, of two gold facts with the same number, the one whose evidence
-and description are closest wins). Key fields per type:
+and description are closest wins). Key fields come from each fact model's ``key_fields``
+(:mod:`extractor.core.schema`), so a user's schema is scored the same way; the
+health-news schema declares (see :class:`KeySpec` for optional fields and defaults):
 
 ============  ==================================================================
 type          key fields
@@ -42,10 +44,11 @@ import json
 import math
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from rapidfuzz import fuzz
 
@@ -64,22 +67,13 @@ __all__ = [
     "dates_equal",
     "align_lists",
     "match_facts",
-    "KEY_FIELDS",
+    "KeySpec",
+    "key_specs",
     "NAME_THRESHOLD",
 ]
 
 NAME_THRESHOLD = 85.0
 
-KEY_FIELDS: dict[str, tuple[str, ...]] = {
-    "place": ("name",),
-    "organisation": ("name",),
-    "consortium": ("name",),
-    "person": ("name",),
-    "quantity": ("value", "qualifier", "unit"),
-    "money": ("amount", "qualifier", "currency"),
-    "facility": ("name",),
-    "event": ("kind", "date", "title"),
-}
 
 NUMBER_FIELDS = frozenset(
     {"value", "amount", "member_count", "previous_value", "progress_percent", "participant_count", "year_formed"}
@@ -236,7 +230,8 @@ def dates_equal(a: Any, b: Any) -> bool:
     return bool(na) and na == nb
 
 
-def align_lists(pred: Iterable[Any], gold: Iterable[Any], threshold: float = NAME_THRESHOLD) -> list[tuple[int, int, float]]:
+def align_lists(pred: Iterable[Any], gold: Iterable[Any],
+                threshold: float = NAME_THRESHOLD) -> list[tuple[int, int, float]]:
     """One-to-one alignment of two lists of names, greedy by similarity.
 
     Returns ``(pred_index, gold_index, score)`` for the aligned pairs.
@@ -289,30 +284,81 @@ def _evidence_score(a: str | None, b: str | None) -> float:
     return float(fuzz.partial_ratio(_name_key(a), _name_key(b)))
 
 
-def key_match(fact_type: str, pred: dict, gold: dict, pred_evidence: str = "", gold_evidence: str = "") -> bool:
-    """Whether a predicted fact's key fields match a gold fact of the same type."""
-    if fact_type == "quantity":
-        return (
-            numbers_equal(pred.get("value"), gold.get("value"))
-            and (pred.get("qualifier") or "exact") == (gold.get("qualifier") or "exact")
-            and units_compatible(pred.get("unit"), gold.get("unit"))
-        )
-    if fact_type == "money":
-        return (
-            numbers_equal(pred.get("amount"), gold.get("amount"))
-            and (pred.get("qualifier") or "exact") == (gold.get("qualifier") or "exact")
-            and units_compatible(pred.get("currency"), gold.get("currency"))
-        )
-    if fact_type == "event":
-        if (pred.get("kind") or "other") != (gold.get("kind") or "other"):
+@dataclass(frozen=True)
+class KeySpec:
+    """How facts of one type are matched, read off the schema's fact model.
+
+    ``fields`` are the model's ``key_fields`` (:func:`extractor.core.schema.key_fields_of`).
+    A key field whose default is None is compared only when both facts give it; a
+    missing enum-like field counts as its default (``qualifier`` → ``exact``). When no
+    *identifying* key field (not an enum, not a date) could be compared, the two facts'
+    evidence quotes must overlap instead.
+    """
+
+    fields: tuple[str, ...] = ("name",)
+    optional: frozenset[str] = frozenset()
+    defaults: tuple[tuple[str, Any], ...] = ()
+    identifying: frozenset[str] = frozenset({"name"})
+
+    @classmethod
+    def of(cls, model: type) -> KeySpec:
+        from typing import Literal, get_args, get_origin
+
+        from extractor.core.schema import key_fields_of
+
+        fields = key_fields_of(model)
+        optional, defaults, identifying = set(), [], set()
+        for name in fields:
+            info = model.model_fields.get(name)
+            if info is None:
+                continue
+            enum = get_origin(info.annotation) is Literal or any(get_origin(a) is Literal
+                                                                 for a in get_args(info.annotation))
+            if info.default is None:
+                optional.add(name)
+            elif enum and isinstance(info.default, str):
+                defaults.append((name, info.default))
+            if not enum and name not in DATE_FIELDS:
+                identifying.add(name)
+        return cls(fields, frozenset(optional), tuple(defaults), frozenset(identifying))
+
+
+@lru_cache(maxsize=32)
+def key_specs(schema_ref: str) -> dict[str, KeySpec]:
+    """Fact type → :class:`KeySpec` for a schema name or reference (empty when it cannot be loaded)."""
+    from extractor.grounding.align import fact_models, fact_type_of
+    from extractor.model.registry import resolve_schema
+
+    try:
+        schema = resolve_schema(schema_ref)
+    except Exception:  # noqa: BLE001 - an unknown schema is matched by name only
+        return {}
+    return {fact_type_of(m): KeySpec.of(m) for m in fact_models(schema)}
+
+
+def _key_equal(name: str, a: Any, b: Any) -> bool:
+    # Units are only compatible-or-not in a key: the number decides the match.
+    if name in ("unit", "currency"):
+        return units_compatible(a, b)
+    return field_equal(name, a, b)
+
+
+def key_match(fact_type: str, pred: dict, gold: dict, pred_evidence: str = "", gold_evidence: str = "",
+              spec: KeySpec | None = None) -> bool:
+    """Whether a predicted fact's key fields match a gold fact of the same type (see :class:`KeySpec`)."""
+    spec = spec or key_specs("health_news").get(fact_type) or KeySpec()
+    defaults = dict(spec.defaults)
+    identified = False
+    for name in spec.fields:
+        a, b = pred.get(name), gold.get(name)
+        if name in spec.optional and (a in (None, "") or b in (None, "")):
+            continue
+        if name in defaults:
+            a, b = a or defaults[name], b or defaults[name]
+        if not _key_equal(name, a, b):
             return False
-        if pred.get("date") and gold.get("date") and not dates_equal(pred["date"], gold["date"]):
-            return False
-        if pred.get("title") and gold.get("title"):
-            return names_match(pred["title"], gold["title"])
-        return _evidence_score(pred_evidence, gold_evidence) >= 60
-    fields = KEY_FIELDS.get(fact_type, ("name",))
-    return all(field_equal(f, pred.get(f), gold.get(f)) for f in fields)
+        identified |= name in spec.identifying
+    return identified or _evidence_score(pred_evidence, gold_evidence) >= 60
 
 
 def _pair_score(fact_type: str, p: dict, g: dict) -> float:
@@ -325,12 +371,14 @@ def _pair_score(fact_type: str, p: dict, g: dict) -> float:
     return score
 
 
-def match_facts(fact_type: str, preds: list[dict], golds: list[dict]) -> list[tuple[int, int]]:
+def match_facts(fact_type: str, preds: list[dict], golds: list[dict], spec: KeySpec | None = None
+                ) -> list[tuple[int, int]]:
     """One-to-one matching of predicted and gold facts of one type; ``(pred_i, gold_j)`` pairs."""
     cands = []
     for i, p in enumerate(preds):
         for j, g in enumerate(golds):
-            if key_match(fact_type, p.get("data") or {}, g.get("data") or {}, p.get("evidence") or "", g.get("evidence") or ""):
+            if key_match(fact_type, p.get("data") or {}, g.get("data") or {}, p.get("evidence") or "",
+                         g.get("evidence") or "", spec):
                 cands.append((_pair_score(fact_type, p, g), i, j))
     cands.sort(key=lambda t: (-t[0], t[1], t[2]))
     used_p: set[int] = set()
@@ -474,7 +522,8 @@ class EvalReport:
             "by_type": {k: v.to_dict() for k, v in sorted(self.by_type.items())},
             "by_language": {k: v.to_dict() for k, v in sorted(self.by_language.items())},
             "field_accuracy": {
-                t: {f: {"correct": c, "total": n, "accuracy": _round(c / n if n else None)} for f, (c, n) in sorted(fs.items())}
+                t: {f: {"correct": c, "total": n, "accuracy": _round(c / n if n else None)}
+                    for f, (c, n) in sorted(fs.items())}
                 for t, fs in sorted(self.field_accuracy.items())
             },
             "list_items": {k: v.to_dict() for k, v in sorted(self.list_items.items())},
@@ -566,9 +615,9 @@ class EvalReport:
 
     def render_text(self, width: int = 110) -> str:
         """The rich tables as plain text."""
-        from rich.console import Console
-
         import io
+
+        from rich.console import Console
 
         console = Console(width=width, record=True, file=io.StringIO())
         console.print(self)
@@ -633,7 +682,8 @@ def _pred_keys(p: dict) -> tuple[str | None, str | None]:
 # Evaluation
 
 
-def evaluate(predictions: Path | str | list[dict], gold_dir: Path | str, *, grounded_only: bool = False) -> EvalReport:
+def evaluate(predictions: Path | str | list[dict], gold_dir: Path | str, *,
+             grounded_only: bool = False) -> EvalReport:
     """Score predictions against gold.
 
     Args:
@@ -647,9 +697,26 @@ def evaluate(predictions: Path | str | list[dict], gold_dir: Path | str, *, grou
     """
     preds = load_predictions(predictions)
     golds = load_gold(gold_dir)
+    report = EvalReport(articles_predicted=len(preds))
+    paired = _pair(preds, golds, report)
+    any_cost = False
+    for g in golds:
+        p = paired.get(id(g))
+        report.articles_evaluated += 1
+        if p is None:
+            report.missing_predictions.append(g["source"])
+        else:
+            any_cost |= _add_usage(report, p)
+        report.articles.append(_score_article(report, g, p or {"status": "missing", "facts": []}, grounded_only))
+    if not any_cost:
+        report.cost_usd = None
+    return report
+
+
+def _pair(preds: list[dict], golds: list[dict], report: EvalReport) -> dict[int, dict]:
+    """Gold article (by id) → its prediction, by sha256 else by file name."""
     by_sha = {g["sha256"]: g for g in golds if g.get("sha256")}
     by_name = {_basename(g["source"]): g for g in golds}
-    report = EvalReport(articles_predicted=len(preds))
     paired: dict[int, dict] = {}
     for p in preds:
         sha, name = _pred_keys(p)
@@ -661,55 +728,52 @@ def evaluate(predictions: Path | str | list[dict], gold_dir: Path | str, *, grou
             continue
         # A re-run may repeat an article; the last line wins as it is the newest.
         paired[id(g)] = p
+    return paired
 
-    any_cost = False
-    for g in golds:
-        p = paired.get(id(g))
-        lang = g.get("language") or ((p or {}).get("document") or {}).get("language") or "unknown"
-        report.articles_evaluated += 1
-        if p is None:
-            report.missing_predictions.append(g["source"])
-            p = {"status": "missing", "facts": []}
-        else:
-            if p.get("status", "ok") == "ok":
-                report.articles_ok += 1
-            usage = p.get("usage") or {}
-            report.reasks += int(usage.get("reasks") or 0)
-            report.prompt_tokens += int(usage.get("prompt_tokens") or 0)
-            report.completion_tokens += int(usage.get("completion_tokens") or 0)
-            report.total_tokens += int(usage.get("total_tokens") or 0)
-            if usage.get("cost_usd") is not None:
-                any_cost = True
-                report.cost_usd = (report.cost_usd or 0.0) + float(usage["cost_usd"])
-        pfacts = list(p.get("facts") or [])
-        report.predicted_facts += len(pfacts)
-        report.grounded_facts += sum(1 for f in pfacts if f.get("grounded"))
-        report.corrected_facts += sum(1 for f in pfacts if f.get("corrections"))
-        if grounded_only:
-            pfacts = [f for f in pfacts if f.get("grounded")]
-        article = {"source": g["source"], "language": lang, "status": p.get("status", "ok"),
-                   "error": p.get("error"), "tp": 0, "fp": 0, "fn": 0, "missed": [], "spurious": []}
-        types = sorted({f.get("type") for f in pfacts} | {f.get("type") for f in g["facts"]})
-        for t in types:
-            pt = [f for f in pfacts if f.get("type") == t]
-            gt = [f for f in g["facts"] if f.get("type") == t]
-            pairs = match_facts(t, pt, gt)
-            tp, fp, fn = len(pairs), len(pt) - len(pairs), len(gt) - len(pairs)
-            report.overall.add(tp, fp, fn)
-            report.by_type.setdefault(t, PRF()).add(tp, fp, fn)
-            report.by_language.setdefault(lang, PRF()).add(tp, fp, fn)
-            article["tp"] += tp
-            article["fp"] += fp
-            article["fn"] += fn
-            mp, mg = {i for i, _ in pairs}, {j for _, j in pairs}
-            article["missed"] += [_short(f) for j, f in enumerate(gt) if j not in mg]
-            article["spurious"] += [_short(f) for i, f in enumerate(pt) if i not in mp]
-            for i, j in pairs:
-                _score_fields(report, t, pt[i].get("data") or {}, gt[j].get("data") or {})
-        report.articles.append(article)
-    if not any_cost:
-        report.cost_usd = None
-    return report
+
+def _add_usage(report: EvalReport, p: dict) -> bool:
+    """Count one prediction's status and usage; True when it reports a cost."""
+    if p.get("status", "ok") == "ok":
+        report.articles_ok += 1
+    usage = p.get("usage") or {}
+    report.reasks += int(usage.get("reasks") or 0)
+    report.prompt_tokens += int(usage.get("prompt_tokens") or 0)
+    report.completion_tokens += int(usage.get("completion_tokens") or 0)
+    report.total_tokens += int(usage.get("total_tokens") or 0)
+    if usage.get("cost_usd") is None:
+        return False
+    report.cost_usd = (report.cost_usd or 0.0) + float(usage["cost_usd"])
+    return True
+
+
+def _score_article(report: EvalReport, g: dict, p: dict, grounded_only: bool) -> dict[str, Any]:
+    lang = g.get("language") or (p.get("document") or {}).get("language") or "unknown"
+    pfacts = list(p.get("facts") or [])
+    report.predicted_facts += len(pfacts)
+    report.grounded_facts += sum(1 for f in pfacts if f.get("grounded"))
+    report.corrected_facts += sum(1 for f in pfacts if f.get("corrections"))
+    if grounded_only:
+        pfacts = [f for f in pfacts if f.get("grounded")]
+    article: dict[str, Any] = {"source": g["source"], "language": lang, "status": p.get("status", "ok"),
+                               "error": p.get("error"), "tp": 0, "fp": 0, "fn": 0, "missed": [], "spurious": []}
+    specs = key_specs(p.get("schema_name") or g.get("schema") or "health_news")
+    for t in sorted({f.get("type") for f in pfacts} | {f.get("type") for f in g["facts"]}):
+        pt = [f for f in pfacts if f.get("type") == t]
+        gt = [f for f in g["facts"] if f.get("type") == t]
+        pairs = match_facts(t, pt, gt, specs.get(t))
+        tp, fp, fn = len(pairs), len(pt) - len(pairs), len(gt) - len(pairs)
+        report.overall.add(tp, fp, fn)
+        report.by_type.setdefault(t, PRF()).add(tp, fp, fn)
+        report.by_language.setdefault(lang, PRF()).add(tp, fp, fn)
+        article["tp"] += tp
+        article["fp"] += fp
+        article["fn"] += fn
+        mp, mg = {i for i, _ in pairs}, {j for _, j in pairs}
+        article["missed"] += [_short(f) for j, f in enumerate(gt) if j not in mg]
+        article["spurious"] += [_short(f) for i, f in enumerate(pt) if i not in mp]
+        for i, j in pairs:
+            _score_fields(report, t, pt[i].get("data") or {}, gt[j].get("data") or {})
+    return article
 
 
 def _score_fields(report: EvalReport, fact_type: str, pred: dict, gold: dict) -> None:
@@ -720,7 +784,8 @@ def _score_fields(report: EvalReport, fact_type: str, pred: dict, gold: dict) ->
         if name in LIST_FIELDS:
             pv = list(pred.get(name) or [])
             aligned = len(align_lists(pv, gv))
-            report.list_items.setdefault(f"{fact_type}.{name}", PRF()).add(aligned, len(pv) - aligned, len(gv) - aligned)
+            prf = report.list_items.setdefault(f"{fact_type}.{name}", PRF())
+            prf.add(aligned, len(pv) - aligned, len(gv) - aligned)
             continue
         ok = field_equal(name, pred.get(name), gv)
         c = acc.setdefault(name, [0, 0])

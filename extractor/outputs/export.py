@@ -3,12 +3,17 @@
     OUT/articles.jsonl            one line per article (ok or error), with its text
     OUT/tables/<type>.csv         one row per fact (UTF-8 with BOM, opens in Excel)
     OUT/tables/<type>.parquet     the same, typed (pyarrow)
-    OUT/tables/consortium_members one row per member of each consortium fact
+    OUT/tables/<child>.csv        one row per item of a list a schema declares as a child
+                                  table (the health-news schema: consortium_members)
     OUT/summary.json              counts, facts by type, tokens, cost, wall time
 
-Each file is written to a temporary name and moved into place with ``os.replace``,
-so a reader never sees half a file and an interrupted export leaves the old one.
-The store stays the truth; deleting these files loses nothing.
+Exports stream: articles are read from the store one at a time, fact rows are spooled
+per table to a scratch folder, then each table is written in batches; memory stays
+flat however many articles there are. Every file is written to a temporary name in
+the same folder and moved into place with ``os.replace``, so a reader (or a kill at
+any moment) sees the previous complete file or the new one, never half a file. The
+store stays the truth; deleting these files loses nothing. The caller holds the
+output folder's lock (:class:`~extractor.store.OutputLock`).
 """
 
 from __future__ import annotations
@@ -17,15 +22,20 @@ import csv
 import json
 import logging
 import os
+import shutil
 import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
+from extractor.core.schema import ChildTable, child_tables_of
 from extractor.store import DB_NAME, Store
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["export_all", "article_line", "fact_rows", "member_rows", "write_table", "ARTICLES", "TABLES", "SUMMARY"]
+__all__ = ["export_all", "article_line", "fact_rows", "write_table", "schema_tables", "ARTICLES", "TABLES",
+           "SUMMARY"]
 
 ARTICLES = "articles.jsonl"
 TABLES = "tables"
@@ -33,6 +43,9 @@ SUMMARY = "summary.json"
 _LEAD = ["article_id", "source", "fact_index"]
 _TAIL = ["evidence", "span_start", "span_end", "alignment", "grounded", "corrected", "corrections", "flags"]
 _RESERVED = set(_LEAD) | set(_TAIL)
+_BATCH_ROWS = 2000
+_USAGE_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens", "requests", "calls", "reasks",
+               "transport_retries")
 
 
 def _tmp(path: Path) -> Path:
@@ -48,33 +61,18 @@ def _loads(text: str | None) -> Any:
 
 
 def article_line(rec: Any) -> dict[str, Any]:
-    """One ``articles.jsonl`` object from a stored record (see :class:`~extractor.store.sqlite.StoredRecord`)."""
+    """One ``articles.jsonl`` object from a stored record (see :class:`~extractor.store.StoredRecord`)."""
     result = _loads(rec.result_json) or {}
     sha = None if rec.sha256.startswith("input:") else rec.sha256
     document = result.get("document") or _loads(rec.document_json) or {}
     return {
-        "article_id": _article_id(sha),
-        "source": rec.source,
-        "duplicate_of": getattr(rec, "duplicate_of", None),
-        "sha256": sha,
-        "status": rec.status,
-        "error": rec.error,
-        "error_kind": rec.error_kind,
-        "document": document,
-        "facts": result.get("facts", []),
-        "data": result.get("data"),
-        "usage": result.get("usage") or _loads(rec.usage_json),
-        "stats": result.get("stats"),
-        "warnings": result.get("warnings", []),
-        "schema_name": rec.schema_name,
-        "schema_version": rec.schema_version,
-        "prompt_name": rec.prompt_name,
-        "prompt_version": rec.prompt_version,
-        "model": rec.model,
-        "provider": result.get("provider"),
-        "attempts": rec.attempts,
-        "updated_at": rec.updated_at,
-        "text": rec.text,
+        "article_id": _article_id(sha), "source": rec.source, "duplicate_of": getattr(rec, "duplicate_of", None),
+        "sha256": sha, "status": rec.status, "error": rec.error, "error_kind": rec.error_kind,
+        "document": document, "facts": result.get("facts", []), "data": result.get("data"),
+        "usage": result.get("usage") or _loads(rec.usage_json), "stats": result.get("stats"),
+        "warnings": result.get("warnings", []), "schema_name": rec.schema_name, "schema_version": rec.schema_version,
+        "prompt_name": rec.prompt_name, "prompt_version": rec.prompt_version, "model": rec.model,
+        "provider": result.get("provider"), "attempts": rec.attempts, "updated_at": rec.updated_at, "text": rec.text,
     }
 
 
@@ -103,47 +101,24 @@ def fact_rows(line: dict[str, Any]) -> Iterable[tuple[str, dict[str, Any]]]:
         span = fact.get("span") or {}
         corrections = fact.get("corrections") or []
         row.update(
-            evidence=fact.get("evidence"),
-            span_start=span.get("start"),
-            span_end=span.get("end"),
-            alignment=fact.get("alignment"),
-            grounded=bool(fact.get("grounded")),
-            corrected=bool(corrections),
+            evidence=fact.get("evidence"), span_start=span.get("start"), span_end=span.get("end"),
+            alignment=fact.get("alignment"), grounded=bool(fact.get("grounded")), corrected=bool(corrections),
             corrections=json.dumps(corrections, ensure_ascii=False) if corrections else "",
             flags="; ".join(fact.get("flags") or []),
         )
         yield fact.get("type") or "fact", row
 
 
-def member_rows(line: dict[str, Any]) -> Iterable[dict[str, Any]]:
-    """One row per member of each consortium fact of one article line."""
+def child_rows(line: dict[str, Any], children: dict[str, tuple[ChildTable, ...]]) -> Iterator[tuple[str, dict]]:
+    """``(table, row)`` for every item of the child tables the facts' schema declares."""
     for index, fact in enumerate(line.get("facts") or []):
-        if fact.get("type") != "consortium":
-            continue
-        data = fact.get("data") or {}
-        for m_index, member in enumerate(data.get("members") or []):
-            yield {
-                "article_id": line["article_id"],
-                "source": line["source"],
-                "fact_index": index,
-                "consortium": data.get("name"),
-                "lead_institution": data.get("lead_institution"),
-                "member_index": m_index,
-                "member": member,
-                "evidence": fact.get("evidence"),
-            }
+        for table in children.get(fact.get("type") or "", ()):
+            for row in table.rows(fact):
+                yield table.name, {"article_id": line["article_id"], "source": line["source"], "fact_index": index,
+                                   **row}
 
 
-def _columns(rows: list[dict[str, Any]]) -> list[str]:
-    seen: dict[str, None] = {}
-    for row in rows:
-        for key in row:
-            seen.setdefault(key, None)
-    middle = [k for k in seen if k not in _RESERVED]
-    lead = [k for k in _LEAD if k in seen]
-    tail = [k for k in _TAIL if k in seen]
-    return lead + middle + tail
-
+# --------------------------------------------------------------------------- cells and columns
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -163,162 +138,313 @@ def _csv_value(v: Any) -> Any:
     return v
 
 
-def _arrow_column(values: list[Any]) -> Any:
+@dataclass
+class _ColumnKind:
+    """The Parquet type a column needs, learnt one value at a time."""
+
+    bools: bool = True
+    ints: bool = True
+    numbers: bool = True
+    in_int64: bool = True
+    in_float: bool = True
+    present: bool = False
+
+    def see(self, v: Any) -> None:
+        if v is None:
+            return
+        self.present = True
+        is_bool = isinstance(v, bool)
+        is_int = isinstance(v, int) and not is_bool
+        self.bools &= is_bool
+        self.ints &= is_int
+        self.numbers &= is_int or (isinstance(v, float))
+        if is_int:
+            self.in_int64 &= -(2 ** 63) <= v < 2 ** 63
+            self.in_float &= abs(v) < 1.8e308
+
+    def arrow_type(self) -> Any:
+        import pyarrow as pa
+
+        if not self.present:
+            return pa.string()
+        if self.bools:
+            return pa.bool_()
+        if self.ints:
+            # Beyond int64: text keeps every digit (float64 would round them).
+            return pa.int64() if self.in_int64 else pa.string()
+        if self.numbers:
+            return pa.float64() if self.in_float else pa.string()
+        return pa.string()
+
+
+def _arrow_value(v: Any, kind: Any) -> Any:
     import pyarrow as pa
 
-    present = [v for v in values if v is not None]
-    if present and all(isinstance(v, bool) for v in present):
-        return pa.array(values, type=pa.bool_())
-    if present and all(isinstance(v, int) and not isinstance(v, bool) for v in present):
-        if all(-(2 ** 63) <= v < 2 ** 63 for v in present):
-            return pa.array(values, type=pa.int64())
-        # Beyond int64: text keeps every digit (float64 would round them).
-        return pa.array([None if v is None else str(v) for v in values], type=pa.string())
-    if present and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
-        try:
-            return pa.array([None if v is None else float(v) for v in values], type=pa.float64())
-        except OverflowError:  # an int too large even for a float
-            return pa.array([None if v is None else str(v) for v in values], type=pa.string())
-    return pa.array([None if v is None else (v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
-                     for v in values], type=pa.string())
+    if v is None:
+        return None
+    if kind == pa.string():
+        return v if isinstance(v, str) else (str(v) if isinstance(v, (int, float)) and not isinstance(v, bool)
+                                             else json.dumps(v, ensure_ascii=False))
+    if kind == pa.float64():
+        return float(v)
+    return v
 
 
-def write_table(rows: list[dict[str, Any]], csv_path: Path, parquet_path: Path,
+def _order(columns: Iterable[str]) -> list[str]:
+    seen = list(dict.fromkeys(columns))
+    middle = [k for k in seen if k not in _RESERVED]
+    return [k for k in _LEAD if k in seen] + middle + [k for k in _TAIL if k in seen]
+
+
+# --------------------------------------------------------------------------- tables
+
+
+@dataclass
+class _Spool:
+    """One table's rows, spooled to a scratch file while the store is read."""
+
+    path: Path
+    columns: dict[str, _ColumnKind] = field(default_factory=dict)
+    rows: int = 0
+    _fh: Any = None
+
+    def add(self, row: dict[str, Any]) -> None:
+        if self._fh is None:
+            self._fh = open(self.path, "w", encoding="utf-8")  # noqa: SIM115 - open across add() calls
+        for k, v in row.items():
+            self.columns.setdefault(k, _ColumnKind()).see(v)
+        self._fh.write(json.dumps(row, ensure_ascii=False))
+        self._fh.write("\n")
+        self.rows += 1
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+    def read(self) -> Iterator[dict[str, Any]]:
+        if not self.rows:
+            return
+        with open(self.path, encoding="utf-8") as fh:
+            for line in fh:
+                yield json.loads(line)
+
+
+def write_table(rows: Iterable[dict[str, Any]], csv_path: Path, parquet_path: Path,
                 columns: list[str] | None = None) -> None:
     """Write rows as CSV (UTF-8 with BOM) and Parquet, each atomically; ``columns``
     gives the header of a table that has no rows."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    spool = _Spool(csv_path.with_name(f".{csv_path.stem}.spool-{os.getpid()}"))
+    try:
+        for row in rows:
+            spool.add(row)
+        spool.close()
+        _write_spooled(spool, csv_path, parquet_path, columns)
+    finally:
+        spool.close()
+        spool.path.unlink(missing_ok=True)
 
-    cols = _columns(rows) or list(columns or [])
+
+def _write_spooled(spool: _Spool, csv_path: Path, parquet_path: Path, header: list[str] | None) -> None:
+    cols = _order(spool.columns) or list(header or [])
     tmp = _tmp(csv_path)
     with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(cols)
-        for row in rows:
+        for row in spool.read():
             writer.writerow([_csv_value(row.get(c)) for c in cols])
     os.replace(tmp, csv_path)
-    table = pa.table({c: _arrow_column([row.get(c) for row in rows]) for c in cols})
+    _write_parquet(spool, cols, parquet_path)
+
+
+def _write_parquet(spool: _Spool, cols: list[str], parquet_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    kinds = {c: (spool.columns[c].arrow_type() if c in spool.columns else pa.string()) for c in cols}
+    schema = pa.schema([(c, kinds[c]) for c in cols])
     tmp = _tmp(parquet_path)
-    pq.write_table(table, tmp)
+    with pq.ParquetWriter(tmp, schema) as writer:
+        batch: list[dict[str, Any]] = []
+        for row in spool.read():
+            batch.append(row)
+            if len(batch) >= _BATCH_ROWS:
+                writer.write_table(_arrow_batch(batch, cols, kinds, schema))
+                batch = []
+        if batch or not spool.rows:
+            writer.write_table(_arrow_batch(batch, cols, kinds, schema))
     os.replace(tmp, parquet_path)
 
 
-def schema_tables(schema_names: set[str]) -> dict[str, list[str]]:
-    """Fact type → column names for the schemas in the store, so that every fact type
-    has its table (header only when no article stated such a fact): scripts that read
-    ``tables/money.csv`` should not break on a run without money."""
-    from extractor.grounding.align import evidence_fields, fact_models, fact_type_of
-    from extractor.model.registry import resolve_schema
+def _arrow_batch(rows: list[dict[str, Any]], cols: list[str], kinds: dict[str, Any], schema: Any) -> Any:
+    import pyarrow as pa
 
-    tables: dict[str, list[str]] = {}
-    for name in sorted(schema_names):
+    arrays = [pa.array([_arrow_value(r.get(c), kinds[c]) for r in rows], type=kinds[c]) for c in cols]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+@dataclass
+class _SchemaTables:
+    """Per schema found in the store: each fact type's columns and child tables, so that
+    every fact type has its table (header only when no article stated such a fact)."""
+
+    headers: dict[str, list[str]] = field(default_factory=dict)
+    children: dict[str, tuple[ChildTable, ...]] = field(default_factory=dict)
+    _known: set[str] = field(default_factory=set)
+
+    def learn(self, name: str | None) -> None:
+        if not name or name in self._known:
+            return
+        self._known.add(name)
+        from extractor.grounding.align import evidence_fields, fact_models, fact_type_of
+        from extractor.model.registry import resolve_schema
+
         try:
             schema = resolve_schema(name)
         except Exception:  # a schema no longer installed: its tables come from the rows only
             logger.debug("schema %r not found; no empty tables for it", name)
-            continue
+            return
         for model in fact_models(schema):
             skip = set(evidence_fields(model))
             fields = [f"data_{f}" if f in _RESERVED else f for f in model.model_fields if f not in skip]
             fact_type = fact_type_of(model)
-            tables.setdefault(fact_type, _LEAD + fields + _TAIL)
-            if fact_type == "consortium" and "members" in model.model_fields:
-                tables.setdefault("consortium_members", _LEAD + ["consortium", "lead_institution", "member_index",
-                                                                 "member", "evidence"])
-    return tables
+            self.headers.setdefault(fact_type, _LEAD + fields + _TAIL)
+            self.children.setdefault(fact_type, child_tables_of(model))
+            for child in child_tables_of(model):
+                self.headers.setdefault(child.name, _LEAD + child.columns())
 
 
-def export_all(out: str | os.PathLike, *, run: Any = None) -> dict[str, Path]:
+def schema_tables(schema_names: set[str]) -> dict[str, list[str]]:
+    """Table → column names for the schemas named (fact types and declared child tables)."""
+    tables = _SchemaTables()
+    for name in sorted(schema_names):
+        tables.learn(name)
+    return tables.headers
+
+
+# --------------------------------------------------------------------------- the export
+
+
+@dataclass
+class _Totals:
+    articles: int = 0
+    ok: int = 0
+    error: int = 0
+    errors_by_kind: dict[str, int] = field(default_factory=dict)
+    usage: dict[str, int] = field(default_factory=lambda: {k: 0 for k in _USAGE_KEYS})
+    cost: float | None = None
+
+    def add(self, rec: Any, line: dict[str, Any]) -> None:
+        self.articles += 1
+        if rec.status == "ok":
+            self.ok += 1
+        else:
+            self.error += 1
+            kind = rec.error_kind or "unknown"
+            self.errors_by_kind[kind] = self.errors_by_kind.get(kind, 0) + 1
+        u = line.get("usage") or {}
+        for k in _USAGE_KEYS:
+            self.usage[k] += int(u.get(k) or 0)
+        if u.get("cost_usd") is not None:
+            self.cost = (self.cost or 0.0) + float(u["cost_usd"])
+
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name) or "fact"
+
+
+def export_all(out: str | os.PathLike[str], *, run: Any = None) -> dict[str, Path]:
     """Regenerate every export of ``out`` from ``out/extractor.sqlite``.
 
-    ``run`` (a :class:`~extractor.runs.batch.RunSummary`) adds the run's own figures (wall
-    time, model calls, cached articles) to ``summary.json``. Returns the paths written:
-    ``articles``, ``tables``, ``summary``, ``store`` and one ``table:<type>`` each.
+    ``run`` (a :class:`~extractor.runs.RunSummary`) adds the run's own figures (wall
+    time, model calls, articles requested, re-derived, reused) to ``summary.json``.
+    Returns the paths written: ``articles``, ``tables``, ``summary``, ``store`` and one
+    ``table:<type>`` each.
     """
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     tables_dir = out / TABLES
-    tables_dir.mkdir(exist_ok=True)
-    articles_path = out / ARTICLES
-    rows_by_type: dict[str, list[dict[str, Any]]] = {}
-    members: list[dict[str, Any]] = []
-    counts = {"articles": 0, "ok": 0, "error": 0}
-    errors_by_kind: dict[str, int] = {}
-    usage_keys = ("prompt_tokens", "completion_tokens", "total_tokens", "requests", "calls", "reasks",
-                  "transport_retries")
-    usage: dict[str, Any] = {k: 0 for k in usage_keys}
-    cost: float | None = None
-    schema_names: set[str] = set()
-    store = Store(out)
+    tables_dir.mkdir(parents=True, exist_ok=True)
+    scratch = out / f".export-{os.getpid()}"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir()
+    spools: dict[str, _Spool] = {}
     try:
-        tmp = _tmp(articles_path)
+        totals, child_names, last_run = _read_store(out, scratch, spools)
+        paths = {"articles": out / ARTICLES, "tables": tables_dir, "summary": out / SUMMARY, "store": out / DB_NAME}
+        paths.update(_write_tables(tables_dir, spools))
+    finally:
+        for spool in spools.values():
+            spool.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+    _write_summary(paths, totals, spools, child_names, last_run, run)
+    return paths
+
+
+def _read_store(out: Path, scratch: Path, spools: dict[str, _Spool]) -> tuple[_Totals, set[str], dict | None]:
+    """Write articles.jsonl and spool every table's rows into ``spools``, in one pass over the store."""
+    totals, schemas = _Totals(), _SchemaTables()
+
+    def spool(name: str) -> _Spool:
+        if name not in spools:
+            spools[name] = _Spool(scratch / f"{len(spools)}.jsonl")
+        return spools[name]
+
+    with Store(out) as store:
+        articles = out / ARTICLES
+        tmp = _tmp(articles)
         with open(tmp, "w", encoding="utf-8") as fh:
             for rec in store.iter_records():
                 line = article_line(rec)
-                fh.write(json.dumps(line, ensure_ascii=False))
-                fh.write("\n")
-                counts["articles"] += 1
-                counts[rec.status] = counts.get(rec.status, 0) + 1
-                if rec.status == "error":
-                    kind = rec.error_kind or "unknown"
-                    errors_by_kind[kind] = errors_by_kind.get(kind, 0) + 1
-                u = line.get("usage") or {}
-                for k in usage_keys:
-                    usage[k] += int(u.get(k) or 0)
-                if u.get("cost_usd") is not None:
-                    cost = (cost or 0.0) + float(u["cost_usd"])
-                if line.get("schema_name"):
-                    schema_names.add(line["schema_name"])
+                fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+                totals.add(rec, line)
+                schemas.learn(line.get("schema_name"))
                 if rec.status == "ok":
-                    for fact_type, row in fact_rows(line):
-                        rows_by_type.setdefault(fact_type, []).append(row)
-                    members.extend(member_rows(line))
-        os.replace(tmp, articles_path)
-        runs = store.runs()
-        last_run = runs[-1] if runs else None
-    finally:
-        store.close()
+                    for table, row in (*fact_rows(line), *child_rows(line, schemas.children)):
+                        spool(table).add(row)
+        os.replace(tmp, articles)
+        last_run = store.last_run()
+    for name, header in schemas.headers.items():
+        if not spool(name).rows:  # a table no article filled: its header from the schema
+            spool(name).columns.update({c: _ColumnKind() for c in header})
+    child_names = {c.name for tables in schemas.children.values() for c in tables}
+    return totals, child_names, last_run
 
-    paths: dict[str, Path] = {"articles": articles_path, "tables": tables_dir, "summary": out / SUMMARY,
-                              "store": out / DB_NAME}
+
+def _write_tables(tables_dir: Path, spools: dict[str, _Spool]) -> dict[str, Path]:
+    paths: dict[str, Path] = {}
     written: set[str] = set()
-    if members:
-        rows_by_type["consortium_members"] = members
-    headers = schema_tables(schema_names)
-    for name in headers:
-        rows_by_type.setdefault(name, [])
-    for name, rows in sorted(rows_by_type.items()):
-        safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name) or "fact"
+    for name, spool in sorted(spools.items()):
+        spool.close()
+        safe = _safe(name)
         csv_path, pq_path = tables_dir / f"{safe}.csv", tables_dir / f"{safe}.parquet"
-        write_table(rows, csv_path, pq_path, columns=headers.get(name))
+        _write_spooled(spool, csv_path, pq_path, None)
         written.update({csv_path.name, pq_path.name})
         paths[f"table:{safe}"] = csv_path
     # Tables of fact types that no longer occur would mislead; they are ours to remove.
     for stale in tables_dir.iterdir():
         if stale.suffix in (".csv", ".parquet") and stale.name not in written:
             stale.unlink(missing_ok=True)
+    return paths
 
+
+def _write_summary(paths: dict[str, Path], totals: _Totals, spools: dict[str, _Spool], child_names: set[str],
+                   last_run: dict | None, run: Any) -> None:
+    facts = {t: s.rows for t, s in sorted(spools.items()) if t not in child_names}
     summary: dict[str, Any] = {
         "generated_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "articles": counts["articles"],
-        "ok": counts["ok"],
-        "error": counts["error"],
-        "errors_by_kind": errors_by_kind,
-        "facts": sum(len(r) for t, r in rows_by_type.items() if t != "consortium_members"),
-        "facts_by_type": {t: len(r) for t, r in sorted(rows_by_type.items()) if r and t != "consortium_members"},
-        "consortium_members": len(members),
-        "tokens": {k: usage[k] for k in ("prompt_tokens", "completion_tokens", "total_tokens")},
-        "cost_usd": round(cost, 6) if cost is not None else None,
-        "requests": usage["requests"],
-        "reasks": usage["reasks"],
-        "transport_retries": usage["transport_retries"],
+        "articles": totals.articles, "ok": totals.ok, "error": totals.error, "errors_by_kind": totals.errors_by_kind,
+        "facts": sum(facts.values()), "facts_by_type": {t: n for t, n in facts.items() if n},
+        **{name: spools[name].rows for name in sorted(child_names) if name in spools},
+        "tokens": {k: totals.usage[k] for k in ("prompt_tokens", "completion_tokens", "total_tokens")},
+        "cost_usd": round(totals.cost, 6) if totals.cost is not None else None,
+        "requests": totals.usage["requests"], "reasks": totals.usage["reasks"],
+        "transport_retries": totals.usage["transport_retries"],
         "paths": {k: str(v) for k, v in paths.items()},
     }
     if last_run is not None:
-        summary["last_run"] = {k: last_run.get(k) for k in ("id", "status", "started_at", "finished_at", "model",
-                                                            "schema_name", "schema_version", "prompt_name",
-                                                            "prompt_version")}
+        summary["last_run"] = {k: last_run.get(k) for k in ("id", "status", "started_at", "finished_at", "engine",
+                                                            "model", "schema_name", "schema_version", "prompt_name",
+                                                            "prompt_version", "request_key", "derive_key")}
     if run is not None:
         summary["run"] = run.to_dict() if hasattr(run, "to_dict") else dict(run)
         summary["run"].pop("paths", None)
@@ -326,4 +452,3 @@ def export_all(out: str | os.PathLike, *, run: Any = None) -> dict[str, Path]:
     tmp = _tmp(paths["summary"])
     tmp.write_text(json.dumps(summary, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     os.replace(tmp, paths["summary"])
-    return paths

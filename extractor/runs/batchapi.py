@@ -1,31 +1,33 @@
 """Large jobs through the OpenAI Batch API: half the price, answers within 24 hours.
 
-    inputs ─discover/read/clean/chunk─▶ one request line per chunk ─upload─▶ batch
+    inputs ─discover/read/decide─▶ one request line per chunk ─▶ job written down ─upload─▶ batch
     batch ─poll─▶ completed ─download output (+ error file)─▶ answers per article
-    answers ─parse (no re-ask)─▶ Extractor.finish ─▶ store ─▶ exports
+    answers ─parse (no re-ask)─▶ Extractor.finish ─▶ store (as every engine) ─▶ exports
 
-Same outputs as a normal run (``OUT/extractor.sqlite``, ``articles.jsonl``,
-``tables/``, ``summary.json``), same record key (content sha256 + schema + prompt +
-model), so a normal run and a batch run over the same folder share their results.
+Same outputs and the same record key as a normal run (content sha256 + request
+fingerprint), so a normal run and a batch run over the same folder share results.
 
-* :func:`submit` skips articles already ``ok`` in the store and articles still
-  waiting in a batch that has not been collected, stores unreadable inputs as error
-  records at once, and records the batch id and its requests in two tables of the
-  store (``batch_jobs``, ``batch_items``). It returns the batch id.
-* :func:`poll` asks the API for the batch's status.
-* :func:`collect` downloads the answers when the batch has ended and writes one
-  record per article. Collecting again writes nothing new; a collect that crashed
-  half-way is simply run again (articles already collected are skipped).
+* :func:`submit` skips articles already done in the store (the same decision as a
+  run: :func:`~extractor.runs.runner.decide`) and articles still waiting in a job not
+  collected yet, stores unreadable inputs as error records at once, and returns the
+  batch id.
+* A job is written to the store *before* anything is sent, under a local id that the
+  batch carries in its metadata (``extractor_job``). A submit that dies between
+  ``batches.create`` and the local write is completed by the next submit, status or
+  collect: the batch is found by that tag instead of being created (and paid) twice.
+* :func:`poll` asks the API for the batch's status; :func:`collect` downloads the
+  answers when the batch has ended and writes one record per article. Collecting
+  again writes nothing new; a collect that crashed half-way is simply run again.
 
 There is no interactive re-ask in a batch: an answer that does not fit the schema
 becomes an error record of kind ``validation``, and quotes are not checked while
 parsing — grounding afterwards drops (or flags) facts whose quotes are not in the
 article, exactly as for the last answer of a normal call.
 
->>> batch_id = submit(Extractor(settings), ["articles/"], out=Path("out"))   # doctest: +SKIP
->>> poll(Extractor(settings), Path("out")).status                          # doctest: +SKIP
+>>> batch_id = submit(Extractor(settings), ["articles/"], RunOptions(out="out"))   # doctest: +SKIP
+>>> poll(Extractor(settings), Path("out")).status                                # doctest: +SKIP
 'in_progress'
->>> collect(Extractor(settings), Path("out"), wait=True).ok                # doctest: +SKIP
+>>> collect(Extractor(settings), Path("out"), wait=True).ok                      # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -34,21 +36,28 @@ import io
 import json
 import logging
 import os
+import sys
 import time
+import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
-
-from pydantic import ValidationError
+from typing import Any
 
 from extractor.core.errors import ConfigurationError, ExtractorError, InputError, ModelCallError
+from extractor.core.options import RunOptions
 from extractor.core.types import Usage
-from extractor.store import Identity, Store, input_error_key, redact_settings
+from extractor.runs.discovery import discover_inputs, file_sha
+from extractor.runs.engine import Answer, Job
+from extractor.runs.runner import Decision, decide, doc_json, store_answer
+from extractor.store import OutputLock, Store, input_error_key, redact_settings
+from extractor.store.sqlite import legacy_request_key
+from extractor.text.reading import Document, iter_documents
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["submit", "poll", "collect", "BatchStatus", "CollectSummary", "BatchNotFound", "job_settings",
-           "ENDPOINT", "BATCH_DISCOUNT"]
+__all__ = ["submit", "poll", "collect", "reconcile", "BatchStatus", "CollectSummary", "BatchNotFound",
+           "job_settings", "ENDPOINT", "BATCH_DISCOUNT", "JOB_TAG"]
 
 ENDPOINT = "/v1/chat/completions"
 # The Batch API charges half the synchronous price for input and output tokens.
@@ -59,41 +68,8 @@ MAX_BYTES = 200 * 1024 * 1024
 # Statuses after which the batch will not change any more.
 ENDED = frozenset({"completed", "expired", "cancelled", "failed"})
 BATCH_DIR = "batches"
-
-_DDL = """
-CREATE TABLE IF NOT EXISTS batch_jobs (
-    batch_id        TEXT PRIMARY KEY,
-    created_at      REAL NOT NULL,
-    updated_at      REAL NOT NULL,
-    status          TEXT NOT NULL,
-    input_file_id   TEXT NOT NULL,
-    output_file_id  TEXT,
-    error_file_id   TEXT,
-    endpoint        TEXT NOT NULL,
-    schema_name     TEXT NOT NULL,
-    schema_version  TEXT NOT NULL,
-    prompt_name     TEXT NOT NULL,
-    prompt_version  TEXT NOT NULL,
-    model           TEXT NOT NULL,
-    settings_json   TEXT,
-    requests        INTEGER NOT NULL,
-    articles        INTEGER NOT NULL,
-    collected_at    REAL,
-    errors_json     TEXT
-);
-CREATE TABLE IF NOT EXISTS batch_items (
-    batch_id     TEXT NOT NULL,
-    custom_id    TEXT NOT NULL,
-    sha256       TEXT NOT NULL,
-    source       TEXT,
-    path         TEXT NOT NULL,
-    chunk_index  INTEGER NOT NULL,
-    chunks       INTEGER NOT NULL,
-    collected    INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (batch_id, custom_id)
-);
-CREATE INDEX IF NOT EXISTS batch_items_sha ON batch_items (sha256);
-"""
+# The metadata key under which a batch carries its local job id.
+JOB_TAG = "extractor_job"
 
 
 class BatchNotFound(ConfigurationError):
@@ -150,43 +126,29 @@ class CollectSummary:
         return d
 
 
-# --------------------------------------------------------------------------- store helpers
+# --------------------------------------------------------------------------- jobs
 
 
-def _open(out: Path) -> Store:
-    store = Store(out)
-    store.conn.executescript(_DDL)
-    return store
-
-
-def _job_row(store: Store, batch_id: str | None) -> dict[str, Any]:
-    if batch_id is None:
-        row = store.conn.execute("SELECT * FROM batch_jobs ORDER BY created_at DESC, rowid DESC LIMIT 1")
-    else:
-        row = store.conn.execute("SELECT * FROM batch_jobs WHERE batch_id=?", (batch_id,))
-    names = [d[0] for d in row.description]
-    found = row.fetchone()
-    if found is None:
+def _job(store: Store, ref: str | None) -> dict[str, Any]:
+    job = store.batch_jobs.get(ref)
+    if job is None:
         where = store.out
-        raise BatchNotFound(f"no batch {batch_id!r} in {where}" if batch_id else
+        raise BatchNotFound(f"no batch {ref!r} in {where}" if ref else
                             f"no batch was submitted into {where}; run `extractor run ... --batch-api` first")
-    return dict(zip(names, found))
+    return job
 
 
-def _identity_of(job: dict[str, Any]) -> Identity:
-    return Identity(job["schema_name"], job["schema_version"], job["prompt_name"], job["prompt_version"], job["model"])
+def _check_identity(job: dict[str, Any], extractor: Any) -> None:
+    identity = extractor.identity
+    if job["request_key"] in (identity.request_key, legacy_request_key(identity)):
+        return
+    raise ConfigurationError(
+        f"batch {job['batch_id'] or job['job_id']} was submitted for schema {job['schema_name']}@"
+        f"{job['schema_version']}, prompt {job['prompt_name']}@{job['prompt_version']}, model {job['model']} "
+        "(and the settings it was submitted with); collect it with the same settings")
 
 
-def _pending_shas(store: Store) -> set[str]:
-    """Articles waiting in a batch that has not been collected yet (and has not ended badly)."""
-    rows = store.conn.execute(
-        "SELECT DISTINCT i.sha256 FROM batch_items i JOIN batch_jobs j ON i.batch_id = j.batch_id"
-        " WHERE i.collected = 0 AND j.collected_at IS NULL AND j.status NOT IN ('failed', 'expired', 'cancelled')"
-    )
-    return {r[0] for r in rows}
-
-
-def job_settings(out: str | os.PathLike, batch_id: str | None = None, **overrides: Any) -> Any:
+def job_settings(out: str | os.PathLike[str], batch_id: str | None = None, **overrides: Any) -> Any:
     """The :class:`Settings` a batch was submitted with (without the key, which comes from
     the environment), so that collecting needs no options repeated; ``overrides`` win."""
     from extractor.model.settings import Settings
@@ -194,172 +156,221 @@ def job_settings(out: str | os.PathLike, batch_id: str | None = None, **override
 
     if not (Path(out) / DB_NAME).is_file():
         raise BatchNotFound(f"no batch was submitted into {out} (no {DB_NAME} there)")
-    store = _open(Path(out))
-    try:
-        job = _job_row(store, batch_id)
-    finally:
-        store.close()
+    with Store(Path(out)) as store:
+        job = _job(store, batch_id)
     stored = json.loads(job["settings_json"] or "{}")
     stored.update({k: v for k, v in overrides.items() if v is not None})
     return Settings.from_env(**stored)
 
 
-# --------------------------------------------------------------------------- requests
+def _find_batch(client: Any, job: dict[str, Any]) -> Any:
+    """The batch tagged with this job's local id, searching back to shortly before the job."""
+    since = job["created_at"] - 3600
+    for batch in client.batches.list(limit=100):
+        if (getattr(batch, "metadata", None) or {}).get(JOB_TAG) == job["job_id"]:
+            return batch
+        if (getattr(batch, "created_at", 0) or 0) and batch.created_at < since:
+            return None
+    return None
 
 
-def _request_body(extractor: Any, messages: Iterable[dict[str, str]]) -> dict[str, Any]:
-    """The chat.completions body instructor would send in the settings' mode."""
-    from instructor.processing.response import handle_response_model
+def reconcile(store: Store, client: Any) -> list[str]:
+    """Finish the submits that stopped half-way; returns the batch ids they now have.
 
-    mc = extractor.model_client
-    _, kwargs = handle_response_model(extractor.response_model, mode=mc.mode, messages=[dict(m) for m in messages],
-                                      **mc._request_kwargs())
-    return kwargs
-
-
-def _custom_id(sha256: str, chunk_index: int) -> str:
-    return f"{sha256}:{chunk_index}"
-
-
-def _put_error(store: Store, identity: Identity, run_id: int, *, sha256: str, source: str | None, error: str,
-               kind: str, doc: Any = None) -> None:
-    from extractor.runs.batch import _doc_json
-
-    store.put(sha256=sha256, identity=identity, source=source, status="error", run_id=run_id, error=error,
-              error_kind=kind, document_json=_doc_json(doc) if doc is not None else None,
-              text=doc.text if doc is not None else None)
-
-
-def _put_input_error(store: Store, identity: Identity, run_id: int, exc: InputError) -> None:
-    source = str(exc.source) if exc.source is not None else None
-    store.put(sha256=input_error_key(source or str(exc)), identity=identity, source=source, status="error",
-              run_id=run_id, error=str(exc), error_kind="input")
-
-
-def submit(
-    extractor: Any,
-    inputs: Iterable[str | os.PathLike],
-    *,
-    out: str | os.PathLike,
-    text_field: str = "text",
-    id_field: str = "id",
-    argv: list[str] | None = None,
-    export: bool = True,
-) -> str | None:
-    """Prepare every new article under ``inputs`` and submit one Batch API job.
-
-    Articles already ``ok`` in the store under this extractor's identity, and articles
-    waiting in a batch not yet collected, are skipped; identical content is sent once.
-    Inputs that cannot be read become error records at once. Returns the batch id, or
-    None when there was nothing to submit.
+    A job written down whose batch id is unknown is looked up by its tag: found, its id
+    is recorded (the batch was created, then the process died); not found, the submit
+    goes on from where it stopped (upload if needed, then create) — never twice.
     """
-    from extractor.runs.batch import _file_sha, discover_inputs
-    from extractor.text.reading import iter_documents
+    ids = []
+    for job in store.batch_jobs.unresolved():
+        batch = _find_batch(client, job)
+        if batch is None:
+            logger.warning("completing the submit of batch job %s that stopped half-way", job["job_id"])
+            batch = _create(store, client, job, Path(job["input_path"]).read_bytes())
+        else:
+            logger.warning("found batch %s of job %s, created before the last submit stopped", batch.id, job["job_id"])
+            store.batch_jobs.set_batch(job["job_id"], batch.id, batch.status)
+        ids.append(batch.id)
+    return ids
 
+
+def _create(store: Store, client: Any, job: dict[str, Any], data: bytes) -> Any:
+    """Upload the job's requests (unless done) and create its batch, recording each step."""
+    file_id = job.get("input_file_id")
+    if not file_id:
+        uploaded = client.files.create(file=(f"extractor-{job['job_id']}.jsonl", data, "application/jsonl"),
+                                       purpose="batch")
+        file_id = uploaded.id
+        store.batch_jobs.set_input_file(job["job_id"], file_id)
+    batch = client.batches.create(
+        input_file_id=file_id, endpoint=ENDPOINT, completion_window="24h",
+        metadata={JOB_TAG: job["job_id"], "tool": "extractor",
+                  "schema": f"{job['schema_name']}@{job['schema_version']}",
+                  "prompt": f"{job['prompt_name']}@{job['prompt_version']}", "model": job["model"][:500]},
+    )
+    store.batch_jobs.set_batch(job["job_id"], batch.id, batch.status)
+    return batch
+
+
+# --------------------------------------------------------------------------- submitting
+
+
+@dataclass
+class _Submission:
+    """Request lines being collected for one job."""
+
+    buf: io.BytesIO = field(default_factory=io.BytesIO)
+    items: list[tuple[str, str, str | None, str, int, int]] = field(default_factory=list)
+    articles: int = 0
+    counts: dict[str, Any] = field(default_factory=lambda: {"input_errors": 0, "skipped": 0, "articles": 0,
+                                                            "requests": 0, "batch_id": None})
+
+    def add(self, extractor: Any, doc: Document, path: Path) -> None:
+        prepared = extractor.prepare(doc)
+        n = len(prepared.chunks)
+        for chunk, msgs in zip(prepared.chunks, prepared.messages):
+            cid = f"{doc.sha256}:{chunk.index}"
+            body = extractor.model_client.request_body(list(msgs), extractor.response_model)
+            line = {"custom_id": cid, "method": "POST", "url": ENDPOINT, "body": body}
+            self.buf.write(json.dumps(line, ensure_ascii=False).encode("utf-8") + b"\n")
+            self.items.append((cid, doc.sha256, doc.source, str(path), chunk.index, n))
+        self.counts["articles"] += 1
+
+
+def _options(options: RunOptions | None, out: Any, argv: Any, export: bool | None) -> RunOptions:
+    if options is None:
+        if out is None:
+            raise TypeError("give options=RunOptions(out=...) or out=")
+        options = RunOptions(out=out)
+    changes: dict[str, Any] = {}
+    if argv is not None:
+        changes["argv"] = tuple(argv)
+    if export is not None:
+        changes["export"] = export
+    return options.but(**changes) if changes else options
+
+
+def submit(extractor: Any, inputs: Iterable[str | os.PathLike[str]], options: RunOptions | None = None, *,
+           out: str | os.PathLike[str] | None = None, argv: list[str] | None = None,
+           export: bool | None = None) -> str | None:
+    """Prepare every article under ``inputs`` that needs the model and submit one Batch API job.
+
+    Articles already done in the store under this extractor's request, and articles
+    waiting in a job not yet collected, are skipped; identical content is sent once.
+    Inputs that cannot be read become error records at once. A submit that stopped
+    half-way before is completed first. Returns the batch id, or None when there was
+    nothing new to submit. Holds the output folder's lock.
+    """
+    options = _options(options, out, argv, export)
     settings = extractor.settings
     settings.resolved_api_key()
     settings.resolved_model()
-    out = Path(out)
-    inputs = [os.fspath(i) for i in inputs]
-    identity = Identity.of(extractor)
+    with OutputLock(options.out, wait=options.wait, command=list(options.argv or sys.argv)):
+        try:
+            return _submit_locked(extractor, [os.fspath(i) for i in inputs], options)
+        finally:
+            if options.export:
+                from extractor.outputs.export import export_all
+
+                export_all(options.out)
+
+
+def _submit_locked(extractor: Any, inputs: list[str], options: RunOptions) -> str | None:
+    identity = extractor.identity
     files, errors = discover_inputs(inputs)
-    store = _open(out)
-    run_id = store.start_run(settings=settings, identity=identity, inputs=inputs, argv=argv)
-    counts: dict[str, Any] = {"input_errors": 0, "skipped": 0, "articles": 0, "requests": 0, "batch_id": None}
+    store = Store(options.out)
+    run_id = store.start_run(settings=extractor.settings, identity=identity, inputs=inputs, argv=options.argv,
+                             engine="batch-api")
+    sub = _Submission()
     status = "failed"
     try:
+        client = extractor.model_client.client
+        resumed = reconcile(store, client)
         for exc in errors:
             _put_input_error(store, identity, run_id, exc)
-            counts["input_errors"] += 1
-        pending = _pending_shas(store)
-        seen: set[str] = set()
-        items: list[tuple[str, str, str | None, str, int, int]] = []  # custom_id, sha, source, path, index, n
-        buf = io.BytesIO()
-        for path in files:
-            if path.suffix.lower() != ".jsonl":
-                sha = _file_sha(path)  # cheap pre-check: no decoding for finished files
-                if sha and (store.status_of(sha, identity) == "ok" or sha in pending):
-                    counts["skipped"] += 1
-                    continue
-            for item in iter_documents(path, text_field=text_field, id_field=id_field):
-                if isinstance(item, InputError):
-                    _put_input_error(store, identity, run_id, item)
-                    counts["input_errors"] += 1
-                    continue
-                doc = item
-                if doc.sha256 in seen or doc.sha256 in pending or store.status_of(doc.sha256, identity) == "ok":
-                    counts["skipped"] += 1
-                    continue
-                seen.add(doc.sha256)
-                try:
-                    prepared = extractor.prepare(doc)
-                except ExtractorError as exc:
-                    kind = "input" if isinstance(exc, InputError) else "internal"
-                    _put_error(store, identity, run_id, sha256=doc.sha256, source=doc.source, error=str(exc),
-                               kind=kind, doc=doc)
-                    counts["input_errors"] += 1
-                    continue
-                n = len(prepared.chunks)
-                for chunk, msgs in zip(prepared.chunks, prepared.messages):
-                    cid = _custom_id(doc.sha256, chunk.index)
-                    line = {"custom_id": cid, "method": "POST", "url": ENDPOINT,
-                            "body": _request_body(extractor, msgs)}
-                    buf.write(json.dumps(line, ensure_ascii=False).encode("utf-8"))
-                    buf.write(b"\n")
-                    items.append((cid, doc.sha256, doc.source, str(path), chunk.index, n))
-                counts["articles"] += 1
-        counts["requests"] = len(items)
-        if not items:
+            sub.counts["input_errors"] += 1
+        _collect_requests(extractor, store, run_id, files, options, sub)
+        sub.counts["requests"] = len(sub.items)
+        if not sub.items:
             status = "finished"
             logger.info("nothing new to submit")
-            return None
-        if len(items) > MAX_REQUESTS or buf.tell() > MAX_BYTES:
-            raise ConfigurationError(
-                f"{len(items)} requests ({buf.tell() / 1e6:.0f} MB) exceed one batch's limits "
-                f"({MAX_REQUESTS} requests, {MAX_BYTES // 2**20} MB): submit the inputs in parts")
-        data = buf.getvalue()
-        batch_dir = out / BATCH_DIR
-        batch_dir.mkdir(exist_ok=True)
-        stamp = time.strftime("%Y%m%dT%H%M%S")
-        local = batch_dir / f"input-{stamp}-{run_id}.jsonl"
-        local.write_bytes(data)  # kept for inspection; holds no key
-
-        client = extractor.model_client.client
-        uploaded = client.files.create(file=(local.name, data, "application/jsonl"), purpose="batch")
-        batch = client.batches.create(
-            input_file_id=uploaded.id, endpoint=ENDPOINT, completion_window="24h",
-            metadata={"tool": "extractor", "schema": f"{identity.schema_name}@{identity.schema_version}",
-                      "prompt": f"{identity.prompt_name}@{identity.prompt_version}", "model": identity.model[:500]},
-        )
-        now = time.time()
-        with store.conn:
-            store.conn.execute("BEGIN IMMEDIATE")
-            store.conn.execute(
-                "INSERT INTO batch_jobs (batch_id, created_at, updated_at, status, input_file_id, endpoint,"
-                " schema_name, schema_version, prompt_name, prompt_version, model, settings_json, requests, articles)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (batch.id, now, now, batch.status, uploaded.id, ENDPOINT, *identity.as_tuple(),
-                 json.dumps(redact_settings(settings), ensure_ascii=False, default=str), len(items),
-                 counts["articles"]),
-            )
-            store.conn.executemany(
-                "INSERT INTO batch_items (batch_id, custom_id, sha256, source, path, chunk_index, chunks)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(batch.id, *it) for it in items],
-            )
-        counts["batch_id"] = batch.id
+            return resumed[-1] if resumed else None
+        batch_id = _send(extractor, store, client, options, sub)
+        sub.counts["batch_id"] = batch_id
         status = "submitted"
-        logger.info("submitted batch %s: %d article(s), %d request(s)", batch.id, counts["articles"], len(items))
-        return batch.id
+        return batch_id
     finally:
         try:
-            store.finish_run(run_id, status=status, counts=counts)
+            store.finish_run(run_id, status=status, counts=sub.counts)
         finally:
             store.close()
-        if export and (status != "failed" or counts["input_errors"]):
-            from extractor.outputs.export import export_all
 
-            export_all(out)
+
+def _collect_requests(extractor: Any, store: Store, run_id: int, files: list[Path], options: RunOptions,
+                      sub: _Submission) -> None:
+    identity = extractor.identity
+    settings_dump = extractor.settings.model_dump(mode="json")
+    pending = store.batch_jobs.pending_shas()
+    seen: set[str] = set()
+
+    def needed(sha: str) -> bool:
+        return sha not in seen and sha not in pending and \
+            decide(store, identity, sha, options, settings_dump)[0] is Decision.REQUEST
+
+    for path in files:
+        if path.suffix.lower() != ".jsonl":
+            sha = file_sha(path)  # cheap pre-check: no decoding for finished files
+            if sha and not needed(sha):
+                sub.counts["skipped"] += 1
+                continue
+        for item in iter_documents(path, text_field=options.text_field, id_field=options.id_field,
+                                   languages=extractor.settings.extra_languages):
+            if isinstance(item, InputError):
+                _put_input_error(store, identity, run_id, item)
+                sub.counts["input_errors"] += 1
+            elif not needed(item.sha256):
+                sub.counts["skipped"] += 1
+            else:
+                seen.add(item.sha256)
+                _add_or_fail(extractor, store, run_id, item, path, sub)
+
+
+def _add_or_fail(extractor: Any, store: Store, run_id: int, doc: Document, path: Path, sub: _Submission) -> None:
+    try:
+        sub.add(extractor, doc, path)
+    except ExtractorError as exc:
+        kind = "input" if isinstance(exc, InputError) else "internal"
+        store.put(sha256=doc.sha256, identity=extractor.identity, source=doc.source, status="error", run_id=run_id,
+                  error=str(exc), error_kind=kind, document_json=doc_json(doc), text=doc.text)
+        sub.counts["input_errors"] += 1
+
+
+def _send(extractor: Any, store: Store, client: Any, options: RunOptions, sub: _Submission) -> str:
+    data = sub.buf.getvalue()
+    if len(sub.items) > MAX_REQUESTS or len(data) > MAX_BYTES:
+        raise ConfigurationError(
+            f"{len(sub.items)} requests ({len(data) / 1e6:.0f} MB) exceed one batch's limits "
+            f"({MAX_REQUESTS} requests, {MAX_BYTES // 2**20} MB): submit the inputs in parts")
+    job_id = uuid.uuid4().hex
+    batch_dir = options.out / BATCH_DIR
+    batch_dir.mkdir(exist_ok=True)
+    local = batch_dir / f"input-{job_id}.jsonl"
+    tmp = local.with_name(f".{local.name}.tmp")
+    tmp.write_bytes(data)  # kept for inspection and to resume an upload; holds no key
+    os.replace(tmp, local)
+    store.batch_jobs.add(job_id=job_id, identity=extractor.identity, endpoint=ENDPOINT,
+                         settings_json=json.dumps(redact_settings(extractor.settings), ensure_ascii=False, default=str),
+                         input_path=str(local), articles=sub.counts["articles"], items=sub.items,
+                         text_field=options.text_field, id_field=options.id_field)
+    batch = _create(store, client, store.batch_jobs.get(job_id) or {}, data)
+    logger.info("submitted batch %s: %d article(s), %d request(s)", batch.id, sub.counts["articles"], len(sub.items))
+    return str(batch.id)
+
+
+def _put_input_error(store: Store, identity: Any, run_id: int, exc: InputError) -> None:
+    source = str(exc.source) if exc.source is not None else None
+    store.put(sha256=input_error_key(source or str(exc)), identity=identity, source=source, status="error",
+              run_id=run_id, error=str(exc), error_kind="input")
 
 
 # --------------------------------------------------------------------------- polling
@@ -372,11 +383,8 @@ def _status_of(store: Store, job: dict[str, Any], batch: Any) -> BatchStatus:
     if errors is not None and getattr(errors, "data", None):
         errors_json = json.dumps([{"code": e.code, "message": e.message, "line": e.line} for e in errors.data],
                                  ensure_ascii=False)
-    store.conn.execute(
-        "UPDATE batch_jobs SET status=?, output_file_id=?, error_file_id=?, errors_json=coalesce(?, errors_json),"
-        " updated_at=? WHERE batch_id=?",
-        (batch.status, batch.output_file_id, batch.error_file_id, errors_json, time.time(), job["batch_id"]),
-    )
+    store.batch_jobs.set_status(job["job_id"], status=batch.status, output_file_id=batch.output_file_id,
+                                error_file_id=batch.error_file_id, errors_json=errors_json)
     return BatchStatus(
         batch_id=job["batch_id"], status=batch.status,
         total=(rc.total if rc else job["requests"]) or 0, completed=(rc.completed if rc else 0) or 0,
@@ -385,15 +393,14 @@ def _status_of(store: Store, job: dict[str, Any], batch: Any) -> BatchStatus:
     )
 
 
-def poll(extractor: Any, out: str | os.PathLike, batch_id: str | None = None) -> BatchStatus:
-    """The batch's current status (the latest batch of ``out`` when ``batch_id`` is None)."""
-    store = _open(Path(out))
-    try:
-        job = _job_row(store, batch_id)
-        batch = extractor.model_client.client.batches.retrieve(job["batch_id"])
-        return _status_of(store, job, batch)
-    finally:
-        store.close()
+def poll(extractor: Any, out: str | os.PathLike[str], batch_id: str | None = None) -> BatchStatus:
+    """The batch's current status (the latest batch of ``out`` when ``batch_id`` is None).
+    A submit that stopped half-way is completed first."""
+    with Store(Path(out)) as store:
+        client = extractor.model_client.client
+        reconcile(store, client)
+        job = _job(store, batch_id)
+        return _status_of(store, job, client.batches.retrieve(job["batch_id"]))
 
 
 # --------------------------------------------------------------------------- collecting
@@ -442,55 +449,17 @@ def _line_error(line: dict[str, Any]) -> str | None:
 
 def _outcome(extractor: Any, line: dict[str, Any]) -> Any:
     """A CallOutcome from one answered batch line; raises ModelCallError otherwise."""
-    from openai.types.chat import ChatCompletion
-
-    from extractor.model.client import CallOutcome, _answer_text, _repair_completion
-
-    model = extractor.model_name
     why = _line_error(line)
     if why is not None:
-        raise ModelCallError("transport", attempts=1, last_error=f"the batch request failed: {why}", model=model)
-    body = line["response"].get("body") or {}
-    try:
-        completion = ChatCompletion.model_validate(body)
-    except ValidationError as exc:
-        raise ModelCallError("empty", attempts=1, last_error=f"unreadable answer: {str(exc)[:300]}", model=model)
-    u = completion.usage
-    prompt, answer = (u.prompt_tokens or 0, u.completion_tokens or 0) if u else (0, 0)
-    price = extractor.model_client.price
-    usage = Usage(
-        prompt_tokens=prompt, completion_tokens=answer, total_tokens=(u.total_tokens if u else 0) or prompt + answer,
-        requests=1, calls=1,
-        # Batch API: half the profile's (synchronous) price.
-        cost_usd=price.cost(prompt, answer) * BATCH_DISCOUNT if price else None,
-    )
-    if not completion.choices:
-        raise ModelCallError("empty", attempts=1, last_error="the server answered with no choices", model=model)
-    choice = completion.choices[0]
-    refusal = getattr(choice.message, "refusal", None)
-    if refusal:
-        raise ModelCallError("refusal", attempts=1, last_error=refusal[:300], model=model)
-    if choice.finish_reason == "length":
-        raise ModelCallError("validation", attempts=1, model=model,
-                             last_error=f"the answer was cut off at max_output_tokens="
-                                        f"{extractor.settings.max_output_tokens}; raise it or lower chunk_tokens")
-    _repair_completion(completion)
-    text = _answer_text(completion)
-    if not text or not text.strip():
-        raise ModelCallError("empty", attempts=1, last_error="the answer has no content", model=model)
-    try:
-        # No re-ask in a batch: quotes are not checked here, grounding drops the ones not in the article.
-        data = extractor.response_model.model_validate_json(text, context={"extractor_check_quotes": False})
-    except (ValidationError, ValueError) as exc:
-        msg = " ".join(str(exc).split())
-        raise ModelCallError("validation", attempts=1, last_error=msg[:400], model=model) from None
-    return CallOutcome(data, usage)
+        raise ModelCallError("transport", attempts=1, last_error=f"the batch request failed: {why}",
+                             model=extractor.model_name)
+    return extractor.model_client.parse_answer(line["response"].get("body") or {}, extractor.response_model,
+                                               price_factor=BATCH_DISCOUNT)
 
 
-def _find_document(path: str, sha256: str) -> Any:
-    from extractor.text.reading import iter_documents
-
-    for item in iter_documents(path):
+def _find_document(extractor: Any, job: dict[str, Any], path: str, sha256: str) -> Document | None:
+    for item in iter_documents(path, text_field=job.get("text_field") or "text", id_field=job.get("id_field") or "id",
+                               languages=extractor.settings.extra_languages):
         if not isinstance(item, InputError) and item.sha256 == sha256:
             return item
     return None
@@ -509,127 +478,65 @@ def _wait_until_ended(extractor: Any, out: Path, batch_id: str | None, *, wait: 
     return state
 
 
-def collect(
-    extractor: Any,
-    out: str | os.PathLike,
-    batch_id: str | None = None,
-    *,
-    wait: bool = False,
-    poll_interval: float = 30.0,
-    timeout: float | None = None,
-    argv: list[str] | None = None,
-    export: bool = True,
-    sleep: Callable[[float], None] = time.sleep,
-) -> CollectSummary:
+@dataclass
+class _Collection:
+    """The downloaded answers of one job, and the job's articles."""
+
+    job: dict[str, Any]
+    status: BatchStatus
+    answers: dict[str, dict[str, Any]]
+    failures: dict[str, dict[str, Any]]
+    batch_error: str | None
+    articles: dict[str, dict[str, Any]]
+
+
+def collect(extractor: Any, out: str | os.PathLike[str], batch_id: str | None = None, *, wait: bool = False,
+            poll_interval: float = 30.0, timeout: float | None = None, argv: list[str] | None = None,
+            export: bool = True, sleep: Callable[[float], None] = time.sleep,
+            wait_for_lock: bool = False) -> CollectSummary:
     """Download a finished batch's answers and store one record per article.
 
     With ``wait`` it polls every ``poll_interval`` seconds until the batch has ended
     (or ``timeout`` seconds passed); otherwise a batch still running returns a summary
     with ``ready=False`` and nothing is written. An expired or cancelled batch is
     collected as far as it got: articles without every chunk answered are error
-    records. Safe to run again: articles already collected are skipped.
+    records. Safe to run again: articles already collected are skipped. Holds the
+    output folder's lock while it writes.
     """
-    from extractor.runs.batch import _facts_by_type
-
     out = Path(out)
     state = _wait_until_ended(extractor, out, batch_id, wait=wait, poll_interval=poll_interval, timeout=timeout,
                               sleep=sleep)
     summary = CollectSummary(batch_id=state.batch_id, status=state.status, ready=state.ended)
     if not state.ended:
         return summary
-    store = _open(out)
+    with OutputLock(out, wait=wait_for_lock, command=list(argv or sys.argv)):
+        _collect_locked(extractor, out, state, summary, argv)
+        if export:
+            from extractor.outputs.export import export_all
+
+            summary.paths = {k: str(v) for k, v in export_all(out).items()}
+    return summary
+
+
+def _collect_locked(extractor: Any, out: Path, state: BatchStatus, summary: CollectSummary, argv: Any) -> None:
+    store = Store(out)
     run_id = None
     run_status = "failed"
     try:
-        job = _job_row(store, state.batch_id)
-        identity = _identity_of(job)
-        if Identity.of(extractor) != identity:
-            raise ConfigurationError(
-                f"batch {job['batch_id']} was submitted for schema {identity.schema_name}@{identity.schema_version}, "
-                f"prompt {identity.prompt_name}@{identity.prompt_version}, model {identity.model}; "
-                "collect it with the same settings")
-        run_id = store.start_run(settings=extractor.settings, identity=identity,
-                                 inputs=[f"batch:{job['batch_id']}"], argv=argv)
-        client = extractor.model_client.client
-        batch_dir = out / BATCH_DIR
-        batch_dir.mkdir(exist_ok=True)
-        safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in job["batch_id"])
-        answers = _download(client, state.output_file_id, batch_dir / f"{safe}.output.jsonl")
-        failures = _download(client, state.error_file_id, batch_dir / f"{safe}.errors.jsonl")
-        batch_error = None
-        if state.status == "failed":
-            errs = json.loads(job.get("errors_json") or "[]")
-            batch_error = "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errs[:3]) or "no reason given"
-
-        rows = store.conn.execute(
-            "SELECT sha256, source, path, chunk_index, chunks, collected, custom_id FROM batch_items"
-            " WHERE batch_id=? ORDER BY rowid", (job["batch_id"],)).fetchall()
-        articles: dict[str, dict[str, Any]] = {}
-        for sha, source, path, index, chunks, done, cid in rows:
-            a = articles.setdefault(sha, {"source": source, "path": path, "chunks": chunks, "done": True, "ids": {}})
-            a["done"] = a["done"] and bool(done)
-            a["ids"][index] = cid
-        summary.total = len(articles)
-        model = extractor.model_name
-
-        def fail(sha: str, a: dict[str, Any], exc: ExtractorError, doc: Any = None) -> None:
-            kind = getattr(exc, "kind", None) or ("input" if isinstance(exc, InputError) else "internal")
-            _put_error(store, identity, run_id, sha256=sha, source=a["source"], error=str(exc), kind=kind, doc=doc)
-            summary.failed += 1
-            summary.errors_by_kind[kind] = summary.errors_by_kind.get(kind, 0) + 1
-
-        for sha, a in articles.items():
-            if a["done"]:
+        job = _job(store, state.batch_id)
+        _check_identity(job, extractor)
+        run_id = store.start_run(settings=extractor.settings, identity=extractor.identity,
+                                 inputs=[f"batch:{job['batch_id']}"], argv=argv, engine="batch-api")
+        coll = _download_job(extractor, store, out, job, state)
+        summary.total = len(coll.articles)
+        for sha, article in coll.articles.items():
+            if article["done"]:
                 summary.already_collected += 1
                 continue
-            doc = None
-            try:
-                if batch_error is not None:
-                    raise ModelCallError("transport", attempts=1, model=model,
-                                         last_error=f"batch {job['batch_id']} failed: {batch_error}")
-                doc = _find_document(a["path"], sha)
-                if doc is None:
-                    raise InputError(a["source"], "changed or removed since the batch was submitted; run it again")
-                prepared = extractor.prepare(doc)
-                if len(prepared.chunks) != a["chunks"] or set(a["ids"]) != {c.index for c in prepared.chunks}:
-                    raise ConfigurationError(
-                        f"{a['source']}: the article is chunked differently than when it was submitted "
-                        "(chunking settings changed); collect with the settings of the submit")
-                outcomes = []
-                for chunk in prepared.chunks:
-                    cid = a["ids"][chunk.index]
-                    line = answers.get(cid) or failures.get(cid)
-                    if line is None:
-                        raise ModelCallError("transport", attempts=0, model=model,
-                                             last_error=f"no answer for chunk {chunk.index} in batch "
-                                                        f"{job['batch_id']} (status {state.status})")
-                    outcomes.append(_outcome(extractor, line))
-                result = extractor.finish(prepared, outcomes)
-            except ConfigurationError:
-                # Not this article's fault: the collect cannot go on with these settings.
-                # Nothing more is marked collected, so a collect with the right settings
-                # still finds every remaining answer.
-                raise
-            except ModelCallError as exc:
-                fail(sha, a, exc, doc)
-            except ExtractorError as exc:
-                fail(sha, a, exc, doc)
-            except Exception as exc:  # one bad article never stops the collect
-                logger.debug("internal error on %s", a["source"], exc_info=True)
-                fail(sha, a, ExtractorError(f"{type(exc).__name__}: {exc}"), doc)
-            else:
-                store.put(sha256=sha, identity=identity, source=doc.source, status="ok", run_id=run_id,
-                          result_json=result.model_dump_json(), document_json=result.document.model_dump_json(),
-                          text=doc.text, usage_json=result.usage.model_dump_json())
-                summary.ok += 1
-                summary.usage = summary.usage.add(result.usage)
-                for t, n in _facts_by_type(result).items():
-                    summary.facts_by_type[t] = summary.facts_by_type.get(t, 0) + n
+            _collect_article(extractor, store, run_id, coll, sha, article, summary)
             # After the record: a crash in between only makes a re-run write the same record again.
-            store.conn.execute("UPDATE batch_items SET collected=1 WHERE batch_id=? AND sha256=?",
-                               (job["batch_id"], sha))
-        store.conn.execute("UPDATE batch_jobs SET collected_at=?, updated_at=? WHERE batch_id=?",
-                           (time.time(), time.time(), job["batch_id"]))
+            store.batch_jobs.mark_item_collected(job["job_id"], sha)
+        store.batch_jobs.mark_collected(job["job_id"])
         run_status = "finished"
     finally:
         try:
@@ -639,8 +546,87 @@ def collect(
                 store.finish_run(run_id, status=run_status, counts=counts)
         finally:
             store.close()
-    if export:
-        from extractor.outputs.export import export_all
 
-        summary.paths = {k: str(v) for k, v in export_all(out).items()}
-    return summary
+
+def _download_job(extractor: Any, store: Store, out: Path, job: dict[str, Any], state: BatchStatus) -> _Collection:
+    client = extractor.model_client.client
+    batch_dir = out / BATCH_DIR
+    batch_dir.mkdir(exist_ok=True)
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in job["batch_id"])
+    answers = _download(client, state.output_file_id, batch_dir / f"{safe}.output.jsonl")
+    failures = _download(client, state.error_file_id, batch_dir / f"{safe}.errors.jsonl")
+    batch_error = None
+    if state.status == "failed":
+        errs = json.loads(job.get("errors_json") or "[]")
+        batch_error = "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errs[:3]) or "no reason given"
+    articles: dict[str, dict[str, Any]] = {}
+    for sha, source, path, index, chunks, done, cid in store.batch_jobs.items(job["job_id"]):
+        a = articles.setdefault(sha, {"source": source, "path": path, "chunks": chunks, "done": True, "ids": {}})
+        a["done"] = a["done"] and bool(done)
+        a["ids"][index] = cid
+    return _Collection(job, state, answers, failures, batch_error, articles)
+
+
+def _collect_article(extractor: Any, store: Store, run_id: int, coll: _Collection, sha: str,
+                     article: dict[str, Any], summary: CollectSummary) -> None:
+    doc = None
+    try:
+        doc = _document_of(extractor, coll, sha, article)
+        prepared = extractor.prepare(doc)
+        outcomes = [_outcome(extractor, _line_of(coll, article, chunk.index, extractor)) for chunk in
+                    _same_chunks(prepared, article)]
+        answers = extractor.dump_answers(outcomes)
+        answer = Answer(Job(doc, article["path"]), answers_json=answers, result=extractor.finish(prepared, outcomes))
+    except ConfigurationError:
+        # Not this article's fault: the collect cannot go on with these settings. Nothing
+        # more is marked collected, so a collect with the right settings finds every answer.
+        raise
+    except ExtractorError as exc:
+        answer = _failed(doc, sha, article, exc)
+    except Exception as exc:  # one bad article never stops the collect
+        logger.debug("internal error on %s", article["source"], exc_info=True)
+        answer = _failed(doc, sha, article, ExtractorError(f"{type(exc).__name__}: {exc}"))
+    rec = store_answer(store, extractor.identity, run_id, answer)
+    if rec.ok:
+        summary.ok += 1
+        summary.usage = summary.usage.add(rec.usage or Usage())
+        for t, n in rec.facts_by_type.items():
+            summary.facts_by_type[t] = summary.facts_by_type.get(t, 0) + n
+    else:
+        summary.failed += 1
+        kind = rec.error_kind or "unknown"
+        summary.errors_by_kind[kind] = summary.errors_by_kind.get(kind, 0) + 1
+
+
+def _document_of(extractor: Any, coll: _Collection, sha: str, article: dict[str, Any]) -> Document:
+    if coll.batch_error is not None:
+        raise ModelCallError("transport", attempts=1, model=coll.job["model"],
+                             last_error=f"batch {coll.job['batch_id']} failed: {coll.batch_error}")
+    doc = _find_document(extractor, coll.job, article["path"], sha)
+    if doc is None:
+        raise InputError(article["source"], "changed or removed since the batch was submitted; run it again")
+    return doc
+
+
+def _same_chunks(prepared: Any, article: dict[str, Any]) -> tuple:
+    if len(prepared.chunks) != article["chunks"] or set(article["ids"]) != {c.index for c in prepared.chunks}:
+        raise ConfigurationError(
+            f"{article['source']}: the article is chunked differently than when it was submitted "
+            "(chunking settings changed); collect with the settings of the submit")
+    return prepared.chunks
+
+
+def _line_of(coll: _Collection, article: dict[str, Any], index: int, extractor: Any) -> dict[str, Any]:
+    cid = article["ids"][index]
+    line = coll.answers.get(cid) or coll.failures.get(cid)
+    if line is None:
+        raise ModelCallError("transport", attempts=0, model=extractor.model_name,
+                             last_error=f"no answer for chunk {index} in batch {coll.job['batch_id']} "
+                                        f"(status {coll.status.status})")
+    return line
+
+
+def _failed(doc: Document | None, sha: str, article: dict[str, Any], exc: ExtractorError) -> Answer:
+    if doc is None:  # the article could not even be read back: an error record under its content key
+        doc = Document(text="", source=article["source"], sha256=sha, encoding=None, raw_text=None, format="text")
+    return Answer(Job(doc, article["path"]), error=exc)

@@ -1,7 +1,19 @@
-"""The results store of an output folder: one SQLite file, all of the project's SQL."""
+"""The results store of an output folder: one SQLite file with all of the project's SQL,
+its numbered migrations, and the lock that keeps one writer per folder."""
 
 from __future__ import annotations
 
-from extractor.store.sqlite import DB_NAME, SECRET_FIELDS, Identity, Store, StoredRecord, input_error_key, redact_settings
+from extractor.store.lock import LOCK_NAME, OutputLock
+from extractor.store.sqlite import (
+    DB_NAME,
+    SECRET_FIELDS,
+    Identity,
+    RecordState,
+    Store,
+    StoredRecord,
+    input_error_key,
+    redact_settings,
+)
 
-__all__ = ["redact_settings", "DB_NAME", "SECRET_FIELDS", "Identity", "Store", "StoredRecord", "input_error_key"]
+__all__ = ["DB_NAME", "SECRET_FIELDS", "LOCK_NAME", "Identity", "OutputLock", "RecordState", "Store", "StoredRecord",
+           "input_error_key", "redact_settings"]

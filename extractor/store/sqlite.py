@@ -1,18 +1,21 @@
-"""The batch's memory: one SQLite file, ``OUT/extractor.sqlite``.
+"""The batch's memory: one SQLite file, ``OUT/extractor.sqlite``. All of the project's SQL is here.
 
-A record is keyed by *what* was extracted and *how*: the sha256 of the article's
-content plus schema name/version, prompt name/version and model. Re-running the same
-command therefore finds every finished article and makes no model call for it; a
-changed schema, prompt or model is a new key and is extracted again.
+A record is keyed by *what* was extracted and *which question* was asked: the sha256
+of the article's content plus the request fingerprint (:class:`~extractor.core.identity.Identity`).
+It keeps the model's raw answers next to the facts derived from them, so a change of
+post-processing settings is re-derived with 0 calls, while a change of anything sent
+to the model is a new key and is asked again.
 
 Each record is written in its own transaction, so a run killed at any moment (even
 SIGKILL) leaves only whole records behind; restarting it does the rest, without
 duplicates. WAL mode with ``synchronous=NORMAL`` keeps a commit cheap (no fsync per
 record) while staying safe against a process crash; only an OS crash or power loss
-can lose the last few commits, which a re-run then redoes.
+can lose the last few commits, which a re-run then redoes. One process writes an
+output folder at a time (:mod:`extractor.store.lock`).
 
 The ``runs`` table is a log in the manner of simonw/llm: one row per run with the
-settings (never the API key), the command line and the final counts.
+settings (never the API key), the command line and the final counts. The schema
+changes only through numbered migrations (:mod:`extractor.store.migrations`).
 """
 
 from __future__ import annotations
@@ -22,104 +25,45 @@ import json
 import logging
 import sqlite3
 import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
+
+from extractor.core.identity import Identity
+from extractor.store.batch_jobs import BatchJobs
+from extractor.store.migrations import migrate
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Store", "Identity", "StoredRecord", "DB_NAME", "input_error_key", "SECRET_FIELDS"]
+__all__ = ["Store", "Identity", "StoredRecord", "RecordState", "DB_NAME", "input_error_key", "SECRET_FIELDS",
+           "redact_settings", "legacy_request_key", "LEGACY_COMPARED"]
 
 DB_NAME = "extractor.sqlite"
 SECRET_FIELDS = frozenset({"api_key"})
-_SCHEMA_VERSION = 2
-
-_DDL = """
-CREATE TABLE IF NOT EXISTS records (
-    sha256          TEXT NOT NULL,
-    schema_name     TEXT NOT NULL,
-    schema_version  TEXT NOT NULL,
-    prompt_name     TEXT NOT NULL,
-    prompt_version  TEXT NOT NULL,
-    model           TEXT NOT NULL,
-    source          TEXT,
-    status          TEXT NOT NULL CHECK (status IN ('ok', 'error')),
-    error           TEXT,
-    error_kind      TEXT,
-    result_json     TEXT,
-    document_json   TEXT,
-    text            TEXT,
-    usage_json      TEXT,
-    attempts        INTEGER NOT NULL DEFAULT 1,
-    run_id          INTEGER,
-    created_at      REAL NOT NULL,
-    updated_at      REAL NOT NULL,
-    PRIMARY KEY (sha256, schema_name, schema_version, prompt_name, prompt_version, model)
-);
-CREATE INDEX IF NOT EXISTS records_source ON records (source);
-CREATE TABLE IF NOT EXISTS sources (
-    source          TEXT PRIMARY KEY,
-    sha256          TEXT NOT NULL,
-    schema_name     TEXT NOT NULL,
-    schema_version  TEXT NOT NULL,
-    prompt_name     TEXT NOT NULL,
-    prompt_version  TEXT NOT NULL,
-    model           TEXT NOT NULL,
-    file            TEXT,
-    scope           TEXT NOT NULL DEFAULT 'article',
-    duplicate_of    TEXT,
-    run_id          INTEGER,
-    updated_at      REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS sources_file ON sources (file);
-CREATE TABLE IF NOT EXISTS runs (
-    id             INTEGER PRIMARY KEY AUTOINCREMENT,
-    started_at     REAL NOT NULL,
-    finished_at    REAL,
-    status         TEXT NOT NULL DEFAULT 'running',
-    argv           TEXT,
-    inputs_json    TEXT,
-    settings_json  TEXT,
-    schema_name    TEXT,
-    schema_version TEXT,
-    prompt_name    TEXT,
-    prompt_version TEXT,
-    model          TEXT,
-    counts_json    TEXT
-);
-"""
+# The settings a v0.1 run logged that decide whether its records answer a new run's
+# question (v0.1 keyed records by schema, prompt and model only).
+LEGACY_COMPARED = ("temperature", "max_output_tokens", "mode", "clean", "chunk_tokens", "chunk_overlap_tokens",
+                   "reask_on_ungrounded", "ungrounded", "fuzzy_threshold", "check_numbers")
 
 
 @dataclass(frozen=True)
-class Identity:
-    """What a record was extracted with; together with the content hash, its key."""
+class RecordState:
+    """What the store knows of one (content, request) before deciding to call the model."""
 
-    schema_name: str
-    schema_version: str
-    prompt_name: str
-    prompt_version: str
-    model: str
-
-    @classmethod
-    def of(cls, extractor: Any) -> "Identity":
-        """The identity of an :class:`~extractor.Extractor`'s output."""
-        return cls(
-            str(extractor.schema_name),
-            str(extractor.schema_version),
-            str(extractor.template.name),
-            str(extractor.template.version),
-            str(extractor.model_name),
-        )
-
-    def as_tuple(self) -> tuple[str, str, str, str, str]:
-        return (self.schema_name, self.schema_version, self.prompt_name, self.prompt_version, self.model)
+    status: str
+    derive_key: str | None
+    has_answers: bool
+    error: str | None = None
+    error_kind: str | None = None
 
 
 @dataclass(frozen=True)
 class StoredRecord:
-    """One row of ``records`` as read back (JSON columns still as text)."""
+    """One record as read back for the exports (JSON columns still as text)."""
 
     sha256: str
+    request_key: str
     schema_name: str
     schema_version: str
     prompt_name: str
@@ -148,6 +92,12 @@ def input_error_key(source: str) -> str:
     return "input:" + hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def legacy_request_key(identity: Identity) -> str:
+    """The key migration m004 gave a v0.1 record with these five names."""
+    s, sv, p, pv, m = identity.as_tuple()
+    return f"v0.1/{s}@{sv}/{p}@{pv}/{m}"
+
+
 def redact_settings(settings: Any) -> dict[str, Any]:
     """Settings as a JSON-able dict without secrets (the API key is never stored)."""
     if hasattr(settings, "model_dump"):
@@ -155,7 +105,7 @@ def redact_settings(settings: Any) -> dict[str, Any]:
     else:
         data = dict(settings or {})
     for key in list(data):
-        if key in SECRET_FIELDS or "key" in key.lower() or "secret" in key.lower() or "token" == key.lower():
+        if key in SECRET_FIELDS or "key" in key.lower() or "secret" in key.lower() or key.lower() == "token":
             data.pop(key)
     return data
 
@@ -163,9 +113,10 @@ def redact_settings(settings: Any) -> dict[str, Any]:
 class Store:
     """The SQLite store of one output folder. Use one per process (one writer).
 
-    >>> store = Store(Path("out"))                             # doctest: +SKIP
-    >>> store.status_of(sha, identity)                         # doctest: +SKIP
-    'ok'
+    >>> import tempfile
+    >>> with Store(tempfile.mkdtemp()) as store:
+    ...     store.lookup("0" * 64, Identity("s", "1", "p", "1", "m")) is None
+    True
     """
 
     def __init__(self, out: str | Path, *, filename: str = DB_NAME):
@@ -176,26 +127,10 @@ class Store:
         self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30.0)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.conn.execute("PRAGMA foreign_keys=ON")
-        self.conn.executescript(_DDL)
-        self._migrate()
-        self.conn.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
-
-    def _migrate(self) -> None:
-        """A store written before the ``sources`` table: one source row per latest record."""
-        if self.conn.execute("SELECT 1 FROM sources LIMIT 1").fetchone():
-            return
-        if not self.conn.execute("SELECT 1 FROM records LIMIT 1").fetchone():
-            return
-        with self.conn:
-            self.conn.execute("BEGIN IMMEDIATE")
-            self.conn.execute(
-                "INSERT OR IGNORE INTO sources (source, sha256, schema_name, schema_version, prompt_name,"
-                " prompt_version, model, run_id, updated_at)"
-                " SELECT coalesce(source, sha256), sha256, schema_name, schema_version, prompt_name, prompt_version,"
-                " model, run_id, updated_at FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY coalesce(source, sha256)"
-                " ORDER BY updated_at DESC, rowid DESC) AS rn FROM records) WHERE rn = 1"
-            )
+        ran = migrate(self.conn)
+        if ran:
+            logger.debug("store %s migrated: %s", self.path, ", ".join(ran))
+        self.batch_jobs = BatchJobs(self.conn)
 
     # Lifecycle ------------------------------------------------------------------------
     def close(self) -> None:
@@ -205,29 +140,31 @@ class Store:
         except sqlite3.Error:  # pragma: no cover - closing twice or after a crash
             pass
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
     # Runs -------------------------------------------------------------------------------
-    def start_run(self, *, settings: Any, identity: Identity, inputs: list[str], argv: list[str] | None = None) -> int:
+    def start_run(self, *, settings: Any, identity: Identity, inputs: list[str], argv: Any = None,
+                  engine: str = "asyncio") -> int:
         """Log a new run (settings without secrets) and return its id."""
         cur = self.conn.execute(
             "INSERT INTO runs (started_at, status, argv, inputs_json, settings_json, schema_name, schema_version,"
-            " prompt_name, prompt_version, model) VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?)",
+            " prompt_name, prompt_version, model, request_key, derive_key, engine)"
+            " VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 time.time(),
-                json.dumps(_redact_argv(argv)) if argv is not None else None,
+                json.dumps(_redact_argv(list(argv))) if argv is not None else None,
                 json.dumps([str(i) for i in inputs], ensure_ascii=False),
                 json.dumps(redact_settings(settings), ensure_ascii=False, default=str),
-                *identity.as_tuple(),
+                *identity.as_tuple(), identity.request_key, identity.derive_key, engine,
             ),
         )
-        return int(cur.lastrowid)
+        return int(cur.lastrowid or 0)
 
-    def finish_run(self, run_id: int, *, status: str, counts: dict[str, Any]) -> None:
+    def finish_run(self, run_id: int, *, status: str, counts: Mapping[str, Any]) -> None:
         """Close a run's log row with its final status ('finished', 'interrupted', 'failed') and counts."""
         self.conn.execute(
             "UPDATE runs SET finished_at=?, status=?, counts_json=? WHERE id=?",
@@ -247,16 +184,76 @@ class Store:
             out.append(rec)
         return out
 
-    # Records ----------------------------------------------------------------------------
-    def status_of(self, sha256: str, identity: Identity) -> str | None:
-        """'ok', 'error' or None (never seen) for a content hash under an identity."""
+    def last_run(self) -> dict[str, Any] | None:
+        """The latest logged run (see :meth:`runs`), or None."""
+        row = self.conn.execute("SELECT max(id) FROM runs").fetchone()
+        if not row or row[0] is None:
+            return None
+        return next(r for r in self.runs() if r["id"] == row[0])
+
+    # Records: reading ---------------------------------------------------------------------
+    def lookup(self, sha256: str, identity: Identity) -> RecordState | None:
+        """The record of this content under this request, or None (never asked)."""
         row = self.conn.execute(
-            "SELECT status FROM records WHERE sha256=? AND schema_name=? AND schema_version=?"
-            " AND prompt_name=? AND prompt_version=? AND model=?",
-            (sha256, *identity.as_tuple()),
-        ).fetchone()
+            "SELECT status, derive_key, answers_json IS NOT NULL, error, error_kind FROM records"
+            " WHERE sha256=? AND request_key=?", (sha256, identity.request_key)).fetchone()
+        return RecordState(row[0], row[1], bool(row[2]), row[3], row[4]) if row else None
+
+    def status_of(self, sha256: str, identity: Identity) -> str | None:
+        """'ok', 'error' or None (never asked) for a content hash under a request."""
+        state = self.lookup(sha256, identity)
+        return state.status if state else None
+
+    def answers_of(self, sha256: str, identity: Identity) -> tuple[str | None, str | None, str | None]:
+        """``(answers_json, document_json, text)`` of a record, for re-deriving its facts."""
+        row = self.conn.execute("SELECT answers_json, document_json, text FROM records"
+                                " WHERE sha256=? AND request_key=?", (sha256, identity.request_key)).fetchone()
+        return (row[0], row[1], row[2]) if row else (None, None, None)
+
+    def result_of(self, sha256: str, identity: Identity) -> str | None:
+        """The stored result JSON of an ``ok`` record."""
+        row = self.conn.execute("SELECT result_json FROM records WHERE sha256=? AND request_key=? AND status='ok'",
+                                (sha256, identity.request_key)).fetchone()
         return row[0] if row else None
 
+    def count(self, status: str | None = None) -> int:
+        """Number of records (of one status when given)."""
+        if status is None:
+            return int(self.conn.execute("SELECT count(*) FROM records").fetchone()[0])
+        return int(self.conn.execute("SELECT count(*) FROM records WHERE status=?", (status,)).fetchone()[0])
+
+    def done_keys(self, identity: Identity) -> set[str]:
+        """Content hashes already answered ``ok`` under this request."""
+        rows = self.conn.execute("SELECT sha256 FROM records WHERE request_key=? AND status='ok'",
+                                 (identity.request_key,))
+        return {r[0] for r in rows}
+
+    def iter_records(self, *, latest_per_source: bool = True) -> Iterator[StoredRecord]:
+        """Records in source order; by default one per source: its current record.
+
+        Each source (a file, a JSONL line) shows the record its latest run pointed it
+        at (``sources`` table): the content it had then, under that run's request;
+        identical copies each get their own row, with ``duplicate_of`` naming the
+        source whose extraction they share. With ``latest_per_source=False`` every
+        stored record, once each. Rows are streamed, never all held at once.
+        """
+        if latest_per_source:
+            cols = ", ".join("s.source" if c == "source" else f"r.{c}" for c in _COLUMNS) + ", s.duplicate_of"
+            sql = (f"SELECT {cols} FROM sources s JOIN records r ON r.sha256=s.sha256 AND r.request_key=s.request_key"
+                   " ORDER BY s.source")
+        else:
+            sql = f"SELECT {', '.join(_COLUMNS)} FROM records ORDER BY source, sha256"
+        cur = self.conn.cursor()
+        cur.arraysize = 256
+        cur.execute(sql)
+        while True:
+            rows = cur.fetchmany()
+            if not rows:
+                break
+            for row in rows:
+                yield StoredRecord(*row)
+
+    # Records: writing -------------------------------------------------------------------
     def put(
         self,
         *,
@@ -267,6 +264,7 @@ class Store:
         run_id: int | None,
         error: str | None = None,
         error_kind: str | None = None,
+        answers_json: str | None = None,
         result_json: str | None = None,
         document_json: str | None = None,
         text: str | None = None,
@@ -276,25 +274,29 @@ class Store:
     ) -> None:
         """Insert or replace one record in its own transaction.
 
-        The record is keyed by content and identity; the ``sources`` row of ``source``
+        The record is keyed by content and request; the ``sources`` row of ``source``
         is pointed at it in the same transaction, so the store knows which record each
-        source shows now (see :meth:`put_source`).
+        source shows now (see :meth:`put_source`). An ``ok`` record is stamped with the
+        identity's ``derive_key``: the post-processing its facts were derived with.
         """
         now = time.time()
-        key = (sha256, *identity.as_tuple())
-        with self.conn:  # BEGIN ... COMMIT, ROLLBACK on exception
+        derive_key = identity.derive_key if status == "ok" else None
+        with self.conn:
             self.conn.execute("BEGIN IMMEDIATE")
             self.conn.execute(
-                "INSERT INTO records (sha256, schema_name, schema_version, prompt_name, prompt_version, model,"
-                " source, status, error, error_kind, result_json, document_json, text, usage_json, attempts,"
-                " run_id, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)"
-                " ON CONFLICT (sha256, schema_name, schema_version, prompt_name, prompt_version, model) DO UPDATE SET"
+                "INSERT INTO records (sha256, request_key, schema_name, schema_version, prompt_name, prompt_version,"
+                " model, request_json, source, status, error, error_kind, answers_json, result_json, derive_key,"
+                " document_json, text, usage_json, attempts, run_id, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)"
+                " ON CONFLICT (sha256, request_key) DO UPDATE SET"
                 " source=excluded.source, status=excluded.status, error=excluded.error,"
-                " error_kind=excluded.error_kind, result_json=excluded.result_json,"
+                " error_kind=excluded.error_kind, answers_json=excluded.answers_json,"
+                " result_json=excluded.result_json, derive_key=excluded.derive_key,"
                 " document_json=excluded.document_json, text=excluded.text, usage_json=excluded.usage_json,"
                 " attempts=records.attempts + 1, run_id=excluded.run_id, updated_at=excluded.updated_at",
-                (*key, source, status, error, error_kind, result_json, document_json, text, usage_json, run_id, now, now),
+                (sha256, identity.request_key, *identity.as_tuple(), _json(identity.request_params), source, status,
+                 error, error_kind, answers_json, result_json, derive_key, document_json, text, usage_json, run_id,
+                 now, now),
             )
             self._put_source(source if source is not None else sha256, sha256, identity, run_id=run_id, file=file,
                              scope=scope, duplicate_of=None, now=now)
@@ -303,20 +305,53 @@ class Store:
                 # could not be read before, or has changed since) is dropped, unless
                 # another source still shows it.
                 self.conn.execute(
-                    "DELETE FROM records WHERE source=? AND status='error' AND NOT (sha256=? AND schema_name=?"
-                    " AND schema_version=? AND prompt_name=? AND prompt_version=? AND model=?)"
+                    "DELETE FROM records WHERE source=? AND status='error' AND NOT (sha256=? AND request_key=?)"
                     " AND NOT EXISTS (SELECT 1 FROM sources s WHERE s.sha256=records.sha256"
-                    " AND s.schema_name=records.schema_name AND s.schema_version=records.schema_version"
-                    " AND s.prompt_name=records.prompt_name AND s.prompt_version=records.prompt_version"
-                    " AND s.model=records.model)",
-                    (source, *key),
+                    " AND s.request_key=records.request_key)",
+                    (source, sha256, identity.request_key),
                 )
+
+    def put_derived(self, sha256: str, identity: Identity, *, result_json: str, run_id: int | None) -> None:
+        """Replace the facts of an ``ok`` record re-derived from its stored answers (no model call)."""
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.execute(
+                "UPDATE records SET result_json=?, derive_key=?, run_id=?, updated_at=?"
+                " WHERE sha256=? AND request_key=?",
+                (result_json, identity.derive_key, run_id, time.time(), sha256, identity.request_key))
+
+    def adopt_legacy(self, sha256: str, identity: Identity, settings: Mapping[str, Any]) -> bool:
+        """Re-key a v0.1 record of this content to ``identity`` when it answers the same question.
+
+        A v0.1 record only names schema, prompt and model; it is the answer to this run's
+        question when the settings v0.1 logged for the run that wrote it agree with
+        ``settings`` on :data:`LEGACY_COMPARED`. Then it is reused as is (it has no raw
+        answers, so it is not re-derived) and True is returned; otherwise it stays as it
+        was and the article is asked again.
+        """
+        legacy = legacy_request_key(identity)
+        row = self.conn.execute(
+            "SELECT r.status, runs.settings_json FROM records r LEFT JOIN runs ON runs.id = r.run_id"
+            " WHERE r.sha256=? AND r.request_key=?", (sha256, legacy)).fetchone()
+        if row is None or row[0] != "ok" or not row[1]:
+            return False
+        logged = json.loads(row[1])
+        if any(logged.get(k) != settings.get(k) for k in LEGACY_COMPARED):
+            return False
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.execute(
+                "UPDATE records SET request_key=?, derive_key=?, request_json=? WHERE sha256=? AND request_key=?",
+                (identity.request_key, identity.derive_key, _json(identity.request_params), sha256, legacy))
+            self.conn.execute("UPDATE sources SET request_key=? WHERE sha256=? AND request_key=?",
+                              (identity.request_key, sha256, legacy))
+        return True
 
     def put_source(self, source: str, sha256: str, identity: Identity, *, run_id: int | None,
                    file: str | None = None, scope: str = "article", duplicate_of: str | None = None) -> None:
         """Point ``source`` at the record ``(sha256, identity)`` (a cached hit, an identical copy).
 
-        One row per source: its current content and identity, the file it was read
+        One row per source: its current content and request, the file it was read
         from (normalised, for :meth:`prune_sources`), ``scope`` (``article``, or
         ``discovery`` for an input that could not even be found) and, for a copy of
         content already extracted under another source in the same run, ``duplicate_of``.
@@ -329,14 +364,11 @@ class Store:
     def _put_source(self, source: str, sha256: str, identity: Identity, *, run_id: int | None, file: str | None,
                     scope: str, duplicate_of: str | None, now: float) -> None:
         self.conn.execute(
-            "INSERT INTO sources (source, sha256, schema_name, schema_version, prompt_name, prompt_version, model,"
-            " file, scope, duplicate_of, run_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (source) DO UPDATE SET sha256=excluded.sha256, schema_name=excluded.schema_name,"
-            " schema_version=excluded.schema_version, prompt_name=excluded.prompt_name,"
-            " prompt_version=excluded.prompt_version, model=excluded.model,"
-            " file=coalesce(excluded.file, sources.file), scope=excluded.scope, duplicate_of=excluded.duplicate_of,"
-            " run_id=excluded.run_id, updated_at=excluded.updated_at",
-            (source, sha256, *identity.as_tuple(), file, scope, duplicate_of, run_id, now),
+            "INSERT INTO sources (source, sha256, request_key, file, scope, duplicate_of, run_id, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source) DO UPDATE SET sha256=excluded.sha256,"
+            " request_key=excluded.request_key, file=coalesce(excluded.file, sources.file), scope=excluded.scope,"
+            " duplicate_of=excluded.duplicate_of, run_id=excluded.run_id, updated_at=excluded.updated_at",
+            (source, sha256, identity.request_key, file, scope, duplicate_of, run_id, now),
         )
 
     def clear_discovery_errors(self) -> None:
@@ -360,40 +392,9 @@ class Store:
                 removed += cur.rowcount
         return removed
 
-    def count(self, status: str | None = None) -> int:
-        """Number of records (of one status when given)."""
-        if status is None:
-            return int(self.conn.execute("SELECT count(*) FROM records").fetchone()[0])
-        return int(self.conn.execute("SELECT count(*) FROM records WHERE status=?", (status,)).fetchone()[0])
 
-    def iter_records(self, *, latest_per_source: bool = True) -> Iterator[StoredRecord]:
-        """Records in source order; by default one per source: its current record.
-
-        Each source (a file, a JSONL line) shows the record its latest run pointed it
-        at (``sources`` table): the content it had then, under that run's schema,
-        prompt and model; identical copies each get their own row, with
-        ``duplicate_of`` naming the source whose extraction they share. With
-        ``latest_per_source=False`` every stored record, once each.
-        """
-        if latest_per_source:
-            cols = ", ".join("s.source" if c == "source" else f"r.{c}" for c in _COLUMNS) + ", s.duplicate_of"
-            sql = (
-                f"SELECT {cols} FROM sources s JOIN records r ON r.sha256=s.sha256 AND r.schema_name=s.schema_name"
-                " AND r.schema_version=s.schema_version AND r.prompt_name=s.prompt_name"
-                " AND r.prompt_version=s.prompt_version AND r.model=s.model ORDER BY s.source"
-            )
-        else:
-            sql = f"SELECT {', '.join(_COLUMNS)} FROM records ORDER BY source, sha256"
-        # A separate read cursor streams rows; the export never holds every article at once.
-        cur = self.conn.cursor()
-        cur.arraysize = 256
-        cur.execute(sql)
-        while True:
-            rows = cur.fetchmany()
-            if not rows:
-                break
-            for row in rows:
-                yield StoredRecord(*row)
+def _json(value: Mapping[str, Any] | None) -> str | None:
+    return json.dumps(dict(value), ensure_ascii=False, sort_keys=True, default=str) if value else None
 
 
 def _redact_argv(argv: list[str]) -> list[str]:

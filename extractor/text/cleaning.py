@@ -30,7 +30,11 @@ from dataclasses import dataclass, field
 
 from .textnorm import PINYIN_ANNOTATION, strip_pinyin
 
-__all__ = ["RemovedLine", "CleanText", "clean_text", "clean_by_lines", "split_lines"]
+__all__ = ["RemovedLine", "CleanText", "clean_text", "clean_by_lines", "split_lines", "CLEANING_VERSION"]
+
+# Part of every request's fingerprint: bump it when the cleaner removes different lines,
+# since a different cleaned text is a different question to the model.
+CLEANING_VERSION = "1"
 
 
 @dataclass(frozen=True)
@@ -273,125 +277,146 @@ def _norm(s: str) -> str:
 
 # --------------------------------------------------------------------------- cleaning
 
-def _classify(lines: list[str]) -> tuple[set[int], dict[int, str]]:
-    """Decide which line indices (0-based) are kept; reasons for the removed ones."""
-    n = len(lines)
-    # Features are computed on the line without pinyin (責(zé)編 must read as 責編)
-    # and without list bullets; the kept text itself is built from the original.
-    stripped = [strip_pinyin(ln).strip().strip(_INVISIBLE).strip() for ln in lines]
-    blank = [not s for s in stripped]
-    reason: dict[int, str] = {}
-    for i, s in enumerate(stripped):
-        if not blank[i]:
-            r = _pattern_reason(_BULLET.sub("", s) or s)
-            if r:
-                reason[i] = r
-    strong = [not blank[i] and i not in reason and _is_strong(stripped[i]) for i in range(n)]
-    content = [i for i in range(n) if not blank[i]]
+class _Page:
+    """The lines of one page and what is known of them, for :func:`_classify`'s steps."""
 
-    if not any(strong):
-        # No prose to anchor on (a list, a short note): keep what no rule rejects rather
-        # than risk deleting the article.
-        kept = {i for i in content if i not in reason}
-        return kept, reason
+    def __init__(self, lines: list[str]):
+        self.n = len(lines)
+        # Features are computed on the line without pinyin (責(zé)編 must read as 責編)
+        # and without list bullets; the kept text itself is built from the original.
+        self.stripped = [strip_pinyin(ln).strip().strip(_INVISIBLE).strip() for ln in lines]
+        self.blank = [not s for s in self.stripped]
+        self.reason: dict[int, str] = {}
+        for i, s in enumerate(self.stripped):
+            if not self.blank[i]:
+                r = _pattern_reason(_BULLET.sub("", s) or s)
+                if r:
+                    self.reason[i] = r
+        self.strong = [not self.blank[i] and i not in self.reason and _is_strong(self.stripped[i])
+                       for i in range(self.n)]
+        self.kept: set[int] = set()
 
-    first = strong.index(True)
-    # Walk forward from the first strong line; an end marker closes the region unless a
-    # substantial paragraph follows (then the marker was mid-article).
-    region_end = first  # index of last body line
-    in_body = True
-    for i in range(first, n):
-        if blank[i]:
-            continue
-        r = reason.get(i)
-        is_end = r in _END_REASONS or (r == "navigation" and _END_NAV.search(stripped[i]))
-        if in_body:
-            if is_end:
+    def is_end(self, i: int) -> bool:
+        """An end-of-article marker (editor credit, related headlines, comment form...)."""
+        r = self.reason.get(i)
+        return r in _END_REASONS or (r == "navigation" and bool(_END_NAV.search(self.stripped[i])))
+
+    def resumes(self, i: int) -> bool:
+        """A paragraph no rule rejects, long enough to mean the article goes on."""
+        return i not in self.reason and _is_substantial(self.stripped[i])
+
+    def body_end(self, first: int) -> int:
+        """The last body line: from the first strong line, an end marker closes the body
+        unless a substantial paragraph follows (then the marker was mid-article)."""
+        region_end, in_body = first, True
+        for i in range(first, self.n):
+            if self.blank[i]:
+                continue
+            if in_body:
+                if self.is_end(i):
+                    in_body = False
+                elif self.strong[i]:
+                    region_end = i
+            elif self.resumes(i):
+                in_body, region_end = True, i
+        return region_end
+
+    def keep_body(self, first: int, region_end: int) -> None:
+        """Inside [first, region_end]: lines no rule rejects, skipping stretches between an
+        end marker and a resumed paragraph."""
+        in_body = True
+        for i in range(first, region_end + 1):
+            if self.blank[i]:
+                continue
+            if in_body and self.is_end(i):
                 in_body = False
-            elif strong[i]:
-                region_end = i
-        elif r is None and _is_substantial(stripped[i]):
-            in_body = True
-            region_end = i
+            elif not in_body and self.resumes(i):
+                in_body = True
+            if in_body and i not in self.reason:
+                self.kept.add(i)
+            elif i not in self.reason:
+                self.reason[i] = _tail_reason(self.stripped[i])
 
-    # Re-walk to collect body lines: inside [first, region_end], lines no rule rejects,
-    # skipping stretches that lie between an end marker and a resumed paragraph.
-    kept: set[int] = set()
-    in_body = True
-    for i in range(first, region_end + 1):
-        if blank[i]:
-            continue
-        r = reason.get(i)
-        is_end = r in _END_REASONS or (r == "navigation" and _END_NAV.search(stripped[i]))
-        if in_body and is_end:
-            in_body = False
-        elif not in_body and r is None and _is_substantial(stripped[i]):
-            in_body = True
-        if in_body and r is None:
-            kept.add(i)
-        elif r is None:
-            reason[i] = _tail_reason(stripped[i])
-
-    # A list introduced by the last body line ("64家成员单位名单", "the following:")
-    # continues the article even though no paragraph follows it.
-    last = region_end
-
-    def _intro(s: str) -> bool:
+    def _intro(self, i: int) -> bool:
+        s = self.stripped[i]
         return (bool(_LIST_INTRO.search(s)) and not _is_substantial(s)) or _final_char(s) in ":："
 
-    j = region_end + 1
-    if not _intro(stripped[region_end]):
-        # The lead-in may itself follow the last paragraph ("...in the following towns:").
-        k = j
-        while k < n and blank[k]:
-            k += 1
-        if k < n and k not in reason and not _is_strong(stripped[k]) and _intro(stripped[k]):
-            kept.add(k)
-            last = k
-            j = k + 1
-        else:
-            j = n  # no list follows
-    while j < n and (blank[j] or (j not in reason and not _is_strong(stripped[j]))):
-        if not blank[j]:
-            kept.add(j)
-            last = j
-        j += 1
+    def keep_trailing_list(self, region_end: int) -> int:
+        """A list introduced by the last body line ("64家成员单位名单", "the following:")
+        continues the article even though no paragraph follows it; returns the last kept line."""
+        last, j = region_end, region_end + 1
+        if not self._intro(region_end):
+            # The lead-in may itself follow the last paragraph ("...in the following towns:").
+            k = j
+            while k < self.n and self.blank[k]:
+                k += 1
+            if k < self.n and k not in self.reason and not _is_strong(self.stripped[k]) and self._intro(k):
+                self.kept.add(k)
+                last, j = k, k + 1
+            else:
+                j = self.n  # no list follows
+        while j < self.n and (self.blank[j] or (j not in self.reason and not _is_strong(self.stripped[j]))):
+            if not self.blank[j]:
+                self.kept.add(j)
+                last = j
+            j += 1
+        return last
 
-    # Header zone: keep the last headline-like line (the title); drop the rest.
-    seen_later = [_norm(stripped[i]) for i in range(first, n) if not blank[i]]
-    candidates = []
-    for i in range(first):
-        if blank[i] or i in reason:
-            continue
-        s = _norm(stripped[i])
-        later = [t for t in seen_later] + [_norm(stripped[j]) for j in range(i + 1, first) if not blank[j]]
-        if any(t == s or (len(s) >= 15 and t.startswith(s)) for t in later):
-            reason[i] = "duplicate"
-            continue
-        candidates.append(i)
-    if candidates:
+    def keep_title(self, first: int) -> None:
+        """Header zone: keep the last headline-like line (the title); drop the rest."""
+        seen_later = [_norm(self.stripped[i]) for i in range(first, self.n) if not self.blank[i]]
+        candidates = []
+        for i in range(first):
+            if self.blank[i] or i in self.reason:
+                continue
+            s = _norm(self.stripped[i])
+            later = seen_later + [_norm(self.stripped[j]) for j in range(i + 1, first) if not self.blank[j]]
+            if any(t == s or (len(s) >= 15 and t.startswith(s)) for t in later):
+                self.reason[i] = "duplicate"
+                continue
+            candidates.append(i)
+        if not candidates:
+            return
         title = candidates[-1]
-        if _size(stripped[title]) <= 120:
-            kept.add(title)
+        if _size(self.stripped[title]) <= 120:
+            self.kept.add(title)
         else:
-            reason[title] = "navigation"
+            self.reason[title] = "navigation"
         for i in candidates[:-1]:
-            reason[i] = "navigation"
+            self.reason[i] = "navigation"
 
-    # Tail: anything after the body that no rule named.
-    for i in range(last + 1, n):
-        if not blank[i] and i not in reason and i not in kept:
-            reason[i] = _tail_reason(stripped[i])
+    def name_tail(self, last: int) -> None:
+        """Anything after the body that no rule named."""
+        for i in range(last + 1, self.n):
+            if not self.blank[i] and i not in self.reason and i not in self.kept:
+                self.reason[i] = _tail_reason(self.stripped[i])
 
-    # Repeated long lines inside the body (pages that print the lead twice).
-    seen: set[str] = set()
-    for i in sorted(kept):
-        s = _norm(stripped[i])
-        if len(s) >= 20 and s in seen:
-            kept.discard(i)
-            reason[i] = "duplicate"
-        seen.add(s)
-    return kept, reason
+    def drop_repeats(self) -> None:
+        """Repeated long lines inside the body (pages that print the lead twice)."""
+        seen: set[str] = set()
+        for i in sorted(self.kept):
+            s = _norm(self.stripped[i])
+            if len(s) >= 20 and s in seen:
+                self.kept.discard(i)
+                self.reason[i] = "duplicate"
+            seen.add(s)
+
+
+def _classify(lines: list[str]) -> tuple[set[int], dict[int, str]]:
+    """Decide which line indices (0-based) are kept; reasons for the removed ones."""
+    page = _Page(lines)
+    if not any(page.strong):
+        # No prose to anchor on (a list, a short note): keep what no rule rejects rather
+        # than risk deleting the article.
+        return {i for i in range(page.n) if not page.blank[i] and i not in page.reason}, page.reason
+    first = page.strong.index(True)
+    region_end = page.body_end(first)
+    page.keep_body(first, region_end)
+    last = page.keep_trailing_list(region_end)
+    page.keep_title(first)
+    page.name_tail(last)
+    page.drop_repeats()
+    return page.kept, page.reason
 
 
 def clean_by_lines(text: str, keep: set[int] | frozenset[int], *, drop_pinyin: bool = True,
@@ -408,7 +433,7 @@ def clean_by_lines(text: str, keep: set[int] | frozenset[int], *, drop_pinyin: b
     kept_nos: list[int] = []
     prev_end: int | None = None  # original index just after the previous kept line's text
     gap = False
-    for no, (start, end, line) in enumerate(split_lines(text), 1):
+    for no, (start, _end, line) in enumerate(split_lines(text), 1):
         body = line.rstrip("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
         if no not in keep:
             if body.strip():

@@ -1,10 +1,12 @@
 """Offline language detection for the languages the library handles.
 
-The detector is lingua, restricted to Chinese, Persian, Arabic and English plus a few
-neighbours that they are confused with (Urdu, Japanese, Korean, French, German,
-Spanish, Russian, Turkish), built once on first use: building it for all 75 languages
-costs seconds and hundreds of megabytes, and an unrestricted detector confuses short
-Persian with Urdu or Arabic more often than a restricted one.
+Scripts decide most of it: Han text is Chinese (simplified or traditional), and the
+statistical detector (lingua) only chooses among the candidate languages of the text's
+script: Persian or Arabic for Arabic script, English for Latin script, plus any language
+the caller adds (``extra`` codes, from ``Settings.extra_languages``). Each candidate set
+gets one detector, built on first use and kept: lingua loads a model per candidate, so
+fewer candidates mean less start-up time and memory (one candidate needs no model at all),
+and a restricted detector confuses short Persian with Urdu less often.
 
 Chinese is reported as ``zh-Hans`` or ``zh-Hant`` by script, decided with OpenCC:
 converting traditional text to simplified changes many of its characters, while
@@ -14,12 +16,12 @@ simplified text barely changes.
 from __future__ import annotations
 
 import re
-import threading
 from functools import lru_cache
+from typing import Any
 
 from .textnorm import strip_pinyin
 
-__all__ = ["detect_language", "chinese_script", "traditional_ratio"]
+__all__ = ["detect_language", "chinese_script", "traditional_ratio", "DEFAULT_LANGUAGES"]
 
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _ARABIC_SCRIPT = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
@@ -33,29 +35,28 @@ _ARABIC_ONLY = re.compile(r"[ةيكى]|ال")
 # Simplified text stays below ~1% (a few variant forms); traditional prose is ~15-35%.
 _TRADITIONAL_THRESHOLD = 0.05
 
-_lock = threading.Lock()
-_detector = None
+# The languages the library is built for, by the script they are written in.
+DEFAULT_LANGUAGES: tuple[str, ...] = ("zh", "fa", "ar", "en")
 
 
-def _get_detector():
-    """Build the lingua detector once (lazily, thread-safe)."""
-    global _detector
-    if _detector is None:
-        with _lock:
-            if _detector is None:
-                from lingua import Language, LanguageDetectorBuilder
+@lru_cache(maxsize=8)
+def _detector(codes: frozenset[str]) -> Any:
+    """A lingua detector over ``codes`` (ISO 639-1), built once per set."""
+    from lingua import IsoCode639_1, LanguageDetectorBuilder
 
-                langs = [
-                    Language.CHINESE, Language.PERSIAN, Language.ARABIC, Language.ENGLISH,
-                    Language.URDU, Language.JAPANESE, Language.KOREAN, Language.FRENCH,
-                    Language.GERMAN, Language.SPANISH, Language.RUSSIAN, Language.TURKISH,
-                ]
-                _detector = LanguageDetectorBuilder.from_languages(*langs).build()
-    return _detector
+    isos = [getattr(IsoCode639_1, c.upper()) for c in sorted(codes) if hasattr(IsoCode639_1, c.upper())]
+    if len(isos) < 2:  # lingua needs two; the answer is then decided by the script alone
+        return None
+    return LanguageDetectorBuilder.from_iso_codes_639_1(*isos).build()
+
+
+def _candidates(script: str, extra: tuple[str, ...]) -> frozenset[str]:
+    base = {"arabic": {"fa", "ar"}, "latin": {"en"}}[script]
+    return frozenset(base | {c.lower() for c in extra})
 
 
 @lru_cache(maxsize=1)
-def _t2s():
+def _t2s() -> Any:
     import opencc
 
     return opencc.OpenCC("t2s")
@@ -78,12 +79,16 @@ def chinese_script(text: str) -> str:
     return "zh-Hant" if traditional_ratio(text) >= _TRADITIONAL_THRESHOLD else "zh-Hans"
 
 
-def detect_language(text: str, *, sample_chars: int = 4000) -> str | None:
+def detect_language(text: str, *, sample_chars: int = 4000, extra: tuple[str, ...] = ()) -> str | None:
     """Detect the language of ``text``.
 
     Returns ``'zh-Hans'``, ``'zh-Hant'``, ``'fa'``, ``'ar'``, ``'en'`` or another ISO 639-1
     code, or ``None`` when the text has too few letters to tell. Only the first
     ``sample_chars`` characters are looked at: enough for a news page, and it bounds cost.
+    ``extra`` adds candidate languages (ISO 639-1) to the script's own.
+
+    >>> detect_language("The hospital opened a new ward.")
+    'en'
     """
     sample = text[:sample_chars]
     han = len(_HAN.findall(sample))
@@ -98,8 +103,7 @@ def detect_language(text: str, *, sample_chars: int = 4000) -> str | None:
         if kana > han * 0.05:
             return "ja"
         return chinese_script(sample)
-    lang = _get_detector().detect_language_of(sample)
-    code = lang.iso_code_639_1.name.lower() if lang is not None else None
+    code = _statistical_guess(sample, "arabic" if arabic > latin else "latin", extra)
     if arabic > latin and code not in ("fa", "ar", "ur"):
         # The model disagreed with the script; decide between Persian and Arabic by letters.
         code = None
@@ -111,3 +115,12 @@ def detect_language(text: str, *, sample_chars: int = 4000) -> str | None:
     if code == "zh":
         return chinese_script(sample)
     return code
+
+
+def _statistical_guess(sample: str, script: str, extra: tuple[str, ...]) -> str | None:
+    candidates = _candidates(script, extra)
+    detector = _detector(candidates)
+    if detector is None:
+        return next(iter(candidates))
+    lang = detector.detect_language_of(sample)
+    return lang.iso_code_639_1.name.lower() if lang is not None else None

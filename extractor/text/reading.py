@@ -12,14 +12,17 @@ import json
 import os
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Literal
+from typing import Any, Literal
 
 from extractor.core.errors import InputError
+
 from .textnorm import strip_pinyin, to_ascii_digits
 
-__all__ = ["Document", "document_from_text", "read_document", "iter_documents", "detect_metadata", "decode_bytes"]
+__all__ = ["Document", "document_from_text", "document_from_info", "read_document", "iter_documents", "detect_metadata",
+           "decode_bytes", "jsonl_source"]
 
 Format = Literal["text", "html", "markdown", "jsonl"]
 
@@ -162,7 +165,8 @@ def _check_text(text: str, source: str | None) -> None:
 _DATE_KEY = re.compile(
     r"(发布时间|發布時間|发布日期|發布日期|发表时间|發表時間|时间|時間|日期|تاریخ انتشار|زمان انتشار|تاريخ النشر|نشر في"
     r"|published|posted|updated|date)\s*(?:on)?\s*[:：]?\s*(.+)", re.IGNORECASE)
-_OUTLET_KEY = re.compile(r"(?:^|[\s|])(来源|來源|稿源|source|منبع|المصدر)\s*[:：/]\s*([^|\n]+?)(?=\s{2,}|\s*\||$)", re.IGNORECASE)
+_OUTLET_KEY = re.compile(r"(?:^|[\s|])(来源|來源|稿源|source|منبع|المصدر)\s*[:：/]\s*([^|\n]+?)(?=\s{2,}|\s*\||$)",
+                         re.IGNORECASE)
 _OUTLET_FA = re.compile(r"به گزارش\s+(.{2,40}?)(?:\s+به نقل|،|,|\s+از\s)")
 _OUTLET_DATELINE = re.compile(r"^[\s【\[]*([\u3400-\u9fff]{2,10}?[报報网網台社])[讯訊]")
 _AUTHOR_KEY = re.compile(
@@ -252,26 +256,30 @@ def _sha256(data: bytes) -> str:
 
 
 def _build(text: str, *, source: str | None, sha: str, encoding: str | None, raw: str | None,
-           fmt: Format, warnings: list[str], metadata: bool = True, **given) -> Document:
+           fmt: Format, warnings: list[str], metadata: bool = True,
+           given: dict[str, str | None] | None = None, languages: tuple[str, ...] = ()) -> Document:
+    """A Document; ``given`` metadata (from HTML or a JSONL record) wins over what is detected."""
     from .language import detect_language
 
-    meta: dict = {}
+    meta: dict[str, Any] = {}
     if metadata:
         meta = detect_metadata(text)
+    given = given or {}
     fields = {k: given.get(k) or meta.get(k) for k in ("title", "published", "outlet", "author")}
     return Document(text=text, source=source, sha256=sha, encoding=encoding, raw_text=raw,
-                    format=fmt, language=detect_language(text) if metadata else None,
+                    format=fmt, language=detect_language(text, extra=languages) if metadata else None,
                     warnings=tuple(warnings), **fields)
 
 
-def document_from_text(text: str, *, source: str | None = None, detect_metadata: bool = True) -> Document:
+def document_from_text(text: str, *, source: str | None = None, detect_metadata: bool = True,
+                       languages: tuple[str, ...] = ()) -> Document:
     """A :class:`Document` from a string (already decoded): ``sha256`` is of its UTF-8
     bytes. Raises :class:`InputError` for empty or whitespace-only text."""
     if not isinstance(text, str):
         raise InputError(source, f"expected text (str), got {type(text).__name__}")
     _check_text(text, source)
     return _build(text, source=source, sha=_sha256(text.encode("utf-8", "surrogatepass")),
-                  encoding=None, raw=text, fmt="text", warnings=[], metadata=detect_metadata)
+                  encoding=None, raw=text, fmt="text", warnings=[], metadata=detect_metadata, languages=languages)
 
 
 def _format_of(path: Path) -> Format:
@@ -313,7 +321,8 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
     return data
 
 
-def _html_document(html: str, *, source: str, sha: str, encoding: str, warnings: list[str]) -> Document:
+def _html_document(html: str, *, source: str, sha: str, encoding: str, warnings: list[str],
+                   languages: tuple[str, ...] = ()) -> Document:
     import trafilatura
 
     try:
@@ -333,15 +342,16 @@ def _html_document(html: str, *, source: str, sha: str, encoding: str, warnings:
         doc_meta = doc
     if not text.strip():
         raise InputError(source, "HTML page has no body text")
-    given = {}
+    given: dict[str, str | None] = {}
     if doc_meta is not None:
         given = {"title": getattr(doc_meta, "title", None), "published": getattr(doc_meta, "date", None),
                  "author": getattr(doc_meta, "author", None), "outlet": getattr(doc_meta, "sitename", None)}
     return _build(text, source=source, sha=sha, encoding=encoding, raw=html, fmt="html",
-                  warnings=warnings, **given)
+                  warnings=warnings, given=given, languages=languages)
 
 
-def read_document(path: str | os.PathLike, *, encoding: str | None = None, max_bytes: int = 20_000_000) -> Document:
+def read_document(path: str | os.PathLike, *, encoding: str | None = None, max_bytes: int = 20_000_000,
+                  languages: tuple[str, ...] = ()) -> Document:
     """Read one file into a :class:`Document`.
 
     Text and Markdown keep the exact decoded text (encoding detected: UTF-8/16 with or
@@ -366,8 +376,9 @@ def read_document(path: str | os.PathLike, *, encoding: str | None = None, max_b
     _check_text(text, source)
     sha = _sha256(data)
     if fmt == "html":
-        return _html_document(text, source=source, sha=sha, encoding=enc, warnings=warnings)
-    return _build(text, source=source, sha=sha, encoding=enc, raw=text, fmt=fmt, warnings=warnings)
+        return _html_document(text, source=source, sha=sha, encoding=enc, warnings=warnings, languages=languages)
+    return _build(text, source=source, sha=sha, encoding=enc, raw=text, fmt=fmt, warnings=warnings,
+                  languages=languages)
 
 
 def jsonl_source(path: str | os.PathLike, rid: Any, lineno: int, used: set[str]) -> str:
@@ -385,7 +396,8 @@ def jsonl_source(path: str | os.PathLike, rid: Any, lineno: int, used: set[str])
 
 
 def iter_documents(path: str | os.PathLike, *, text_field: str = "text", id_field: str = "id",
-                   encoding: str | None = None, max_bytes: int = 20_000_000) -> Iterator[Document | InputError]:
+                   encoding: str | None = None, max_bytes: int = 20_000_000,
+                   languages: tuple[str, ...] = ()) -> Iterator[Document | InputError]:
     """Yield Documents from a file; errors are yielded, not raised, so one bad record
     does not stop a batch.
 
@@ -399,7 +411,7 @@ def iter_documents(path: str | os.PathLike, *, text_field: str = "text", id_fiel
     p = Path(path)
     if _format_of(p) != "jsonl":
         try:
-            yield read_document(p, encoding=encoding, max_bytes=max_bytes)
+            yield read_document(p, encoding=encoding, max_bytes=max_bytes, languages=languages)
         except InputError as e:
             yield e
         return
@@ -430,11 +442,23 @@ def iter_documents(path: str | os.PathLike, *, text_field: str = "text", id_fiel
         if not text.strip():
             yield InputError(source, f"line {lineno}: field {text_field!r} is empty")
             continue
-        given = {k: rec.get(k) if isinstance(rec.get(k), str) else None
+        given: dict[str, str | None] = {k: rec.get(k) if isinstance(rec.get(k), str) else None
                  for k in ("title", "published", "outlet", "author")}
         try:
             _check_text(text, source)
             yield _build(text, source=source, sha=_sha256(text.encode("utf-8", "surrogatepass")),
-                         encoding=enc, raw=text, fmt="jsonl", warnings=[], **given)
+                         encoding=enc, raw=text, fmt="jsonl", warnings=[], given=given, languages=languages)
         except InputError as e:
             yield e
+
+
+def document_from_info(text: str, info: dict[str, Any]) -> Document:
+    """A :class:`Document` rebuilt from its stored text and the metadata a run recorded
+    (a :class:`~extractor.core.types.DocumentInfo` as a dict), to derive its facts again
+    without reading the file. Nothing is detected again: the stored language and
+    publication date are what the first extraction used."""
+    return Document(text=text, source=info.get("source"), sha256=info.get("sha256") or "",
+                    encoding=info.get("encoding"), raw_text=None, format=info.get("format") or "text",
+                    title=info.get("title"), published=info.get("published"), outlet=info.get("outlet"),
+                    author=info.get("author"), language=info.get("language"),
+                    warnings=tuple(info.get("warnings") or ()))

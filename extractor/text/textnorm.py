@@ -20,8 +20,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
-__all__ = ["Folded", "fold", "fold_text", "strip_pinyin", "PINYIN_ANNOTATION", "to_ascii_digits", "arabic_script_pattern"]
+__all__ = ["Folded", "fold", "fold_text", "strip_pinyin", "PINYIN_ANNOTATION", "to_ascii_digits",
+           "arabic_script_pattern"]
 
 # A parenthesised pinyin syllable right after a CJK character: 報(bào), 醫(yī), 項(xiàng).
 # Requires at least one tone-marked or ü letter, or a plain syllable of latin letters
@@ -56,7 +58,7 @@ def to_ascii_digits(text: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _t2s():
+def _t2s() -> Any:
     import opencc
 
     return opencc.OpenCC("t2s")
@@ -114,13 +116,12 @@ def fold(text: str, *, drop_pinyin: bool = True, collapse_space: bool = True) ->
     for i, ch in enumerate(text):
         if skip[i]:
             continue
-        if ch.isspace():
-            if collapse_space:
-                if not last_space:
-                    out.append(" ")
-                    idx.append(i)
-                last_space = True
-                continue
+        if ch.isspace() and collapse_space:
+            if not last_space:
+                out.append(" ")
+                idx.append(i)
+            last_space = True
+            continue
         f = _fold_char(ch)
         for c in f:
             if c.isspace() and collapse_space:

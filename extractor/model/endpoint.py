@@ -1,0 +1,47 @@
+"""Checks of an endpoint's settings before a run spends anything: a key, a model, a URL
+that accepts connections. Each failure is one clear :class:`ConfigurationError` line.
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+from urllib.parse import urlsplit
+
+from extractor.core.errors import ConfigurationError
+
+__all__ = ["check_configuration", "check_endpoint"]
+
+
+def check_configuration(settings: Any) -> None:
+    """Raise :class:`ConfigurationError` early (missing key, no model, no base URL) with one clear line."""
+    settings.resolved_api_key()
+    settings.resolved_model()
+    if settings.resolved_base_url() is None:
+        raise ConfigurationError(f"provider {settings.profile().name!r} needs a base URL: set EXTRACTOR_BASE_URL "
+                                 "or base_url=...")
+
+
+def check_endpoint(settings: Any, timeout_s: float = 5.0) -> None:
+    """Raise :class:`ConfigurationError` with one clear line when the endpoint's host
+    does not accept connections (a quick TCP connect; nothing is sent)."""
+    url = settings.resolved_base_url()
+    if not url:
+        raise ConfigurationError(
+            f"provider {settings.profile().name!r} needs a base URL: set EXTRACTOR_BASE_URL or --base-url"
+        )
+    parts = urlsplit(url)
+    host = parts.hostname
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    if not host:
+        raise ConfigurationError(f"base URL {url!r} has no host name: set EXTRACTOR_BASE_URL or --base-url")
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s):
+            pass
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot reach {url} ({exc.strerror or exc}): is the server running and the network up? "
+            "set EXTRACTOR_BASE_URL / --base-url, or use --local"
+        ) from None
+
+

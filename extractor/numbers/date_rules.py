@@ -1,0 +1,733 @@
+"""The date patterns: one :class:`Rule` (a regex and a builder of :class:`Parts`) per way of writing.
+
+Rules run on a scanning copy of the text in which digits are ASCII and letter variants and
+dashes are folded one character for one (so offsets stay those of the normalised text). Every
+rule reports all its matches; :func:`scan` keeps the leftmost-longest ones. A builder returns
+``None`` when its match is no date after all (the next rule may still read the span) and
+:data:`VETO` when the span is a date it cannot read safely (2019年2月29日, 三年五月 of an era, an
+ambiguous 03/04/2020): the span is then claimed, so no shorter rule reads part of it as a
+coarser or other date.
+
+>>> ctx = Ctx("2016年6月2911:30", "zh")
+>>> [(t.start, t.end, t.parts.d) for t in scan(ctx)]
+[(0, 9, 29)]
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+
+from extractor.numbers import date_words as w
+from extractor.numbers.calendars import expand_two_digit_year
+from extractor.numbers.date_parts import LAST_DAY, Parts
+
+__all__ = ["Ctx", "Rule", "Token", "VETO", "RULES", "scan", "script_of"]
+
+
+class _Veto:
+    def __repr__(self) -> str:
+        return "VETO"
+
+
+VETO = _Veto()
+Built = Parts | _Veto | None
+
+# Scanning folds, one for one: Arabic letter variants, dashes and full-width punctuation.
+_SCAN_FOLD = {**w.LETTER_FOLD, **str.maketrans({"，": ",", "،": ",", "ー": "-", "〜": "~", "／": "/", "–": "-",
+                                               "—": "-", "‐": "-", "‑": "-", "−": "-", "―": "-", "．": "."})}
+
+_FOLDED = re.compile("[" + re.escape("".join(map(chr, _SCAN_FOLD))) + "]")
+
+
+def script_of(text: str) -> str:
+    """``"ar"`` or ``"fa"``: which of the two an Arabic-script passage is, by its letters."""
+    fa = sum(text.count(c) for c in "پچژگکی۰۱۲۳۴۵۶۷۸۹")
+    ar = sum(text.count(c) for c in "ةيىكإأ٠١٢٣٤٥٦٧٨٩")
+    return "ar" if ar > fa else "fa"
+
+
+class Ctx:
+    """The text being scanned and what is known about its language."""
+
+    def __init__(self, raw: str, lang: str | None) -> None:
+        self.raw = raw  # normalised, letters unfolded: tells Persian from Arabic
+        self.lang = lang
+
+    @cached_property
+    def text(self) -> str:
+        return self.raw.translate(_SCAN_FOLD) if _FOLDED.search(self.raw) else self.raw
+
+    def area(self, pos: int) -> str:
+        """``"fa"`` or ``"ar"`` at ``pos``: the given language, else the letters around it."""
+        if self.lang in ("fa", "ar"):
+            return self.lang
+        return script_of(self.raw[max(0, pos - 40):pos + 40])
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    regex: re.Pattern[str]
+    build: Callable[[re.Match[str], Ctx], Built]
+    for_numbers: bool = True  # offered to the number reader as "these digits are a date"
+    needs: re.Pattern[str] | None = None  # text without a match of this cannot hold the rule's dates
+
+
+@dataclass(frozen=True)
+class Token:
+    start: int
+    end: int
+    parts: Parts | _Veto
+    rule: Rule
+
+
+def scan(ctx: Ctx, pos: int = 0, endpos: int | None = None, rules: tuple[Rule, ...] | None = None
+         ) -> list[Token]:
+    """Leftmost-longest dates of ``ctx.text[pos:endpos]``, in order, vetoed spans included."""
+    text = ctx.text
+    endpos = len(text) if endpos is None else endpos
+    found: list[Token] = []
+    for rule in RULES if rules is None else rules:
+        if rule.needs is not None and not rule.needs.search(text, pos, endpos):
+            continue
+        for m in rule.regex.finditer(text, pos, endpos):
+            built = rule.build(m, ctx) if m.end() > m.start() else None
+            if built is not None:
+                found.append(Token(m.start(), m.end(), built, rule))
+    found.sort(key=lambda t: (t.start, t.start - t.end))
+    kept: list[Token] = []
+    for t in found:
+        if not kept or t.start >= kept[-1].end:
+            kept.append(t)
+    return kept
+
+
+# ------------------------------------------------------------------------------ helpers
+
+_AL = "\u0621-\u064a\u0671-\u06d3\u06fa-\u06ff"
+AW = f"(?![{_AL}])"  # end of an Arabic-script word
+AB = f"(?<![{_AL}])"  # start of one
+
+
+def _int(s: str | None) -> int | None:
+    return None if s is None else int(s)
+
+
+# A bare number year in Persian text past 1430 (2051) is a lunar Hijri year (۱۴۴۵/۰۹/۱۵), which
+# Persian news also writes for religious dates; with a Solar month name it stays Solar.
+_LAST_SOLAR_YEAR = 1430
+
+
+def _year_ok(y: int, calendar: str) -> bool:
+    # Hijri years of the modern press are 1200-1599; a Gregorian one 1000-2199.
+    return 1200 <= y < 1600 if calendar in ("solar_hijri", "hijri") else 1000 <= y <= 2199
+
+
+def _calendar_for_year(y: int, area: str, marker: str | None = None) -> str:
+    """Calendar of a four-digit year in Arabic-script text: the written marker (ه.ق, ه.ش, م),
+    else its size: below 1600 it cannot be a Gregorian year of modern news, and is Solar
+    Hijri in Persian (1402), lunar Hijri in Arabic (1445) or past the Solar years in use."""
+    if marker:
+        mk = re.sub(r"[\s.]", "", marker)
+        if mk in ("م", "میلادی"):
+            return "gregorian"
+        if mk.endswith("ش") or mk.endswith("شمسی") or mk == "خورشیدی":
+            return "solar_hijri"
+        if mk.endswith("ق") or mk in ("ه", "هجری", "قمری"):  # a bare هـ is the lunar Hijri mark
+            return "hijri"
+    if y >= 1600:
+        return "gregorian"
+    return "hijri" if area == "ar" or y > _LAST_SOLAR_YEAR else "solar_hijri"
+
+
+def _before(ctx: Ctx, m: re.Match[str], n: int = 12) -> str:
+    return ctx.text[max(0, m.start() - n):m.start()]
+
+
+def _rule(name: str, pattern: str, build: Callable[[re.Match[str], Ctx], Built], *,
+          first: str, needs: str | None = None, for_numbers: bool = True) -> Rule:
+    """A rule whose matches can only start with a character of ``first`` (a character class
+    body) and, where given, only occur in a text holding ``needs`` (a cheap regex): most
+    positions of a long text fail on the first character, and most texts lack the key
+    characters of most rules, which keeps a megabyte scanned in about a second."""
+    return Rule(name, re.compile(f"(?=[{first}])(?:{pattern})"), build, for_numbers,
+                re.compile(needs) if needs else None)
+
+
+def _firsts(words: list[str] | dict) -> str:
+    """Character-class body of the first letters of ``words`` (folded, either case)."""
+    chars = {c for word in words for c in (w.fold_letters(word)[0].lower(), w.fold_letters(word)[0].upper())}
+    return "".join(re.escape(c) for c in sorted(chars))
+
+
+# ------------------------------------------------------------------- numeric (all scripts)
+
+_TIME = r"(?:(?:T|\s+)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+_MARKER = (r"(?:ه\s*\.?\s*[قش]\s*\.?|هجری\s*(?:قمری|شمسی)|هجری|قمری|شمسی|خورشیدی|میلادی|ه|م)" + AW)
+
+
+def _build_ymd(m: re.Match[str], ctx: Ctx) -> Built:
+    """2024-03-07, 2015.5.13, ۱۴۰۲/۰۳/۱۵ (the year decides the calendar)."""
+    y, mo, d = int(m["y"]), int(m["m"]), int(m["d"])
+    cal = _calendar_for_year(y, ctx.area(m.start()))
+    return Parts(cal, "day", y=y, m=mo, d=d) if _year_ok(y, cal) else VETO
+
+
+def _dm_order(a: int, b: int, sep: str, calendar: str, lang: str | None) -> tuple[int, int] | None:
+    """(day, month) of a numeric date written a?b?year; None when it cannot be told.
+
+    A value over 12 settles it. Otherwise: dots and non-Gregorian years are day first (no
+    calendar writes them month first); Arabic and Persian news write Gregorian dates day
+    first too; English (US month first, UK day first) and unknown text stay undecided."""
+    if a > 12 or a == b:
+        return a, b
+    if b > 12:
+        return b, a
+    if sep == "." or calendar != "gregorian" or lang in ("ar", "fa"):
+        return a, b
+    return None
+
+
+def _build_dmy(m: re.Match[str], ctx: Ctx) -> Built:
+    """13/03/2014, 21-04-2016, 14-09-1432 هـ, 06-17-2014."""
+    y = int(m["y"])
+    lang = ctx.lang if ctx.lang else (ctx.area(m.start()) if re.search(f"[{_AL}]", ctx.text[
+        max(0, m.start() - 30):m.end() + 30]) else None)
+    cal = _calendar_for_year(y, ctx.area(m.start()), m["mk"])
+    order = _dm_order(int(m["a"]), int(m["b"]), m["s"], cal, lang)
+    if order is None or not _year_ok(y, cal):
+        return VETO
+    return Parts(cal, "day", y=y, m=order[1], d=order[0])
+
+
+_NUMERIC = [
+    _rule("ymd", r"(?<![\d.])(?<!\d[-/])(?P<y>\d{4})(?P<s>[-/.])(?P<m>\d{1,2})(?P=s)(?P<d>\d{1,2})(?![\d])"
+          + _TIME, _build_ymd, first=r"\d"),
+    _rule("dmy", r"(?<![\d/.])(?<!\d-)(?P<a>\d{1,2})(?P<s>[-/.])(?P<b>\d{1,2})(?P=s)(?P<y>\d{4})(?![\d])"
+          r"(?:\s*(?P<mk>" + _MARKER + "))?", _build_dmy, first=r"\d"),
+]
+
+# ---------------------------------------------------------------------------- Chinese
+
+_ZD = "〇○零一二三四五六七八九"
+_ZH_YEAR = rf"(?:\d{{4}}|\d{{2}}|[{_ZD}]{{4}}|[{_ZD}]{{2}}|[一二两兩]千[{_ZD}十百]{{0,4}})"
+_ZH_MONTH = r"(?:\d{1,2}|十[一二]?|[一二三四五六七八九])"
+_ZH_DAY = r"(?:\d{1,2}|三十一?|[一二]?十[一二三四五六七八九]?|廿[一二三四五六七八九]?|卅一?|[一二三四五六七八九])"
+_DAYMARK = "[日号號]"
+_ZH_TO = r"\s*[-~至到]\s*"
+# After a day written without 日/号: the end, punctuation or a time, nothing that makes the
+# digits a count (2016年6月29家医院 is June and 29 hospitals).
+_DAY_END = (r"(?=\s*(?:$|[,.;:!?)\]、。；！？）】」』\-~(（]|[上下中]午|早上|晚上?|凌晨|傍晚|夜|星期|[周週][一二三四五六日天]"
+            r"|礼拜|禮拜|\d{1,2}\s*[:点點时時]|[一二三四五六七八九十]{1,3}[点點时時]))")
+_REL_LABEL = {-2: "year_before_last", -1: "last_year", 0: "this_year", 1: "next_year", 2: "year_after_next"}
+_REL_YEAR_ZH = {"去年": -1, "上年": -1, "今年": 0, "本年": 0, "明年": 1, "前年": -2, "后年": 2, "後年": 2}
+# A year named by reference to another date of the text, not to the publication date.
+_ANAPHORIC_ZH = ("同年", "当年", "當年", "次年", "翌年", "该年", "該年", "是年")
+_SUB_ZH = {"上半年": (1, 6, "half"), "前半年": (1, 6, "half"), "下半年": (7, 12, "half"),
+           "后半年": (7, 12, "half"), "後半年": (7, 12, "half"), "全年": (None, None, "year")}
+_LUNAR = re.compile(r"(?:农历|農曆|阴历|陰曆|夏历|夏曆)\s*$")
+
+
+def _zh_num(s: str | None) -> int | None:
+    if s is None:
+        return None
+    return int(s) if s.isdigit() else w.zh_int(s)
+
+
+def _zh_year(m: re.Match[str], month_follows: bool) -> int | None:
+    """Year of the year group: 4 digits, or 2 when zero-led (08年) or before a month (18年10月)."""
+    if m["roc"] is not None:  # 民國113年: years of the Republic of China, from 1912
+        n = _zh_num(m["roc"])
+        return None if n is None or not 1 <= n <= 200 else 1911 + n
+    s = m["y"]
+    y = _zh_num(s)
+    if y is None:
+        return None
+    if len(s) == 2 and "千" not in s:
+        if not (month_follows or s[0] in "0〇○零"):
+            return None  # 18年 alone is more often "18 years"
+        return expand_two_digit_year(y, "gregorian")
+    if not s.isdigit() and "千" in s and y < 1900:
+        return None  # 一千年: a thousand years
+    return y if 1000 <= y <= 2199 else None
+
+
+def _zh_year_fields(m: re.Match[str], month_follows: bool) -> dict | _Veto | None:
+    """``y``/``rel_year``/``label`` of the year written before a month or part of a year."""
+    if m["ry"]:
+        if m["ry"] in _ANAPHORIC_ZH:
+            return VETO
+        return {"rel_year": _REL_YEAR_ZH[m["ry"]], "label": _REL_LABEL[_REL_YEAR_ZH[m["ry"]]]}
+    if m["y"] is None and m["roc"] is None:
+        return {}
+    y = _zh_year(m, month_follows)
+    return VETO if y is None else {"y": y}
+
+
+def _zh_sub(m: re.Match[str], year: dict) -> Built:
+    """上半年, 一季度, 前三季度, 全年 after an optional year."""
+    sub = m["sub"]
+    if sub in _SUB_ZH:
+        m1, m2, gran = _SUB_ZH[sub]
+        if gran == "year" and not year:
+            return None  # 全年 alone: the whole of which year is not said
+        label = year.get("label") or ({1: "first_half", 7: "second_half"}.get(m1) if not year else None)
+        return Parts("gregorian", gran, m=m1, m2=m2, label=label,
+                     **{k: v for k, v in year.items() if k != "label"})
+    q = _zh_num(m["q"]) or _zh_num(m["qq"])
+    q1, q2 = (1, _zh_num(m["qn"])) if m["qn"] else (q, q)
+    return Parts("gregorian", "quarter", m=3 * q1 - 2, m2=3 * q2, **year)
+
+
+def _zh_day(m: re.Match[str]) -> tuple[int | None, int | None] | _Veto:
+    """(day, last day of a range) of the day group; a day glued to a time (2016年6月2911:30)
+    is split where only one split gives a valid day and hour."""
+    if m["dg"]:
+        g = m["dg"] + m["hh"]
+        if len(g) < 3:
+            return VETO  # 6月11:30: the 1st at 1:30, or June at 11:30?
+        splits = [(int(g[:k]), int(g[k:])) for k in (1, 2) if 1 <= len(g) - k <= 2]
+        valid = [d for d, h in splits if 1 <= d <= 31 and h <= 24]
+        return (valid[0], None) if len(valid) == 1 else VETO
+    if m["xun"]:
+        return {"上": (1, 10), "中": (11, 20)}.get(m["xun"][0], (21, LAST_DAY))
+    return _zh_num(m["d"]), _zh_num(m["d2"])
+
+
+def _zh_unreadable_year_before(m: re.Match[str], ctx: Ctx) -> bool:
+    """A month with a year we cannot read before it (康熙三年五月, 农历八月)."""
+    before = _before(ctx, m, 8)
+    return bool(re.search(r"年\s*,?\s*$", before) or _LUNAR.search(before))
+
+
+def _build_zh(m: re.Match[str], ctx: Ctx) -> Built:
+    """2016年9月3号, 二〇二二年九月二十七日, 今年1-6月, 2017年上半年, 一季度, 九月三号."""
+    year = _zh_year_fields(m, month_follows=m["m"] is not None)
+    if year is VETO or year is None:
+        return year
+    if not year and _zh_unreadable_year_before(m, ctx):
+        return VETO
+    if m["sub"]:
+        return _zh_sub(m, year)
+    mo, mo2 = _zh_num(m["m"]), _zh_num(m["m2"])
+    day = _zh_day(m)
+    if day is VETO:
+        return VETO
+    d, d2 = day
+    gran = "day" if d else "month"
+    return Parts("gregorian", gran, m=mo, m2=mo2, d=d, d2=d2, **year)
+
+
+_ZH_YEAR_PART = (rf"(?:(?<![\d{_ZD}十百千万萬.])(?P<y>{_ZH_YEAR})\s*年度?"
+                 rf"|民[国國]\s*(?P<roc>\d{{1,3}}|[{_ZD}十百]{{1,4}})\s*年"
+                 r"|(?<!以)(?P<ry>去年|上年|今年|本年|明年|前年|后年|後年|同年|当年|當年|次年|翌年|该年|該年|是年)度?)")
+_ZH_SUB = (r"(?P<sub>上半年|下半年|前半年|后半年|後半年|全年|第?(?P<q>[一二三四1-4])\s*季度"
+           r"|前(?P<qn>[二两兩三])(?:个|個)?季度|[Qq](?P<qq>[1-4]))")
+_ZH_MONTH_DAY = (rf"(?<![\d前近每第头頭数數几幾连連续續余餘多个個.])(?P<m>{_ZH_MONTH})(?:{_ZH_TO}(?P<m2>{_ZH_MONTH}))?"
+                 rf"\s*月份?(?![龄齡])(?:\s*(?:(?P<dg>[12]\d|3[01]|0?[1-9])(?=(?P<hh>[01]?\d|2[0-4]):\d{{2}})|(?P<d>{_ZH_DAY})(?:\s*{_DAYMARK}|{_DAY_END})"
+                 rf"(?:{_ZH_TO}(?P<d2>{_ZH_DAY})\s*{_DAYMARK})?|(?P<xun>[上中下]旬)))?")
+_ZH_MAIN = rf"(?:{_ZH_YEAR_PART}\s*,?\s*)?(?:{_ZH_SUB}|{_ZH_MONTH_DAY})"
+
+
+def _build_zh_year(m: re.Match[str], ctx: Ctx) -> Built:
+    """2009年, 二〇〇二年, 08年, 1995-1997年, 2024年度, 民国三年."""
+    y = _zh_year(m, month_follows=False)
+    if y is None:
+        return None
+    y2 = None
+    if m["y2"]:
+        y2 = _zh_num(m["y2"])
+        if y2 is None or not y < y2 <= 2199:
+            return VETO
+    return Parts("gregorian", "year", y=y, y2=y2)
+
+
+_ZH_YEAR_ONLY = (rf"(?:(?<![\d{_ZD}十百千万萬.])(?P<y>{_ZH_YEAR})(?:{_ZH_TO}(?P<y2>\d{{4}}|[{_ZD}]{{4}}))?"
+                 rf"|民[国國]\s*(?P<roc>\d{{1,3}}|[{_ZD}十百]{{1,4}}))\s*年度?"
+                 r"(?![龄齡级級半]|历史|歷史|多|余|餘|之久|左右)")
+
+# Relative words: (unit of the shift, shift) or a year offset.
+_ZH_SHIFT = {
+    **dict.fromkeys(("上个月", "上個月", "上月"), ("month", -1)), **dict.fromkeys(("本月", "这个月", "這個月"), ("month", 0)),
+    **dict.fromkeys(("下个月", "下個月", "下月"), ("month", 1)),
+    **dict.fromkeys(("上周", "上週", "上星期", "上个星期", "上個星期", "上礼拜", "上禮拜"), ("week", -1)),
+    **dict.fromkeys(("本周", "本週", "这周", "這週", "这个星期", "這個星期", "这礼拜"), ("week", 0)),
+    **dict.fromkeys(("下周", "下週", "下星期", "下个星期", "下個星期"), ("week", 1)),
+    **dict.fromkeys(("昨天", "昨日"), ("day", -1)), **dict.fromkeys(("今天", "今日"), ("day", 0)),
+    **dict.fromkeys(("明天", "明日"), ("day", 1)), "前天": ("day", -2), "大前天": ("day", -3),
+    **dict.fromkeys(("后天", "後天"), ("day", 2)),
+}
+_SHIFT_LABEL = {("day", -3): "three_days_ago", ("day", -2): "day_before_yesterday", ("day", -1): "yesterday",
+                ("day", 0): "today", ("day", 1): "tomorrow", ("day", 2): "day_after_tomorrow"}
+
+
+def _shift_label(unit: str, k: int) -> str:
+    return _SHIFT_LABEL.get((unit, k)) or {-1: "last_", 0: "this_", 1: "next_"}[k] + unit
+
+
+def _shift_parts(unit: str, k: int, calendar: str, week_start: int, d: int | None = None) -> Parts:
+    gran = "day" if d is not None else unit
+    return Parts(calendar, gran, d=d, shift=k, shift_unit=unit, label=_shift_label(unit, k),
+                 week_start=week_start)
+
+
+def _build_zh_rel(m: re.Match[str], ctx: Ctx) -> Built:
+    """去年 / 去年同期, 上个月 (15日), 上周, 昨天."""
+    word = m["w"]
+    if word in _REL_YEAR_ZH:
+        if m["same"]:
+            return VETO  # 去年同期: the same stretch of last year, not the whole year
+        k = _REL_YEAR_ZH[word]
+        return Parts("gregorian", "year", rel_year=k, label=_REL_LABEL[k])
+    if word in _ANAPHORIC_ZH:
+        return VETO
+    unit, k = _ZH_SHIFT[word]
+    d = _zh_num(m["d"])
+    if d is not None and unit != "month":
+        return None
+    return _shift_parts(unit, k, "gregorian", 0, d)
+
+
+_ZH_REL = (r"(?<!以)(?P<w>" + "|".join(sorted([*_REL_YEAR_ZH, *_ANAPHORIC_ZH, *_ZH_SHIFT], key=len, reverse=True))
+           + rf")(?:度)?(?:(?P<same>同期)|(?<=月)\s*(?P<d>{_ZH_DAY})\s*{_DAYMARK})?")
+
+
+def _build_zh_bare_day(m: re.Match[str], ctx: Ctx) -> Built:
+    """12日 alone: a day of the publication month."""
+    return Parts("gregorian", "day", d=int(m["d"]))
+
+
+_ZH_BARE_DAY = (r"(?<![\d年月前近每第头頭数數几幾连連续續余餘多个個号號.\-/:~])(?P<d>\d{1,2})\s*"
+                r"(?:日(?!内|以内|之内|左右|以上|以后|以後|后|後|间|間|以来|以來|来|來|游|遊|元|圆|圓)"
+                r"|[号號](?=\s*(?:$|[,.;!?)\]、。；！？）】\-~]|[上下中]午|晚|早|凌晨|星期|[周週][一二三四五六日天])))")
+
+_CHINESE = [
+    _rule("zh", _ZH_MAIN, _build_zh, needs=r"[年月季Qq]", first=r"\d〇○零一二两兩三四五六七八九十民去上今本明前后後同当當次翌该該是下全第Qq"),
+    _rule("zh_year", _ZH_YEAR_ONLY, _build_zh_year, needs=r"年", first=r"\d〇○零一二两兩三四五六七八九民"),
+    _rule("zh_rel", _ZH_REL, _build_zh_rel, for_numbers=False, needs=r"[年月周週星礼禮天日]", first=_firsts([*_REL_YEAR_ZH, *_ANAPHORIC_ZH, *_ZH_SHIFT])),
+    _rule("zh_day", _ZH_BARE_DAY, _build_zh_bare_day, for_numbers=False, needs=r"[日号號]", first=r"\d"),
+]
+
+# ------------------------------------------------------------------ Persian and Arabic
+
+_MONTH_NAMES = [n for t in (w.SOLAR_MONTHS, w.HIJRI_MONTHS, w.GREGORIAN_AR_FA) for ns in t for n in ns]
+_MONTH_AR = w.names_regex(_MONTH_NAMES)
+# A two-digit year is read only where nothing else can follow it (۲۶ شهریور ۹۴ ساعت ...): after
+# a day and month, "۹۴ نفر" would be 94 people.
+_TWO_DIGIT_OK = r"(?=\s*(?:$|[,.;:)\]\-؛]|ساعت|\d{1,2}:\d{2}|" + _MARKER + "))"
+_AR_YEAR = (r"(?:\s*,?\s*(?:سال|سنه|عام|العام)?\s*(?<![\d.])(?P<y>\d{4}(?![\d])|\d{2}(?![\d])" + _TWO_DIGIT_OK + ")"
+            r"(?:\s*(?P<mk>" + _MARKER + "))?)")
+
+
+# A month named with a word placing it against the publication date: its year (اسفند امسال,
+# اسفند سال گذشته) or its last/next occurrence (مارس الماضي, اسفند گذشته, يناير المقبل).
+_MONTH_QUALIFIERS = {
+    "امسال": ("rel_year", 0), "سال جاری": ("rel_year", 0), "سال گذشته": ("rel_year", -1), "پارسال": ("rel_year", -1),
+    "سال آینده": ("rel_year", 1), "الجاری": ("rel_year", 0), "الحالی": ("rel_year", 0), "جاری": ("rel_year", 0),
+    "الماضی": ("occurrence", -1), "المنصرم": ("occurrence", -1), "الفائت": ("occurrence", -1),
+    "السابق": ("occurrence", -1), "گذشته": ("occurrence", -1), "المقبل": ("occurrence", 1),
+    "القادم": ("occurrence", 1), "آینده": ("occurrence", 1),
+}
+_QUALIFIER_KEYS = {w.name_key(k): v for k, v in _MONTH_QUALIFIERS.items()}
+_OCCURRENCE_LABEL = {-1: "last_occurrence", 1: "next_occurrence"}
+_AR_WHEN = rf"(?:{_AR_YEAR}|\s*(?P<q>{w.names_regex(list(_MONTH_QUALIFIERS))}){AW})"
+
+
+def _month_day(m: re.Match[str]) -> tuple[int | None, int | None]:
+    """Day and range end of a month-name date: digits, or a Persian or Arabic ordinal word."""
+    g = m.groupdict()
+    if g.get("do"):
+        return w.FA_ORDINALS.get(w.name_key(g["do"])), None
+    if g.get("dar"):
+        return w.AR_ORDINALS.get(w.name_key(g["dar"])), None
+    return _int(g.get("d")), _int(g.get("d2"))
+
+
+def _month_year(m: re.Match[str], ctx: Ctx, calendar: str) -> dict | _Veto | None:
+    """Year fields of a month-name date: written (۹۴ is 1394), relative, or left to the reference."""
+    ys = m["y"]
+    if m["q"]:
+        kind, k = _QUALIFIER_KEYS[w.name_key(m["q"])]
+        return {kind: k, "label": _REL_LABEL[k] if kind == "rel_year" else _OCCURRENCE_LABEL[k]}
+    if ys is None:
+        return None if w.name_key(m["mn"]) in w.NEEDS_YEAR else {}
+    y = expand_two_digit_year(int(ys), calendar) if len(ys) == 2 else int(ys)
+    if m["mk"] and _calendar_for_year(y, ctx.area(m.start()), m["mk"]) != calendar:
+        return VETO  # "۱۵ اردیبهشت ۲۰۲۳ میلادی": the names and the marker disagree
+    return {"y": y} if _year_ok(y, calendar) else VETO
+
+
+def _month_parts(m: re.Match[str], ctx: Ctx) -> Built:
+    """Day (digits or ordinal word), month name, and its year as the name's calendar reads it."""
+    calendar, mo = w.month_of_name(m["mn"])
+    year = _month_year(m, ctx, calendar)
+    if year is None or year is VETO:
+        return year
+    d, d2 = _month_day(m)
+    return Parts(calendar, "day" if d else "month", m=mo, d=d, d2=d2, **year)
+
+
+_MONTH_NAME = rf"{AB}(?=[{_firsts(_MONTH_NAMES)}])(?P<mn>{_MONTH_AR})(?:\s*ماه)?{AW}"
+_ARABIC_SCRIPT = [
+    _rule("ar_dmy", r"(?<![\d.,/])(?P<d>\d{1,2})(?:\s*(?:-|تا|الی|حتی)\s*(?P<d2>\d{1,2}))?\s*(?:ام\s*)?(?:من\s*)?"
+          + _MONTH_NAME + _AR_WHEN + "?", _month_parts, first=r"\d"),
+    _rule("fa_ordinal_dmy", AB + rf"(?P<do>{w.FA_ORDINAL_RE})\s*" + _MONTH_NAME + _AR_WHEN + "?", _month_parts,
+          first=_firsts(w.FA_ORDINALS)),
+    _rule("ar_ordinal_dmy", AB + rf"(?:[وف])?(?P<dar>{w.AR_ORDINAL_RE})\s*(?:من\s*)?(?:شهر\s*)?" + _MONTH_NAME
+          + _AR_WHEN + "?", _month_parts, first="وف" + _firsts(w.AR_ORDINALS)),
+    _rule("ar_my", _MONTH_NAME + _AR_WHEN, _month_parts, first=_firsts(_MONTH_NAMES)),
+]
+
+_REL_MONTHS = {"الشهر الجاری": 0, "الشهر الحالی": 0, "الشهر الماضی": -1, "الشهر المنصرم": -1, "الشهر المقبل": 1,
+               "الشهر القادم": 1, "ماه جاری": 0, "ماه گذشته": -1, "ماه آینده": 1}
+_REL_MONTH_KEYS = {w.name_key(k): v for k, v in _REL_MONTHS.items()}
+
+
+def _build_day_of_rel_month(m: re.Match[str], ctx: Ctx) -> Built:
+    """العاشر من الشهر الجاري, ۱۵ ماه جاری, دهم ماه گذشته: a day of a month named relatively."""
+    d, _ = _month_day(m)
+    k = _REL_MONTH_KEYS[w.name_key(m["rm"])]
+    persian = m["rm"].startswith("ماه")
+    if persian and m["d"]:
+        return None  # "۶ ماه گذشته" is "the past six months"; a Persian day here is an ordinal word
+    return _shift_parts("month", k, "solar_hijri" if persian else "gregorian", 0, d)
+
+
+_ARABIC_SCRIPT += [
+    _rule("day_rel_month", rf"(?:(?<![\d.,/])(?P<d>\d{{1,2}})|{AB}(?:[وف])?(?P<dar>{w.AR_ORDINAL_RE})|{AB}(?P<do>{w.FA_ORDINAL_RE}))"
+          rf"\s*(?:من\s*)?(?P<rm>{w.names_regex(list(_REL_MONTHS))}){AW}", _build_day_of_rel_month,
+          needs=r"الشهر|ماه", first=r"\d" + "وف" + _firsts(w.AR_ORDINALS) + _firsts(w.FA_ORDINALS), for_numbers=False),
+]
+
+
+def _build_ar_year(m: re.Match[str], ctx: Ctx) -> Built:
+    """سال ۹۶, سال ۱۴۰۲, عام 2020, 1445 هـ, سال‌های ۹۶ تا ۹۸."""
+    ys, y2s = m["y"], m["y2"]
+    area = ctx.area(m.start())
+    if len(ys) == 2:  # "سال ۹۶": a two-digit year is Solar Hijri, by the Iranian press's convention
+        if not m["word"] or area == "ar":
+            return None
+        cal = "solar_hijri"
+        y = expand_two_digit_year(int(ys), cal)
+    else:
+        y = int(ys)
+        cal = _calendar_for_year(y, area, m["mk"])
+    y2 = None if y2s is None else (expand_two_digit_year(int(y2s), cal) if len(y2s) == 2 else int(y2s))
+    if not _year_ok(y, cal) or (y2 is not None and not y < y2 < y + 100):
+        return VETO
+    return Parts(cal, "year", y=y, y2=y2)
+
+
+_ARABIC_SCRIPT += [
+    _rule("ar_year", AB + r"(?:(?P<word>(?:[وب](?=ال))?(?:سال|سنه|عام|العام)(?:های|هایی|ها)?)\s*"
+          r"(?P<y>\d{4}|\d{2})(?:\s*(?:-|تا|الی)\s*(?P<y2>\d{4}|\d{2}))?(?![\d]|[.,/٫]\d)(?:\s*(?P<mk>" + _MARKER + "))?"
+          r"|(?<![\d.,/])(?P<y_>\d{4})\s*(?P<mk_>" + _MARKER + "))", lambda m, c: _build_ar_year(_Alias(m), c), first=r"\dسعاوب"),
+]
+
+
+class _Alias:
+    """A match whose ``y_``/``mk_`` groups (the second way of writing a year) answer as ``y``/``mk``."""
+
+    def __init__(self, m: re.Match[str]) -> None:
+        self._m = m
+
+    def __getitem__(self, key: str) -> str | None:
+        return self._m[key] if self._m[key] is not None or key + "_" not in self._m.re.groupindex \
+            else self._m[key + "_"]
+
+    def start(self) -> int:
+        return self._m.start()
+
+
+# Relative years, months, weeks, days. Persian counts years and months in the Solar Hijri
+# calendar and weeks from Saturday; Arabic news uses Gregorian years and a week from Sunday.
+_FA_REL = {
+    "سال گذشته": ("year", -1), "پارسال": ("year", -1), "امسال": ("year", 0), "سال جاری": ("year", 0),
+    "سال کنونی": ("year", 0), "سال آینده": ("year", 1), "سال آتی": ("year", 1),
+    "ماه گذشته": ("month", -1), "ماه جاری": ("month", 0), "این ماه": ("month", 0), "ماه آینده": ("month", 1),
+    "هفته گذشته": ("week", -1), "هفته پیش": ("week", -1), "هفته جاری": ("week", 0), "این هفته": ("week", 0),
+    "هفته آینده": ("week", 1), "دیروز": ("day", -1), "پریروز": ("day", -2), "امروز": ("day", 0),
+    "فردا": ("day", 1), "پس فردا": ("day", 2),
+}
+_AR_REL = {
+    "العام الماضی": ("year", -1), "السنه الماضیه": ("year", -1), "العام المنصرم": ("year", -1),
+    "العام الحالی": ("year", 0), "العام الجاری": ("year", 0), "هذا العام": ("year", 0), "السنه الحالیه": ("year", 0),
+    "السنه الجاریه": ("year", 0), "هذه السنه": ("year", 0), "العام المقبل": ("year", 1), "العام القادم": ("year", 1),
+    "السنه المقبله": ("year", 1), "السنه القادمه": ("year", 1),
+    "الشهر الماضی": ("month", -1), "الشهر المنصرم": ("month", -1), "الشهر الجاری": ("month", 0),
+    "الشهر الحالی": ("month", 0), "هذا الشهر": ("month", 0), "الشهر المقبل": ("month", 1), "الشهر القادم": ("month", 1),
+    "الاسبوع الماضی": ("week", -1), "الاسبوع الجاری": ("week", 0), "الاسبوع الحالی": ("week", 0),
+    "هذا الاسبوع": ("week", 0), "الاسبوع المقبل": ("week", 1), "الاسبوع القادم": ("week", 1),
+    "امس الاول": ("day", -2), "امس": ("day", -1), "البارحه": ("day", -1), "غدا": ("day", 1),
+}
+_REL_AR_SCRIPT = {w.name_key(k): (v, "fa") for k, v in _FA_REL.items()} | {
+    w.name_key(k): (v, "ar") for k, v in _AR_REL.items()}
+_COUNTED = re.compile(rf"(?:\d|{AB}(?:یک|دو|سه|چهار|پنج|شش|هفت|هشت|نه|ده|چند))\s*$")
+
+
+def _build_ar_rel(m: re.Match[str], ctx: Ctx) -> Built:
+    """سال گذشته, امسال, دیروز / العام الماضي, أمس, الشهر الماضي."""
+    if _COUNTED.search(_before(ctx, m)):
+        return None  # "۵ سال گذشته": the past five years, not last year
+    (unit, k), lang = _REL_AR_SCRIPT[w.name_key(m["w"])]
+    calendar = "solar_hijri" if lang == "fa" else "gregorian"
+    if unit == "year":
+        return Parts(calendar, "year", rel_year=k, label=_REL_LABEL[k])
+    return _shift_parts(unit, k, calendar, 5 if lang == "fa" else 6)
+
+
+_ARABIC_SCRIPT += [
+    _rule("ar_rel", AB + r"(?:[وبلف](?=ال|ام))?(?P<w>" + w.names_regex([*_FA_REL, *_AR_REL]) + ")" + AW,
+          _build_ar_rel, for_numbers=False, first="وبلف" + _firsts([*_FA_REL, *_AR_REL])),
+]
+
+_HALF_FA = r"(?:نیمه|نیم\s*سال|شش\s*ماهه|شش\s*ماه)\s*(?P<hn>اول|نخست|دوم)"
+_QUARTER_FA = r"(?:سه\s*ماهه|فصل)\s*(?P<qn>اول|نخست|دوم|سوم|چهارم)"
+_SEASON_FA = r"(?:فصل\s*)?(?P<season>بهار|تابستان|پاییز|زمستان)"
+_PART_AR = r"(?P<part>النصف|الربع)\s*(?P<pn>الاول|الثانی|الثالث|الرابع)\s*(?:من)?"
+_ORD = {"اول": 1, "نخست": 1, "دوم": 2, "سوم": 3, "چهارم": 4, "الاول": 1, "الثانی": 2, "الثالث": 3, "الرابع": 4}
+_SEASONS = {"بهار": 1, "تابستان": 2, "پاییز": 3, "زمستان": 4}
+_REL_YEAR_WORDS = {k: v for k, v in _REL_AR_SCRIPT.items() if v[0][0] == "year"}
+
+
+def _part_of_year(m: re.Match[str], ctx: Ctx) -> dict | None:
+    """Year fields of a half/quarter/season phrase: written year or relative year word."""
+    if m["y"]:
+        y = int(m["y"])
+        persian = not m["part"]
+        if len(m["y"]) == 2:  # سه ماهه اول ۹۶: Solar Hijri, as "سال ۹۶"
+            cal, y = ("solar_hijri", expand_two_digit_year(y, "solar_hijri")) if persian else ("", 0)
+        else:
+            cal = _calendar_for_year(y, "fa" if persian else ctx.area(m.start()))
+        if m["season"] and cal != "solar_hijri":
+            return None  # Iranian seasons are Solar Hijri quarters; other seasons have no fixed days
+        return {"calendar": cal, "y": y} if cal and _year_ok(y, cal) else None
+    (unit, k), lang = _REL_YEAR_WORDS[w.name_key(m["rw"])]
+    return {"calendar": "solar_hijri" if lang == "fa" else "gregorian", "rel_year": k, "label": _REL_LABEL[k]}
+
+
+def _build_part_ar(m: re.Match[str], ctx: Ctx) -> Built:
+    """نیمه اول سال ۱۴۰۲, سه ماهه سوم امسال, بهار ۱۴۰۲, الربع الأول من عام 2020."""
+    year = _part_of_year(m, ctx)
+    if year is None:
+        return VETO
+    if m["hn"] or (m["part"] == "النصف"):
+        n = _ORD[m["hn"] or m["pn"]]
+        if n > 2:
+            return None
+        return Parts(gran="half", m=6 * n - 5, m2=6 * n, **year)
+    n = _SEASONS[m["season"]] if m["season"] else _ORD[m["qn"] or m["pn"]]
+    return Parts(gran="quarter", m=3 * n - 2, m2=3 * n, **year)
+
+
+_ARABIC_SCRIPT += [
+    _rule("ar_part", AB + rf"(?:{_HALF_FA}|{_QUARTER_FA}|{_SEASON_FA}|{_PART_AR})" + AW
+          + r"\s*(?:سال|عام|العام|سنه)?\s*(?:(?P<y>\d{4}|\d{2})(?![\d])|(?P<rw>"
+          + w.names_regex([k for k, v in {**_FA_REL, **_AR_REL}.items() if v[0] == "year"]) + ")" + AW + ")",
+          _build_part_ar, first=_firsts(["نیمه", "شش", "سه", "فصل", *_SEASONS, "ال"])),
+]
+
+# ----------------------------------------------------------------------------- English
+
+_EN_M = rf"(?=[JFMASONDjfmasond])(?P<mn>{w.EN_MONTH_RE})"
+_EN_ANY_MONTH = r"(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
+_EN_NAMES = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+_ORDSUF = r"(?:st|nd|rd|th)?"
+_EN_Y = r"(?P<y>\d{4})(?![\d])"
+_EN_TO = r"\s*(?:-|to|through|until)\s*"
+
+
+def _build_en(m: re.Match[str], ctx: Ctx) -> Built:
+    """March 7, 2024 / 7 March 2024 / Wed Aug 05 12:00:00 2015 / March 2024 / 10-12 March."""
+    g = m.groupdict()
+    y, d = _int(g.get("y")), _int(g.get("d"))
+    if y is not None and not 1000 <= y <= 2199:
+        return VETO
+    return Parts("gregorian", "day" if d else "month", y=y, m=w.en_month(m["mn"]), d=d, d2=_int(g.get("d2")))
+
+
+def _build_en_which_month(m: re.Match[str]) -> Built:
+    """last March (the latest March before this month), this March, next March."""
+    which = m["which"].lower()
+    mo = w.en_month(m["mn"])
+    if which == "this":
+        return Parts("gregorian", "month", m=mo, rel_year=0, label="this_year")
+    k = -1 if which == "last" else 1
+    return Parts("gregorian", "month", m=mo, occurrence=k, label=_OCCURRENCE_LABEL[k])
+
+
+_ENGLISH = [
+    _rule("en_mdy", rf"(?<![A-Za-z]){_EN_M}\.?[\])]?,?\s*(?<![\d])(?P<d>\d{{1,2}}){_ORDSUF}"
+          rf"(?:{_EN_TO}(?P<d2>\d{{1,2}}){_ORDSUF})?(?![\d:])"
+          rf"(?:,?\s+(?:at\s+)?(?:\d{{1,2}}:\d{{2}}(?::\d{{2}})?\s+)?{_EN_Y})?", _build_en, first=_firsts(_EN_NAMES)),
+    _rule("en_dmy", rf"(?<![\d.,:])(?P<d>\d{{1,2}}){_ORDSUF}(?:{_EN_TO}(?P<d2>\d{{1,2}}){_ORDSUF})?"
+          rf"\s*(?:of\s+)?{_EN_M}\.?(?:,?\s+{_EN_Y})?", _build_en, first=r"\d"),
+    _rule("en_my", rf"(?<![A-Za-z]){_EN_M}\.?,?\s+(?:of\s+)?{_EN_Y}", _build_en, first=_firsts(_EN_NAMES)),
+    _rule("en_which_month", r"(?i:\b(?P<which>last|next|this)\s+)"
+          r"(?P<mn>(?i:january|february|april|june|july|august|september|october|november|december)|May|March)\b",
+          lambda m, c: _build_en_which_month(m), first=_firsts(["last", "next", "this"]), for_numbers=False),
+    _rule("en_in_month", r"(?i:\b(?:in|since|during|until|till|by|from|early|mid|late)\b-?\s*)"
+          r"(?P<mn>(?i:january|february|april|june|july|august|september|october|november|december)|May|March)\b",
+          _build_en, for_numbers=False, first=_firsts(["in", "since", "during", "until", "till", "by", "from", "early", "mid", "late"])),
+]
+
+
+def _build_en_year(m: re.Match[str], ctx: Ctx) -> Built:
+    """in 2015, since 2015, by 2030, during 2018-2020; a fiscal year is not a calendar year."""
+    if m["fy"]:
+        return VETO
+    y, y2 = int(m["y"]), m["y2"]
+    if y2 is not None and len(y2) == 2:
+        return VETO  # "2015-16": a season or fiscal year, not the years 2015 and 2016
+    y2 = _int(y2)
+    if not 1800 <= y <= 2100 or (y2 is not None and not y < y2 <= 2100):
+        return VETO
+    return Parts("gregorian", "year", y=y, y2=y2)
+
+
+def _build_en_part(m: re.Match[str], ctx: Ctx) -> Built:
+    """Q1 2020, 2020 Q1, H2 2019, first quarter of 2020, the second half."""
+    if m["fiscal"]:
+        return VETO
+    tag = (m["tag"] or m["tag2"] or "").upper()
+    word = (m["ord"] or "").lower()[:3]
+    n = int(tag[1]) if tag else {"fir": 1, "1st": 1, "sec": 2, "2nd": 2, "thi": 3, "3rd": 3, "fou": 4, "4th": 4}[word]
+    half = tag.startswith("H") or (m["kind"] or "").lower() == "half"
+    if half and n > 2:
+        return None
+    y = _int(m["y"] or m["y2"])
+    size = 6 if half else 3
+    return Parts("gregorian", "half" if half else "quarter", y=y, m=size * n - size + 1, m2=size * n)
+
+
+_EN_REL_UNITS = {"year": "year", "month": "month", "week": "week"}
+
+
+def _build_en_rel(m: re.Match[str], ctx: Ctx) -> Built:
+    """yesterday, today, last year, this month, next week."""
+    word = m["w"].lower()
+    if word in ("yesterday", "today", "tomorrow", "the day before yesterday"):
+        k = {"yesterday": -1, "today": 0, "tomorrow": 1}.get(word, -2)
+        return _shift_parts("day", k, "gregorian", 0)
+    k = {"last": -1, "this": 0, "current": 0, "next": 1}[m["which"].lower()]
+    unit = m["unit"].lower()
+    if unit == "year":
+        return Parts("gregorian", "year", rel_year=k, label=_REL_LABEL[k])
+    return _shift_parts(unit, k, "gregorian", 0)
+
+
+_ENGLISH += [
+    _rule("en_year", r"(?i:\b(?:(?:in|since|during|between|year|from|until|till|through|throughout|by|early|mid|late"
+          r"|end\s+of|beginning\s+of|start\s+of)\b-?\s*|(?P<fy>FY\s*'?|fiscal\s+(?:year\s+)?))"
+          r"(?P<y>\d{4})(?:\s*[-–]\s*(?P<y2>\d{4}|\d{2}))?(?![\d]|[.,]\d|\s*(?:%|per\s*cent)))", _build_en_year, first=_firsts(["in", "since", "during", "between", "year", "from", "until", "till", "through", "by", "early", "mid", "late", "end", "beginning", "start", "FY", "fiscal"])),
+    _rule("en_part", r"(?i:\b(?:(?P<tag>[QH][1-4])|(?P<ord>first|second|third|fourth|1st|2nd|3rd|4th)\s+"
+          r"(?P<kind>quarter|half))(?:\s+of)?,?\s+(?P<fiscal>fiscal\s+(?:year\s+)?)?(?P<y>\d{4})(?![\d])"
+          r"|\b(?P<y2>\d{4})\s*(?P<tag2>[QH][1-4])\b)", _build_en_part, first=r"\dQqHhFfSsTt"),
+    _rule("en_rel", r"(?i:\b(?P<w>yesterday|today|tomorrow|the\s+day\s+before\s+yesterday"
+          r"|(?P<which>last|this|next|current)\s+(?P<unit>year|month|week))\b)", _build_en_rel, for_numbers=False, first=_firsts(["yesterday", "today", "tomorrow", "the", "last", "this", "next", "current"])),
+]
+
+RULES: tuple[Rule, ...] = tuple(_NUMERIC + _CHINESE + _ARABIC_SCRIPT + _ENGLISH)

@@ -1,0 +1,109 @@
+"""The store's Batch API tables: a job is written down *before* the batch exists.
+
+A job's life: ``prepared`` (requests written, local id chosen) → ``uploaded`` (input
+file id known) → the batch's own statuses once ``batches.create`` answered
+(``validating``, ``in_progress``, ``completed``, ...). Between ``uploaded`` and the
+batch id there is a window where the batch may exist on the server while the store
+does not know its id; the batch carries the local id in its metadata, so it is found
+again rather than paid for twice (see :mod:`extractor.runs.batchapi`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterable
+from typing import Any
+
+__all__ = ["BatchJobs", "BAD_ENDINGS"]
+
+# Batches that ended without answers: their articles may be submitted again.
+BAD_ENDINGS = ("failed", "expired", "cancelled", "abandoned")
+
+
+class BatchJobs:
+    """Jobs and their requests, on the store's connection."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+
+    def add(self, *, job_id: str, identity: Any, settings_json: str, endpoint: str, input_path: str,
+            articles: int, items: Iterable[tuple[str, str, str | None, str, int, int]], text_field: str = "text",
+            id_field: str = "id") -> None:
+        """Write a job down before anything is sent. ``items``: ``(custom_id, sha256, source, path,
+        chunk_index, chunks)`` per request."""
+        items = list(items)
+        now = time.time()
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.execute(
+                "INSERT INTO batch_jobs (job_id, created_at, updated_at, status, endpoint, request_key, schema_name,"
+                " schema_version, prompt_name, prompt_version, model, settings_json, input_path, requests, articles,"
+                " text_field, id_field) VALUES (?, ?, ?, 'prepared', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (job_id, now, now, endpoint, identity.request_key, *identity.as_tuple(), settings_json, input_path,
+                 len(items), articles, text_field, id_field))
+            self.conn.executemany(
+                "INSERT INTO batch_items (job_id, custom_id, sha256, source, path, chunk_index, chunks)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)", [(job_id, *it) for it in items])
+
+    def set_input_file(self, job_id: str, file_id: str) -> None:
+        self._update(job_id, status="uploaded", input_file_id=file_id)
+
+    def set_batch(self, job_id: str, batch_id: str, status: str) -> None:
+        self._update(job_id, batch_id=batch_id, status=status)
+
+    def set_status(self, job_id: str, *, status: str, output_file_id: str | None, error_file_id: str | None,
+                   errors_json: str | None) -> None:
+        self.conn.execute(
+            "UPDATE batch_jobs SET status=?, output_file_id=?, error_file_id=?, errors_json=coalesce(?, errors_json),"
+            " updated_at=? WHERE job_id=?", (status, output_file_id, error_file_id, errors_json, time.time(), job_id))
+
+    def abandon(self, job_id: str) -> None:
+        """A job whose batch was never created (and never will be from this record)."""
+        self._update(job_id, status="abandoned")
+
+    def _update(self, job_id: str, **values: Any) -> None:
+        cols = ", ".join(f"{k}=?" for k in values)
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.execute(f"UPDATE batch_jobs SET {cols}, updated_at=? WHERE job_id=?",
+                              (*values.values(), time.time(), job_id))
+
+    def unresolved(self) -> list[dict[str, Any]]:
+        """Jobs written down whose batch id is not known yet (a submit that did not finish)."""
+        return self._rows("SELECT * FROM batch_jobs WHERE batch_id IS NULL AND status IN ('prepared', 'uploaded')"
+                          " ORDER BY created_at")
+
+    def get(self, ref: str | None = None) -> dict[str, Any] | None:
+        """A job by batch id or local id; the latest job with a batch when ``ref`` is None."""
+        if ref is None:
+            rows = self._rows("SELECT * FROM batch_jobs WHERE batch_id IS NOT NULL"
+                              " ORDER BY created_at DESC, rowid DESC LIMIT 1")
+        else:
+            rows = self._rows("SELECT * FROM batch_jobs WHERE batch_id=? OR job_id=?", (ref, ref))
+        return rows[0] if rows else None
+
+    def pending_shas(self) -> set[str]:
+        """Articles waiting in a job not collected yet that has not ended badly."""
+        rows = self.conn.execute(
+            "SELECT DISTINCT i.sha256 FROM batch_items i JOIN batch_jobs j ON i.job_id = j.job_id"
+            f" WHERE i.collected = 0 AND j.collected_at IS NULL AND j.status NOT IN {BAD_ENDINGS!r}")
+        return {r[0] for r in rows}
+
+    def items(self, job_id: str) -> list[tuple[str, str | None, str, int, int, int, str]]:
+        """``(sha256, source, path, chunk_index, chunks, collected, custom_id)`` of a job's requests, in order."""
+        return self.conn.execute(
+            "SELECT sha256, source, path, chunk_index, chunks, collected, custom_id FROM batch_items"
+            " WHERE job_id=? ORDER BY rowid", (job_id,)).fetchall()
+
+    def mark_item_collected(self, job_id: str, sha256: str) -> None:
+        self.conn.execute("UPDATE batch_items SET collected=1 WHERE job_id=? AND sha256=?", (job_id, sha256))
+
+    def mark_collected(self, job_id: str) -> None:
+        now = time.time()
+        self.conn.execute("UPDATE batch_jobs SET collected_at=?, updated_at=? WHERE job_id=?", (now, now, job_id))
+
+    def _rows(self, sql: str, args: tuple = ()) -> list[dict[str, Any]]:
+        cur = self.conn.execute(sql, args)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row)) for row in cur.fetchall()]

@@ -1,0 +1,167 @@
+"""instructor's per-schema work is done once (extractor/model/prepared.py), and nothing changes on the wire.
+
+Fails loudly when an instructor (or pydantic/openai) upgrade stops taking the cached path
+(wraps our class again, recomputes the JSON schema per request, walks the model per
+request) or sends anything different from instructor's own uncached path, byte for byte.
+Model answers are SYNTHETIC (``httpx2.MockTransport``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx2
+import instructor
+import openai
+import pytest
+
+from extractor import Extractor, Settings
+from extractor.grounding.validation import checking_quotes
+from extractor.model.prepared import CACHE_STATS, prepared_response_model
+
+ARTICLE = "Kermanshah county hospital performed 1,200 surgeries last year, the provincial health office said."
+QUOTE = "Kermanshah county hospital performed 1,200 surgeries last year"
+GOOD = {"organisations": [{"name": "Kermanshah county hospital", "kind": "hospital", "evidence": QUOTE}],
+        "quantities": [{"measure": "surgeries performed", "value": 1200, "unit": "operation", "evidence": QUOTE}]}
+BAD_QUOTE = json.loads(json.dumps(GOOD))
+BAD_QUOTE["quantities"][0]["evidence"] = "The hospital carried out 1200 operations"
+BAD_SCHEMA = json.loads(json.dumps(GOOD))
+BAD_SCHEMA["quantities"][0]["value"] = "twelve hundred"
+SCRIPTS = {"good": [GOOD], "reask_quote": [BAD_QUOTE, GOOD], "reask_schema": [BAD_SCHEMA, GOOD]}
+MODES = ("tools", "json_schema", "json", "md_json")
+INSTRUCTOR_MODES = {"tools": instructor.Mode.TOOLS, "json_schema": instructor.Mode.JSON_SCHEMA,
+                    "json": instructor.Mode.JSON, "md_json": instructor.Mode.MD_JSON}
+
+
+def synthetic_completion(mode: str, answer: dict) -> dict:
+    """A SYNTHETIC chat.completion carrying ``answer`` the way ``mode`` expects it."""
+    args = json.dumps(answer, ensure_ascii=False)
+    msg: dict[str, Any] = {"role": "assistant", "content": None, "refusal": None}
+    if mode == "tools":
+        msg["tool_calls"] = [{"id": "c1", "type": "function", "function": {"name": "HealthNewsArticle",
+                                                                           "arguments": args}}]
+    else:
+        msg["content"] = f"```json\n{args}\n```" if mode == "md_json" else args
+    return {"id": "x", "object": "chat.completion", "created": 0, "model": "m",
+            "choices": [{"index": 0, "finish_reason": "stop", "message": msg}],
+            "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}}
+
+
+class Recorder:
+    """Answers with the script in turn; keeps the raw bytes of every request."""
+
+    def __init__(self, mode: str, script: list[dict]):
+        self.raw = [json.dumps(synthetic_completion(mode, a)).encode() for a in script]
+        self.bodies: list[bytes] = []
+
+    def __call__(self, request: httpx2.Request) -> httpx2.Response:
+        self.bodies.append(request.content)
+        return httpx2.Response(200, content=self.raw[(len(self.bodies) - 1) % len(self.raw)],
+                               headers={"content-type": "application/json"})
+
+    async def ahandle(self, request: httpx2.Request) -> httpx2.Response:
+        return self(request)
+
+    def client(self) -> openai.OpenAI:
+        return openai.OpenAI(api_key="sk-test", base_url="http://synthetic.test/v1", max_retries=0,
+                             http_client=httpx2.Client(transport=httpx2.MockTransport(self)))
+
+    def async_client(self) -> openai.AsyncOpenAI:
+        return openai.AsyncOpenAI(api_key="sk-test", base_url="http://synthetic.test/v1", max_retries=0,
+                                  http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(self.ahandle)))
+
+
+def extractor_for(mode: str, rec: Recorder) -> Extractor:
+    return Extractor(Settings(provider="openai", model="gpt-test", api_key="sk-test", mode=mode),
+                     client=rec.client(), async_client=rec.async_client())
+
+
+def call_args(ex: Extractor, article: str = ARTICLE) -> tuple[list, Any, dict]:
+    prepared = ex.prepare(article)
+    return list(prepared.messages[0]), ex.response_model, ex._context(prepared.chunks[0])
+
+
+def instructor_uncached(mode: str, script: list[dict], msgs: list, rm: Any, ctx: dict, kind: str) -> tuple:
+    """instructor's own path: the unprepared model, a plain patched client, nothing cached."""
+    rec = Recorder(mode, script)
+    m = INSTRUCTOR_MODES[mode]
+    kw = dict(messages=msgs, response_model=rm, max_retries=2, strict=False, model="gpt-test", temperature=0.0,
+              max_tokens=4096)
+    with checking_quotes(ctx):
+        if kind == "sync":
+            c = rec.client()
+            out = instructor.Instructor(client=c, create=instructor.patch(create=c.chat.completions.create, mode=m),
+                                        mode=m).chat.completions.create(**kw)
+        else:
+            c = rec.async_client()
+            patched = instructor.AsyncInstructor(client=c, create=instructor.patch(create=c.chat.completions.create,
+                                                                                   mode=m), mode=m)
+            out = asyncio.run(patched.chat.completions.create(**kw))
+    return rec.bodies, out
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+@pytest.mark.parametrize("scenario", sorted(SCRIPTS))
+@pytest.mark.parametrize("mode", MODES)
+def test_cached_path_sends_exactly_what_instructor_sends(mode, scenario, kind):
+    rec = Recorder(mode, SCRIPTS[scenario])
+    ex = extractor_for(mode, rec)
+    msgs, rm, ctx = call_args(ex)
+    for _ in range(3):  # the later calls are served from the caches
+        rec.bodies.clear()
+        client = ex.model_client
+        out = client.call(msgs, rm, context=ctx) if kind == "sync" else asyncio.run(client.acall(msgs, rm, context=ctx))
+        ref_bodies, ref = instructor_uncached(mode, SCRIPTS[scenario], msgs, rm, ctx, kind)
+        assert rec.bodies == ref_bodies  # the bytes sent, every attempt, re-asks included
+        assert len(rec.bodies) == len(SCRIPTS[scenario])
+        assert out.data.model_dump() == ref.model_dump()
+        assert type(out.data) is prepared_response_model(rm)  # instructor did not wrap our class again
+
+
+def test_the_caches_are_hit_and_nothing_is_recomputed():
+    rec = Recorder("json_schema", [GOOD])  # the mode that asks model_json_schema on every request
+    ex = extractor_for("json_schema", rec)
+    msgs, rm, ctx = call_args(ex)
+    ex.model_client.call(msgs, rm, context=ctx)
+    before, hits = dict(CACHE_STATS), prepared_response_model.cache_info().hits
+    for _ in range(20):
+        ex.model_client.call(msgs, rm, context=ctx)
+    assert prepared_response_model.cache_info().hits - hits == 20
+    assert CACHE_STATS["schema_computed"] == before.get("schema_computed", 0), "the JSON schema was made again"
+    assert CACHE_STATS["schema_served"] - before.get("schema_served", 0) >= 20, "instructor stopped asking our memo"
+    assert CACHE_STATS["walks_skipped"] - before.get("walks_skipped", 0) >= 20, "async-validator walks came back"
+    assert CACHE_STATS["walks_run"] == before.get("walks_run", 0)
+
+
+def test_tools_mode_bodies_equal_instructor_with_its_own_context_templating():
+    """In the modes that carry the schema outside the messages, not handing instructor a
+    context changes nothing on the wire even for an ordinary article."""
+    for mode in ("tools", "json_schema"):
+        rec = Recorder(mode, [GOOD])
+        ex = extractor_for(mode, rec)
+        msgs, rm, ctx = call_args(ex)
+        ex.model_client.call(msgs, rm, context=ctx)
+        ref = Recorder(mode, [GOOD])
+        c = ref.client()
+        m = INSTRUCTOR_MODES[mode]
+        instructor.Instructor(client=c, create=instructor.patch(create=c.chat.completions.create, mode=m),
+                              mode=m).chat.completions.create(messages=msgs, response_model=rm, max_retries=2,
+                                                              context=ctx, strict=False, model="gpt-test",
+                                                              temperature=0.0, max_tokens=4096)
+        assert rec.bodies == ref.bodies
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_article_with_template_syntax_is_sent_as_written(mode):
+    """instructor renders messages as Jinja templates when given a context: ``{%`` used to
+    raise before any request and ``{{ x }}`` was replaced. The article must go as written."""
+    article = "Clinic {{ name }} opened {% raw %} 1,200 beds {# note #} {%- endif %} in 2024."
+    rec = Recorder(mode, [{"quantities": [{"measure": "beds", "value": 1200,
+                                           "evidence": "opened {% raw %} 1,200 beds"}]}])
+    ex = extractor_for(mode, rec)
+    result = ex.extract(article)
+    sent = json.loads(rec.bodies[0])["messages"][-1]["content"]
+    assert "{{ name }}" in sent and "{% raw %}" in sent and "{%- endif %}" in sent
+    assert result.facts_of("quantity")[0].grounded
