@@ -18,12 +18,12 @@ Always exits 0: this is a measurement that informed the choice recorded in docs/
 from __future__ import annotations
 
 import argparse
-import warnings
 import importlib
 import json
 import math
 import re
 import sys
+import warnings
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path

@@ -191,6 +191,10 @@ def test_phone_numbers_and_identifiers_are_not_quantities(text):
 
 # --- the property: the number or nothing, never another number ------------------------------
 
+def _words(s: str) -> list[str]:
+    return s.split()
+
+
 _FA_D = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 _AR_D = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 _FW_D = str.maketrans("0123456789,", "０１２３４５６７８９，")
@@ -248,10 +252,10 @@ def _cn(n: int, two: str = "二") -> str:
     return "".join(parts)
 
 
-_FA_U = "صفر یک دو سه چهار پنج شش هفت هشت نه".split()
-_FA_TEEN = "ده یازده دوازده سیزده چهارده پانزده شانزده هفده هجده نوزده".split()
-_FA_T = "_ _ بیست سی چهل پنجاه شصت هفتاد هشتاد نود".split()
-_FA_H = "_ صد دویست سیصد چهارصد پانصد ششصد هفتصد هشتصد نهصد".split()
+_FA_U = _words("صفر یک دو سه چهار پنج شش هفت هشت نه")
+_FA_TEEN = _words("ده یازده دوازده سیزده چهارده پانزده شانزده هفده هجده نوزده")
+_FA_T = _words("_ _ بیست سی چهل پنجاه شصت هفتاد هشتاد نود")
+_FA_H = _words("_ صد دویست سیصد چهارصد پانصد ششصد هفتصد هشتصد نهصد")
 
 
 def _fa_below_1000(x: int) -> list[str]:
@@ -280,9 +284,9 @@ def _fa(n: int) -> str:
     return " و ".join(groups)
 
 
-_AR_U = "_ واحد اثنان ثلاثة أربعة خمسة ستة سبعة ثمانية تسعة".split()
-_AR_T = "_ عشرة عشرون ثلاثون أربعون خمسون ستون سبعون ثمانون تسعون".split()
-_AR_H = "_ مائة مائتان ثلاثمائة أربعمائة خمسمائة ستمائة سبعمائة ثمانمائة تسعمائة".split()
+_AR_U = _words("_ واحد اثنان ثلاثة أربعة خمسة ستة سبعة ثمانية تسعة")
+_AR_T = _words("_ عشرة عشرون ثلاثون أربعون خمسون ستون سبعون ثمانون تسعون")
+_AR_H = _words("_ مائة مائتان ثلاثمائة أربعمائة خمسمائة ستمائة سبعمائة ثمانمائة تسعمائة")
 _AR_TEEN = {11: "أحد عشر", 12: "اثنا عشر"}
 
 
@@ -322,9 +326,9 @@ def _ar(n: int) -> str:
     return " و".join(groups)
 
 
-_EN_SMALL = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-             "fifteen sixteen seventeen eighteen nineteen").split()
-_EN_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+_EN_SMALL = _words("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+             "fifteen sixteen seventeen eighteen nineteen")
+_EN_TENS = _words("_ _ twenty thirty forty fifty sixty seventy eighty ninety")
 
 
 def _en_below_1000(x: int, and_: bool) -> str:
@@ -396,7 +400,7 @@ def test_decimals_read_back_or_not_at_all(whole, cents):
         (f"{whole}٫{frac}".translate(_AR_D), "ar"), (f"{_cn(whole) if whole else '零'}点{''.join(_CN_D[int(c)] for c in frac)}", "zh"),
         (f"{whole}.{frac}万", "zh"), (f"{whole}.{frac} million", "en"), (f"{whole}.{frac} میلیون".translate(_FA_D), "fa"),
     ]
-    for i, (text, lang) in enumerate(renderings):
+    for text, lang in renderings:
         want = n * (10**4 if text.endswith("万") else 10**6 if text.endswith(("million", "میلیون")) else 1)
         got = _read_back(text, lang)
         assert got is None or values_match(got, float(want)), (text, lang, got, want)

@@ -195,6 +195,10 @@ def test_never_raises_on_arbitrary_text(text):
 
 # --- round trips: format in each style, read back -------------------------------------
 
+def _words(s: str) -> list[str]:
+    return s.split()
+
+
 _FA = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 _AR = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 _FW = str.maketrans("0123456789", "０１２３４５６７８９")
@@ -229,9 +233,9 @@ def _cn(n: int) -> str:
     return "".join(parts)
 
 
-_EN_SMALL = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-             "fifteen sixteen seventeen eighteen nineteen").split()
-_EN_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+_EN_SMALL = _words("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+             "fifteen sixteen seventeen eighteen nineteen")
+_EN_TENS = _words("_ _ twenty thirty forty fifty sixty seventy eighty ninety")
 
 
 def _en(n: int) -> str:

@@ -21,7 +21,7 @@ import re
 from decimal import Decimal
 
 from extractor.numbers.compose import WordNumber
-from extractor.numbers.normalize import DIGITS, Normalized, Reading, fold_arabic, read_digits, to_number
+from extractor.numbers.normalize import DIGITS, Normalized, Reading, end_of, fold_arabic, read_digits, to_number
 from extractor.text.textnorm import arabic_script_pattern
 
 __all__ = ["read_arabic_script", "words_to_number", "NUMBER_WORD", "SCALE_WORDS"]
@@ -84,7 +84,8 @@ _HALF = {fold_arabic(w) for w in ("نیم", "نصف")}
 # Words that are more often something else when they stand alone: یک "a", نه "no", ده
 # "village", سی "CD/C-", شش "lung", واحد "one (pronoun)", ست "lady", سبع "lion", تسع "holds",
 # عشر "a tenth", خمس "a fifth". Alone they need a unit or a qualifier to count.
-_WEAK = {fold_arabic(w) for w in "یک نه ده سی شش واحد واحدة ست سبع تسع عشر خمس ثمان".split()}
+_WEAK = {fold_arabic(w) for w in ("یک", "نه", "ده", "سی", "شش", "واحد", "واحدة", "ست", "سبع", "تسع", "عشر", "خمس",
+                                   "ثمان")}
 
 _LETTERS = "\u0621-\u063a\u0641-\u064a\u0671-\u06d3\u06fa-\u06ff\u064b-\u065f\u0670"
 _WORD = re.compile(rf"[{_LETTERS}]+")
@@ -124,14 +125,14 @@ class _Tokens:
 
     def next(self) -> tuple[str, Decimal, int, int, bool] | None:
         t = self.t
-        p = _GAP.match(t, self.pos).end()
+        p = end_of(_GAP, t, self.pos)
         joined = False
         if t.startswith("و", p) and not _lookup_at(t, p):
             # و alone, or glued to the next word (وخمسون, ونصف); never the و of واحد.
             rest = _WORD.match(t, p + 1)
             if rest is None or _lookup(rest.group(0)) or fold_arabic(rest.group(0)) in _HALF:
                 joined = True
-                p = _GAP.match(t, p + 1).end()
+                p = end_of(_GAP, t, p + 1)
         d = _DIGITS.match(t, p) if p < len(t) and t[p].isdigit() else None
         if d:
             v = read_digits(d.group(0), self.lang)
@@ -225,7 +226,7 @@ def read_arabic_script(t: str, pos: int, lang: str | None = None) -> Reading | N
     if _ORDINAL_NEXT.match(t, end) or _ordinal_scale_next(t, end):
         return None  # سی و سوم "thirty-third", سه هزارم "three-thousandth": ordinals
     scaled = bool(state.parts) or count > 1
-    first = _WORD.match(t, _GAP.match(t, pos).end())
+    first = _WORD.match(t, end_of(_GAP, t, pos))
     weak = count == 1 and first is not None and fold_arabic(first.group(0)) in _WEAK
     rng = _range_end(t, end, state, prev_kind=prev if count == 1 else None, lang=lang)
     if rng is not None:
@@ -235,7 +236,7 @@ def read_arabic_script(t: str, pos: int, lang: str | None = None) -> Reading | N
 
 def _ordinal_scale_next(t: str, end: int) -> bool:
     """سه هزارمین: the next word is a number word with an ordinal ending."""
-    w = _WORD.match(t, _GAP.match(t, end).end())
+    w = _WORD.match(t, end_of(_GAP, t, end))
     if not w:
         return False
     f = fold_arabic(w.group(0))

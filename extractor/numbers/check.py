@@ -49,9 +49,7 @@ def _matches(model_value: float, q: Quantity, *, model_unit: str | None = None) 
     # 0.93 for "93%", or 93 (percent) for "0.93": the same statement.
     if q.unit == "percent" and _close(model_value * 100, q.value):
         return True
-    if model_unit == "percent" and q.unit != "percent" and _close(model_value, q.value * 100):
-        return True
-    return False
+    return model_unit == "percent" and q.unit != "percent" and _close(model_value, q.value * 100)
 
 
 def _power_of_ten_apart(a: float, b: float) -> bool:

@@ -22,10 +22,11 @@ numerals that do not continue it (3万40000), or by 兆 (10⁶ or 10¹²), gives
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from extractor.numbers.normalize import DIGITS, Normalized, Reading, read_digits, to_number
+from extractor.numbers.normalize import DIGITS, Normalized, Reading, end_of, read_digits, to_number
 
 __all__ = ["read_chinese", "cn_to_number", "CN_START"]
 
@@ -62,7 +63,7 @@ def _point_at(t: str, p: int) -> _Tok | None:
     """点 and the digits after it (CN digits read one by one, or ASCII digits)."""
     if p >= len(t) or t[p] not in _POINT or _NOT_DECIMAL.match(t, p):
         return None
-    q = _SPACE.match(t, p + 1).end() if _SPACE.match(t, p + 1) else p + 1
+    q = end_of(_SPACE, t, p + 1)
     m = re.compile(r"\d+").match(t, q)
     if m:
         return _Tok("p", Decimal("0." + m.group(0)), p, m.end())
@@ -92,7 +93,7 @@ def _token_at(t: str, p: int) -> _Tok | None:
     if c.isdigit():
         m = _DIGITS.match(t, p)
         v = read_digits(m.group(0), "zh") if m else None
-        return _Tok("n", v, p, m.end(), m.group(0)) if v is not None else None
+        return _Tok("n", v, p, m.end(), m.group(0)) if m and v is not None else None
     return None
 
 
@@ -139,9 +140,9 @@ class _State:
 
 def _elided(st: _State) -> Decimal | None:
     """三万五 = 35000: a last digit straight after 百/千/万/亿 counts in the next lower place."""
-    if st.pending is None or not st.elide or st.prev is not st.pending_tok:
+    if st.pending is None or not st.elide or st.prev is None or st.prev is not st.pending_tok or st.last_unit is None:
         return None
-    if st.pending_tok.kind == "n":
+    if st.prev.kind == "n":
         st.uncertain = "a single digit after a unit"  # 3万5: 30005 or 35000? Not read.
         return None
     return st.pending * st.last_unit.value / 10
@@ -161,11 +162,12 @@ def _digit(st: _State, tok: _Tok) -> bool:
     if st.pending is not None:
         return False
     after_unit = st.prev is not None and st.prev.kind in ("s", "b")
-    if tok.kind == "n" and st.last_unit is not None:
-        if tok.value >= st.last_unit.value or tok.value != int(tok.value):
-            return False
+    if tok.kind == "n" and st.last_unit is not None and (tok.value >= st.last_unit.value
+                                                         or tok.value != int(tok.value)):
+        return False
     st.pending, st.pending_tok = tok.value, tok
-    st.elide = after_unit and not st.zero and st.last_unit.value >= 100 and len(tok.text) == 1
+    st.elide = (after_unit and not st.zero and st.last_unit is not None and st.last_unit.value >= 100
+                and len(tok.text) == 1)
     return True
 
 
@@ -223,7 +225,7 @@ def _point(st: _State, tok: _Tok) -> bool:
 
 
 def _approx(st: _State, tok: _Tok) -> bool:
-    if st.prev is None or st.pending is not None and st.pending_tok.kind == "d" or st.zero and st.prev.kind != "z":
+    if st.prev is None or st.pending_tok is not None and st.pending_tok.kind == "d" or st.zero and st.prev.kind != "z":
         return False  # 几十 "some tens" is vague; 十五多 is not said
     if st.pending is not None and st.pending != int(st.pending):
         return False
@@ -238,8 +240,12 @@ def _tens(st: _State, tok: _Tok) -> bool:
     return True
 
 
-_APPLY = {"d": _digit, "n": _digit, "z": _zero, "s": _small, "b": _big, "p": _point, "a": _approx,
-          "t": _tens, "x": lambda st, tok: False}
+def _refuse(st: _State, tok: _Tok) -> bool:
+    return False  # 兆: 10^6 or 10^12, not read
+
+
+_APPLY: dict[str, Callable[[_State, _Tok], bool]] = {
+    "d": _digit, "n": _digit, "z": _zero, "s": _small, "b": _big, "p": _point, "a": _approx, "t": _tens, "x": _refuse}
 
 
 def _parse(toks: list[_Tok]) -> tuple[_State, int] | None:

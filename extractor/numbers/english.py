@@ -15,17 +15,19 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import Literal
 
 from extractor.numbers.compose import WordNumber
-from extractor.numbers.normalize import DIGITS, Normalized, Reading, read_digits, to_number
+from extractor.numbers.normalize import DIGITS, Normalized, Reading, end_of, read_digits, to_number
 
 __all__ = ["read_english", "words_to_number", "NUMBER_WORD"]
 
-_UNITS = {w: i for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen".split())}
+_UNITS = {w: i for i, w in enumerate([
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+    "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"])}
 _UNITS.update({"nought": 0, "naught": 0})
-_TENS = {w: 10 * i for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), 2)}
+_TENS = {w: 10 * i for i, w in enumerate(
+    ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"], 2)}
 _SCALES = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12,
            "lakh": 10**5, "lac": 10**5, "crore": 10**7}
 # Written right after digits in financial news: 10k, 10M, 1MM, 2mil, 1.2bn, 10 bln.
@@ -41,28 +43,29 @@ _GAP = re.compile(r"[^\S\n]*(?:-[^\S\n]*(?=[A-Za-z]))?")  # spaces, or a hyphen 
 _DIGITS = re.compile(DIGITS)
 _WORDS = "|".join(sorted(list(_UNITS) + list(_TENS) + list(_SCALES) + ["hundred"], key=len, reverse=True))
 # Where a number in words may start, for the scanner ("a" only before a scale word).
-NUMBER_WORD = re.compile(rf"(?i:\b(?:{_WORDS})s?\b|\ban?\s+(?=(?:hundred|thousand|million|billion|trillion|lakh|crore)\b))")
+NUMBER_WORD = re.compile(
+    rf"(?i:\b(?:{_WORDS})s?\b|\ban?\s+(?=(?:hundred|thousand|million|billion|trillion|lakh|crore)\b))")
 
 
 def _token(t: str, pos: int) -> tuple[str, Decimal, int, bool] | None:
     """(kind, value, end, joined by "and") of the number token after ``pos``."""
-    p = _GAP.match(t, pos).end()
+    p = end_of(_GAP, t, pos)
     joined = False
     w = _WORD.match(t, p)
     if w and w.group(0).lower() == "and":
         joined = True
-        p = _GAP.match(t, w.end()).end()
+        p = end_of(_GAP, t, w.end())
         w = _WORD.match(t, p)
     if p < len(t) and t[p].isdigit():
         d = _DIGITS.match(t, p)
         v = read_digits(d.group(0), "en") if d else None
-        return ("digits", v, d.end(), joined) if v is not None else None
+        return ("digits", v, d.end(), joined) if d and v is not None else None
     if not w:
         return None
     word = w.group(0).lower()
     if word in _UNITS:
-        v = _UNITS[word]
-        return ("zero" if v == 0 else "u" if v < 10 else "teen"), Decimal(v), w.end(), joined
+        n = _UNITS[word]
+        return ("zero" if n == 0 else "u" if n < 10 else "teen"), Decimal(n), w.end(), joined
     if word in _TENS:
         return "t", Decimal(_TENS[word]), w.end(), joined
     if word in ("hundred", "hundreds"):
@@ -97,7 +100,7 @@ def _apply(n: WordNumber, kind: str, v: Decimal, joined: bool, prev: str | None)
     return False
 
 
-def _decimals(t: str, pos: int) -> tuple[Decimal, int] | None | bool:
+def _decimals(t: str, pos: int) -> tuple[Decimal, int] | Literal[False] | None:
     """Digits said one by one after "point": (fraction, end); False when "point" is followed
     by something we cannot read (point seventy-one), None when there is no "point"."""
     tok = _token(t, pos)
@@ -105,13 +108,14 @@ def _decimals(t: str, pos: int) -> tuple[Decimal, int] | None | bool:
         return None
     digits, end = "", tok[2]
     while True:
-        p = _GAP.match(t, end).end()
+        p = end_of(_GAP, t, end)
         w = _WORD.match(t, p)
         if not w or w.group(0).lower() not in _DIGIT_WORDS:
             break
         digits += str(_DIGIT_WORDS[w.group(0).lower()])
         end = w.end()
-    if not digits or _token(t, end) not in (None,) and _token(t, end)[0] in ("u", "teen", "t"):
+    after = _token(t, end)
+    if not digits or after is not None and after[0] in ("u", "teen", "t"):
         return False
     return Decimal("0." + digits), end
 
@@ -158,7 +162,7 @@ def read_english(t: str, pos: int, *, money: bool = False) -> Reading | None:
     return _finish(t, pos, best, money=money)
 
 
-def _finish(t: str, pos: int, best: tuple | None, *, money: bool) -> Reading | None:
+def _finish(t: str, pos: int, best: tuple[WordNumber, int, int, bool, str] | None, *, money: bool) -> Reading | None:
     if best is None:
         return None
     state, end, count, words, last = best
@@ -168,7 +172,7 @@ def _finish(t: str, pos: int, best: tuple | None, *, money: bool) -> Reading | N
     dec = _decimals(t, end)
     if dec is False:
         return None
-    if dec:
+    if dec is not None:
         if state.parts or value != value.to_integral_value():
             return None  # "two million point five": not a way numbers are said
         value, end = value + dec[0], dec[1]
@@ -179,7 +183,7 @@ def _finish(t: str, pos: int, best: tuple | None, *, money: bool) -> Reading | N
             return None  # plain digits: the caller reads those
         glued_m = t[end:ab[1]] == "m" and not money
         return Reading(ab[0], ab[1], scaled=True, uncertain="m may be metres or million" if glued_m else None)
-    weak = count == 1 and t[_GAP.match(t, pos).end():end].lower() == "one"
+    weak = count == 1 and t[end_of(_GAP, t, pos):end].lower() == "one"
     return Reading(value, end, scaled=bool(state.parts) or count > 1, words=True, weak=weak)
 
 

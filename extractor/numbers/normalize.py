@@ -22,14 +22,15 @@ from decimal import Decimal, InvalidOperation
 
 from extractor.text.textnorm import PINYIN_ANNOTATION, to_ascii_digits
 
-__all__ = ["Normalized", "Reading", "fold_arabic", "read_digits", "DIGITS", "MAX_DIGITS", "to_number"]
+__all__ = ["Normalized", "Reading", "fold_arabic", "read_digits", "DIGITS", "MAX_DIGITS", "to_number", "end_of"]
 
 # Longer digit runs are identifiers or garbage, never quantities.
 MAX_DIGITS = 30
 
 _INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff\u202a-\u202e\u2066-\u2069\u0640\u00ad]+")
-# One for one, so offsets survive: full-width punctuation becomes ASCII. The typographic spaces used to group digits (no-break, narrow no-break, thin, figure) all
-# become one narrow no-break space: grouping with it is certain, with a plain space it is not.
+# One for one, so offsets survive: full-width punctuation becomes ASCII. The typographic spaces
+# used to group digits (no-break, narrow no-break, thin, figure) all become one narrow no-break
+# space: grouping with it is certain, with a plain space it is not.
 _ONE_FOR_ONE = str.maketrans({"％": "%", "．": ".", "\u00a0": "\u202f", "\u3000": " ", "\u2009": "\u202f",
                               "\u2007": "\u202f", "－": "-", "～": "~", "：": ":"})
 # A full-width comma between full-width digits groups thousands (４，５６５); between ASCII
@@ -131,6 +132,16 @@ def read_digits(s: str, lang: str | None = None) -> Decimal | None:
         return Decimal(s)
     except InvalidOperation:
         return None
+
+
+def end_of(pattern: re.Pattern[str], text: str, pos: int) -> int:
+    """Where ``pattern`` matched at ``pos`` ends, or ``pos`` when it does not match there.
+
+    >>> end_of(re.compile(r"\\s*"), "a   b", 1)
+    4
+    """
+    m = pattern.match(text, pos)
+    return m.end() if m else pos
 
 
 def to_number(d: Decimal) -> int | float:

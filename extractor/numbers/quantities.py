@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, get_args
 
 from extractor.numbers.arabic_script import NUMBER_WORD as _AR_WORD
 from extractor.numbers.arabic_script import read_arabic_script
@@ -35,11 +36,24 @@ from extractor.numbers.chinese import CN_START, read_chinese
 from extractor.numbers.dates import find_dates
 from extractor.numbers.english import NUMBER_WORD as _EN_WORD
 from extractor.numbers.english import read_english
-from extractor.numbers.normalize import DIGITS, Normalized, Reading, fold_arabic, read_digits, to_number
-from extractor.numbers.vocab import (CLASSIFIERS_ZH, COUNTERS_AR, CURRENCY_PRE, FRACTION_WORDS, FUSED_ZH,
-                                     HALF_BEFORE_SCALE, NEG_WORDS, VAGUE_BEFORE_SCALE,
-                                     POST_QUALIFIERS, PRE_QUALIFIERS, STOP_AR, STOP_EN, UNITS_AR, UNITS_EN,
-                                     UNITS_ZH)
+from extractor.numbers.normalize import DIGITS, Normalized, Reading, end_of, fold_arabic, read_digits, to_number
+from extractor.numbers.vocab import (
+    CLASSIFIERS_ZH,
+    COUNTERS_AR,
+    CURRENCY_PRE,
+    FRACTION_WORDS,
+    FUSED_ZH,
+    HALF_BEFORE_SCALE,
+    NEG_WORDS,
+    POST_QUALIFIERS,
+    PRE_QUALIFIERS,
+    STOP_AR,
+    STOP_EN,
+    UNITS_AR,
+    UNITS_EN,
+    UNITS_ZH,
+    VAGUE_BEFORE_SCALE,
+)
 from extractor.text.textnorm import arabic_script_pattern
 
 __all__ = ["Qualifier", "Quantity", "parse_quantity", "find_quantities", "values_match"]
@@ -65,6 +79,9 @@ class Quantity:
     reason: str | None = None
 
 
+_QUALIFIER: dict[str, Qualifier] = {q: q for q in get_args(Qualifier)}
+
+
 def values_match(a: float, b: float, *, rel_tol: float = 1e-6) -> bool:
     """True when two figures are the same number up to rounding noise.
 
@@ -85,7 +102,7 @@ _AW = rf"(?![{_AR_LETTER}])"  # end of an Arabic-script word
 _AB = rf"(?<![{_AR_LETTER}])"
 
 
-def _alt(words) -> str:
+def _alt(words: Iterable[str]) -> str:
     return "|".join(sorted(words, key=len, reverse=True))
 
 
@@ -118,7 +135,9 @@ _PERCENT_AFTER = re.compile(rf"[^\S\n]*(?:%|٪|{_AB}(?:{arabic_script_pattern('�
 _PHONE = re.compile(
     r"(?:\+\d{1,3}[- ]?)?\(?0\d{1,3}\)?[- ]\d{3,4}[- ]?\d{3,4}(?!\d)"  # 0851-1234567, (021) 1234 5678
     r"|1[3-9]\d{9}(?!\d)|\d{2,4}(?:-\d{2,4}){2,}(?![\d-])|\d{3,4}-\d{7,8}(?!\d)|400-?\d{3}-?\d{4}(?!\d)")
-_PHONE_WORD = re.compile(r"(?i:电话|電話|热线|熱線|传真|傳真|手机|手機|\btel\b|phone|fax|تلفن|شماره|هاتف|جوال)[^\d\n]{0,8}$")
+_PHONE_CHARS = re.compile(r"[\d\- ()]+")
+_PHONE_WORD = re.compile(
+    r"(?i:电话|電話|热线|熱線|传真|傳真|手机|手機|\btel\b|phone|fax|تلفن|شماره|هاتف|جوال)[^\d\n]{0,8}$")
 _NEG = re.compile("(?:" + NEG_WORDS.replace("minus", r"(?i:\bminus)").replace("negative", r"(?i:\bnegative)")
                   + r")[^\S\n]*$")
 
@@ -387,7 +406,7 @@ class _Scan:
         return lo
 
     # -- the figure ------------------------------------------------------------
-    def figure_at(self, m: re.Match, lang: str) -> _Figure | None:
+    def figure_at(self, m: re.Match[str], lang: str) -> _Figure | None:
         t, ns = self.t, m.start()
         money = bool(_CURRENCY_RE.search(t[max(0, ns - 6):ns]))
         if m.group("d") is not None:
@@ -428,12 +447,12 @@ class _Scan:
             r = replace(r, uncertain="a figure followed by digits it could not take")  # 1,3
         elif _RATIO_AFTER.match(t, r.end):
             r = replace(r, uncertain="a fraction or a rate (1/3, 10.2/10万)")
-        elif "٫" in dm.group(0) and self.orig[self.norm.orig(dm.start()):self.norm.orig(dm.end() - 1) + 1].count("/"):
-            if r is plain and not _PERCENT_AFTER.match(t, r.end):  # ۱/۵ میلیون, ۲/۵ درصد: decimals
-                r = replace(r, uncertain="a slash read as a decimal point")
+        elif (r is plain and "٫" in dm.group(0) and "/" in self.orig[slice(*self.norm.span(dm.start(), dm.end()))]
+              and not _PERCENT_AFTER.match(t, r.end)):  # ۱/۵ میلیون, ۲/۵ درصد: decimals
+            r = replace(r, uncertain="a slash read as a decimal point")
         return _Figure(r, "d", ns, r.end)
 
-    def read(self, m: re.Match) -> tuple[Quantity | None, int]:
+    def read(self, m: re.Match[str]) -> tuple[Quantity | None, int]:
         """The mention whose number starts at match ``m``; (quantity or None, resume offset)."""
         t = self.t
         pct_prefix = m.group("p") is not None
@@ -465,7 +484,7 @@ class _Scan:
             return None, fig.end
         return self._mention(fig, pre_start, pct_prefix, lang)
 
-    def _skip_before(self, m: re.Match, ns: int, before: str, lang: str) -> int | None:
+    def _skip_before(self, m: re.Match[str], ns: int, before: str, lang: str) -> int | None:
         """Where to resume when the digits at ``ns`` are a date, a time, a phone number or
         glued to a word (H7N9, COVID-19); None when they may be a quantity."""
         if m.group("d") is None:
@@ -477,7 +496,7 @@ class _Scan:
         if pm and _unit_follows(t, pm.end()):
             pm = None  # 13000000000人: a count, not a mobile number
         if pm or _PHONE_WORD.search(before) and re.match(r"[\d\- ()]{6,}", t[ns:ns + 20]):
-            return pm.end() if pm else re.match(r"[\d\- ()]+", t[ns:]).end() + ns
+            return pm.end() if pm else end_of(_PHONE_CHARS, t, ns)
         if not self.skip_dates:
             return None
         end = self.in_date(ns)
@@ -496,9 +515,7 @@ class _Scan:
     def _is_identifier(self, fig: _Figure, ns: int) -> bool:
         """A long ungrouped digit run (an ID card, an order number) inside an article."""
         s = self.t[ns:fig.end]
-        if self.whole or not s.isdigit() or len(s) < 11 or fig.reading is not None and fig.reading.scaled:
-            return False
-        return True
+        return not (self.whole or not s.isdigit() or len(s) < 11 or fig.reading.scaled)
 
     # -- around the figure ---------------------------------------------------------
     def _mention(self, fig: _Figure, pre_start: int, pct_prefix: bool, lang: str) -> tuple[Quantity | None, int]:
@@ -534,7 +551,7 @@ class _Scan:
                 before = t[max(0, pre_start - 40):pre_start]
         scaled_big = r.scaled and bool(re.search(r"[万萬亿億]", t[fig.start:num_end]))
         pre_q, q_len = _pre_qualifier(before, unit, t[num_end:num_end + 2], scaled_big)
-        qualifier = pre_q or post_q or approx or "exact"
+        qualifier = _QUALIFIER[pre_q or post_q or approx or "exact"]
         if not self._counts(fig, info, unit, pre_q, before, pos, lang):
             return None, fig.end
         if self._is_year(fig, unit, qualifier, vmax, value):
@@ -582,7 +599,7 @@ class _Scan:
             unit = currency
         return unit, pos, pre_start
 
-    def _quantity(self, fig: _Figure, value: Decimal, vmax: Decimal | None, qualifier: str, unit: str | None,
+    def _quantity(self, fig: _Figure, value: Decimal, vmax: Decimal | None, qualifier: Qualifier, unit: str | None,
                   start: int, pos: int, num_end: int, neg_len: int) -> Quantity:
         t, r = self.t, fig.reading
         os_, oe = self.norm.span(start, pos)
@@ -639,7 +656,8 @@ class _Scan:
             if not word:
                 return None
             new_unit = "month" if "月" in word else "hour" if "小" in word else "week"
-            return pm.end(), "more_than" if pm.group(1) else None, new_unit, Decimal("0.5") if pm.group(3) else Decimal(0)
+            half = Decimal("0.5") if pm.group(3) else Decimal(0)
+            return pm.end(), "more_than" if pm.group(1) else None, new_unit, half
         if pm.group(2) or pm.group(4):
             return None
         if pm.group(1):
@@ -736,7 +754,7 @@ def _bare_scale(t: str, fig: _Figure) -> bool:
         return bool(_BARE_SCALE_EN.match(t, fig.start))
     if fig.kind == "a":
         w = re.match(rf"[{_AR_LETTER}]+", t[fig.start:])
-        return bool(w) and fold_arabic(w.group(0)) in _SCALE_FOLDED
+        return w is not None and fold_arabic(w.group(0)) in _SCALE_FOLDED
     return False
 
 
@@ -749,7 +767,7 @@ def _is_fraction(t: str, info: _Unit, num_end: int) -> bool:
     if t.startswith("分之", num_end):
         return True
     u = info.unit
-    return bool(u) and (u.lower() in FRACTION_WORDS or fold_arabic(u) in _FRACTION_FOLDED)
+    return u is not None and (u.lower() in FRACTION_WORDS or fold_arabic(u) in _FRACTION_FOLDED)
 
 
 def _char_in(s: str, i: int, chars: str) -> bool:
@@ -758,7 +776,8 @@ def _char_in(s: str, i: int, chars: str) -> bool:
 
 _AR_MULT = _alt(arabic_script_pattern(w) for w in ("هزار", "میلیون", "میلیارد", "ألف", "آلاف", "مليون", "ملايين",
                                                     "مليار", "مليارات", "صد", "مائة", "مئة", "تریلیون", "تريليون"))
-_SCALE_NEXT = re.compile(rf"[{CN_START}兆]|[^\S\n]*(?:[万萬亿億兆]|(?i:(?:hundred|thousand|million|billion|trillion|lakh|crore)s?\b)"
+_SCALE_NEXT = re.compile(rf"[{CN_START}兆]|[^\S\n]*(?:[万萬亿億兆]"
+                         r"|(?i:(?:hundred|thousand|million|billion|trillion|lakh|crore)s?\b)"
                          rf"|{_AB}(?:{_AR_MULT}){_AW})")
 _RUN = re.compile(
     rf"(?:[{CN_START}点點余餘多几幾来來兆\d.,٫٬]|[ \t](?=[{CN_START}\d]))+"
@@ -772,8 +791,8 @@ _SCALE_WORD_VALUES = {"万": 10**4, "萬": 10**4, "亿": 10**8, "億": 10**8, "�
                                                                        ("میلیارد", 10**9), ("ألف", 10**3),
                                                                        ("آلاف", 10**3), ("مليون", 10**6),
                                                                        ("ملايين", 10**6), ("مليار", 10**9))}}
-_TRAILING_SCALE = re.compile(rf"(万亿|萬億|[万萬亿億]|(?i:thousand|million|billion|trillion|lakh|crore)s?|[{_AR_LETTER}]+)"
-                             r"[余餘多几幾]?$")
+_TRAILING_SCALE = re.compile(r"(万亿|萬億|[万萬亿億]|(?i:thousand|million|billion|trillion|lakh|crore)s?"
+                             rf"|[{_AR_LETTER}]+)[余餘多几幾]?$")
 
 
 def _trailing_scale(s: str) -> Decimal | None:
@@ -782,7 +801,8 @@ def _trailing_scale(s: str) -> Decimal | None:
     if not m:
         return None
     w = m.group(1)
-    v = _SCALE_WORD_VALUES.get(w) or _SCALE_WORD_VALUES.get(w.lower().rstrip("s")) or _SCALE_WORD_VALUES.get(fold_arabic(w))
+    v = (_SCALE_WORD_VALUES.get(w) or _SCALE_WORD_VALUES.get(w.lower().rstrip("s"))
+         or _SCALE_WORD_VALUES.get(fold_arabic(w)))
     return Decimal(v) if v else None
 
 
@@ -836,7 +856,7 @@ def _list_members(text: str, qs: list[Quantity]) -> list[Quantity]:
 # so the qualifier is not carried across it.
 _LIST_GAP = re.compile(
     r"[\u3400-\u9fff]{0,6}?\s*(?:、|和|及|与|與|以及|跟)\s*"
-    rf"|[^\S\n]*(?:،|,|و(?=[\s\d۰-۹٠-٩]|$))[^\S\n]*"
+    r"|[^\S\n]*(?:،|,|و(?=[\s\d۰-۹٠-٩]|$))[^\S\n]*"
     r"|[^\S\n]*(?:,|\band\b|,\s*and\b)[^\S\n]*")
 
 

@@ -13,8 +13,14 @@ exclude; up to / 最多 / حداکثر include the upper bound, less than / 不�
 
 from __future__ import annotations
 
-__all__ = ["VAGUE_BEFORE_SCALE", "HALF_BEFORE_SCALE", "FRACTION_WORDS", "PRE_QUALIFIERS", "POST_QUALIFIERS", "UNITS_ZH", "CLASSIFIERS_ZH", "UNITS_AR", "UNITS_EN",
-           "COUNTERS_AR", "STOP_AR", "STOP_EN", "CURRENCY_PRE", "NEG_WORDS", "FUSED_ZH"]
+__all__ = ["VAGUE_BEFORE_SCALE", "HALF_BEFORE_SCALE", "FRACTION_WORDS", "PRE_QUALIFIERS", "POST_QUALIFIERS",
+           "UNITS_ZH", "CLASSIFIERS_ZH", "UNITS_AR", "UNITS_EN", "COUNTERS_AR", "STOP_AR", "STOP_EN",
+           "CURRENCY_PRE", "NEG_WORDS", "FUSED_ZH"]
+
+
+def _words(s: str) -> list[str]:
+    """A word list written as one string, for vocabulary that reads better as text."""
+    return s.split()
 
 
 def _by_word(table: dict[str, str]) -> dict[str, str]:
@@ -77,13 +83,13 @@ UNITS_ZH: dict[str, str] = {
     "公頃": "ha", "米": "m", "公斤": "kg", "千克": "kg", "吨": "t", "噸": "t",
     "个百分点": "percentage_point", "個百分點": "percentage_point", "百分点": "percentage_point",
     "百分點": "percentage_point", "小时": "hour", "小時": "hour", "个月": "month", "個月": "month",
-    "天": "day", "年": "year", "周岁": "year", "週歲": "year", "周": "week", "週": "week", "%": "percent", "摄氏度": "celsius",
-    "攝氏度": "celsius", "℃": "celsius", "‰": "per_mille",
+    "天": "day", "年": "year", "周岁": "year", "週歲": "year", "周": "week", "週": "week", "%": "percent",
+    "摄氏度": "celsius", "攝氏度": "celsius", "℃": "celsius", "‰": "per_mille",
 }
-CLASSIFIERS_ZH = ("例 次 家 个 個 项 項 所 台 臺 辆 輛 张 張 床 期 处 處 批 支 条 條 种 種 组 組 类 類 "
-                  "室 部 件 份 篇 座 间 間 栋 棟 户 戶 套 倍 款 岁 歲 床位 张床 張床 余次 村 镇 鎮 乡 鄉 "
-                  "县 縣 届 屆 轮 輪 场 場 副 层 層 颗 顆 株 头 頭 只 隻 门 門 节 節 册 冊 名次 幅 "
-                  "斤 双 雙 对 對 块 塊 元钱 分钟 分鐘 秒 瓶 盒 支 剂 劑 针 針 箱 袋 包 辆次 架").split()
+CLASSIFIERS_ZH = _words("例 次 家 个 個 项 項 所 台 臺 辆 輛 张 張 床 期 处 處 批 支 条 條 种 種 组 組 类 類 "
+                         "室 部 件 份 篇 座 间 間 栋 棟 户 戶 套 倍 款 岁 歲 床位 张床 張床 余次 村 镇 鎮 乡 鄉 "
+                         "县 縣 届 屆 轮 輪 场 場 副 层 層 颗 顆 株 头 頭 只 隻 门 門 节 節 册 冊 名次 幅 "
+                         "斤 双 雙 对 對 块 塊 元钱 分钟 分鐘 秒 瓶 盒 支 剂 劑 针 針 箱 袋 包 辆次 架")
 
 UNITS_AR: dict[str, str | None] = {
     "درصد": "percent", "در صد": "percent", "بالمئة": "percent", "بالمائة": "percent",
@@ -95,9 +101,9 @@ UNITS_AR: dict[str, str | None] = {
     "هکتار": "ha", "هكتار": "ha",
 }
 # Nouns that make a lone ambiguous number word (یک, نه, ده, واحد) count.
-COUNTERS_AR = set("""نفر مورد تن روز ماه سال هفته ساعت دقیقه بار عدد برابر بیمار پزشک پرستار تخت مرکز
+COUNTERS_AR = set(_words("""نفر مورد تن روز ماه سال هفته ساعت دقیقه بار عدد برابر بیمار پزشک پرستار تخت مرکز
 بیمارستان درمانگاه کودک زن مرد شخص أشخاص مريض مرضى طبيب أطباء سرير أسرة مستشفى مستشفيات مركز مراكز يوم
-أيام شهر أشهر سنة سنوات عام أعوام ساعة ساعات مرة مرات حالة حالات طفل أطفال امرأة رجل""".split())
+أيام شهر أشهر سنة سنوات عام أعوام ساعة ساعات مرة مرات حالة حالات طفل أطفال امرأة رجل"""))
 STOP_AR = {"و", "در", "از", "به", "با", "که", "تا", "را", "این", "آن", "هم", "نیز", "برای", "بر",
            "یا", "اما", "است", "بود", "شد", "في", "من", "إلى", "الى", "على", "عن", "او", "أو", "ثم",
            "مع", "هذا", "هذه", "التي", "الذي", "كان", "قد", "لا", "ما", "هو", "هي", "تنها", "فقط",
@@ -114,10 +120,10 @@ UNITS_EN: list[tuple[str, str]] = [
     (r"km²|km2\b|square\s+kilomet(?:re|er)s?", "km2"),
     (r"people\b|persons\b|individuals\b", "person"), (r"person[- ]times\b", "person_time"),
 ]
-STOP_EN = set("""a an the of and or in on at to for by from with as is are was were be been
+STOP_EN = set(_words("""a an the of and or in on at to for by from with as is are was were be been
 that this these those which who per than more less about over under up percent out into its it their
 his her our we they he she new you i me him them us can cannot could should would will shall may might
-must do does did has have had am not no""".split())
+must do does did has have had am not no"""))
 
 CURRENCY_PRE: dict[str, str] = {
     "₹": "INR", "Rs": "INR", "Rs.": "INR", "INR": "INR", "US$": "USD", "$": "USD", "USD": "USD",
@@ -134,7 +140,7 @@ VAGUE_BEFORE_SCALE = ("several|a few|few|many|some|tens of|hundreds of|dozens of
 # Before a bare scale word, "half": نیم میلیون, نصف مليون, half a million.
 HALF_BEFORE_SCALE = "نیم|نصف|half a|half an|half"
 # After a number, words that make it the numerator of a fraction: دو سوم, ثلاثة أرباع, two thirds.
-FRACTION_WORDS = set("""دوم سوم چهارم پنجم ششم هفتم هشتم نهم دهم صدم هزارم
+FRACTION_WORDS = set(_words("""دوم سوم چهارم پنجم ششم هفتم هشتم نهم دهم صدم هزارم
 أرباع أثلاث أخماس أسداس أسباع أثمان أتساع أعشار ثلثا ثلثي ربعا ربعي
 half halves third thirds quarter quarters fifth fifths sixth sixths seventh sevenths eighth eighths
-ninth ninths tenth tenths hundredth hundredths thousandth thousandths""".split())
+ninth ninths tenth tenths hundredth hundredths thousandth thousandths"""))
