@@ -2,7 +2,7 @@
 
 >>> t = load_template("default")
 >>> (t.name, t.version)
-('default', '1')
+('default', '2')
 """
 
 from __future__ import annotations
