@@ -185,6 +185,8 @@ _PRE_Q_RE, _PRE_Q_KEYS = _pre_qualifier_re()
 # The last characters a qualifier (or the 有/为/达 after it) can end with, in any letter case or variant.
 _PRE_Q_LAST = ({k[-1] for k in _PRE_Q_KEYS} | {k[-1].upper() for k in _PRE_Q_KEYS} | set("有为為达達.~")
                | set("یيىکكهةاأإآ") | {chr(c) for c in range(0x64B, 0x660)})
+_EN_PERIOD = re.compile(r"(?i:(?:year|month|week|day|decade|hour)s?$)")
+_OVER_AGE = re.compile(r"(?i:^\s*[a-z]+\s+(?:old|of\s+age)\b)")
 _FUSED_RE = re.compile(rf"({FUSED_ZH})$")
 # Characters before 约/近/过 that make a different word: 预约 "appointment", 附近 "nearby", 经过.
 _NOT_QUALIFIER = {"约": "预預签簽邀相制节節公条條契", "約": "预預签簽邀相制节節公条條契",
@@ -322,6 +324,9 @@ def _pre_qualifier(before: str, unit: str | None, after: str, scaled_big: bool) 
         return None, 0
     if w == "近" and (unit in _TIME_UNITS or after.startswith(("个月", "個月"))):
         return None, 0  # 近三年: the last three years
+    if (w.lower() == "over" and unit and _EN_PERIOD.match(unit) and not _OVER_AGE.search(after)
+            and not re.search(r"(?i:\b(?:for|aged|of))\s+$", before[:qm.start()])):
+        return None, 0  # "300 clinics over five years": during, not more than ("for over five years" is)
     if w in ("过", "過", "破") and not scaled_big:
         return None, 0  # 去过3次: "has been there 3 times"; only 过亿/破100万 are qualifiers
     if w == "حتى" and unit is None:
@@ -550,7 +555,7 @@ class _Scan:
                 value, pre_start = value / 2, pre_start - len(hm.group(0))
                 before = t[max(0, pre_start - 40):pre_start]
         scaled_big = r.scaled and bool(re.search(r"[万萬亿億]", t[fig.start:num_end]))
-        pre_q, q_len = _pre_qualifier(before, unit, t[num_end:num_end + 2], scaled_big)
+        pre_q, q_len = _pre_qualifier(before, unit, t[num_end:num_end + 20], scaled_big)
         qualifier = _QUALIFIER[pre_q or post_q or approx or "exact"]
         if not self._counts(fig, info, unit, pre_q, before, pos, lang):
             return None, fig.end
