@@ -154,6 +154,8 @@ def test_english_words(text, want):
     ("fewer than 30 beds", 30, "less_than"), ("under 5", 5, "less_than"), ("no more than 12 patients", 12, "up_to"),
     ("65 or older", 65, "exact"), ("over two hundred nurses", 200, "more_than"), ("£3.2bn", 3200000000, "exact"),
     ("$15m budget", 15000000, "exact"), ("40 or more clinics", 40, "at_least"), ("65+", 65, "at_least"),
+    ("300 clinics over five years", 300, "exact"), ("for over five years", 5, "more_than"),
+    ("children over 3 years old", 3, "more_than"),
 ])
 def test_english_mentions(text, value, qualifier):
     q = parse_quantity(text, "en")
