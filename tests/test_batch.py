@@ -1,6 +1,6 @@
 """Batch layer: discovery, one record per article, resume without calls, run-wide 429 backoff.
 
-Every model answer here is a SYNTHETIC fixture served through ``httpx2.MockTransport``;
+Every model answer here is SYNTHETIC, served in process by tests/fakes.py's FakeEndpoint;
 no real model is called.
 """
 
@@ -11,8 +11,8 @@ import json
 import time
 from pathlib import Path
 
-import httpx2
 import pytest
+from fakes import FakeEndpoint, user_text
 
 from extractor import Extractor
 from extractor.model.settings import Settings
@@ -25,43 +25,6 @@ SYNTHETIC_FACTS = {
 }
 
 
-def synthetic_completion(args: dict | None = None) -> dict:
-    """A SYNTHETIC chat completion with one tool call, as an OpenAI-compatible server sends it."""
-    return {
-        "id": "synthetic", "object": "chat.completion", "created": 0, "model": "synthetic-model",
-        "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
-            "role": "assistant", "content": None,
-            "tool_calls": [{"id": "c1", "type": "function", "function": {
-                "name": "HealthNewsArticle", "arguments": json.dumps(args or SYNTHETIC_FACTS)}}]}}],
-        "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120},
-    }
-
-
-class SyntheticServer:
-    """A SYNTHETIC model endpoint: counts calls, optional latency and scripted failures."""
-
-    def __init__(self, latency: float = 0.0, fail_when=None):
-        self.calls = 0
-        self.latency = latency
-        self.fail_when = fail_when  # callable(request_text, call_no) -> httpx2.Response | None
-        self.times: list[tuple[float, int]] = []
-
-    async def __call__(self, request: httpx2.Request) -> httpx2.Response:
-        self.calls += 1
-        n = self.calls
-        body = request.content.decode()
-        if self.fail_when is not None:
-            resp = self.fail_when(body, n)
-            if resp is not None:
-                self.times.append((time.monotonic(), resp.status_code))
-                return resp
-        self.times.append((time.monotonic(), 200))
-        if self.latency:
-            await asyncio.sleep(self.latency)
-        return httpx2.Response(200, json=synthetic_completion())
-
-    def transport(self) -> httpx2.MockTransport:
-        return httpx2.MockTransport(self)
 
 
 def make_settings(**kw) -> Settings:
@@ -112,7 +75,7 @@ def test_one_record_per_article_including_bad_inputs(tmp_path):
         + "not json\n"
         + json.dumps({"id": "j3", "text": ""}) + "\n", encoding="utf-8")
     (d / "self").symlink_to(d / "self")
-    srv = SyntheticServer()
+    srv = FakeEndpoint(SYNTHETIC_FACTS)
     s = Extractor(make_settings()).run([d, tmp_path / "nope.txt"], out=tmp_path / "out",
                   transport=srv.transport(), concurrency=4)
     lines = [json.loads(x) for x in (tmp_path / "out" / "articles.jsonl").read_text().splitlines()]
@@ -133,8 +96,8 @@ def test_resume_makes_zero_calls_and_retries_errors(tmp_path):
     d = tmp_path / "in"
     write_articles(d, 6)
     # SYNTHETIC failure: the article numbered 2 gets a 400 (not retried) on the first run.
-    srv = SyntheticServer(fail_when=lambda body, n: httpx2.Response(400, json={"error": {"message": "bad"}})
-                          if "report 2\\n" in body else None)
+    srv = FakeEndpoint(lambda body: (400, {"error": {"message": "bad"}}) if "report 2\n" in user_text(body)
+                       else SYNTHETIC_FACTS)
     ex = Extractor(make_settings())
     s1 = ex.run([d], out=tmp_path / "out", transport=srv.transport())
     assert (s1.ok, s1.failed) == (5, 1)
@@ -147,7 +110,7 @@ def test_resume_makes_zero_calls_and_retries_errors(tmp_path):
     assert (s2.cached, s2.ok, s2.failed) == (6, 5, 1)
 
     # Default: the failed article is tried again (and now succeeds); done ones are not.
-    srv.fail_when = None
+    srv.answer = SYNTHETIC_FACTS
     s3 = ex.run([d], out=tmp_path / "out", transport=srv.transport())
     assert srv.calls == calls + 1 and (s3.ok, s3.failed, s3.cached) == (6, 0, 5)
     assert s3.exit_code == 0
@@ -162,7 +125,7 @@ def test_resume_makes_zero_calls_and_retries_errors(tmp_path):
 def test_changed_model_is_a_new_key(tmp_path):
     d = tmp_path / "in"
     write_articles(d, 2)
-    srv = SyntheticServer()
+    srv = FakeEndpoint(SYNTHETIC_FACTS)
     Extractor(make_settings()).run([d], out=tmp_path / "out", transport=srv.transport())
     Extractor(make_settings(model="gpt-4o")).run([d], out=tmp_path / "out", transport=srv.transport())
     assert srv.calls == 4
@@ -175,7 +138,7 @@ def test_identical_content_is_extracted_once(tmp_path):
     d.mkdir()
     for name in ("a.txt", "b.txt"):
         (d / name).write_text("County Hospital has 120 beds.\n")
-    srv = SyntheticServer(latency=0.05)
+    srv = FakeEndpoint(SYNTHETIC_FACTS, latency=0.05)
     s = Extractor(make_settings()).run([d], out=tmp_path / "out", transport=srv.transport())
     assert srv.calls == 1 and s.duplicates == 1 and s.ok == 2
 
@@ -184,13 +147,7 @@ def test_model_errors_become_records_and_do_not_stop_the_run(tmp_path):
     d = tmp_path / "in"
     write_articles(d, 4)
     # SYNTHETIC: one article always gets malformed JSON arguments -> validation failure.
-    def fail(body, n):
-        if "report 1\\n" in body:
-            bad = synthetic_completion()
-            bad["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"] = '{"quantities": "oops"'
-            return httpx2.Response(200, json=bad)
-        return None
-    srv = SyntheticServer(fail_when=fail)
+    srv = FakeEndpoint(lambda body: '{"quantities": "oops"' if "report 1\n" in user_text(body) else SYNTHETIC_FACTS)
     s = Extractor(make_settings()).run([d], out=tmp_path / "out", transport=srv.transport())
     assert (s.ok, s.failed) == (3, 1)
     err = [json.loads(x) for x in (tmp_path / "out" / "articles.jsonl").read_text().splitlines()
@@ -205,19 +162,19 @@ async def test_rate_limiter_429_pauses_every_worker(tmp_path):
     pause = 0.6
     state = {"first_429": None}
 
-    def fail(body, n):
-        if n == 3:
+    def answer(body):
+        if srv.calls == 3:
             state["first_429"] = time.monotonic()
-            return httpx2.Response(429, headers={"Retry-After": str(pause)}, json={"error": {"message": "slow"}})
-        return None
+            return 429, {"error": {"message": "slow"}}, {"Retry-After": str(pause)}
+        return SYNTHETIC_FACTS
 
-    srv = SyntheticServer(latency=0.05, fail_when=fail)
+    srv = FakeEndpoint(answer, latency=0.05)
     limiter = RateLimiter()
     records = [r async for r in Extractor(make_settings()).aiter_results([d], out=tmp_path / "out",
                                              concurrency=6, limiter=limiter, transport=srv.transport())]
     assert len(records) == 12 and all(r.ok for r in records)
     t429 = state["first_429"]
-    after = [t for t, code in srv.times if t > t429 and code != 429]
+    after = [r.t for r in srv.log if r.t > t429 and r.status != 429]
     assert after, "requests continued after the 429"
     assert min(after) - t429 >= pause * 0.9, "a worker sent a request during the run-wide pause"
     assert limiter.rate_limited == 1 and limiter.paused_s >= pause * 0.9
@@ -245,7 +202,7 @@ def test_config_error_before_any_work(tmp_path):
 
     settings = Settings(provider="openai", model="gpt-4o-mini")  # no key
     with pytest.raises(ConfigurationError, match="API key"):
-        Extractor(settings).run([tmp_path], out=tmp_path / "out", transport=SyntheticServer().transport())
+        Extractor(settings).run([tmp_path], out=tmp_path / "out", transport=FakeEndpoint(SYNTHETIC_FACTS).transport())
 
 
 def test_unreachable_endpoint_is_one_configuration_error(tmp_path):
@@ -260,7 +217,7 @@ def test_unreachable_endpoint_is_one_configuration_error(tmp_path):
 def test_stop_event_ends_run_cleanly_and_resume_finishes(tmp_path):
     d = tmp_path / "in"
     write_articles(d, 30)
-    srv = SyntheticServer(latency=0.05)
+    srv = FakeEndpoint(SYNTHETIC_FACTS, latency=0.05)
     ex = Extractor(make_settings())
 
     async def go():
@@ -302,7 +259,7 @@ def _lines(out: Path) -> list[dict]:
 
 
 def _run(inputs, out, srv=None, **kw):
-    srv = srv or SyntheticServer()
+    srv = srv or FakeEndpoint(SYNTHETIC_FACTS)
     settings = kw.pop("settings", {})
     s = Extractor(make_settings(**settings)).run([str(i) for i in inputs], out=out,
                   transport=srv.transport(), handle_sigint=False, **kw)
@@ -386,7 +343,7 @@ def test_export_failure_does_not_crash_the_run(tmp_path, monkeypatch):
 def test_interrupt_keeps_queued_records_in_the_counts(tmp_path):
 
     write_articles(tmp_path / "in", 120)
-    srv = SyntheticServer(latency=0.01)
+    srv = FakeEndpoint(SYNTHETIC_FACTS, latency=0.01)
 
     async def main():
         stop = asyncio.Event()
@@ -403,6 +360,6 @@ def test_rate_limiter_reused_across_event_loops(tmp_path):
     lim = RateLimiter(rpm=60000, max_in_flight=2)
     for i in (1, 2):
         write_articles(tmp_path / f"in{i}", 4, start=10 * i)
-        s, srv = _run([tmp_path / f"in{i}"], tmp_path / f"out{i}", srv=SyntheticServer(latency=0.01),
+        s, srv = _run([tmp_path / f"in{i}"], tmp_path / f"out{i}", srv=FakeEndpoint(SYNTHETIC_FACTS, latency=0.01),
                       limiter=lim, concurrency=2)
         assert (s.ok, s.failed, srv.calls) == (4, 0, 4)

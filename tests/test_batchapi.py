@@ -1,169 +1,29 @@
 """OpenAI Batch API mode: submit → status → collect, resumable, same outputs as a run.
 
-The OpenAI files/batches endpoints are a SYNTHETIC in-memory fake served through
-``httpx2.MockTransport`` (helpers named ``synthetic_*``); nothing reaches the network.
+The OpenAI files/batches endpoints are the SYNTHETIC in-memory fake of tests/fakes.py
+(FakeBatchAPI), served in process; nothing reaches the network.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import re
 from pathlib import Path
 
-import httpx2
-import openai
 import pytest
+from fakes import FakeBatchAPI, FakeEndpoint
 from typer.testing import CliRunner
 
 from extractor import Extractor
 from extractor.runs.batchapi import collect, poll, submit
 from extractor.store import Store
-from tests.test_batch import SyntheticServer, make_settings, write_articles
+from tests.test_batch import SYNTHETIC_FACTS, make_settings, write_articles
 
 SECRET = "sk-test-SECRET"
 
 
-def synthetic_first_sentence(user_content: str) -> str:
-    """The first sentence with a number in the article part of a request's user message."""
-    article = user_content.split(" BEGIN\n", 1)[-1]
-    m = re.search(r"[A-Z][^.\n]*\d[^.\n]*\.", article)
-    assert m, "the synthetic fixture expects a sentence with a number"
-    return m.group(0)
-
-
-def synthetic_arguments(body: dict) -> dict:
-    """SYNTHETIC extraction answer built from the request: quotes its first numeric sentence."""
-    user = [m for m in body["messages"] if m["role"] == "user"][-1]["content"]
-    sentence = synthetic_first_sentence(user)
-    value = int(re.search(r"\d+", sentence).group(0))
-    return {
-        "quantities": [{"measure": "beds", "value": value, "unit": "bed", "evidence": sentence}],
-        "organisations": [{"name": "County Hospital", "kind": "hospital", "evidence": "County Hospital"}],
-    }
-
-
-def synthetic_completion_for(body: dict, *, arguments: str | None = None) -> dict:
-    """A SYNTHETIC chat.completion answering one batch request with a tool call."""
-    name = body["tool_choice"]["function"]["name"]
-    args = arguments if arguments is not None else json.dumps(synthetic_arguments(body))
-    return {
-        "id": "chatcmpl-synthetic", "object": "chat.completion", "created": 0, "model": body["model"],
-        "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
-            "role": "assistant", "content": None,
-            "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": name, "arguments": args}}]}}],
-        "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120},
-    }
-
-
-class SyntheticBatchAPI:
-    """A SYNTHETIC OpenAI files + batches API, in memory.
-
-    ``fail``: custom_id predicate -> those requests land in the error file with a 400.
-    ``broken``: custom_id predicate -> answered with malformed tool-call arguments.
-    ``in_progress_polls``: how many retrieves answer 'in_progress' before 'completed'.
-    """
-
-    def __init__(self, *, fail=None, broken=None, in_progress_polls: int = 0, batch_fails: bool = False):
-        self.batch_fails = batch_fails
-        self.files: dict[str, bytes] = {}
-        self.batches: dict[str, dict] = {}
-        self.fail = fail or (lambda cid: False)
-        self.broken = broken or (lambda cid: False)
-        self.in_progress_polls = in_progress_polls
-        self.seen_requests: list[dict] = []
-        self.auth_headers: set[str] = set()
-        self.calls: list[str] = []
-
-    def _batch(self, bid: str) -> dict:
-        b = self.batches[bid]
-        return {"id": bid, "object": "batch", "endpoint": b["endpoint"], "completion_window": "24h",
-                "created_at": b.get("created_at", 0), "input_file_id": b["input_file_id"], "status": b["status"],
-                "output_file_id": b.get("output_file_id"), "error_file_id": b.get("error_file_id"),
-                "request_counts": b["counts"], "metadata": b["metadata"], "errors": b.get("errors")}
-
-    def _run(self, bid: str) -> None:
-        b = self.batches[bid]
-        lines = [json.loads(x) for x in self.files[b["input_file_id"]].decode().splitlines() if x.strip()]
-        out, err = [], []
-        for i, req in enumerate(lines):
-            assert req["method"] == "POST" and req["url"] == "/v1/chat/completions"
-            self.seen_requests.append(req)
-            cid = req["custom_id"]
-            if self.fail(cid):
-                err.append({"id": f"req_{i}", "custom_id": cid, "error": None, "response": {
-                    "status_code": 400, "request_id": f"r{i}",
-                    "body": {"error": {"message": "synthetic: context_length_exceeded",
-                                       "type": "invalid_request_error"}}}})
-                continue
-            args = '{"quantities": "oops"' if self.broken(cid) else None
-            out.append({"id": f"req_{i}", "custom_id": cid, "error": None, "response": {
-                "status_code": 200, "request_id": f"r{i}",
-                "body": synthetic_completion_for(req["body"], arguments=args)}})
-        b["output_file_id"] = self._store("\n".join(json.dumps(x) for x in out).encode() + b"\n")
-        b["error_file_id"] = self._store("\n".join(json.dumps(x) for x in err).encode() + b"\n") if err else None
-        b["counts"] = {"total": len(lines), "completed": len(out), "failed": len(err)}
-        b["status"] = "completed"
-
-    def _store(self, data: bytes) -> str:
-        fid = f"file-{len(self.files) + 1}"
-        self.files[fid] = data
-        return fid
-
-    def __call__(self, request: httpx2.Request) -> httpx2.Response:
-        self.auth_headers.add(request.headers.get("authorization", ""))
-        path = request.url.path
-        self.calls.append(f"{request.method} {path}")
-        if request.method == "POST" and path.endswith("/files"):
-            body = request.content
-            # The JSONL part of the multipart upload: every line that is a request object.
-            part = b"\n".join(ln for ln in body.split(b"\r\n") if ln.startswith(b'{"custom_id"'))
-            data = b"\n".join(ln for ln in part.split(b"\n") if ln.strip()) + b"\n"
-            assert b'name="purpose"' in body and b"batch" in body
-            fid = self._store(data)
-            return httpx2.Response(200, json={"id": fid, "object": "file", "bytes": len(data), "created_at": 0,
-                                              "filename": "input.jsonl", "purpose": "batch", "status": "processed"})
-        if request.method == "POST" and path.endswith("/batches"):
-            req = json.loads(request.content)
-            bid = f"batch_{len(self.batches) + 1}"
-            self.batches[bid] = {"endpoint": req["endpoint"], "input_file_id": req["input_file_id"],
-                                 "created_at": int(__import__("time").time()),
-                                 "metadata": req.get("metadata"), "status": "validating",
-                                 "counts": {"total": 0, "completed": 0, "failed": 0}, "polls": 0}
-            return httpx2.Response(200, json=self._batch(bid))
-        if request.method == "GET" and path.endswith("/batches"):
-            # Newest first, as OpenAI lists them; one page.
-            data = [self._batch(bid) for bid in reversed(list(self.batches))]
-            return httpx2.Response(200, json={"object": "list", "data": data, "has_more": False,
-                                              "first_id": data[0]["id"] if data else None,
-                                              "last_id": data[-1]["id"] if data else None})
-        m = re.search(r"/batches/([^/]+)$", path)
-        if request.method == "GET" and m:
-            bid = m.group(1)
-            b = self.batches[bid]
-            b["polls"] += 1
-            if b["status"] not in ("completed", "failed"):
-                if self.batch_fails:
-                    b["status"] = "failed"
-                    b["errors"] = {"object": "list", "data": [
-                        {"code": "invalid_request", "message": "synthetic: model not available in batch", "line": 1}]}
-                elif b["polls"] <= self.in_progress_polls:
-                    b["status"] = "in_progress"
-                else:
-                    self._run(bid)
-            return httpx2.Response(200, json=self._batch(bid))
-        m = re.search(r"/files/([^/]+)/content$", path)
-        if request.method == "GET" and m:
-            return httpx2.Response(200, content=self.files[m.group(1)])
-        return httpx2.Response(404, json={"error": {"message": f"synthetic: no route {request.method} {path}"}})
-
-    def client(self) -> openai.OpenAI:
-        return openai.OpenAI(api_key=SECRET, base_url="http://synthetic.test/v1", max_retries=0,
-                             http_client=httpx2.Client(transport=httpx2.MockTransport(self)))
-
-
-def synthetic_extractor(api: SyntheticBatchAPI, **kw) -> Extractor:
-    return Extractor(make_settings(api_key=SECRET, **kw), client=api.client())
+def synthetic_extractor(api: FakeBatchAPI, **kw) -> Extractor:
+    return Extractor(make_settings(api_key=SECRET, **kw), client=api.client(api_key=SECRET))
 
 
 def read_lines(out: Path) -> list[dict]:
@@ -175,7 +35,7 @@ def test_submit_status_collect_same_outputs_as_a_run(tmp_path):
     write_articles(d, 4)
     (d / "lines.jsonl").write_text(json.dumps({"id": "j1", "text": "County Hospital has 9 beds.\n"}) + "\n"
                                    + "not json\n", encoding="utf-8")
-    api = SyntheticBatchAPI(in_progress_polls=2)
+    api = FakeBatchAPI(in_progress_polls=2)
     out = tmp_path / "out"
     ex = synthetic_extractor(api)
 
@@ -205,7 +65,7 @@ def test_submit_status_collect_same_outputs_as_a_run(tmp_path):
 
     # The same articles through a normal run (SYNTHETIC chat server) give the same shape.
     ref = tmp_path / "ref"
-    Extractor(make_settings()).run([d], out=ref, transport=SyntheticServer().transport())
+    Extractor(make_settings()).run([d], out=ref, transport=FakeEndpoint(SYNTHETIC_FACTS).transport())
     got, want = read_lines(out), read_lines(ref)
     assert [x["source"] for x in got] == [x["source"] for x in want]
     assert [x["status"] for x in got] == [x["status"] for x in want]
@@ -226,7 +86,7 @@ def test_submit_status_collect_same_outputs_as_a_run(tmp_path):
 def test_cost_is_half_the_profile_price(tmp_path):
     d = tmp_path / "in"
     write_articles(d, 1)
-    api = SyntheticBatchAPI()
+    api = FakeBatchAPI()
     ex = synthetic_extractor(api)
     submit(ex, [d], out=tmp_path / "out")
     s = collect(ex, tmp_path / "out")
@@ -237,7 +97,7 @@ def test_cost_is_half_the_profile_price(tmp_path):
 def test_resumable_and_no_duplicates(tmp_path):
     d = tmp_path / "in"
     write_articles(d, 3)
-    api = SyntheticBatchAPI()
+    api = FakeBatchAPI()
     out = tmp_path / "out"
     ex = synthetic_extractor(api)
     first = submit(ex, [d], out=out)
@@ -271,7 +131,7 @@ def test_resumable_and_no_duplicates(tmp_path):
 def test_crash_mid_collect_can_be_rerun(tmp_path, monkeypatch):
     d = tmp_path / "in"
     write_articles(d, 3)
-    api = SyntheticBatchAPI()
+    api = FakeBatchAPI()
     out = tmp_path / "out"
     ex = synthetic_extractor(api)
     bid = submit(ex, [d], out=out)
@@ -297,7 +157,7 @@ def test_crash_mid_collect_can_be_rerun(tmp_path, monkeypatch):
 def test_failed_and_broken_lines_become_error_records(tmp_path):
     d = tmp_path / "in"
     write_articles(d, 4)
-    api = SyntheticBatchAPI(fail=lambda cid: cid.endswith(":0") and _nth(cid) == 1,
+    api = FakeBatchAPI(fail=lambda cid: cid.endswith(":0") and _nth(cid) == 1,
                             broken=lambda cid: _nth(cid) == 2)
     out = tmp_path / "out"
     ex = synthetic_extractor(api)
@@ -330,7 +190,7 @@ def _nth(cid: str) -> int:
 def test_missing_answer_is_an_error_record(tmp_path):
     d = tmp_path / "in"
     write_articles(d, 2)
-    api = SyntheticBatchAPI()
+    api = FakeBatchAPI()
     out = tmp_path / "out"
     ex = synthetic_extractor(api)
     bid = submit(ex, [d], out=out)
@@ -347,7 +207,7 @@ def test_missing_answer_is_an_error_record(tmp_path):
 def test_failed_batch_makes_error_records_and_can_be_resubmitted(tmp_path):
     d = tmp_path / "in"
     write_articles(d, 2)
-    api = SyntheticBatchAPI(batch_fails=True)
+    api = FakeBatchAPI(batch_fails=True)
     out = tmp_path / "out"
     ex = synthetic_extractor(api)
     bid = submit(ex, [d], out=out)
@@ -363,7 +223,7 @@ def test_failed_batch_makes_error_records_and_can_be_resubmitted(tmp_path):
 def test_api_key_never_written(tmp_path):
     d = tmp_path / "in"
     write_articles(d, 2)
-    api = SyntheticBatchAPI()
+    api = FakeBatchAPI()
     out = tmp_path / "out"
     ex = synthetic_extractor(api)
     collect(ex, out, submit(ex, [d], out=out))
@@ -379,7 +239,7 @@ def test_api_key_never_written(tmp_path):
 def test_collect_refuses_other_settings(tmp_path):
     d = tmp_path / "in"
     write_articles(d, 1)
-    api = SyntheticBatchAPI()
+    api = FakeBatchAPI()
     out = tmp_path / "out"
     bid = submit(synthetic_extractor(api), [d], out=out)
     from extractor.core.errors import ConfigurationError
@@ -393,13 +253,13 @@ def test_cli_submit_status_collect(tmp_path, monkeypatch):
 
     d = tmp_path / "in"
     write_articles(d, 2)
-    api = SyntheticBatchAPI()
+    api = FakeBatchAPI()
     out = tmp_path / "out"
     real_client = Extractor.model_client
 
     def fake_client(self):  # the CLI builds its own Extractor: give it the SYNTHETIC API
         if self._model_client is None:
-            self._client_args["client"] = api.client()
+            self._client_args["client"] = api.client(api_key=SECRET)
         return real_client.fget(self)
 
     monkeypatch.setattr(Extractor, "model_client", property(fake_client))
@@ -427,7 +287,7 @@ def test_chunked_differently_raises_and_marks_nothing_collected(tmp_path):
 
     d = tmp_path / "in"
     write_articles(d, 2)
-    api = SyntheticBatchAPI()
+    api = FakeBatchAPI()
     out = tmp_path / "out"
     ex = synthetic_extractor(api)
     bid = submit(ex, [d], out=out)
@@ -449,7 +309,7 @@ def test_jsonl_with_other_field_names_is_collected(tmp_path):
     d.mkdir()
     rows = [{"uid": f"x{i}", "body": f"County Hospital report.\n\nThe hospital has {100 + i} beds."} for i in range(3)]
     (d / "news.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
-    api = SyntheticBatchAPI()
+    api = FakeBatchAPI()
     ex = synthetic_extractor(api)
     out = tmp_path / "out"
     batch_id = submit(ex, [d], RunOptions(out=out, text_field="body", id_field="uid"))

@@ -2,7 +2,7 @@
 ``batches.create`` (before the store learnt the batch id) is resumed by finding the batch
 by its tag, never by creating a second one; every article is then collected once.
 
-The files/batches API is the SYNTHETIC in-memory fake of ``tests/test_batchapi.py``,
+The files/batches API is the SYNTHETIC in-memory fake of tests/fakes.py (FakeBatchAPI),
 served over loopback so that a child process can use it and be killed with it running.
 """
 
@@ -12,54 +12,15 @@ import json
 import subprocess
 import sys
 import textwrap
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import httpx2
+from fakes import FakeBatchAPI
 from test_batch import make_settings, write_articles
-from test_batchapi import SECRET, SyntheticBatchAPI
+from test_batchapi import SECRET
 
 from extractor import Extractor
 from extractor.runs.batchapi import JOB_TAG, collect, poll, submit
 from extractor.store import Store
-
-
-class Loopback:
-    """Serves a ``callable(httpx2.Request) -> httpx2.Response`` on 127.0.0.1."""
-
-    def __init__(self, app):
-        app_ = app
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def _handle(self):
-                n = int(self.headers.get("content-length") or 0)
-                body = self.rfile.read(n) if n else b""
-                req = httpx2.Request(self.command, f"http://127.0.0.1{self.path}", headers=dict(self.headers),
-                                     content=body)
-                resp = app_(req)
-                data = resp.read()
-                self.send_response(resp.status_code)
-                self.send_header("content-type", resp.headers.get("content-type", "application/json"))
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = _handle
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-
 
 _CHILD = textwrap.dedent("""
     import os, sys
@@ -84,8 +45,8 @@ def test_submit_killed_after_create_is_resumed_without_a_second_batch(tmp_path):
     d = tmp_path / "in"
     write_articles(d, 6)
     out = tmp_path / "out"
-    api = SyntheticBatchAPI()
-    with Loopback(api) as base_url:
+    api = FakeBatchAPI()
+    with api.serve() as base_url:
         child = subprocess.run([sys.executable, "-c", _CHILD, base_url, str(d), SECRET, str(out)],
                                capture_output=True, text=True, timeout=120)
         assert child.returncode == 137, child.stderr[-2000:]
@@ -117,10 +78,10 @@ def test_submit_killed_before_create_completes_the_submit_once(tmp_path):
     d = tmp_path / "in"
     write_articles(d, 4)
     out = tmp_path / "out"
-    api = SyntheticBatchAPI()
+    api = FakeBatchAPI()
     child = _CHILD.replace("batch = real_create(self, *args, **kwargs)\n    print(\"created\", batch.id, flush=True)\n",
                            "print('before create', flush=True)\n")
-    with Loopback(api) as base_url:
+    with api.serve() as base_url:
         res = subprocess.run([sys.executable, "-c", child, base_url, str(d), SECRET, str(out)],
                              capture_output=True, text=True, timeout=120)
         assert res.returncode == 137, res.stderr[-2000:]

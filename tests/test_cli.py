@@ -1,16 +1,15 @@
 """The command line: exit codes, dry run without a key, one-line config errors, resume.
 
-The model is a SYNTHETIC loopback OpenAI-compatible server defined below.
+The model is a SYNTHETIC OpenAI-compatible server over loopback (tests/fakes.py).
 """
 
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from fakes import FakeEndpoint
 from typer.testing import CliRunner
 
 from extractor.cli import app
@@ -22,39 +21,12 @@ SYNTHETIC_ARGS = {"quantities": [{"measure": "beds", "value": 120, "unit": "bed"
                                   "evidence": "The hospital has 120 beds."}]}
 
 
-class _SyntheticModel(BaseHTTPRequestHandler):
-    """SYNTHETIC chat-completions endpoint: always the same tool-call answer."""
-
-    calls = 0
-
-    def do_POST(self):  # noqa: N802
-        type(self).calls += 1
-        self.rfile.read(int(self.headers.get("content-length") or 0))
-        body = json.dumps({
-            "id": "s", "object": "chat.completion", "created": 0, "model": "synthetic",
-            "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
-                "role": "assistant", "content": None, "tool_calls": [{"id": "c", "type": "function", "function": {
-                    "name": "HealthNewsArticle", "arguments": json.dumps(SYNTHETIC_ARGS)}}]}}],
-            "usage": {"prompt_tokens": 50, "completion_tokens": 10, "total_tokens": 60}}).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def synthetic_server():
-    _SyntheticModel.calls = 0
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), _SyntheticModel)
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}/v1", _SyntheticModel
-    srv.shutdown()
-    srv.server_close()
+    """SYNTHETIC chat-completions endpoint over loopback: always the same tool-call answer."""
+    endpoint = FakeEndpoint(SYNTHETIC_ARGS, prompt_tokens=50, completion_tokens=10)
+    with endpoint.serve() as url:
+        yield url, endpoint
 
 
 @pytest.fixture(autouse=True)

@@ -1,7 +1,7 @@
 """Crash safety of `extractor run`: SIGKILL at random points, restart, nothing lost or doubled.
 
-The CLI runs as a subprocess against tests/faultserver.py (127.0.0.1, SYNTHETIC answers,
-a little latency and some transient faults). It is killed with SIGKILL at seeded random
+The CLI runs as a subprocess against tests/fakes.py's FakeEndpoint over loopback
+(127.0.0.1, SYNTHETIC answers, a little latency and some transient faults). It is killed with SIGKILL at seeded random
 moments several times and restarted with the same command; at the end articles.jsonl
 holds every article exactly once and the SQLite store passes ``PRAGMA integrity_check``.
 A SIGINT run exits cleanly (code 130) and says how to resume.
@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
-from faultserver import FaultServer
+from fakes import FakeEndpoint
 
 pytest.importorskip("extractor.runs")
 pytestmark = pytest.mark.slow
@@ -37,7 +37,7 @@ def write_articles(folder: Path, n: int) -> None:
             f"last year.\n", encoding="utf-8")
 
 
-def command(inp: Path, out: Path, srv: FaultServer, *extra: str) -> list[str]:
+def command(inp: Path, out: Path, srv: FakeEndpoint, *extra: str) -> list[str]:
     return [sys.executable, "-c", CLI, "run", str(inp), "--out", str(out), "--base-url", srv.base_url,
             "--provider", "openai", "--model", "fault-model", "--timeout", "2", "--max-reasks", "1",
             "--max-transport-retries", "3", "--concurrency", "4", "--no-local", *extra]
@@ -80,7 +80,7 @@ def test_sigkill_at_random_points_then_resume(tmp_path):
     write_articles(inp, N)
     rng = random.Random(20240607)
     kills = 0
-    with FaultServer({"503": 0.05, "reset": 0.03, "429": 0.02}, seed=5, latency_s=0.04) as srv:
+    with FakeEndpoint.with_faults({"503": 0.05, "reset": 0.03, "429": 0.02}, seed=5, latency=0.04) as srv:
         cmd = command(inp, out, srv, "--quiet")
         done_before: set[str] = set()
         for attempt in range(4):
@@ -131,7 +131,7 @@ def test_sigkill_at_random_points_then_resume(tmp_path):
 def test_sigint_exits_cleanly_and_says_how_to_resume(tmp_path):
     inp, out = tmp_path / "in", tmp_path / "out"
     write_articles(inp, N)
-    with FaultServer(seed=3, latency_s=0.05) as srv:
+    with FakeEndpoint(latency=0.05) as srv:
         cmd = command(inp, out, srv, "--quiet")
         proc = subprocess.Popen(cmd, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         t0 = time.monotonic()

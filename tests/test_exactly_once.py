@@ -9,8 +9,8 @@
 * a store written by v0.1 is migrated, its records kept, and reused when its settings match;
 * SIGKILL during the export leaves every output file complete (the old one or the new one).
 
-Model answers are SYNTHETIC (tests/faultserver.py over loopback for the CLI runs,
-``httpx2.MockTransport`` in process).
+Model answers are SYNTHETIC (tests/fakes.py's FakeEndpoint: over loopback for the CLI
+runs, in process otherwise).
 """
 
 from __future__ import annotations
@@ -28,10 +28,9 @@ import textwrap
 import time
 from pathlib import Path
 
-import httpx2
 import pyarrow.parquet as pq
 import pytest
-from faultserver import FaultServer
+from fakes import FakeEndpoint, user_text
 
 from extractor import Extractor, OutputBusyError, Settings
 from extractor.store import OutputLock, Store
@@ -47,7 +46,7 @@ def write_articles(folder: Path, n: int) -> None:
             f"last year.\n", encoding="utf-8")
 
 
-def cli(inp: Path, out: Path, srv: FaultServer, *extra: str) -> list[str]:
+def cli(inp: Path, out: Path, srv: FakeEndpoint, *extra: str) -> list[str]:
     return [sys.executable, "-c", CLI, "run", str(inp), "--out", str(out), "--base-url", srv.base_url,
             "--provider", "openai", "--model", "fault-model", "--timeout", "10", "--concurrency", "2",
             "--no-local", "--quiet", *extra]
@@ -87,7 +86,7 @@ def test_second_run_on_the_same_folder_is_refused_at_once(tmp_path):
     n = 30
     inp, out = tmp_path / "in", tmp_path / "out"
     write_articles(inp, n)
-    with FaultServer(seed=1, latency_s=0.15) as srv:
+    with FakeEndpoint(latency=0.15) as srv:
         first = subprocess.Popen(cli(inp, out, srv), env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                  text=True)
         holder = wait_for_holder(out, first)
@@ -115,7 +114,7 @@ def test_wait_queues_behind_the_other_run_and_asks_nothing_twice(tmp_path):
     n = 20
     inp, out = tmp_path / "in", tmp_path / "out"
     write_articles(inp, n)
-    with FaultServer(seed=2, latency_s=0.1) as srv:
+    with FakeEndpoint(latency=0.1) as srv:
         first = subprocess.Popen(cli(inp, out, srv), env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                  text=True)
         wait_for_holder(out, first)
@@ -158,7 +157,7 @@ def test_python_api_is_refused_too(tmp_path):
     with OutputLock(tmp_path / "out"):
         ex = Extractor(Settings(provider="openai", api_key="sk-x", model="m"))
         with pytest.raises(OutputBusyError):
-            ex.run([tmp_path], out=tmp_path / "out", transport=httpx2.MockTransport(lambda r: None))
+            ex.run([tmp_path], out=tmp_path / "out", transport=FakeEndpoint(script=[]).transport())
 
 
 # --------------------------------------------------------------------------- settings between runs
@@ -166,32 +165,18 @@ def test_python_api_is_refused_too(tmp_path):
 TEXT = "Town {i} bulletin.\n\nThe hospital has {beds} beds.\nIt hired nurses.\n"
 
 
-def synthetic_answer_with_an_unfounded_fact(request: httpx2.Request) -> httpx2.Response:
+def synthetic_answer_with_an_unfounded_fact(body: dict) -> dict:
     """SYNTHETIC answer: one fact quoted from the article, one whose quote is not in it."""
-    body = json.loads(request.content)
-    user = body["messages"][-1]["content"]
-    beds = int(user.split("The hospital has ")[1].split(" beds")[0])
-    args = {"quantities": [
+    beds = int(user_text(body).split("The hospital has ")[1].split(" beds")[0])
+    return {"quantities": [
         {"measure": "beds", "value": beds, "unit": "bed", "evidence": f"The hospital has {beds} beds."},
         {"measure": "clinics opened", "value": 12, "evidence": "The mayor opened 12 new clinics downtown."},
     ]}
-    return httpx2.Response(200, json={
-        "id": "s", "object": "chat.completion", "created": 0, "model": "m",
-        "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant", "content": None,
-                     "tool_calls": [{"id": "c", "type": "function", "function": {
-                         "name": body["tool_choice"]["function"]["name"], "arguments": json.dumps(args)}}]}}],
-        "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}})
 
 
-class CountingTransport(httpx2.MockTransport):
-    def __init__(self):
-        self.calls = 0
-
-        def handle(request: httpx2.Request) -> httpx2.Response:
-            self.calls += 1
-            return synthetic_answer_with_an_unfounded_fact(request)
-
-        super().__init__(handle)
+def counting_endpoint() -> FakeEndpoint:
+    """Answers every request with the answer above; ``.calls`` counts them."""
+    return FakeEndpoint(synthetic_answer_with_an_unfounded_fact, prompt_tokens=10, completion_tokens=5)
 
 
 def settings(**kw) -> Settings:
@@ -207,9 +192,9 @@ def articles(tmp_path) -> Path:
     return d
 
 
-def run(tmp_path: Path, articles: Path, transport: CountingTransport, **kw):
+def run(tmp_path: Path, articles: Path, endpoint: FakeEndpoint, **kw):
     opts = {k: kw.pop(k) for k in ("refresh",) if k in kw}
-    return Extractor(settings(**kw)).run([articles], out=tmp_path / "out", transport=transport,
+    return Extractor(settings(**kw)).run([articles], out=tmp_path / "out", transport=endpoint.transport(),
                                          handle_sigint=False, **opts)
 
 
@@ -218,7 +203,7 @@ def flagged_facts(out: Path) -> int:
 
 
 def test_keep_ungrounded_after_a_default_run_rederives_with_zero_calls(tmp_path, articles):
-    t = CountingTransport()
+    t = counting_endpoint()
     first = run(tmp_path, articles, t)
     assert first.requested == 8 and t.calls == 8 and flagged_facts(tmp_path / "out") == 0
     second = run(tmp_path, articles, t, ungrounded="flag")
@@ -245,7 +230,7 @@ def bundled_default_prompt() -> Path:
 @pytest.mark.parametrize("change", ["model", "prompt_version", "chunk_tokens", "clean", "temperature",
                                     "max_output_tokens"])
 def test_a_changed_request_setting_asks_again(tmp_path, articles, change):
-    t = CountingTransport()
+    t = counting_endpoint()
     run(tmp_path, articles, t)
     bumped = tmp_path / "default.v9.md"  # the same template under a new version number
     current = bundled_default_prompt().read_text(encoding="utf-8")
@@ -259,14 +244,14 @@ def test_a_changed_request_setting_asks_again(tmp_path, articles, change):
 
 def test_the_same_question_from_another_place_asks_nothing(tmp_path, articles):
     """The bundled template read from its file: same name, version and text, same request."""
-    t = CountingTransport()
+    t = counting_endpoint()
     run(tmp_path, articles, t)
     again = run(tmp_path, articles, t, prompt=str(bundled_default_prompt()))
     assert again.requested == 0 and again.reused == 8 and t.calls == 8
 
 
 def test_refresh_asks_again(tmp_path, articles):
-    t = CountingTransport()
+    t = counting_endpoint()
     run(tmp_path, articles, t)
     again = run(tmp_path, articles, t, refresh=True)
     assert again.requested == 8 and t.calls == 16
@@ -312,9 +297,7 @@ def v01_store(tmp_path: Path, articles: Path, ex: Extractor, settings_json: dict
     con.execute("INSERT INTO runs (id, started_at, finished_at, status, settings_json, schema_name, schema_version,"
                 " prompt_name, prompt_version, model) VALUES (1, 0, 1, 'finished', ?, ?, ?, ?, ?, ?)",
                 (json.dumps(settings_json), *ex.identity.as_tuple()))
-    t = CountingTransport()
-    client = Extractor(ex.settings, client=__import__("openai").OpenAI(
-        api_key="sk-x", base_url="http://x.test/v1", max_retries=0, http_client=httpx2.Client(transport=t)))
+    client = Extractor(ex.settings, client=counting_endpoint().client(api_key="sk-x"))
     for p in sorted(articles.iterdir()):
         result = client.extract_file(p)
         sha = result.document.sha256
@@ -334,7 +317,7 @@ def test_a_v01_store_is_migrated_and_reused_when_its_settings_match(tmp_path, ar
     out = v01_store(tmp_path, articles, ex, ex.settings.model_dump(mode="json", exclude={"api_key"}))
     with Store(out) as st:
         assert st.count("ok") == 8  # kept, under their v0.1 key
-    t = CountingTransport()
+    t = counting_endpoint()
     again = run(tmp_path, articles, t)
     assert t.calls == 0 and again.reused == 8 and again.ok == 8
     assert len(article_lines(out)) == 8
@@ -346,7 +329,7 @@ def test_a_v01_store_with_other_settings_is_asked_again_not_served(tmp_path, art
     ex = Extractor(settings())
     logged = ex.settings.model_dump(mode="json", exclude={"api_key"})
     out = v01_store(tmp_path, articles, ex, {**logged, "chunk_tokens": 900})
-    t = CountingTransport()
+    t = counting_endpoint()
     again = run(tmp_path, articles, t)
     assert t.calls == 8 and again.requested == 8
     assert len(article_lines(out)) == 8  # one line per article: the new records
@@ -384,8 +367,9 @@ def test_sigkill_during_export_leaves_every_output_complete(tmp_path):
     d.mkdir()
     for i in range(n):
         (d / f"a{i:04d}.txt").write_text(TEXT.format(i=i, beds=100 + i), encoding="utf-8")
-    t = CountingTransport()
-    Extractor(settings(ungrounded="flag")).run([d], out=tmp_path / "out", transport=t, handle_sigint=False)
+    t = counting_endpoint()
+    Extractor(settings(ungrounded="flag")).run([d], out=tmp_path / "out", transport=t.transport(),
+                                               handle_sigint=False)
     out = tmp_path / "out"
     rng = random.Random(15)
     for _ in range(6):

@@ -1,7 +1,8 @@
 """The single-article pipeline driven by synthetic model answers (named synthetic_*).
 
-Each test scripts what an OpenAI-compatible server answers, sends the request through
-the real openai client and instructor, and checks what the library guarantees.
+Each test scripts what an OpenAI-compatible server answers (tests/fakes.py, in process),
+sends the request through the real openai client and instructor, and checks what the
+library guarantees.
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import chat_completion, seed_text
+from conftest import seed_text
+from fakes import FakeEndpoint, Reply, completion
 
 from extractor import Extractor, ExtractorError, ModelCallError, Settings, aextract, extract
 from extractor.core.errors import ConfigurationError
@@ -45,8 +47,8 @@ def synthetic_aid_answer(*, bad_quote: bool = False, mis_scaled: bool = True) ->
     }
 
 
-def test_extract_grounds_corrects_and_counts(scripted):
-    server = scripted([(200, chat_completion(synthetic_aid_answer()))])
+def test_extract_grounds_corrects_and_counts():
+    server = FakeEndpoint(script=[synthetic_aid_answer()])
     result = Extractor(settings(), client=server.client()).extract(SEED_003)
 
     assert result.usage.requests == 1 and result.usage.reasks == 0 and result.usage.transport_retries == 0
@@ -70,10 +72,10 @@ def test_extract_grounds_corrects_and_counts(scripted):
     assert "ARTICLE-" in user and "濟寧援疆指揮部" in user
 
 
-def test_reask_after_bad_quote_then_success(scripted):
-    server = scripted([
-        (200, chat_completion(synthetic_aid_answer(bad_quote=True))),
-        (200, chat_completion(synthetic_aid_answer(bad_quote=False))),
+def test_reask_after_bad_quote_then_success():
+    server = FakeEndpoint(script=[
+        synthetic_aid_answer(bad_quote=True),
+        synthetic_aid_answer(bad_quote=False),
     ])
     result = Extractor(settings(max_reasks=2), client=server.client()).extract(SEED_003)
     assert result.usage.requests == 2 and result.usage.reasks == 1
@@ -85,9 +87,9 @@ def test_reask_after_bad_quote_then_success(scripted):
     assert not any(f.data.get("value") == 1000000 for f in result.facts)
 
 
-def test_persistent_bad_quote_is_dropped_not_fatal(scripted):
-    answers = [(200, chat_completion(synthetic_aid_answer(bad_quote=True))) for _ in range(2)]
-    result = Extractor(settings(max_reasks=1), client=scripted(answers).client()).extract(SEED_003)
+def test_persistent_bad_quote_is_dropped_not_fatal():
+    answers = [synthetic_aid_answer(bad_quote=True) for _ in range(2)]
+    result = Extractor(settings(max_reasks=1), client=FakeEndpoint(script=answers).client()).extract(SEED_003)
     assert result.usage.requests == 2 and result.usage.reasks == 1
     assert result.stats.dropped == 1 and result.stats.ungrounded == 1
     assert all(f.grounded for f in result.facts)
@@ -95,21 +97,21 @@ def test_persistent_bad_quote_is_dropped_not_fatal(scripted):
     assert any("quotes not found" in w for w in result.warnings)
 
 
-def test_ungrounded_kept_flagged_when_asked(scripted):
-    answers = [(200, chat_completion(synthetic_aid_answer(bad_quote=True)))]
+def test_ungrounded_kept_flagged_when_asked():
+    answers = [synthetic_aid_answer(bad_quote=True)]
     s = settings(max_reasks=0, ungrounded="flag")
-    result = Extractor(s, client=scripted(answers).client()).extract(SEED_003)
+    result = Extractor(s, client=FakeEndpoint(script=answers).client()).extract(SEED_003)
     flagged = [f for f in result.facts if not f.grounded]
     assert len(flagged) == 1
     assert flagged[0].span is None and flagged[0].alignment == "none" and "ungrounded" in flagged[0].flags
     assert result.stats.flagged == 1 and result.stats.dropped == 0
 
 
-def test_rate_limit_retry_after_is_honoured(scripted):
-    server = scripted([
+def test_rate_limit_retry_after_is_honoured():
+    server = FakeEndpoint(script=[
         (429, {"error": {"message": "slow down", "type": "rate_limit"}}, {"retry-after": "1"}),
         (503, {"error": {"message": "overloaded"}}),
-        (200, chat_completion(synthetic_aid_answer(mis_scaled=False))),
+        synthetic_aid_answer(mis_scaled=False),
     ])
     start = time.monotonic()
     result = Extractor(settings(), client=server.client()).extract(SEED_003)
@@ -117,8 +119,8 @@ def test_rate_limit_retry_after_is_honoured(scripted):
     assert result.usage.transport_retries == 2 and result.usage.requests == 3 and result.usage.reasks == 0
 
 
-def test_transport_budget_exhausted_raises_library_error(scripted):
-    server = scripted([(500, {"error": {"message": "boom"}}) for _ in range(3)])
+def test_transport_budget_exhausted_raises_library_error():
+    server = FakeEndpoint(script=[(500, {"error": {"message": "boom"}}) for _ in range(3)])
     with pytest.raises(ModelCallError) as info:
         Extractor(settings(max_transport_retries=2), client=server.client()).extract(SEED_003)
     err = info.value
@@ -126,38 +128,37 @@ def test_transport_budget_exhausted_raises_library_error(scripted):
     assert "boom" in str(err) and "3 attempts" in str(err)
 
 
-def test_schema_invalid_every_time_is_a_validation_error(scripted):
-    broken = [(200, chat_completion('{"money": [{"amount": "lots"')) for _ in range(3)]
+def test_schema_invalid_every_time_is_a_validation_error():
+    broken = ['{"money": [{"amount": "lots"' for _ in range(3)]
     with pytest.raises(ModelCallError) as info:
-        Extractor(settings(max_reasks=2), client=scripted(broken).client()).extract(SEED_003)
+        Extractor(settings(max_reasks=2), client=FakeEndpoint(script=broken).client()).extract(SEED_003)
     assert info.value.kind == "validation" and info.value.attempts == 3
 
 
-def test_refusal_and_empty_choices(scripted):
-    refusal = chat_completion(None, content=None, refusal="I can't help with that.")
+def test_refusal_and_empty_choices():
+    refusal = completion(None, content=None, refusal="I can't help with that.")
     with pytest.raises(ModelCallError) as info:
-        Extractor(settings(max_reasks=0), client=scripted([(200, refusal)]).client()).extract(SEED_003)
+        Extractor(settings(max_reasks=0), client=FakeEndpoint(script=[(200, refusal)]).client()).extract(SEED_003)
     assert info.value.kind == "refusal" and "can't help" in str(info.value)
 
-    empty = chat_completion(None)
-    empty["choices"] = []
+    empty = completion(None, choices=False)
     with pytest.raises(ModelCallError) as info:
-        Extractor(settings(), client=scripted([(200, empty)]).client()).extract(SEED_003)
+        Extractor(settings(), client=FakeEndpoint(script=[(200, empty)]).client()).extract(SEED_003)
     assert info.value.kind == "empty"
 
 
-def test_raw_control_characters_from_local_grammar_are_repaired(scripted):
+def test_raw_control_characters_from_local_grammar_are_repaired():
     raw = '{"places": [{"name": "英吉沙縣\t", "level": "county", "evidence": "喀什地區英吉沙縣"}]}'
     raw = raw.replace("\\t", "\t")
-    result = Extractor(settings(), client=scripted([(200, chat_completion(raw))]).client()).extract(SEED_003)
+    result = Extractor(settings(), client=FakeEndpoint(script=[raw]).client()).extract(SEED_003)
     assert result.usage.reasks == 0 and len(result.facts) == 1
 
 
-def test_spans_point_into_original_text_with_pinyin(scripted):
+def test_spans_point_into_original_text_with_pinyin():
     # The model quotes without the inline pinyin the page carries.
     answer = {"people": [{"name": "李明清", "role": "心血管内科主任", "evidence": "心血管內科主任李明清在培訓中"}],
               "events": [{"kind": "meeting", "date": "1月22日", "evidence": "1月22日,道縣人民醫院醫共體總院召開2024年度醫共體建設工作總結"}]}
-    result = Extractor(settings(), client=scripted([(200, chat_completion(answer))]).client()).extract(SEED_002)
+    result = Extractor(settings(), client=FakeEndpoint(script=[answer]).client()).extract(SEED_002)
     assert len(result.facts) == 2
     event = result.facts_of("event")[0]
     original = SEED_002[event.span.start : event.span.end]
@@ -165,18 +166,18 @@ def test_spans_point_into_original_text_with_pinyin(scripted):
     assert fold_text(original) == fold_text(event.evidence)
 
 
-def test_fact_stated_twice_appears_once_with_both_spans(scripted):
+def test_fact_stated_twice_appears_once_with_both_spans():
     quote = "۱۲ هزار عمل جراحی"
     fact = {"measure": "surgeries", "value": 12000, "qualifier": "exact", "evidence": quote}
     answer = {"quantities": [fact, dict(fact)]}
-    result = Extractor(settings(), client=scripted([(200, chat_completion(answer))]).client()).extract(SEED_000)
+    result = Extractor(settings(), client=FakeEndpoint(script=[answer]).client()).extract(SEED_000)
     facts = result.facts_of("quantity")
     assert len(facts) == 1 and len(result.data.quantities) == 1
     assert len(facts[0].spans) == SEED_000.count(quote) >= 2
     assert result.stats.merged_duplicates == 1
 
 
-def test_custom_schema_from_file_gets_grounding(tmp_path, scripted):
+def test_custom_schema_from_file_gets_grounding(tmp_path):
     schema_file = tmp_path / "beds.py"
     schema_file.write_text(
         "from pydantic import BaseModel\n"
@@ -187,17 +188,17 @@ def test_custom_schema_from_file_gets_grounding(tmp_path, scripted):
     )
     answer = {"claims": [{"beds": 0.7, "quote": "ضریب اشغال تخت در بیمارستانهای این مدیریت ۷۰ درصد است"},
                          {"beds": 5, "quote": "invented"}]}
-    server = scripted([(200, chat_completion(answer, name="BedReport"))] * 1 + [(200, chat_completion(answer, name="BedReport"))])
+    server = FakeEndpoint(script=[answer] * 2)
     result = Extractor(settings(max_reasks=1), schema=f"{schema_file}:BedReport", client=server.client()).extract(SEED_000)
     assert [f.type for f in result.facts] == ["claim"]
     assert result.facts[0].grounded and result.facts[0].data["beds"] == 0.7  # 0.7 == 70 % is the same statement
     assert result.schema_name == "BedReport"
 
 
-async def test_async_extract_with_own_client(scripted):
-    server = scripted([
+async def test_async_extract_with_own_client():
+    server = FakeEndpoint(script=[
         (429, {"error": {"message": "slow"}}, {"retry-after-ms": "50"}),
-        (200, chat_completion(synthetic_aid_answer())),
+        synthetic_aid_answer(),
     ])
     result = await aextract(SEED_003, settings=settings(), client=server.async_client())
     assert result.usage.transport_retries == 1 and result.facts_of("money")[0].data["amount"] == 5_000_000
@@ -220,33 +221,28 @@ def test_unreachable_endpoint_is_clear():
     assert info.value.kind == "transport" and "127.0.0.1:9" in str(info.value)
 
 
-def test_result_round_trips_as_json(scripted):
-    result = Extractor(settings(), client=scripted([(200, chat_completion(synthetic_aid_answer()))]).client()).extract(SEED_003)
+def test_result_round_trips_as_json():
+    result = Extractor(settings(), client=FakeEndpoint(script=[synthetic_aid_answer()]).client()).extract(SEED_003)
     again = type(result).model_validate_json(result.model_dump_json())
     assert again.facts == result.facts and again.data["money"][0]["amount"] == 5_000_000
 
 
-def synthetic_per_chunk_answer(request):
+def synthetic_per_chunk_answer(body: dict) -> dict:
     """Answers each chunk with one fact per sentence of that chunk, so that the
     sentences in the overlap between two chunks are reported twice."""
-    import json as _json
     import re as _re
 
-    import httpx2
-
-    body = _json.loads(request.content)
     user = body["messages"][-1]["content"]
     article = _re.search(r"BEGIN\n(.*)\nARTICLE-", user, _re.S).group(1)
     sentences = [x.strip() for x in _re.findall(r"[^。\n]+。", article)]
-    answer = {"organisations": [{"name": "中心卫生院", "kind": "township_health_centre", "evidence": x}
-                                for x in sentences]}
-    return httpx2.Response(200, json=chat_completion(answer))
+    return {"organisations": [{"name": "中心卫生院", "kind": "township_health_centre", "evidence": x}
+                              for x in sentences]}
 
 
-def test_long_article_is_chunked_and_merged(scripted):
+def test_long_article_is_chunked_and_merged():
     sentences = [f"第{i}家中心卫生院今年完成门诊{i * 100}人次。" for i in range(1, 121)]
     text = "\n".join(sentences)
-    server = scripted([synthetic_per_chunk_answer] * 40)
+    server = FakeEndpoint(script=[synthetic_per_chunk_answer] * 40)
     s = settings(chunk_tokens=300, chunk_overlap_tokens=60)
     result = Extractor(s, client=server.client()).extract(text)
     n_chunks = result.document.chunks
@@ -261,24 +257,24 @@ def test_long_article_is_chunked_and_merged(scripted):
     assert len(result.data.organisations) == len(sentences)
 
 
-def test_relative_dates_resolved_against_publication_date(scripted):
+def test_relative_dates_resolved_against_publication_date():
     answer = {"quantities": [{"measure": "surgeries", "value": 12000, "period": "در سال گذشته",
                               "evidence": "در سال گذشته ۱۲ هزار عمل جراحی در بیمارستانهای مدیریت درمان تامین اجتماعی استان انجام شده است"}]}
     dated = "تاریخ انتشار: 2024-03-07\n" + SEED_000
-    result = Extractor(settings(), client=scripted([(200, chat_completion(answer))] * 2).client()).extract(dated)
+    result = Extractor(settings(), client=FakeEndpoint(script=[answer] * 2).client()).extract(dated)
     period = result.facts[0].dates["period"]
     assert period.calendar == "solar_hijri" and period.resolved
     assert (period.start, period.end) == ("2022-03-21", "2023-03-20")
     # Without a publication date the same words stay unresolved rather than guessed.
-    result = Extractor(settings(), client=scripted([(200, chat_completion(answer))]).client()).extract(SEED_000)
+    result = Extractor(settings(), client=FakeEndpoint(script=[answer]).client()).extract(SEED_000)
     assert result.facts[0].dates["period"].resolved is False
 
 
-def test_same_numbers_in_different_sentences_stay_two_facts(scripted):
+def test_same_numbers_in_different_sentences_stay_two_facts():
     text = "Hospital A has 100 beds. Hospital B has 100 beds."
     q = {"measure": "beds", "value": 100, "unit": "bed"}
     answer = {"quantities": [{**q, "evidence": "Hospital A has 100 beds"}, {**q, "evidence": "Hospital B has 100 beds"}]}
-    result = Extractor(settings(), client=scripted([(200, chat_completion(answer))]).client()).extract(text)
+    result = Extractor(settings(), client=FakeEndpoint(script=[answer]).client()).extract(text)
     assert [f.span.start for f in result.facts] == [0, 25] and result.stats.merged_duplicates == 0
 
 
@@ -298,7 +294,7 @@ class _Orgs(__import__("pydantic").BaseModel):
     by_year: dict[int, list[_Person]] = {}
 
 
-def test_drops_and_duplicates_in_nested_lists_and_int_keyed_dicts(scripted):
+def test_drops_and_duplicates_in_nested_lists_and_int_keyed_dicts():
     text = "Red Cross hospital opened. Dr Li spoke. Dr Wang spoke."
     li = {"name": "Li", "evidence": "Dr Li spoke"}
     answer = {
@@ -308,7 +304,7 @@ def test_drops_and_duplicates_in_nested_lists_and_int_keyed_dicts(scripted):
         ],
         "by_year": {"2020": [{"name": "Wang", "evidence": "Dr Wang spoke"}, {"name": "X", "evidence": "not there"}]},
     }
-    server = scripted([(200, chat_completion(answer, name="_Orgs"))])
+    server = FakeEndpoint(script=[answer])
     result = Extractor(settings(max_reasks=0), schema=_Orgs, client=server.client()).extract(text)
     data = result.data
     assert [o.name for o in data.orgs] == ["Red"] and [p.name for p in data.orgs[0].people] == ["Li"]
@@ -325,17 +321,17 @@ async def test_failed_chunk_cancels_the_other_chunk_requests():
 
     started, finished = [], []
 
-    async def handler(request):
+    def answer(body):
         n = len(started)
         started.append(n)
         if n == 0:
-            return httpx2.Response(400, json={"error": {"message": "bad request"}})
-        await _asyncio.sleep(2)
-        finished.append(n)
-        return httpx2.Response(200, json=chat_completion({}))
+            return 400, {"error": {"message": "bad request"}}
+        # Answered after 2 s, unless the request is cancelled first.
+        return Reply.json(200, completion({}), delay=2, after=lambda: finished.append(n))
 
+    server = FakeEndpoint(answer)
     client = openai.AsyncOpenAI(api_key="sk-test-synthetic", base_url="http://synthetic.test/v1",
-                                http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(handler)))
+                                http_client=httpx2.AsyncClient(transport=server.transport()))
     text = "\n".join(f"第{i}家中心卫生院今年完成门诊{i * 100}人次。" for i in range(1, 80))
     ex = Extractor(settings(chunk_tokens=300, chunk_overlap_tokens=0), async_client=client)
     with pytest.raises(ModelCallError):
@@ -344,13 +340,13 @@ async def test_failed_chunk_cancels_the_other_chunk_requests():
     assert len(started) > 1 and finished == []
 
 
-def test_own_client_retries_do_not_nest_inside_ours(scripted):
+def test_own_client_retries_do_not_nest_inside_ours():
     import httpx2
     import openai
 
-    server = scripted([(500, {"error": {"message": "x"}}), (500, {"error": {"message": "y"}}),
-                       (200, chat_completion(synthetic_aid_answer()))])
+    server = FakeEndpoint(script=[(500, {"error": {"message": "x"}}), (500, {"error": {"message": "y"}}),
+                                  synthetic_aid_answer()])
     client = openai.OpenAI(api_key="sk-test-synthetic", base_url="http://synthetic.test/v1", max_retries=5,
-                           http_client=httpx2.Client(transport=httpx2.MockTransport(server._next)))
+                           http_client=httpx2.Client(transport=server.transport()))
     result = Extractor(settings(max_transport_retries=2), client=client).extract(SEED_003)
     assert result.usage.requests == 3 == len(server.requests) and result.usage.transport_retries == 2

@@ -1,4 +1,4 @@
-"""Reliability under a misbehaving model endpoint (tests/faultserver.py, loopback only).
+"""Reliability under a misbehaving model endpoint (FakeEndpoint.with_faults of tests/fakes.py, loopback only).
 
 Batches of a few hundred SYNTHETIC short articles go through the real openai client,
 instructor and our retry policy against a real HTTP server that injects 429s (with and
@@ -19,7 +19,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from faultserver import FAULTS, FaultServer
+from fakes import FAULTS, FakeEndpoint
 
 from extractor import Extractor, Settings
 from extractor.core.errors import ModelCallError
@@ -52,7 +52,7 @@ def key(i: int) -> str:
     return f"ART-{i:04d}"
 
 
-def make_settings(srv: FaultServer, **kw) -> Settings:
+def make_settings(srv: FakeEndpoint, **kw) -> Settings:
     base = dict(provider="openai", model="fault-model", api_key="sk-test-faults", base_url=srv.base_url,
                 timeout_s=0.5, max_reasks=1, max_transport_retries=2, backoff_initial_s=0.01,
                 backoff_max_s=0.05, max_retry_after_s=2.0)
@@ -73,7 +73,7 @@ async def run_all(ex: Extractor, texts: list[str], concurrency: int = 16) -> lis
         await ex.aclose()
 
 
-def expected_outcome(srv: FaultServer, k: str, s: Settings) -> set[str]:
+def expected_outcome(srv: FakeEndpoint, k: str, s: Settings) -> set[str]:
     """What the retry policy must make of the faults the server will serve to article ``k``.
 
     Replays the seeded fault sequence through the documented policy: transient faults
@@ -87,7 +87,7 @@ def expected_outcome(srv: FaultServer, k: str, s: Settings) -> set[str]:
         fault = None
         for _try in range(s.max_transport_retries + 1):
             n += 1
-            fault = srv.choose(k, n)
+            fault = srv.faults.choose(k, n)
             if fault not in TRANSIENT:
                 break
         else:
@@ -110,7 +110,7 @@ def expected_outcome(srv: FaultServer, k: str, s: Settings) -> set[str]:
     raise AssertionError("unreachable")
 
 
-def check_outcomes(srv: FaultServer, s: Settings, keys: list[str], results: list) -> Counter:
+def check_outcomes(srv: FakeEndpoint, s: Settings, keys: list[str], results: list) -> Counter:
     budget = (s.max_reasks + 1) * (s.max_transport_retries + 1)
     per_article = srv.requests_per_article()
     tally: Counter = Counter()
@@ -145,7 +145,7 @@ def check_outcomes(srv: FaultServer, s: Settings, keys: list[str], results: list
 
 def test_fault_mix_every_article_one_outcome_within_budget():
     n = 240
-    with FaultServer(MIX, seed=1234, retry_after="0.2", slow_s=1.5) as srv:
+    with FakeEndpoint.with_faults(MIX, seed=1234, retry_after="0.2", slow_s=1.5) as srv:
         s = make_settings(srv)
         texts = [article(i) for i in range(n)]
         t0 = time.monotonic()
@@ -164,7 +164,7 @@ def test_fault_mix_every_article_one_outcome_within_budget():
 
 def test_transport_budget_exhausted_is_transport_error():
     plan = lambda k, n: "503" if int(k[4:]) % 2 else "reset"  # noqa: E731
-    with FaultServer(plan=plan) as srv:
+    with FakeEndpoint.with_faults(plan=plan) as srv:
         s = make_settings(srv, max_transport_retries=3, max_reasks=2)
         results = asyncio.run(run_all(Extractor(s), [article(i) for i in range(20)]))
         for i, res in enumerate(results):
@@ -175,7 +175,7 @@ def test_transport_budget_exhausted_is_transport_error():
 
 
 def test_slow_answers_time_out_and_fail_as_transport():
-    with FaultServer(plan=lambda k, n: "slow", slow_s=3.0) as srv:
+    with FakeEndpoint.with_faults(plan=lambda k, n: "slow", slow_s=3.0) as srv:
         s = make_settings(srv, timeout_s=0.3, max_transport_retries=1)
         t0 = time.monotonic()
         results = asyncio.run(run_all(Extractor(s), [article(i) for i in range(10)], concurrency=10))
@@ -190,7 +190,7 @@ def test_slow_answers_time_out_and_fail_as_transport():
 @pytest.mark.parametrize("fault,kind", [("schema", "validation"), ("bad_args", "validation"),
                                         ("bad_body", "validation"), ("empty", "empty"), ("refusal", "refusal")])
 def test_answer_faults_every_time(fault, kind):
-    with FaultServer(plan=lambda k, n: fault) as srv:
+    with FakeEndpoint.with_faults(plan=lambda k, n: fault) as srv:
         s = make_settings(srv, max_reasks=2)
         results = asyncio.run(run_all(Extractor(s), [article(i) for i in range(8)]))
         expected_requests = 3 if kind == "validation" else 1
@@ -200,7 +200,7 @@ def test_answer_faults_every_time(fault, kind):
 
 
 def test_ungrounded_every_time_keeps_article_but_drops_fact():
-    with FaultServer(plan=lambda k, n: "ungrounded") as srv:
+    with FakeEndpoint.with_faults(plan=lambda k, n: "ungrounded") as srv:
         s = make_settings(srv, max_reasks=2)
         results = asyncio.run(run_all(Extractor(s), [article(i) for i in range(8)]))
         for i, res in enumerate(results):
@@ -217,7 +217,7 @@ def test_ungrounded_every_time_keeps_article_but_drops_fact():
     (["ungrounded", "bad_body"], "validation"),  # the last answer is broken, not just its quotes
 ])
 def test_fallback_only_for_the_last_answer(sequence, expected):
-    with FaultServer(plan=lambda k, n: sequence[n - 1] if n <= len(sequence) else "ok") as srv:
+    with FakeEndpoint.with_faults(plan=lambda k, n: sequence[n - 1] if n <= len(sequence) else "ok") as srv:
         s = make_settings(srv, max_reasks=len(sequence) - 1, max_transport_retries=0)
         (res,) = asyncio.run(run_all(Extractor(s), [article(0)]))
         got = "ok" if isinstance(res, ExtractionResult) else getattr(res, "kind", repr(res))
@@ -227,7 +227,7 @@ def test_fallback_only_for_the_last_answer(sequence, expected):
 def test_retry_after_is_honoured_and_capped():
     # Even articles: one 429 with Retry-After 0.4 s; odd: 429 with Retry-After 30 s, capped to 0.3 s.
     plan = lambda k, n: ("429_ra" if n == 1 else "ok")  # noqa: E731
-    with FaultServer(plan=plan, retry_after="0.4") as srv:
+    with FakeEndpoint.with_faults(plan=plan, retry_after="0.4") as srv:
         s = make_settings(srv, max_retry_after_s=5.0)
         results = asyncio.run(run_all(Extractor(s), [article(i) for i in range(12)], concurrency=12))
         assert all(isinstance(r, ExtractionResult) for r in results)
@@ -239,7 +239,7 @@ def test_retry_after_is_honoured_and_capped():
         assert min(gaps) >= 0.4 - 0.02, gaps
         assert max(gaps) < 0.4 + 1.0, gaps
         assert all(r.usage.transport_retries == 1 for r in results)
-    with FaultServer(plan=plan, retry_after="30") as srv:
+    with FakeEndpoint.with_faults(plan=plan, retry_after="30") as srv:
         s = make_settings(srv, max_retry_after_s=0.3)
         t0 = time.monotonic()
         results = asyncio.run(run_all(Extractor(s), [article(i) for i in range(6)], concurrency=6))
@@ -252,7 +252,7 @@ def test_retry_after_is_honoured_and_capped():
 
 def test_429_without_retry_after_uses_short_backoff():
     plan = lambda k, n: ("429" if n <= 2 else "ok")  # noqa: E731
-    with FaultServer(plan=plan) as srv:
+    with FakeEndpoint.with_faults(plan=plan) as srv:
         s = make_settings(srv, backoff_initial_s=0.05, backoff_max_s=0.1)
         results = asyncio.run(run_all(Extractor(s), [article(i) for i in range(10)], concurrency=10))
         assert all(isinstance(r, ExtractionResult) and r.usage.transport_retries == 2 for r in results)
@@ -265,7 +265,7 @@ def test_429_without_retry_after_uses_short_backoff():
 
 def test_sync_extract_under_faults():
     mix = {"503": 0.15, "reset": 0.1, "429_ra": 0.05, "schema": 0.1}
-    with FaultServer(mix, seed=7, retry_after="0.1") as srv:
+    with FakeEndpoint.with_faults(mix, seed=7, retry_after="0.1") as srv:
         s = make_settings(srv)
         keys, results = [], []
         with Extractor(s) as ex:
@@ -308,7 +308,7 @@ def test_run_batch_fault_mix_summary_matches_records(tmp_path):
     (tmp_path / "in" / "binary.txt").write_bytes(b"\x00\x01\x02garbage\x00")
     (tmp_path / "in" / "ws.md").write_text("   \n\t\n", encoding="utf-8")
     out = tmp_path / "out"
-    with FaultServer(BATCH_MIX, seed=99, retry_after="0.1", slow_s=1.5) as srv:
+    with FakeEndpoint.with_faults(BATCH_MIX, seed=99, retry_after="0.1", slow_s=1.5) as srv:
         s = make_settings(srv)
         records = []
         t0 = time.monotonic()
@@ -367,7 +367,7 @@ def test_run_batch_fault_mix_summary_matches_records(tmp_path):
 
     # Re-run with a clean server: ok articles make no call, failed model calls are retried.
     failed_model = sum(v for k, v in summary.errors_by_kind.items() if k != "input")
-    with FaultServer(seed=1) as srv2:
+    with FakeEndpoint() as srv2:
         s2 = make_settings(srv2)
         again = Extractor(s2).run([tmp_path / "in"], out=out, concurrency=8, handle_sigint=False)
         assert len(srv2.log) == failed_model
@@ -378,7 +378,7 @@ def test_run_batch_fault_mix_summary_matches_records(tmp_path):
 def test_run_batch_retry_after_pauses_the_article(tmp_path):
     write_articles(tmp_path / "in", 10)
     plan = lambda k, n: ("429_ra" if n == 1 and k in ("ART-0003", "ART-0007") else "ok")  # noqa: E731
-    with FaultServer(plan=plan, retry_after="0.5") as srv:
+    with FakeEndpoint.with_faults(plan=plan, retry_after="0.5") as srv:
         summary = Extractor(make_settings(srv)).run([tmp_path / "in"], out=tmp_path / "out", concurrency=4,
                             handle_sigint=False)
         assert summary.ok == 10 and summary.rate_limited == 2

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import pytest
-from faultserver import FaultServer
+from fakes import FakeEndpoint
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
@@ -208,7 +208,7 @@ def test_five_megabyte_single_line_is_read_and_chunked_in_bounded_time(tmp_path)
 
 def test_extract_file_on_hostile_names_and_bidi_is_grounded(tmp_path):
     exp = build_corpus(tmp_path / "c")
-    with FaultServer(seed=0) as srv:
+    with FakeEndpoint() as srv:
         s = Settings(provider="openai", api_key="sk-test-hostile", model="fault-model", base_url=srv.base_url,
                      timeout_s=5, max_reasks=1, max_transport_retries=1, backoff_initial_s=0.01)
         with Extractor(s) as ex:
@@ -229,7 +229,7 @@ def test_extract_file_on_hostile_names_and_bidi_is_grounded(tmp_path):
 def test_batch_goes_on_through_hostile_corpus(tmp_path):
     pytest.importorskip("extractor.runs")
     exp = build_corpus(tmp_path / "c")
-    with FaultServer(seed=0) as srv:
+    with FakeEndpoint() as srv:
         s = Settings(provider="openai", api_key="sk-test-hostile", model="fault-model", base_url=srv.base_url,
                      timeout_s=5, max_reasks=1, max_transport_retries=1, backoff_initial_s=0.01)
         records = []

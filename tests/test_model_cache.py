@@ -3,7 +3,7 @@
 Fails loudly when an instructor (or pydantic/openai) upgrade stops taking the cached path
 (wraps our class again, recomputes the JSON schema per request, walks the model per
 request) or sends anything different from instructor's own uncached path, byte for byte.
-Model answers are SYNTHETIC (``httpx2.MockTransport``).
+Model answers are SYNTHETIC (tests/fakes.py's FakeEndpoint, in process).
 """
 
 from __future__ import annotations
@@ -12,10 +12,9 @@ import asyncio
 import json
 from typing import Any
 
-import httpx2
 import instructor
-import openai
 import pytest
+from fakes import FakeEndpoint
 
 from extractor import Extractor, Settings
 from extractor.grounding.validation import checking_quotes
@@ -35,47 +34,14 @@ INSTRUCTOR_MODES = {"tools": instructor.Mode.TOOLS, "json_schema": instructor.Mo
                     "json": instructor.Mode.JSON, "md_json": instructor.Mode.MD_JSON}
 
 
-def synthetic_completion(mode: str, answer: dict) -> dict:
-    """A SYNTHETIC chat.completion carrying ``answer`` the way ``mode`` expects it."""
-    args = json.dumps(answer, ensure_ascii=False)
-    msg: dict[str, Any] = {"role": "assistant", "content": None, "refusal": None}
-    if mode == "tools":
-        msg["tool_calls"] = [{"id": "c1", "type": "function", "function": {"name": "HealthNewsArticle",
-                                                                           "arguments": args}}]
-    else:
-        msg["content"] = f"```json\n{args}\n```" if mode == "md_json" else args
-    return {"id": "x", "object": "chat.completion", "created": 0, "model": "m",
-            "choices": [{"index": 0, "finish_reason": "stop", "message": msg}],
-            "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}}
+def recorder(mode: str, script: list[dict]) -> FakeEndpoint:
+    """Answers with the SYNTHETIC script in turn (over and over); ``.raw``: the bytes of every request."""
+    return FakeEndpoint(script=script, cycle=True, mode=mode)
 
 
-class Recorder:
-    """Answers with the script in turn; keeps the raw bytes of every request."""
-
-    def __init__(self, mode: str, script: list[dict]):
-        self.raw = [json.dumps(synthetic_completion(mode, a)).encode() for a in script]
-        self.bodies: list[bytes] = []
-
-    def __call__(self, request: httpx2.Request) -> httpx2.Response:
-        self.bodies.append(request.content)
-        return httpx2.Response(200, content=self.raw[(len(self.bodies) - 1) % len(self.raw)],
-                               headers={"content-type": "application/json"})
-
-    async def ahandle(self, request: httpx2.Request) -> httpx2.Response:
-        return self(request)
-
-    def client(self) -> openai.OpenAI:
-        return openai.OpenAI(api_key="sk-test", base_url="http://synthetic.test/v1", max_retries=0,
-                             http_client=httpx2.Client(transport=httpx2.MockTransport(self)))
-
-    def async_client(self) -> openai.AsyncOpenAI:
-        return openai.AsyncOpenAI(api_key="sk-test", base_url="http://synthetic.test/v1", max_retries=0,
-                                  http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(self.ahandle)))
-
-
-def extractor_for(mode: str, rec: Recorder) -> Extractor:
+def extractor_for(mode: str, rec: FakeEndpoint) -> Extractor:
     return Extractor(Settings(provider="openai", model="gpt-test", api_key="sk-test", mode=mode),
-                     client=rec.client(), async_client=rec.async_client())
+                     client=rec.client(api_key="sk-test"), async_client=rec.async_client(api_key="sk-test"))
 
 
 def call_args(ex: Extractor, article: str = ARTICLE) -> tuple[list, Any, dict]:
@@ -85,43 +51,43 @@ def call_args(ex: Extractor, article: str = ARTICLE) -> tuple[list, Any, dict]:
 
 def instructor_uncached(mode: str, script: list[dict], msgs: list, rm: Any, ctx: dict, kind: str) -> tuple:
     """instructor's own path: the unprepared model, a plain patched client, nothing cached."""
-    rec = Recorder(mode, script)
+    rec = recorder(mode, script)
     m = INSTRUCTOR_MODES[mode]
     kw = dict(messages=msgs, response_model=rm, max_retries=2, strict=False, model="gpt-test", temperature=0.0,
               max_tokens=4096)
     with checking_quotes(ctx):
         if kind == "sync":
-            c = rec.client()
+            c = rec.client(api_key="sk-test")
             out = instructor.Instructor(client=c, create=instructor.patch(create=c.chat.completions.create, mode=m),
                                         mode=m).chat.completions.create(**kw)
         else:
-            c = rec.async_client()
+            c = rec.async_client(api_key="sk-test")
             patched = instructor.AsyncInstructor(client=c, create=instructor.patch(create=c.chat.completions.create,
                                                                                    mode=m), mode=m)
             out = asyncio.run(patched.chat.completions.create(**kw))
-    return rec.bodies, out
+    return rec.raw, out
 
 
 @pytest.mark.parametrize("kind", ["sync", "async"])
 @pytest.mark.parametrize("scenario", sorted(SCRIPTS))
 @pytest.mark.parametrize("mode", MODES)
 def test_cached_path_sends_exactly_what_instructor_sends(mode, scenario, kind):
-    rec = Recorder(mode, SCRIPTS[scenario])
+    rec = recorder(mode, SCRIPTS[scenario])
     ex = extractor_for(mode, rec)
     msgs, rm, ctx = call_args(ex)
     for _ in range(3):  # the later calls are served from the caches
-        rec.bodies.clear()
+        rec.clear()
         client = ex.model_client
         out = client.call(msgs, rm, context=ctx) if kind == "sync" else asyncio.run(client.acall(msgs, rm, context=ctx))
         ref_bodies, ref = instructor_uncached(mode, SCRIPTS[scenario], msgs, rm, ctx, kind)
-        assert rec.bodies == ref_bodies  # the bytes sent, every attempt, re-asks included
-        assert len(rec.bodies) == len(SCRIPTS[scenario])
+        assert rec.raw == ref_bodies  # the bytes sent, every attempt, re-asks included
+        assert len(rec.raw) == len(SCRIPTS[scenario])
         assert out.data.model_dump() == ref.model_dump()
         assert type(out.data) is prepared_response_model(rm)  # instructor did not wrap our class again
 
 
 def test_the_caches_are_hit_and_nothing_is_recomputed():
-    rec = Recorder("json_schema", [GOOD])  # the mode that asks model_json_schema on every request
+    rec = recorder("json_schema", [GOOD])  # the mode that asks model_json_schema on every request
     ex = extractor_for("json_schema", rec)
     msgs, rm, ctx = call_args(ex)
     ex.model_client.call(msgs, rm, context=ctx)
@@ -139,18 +105,18 @@ def test_tools_mode_bodies_equal_instructor_with_its_own_context_templating():
     """In the modes that carry the schema outside the messages, not handing instructor a
     context changes nothing on the wire even for an ordinary article."""
     for mode in ("tools", "json_schema"):
-        rec = Recorder(mode, [GOOD])
+        rec = recorder(mode, [GOOD])
         ex = extractor_for(mode, rec)
         msgs, rm, ctx = call_args(ex)
         ex.model_client.call(msgs, rm, context=ctx)
-        ref = Recorder(mode, [GOOD])
-        c = ref.client()
+        ref = recorder(mode, [GOOD])
+        c = ref.client(api_key="sk-test")
         m = INSTRUCTOR_MODES[mode]
         instructor.Instructor(client=c, create=instructor.patch(create=c.chat.completions.create, mode=m),
                               mode=m).chat.completions.create(messages=msgs, response_model=rm, max_retries=2,
                                                               context=ctx, strict=False, model="gpt-test",
                                                               temperature=0.0, max_tokens=4096)
-        assert rec.bodies == ref.bodies
+        assert rec.raw == ref.raw
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -158,10 +124,10 @@ def test_an_article_with_template_syntax_is_sent_as_written(mode):
     """instructor renders messages as Jinja templates when given a context: ``{%`` used to
     raise before any request and ``{{ x }}`` was replaced. The article must go as written."""
     article = "Clinic {{ name }} opened {% raw %} 1,200 beds {# note #} {%- endif %} in 2024."
-    rec = Recorder(mode, [{"quantities": [{"measure": "beds", "value": 1200,
+    rec = recorder(mode, [{"quantities": [{"measure": "beds", "value": 1200,
                                            "evidence": "opened {% raw %} 1,200 beds"}]}])
     ex = extractor_for(mode, rec)
     result = ex.extract(article)
-    sent = json.loads(rec.bodies[0])["messages"][-1]["content"]
+    sent = json.loads(rec.raw[0])["messages"][-1]["content"]
     assert "{{ name }}" in sent and "{% raw %}" in sent and "{%- endif %}" in sent
     assert result.facts_of("quantity")[0].grounded

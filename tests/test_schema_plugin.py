@@ -4,7 +4,7 @@ its own tables and child tables exported, matched against gold by its own key fi
 
 ``examples/schema_plugin`` is installed with pip into a scratch folder (no change to the
 test environment) and used from a child process that has that folder on its path. The
-model answer is SYNTHETIC (``httpx2.MockTransport``).
+model answer is SYNTHETIC (tests/fakes.py's FakeEndpoint, in the child process).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from fakes import child_env
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
@@ -34,7 +35,7 @@ def plugin_path(tmp_path_factory) -> Path:
 
 
 def run_child(code: str, plugin_path: Path, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(plugin_path)}
+    env = child_env({**os.environ, "PYTHONPATH": str(plugin_path)})  # the plugin and tests/fakes.py
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=env,
                           cwd=cwd, timeout=300)
 
@@ -45,22 +46,18 @@ def test_plugin_schema_is_listed_and_used_end_to_end(plugin_path, tmp_path):
         "County news.\n\nThe County Hospital now has 320 beds in its surgery and maternity wards.\n",
         encoding="utf-8")
     res = run_child('''
-        import json, httpx2
+        import json
+        from fakes import FakeEndpoint
         from extractor import Extractor, Settings
         from extractor.model.registry import list_schemas, resolve_schema
 
         print(json.dumps([(s.name, s.origin) for s in list_schemas()]))
         args = {"bed_counts": [{"hospital": "County Hospital", "value": 32, "wards": ["surgery", "maternity"],
                                 "evidence": "The County Hospital now has 320 beds in its surgery and maternity wards."}]}
-        def synthetic(request):  # SYNTHETIC model answer, with a power-of-ten slip (32 for 320)
-            name = json.loads(request.content)["tool_choice"]["function"]["name"]
-            return httpx2.Response(200, json={"id": "s", "object": "chat.completion", "created": 0, "model": "m",
-                "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant",
-                "content": None, "tool_calls": [{"id": "c", "type": "function", "function": {
-                "name": name, "arguments": json.dumps(args)}}]}}],
-                "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}})
+        # SYNTHETIC model answer, with a power-of-ten slip (32 for 320); the tool is named as the request asks
+        synthetic = FakeEndpoint(args, prompt_tokens=10, completion_tokens=5)
         ex = Extractor(Settings(provider="openai", api_key="sk-test", model="m", schema_ref="beds"))
-        s = ex.run(["in"], out="out", transport=httpx2.MockTransport(synthetic), handle_sigint=False)
+        s = ex.run(["in"], out="out", transport=synthetic.transport(), handle_sigint=False)
         print(json.dumps({"ok": s.ok, "facts": s.facts_by_type}))
     ''', plugin_path, tmp_path)
     assert res.returncode == 0, res.stderr[-3000:]

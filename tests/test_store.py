@@ -11,6 +11,8 @@ import sys
 import textwrap
 import time
 
+from fakes import child_env
+
 from extractor.model.settings import Settings
 from extractor.store import Identity, Store, input_error_key, redact_settings
 
@@ -59,22 +61,18 @@ def test_wal_mode(tmp_path):
 
 
 _CHILD = textwrap.dedent('''
-    import asyncio, json, sys, httpx2
+    import json, sys
+    from fakes import FakeEndpoint  # tests/fakes.py, on the path by child_env()
     from extractor.runs import run_batch
     from extractor import Extractor
     from extractor.model.settings import Settings
 
     ARGS = {"quantities": [{"measure": "beds", "value": 120, "unit": "bed",
                             "evidence": "The hospital has 120 beds."}]}
-    async def synthetic(request):  # SYNTHETIC model answer, slow enough to be killed mid-run
-        await asyncio.sleep(float(sys.argv[3]))
-        return httpx2.Response(200, json={"id": "s", "object": "chat.completion", "created": 0, "model": "m",
-            "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant",
-            "content": None, "tool_calls": [{"id": "c", "type": "function", "function": {
-            "name": "HealthNewsArticle", "arguments": json.dumps(ARGS)}}]}}],
-            "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}})
+    # SYNTHETIC model answer, slow enough to be killed mid-run
+    synthetic = FakeEndpoint(ARGS, latency=float(sys.argv[3]), prompt_tokens=10, completion_tokens=5)
     s = Extractor(Settings(provider="openai", api_key="k", model="gpt-4o-mini")).run([sys.argv[1]],
-                  out=sys.argv[2], transport=httpx2.MockTransport(synthetic), concurrency=4)
+                  out=sys.argv[2], transport=synthetic.transport(), concurrency=4)
     print(json.dumps({"ok": s.ok, "cached": s.cached, "calls": s.model_calls}))
 ''')
 
@@ -89,7 +87,7 @@ def test_sigkill_mid_run_then_resume_loses_and_duplicates_nothing(tmp_path):
     script.write_text(_CHILD)
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, str(script), str(d), str(out), "0.1"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+                            stderr=subprocess.PIPE, env=child_env())
     db = out / "extractor.sqlite"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -111,7 +109,7 @@ def test_sigkill_mid_run_then_resume_loses_and_duplicates_nothing(tmp_path):
     assert 5 <= stored < n
 
     res = subprocess.run([sys.executable, str(script), str(d), str(out), "0.0"], capture_output=True, text=True,
-                         timeout=120)
+                         timeout=120, env=child_env())
     assert res.returncode == 0, res.stderr[-2000:]
     summary = json.loads(res.stdout.strip().splitlines()[-1])
     assert summary["ok"] == n and summary["cached"] >= stored and summary["calls"] == n - summary["cached"]
