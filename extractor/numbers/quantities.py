@@ -483,7 +483,7 @@ class _Scan:
             # A numeral the readers could not read whole: skip all of it, so that no part of
             # it is read on its own (twelve point ninety-nine, 五兆六十二亿, 3万40000).
             return None, max(m.end(), _run_end(t, m.start()))
-        if fig.kind == "c" and _cn_not_a_number(t, fig, before):
+        if fig.kind == "c" and _cn_not_a_number(t, fig, before) and not self._is_whole(fig.start, fig.end):
             return None, m.end()
         if fig.kind == "d" and self._is_identifier(fig, ns) and not _unit_follows(t, fig.end):
             return None, fig.end
