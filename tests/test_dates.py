@@ -86,9 +86,9 @@ def test_no_date(text):
 
 def test_large_input_fast():
     text = ("医院 بیمارستان 2024 hospital ۱۲ " * 40000)[:10**6]
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     find_dates(text)
-    assert time.perf_counter() - t0 < 5
+    assert time.process_time() - t0 < 5
 
 
 @given(st.text(max_size=200))

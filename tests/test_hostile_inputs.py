@@ -145,10 +145,10 @@ def test_huge_file_is_refused_quickly(tmp_path):
     p = tmp_path / "huge.txt"
     with open(p, "wb") as fh:
         fh.truncate(50 * 1024 * 1024)
-    t0 = time.monotonic()
+    t0 = time.process_time()
     with pytest.raises(InputError) as ei:
         read_document(p)
-    assert time.monotonic() - t0 < 1.0
+    assert time.process_time() - t0 < 1.0  # CPU, not wall: refused from its size, never read
     assert str(p) in str(ei.value) and "over the limit" in str(ei.value)
 
 

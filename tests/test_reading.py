@@ -136,10 +136,10 @@ def test_over_max_bytes_is_quick(tmp_path):
     with open(p, "wb") as fh:  # sparse-ish: written by seeking, never held in memory
         fh.seek(50_000_000 - 1)
         fh.write(b"a")
-    t = time.perf_counter()
+    t = time.process_time()
     with pytest.raises(InputError, match="over the limit"):
         read_document(p)
-    assert time.perf_counter() - t < 0.5
+    assert time.process_time() - t < 0.5  # CPU time: a busy machine must not fail it
 
 
 def test_truncated_utf8_warns(tmp_path):
