@@ -9,11 +9,9 @@ written by ``scripts/record_cassettes.py``.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from fakes import FakeEndpoint, completion
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS_DIR = Path(os.environ.get("EXTRACTOR_SEEDS", ROOT.parent / "shared" / "seeds"))
@@ -52,14 +50,3 @@ def vcr_config():
 @pytest.fixture(scope="module")
 def vcr_cassette_dir(request):
     return str(ROOT / "cassettes" / request.module.__name__.split(".")[-1])
-
-
-# --- synthetic OpenAI-compatible answers: tests/fakes.py ------------------------------
-# Old names, kept for the tests that still use them: ``chat_completion(answer, ...)`` is
-# ``fakes.completion``; ``scripted(script)`` is ``fakes.FakeEndpoint(script=script)``.
-chat_completion = completion
-
-
-@pytest.fixture
-def scripted() -> Callable[[list], FakeEndpoint]:
-    return lambda script: FakeEndpoint(script=script)

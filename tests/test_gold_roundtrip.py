@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SEEDS_DIR, chat_completion
+from conftest import ROOT, SEEDS_DIR
+from fakes import FakeEndpoint
 from extractor import Extractor, Settings
 from extractor.outputs.evaluation import evaluate
 
@@ -34,10 +35,10 @@ def synthetic_answer_from_gold(gold: dict) -> dict:
 
 
 @pytest.mark.parametrize("gold_path", GOLD_FILES, ids=[p.stem[:3] for p in GOLD_FILES])
-def test_perfect_answer_survives_the_pipeline(gold_path: Path, scripted, tmp_path):
+def test_perfect_answer_survives_the_pipeline(gold_path: Path, tmp_path):
     gold = json.loads(gold_path.read_text(encoding="utf-8"))
     text = (SEEDS_DIR / gold["source"]).read_text(encoding="utf-8")
-    server = scripted([(200, chat_completion(synthetic_answer_from_gold(gold), prompt_tokens=3000))])
+    server = FakeEndpoint(script=[synthetic_answer_from_gold(gold)], prompt_tokens=3000)
     s = Settings(provider="openai", model="synthetic-model", api_key="sk-test-synthetic", max_reasks=0)
     result = Extractor(s, client=server.client()).extract(text, source=gold["source"])
 
@@ -76,11 +77,11 @@ def synthetic_misscaled_answer(gold: dict) -> tuple[dict, int]:
 
 
 @pytest.mark.parametrize("gold_path", GOLD_FILES, ids=[p.stem[:3] for p in GOLD_FILES])
-def test_misscaled_numbers_are_restored_from_evidence(gold_path: Path, scripted, tmp_path):
+def test_misscaled_numbers_are_restored_from_evidence(gold_path: Path, tmp_path):
     gold = json.loads(gold_path.read_text(encoding="utf-8"))
     text = (SEEDS_DIR / gold["source"]).read_text(encoding="utf-8")
     answer, corrupted = synthetic_misscaled_answer(gold)
-    server = scripted([(200, chat_completion(answer))])
+    server = FakeEndpoint(script=[answer])
     s = Settings(provider="openai", model="synthetic-model", api_key="sk-test-synthetic", max_reasks=0)
     result = Extractor(s, client=server.client()).extract(text, source=gold["source"])
     value_fixes = sum(1 for f in result.facts for c in f.corrections if c.field in ("value", "amount"))
