@@ -375,8 +375,9 @@ class BatchRun:
             self.in_flight.pop(sha, None)
         self.seen.setdefault(sha, source)
         await self._emit(rec)
-        state = self.store.lookup(sha, self.identity)
-        for copy, copy_file in self.waiting.pop(sha, []):
+        copies = self.waiting.pop(sha, [])
+        state = self.store.lookup(sha, self.identity) if copies else None
+        for copy, copy_file in copies:
             await self._emit(self._reuse(sha, copy, copy_file, state, duplicate_of=source))
 
     def _store_ok(self, answer: Answer) -> ArticleRecord:
