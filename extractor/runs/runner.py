@@ -153,6 +153,7 @@ class BatchRun:
     engine: Engine
     summary: RunSummary
     stop: asyncio.Event = field(default_factory=asyncio.Event)
+    discovered: tuple[list[Path], list[InputError]] | None = None
     store: Store = field(init=False)
     run_id: int = field(init=False, default=0)
     in_flight: dict[str, str] = field(init=False, default_factory=dict)   # sha256 -> source being asked
@@ -169,7 +170,8 @@ class BatchRun:
 
     # The run -----------------------------------------------------------------------------
     async def records(self) -> AsyncIterator[ArticleRecord]:
-        files, errors = await asyncio.to_thread(discover_inputs, self.inputs)
+        files, errors = self.discovered or await asyncio.to_thread(discover_inputs, self.inputs)
+        self.discovered = None  # the producer owns the lists from here
         self._open()
         status = "failed"
         main = asyncio.create_task(self._produce_and_answer(files, errors))
@@ -411,7 +413,8 @@ def _check_ready(extractor: Any, options: RunOptions, transport: Any) -> bool:
 
 async def iter_results(extractor: Any, inputs: Iterable[str | os.PathLike[str]], options: RunOptions, *,
                        stop: asyncio.Event | None = None, limiter: Any = None, transport: Any = None,
-                       summary: RunSummary | None = None, lock: OutputLock | None = None
+                       summary: RunSummary | None = None, lock: OutputLock | None = None,
+                       discovered: tuple[list[Path], list[InputError]] | None = None
                        ) -> AsyncIterator[ArticleRecord]:
     """Extract every article under ``inputs``, yielding one :class:`ArticleRecord` each.
 
@@ -431,7 +434,8 @@ async def iter_results(extractor: Any, inputs: Iterable[str | os.PathLike[str]],
     try:
         engine = make_engine(extractor, options, limiter=limiter, transport=transport)
         run = BatchRun(extractor, [os.fspath(i) for i in inputs], options, engine,
-                       summary or RunSummary(run_id=0, out=options.out, engine=engine.name), stop or asyncio.Event())
+                       summary or RunSummary(run_id=0, out=options.out, engine=engine.name), stop or asyncio.Event(),
+                       discovered)
         async for rec in run.records():
             yield rec
     finally:
@@ -454,7 +458,8 @@ async def arun_batch(extractor: Any, inputs: Iterable[str | os.PathLike[str]], o
         summary = RunSummary(run_id=0, out=options.out, engine=options.engine, total=total)
         try:
             await _consume(iter_results(extractor, inputs, options, stop=hooks.stop, limiter=limiter,
-                                        transport=transport, summary=summary, lock=lock), summary, hooks)
+                                        transport=transport, summary=summary, lock=lock,
+                                        discovered=(files, errors)), summary, hooks)
         finally:
             summary.wall_s = round(time.monotonic() - started, 3)
             if options.export:
