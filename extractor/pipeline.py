@@ -30,6 +30,7 @@ from extractor.core.errors import ConfigurationError
 from extractor.core.types import DateInfo, DocumentInfo, ExtractionResult, Fact, GroundingStats, Span, Usage
 from extractor.grounding.align import EvidenceSite, MapKey, PathPart, SourceIndex, fact_type_of, ground_quote, iter_evidence
 from extractor.model.client import CallOutcome, ModelClient
+from extractor.model.bounds import bounded_model
 from extractor.numbers.dates import parse_date
 from extractor.numbers.check import check_numbers
 from extractor.model.prompting import PromptTemplate, build_messages, template_for_schema
@@ -167,7 +168,10 @@ class Extractor:
     ):
         self.settings = settings or Settings.from_env()
         self.schema = resolve_schema(schema or self.settings.schema_ref)
-        self.response_model = validated_model(self.schema)
+        # Bounded only when the settings ask for it (--local); else the model, and the
+        # request, are exactly the validated schema.
+        self.response_model = bounded_model(validated_model(self.schema), max_items=self.settings.max_list_items,
+                                            max_chars=self.settings.max_string_chars)
         self.template: PromptTemplate = template_for_schema(schema_name(self.schema), self.settings.prompt)
         self._schema_json = json.dumps(self.schema.model_json_schema(), ensure_ascii=False)
         self._schema_tokens = estimate_tokens(self._schema_json)
