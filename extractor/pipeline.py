@@ -45,6 +45,7 @@ from extractor.grounding.align import (
     iter_evidence,
 )
 from extractor.grounding.validation import validated_model, validation_context
+from extractor.model.bounds import bounded_model
 from extractor.model.outcome import CallOutcome
 from extractor.model.prompting import PromptTemplate, build_messages, template_for_schema
 from extractor.model.registry import resolve_schema, schema_name, schema_version
@@ -310,7 +311,10 @@ class Extractor:
     ):
         self.settings = settings or Settings.from_env()
         self.schema = resolve_schema(schema or self.settings.schema_ref)
-        self.response_model = validated_model(self.schema)
+        # Bounded only when the settings ask for it (--local); else the model, and the
+        # request, are exactly the validated schema.
+        self.response_model = bounded_model(validated_model(self.schema), max_items=self.settings.max_list_items,
+                                            max_chars=self.settings.max_string_chars)
         self.template: PromptTemplate = template_for_schema(schema_name(self.schema), self.settings.prompt)
         self._schema_json = json.dumps(self.schema.model_json_schema(), ensure_ascii=False)
         self._schema_tokens = estimate_tokens(self._schema_json)
@@ -377,6 +381,7 @@ class Extractor:
             "max_output_tokens": s.max_output_tokens, "clean": s.clean, "cleaning": CLEANING_VERSION,
             "chunk_tokens": s.chunk_budget(self._schema_tokens), "chunk_overlap_tokens": s.chunk_overlap_tokens,
             "reask_on_ungrounded": s.reask_on_ungrounded, "extra_languages": sorted(s.extra_languages),
+            "max_list_items": s.max_list_items, "max_string_chars": s.max_string_chars,
         }
         derive = {"ungrounded": s.ungrounded, "fuzzy_threshold": s.fuzzy_threshold, "check_numbers": s.check_numbers,
                   "revision": DERIVE_REVISION}

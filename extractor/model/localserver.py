@@ -43,6 +43,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "BUNDLED_MODEL_ALIAS",
+    "BUNDLED_MODEL_BOUNDS",
     "BUNDLED_MODEL_FILE",
     "INSTALL_COMMAND",
     "LocalServer",
@@ -389,7 +390,10 @@ class LocalServer:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             self._log_fh = open(self.log_path, "ab")
             cmd = self.command()
-            logger.info("starting local model server: %s (log: %s)", " ".join(cmd), self.log_path)
+            # WARNING, so that the CLI shows it: loading the model is the one step before the
+            # first article that takes longer than a blink.
+            logger.warning("starting the local model server: %s on llama.cpp (a few seconds)", self.model_path.stem)
+            logger.info("local model server command: %s (log: %s)", " ".join(cmd), self.log_path)
             posix = os.name == "posix"
             began = time.monotonic()
             try:
@@ -539,17 +543,28 @@ class LocalServer:
         )
 
 
-# What a run against the embedded model changes unless the user set it: the tiny model
-# loops until its output budget now and then, and each token costs a second on a busy
-# 2-core machine, so the answer and the re-ask budget are kept small.
+# What a run against the embedded model changes unless the user set it: each token costs
+# up to a second on a busy 2-core machine, so the answer and the re-ask budget are small.
 LOCAL_DEFAULTS = {"max_output_tokens": 512, "max_reasks": 1, "timeout_s": 900.0, "max_transport_retries": 1}
+
+# The bundled SmolLM2-135M only. Under the tool grammar it now and then repeats list items,
+# or prose inside one string, until the output budget runs out, and a cut-off answer fails
+# the article. With maxItems / maxLength in the schema (extractor.model.bounds) llama.cpp's
+# grammar ends every list and string; measured on the seeds, its answers then stay under
+# 400 tokens (the longest: three lists of one item each). One item per list costs nothing
+# here (the model's facts do not survive grounding); a capable GGUF behind --local-model
+# keeps its lists unbounded.
+BUNDLED_MODEL_BOUNDS = {"max_list_items": 1, "max_string_chars": 60}
 
 
 def local_settings(settings: Any, server: LocalServer) -> Any:
-    """``settings`` pointed at a started :class:`LocalServer`, with the local defaults for
-    whatever the user did not set explicitly."""
+    """``settings`` pointed at a started :class:`LocalServer`, with the local defaults (and,
+    for the bundled model, the answer bounds) for whatever the user did not set explicitly."""
     update: dict[str, Any] = {"provider": "llamacpp", "base_url": server.base_url, "model": server.model_name}
-    for name, value in LOCAL_DEFAULTS.items():
+    defaults = dict(LOCAL_DEFAULTS)
+    if server.model_name == BUNDLED_MODEL_ALIAS:
+        defaults.update(BUNDLED_MODEL_BOUNDS)
+    for name, value in defaults.items():
         if name not in settings.model_fields_set:
             update[name] = value
     return settings.model_copy(update=update)

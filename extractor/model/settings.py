@@ -5,7 +5,8 @@ Arguments win over the environment, the environment over the provider profile::
     EXTRACTOR_MODEL, EXTRACTOR_BASE_URL, EXTRACTOR_PROVIDER, EXTRACTOR_API_KEY
     (falling back to the profile's key variable, then OPENAI_API_KEY),
     EXTRACTOR_TIMEOUT, EXTRACTOR_MAX_REASKS, EXTRACTOR_MAX_TRANSPORT_RETRIES,
-    EXTRACTOR_TEMPERATURE, EXTRACTOR_MODE, EXTRACTOR_SCHEMA
+    EXTRACTOR_TEMPERATURE, EXTRACTOR_MODE, EXTRACTOR_SCHEMA,
+    EXTRACTOR_MAX_LIST_ITEMS, EXTRACTOR_MAX_STRING_CHARS
 
 >>> Settings(model="deepseek-chat", provider="deepseek").resolved_base_url()
 'https://api.deepseek.com/v1'
@@ -32,6 +33,8 @@ _ENV = {
     "temperature": "EXTRACTOR_TEMPERATURE",
     "mode": "EXTRACTOR_MODE",
     "schema_ref": "EXTRACTOR_SCHEMA",
+    "max_list_items": "EXTRACTOR_MAX_LIST_ITEMS",
+    "max_string_chars": "EXTRACTOR_MAX_STRING_CHARS",
 }
 
 
@@ -54,6 +57,13 @@ class Settings(BaseModel):
     temperature: float = 0.0
     max_output_tokens: int | None = 4096
     timeout_s: float = Field(120.0, gt=0)
+    # Answer bounds for grammar-constrained servers (llama.cpp): maxItems on every list and
+    # maxLength on every free-text string of the schema sent, so that a looping model has
+    # to close its answer. None (the default) leaves the request as it is; --local sets
+    # both for the bundled model (extractor.model.localserver.BUNDLED_MODEL_BOUNDS).
+    max_list_items: int | None = Field(None, ge=1, description="maxItems for every list in the answer's schema.")
+    max_string_chars: int | None = Field(
+        None, ge=1, description="maxLength for every free-text string in the answer's schema.")
 
     # Retry budgets (kept apart, both reported in Usage)
     max_reasks: int = Field(2, ge=0, description="Validation re-asks after the first answer.")
