@@ -244,15 +244,16 @@ def _print_summary(summary: Any, *, used_local: bool, log_json: bool, elapsed: f
         console.print("outputs:", markup=False)
         for key in ("articles", "tables", "summary", "store"):
             if key in paths:
-                console.print(f"  {key:9} {paths[key]}", markup=False, highlight=False)
+                # soft_wrap: a path broken over two lines cannot be copied.
+                console.print(f"  {key:9} {paths[key]}", markup=False, highlight=False, soft_wrap=True)
     if used_local:
         console.print(LOCAL_NOTE, markup=False, highlight=False)
     if summary.interrupted:
         console.print(f"interrupted: finished articles are saved. Resume with:\n  {shlex.join(sys.argv)}",
-                      markup=False, highlight=False)
+                      soft_wrap=True, markup=False, highlight=False)
     elif summary.failed:
         console.print(f"{summary.failed} article(s) failed: see 'error' in {paths.get('articles', 'articles.jsonl')}; "
-                      "re-run the same command to retry them.", markup=False, highlight=False)
+                      "re-run the same command to retry them.", soft_wrap=True, markup=False, highlight=False)
 
 
 # extract -----------------------------------------------------------------------------------
