@@ -25,7 +25,7 @@ from extractor.numbers import calendars as cal
 
 __all__ = ["DateValue", "Granularity", "Parts", "resolve", "merge_range", "LAST_DAY"]
 
-Granularity = Literal["day", "week", "month", "quarter", "half", "year", "unknown"]
+Granularity = Literal["day", "week", "month", "quarter", "half", "year", "decade", "unknown"]
 
 # A year-less "15 September" or "一季度" is read in the publication year when that puts it within
 # half a year of the publication date. Otherwise only a date just across New Year is read in the
@@ -79,6 +79,8 @@ class Parts:
     occurrence: int | None = None
     label: str | None = None
     week_start: int = 0  # 0 = Monday (ISO); 5 = Saturday (Iran); 6 = Sunday
+    weekday: int | None = None  # "on Tuesday": 0 = Monday; the day is found from the reference
+    weekday_dir: int = -1  # -1 on or before the reference (news reports the past), -2 before; 1 on or after, 2 after
 
     @property
     def needs_reference(self) -> bool:
@@ -91,6 +93,8 @@ def _possible(m: int | None, d: int | None, calendar: str) -> bool:
         return False
     if d is None or d == LAST_DAY:
         return True
+    if calendar == "chinese":
+        return 0 <= d <= 30  # 0 is 除夕, the eve of the new year
     if calendar == "solar_hijri":
         longest = 31 if (m or 1) <= 6 else 30
     elif calendar == "hijri":
@@ -122,6 +126,24 @@ def _shifted(p: Parts, ref: date) -> tuple[date, date]:
         return target, target
     y, m = cal.shift_month(*cal.month_of(ref, p.calendar), p.shift)
     return _period(replace(p, shift=None), y, m)
+
+
+def _weekday(p: Parts, ref: date) -> tuple[date, date]:
+    """"on Tuesday": the latest Tuesday on or before the reference (a report tells what happened);
+    after a future verb the first on or after it; "next Tuesday" the first after it.
+
+    >>> _weekday(Parts("gregorian", "day", weekday=1), date(2021, 2, 11))[0]
+    datetime.date(2021, 2, 9)
+    """
+    assert p.weekday is not None
+    strict = abs(p.weekday_dir) == 2  # "last Monday" on a Monday is a week before
+    if p.weekday_dir < 0:
+        back = (ref.weekday() - p.weekday) % 7
+        target = ref - timedelta(days=back or (7 if strict else 0))
+    else:
+        ahead = (p.weekday - ref.weekday()) % 7
+        target = ref + timedelta(days=ahead or (7 if strict else 0))
+    return target, target
 
 
 def _anchored(p: Parts, ref: date) -> tuple[date, date] | None:
@@ -156,7 +178,9 @@ def resolve(p: Parts, text: str, reference: date | None) -> DateValue | None:
     if p.needs_reference and reference is None:
         return DateValue(None, None, p.gran, p.calendar, text, False, p.label)
     try:
-        if p.shift is not None:
+        if p.weekday is not None:
+            span = _weekday(p, reference)
+        elif p.shift is not None:
             span = _shifted(p, reference)
         elif p.y is None:
             span = _anchored(p, reference)
@@ -186,7 +210,7 @@ def _fill(p: Parts, other: Parts) -> Parts:
 def merge_range(a: Parts, b: Parts, text: str, reference: date | None) -> DateValue | None:
     """One period from ``a`` to ``b`` ("2016年9月3号-2017年10月24号"); None when the two do not
     make a range (other calendars, end before start, one side not a date)."""
-    if a.calendar != b.calendar or a.shift is not None or b.shift is not None:
+    if a.calendar != b.calendar or a.shift is not None or b.shift is not None or (a.weekday, b.weekday) != (None, None):
         return None
     a, b = _fill(a, b), _fill(b, a)
     va, vb = resolve(a, text, reference), resolve(b, text, reference)

@@ -125,7 +125,12 @@ def _norm_lang(lang: str | None) -> str | None:
 
 # Two dates joined into one period: "2016年9月3号-2017年10月24号", "10 March to 12 April 2020",
 # "از ۱ تا ۱۰ فروردین"; "and" joins only after "between" (2015年和2018年 are two years).
-_JOIN = re.compile(r"\s*(?:-|~|至|到|(?i:to|until|till|through|thru)|تا|الی|حتی|لغایه)\s*")
+# A weekday may stand before the second date: "28 فبراير حتى الأربعاء 3 مارس", "to Friday, 3 March",
+# and 起 before 至 ("自今年元旦起至2月28日").
+_WEEKDAY = (r"(?:(?:یوم\s*)?(?:الاحد|الاثنین|الثلاثاء|الاربعاء|الخمیس|الجمعه|السبت)|(?:یک|دو|سه|چهار|پنج)\s*شنبه|شنبه|جمعه"
+            r"|(?i:(?:mon|tues|wednes|thurs|fri|satur|sun)day)|星期[一二三四五六日天]|[周週][一二三四五六日])")
+_JOIN = re.compile(r"\s*(?:-|~|起?\s*至|起?\s*到|(?i:to|until|till|through|thru)|تا|الی|حتی|لغایه)\s*"
+                   rf"(?:{_WEEKDAY}\s*[,،]?\s*(?:الموافق\s*)?)?")
 _AND = re.compile(r"\s*(?:(?i:and)|و)\s*")
 _BETWEEN = re.compile(r"(?:(?i:between)|بین)\s*")
 # "from 2015 to 2018", "between 2015 and 2018": a bare year closing a year.
@@ -159,12 +164,15 @@ def _year_tail(a: Token, text: str) -> tuple[int, Parts] | None:
     return m.end(), Parts(p.calendar, "year", y=y2)
 
 
+_HANT = ("zh-hant", "zh-tw", "zh-hk", "zh-mo", "zh-hant-tw", "zh-hant-hk")
+
+
 def _read(text: str, lang: str | None, reference: date | None
           ) -> list[tuple[int, int, DateValue | None]]:
     """Every date of ``text`` with its original span; ``None`` for a span that is a date
     but cannot be read safely."""
     norm = _Normalized(text)
-    ctx = Ctx(norm.text, _norm_lang(lang))
+    ctx = Ctx(norm.text, _norm_lang(lang), hant=(lang or "").lower().replace("_", "-") in _HANT)
     tokens = scan(ctx)
     out: list[tuple[int, int, DateValue | None]] = []
     i = 0
