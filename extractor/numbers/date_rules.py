@@ -632,7 +632,8 @@ def _build_ar_year(m: re.Match[str], ctx: Ctx) -> Built:
 
 _ARABIC_SCRIPT += [
     _rule("ar_year", AB + r"(?:(?P<word>(?:[وب](?=ال))?(?:سال|سنه|عام|العام)(?:های|هایی|ها)?)\s*"
-          r"(?P<y>\d{4}|\d{2})(?:\s*(?:-|تا|الی)\s*(?P<y2>\d{4}|\d{2}))?(?![\d]|[.,/٫]\d)(?:\s*(?P<mk>" + _MARKER + "))?"
+          r"(?P<y>\d{4}|\d{2})(?:\s*(?:-|تا|الی|لغایت|لغایه)\s*(?P<y2>\d{4}|\d{2}))?(?![\d]|[.,/٫]\d)"
+          r"(?:\s*(?P<mk>" + _MARKER + "))?"
           r"|(?<![\d.,/])(?P<y_>\d{4})\s*(?P<mk_>" + _MARKER + "))", lambda m, c: _build_ar_year(_Alias(m), c), first=r"\dسعاوب"),
 ]
 
