@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Literal, get_args
@@ -179,29 +179,54 @@ _MEASURE_UNITS = _TIME_UNITS | {"倍", "km", "m", "kg", "t", "斤", "CNY", "岁"
 _POST_TIME_ZH = re.compile(r"([多余餘])(个月|個月|小时|小時|星期|月)?|(半)(个月|個月|小时|小時)?")
 
 
-def _pre_qualifier_re() -> tuple[re.Pattern[str], dict[str, str]]:
+# The start of an Arabic word, or of one glued to a preposition or و (بأكثر من, لنحو, وحوالي).
+_AB_CLITIC = rf"(?:(?<![{_AR_LETTER}])|(?<=(?<![{_AR_LETTER}])[وفبل])|(?<=(?<![{_AR_LETTER}])[وف][بل]))"
+_AR_FOLD_1 = str.maketrans("يىكأإةآٱئؤۀ", "ییکااهاایوه")  # fold_arabic's letter folds, one for one
+
+
+def _pre_qualifier_res() -> tuple[dict[str, re.Pattern[str]], dict[str, str]]:
+    """One pattern per script (a qualifier ends where the number starts), and the qualifier of
+    each key. Arabic-script words are matched in a copy folded one for one (ي/ی, ك/ک, أ/ا...), so
+    their pattern needs no character classes: the three patterns are small and fast to search."""
     keys: dict[str, str] = {}
-    alts = []
+    alts: dict[str, list[str]] = {"zh": [], "ar": [], "en": []}
     for lang, table in PRE_QUALIFIERS.items():
         for w, q in table.items():
             if lang == "zh":
                 keys[w] = q
-                alts.append(re.escape(w))
+                alts["zh"].append(re.escape(w))
             elif lang == "ar":
                 keys[fold_arabic(w)] = q
-                # Arabic glues prepositions and و to the word: بأكثر من, لأكثر من, بنحو, وحوالي
-                alts.append(_AB + "(?:[وف]?[بل]|[وف])?" + arabic_script_pattern(w.replace("\u200c", " ")))
+                folded = w.replace("\u200c", " ").translate(_AR_FOLD_1)
+                alts["ar"].append(re.escape(folded).replace(r"\ ", r"\s*"))
             else:
                 keys[re.sub(r"\s+", " ", w)] = q
-                alts.append(r"(?<![A-Za-z])" + re.escape(w).replace(r"\ ", r"\s+"))
-    pat = re.compile("(" + "|".join(sorted(alts, key=len, reverse=True)) + r")(?:有|为|為|达|達)?[^\S\n]*$", re.I)
-    return pat, keys
+                alts["en"].append(re.escape(w).replace(r"\ ", r"\s+"))
+    ends = {"zh": r")(?:有|为|為|达|達)?[^\S\n]*$", "ar": r")[^\S\n]*$", "en": r")[^\S\n]*$"}
+    starts = {"zh": "(", "ar": _AB_CLITIC + "(", "en": r"(?<![A-Za-z])("}
+    pats = {k: re.compile(starts[k] + "|".join(sorted(v, key=len, reverse=True)) + ends[k], re.I)
+            for k, v in alts.items()}
+    return pats, keys
 
 
-_PRE_Q_RE, _PRE_Q_KEYS = _pre_qualifier_re()
+_PRE_Q_RES, _PRE_Q_KEYS = _pre_qualifier_res()
 # The last characters a qualifier (or the 有/为/达 after it) can end with, in any letter case or variant.
 _PRE_Q_LAST = ({k[-1] for k in _PRE_Q_KEYS} | {k[-1].upper() for k in _PRE_Q_KEYS} | set("有为為达達.~")
                | set("یيىکكهةاأإآ") | {chr(c) for c in range(0x64B, 0x660)})
+
+
+def _search_qualifier(before: str) -> re.Match[str] | None:
+    """The qualifier that ends ``before``, searched with the pattern of the script it ends in."""
+    tail = before.rstrip()
+    last = tail[-1]
+    start = max(0, len(before) - 24)
+    if _HAN.match(last):
+        return _PRE_Q_RES["zh"].search(before, start)
+    if _ARABIC.match(last) or "\u064b" <= last <= "\u065f":
+        return _PRE_Q_RES["ar"].search(before.translate(_AR_FOLD_1), start)
+    return _PRE_Q_RES["en"].search(before, start)
+
+
 _EN_PERIOD = re.compile(r"(?i:(?:year|month|week|day|decade|hour)s?$)")
 _OVER_AGE = re.compile(r"(?i:^\s*[a-z]+\s+(?:old|of\s+age)\b)")
 _FUSED_RE = re.compile(rf"({FUSED_ZH})$")
@@ -335,40 +360,31 @@ def _pre_qualifier(before: str, unit: str | None, after: str, scaled_big: bool) 
     Arabic verb (لم يتجاوز العدد ست حالات). None when the words there make something else
     (近三年 "the last three years", 预约 "appointment")."""
     q, n = _qualifier_at(before, unit, after, scaled_big)
-    if q is not None:
+    if q is not None or not before:
         return q, n
-    for gap, allowed in _QUALIFIER_GAPS:
-        gm = gap.search(before)
+    for gap in _QUALIFIER_GAPS:  # each checked by one cheap regex on the end of the text
+        gm = gap.search(before, max(0, len(before) - 30))
         if gm is None:
             continue
-        q, n = _qualifier_at(before[:gm.start()], unit, after, scaled_big)
-        if q is not None and (allowed is None or q in allowed(before[:gm.start()])):
-            return q, n + len(gm.group(0))
+        q, n = _qualifier_at(before[:gm.start("gap")], unit, after, scaled_big)
+        if q is not None and (gap is not _ZH_VERB_GAP or q not in ("more_than", "exact")):
+            return q, n + len(before) - gm.start("gap")
     return None, 0
 
 
-def _ar_verb_ok(before: str) -> set[str]:
-    """The qualifiers allowed before an Arabic subject: only those said with a verb."""
-    qm = _PRE_Q_RE.search(before, max(0, len(before) - 24))
-    w = fold_arabic(qm.group(1)) if qm else ""
-    return set(get_args(Qualifier)) if any(w.endswith(fold_arabic(v)) for v in AR_VERB_QUALIFIERS) else set()
-
-
-def _zh_adverb_ok(before: str) -> set[str]:
-    """至少/至多/起码 scope the next figure of the clause whatever verb comes between
-    (至少配备2名护士); 最多/最少 can head a noun phrase (最多的是...) and do not."""
-    return set(get_args(Qualifier)) if re.search(r"(?:至少|至多|起码|起碼)$", before) else set()
-
-
-_ZH_VERB_GAP = set(get_args(Qualifier)) - {"more_than", "exact"}
-# What may stand between a qualifier and its figure, with the qualifiers allowed across it.
-_QUALIFIER_GAPS: list[tuple[re.Pattern[str], Callable[[str], set[str]] | None]] = [
-    (re.compile(r"[(\[（«\"“][^\S\n]*$"), None),
-    (re.compile(r"(?:(?:可|能|可以|将|將|会|會)?(?:需要|需|要|等|占|佔|派驻|派駐|花费|花費|花|用|耗时|耗時|达到|達到"
-                r"|招收|招聘|培训|培訓|报销|報銷|补贴|補貼|减少|減少|增加|提高|降低)|可|能|可以|将|將|会|會|得)[^\S\n]*$"),
-     lambda b: _ZH_VERB_GAP),
-    *((re.compile(rf"[\u4e00-\u9fff]{{{k}}}[^\S\n]*$"), _zh_adverb_ok) for k in (1, 2, 3)),
-    (re.compile(rf"{_AB}(?:ال[{_AR_LETTER}]+)[^\S\n]*$"), _ar_verb_ok),
+_AR_VERBS = _alt(re.escape(w.translate(_AR_FOLD_1)).replace(r"\ ", r"\s*") for w in AR_VERB_QUALIFIERS)
+# What may stand between a qualifier and its figure: a bracket; a verb after a Chinese
+# qualifier (约需2周; not after "more than": 过 and 超 also start verbs); any verb after 至少/至多/起码,
+# which scope the next figure of the clause (至少配备2名护士; 最多 can head a noun phrase, 最多的是,
+# and does not); the subject after an Arabic verb of comparison (لم يتجاوز العدد ست حالات).
+_ZH_VERB_GAP = re.compile(r"(?P<gap>(?:(?:可|能|可以|将|將|会|會)?(?:需要|需|要|等|占|佔|派驻|派駐|花费|花費|花|用|耗时|耗時"
+                          r"|达到|達到|招收|招聘|培训|培訓|报销|報銷|补贴|補貼|减少|減少|增加|提高|降低)|可|能|可以|将|將|会|會|得)"
+                          r"[^\S\n]*)$")
+_QUALIFIER_GAPS = [
+    re.compile(r"(?P<gap>[(\[（«\"“][^\S\n]*)$"),
+    _ZH_VERB_GAP,
+    re.compile(r"(?:至少|至多|起码|起碼)(?P<gap>[\u4e00-\u9fff]{1,3}[^\S\n]*)$"),
+    re.compile(rf"(?:{_AR_VERBS})[^\S\n]+(?P<gap>ال[{_AR_LETTER}]+[^\S\n]*)$"),
 ]
 # 不能少于6个月 is at least six months: a negation before "less than" or "more than" flips it.
 _NEGATION_ZH = re.compile(r"(?:不|不能|不得|不可|不应|不應|不会|不會|不宜)$")
@@ -382,12 +398,12 @@ def _qualifier_at(before: str, unit: str | None, after: str, scaled_big: bool) -
     tail = before.rstrip()
     if not tail or tail[-1] not in _PRE_Q_LAST:
         return None, 0  # the usual case, decided without the big pattern
-    qm = _PRE_Q_RE.search(before, max(0, len(before) - 24))
+    qm = _search_qualifier(before)
     if not qm:
         return None, 0
-    w = qm.group(1)
+    w = before[qm.start(1):qm.end(1)]
     key = w if _HAN.search(w) else (fold_arabic(w) if _ARABIC.search(w) else re.sub(r"\s+", " ", w.lower()))
-    q = _PRE_Q_KEYS.get(key) or _PRE_Q_KEYS.get(key[1:]) or _PRE_Q_KEYS.get(key[2:])  # a clitic before it
+    q = _PRE_Q_KEYS.get(key)
     prev = before[qm.start() - 1:qm.start()]
     if w in _NOT_QUALIFIER and prev and prev in _NOT_QUALIFIER[w]:
         return None, 0
