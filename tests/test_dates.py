@@ -288,7 +288,7 @@ def test_public_import_path():
 
 def test_private_names_the_number_reader_used():
     """TODO(merge): quantities.py imported these; drop with its last use."""
-    from extractor.numbers.dates import _PATTERN, _Normalized, _build, _fold_ar
+    from extractor.numbers.dates import _PATTERN, _build, _fold_ar, _Normalized
 
     assert _fold_ar("شهريور") == _fold_ar("شهریور") == "شهریور"
     norm = _Normalized("報(bào)告2024年3月")

@@ -231,7 +231,8 @@ _DAYMARK = "[日号號]"
 _ZH_TO = r"\s*[-~至到]\s*"
 # After a day written without 日/号: the end, punctuation or a time, nothing that makes the
 # digits a count (2016年6月29家医院 is June and 29 hospitals).
-_DAY_END = (r"(?=\s*(?:$|[,.;:!?)\]、。；！？）】」』\-~(（]|[上下中]午|早上|晚上?|凌晨|傍晚|夜|星期|[周週][一二三四五六日天]"
+_DAY_END = (r"(?=\s*(?:$|[,.;:!?)\]、。；！？）】」』\-~(（]|[上下中]午|早上|晚上?|凌晨|傍晚|夜|星期"
+            r"|[周週][一二三四五六日天]"
             r"|礼拜|禮拜|\d{1,2}\s*[:点點时時]|[一二三四五六七八九十]{1,3}[点點时時]))")
 _REL_LABEL = {-2: "year_before_last", -1: "last_year", 0: "this_year", 1: "next_year", 2: "year_after_next"}
 _REL_YEAR_ZH = {"去年": -1, "上年": -1, "今年": 0, "本年": 0, "明年": 1, "前年": -2, "后年": 2, "後年": 2}
@@ -371,7 +372,8 @@ _ZH_YEAR_ONLY = (rf"(?:(?<![\d{_ZD}十百千万萬.])(?P<y>{_ZH_YEAR})(?:{_ZH_TO
 
 # Relative words: (unit of the shift, shift) or a year offset.
 _ZH_SHIFT = {
-    **dict.fromkeys(("上个月", "上個月", "上月"), ("month", -1)), **dict.fromkeys(("本月", "这个月", "這個月"), ("month", 0)),
+    **dict.fromkeys(("上个月", "上個月", "上月"), ("month", -1)),
+    **dict.fromkeys(("本月", "这个月", "這個月"), ("month", 0)),
     **dict.fromkeys(("下个月", "下個月", "下月"), ("month", 1)),
     **dict.fromkeys(("上周", "上週", "上星期", "上个星期", "上個星期", "上礼拜", "上禮拜"), ("week", -1)),
     **dict.fromkeys(("本周", "本週", "这周", "這週", "这个星期", "這個星期", "这礼拜"), ("week", 0)),
@@ -485,9 +487,11 @@ _ZH_SLASH = (r"(?<![\d/.:])(?P<m>1[0-2]|0?[1-9])/(?P<d>3[01]|[12]\d|0?[1-9])(?![
              r"(?=\s*[(（]|[\u4e00-\u9fff]|\s*$)")
 
 _CHINESE = [
-    _rule("zh", _ZH_MAIN, _build_zh, needs=r"[年月季Qq]", first=r"\d〇○零一二两兩三四五六七八九十民去上今本明前后後同当當次翌该該是下全第Qq"),
+    _rule("zh", _ZH_MAIN, _build_zh, needs=r"[年月季Qq]",
+          first=r"\d〇○零一二两兩三四五六七八九十民去上今本明前后後同当當次翌该該是下全第Qq"),
     _rule("zh_year", _ZH_YEAR_ONLY, _build_zh_year, needs=r"年", first=r"\d〇○零一二两兩三四五六七八九民"),
-    _rule("zh_rel", _ZH_REL, _build_zh_rel, for_numbers=False, needs=r"[年月周週星礼禮天日]", first=_firsts([*_REL_YEAR_ZH, *_ANAPHORIC_ZH, *_ZH_SHIFT])),
+    _rule("zh_rel", _ZH_REL, _build_zh_rel, for_numbers=False, needs=r"[年月周週星礼禮天日]",
+          first=_firsts([*_REL_YEAR_ZH, *_ANAPHORIC_ZH, *_ZH_SHIFT])),
     _rule("zh_day", _ZH_BARE_DAY, _build_zh_bare_day, for_numbers=False, needs=r"[日号號]", first=r"\d"),
     _rule("zh_decade", r"(?:(?P<cent>上世[纪紀]|(?:二十一|二十|十九|21|20|19)\s*世[纪紀])\s*)?"
           rf"(?<![\d{_ZD}])(?P<dec>\d{{4}}|\d{{2}}|[一二三四五六七八九]十|[{_ZD}]{{2}})\s*年代",
@@ -599,7 +603,8 @@ def _build_day_of_rel_month(m: re.Match[str], ctx: Ctx) -> Built:
 
 
 _ARABIC_SCRIPT += [
-    _rule("day_rel_month", rf"(?:(?<![\d.,/])(?P<d>\d{{1,2}})|{AB}(?:[وف])?(?P<dar>{w.AR_ORDINAL_RE})|{AB}(?P<do>{w.FA_ORDINAL_RE}))"
+    _rule("day_rel_month", rf"(?:(?<![\d.,/])(?P<d>\d{{1,2}})|{AB}(?:[وف])?(?P<dar>{w.AR_ORDINAL_RE})"
+          rf"|{AB}(?P<do>{w.FA_ORDINAL_RE}))"
           rf"\s*(?:من\s*)?(?P<rm>{w.names_regex(list(_REL_MONTHS))}){AW}", _build_day_of_rel_month,
           needs=r"الشهر|ماه", first=r"\d" + "وف" + _firsts(w.AR_ORDINALS) + _firsts(w.FA_ORDINALS), for_numbers=False),
 ]
@@ -634,7 +639,8 @@ _ARABIC_SCRIPT += [
     _rule("ar_year", AB + r"(?:(?P<word>(?:[وب](?=ال))?(?:سال|سنه|عام|العام)(?:های|هایی|ها)?)\s*"
           r"(?P<y>\d{4}|\d{2})(?:\s*(?:-|تا|الی|لغایت|لغایه)\s*(?P<y2>\d{4}|\d{2}))?(?![\d]|[.,/٫]\d)"
           r"(?:\s*(?P<mk>" + _MARKER + "))?"
-          r"|(?<![\d.,/])(?P<y_>\d{4})\s*(?P<mk_>" + _MARKER + "))", lambda m, c: _build_ar_year(_Alias(m), c), first=r"\dسعاوب"),
+          r"|(?<![\d.,/])(?P<y_>\d{4})\s*(?P<mk_>" + _MARKER + "))", lambda m, c: _build_ar_year(_Alias(m), c),
+          first=r"\dسعاوب"),
 ]
 
 
@@ -821,7 +827,8 @@ _ENGLISH = [
     _rule("en_in_month", r"(?i:\b(?:in|since|during|until|till|by|from|early|mid|late)\b-?\s*)"
           r"(?P<mn>(?i:january|february|april|june|july|august|september|october|november|december)|May|March)\b"
           r"(?!\.?,?\s*(?:of\s+)?(?:\d|(?i:this|last|next|current|previous)\s+year))",
-          _build_en, for_numbers=False, first=_firsts(["in", "since", "during", "until", "till", "by", "from", "early", "mid", "late"])),
+          _build_en, for_numbers=False,
+          first=_firsts(["in", "since", "during", "until", "till", "by", "from", "early", "mid", "late"])),
 ]
 
 
@@ -905,7 +912,9 @@ def _build_en_rel(m: re.Match[str], ctx: Ctx) -> Built:
 _ENGLISH += [
     _rule("en_year", r"(?i:\b(?:(?:in|since|during|between|year|from|until|till|through|throughout|by|early|mid|late"
           r"|end\s+of|beginning\s+of|start\s+of)\b-?\s*|(?P<fy>FY\s*'?|fiscal\s+(?:year\s+)?))"
-          r"(?P<y>\d{4})(?:\s*[-–]\s*(?P<y2>\d{4}|\d{2}))?(?![\d]|[.,]\d|\s*(?:%|per\s*cent)))", _build_en_year, first=_firsts(["in", "since", "during", "between", "year", "from", "until", "till", "through", "by", "early", "mid", "late", "end", "beginning", "start", "FY", "fiscal"])),
+          r"(?P<y>\d{4})(?:\s*[-–]\s*(?P<y2>\d{4}|\d{2}))?(?![\d]|[.,]\d|\s*(?:%|per\s*cent)))", _build_en_year,
+          first=_firsts(["in", "since", "during", "between", "year", "from", "until", "till", "through", "by", "early",
+                         "mid", "late", "end", "beginning", "start", "FY", "fiscal"])),
     _rule("en_part", r"(?i:\b(?:(?P<tag>[QH][1-4])|(?P<ord>first|second|third|fourth|1st|2nd|3rd|4th)\s+"
           r"(?P<kind>quarter|half))(?:\s+of)?,?\s+(?P<fiscal>fiscal\s+(?:year\s+)?)?(?P<y>\d{4})(?![\d])"
           r"|\b(?P<y2>\d{4})\s*(?P<tag2>[QH][1-4])\b)", _build_en_part, first=r"\dQqHhFfSsTt"),
@@ -918,7 +927,8 @@ _ENGLISH += [
           rf"(?!\.?,?\s*(?:the\s+)?(?:\d|{_EN_ANY_MONTH}))", _build_en_weekday, for_numbers=False,
           needs=r"day\b", first="LlNnMTWFS"),
     _rule("en_rel", r"(?i:\b(?P<w>yesterday|today|tomorrow|the\s+day\s+before\s+yesterday"
-          r"|(?P<which>last|this|next|current)\s+(?P<unit>year|month|week))\b)", _build_en_rel, for_numbers=False, first=_firsts(["yesterday", "today", "tomorrow", "the", "last", "this", "next", "current"])),
+          r"|(?P<which>last|this|next|current)\s+(?P<unit>year|month|week))\b)", _build_en_rel, for_numbers=False,
+          first=_firsts(["yesterday", "today", "tomorrow", "the", "last", "this", "next", "current"])),
 ]
 
 RULES: tuple[Rule, ...] = tuple(_NUMERIC + _CHINESE + _ARABIC_SCRIPT + _ENGLISH)

@@ -127,7 +127,8 @@ def _norm_lang(lang: str | None) -> str | None:
 # "از ۱ تا ۱۰ فروردین"; "and" joins only after "between" (2015年和2018年 are two years).
 # A weekday may stand before the second date: "28 فبراير حتى الأربعاء 3 مارس", "to Friday, 3 March",
 # and 起 before 至 ("自今年元旦起至2月28日").
-_WEEKDAY = (r"(?:(?:یوم\s*)?(?:الاحد|الاثنین|الثلاثاء|الاربعاء|الخمیس|الجمعه|السبت)|(?:یک|دو|سه|چهار|پنج)\s*شنبه|شنبه|جمعه"
+_WEEKDAY = (r"(?:(?:یوم\s*)?(?:الاحد|الاثنین|الثلاثاء|الاربعاء|الخمیس|الجمعه|السبت)"
+            r"|(?:یک|دو|سه|چهار|پنج)\s*شنبه|شنبه|جمعه"
             r"|(?i:(?:mon|tues|wednes|thurs|fri|satur|sun)day)|星期[一二三四五六日天]|[周週][一二三四五六日])")
 _JOIN = re.compile(r"\s*(?:-|~|起?\s*至|起?\s*到|(?i:to|until|till|through|thru)|تا|الی|حتی|لغایه)\s*"
                    rf"(?:{_WEEKDAY}\s*[,،]?\s*(?:الموافق\s*)?)?")

@@ -34,7 +34,8 @@ _SCALES = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10
 _ABBREV = {"k": 10**3, "m": 10**6, "mm": 10**6, "mn": 10**6, "mln": 10**6, "mil": 10**6,
            "b": 10**9, "bn": 10**9, "bln": 10**9, "tn": 10**12, "tln": 10**12, "trn": 10**12,
            "cr": 10**7, "crs": 10**7}  # Indian news: "1.59 cr", "Rs 5 Cr" (crore)
-_ABBREV_RE = re.compile(r"(?P<sp>[^\S\n]*)(?P<a>[kK]|MM|M|mm|mn|mln|mil|m|bn|bln|[bB]|tn|tln|trn|[cC]rs?|CR)(?![A-Za-z])")
+_ABBREV_RE = re.compile(r"(?P<sp>[^\S\n]*)(?P<a>[kK]|MM|M|mm|mn|mln|mil|m|bn|bln|[bB]|tn|tln|trn|[cC]rs?|CR)"
+                        r"(?![A-Za-z])")
 _DIGIT_WORDS = {w: v for w, v in _UNITS.items() if v < 10} | {"oh": 0}
 _ORDINAL_OR_FRACTION = re.compile(
     r"-(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\w+th|half|halve|quarter)s?\b", re.I)

@@ -30,9 +30,8 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Literal, get_args
 
-from extractor.numbers.arabic_script import DUAL_NOUNS
+from extractor.numbers.arabic_script import DUAL_NOUNS, read_arabic_script
 from extractor.numbers.arabic_script import NUMBER_WORD as _AR_WORD
-from extractor.numbers.arabic_script import read_arabic_script
 from extractor.numbers.chinese import CN_START, read_chinese
 from extractor.numbers.dates import find_dates
 from extractor.numbers.english import NUMBER_WORD as _EN_WORD
@@ -143,7 +142,8 @@ _PHONE = re.compile(
     r"|1[3-9]\d{9}(?!\d)|\d{2,4}(?:-\d{2,4}){2,}(?![\d-])|\d{3,4}-\d{7,8}(?!\d)|400-?\d{3}-?\d{4}(?!\d)")
 # Persian "از X عبور کرد / گذشت": the figure was passed (more than it); گذشته "past" is not it.
 _PASSED_FROM = re.compile(rf"{_AB}از[^\S\n]*(?:مرز[^\S\n]*)?$")
-_PASSED_VERB = re.compile(rf"(?:[^\S\n]*[{_AR_LETTER}]+){{0,2}}?[^\S\n]*(?:عبور|گذشت(?![{_AR_LETTER}])|فراتر[^\S\n]*رفت)")
+_PASSED_VERB = re.compile(rf"(?:[^\S\n]*[{_AR_LETTER}]+){{0,2}}?[^\S\n]*"
+                          rf"(?:عبور|گذشت(?![{_AR_LETTER}])|فراتر[^\S\n]*رفت)")
 _CHANGE_FROM = re.compile(rf"(?:(?i:\bfrom)|从|從|由|{_AB}(?:از|من))[^\S\n]*[^\d\s]{{0,6}}[^\S\n]*$")
 _FISCAL_TAIL = re.compile(r"[-–/]\d{2}(?![\d.,])")
 _RA_DECIMAL = re.compile(r"\d+ر\d+(?!\d)")
@@ -160,7 +160,8 @@ _WORD_AR_RE = re.compile(rf"[^\S\n]*([{_AR_LETTER}\u064b-\u065f]+)")
 _UNIT_EN_RE = re.compile(r"(?i:[^\S\n]*(" + "|".join(f"(?:{p})" for p, _ in UNITS_EN) + "))")
 _UNIT_EN_COMPILED = [(re.compile(rf"(?i:{p})$"), u) for p, u in UNITS_EN]
 _WORD_EN_RE = re.compile(r"[^\S\n]*([A-Za-z][A-Za-z-]*)")
-_CURRENCY_RE = re.compile(r"(?<![A-Za-z0-9_])(₹|₦|Rs\.?|INR|NGN|KShs?|Kshs?|KES|EGP|L\.E\.|LE|SAR|AED|PKR|GH₵|GHS|US\$|\$"
+_CURRENCY_RE = re.compile(r"(?<![A-Za-z0-9_])(₹|₦|Rs\.?|INR|NGN|KShs?|Kshs?|KES|EGP|L\.E\.|LE|SAR|AED|PKR|GH₵|GHS"
+                          r"|US\$|\$"
                           r"|USD|¥|￥|RMB|€|EUR|£|GBP|N\$|NAD|N)\.?\s*$")
 # After the digits of "N190 million", what makes N the naira and not a mask class (N95): a scale
 # word or thousands grouping.
@@ -377,7 +378,8 @@ _AR_VERBS = _alt(re.escape(w.translate(_AR_FOLD_1)).replace(r"\ ", r"\s*") for w
 # qualifier (约需2周; not after "more than": 过 and 超 also start verbs); any verb after 至少/至多/起码,
 # which scope the next figure of the clause (至少配备2名护士; 最多 can head a noun phrase, 最多的是,
 # and does not); the subject after an Arabic verb of comparison (لم يتجاوز العدد ست حالات).
-_ZH_VERB_GAP = re.compile(r"(?P<gap>(?:(?:可|能|可以|将|將|会|會)?(?:需要|需|要|等|占|佔|派驻|派駐|花费|花費|花|用|耗时|耗時"
+_ZH_VERB_GAP = re.compile(r"(?P<gap>(?:(?:可|能|可以|将|將|会|會)?(?:需要|需|要|等|占|佔|派驻|派駐|花费|花費|花|用"
+                          r"|耗时|耗時"
                           r"|达到|達到|招收|招聘|培训|培訓|报销|報銷|补贴|補貼|减少|減少|增加|提高|降低)|可|能|可以|将|將|会|會|得)"
                           r"[^\S\n]*)$")
 _QUALIFIER_GAPS = [
@@ -390,7 +392,8 @@ _QUALIFIER_GAPS = [
 _NEGATION_ZH = re.compile(r"(?:不|不能|不得|不可|不应|不應|不会|不會|不宜)$")
 _FLIP = {"less_than": "at_least", "more_than": "up_to"}
 # 工作近30年 is nearly thirty years; 近30年来 / 在近3年 are the last thirty / three years.
-_LAST_N_AFTER = re.compile(r"[^\S\n]*(?:个月|個月|[年天周週日月]|星期)[^\S\n]*(?:来|來|以来|以來|中|里|裡|内|內|间|間|的|之)")
+_LAST_N_AFTER = re.compile(r"[^\S\n]*(?:个月|個月|[年天周週日月]|星期)[^\S\n]*"
+                           r"(?:来|來|以来|以來|中|里|裡|内|內|间|間|的|之)")
 
 
 def _qualifier_at(before: str, unit: str | None, after: str, scaled_big: bool) -> tuple[str | None, int]:
@@ -407,9 +410,9 @@ def _qualifier_at(before: str, unit: str | None, after: str, scaled_big: bool) -
     prev = before[qm.start() - 1:qm.start()]
     if w in _NOT_QUALIFIER and prev and prev in _NOT_QUALIFIER[w]:
         return None, 0
-    if w == "近" and (unit in _TIME_UNITS or after.startswith(("个月", "個月"))):
-        if not prev or not _HAN.match(prev) or prev in "在于於的是了这這和及与與" or _LAST_N_AFTER.match(after):
-            return None, 0  # 近三年: the last three years (工作近30年: nearly thirty years)
+    if (w == "近" and (unit in _TIME_UNITS or after.startswith(("个月", "個月")))
+            and (not prev or not _HAN.match(prev) or prev in "在于於的是了这這和及与與" or _LAST_N_AFTER.match(after))):
+        return None, 0  # 近三年: the last three years (工作近30年: nearly thirty years)
     if (w.lower() == "over" and unit and _EN_PERIOD.match(unit) and not _OVER_AGE.search(after)
             and not re.search(r"(?i:\b(?:for|aged|of))\s+$", before[:qm.start()])):
         return None, 0  # "300 clinics over five years": during, not more than ("for over five years" is)
@@ -723,7 +726,6 @@ class _Scan:
         """(unit, end of the mention, start of the mention) with a currency sign before digits."""
         t = self.t
         unit, pos = info.unit, (info.end if info.unit is not None else pos)
-        before = t[max(0, pre_start - 40):pre_start]
         cm = _currency_before(t, pre_start) if fig.kind == "d" else None
         if not cm:
             return unit, pos, pre_start
@@ -779,7 +781,8 @@ class _Scan:
         if _CHANGE_FROM.search(t, max(0, fig.start - 12), fig.start):
             return None  # "rose from 5% to 8%", 从8%到9%: two figures, a change, not a range
         rm = _RANGE_RE.match(t, pos)
-        if rm and rm.group(0).strip().lower() in ("and", "و") and not _BETWEEN.search(t, max(0, fig.start - 12), fig.start):
+        if (rm and rm.group(0).strip().lower() in ("and", "و")
+                and not _BETWEEN.search(t, max(0, fig.start - 12), fig.start)):
             return None
         m2 = _START.match(t, rm.end()) if rm else None
         if m2 is None or m2.group("p") is not None or (m2.group("d") is None) != (fig.kind != "d"):
@@ -919,7 +922,7 @@ def _cn_not_a_number(t: str, fig: _Figure, before: str) -> bool:
 
 _VAGUE_SCALE = re.compile(rf"(?i:(?<![\w{_AR_LETTER}])(?:{VAGUE_BEFORE_SCALE})[^\S\n]*$)")
 # "per thousand": a rate's denominator, not a figure (لكل ألف من السكان, در هر هزار نفر, per 1,000).
-_PER_SCALE = re.compile(rf"(?i:(?<![\w{_AR_LETTER}])(?:per|every|each|لكل|لكل\s*واحد|في\s*كل|کل|هر|در\s*هر|بكل)[^\S\n]*$)")
+_PER_SCALE = re.compile(rf"(?i:(?<![\w{_AR_LETTER}])(?:per|every|each|لكل|في\s*كل|کل|هر|در\s*هر|بكل)[^\S\n]*$)")
 _HALF_SCALE = re.compile(rf"(?i:(?<![\w{_AR_LETTER}])(?:{HALF_BEFORE_SCALE})[^\S\n]*$)")
 _BARE_SCALE_EN = re.compile(r"(?i:(?:an?\s+)?(?:hundred|thousand|million|billion|trillion|lakh|crore)\b)")
 _FRACTION_FOLDED = {fold_arabic(w) for w in FRACTION_WORDS}

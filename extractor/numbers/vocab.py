@@ -13,7 +13,8 @@ exclude; up to / 最多 / حداکثر include the upper bound, less than / 不�
 
 from __future__ import annotations
 
-__all__ = ["AR_VERB_QUALIFIERS", "VAGUE_BEFORE_SCALE", "HALF_BEFORE_SCALE", "FRACTION_WORDS", "PRE_QUALIFIERS", "POST_QUALIFIERS",
+__all__ = ["AR_VERB_QUALIFIERS",
+           "VAGUE_BEFORE_SCALE", "HALF_BEFORE_SCALE", "FRACTION_WORDS", "PRE_QUALIFIERS", "POST_QUALIFIERS",
            "UNITS_ZH", "CLASSIFIERS_ZH", "UNITS_AR", "UNITS_EN", "COUNTERS_AR", "STOP_AR", "STOP_EN",
            "CURRENCY_PRE", "NEG_WORDS", "FUSED_ZH"]
 
@@ -138,7 +139,8 @@ CURRENCY_PRE: dict[str, str] = {
     "₹": "INR", "Rs": "INR", "Rs.": "INR", "INR": "INR", "US$": "USD", "$": "USD", "USD": "USD",
     "¥": "CNY", "￥": "CNY", "RMB": "CNY", "€": "EUR", "EUR": "EUR", "£": "GBP", "GBP": "GBP",
     "₦": "NGN", "NGN": "NGN", "N": "NGN", "KSh": "KES", "KShs": "KES", "Ksh": "KES", "Kshs": "KES", "KES": "KES",
-    "N$": "NAD", "NAD": "NAD", "EGP": "EGP", "LE": "EGP", "L.E.": "EGP", "SAR": "SAR", "AED": "AED", "PKR": "PKR", "GH₵": "GHS", "GHS": "GHS",
+    "N$": "NAD", "NAD": "NAD", "EGP": "EGP", "LE": "EGP", "L.E.": "EGP", "SAR": "SAR", "AED": "AED", "PKR": "PKR",
+    "GH₵": "GHS", "GHS": "GHS",
 }
 
 # Words that make the figure after them negative.
