@@ -496,8 +496,11 @@ def test_vague_scales_and_fractions_are_not_figures(text, lang):
     ("近5年来", "zh", 5, "exact"),
     ("门诊量高达1.2万人次", "zh", 12000, "exact"),
     ("最高可报销80%", "zh", 80, "up_to"),
-    # English qualifier glued to the digits
+    # English qualifier glued to the digits; emphasis and estimates are no bounds
     ("Over12,000 nurses were hired", "en", 12000, "more_than"),
+    ("as many as 40 nurses resigned", "en", 40, "exact"),
+    ("an estimated 3 million children", "en", 3000000, "exact"),
+    ("参与人数多达200人", "zh", 200, "exact"),
     # small Arabic counts and duals
     ("افتتاح سبع عيادات جديدة", "ar", 7, "exact"),
     ("خلال شهرين", "ar", 2, "exact"),

@@ -54,7 +54,7 @@ PRE_QUALIFIERS: dict[str, dict[str, str]] = {
     "en": _by_word({
         "more_than": "more than|over|above|upwards of|in excess of|exceeding|greater than|more then",
         "at_least": "at least|no fewer than|no less than|a minimum of|minimum of|not less than|not fewer than",
-        "up_to": "up to|as many as|no more than|at most|a maximum of|maximum of|not more than|not exceeding",
+        "up_to": "up to|no more than|at most|a maximum of|maximum of|not more than|not exceeding",
         "less_than": "less than|fewer than|under|below|lower than",
         "about": "about|around|approximately|approx.|roughly|some|circa|ca.|~",
         "nearly": "nearly|almost|close to|just under|nigh on",
