@@ -29,7 +29,8 @@ Calendar = Literal["gregorian", "solar_hijri", "hijri", "chinese"]
 def _jalali(y: int, m: int, d: int) -> date:
     import jdatetime  # imported on first use: most texts never need it
 
-    return jdatetime.date(y, m, d).togregorian()
+    g: date = jdatetime.date(y, m, d).togregorian()
+    return g
 
 
 # Gregorian day (MMDD) of the Chinese lunar new year (正月初一), 1990-2050, checked against the

@@ -19,10 +19,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any, Literal
 
 from extractor.numbers import date_words as w
 from extractor.numbers.calendars import expand_two_digit_year
-from extractor.numbers.date_parts import LAST_DAY, Parts
+from extractor.numbers.date_parts import LAST_DAY, Granularity, Parts
 
 __all__ = ["Ctx", "Rule", "Token", "VETO", "RULES", "scan", "script_of"]
 
@@ -34,10 +35,11 @@ class _Veto:
 
 VETO = _Veto()
 Built = Parts | _Veto | None
+ShiftUnit = Literal["day", "week", "month"]
+RelUnit = Literal["year", "month", "week", "day"]
 
 # Scanning folds, one for one: Arabic letter variants, dashes and full-width punctuation.
-_SCAN_FOLD = {**w.LETTER_FOLD, **str.maketrans({"，": ",", "،": ",", "ー": "-", "〜": "~", "／": "/", "–": "-",
-                                               "—": "-", "‐": "-", "‑": "-", "−": "-", "―": "-", "．": "."})}
+_SCAN_FOLD: dict[int, int] = {**w.LETTER_FOLD, **str.maketrans("，،ー〜／–—‐‑−―．", ",,-~/------.")}
 
 _FOLDED = re.compile("[" + re.escape("".join(map(chr, _SCAN_FOLD))) + "]")
 
@@ -154,7 +156,7 @@ def _calendar_for_year(y: int, area: str, marker: str | None = None) -> str:
     return "hijri" if area == "ar" or y > _LAST_SOLAR_YEAR else "solar_hijri"
 
 
-def _before(ctx: Ctx, m: re.Match[str], n: int = 12) -> str:
+def _before(ctx: Ctx, m: re.Match[str] | _Alias, n: int = 12) -> str:
     return ctx.text[max(0, m.start() - n):m.start()]
 
 
@@ -168,7 +170,7 @@ def _rule(name: str, pattern: str, build: Callable[[re.Match[str], Ctx], Built],
                 re.compile(needs) if needs else None)
 
 
-def _firsts(words: list[str] | dict) -> str:
+def _firsts(words: list[str] | dict[str, Any]) -> str:
     """Character-class body of the first letters of ``words`` (folded, either case)."""
     chars = {c for word in words for c in (w.fold_letters(word)[0].lower(), w.fold_letters(word)[0].upper())}
     return "".join(re.escape(c) for c in sorted(chars))
@@ -238,8 +240,9 @@ _REL_LABEL = {-2: "year_before_last", -1: "last_year", 0: "this_year", 1: "next_
 _REL_YEAR_ZH = {"去年": -1, "上年": -1, "今年": 0, "本年": 0, "明年": 1, "前年": -2, "后年": 2, "後年": 2}
 # A year named by reference to another date of the text, not to the publication date.
 _ANAPHORIC_ZH = ("同年", "当年", "當年", "次年", "翌年", "该年", "該年", "是年")
-_SUB_ZH = {"上半年": (1, 6, "half"), "前半年": (1, 6, "half"), "下半年": (7, 12, "half"),
-           "后半年": (7, 12, "half"), "後半年": (7, 12, "half"), "全年": (None, None, "year")}
+_SUB_ZH: dict[str, tuple[int | None, int | None, Granularity]] = {  # (first month, last month, unit)
+    "上半年": (1, 6, "half"), "前半年": (1, 6, "half"), "下半年": (7, 12, "half"),
+    "后半年": (7, 12, "half"), "後半年": (7, 12, "half"), "全年": (None, None, "year")}
 _LUNAR = re.compile(r"(?:农历|農曆|阴历|陰曆|夏历|夏曆)\s*$")
 
 
@@ -275,7 +278,7 @@ def _zh_year(m: re.Match[str], month_follows: bool, ctx: Ctx) -> int | None:
     return y if 1000 <= y <= 2199 else None
 
 
-def _zh_year_fields(m: re.Match[str], month_follows: bool, ctx: Ctx) -> dict | _Veto | None:
+def _zh_year_fields(m: re.Match[str], month_follows: bool, ctx: Ctx) -> dict[str, Any] | _Veto | None:
     """``y``/``rel_year``/``label`` of the year written before a month or part of a year."""
     if m["ry"]:
         if m["ry"] in _ANAPHORIC_ZH:
@@ -287,18 +290,20 @@ def _zh_year_fields(m: re.Match[str], month_follows: bool, ctx: Ctx) -> dict | _
     return VETO if y is None else {"y": y}
 
 
-def _zh_sub(m: re.Match[str], year: dict) -> Built:
+def _zh_sub(m: re.Match[str], year: dict[str, Any]) -> Built:
     """上半年, 一季度, 前三季度, 全年 after an optional year."""
     sub = m["sub"]
     if sub in _SUB_ZH:
         m1, m2, gran = _SUB_ZH[sub]
         if gran == "year" and not year:
             return None  # 全年 alone: the whole of which year is not said
-        label = year.get("label") or ({1: "first_half", 7: "second_half"}.get(m1) if not year else None)
+        label = year.get("label") or ({1: "first_half", 7: "second_half"}.get(m1 or 0) if not year else None)
         return Parts("gregorian", gran, m=m1, m2=m2, label=label,
                      **{k: v for k, v in year.items() if k != "label"})
-    q = _zh_num(m["q"]) or _zh_num(m["qq"])
-    q1, q2 = (1, _zh_num(m["qn"])) if m["qn"] else (q, q)
+    q = _zh_num(m["q"]) or _zh_num(m["qq"]) or 0
+    q1, q2 = (1, _zh_num(m["qn"]) or 0) if m["qn"] else (q, q)
+    if not 1 <= q1 <= q2 <= 4:
+        return None
     return Parts("gregorian", "quarter", m=3 * q1 - 2, m2=3 * q2, **year)
 
 
@@ -326,7 +331,7 @@ def _zh_unreadable_year_before(m: re.Match[str], ctx: Ctx) -> bool:
 def _build_zh(m: re.Match[str], ctx: Ctx) -> Built:
     """2016年9月3号, 二〇二二年九月二十七日, 今年1-6月, 2017年上半年, 一季度, 九月三号."""
     year = _zh_year_fields(m, m["m"] is not None, ctx)
-    if year is VETO or year is None:
+    if isinstance(year, _Veto) or year is None:
         return year
     if not year and _zh_unreadable_year_before(m, ctx):
         return VETO
@@ -334,11 +339,10 @@ def _build_zh(m: re.Match[str], ctx: Ctx) -> Built:
         return _zh_sub(m, year)
     mo, mo2 = _zh_num(m["m"]), _zh_num(m["m2"])
     day = _zh_day(m)
-    if day is VETO:
+    if isinstance(day, _Veto):
         return VETO
     d, d2 = day
-    gran = "day" if d else "month"
-    return Parts("gregorian", gran, m=mo, m2=mo2, d=d, d2=d2, **year)
+    return Parts("gregorian", "day" if d else "month", m=mo, m2=mo2, d=d, d2=d2, **year)
 
 
 _ZH_YEAR_PART = (rf"(?:(?<![\d{_ZD}十百千万萬.])(?P<y>{_ZH_YEAR})\s*年度?"
@@ -371,7 +375,7 @@ _ZH_YEAR_ONLY = (rf"(?:(?<![\d{_ZD}十百千万萬.])(?P<y>{_ZH_YEAR})(?:{_ZH_TO
                  r"(?![龄齡级級半]|历史|歷史|多|余|餘|之久|左右)")
 
 # Relative words: (unit of the shift, shift) or a year offset.
-_ZH_SHIFT = {
+_ZH_SHIFT: dict[str, tuple[ShiftUnit, int]] = {
     **dict.fromkeys(("上个月", "上個月", "上月"), ("month", -1)),
     **dict.fromkeys(("本月", "这个月", "這個月"), ("month", 0)),
     **dict.fromkeys(("下个月", "下個月", "下月"), ("month", 1)),
@@ -390,8 +394,8 @@ def _shift_label(unit: str, k: int) -> str:
     return _SHIFT_LABEL.get((unit, k)) or {-1: "last_", 0: "this_", 1: "next_"}[k] + unit
 
 
-def _shift_parts(unit: str, k: int, calendar: str, week_start: int, d: int | None = None) -> Parts:
-    gran = "day" if d is not None else unit
+def _shift_parts(unit: ShiftUnit, k: int, calendar: str, week_start: int, d: int | None = None) -> Parts:
+    gran: Granularity = "day" if d is not None else unit
     return Parts(calendar, gran, d=d, shift=k, shift_unit=unit, label=_shift_label(unit, k),
                  week_start=week_start)
 
@@ -452,7 +456,7 @@ def _build_zh_festival(m: re.Match[str], ctx: Ctx) -> Built:
     """元旦 (1 January), 除夕/大年三十 (the eve of the lunar new year), 大年初一/正月初三, 除夕到初四:
     days of the lunar new year from its table (calendar "chinese"). A bare 初三 is not read (it is
     also the third year of junior high school) except as the end of a range opened by one of these."""
-    year: dict = {}
+    year: dict[str, Any] = {}
     if m["fry"]:
         k = _REL_YEAR_ZH[m["fry"]]
         year = {"rel_year": k, "label": _REL_LABEL[k]}
@@ -549,7 +553,7 @@ def _month_day(m: re.Match[str]) -> tuple[int | None, int | None]:
     return _int(g.get("d")), _int(g.get("d2"))
 
 
-def _month_year(m: re.Match[str], ctx: Ctx, calendar: str) -> dict | _Veto | None:
+def _month_year(m: re.Match[str], ctx: Ctx, calendar: str) -> dict[str, Any] | _Veto | None:
     """Year fields of a month-name date: written (۹۴ is 1394), relative, or left to the reference."""
     ys = m["y"]
     if m["q"]:
@@ -567,7 +571,7 @@ def _month_parts(m: re.Match[str], ctx: Ctx) -> Built:
     """Day (digits or ordinal word), month name, and its year as the name's calendar reads it."""
     calendar, mo = w.month_of_name(m["mn"])
     year = _month_year(m, ctx, calendar)
-    if year is None or year is VETO:
+    if year is None or isinstance(year, _Veto):
         return year
     d, d2 = _month_day(m)
     return Parts(calendar, "day" if d else "month", m=mo, d=d, d2=d2, **year)
@@ -615,10 +619,12 @@ _ARABIC_SCRIPT += [
 _DAY_AND_WORDS = re.compile(rf"(?<![\d.,/])\d{{1,2}}\s*[{_AL}]+(?:\s+[{_AL}]+)?\s*$")
 
 
-def _build_ar_year(m: re.Match[str], ctx: Ctx) -> Built:
+def _build_ar_year(m: re.Match[str] | _Alias, ctx: Ctx) -> Built:
     """سال ۹۶, سال ۱۴۰۲, عام 2020, 1445 هـ, سال‌های ۹۶ تا ۹۸."""
     ys, y2s = m["y"], m["y2"]
     area = ctx.area(m.start())
+    if ys is None:
+        return None
     if m["word"] is None and _DAY_AND_WORDS.search(_before(ctx, m, 30)):
         return VETO
     if len(ys) == 2:  # "سال ۹۶": a two-digit year is Solar Hijri, by the Iranian press's convention
@@ -660,7 +666,7 @@ class _Alias:
 
 # Relative years, months, weeks, days. Persian counts years and months in the Solar Hijri
 # calendar and weeks from Saturday; Arabic news uses Gregorian years and a week from Sunday.
-_FA_REL = {
+_FA_REL: dict[str, tuple[RelUnit, int]] = {
     "سال گذشته": ("year", -1), "پارسال": ("year", -1), "امسال": ("year", 0), "سال جاری": ("year", 0),
     "سال کنونی": ("year", 0), "سال آینده": ("year", 1), "سال آتی": ("year", 1),
     "ماه گذشته": ("month", -1), "ماه جاری": ("month", 0), "این ماه": ("month", 0), "ماه آینده": ("month", 1),
@@ -668,7 +674,7 @@ _FA_REL = {
     "هفته آینده": ("week", 1), "دیروز": ("day", -1), "پریروز": ("day", -2), "امروز": ("day", 0),
     "فردا": ("day", 1), "پس فردا": ("day", 2),
 }
-_AR_REL = {
+_AR_REL: dict[str, tuple[RelUnit, int]] = {
     "العام الماضی": ("year", -1), "السنه الماضیه": ("year", -1), "العام المنصرم": ("year", -1),
     "العام الحالی": ("year", 0), "العام الجاری": ("year", 0), "هذا العام": ("year", 0), "السنه الحالیه": ("year", 0),
     "السنه الجاریه": ("year", 0), "هذه السنه": ("year", 0), "العام المقبل": ("year", 1), "العام القادم": ("year", 1),
@@ -735,7 +741,7 @@ _SEASONS = {"بهار": 1, "تابستان": 2, "پاییز": 3, "زمستان":
 _REL_YEAR_WORDS = {k: v for k, v in _REL_AR_SCRIPT.items() if v[0][0] == "year"}
 
 
-def _part_of_year(m: re.Match[str], ctx: Ctx) -> dict | None:
+def _part_of_year(m: re.Match[str], ctx: Ctx) -> dict[str, Any] | None:
     """Year fields of a half/quarter/season phrase: written year or relative year word."""
     if m["y"]:
         y = int(m["y"])
@@ -791,7 +797,7 @@ def _build_en(m: re.Match[str], ctx: Ctx) -> Built:
     y, d = _int(g.get("y")), _int(g.get("d"))
     if y is not None and not 1000 <= y <= 2199:
         return VETO
-    year: dict = {"y": y}
+    year: dict[str, Any] = {"y": y}
     if g.get("ry"):  # "February 2 this year", "17 December last year": the reference's year, moved
         k = _EN_REL_YEAR[g["ry"].lower()]
         year = {"rel_year": k, "label": _REL_LABEL[k]}
@@ -860,7 +866,7 @@ def _build_en_part(m: re.Match[str], ctx: Ctx) -> Built:
     return Parts("gregorian", "half" if half else "quarter", y=y, m=size * n - size + 1, m2=size * n)
 
 
-_EN_REL_UNITS = {"year": "year", "month": "month", "week": "week"}
+_EN_REL_UNITS: dict[str, ShiftUnit] = {"month": "month", "week": "week"}
 
 
 def _build_en_decade(m: re.Match[str], ctx: Ctx) -> Built:
@@ -906,7 +912,7 @@ def _build_en_rel(m: re.Match[str], ctx: Ctx) -> Built:
     unit = m["unit"].lower()
     if unit == "year":
         return Parts("gregorian", "year", rel_year=k, label=_REL_LABEL[k])
-    return _shift_parts(unit, k, "gregorian", 0)
+    return _shift_parts(_EN_REL_UNITS[unit], k, "gregorian", 0)
 
 
 _ENGLISH += [
