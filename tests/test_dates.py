@@ -529,3 +529,14 @@ def test_news_patterns_not_guessed(text, lang):
 def test_weekday_needs_a_reference():
     d = parse_date("announced on Tuesday", lang="en")
     assert d is not None and not d.resolved and d.start is None
+
+
+@pytest.mark.parametrize("text", ["open Monday to Friday", "Monday-Friday opening hours", "every Sunday",
+                                  "Good Friday services"])
+def test_weekday_schedules_are_not_dates(text):
+    assert find_dates(text, lang="en", reference=REF2) == []
+
+
+def test_weekday_before_a_count_is_still_a_date():
+    found = find_dates("On Saturday, 5,000 people marched", lang="en", reference=REF2)
+    assert [(d.text, d.start) for _, _, d in found] == [("Saturday", date(2024, 6, 8))]

@@ -192,6 +192,8 @@ def _apply(n: WordNumber, kind: str, v: Decimal, joined: bool, prev: str | None,
         return not n.slots and n.add(Decimal(2), "u") and n.scale(int(v))
     if kind == "dualnoun":  # the whole figure: nothing joins it
         return n.empty and n.add(Decimal(2), "u") and n._set(n.group, {"x"})
+    if kind == "half" and prev == "dualnoun":  # عامين ونصف: two and a half years
+        return n._set(n.group + Decimal("0.5"), {"x"})
     if kind == "half":
         return n.half()
     return False

@@ -878,9 +878,11 @@ def _build_en_decade(m: re.Match[str], ctx: Ctx) -> Built:
 
 
 _WEEKDAYS_EN = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-# Named days that are no reference to this week: Black Friday, Good Friday, Super Tuesday...
+_EN_WEEKDAY_RE = r"(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day"
+# Named days that are no reference to this week (Black Friday, Good Friday, Super Tuesday), days
+# that recur (every Monday) and the end of a span of weekdays (Monday-Friday opening hours).
 _NAMED_DAY = re.compile(r"(?i:\b(?:black|cyber|good|easter|ash|super|palm|holy|maundy|shrove|bloody|blue|giving"
-                        r"|whit|low|mothering|bank)\s*$)")
+                        rf"|whit|low|mothering|bank|every|each|on\s+alternate)\s*$|{_EN_WEEKDAY_RE}\s*(?:-|–|to|through|thru|and|or)\s*$)")
 # A future verb before the weekday: the next such day ("will meet on Tuesday").
 _FUTURE_EN = re.compile(r"(?i:\b(?:will|shall|would|'ll|is\s+due|are\s+due|scheduled|expected\s+to|set\s+to"
                         r"|plans?\s+to|going\s+to|to\s+be\s+held|from\s+next)\b[^.;!?]*$)")
@@ -930,7 +932,9 @@ _ENGLISH += [
     _rule("en_weekday", r"(?<![A-Za-z])(?:(?P<which>(?i:last|next))\s+)?"
           r"(?P<wd>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)(?![A-Za-z])"
           r"(?!\s+(?:Times|Telegraph|Express|Mirror|Post|Herald|Mail|Tribune|Independent|Observer|Star|Nation))"
-          rf"(?!\.?,?\s*(?:the\s+)?(?:\d|{_EN_ANY_MONTH}))", _build_en_weekday, for_numbers=False,
+          rf"(?!\.?,?\s*(?:the\s+)?(?:\d{{1,2}}(?:st|nd|rd|th)?\s*(?:of\s+)?{_EN_ANY_MONTH}|{_EN_ANY_MONTH}"
+          r"|\d{1,2}[/.-]\d))"
+          rf"(?!\s*(?:-|–|to|through|thru|and|or)\s*{_EN_WEEKDAY_RE})", _build_en_weekday, for_numbers=False,
           needs=r"day\b", first="LlNnMTWFS"),
     _rule("en_rel", r"(?i:\b(?P<w>yesterday|today|tomorrow|the\s+day\s+before\s+yesterday"
           r"|(?P<which>last|this|next|current)\s+(?P<unit>year|month|week))\b)", _build_en_rel, for_numbers=False,

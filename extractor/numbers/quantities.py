@@ -238,6 +238,7 @@ _NOT_QUALIFIER = {"约": "预預签簽邀相制节節公条條契", "約": "预�
 # Words that make the English pronoun "one" ("the one", "no one", "another one").
 _ONE_DETERMINERS = {"the", "this", "that", "which", "no", "another", "any", "each", "every", "some", "no-one"}
 # 成 after a numeral is tenths (三成 = 30%) unless it starts another word (成为, 成立, 一成不变).
+_CHENG_MORE = re.compile(r"[多余餘](?![数數个個种種少])")
 _CHENG = re.compile(r"成(?![为為立本果功员員绩績都效熟年品交长長就型形分份药藥群批片套倍对對千不]|人(?![口次]))")
 
 
@@ -363,8 +364,9 @@ def _pre_qualifier(before: str, unit: str | None, after: str, scaled_big: bool) 
     q, n = _qualifier_at(before, unit, after, scaled_big)
     if q is not None or not before:
         return q, n
+    folded = before.translate(_AR_FOLD_1) if _ARABIC.search(before[-30:]) else before
     for gap in _QUALIFIER_GAPS:  # each checked by one cheap regex on the end of the text
-        gm = gap.search(before, max(0, len(before) - 30))
+        gm = gap.search(folded, max(0, len(before) - 30))
         if gm is None:
             continue
         q, n = _qualifier_at(before[:gm.start("gap")], unit, after, scaled_big)
@@ -373,6 +375,8 @@ def _pre_qualifier(before: str, unit: str | None, after: str, scaled_big: bool) 
     return None, 0
 
 
+# "تجاوز عدد المصابين 300", "تجاوزت نسبة 5%": words of amount before the subject.
+_AR_AMOUNT_NOUNS = "عدد|نسبه|قیمه|حجم|اجمالی|مجموع|تکلفه|کلفه"
 _AR_VERBS = _alt(re.escape(w.translate(_AR_FOLD_1)).replace(r"\ ", r"\s*") for w in AR_VERB_QUALIFIERS)
 # What may stand between a qualifier and its figure: a bracket; a verb after a Chinese
 # qualifier (约需2周; not after "more than": 过 and 超 also start verbs); any verb after 至少/至多/起码,
@@ -386,7 +390,7 @@ _QUALIFIER_GAPS = [
     re.compile(r"(?P<gap>[(\[（«\"“][^\S\n]*)$"),
     _ZH_VERB_GAP,
     re.compile(r"(?:至少|至多|起码|起碼)(?P<gap>[\u4e00-\u9fff]{1,3}[^\S\n]*)$"),
-    re.compile(rf"(?:{_AR_VERBS})[^\S\n]+(?P<gap>ال[{_AR_LETTER}]+[^\S\n]*)$"),
+    re.compile(rf"(?:{_AR_VERBS})[^\S\n]+(?P<gap>(?:{_AR_AMOUNT_NOUNS})?[^\S\n]*(?:ال[{_AR_LETTER}]+)?[^\S\n]*)$"),
 ]
 # 不能少于6个月 is at least six months: a negation before "less than" or "more than" flips it.
 _NEGATION_ZH = re.compile(r"(?:不|不能|不得|不可|不应|不應|不会|不會|不宜)$")
@@ -584,7 +588,7 @@ class _Scan:
         before = t[max(0, pre_start - 40):pre_start]
         if re.search(r"第\s?$", before):
             rm = re.match(r"[\d一二三四五六七八九十]+\s*[-–—~至到]\s*[\d一二三四五六七八九十]+", t[ns:])
-            return None, ns + rm.end() if rm else m.end()  # ordinals: 第二人民医院, 第1-3名
+            return None, ns + rm.end() if rm else max(m.end(), _run_end(t, ns))  # ordinals: 第二人民医院, 第1-3名
         skip = self._skip_before(m, ns, before, lang)
         if skip is not None:
             return None, skip
@@ -663,6 +667,8 @@ class _Scan:
         if fig.kind == "d" and unit is None and not r.scaled and re.match(r"[A-Za-z]", t[num_end:num_end + 1]):
             return None, pos  # glued to Latin letters (5G, 3D)
         post_time = self._after_time_unit(unit, pos)  # 两年多, 一个多月, 两年半
+        if post_time is None and unit == "percent" and _char_in(t, pos - 1, "成") and _CHENG_MORE.match(t, pos):
+            post_time = (pos + 1, "more_than", unit, Decimal(0))  # 3成多: more than 30%
         if post_time is not None:
             pos, approx, unit, half = post_time[0], post_time[1] or approx, post_time[2], post_time[3]
             value += half
@@ -715,8 +721,9 @@ class _Scan:
         if fig.kind == "d" and lang in ("fa", "ar") and _char_in(t, fig.start - 1, "%٪") \
                 and not _unit_follows(t, pos) and not _char_in(t, fig.start - 2, "0123456789"):
             return _Unit("percent", pos, True), value, vmax  # %115: the sign before the digits (right-to-left text)
-        if fig.kind == "a" and fold_arabic(t[fig.start:fig.end]) in DUAL_NOUNS:
-            return _Unit(t[fig.start:fig.end], pos, True), value, vmax  # عامين: two years, the noun is the unit
+        first = _WORD_AR_RE.match(t, fig.start) if fig.kind == "a" else None
+        if first and fold_arabic(first.group(1)) in DUAL_NOUNS:
+            return _Unit(first.group(1), pos, True), value, vmax  # عامين: two years, the noun is the unit
         if fig.kind in ("a", "d") and fold_arabic(t[max(fig.start, pos - 3):pos]) == "همت":
             return _Unit("IRT", pos, True), value, vmax  # ۱۲۰ همت: 120 thousand billion tomans
         return _unit_after(t, pos, lang, fig.kind), value, vmax
@@ -915,7 +922,7 @@ def _cn_not_a_number(t: str, fig: _Figure, before: str) -> bool:
         return True
     if len(s) == 1 and s in _FINANCIAL_ONLY:
         return True  # 陆地, 收拾, 队伍, 放肆: these characters are numerals only among others
-    if s == "一" and t.startswith("次性", fig.end):
+    if s == "一" and t.startswith(("次性", "半"), fig.end):  # 一次性 "single-use", 一半 "half"
         return True  # 一次性 "single-use"
     return s in ("千万", "千萬") and _char_in(t, fig.end, "别別不要")
 
