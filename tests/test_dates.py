@@ -461,6 +461,8 @@ REF2 = date(2024, 6, 12)  # a Wednesday; Solar Hijri 1403-03-23
     ("by June 3 this year", "en", REF2, "2024-06-03", "2024-06-03", "day"),
     ("on 20 December last year", "en", REF2, "2023-12-20", "2023-12-20", "day"),
     ("in May", "en", REF2, "2024-05-01", "2024-05-31", "month"),
+    ("in March last year", "en", REF2, "2023-03-01", "2023-03-31", "month"),
+    ("since January this year", "en", REF2, "2024-01-01", "2024-01-31", "month"),
     ("في 3 نوفمبر من العام الماضي", "ar", REF2, "2023-11-03", "2023-11-03", "day"),
     ("خلال يناير من العام المقبل", "ar", REF2, "2025-01-01", "2025-01-31", "month"),
     # a relative year word with the year written after it: the written year

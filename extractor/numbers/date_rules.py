@@ -824,7 +824,8 @@ _ENGLISH = [
     # 7 March 2024, 10-12 March, 25-July-2014 (hyphens between the parts, as Indian wires write).
     _rule("en_dmy", rf"(?<![\d.,:])(?P<d>\d{{1,2}}){_ORDSUF}(?:{_EN_TO}(?P<d2>\d{{1,2}}){_ORDSUF})?"
           rf"(?:\s*(?:of\s+)?|-){_EN_M}\.?(?:(?:,?\s+|-){_EN_Y}|{_EN_REL_Y})?", _build_en, first=r"\d"),
-    _rule("en_my", rf"(?<![A-Za-z]){_EN_M}\.?,?\s+(?:of\s+)?{_EN_Y}", _build_en, first=_firsts(_EN_NAMES)),
+    _rule("en_my", rf"(?<![A-Za-z]){_EN_M}\.?(?:,?\s+(?:of\s+)?{_EN_Y}|{_EN_REL_Y})", _build_en,
+          first=_firsts(_EN_NAMES)),
     _rule("en_which_month", r"(?i:\b(?P<which>last|next|this)\s+)"
           r"(?P<mn>(?i:january|february|april|june|july|august|september|october|november|december)|May|March)\b",
           lambda m, c: _build_en_which_month(m), first=_firsts(["last", "next", "this"]), for_numbers=False),
