@@ -24,12 +24,13 @@ from extractor.numbers.compose import WordNumber
 from extractor.numbers.normalize import DIGITS, Normalized, Reading, end_of, fold_arabic, read_digits, to_number
 from extractor.text.textnorm import arabic_script_pattern
 
-__all__ = ["read_arabic_script", "words_to_number", "NUMBER_WORD", "SCALE_WORDS"]
+__all__ = ["read_arabic_script", "words_to_number", "NUMBER_WORD", "SCALE_WORDS", "DUAL_NOUNS"]
 
 # kind: u / teen / t / h as in WordNumber; "zero"; "hundred" (100, or a multiplier of the
 # units before it); "scale"; "ten" (عشر: 10, or the teen ending after a unit); "pre_ten"
 # (أحد, اثنا: only before عشر); "dual" (ألفان: two of the scale); "plural" (آلاف: only after
-# a number); "acc" (ألفا: the scale after a number, two of it alone).
+# a number); "acc" (ألفا: the scale after a number; alone the accusative singular, one of it:
+# بلغت مليارا وخمسمائة مليون is 1.5 billion).
 _FA = {
     "zero": {"صفر": 0},
     "u": {"یک": 1, "دو": 2, "سه": 3, "چهار": 4, "چار": 4, "پنج": 5, "شش": 6, "شیش": 6,
@@ -66,6 +67,13 @@ _AR = {
              "مليوني": 10**6, "ملياران": 10**9, "مليارين": 10**9, "ملياري": 10**9},
     "plural": {"آلاف": 10**3, "ملايين": 10**6, "مليارات": 10**9, "بلايين": 10**9, "تريليونات": 10**12},
     "acc": {"ألفا": 10**3, "مليونا": 10**6, "مليارا": 10**9},
+    # Duals of counted nouns say "two" by themselves: خلال عامين "within two years".
+    "dualnoun": {w: 2 for w in [
+        "عامين", "عامان", "سنتين", "سنتان", "شهرين", "شهران", "يومين", "يومان", "أسبوعين", "أسبوعان", "ساعتين",
+        "ساعتان", "دقيقتين", "دقيقتان", "مرتين", "مرتان", "قرنين", "عقدين", "مستشفيين", "مستشفيان", "طبيبين",
+        "طبيبان", "مريضين", "مريضان", "مركزين", "مركزان", "طفلين", "طفلان", "شخصين", "شخصان", "جرعتين", "جرعتان",
+        "سريرين", "سريران",
+    ]},
 }
 
 
@@ -80,6 +88,7 @@ def _table() -> dict[str, tuple[str, int]]:
 
 _WORDS = _table()
 SCALE_WORDS = {w for w, (k, _) in _WORDS.items() if k in ("scale", "plural", "acc", "dual")}
+DUAL_NOUNS = {w for w, (k, _) in _WORDS.items() if k == "dualnoun"}
 _HALF = {fold_arabic(w) for w in ("نیم", "نصف")}
 # Words that are more often something else when they stand alone: یک "a", نه "no", ده
 # "village", سی "CD/C-", شش "lung", واحد "one (pronoun)", ست "lady", سبع "lion", تسع "holds",
@@ -177,10 +186,14 @@ def _apply(n: WordNumber, kind: str, v: Decimal, joined: bool, prev: str | None,
         if kind == "plural" and not n.slots:
             return False  # آلاف alone is "thousands": vague
         if kind == "acc" and not n.slots and not n.after_scale:
-            return n.add(Decimal(2), "u") and n.scale(int(v))  # ألفا دولار: two thousand
+            return n.scale(int(v))  # مليارا: "a billion" (accusative); see _ACC_DOUBT
         return n.scale(int(v), bare_ok=kind == "scale", joined=joined)
     if kind == "dual":
         return not n.slots and n.add(Decimal(2), "u") and n.scale(int(v))
+    if kind == "dualnoun":  # the whole figure: nothing joins it
+        return n.empty and n.add(Decimal(2), "u") and n._set(n.group, {"x"})
+    if kind == "half" and prev == "dualnoun":  # عامين ونصف: two and a half years
+        return n._set(n.group + Decimal("0.5"), {"x"})
     if kind == "half":
         return n.half()
     return False
@@ -227,11 +240,25 @@ def read_arabic_script(t: str, pos: int, lang: str | None = None) -> Reading | N
         return None  # سی و سوم "thirty-third", سه هزارم "three-thousandth": ordinals
     scaled = bool(state.parts) or count > 1
     first = _WORD.match(t, end_of(_GAP, t, pos))
+    doubt = _acc_doubt(first.group(0) if first else "", count)
     weak = count == 1 and first is not None and fold_arabic(first.group(0)) in _WEAK
     rng = _range_end(t, end, state, prev_kind=prev if count == 1 else None, lang=lang)
     if rng is not None:
         return Reading(state.value(), rng[1], scaled=True, words=True, value_max=rng[0], approx="about")
-    return Reading(state.value(), end, scaled=scaled, words=True, weak=weak)
+    return Reading(state.value(), end, scaled=scaled, words=True, weak=weak, uncertain=doubt)
+
+
+# Unvowelled, ألفا/مليونا alone is the accusative singular (بلغت مليونا: one million) or the
+# dual in construct (ألفا طالب: two thousand students). Tanween (ألفاً) or a و and more of the
+# number after it (مليارا وخمسمائة مليون) settle it as one; otherwise one, but uncertain.
+_ACC_DOUBT = "an accusative scale word alone (one of it) may be a dual in construct (two of it)"
+
+
+def _acc_doubt(first: str, count: int) -> str | None:
+    hit = _lookup(first)
+    if hit is None or hit[0] != "acc" or count > 1 or "\u064b" in first:
+        return None
+    return _ACC_DOUBT
 
 
 def _ordinal_scale_next(t: str, end: int) -> bool:

@@ -20,7 +20,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Literal
 
-__all__ = ["Calendar", "day", "month_period", "months_period", "year_period", "year_of",
+__all__ = ["Calendar", "day", "lunar_new_year", "month_period", "months_period", "year_period", "year_of",
            "month_of", "shift_month", "week_period", "expand_two_digit_year", "distance"]
 
 Calendar = Literal["gregorian", "solar_hijri", "hijri", "chinese"]
@@ -29,7 +29,36 @@ Calendar = Literal["gregorian", "solar_hijri", "hijri", "chinese"]
 def _jalali(y: int, m: int, d: int) -> date:
     import jdatetime  # imported on first use: most texts never need it
 
-    return jdatetime.date(y, m, d).togregorian()
+    g: date = jdatetime.date(y, m, d).togregorian()
+    return g
+
+
+# Gregorian day (MMDD) of the Chinese lunar new year (正月初一), 1990-2050, checked against the
+# lunardate package's tables. Only the new-year days are read (除夕, 大年初一..初十): other lunar
+# dates would need the whole calendar.
+_LUNAR_NEW_YEAR_FROM = 1990
+_LUNAR_NEW_YEAR = [
+    "0127", "0215", "0204", "0123", "0210", "0131", "0219", "0207", "0128", "0216",
+    "0205", "0124", "0212", "0201", "0122", "0209", "0129", "0218", "0207", "0126",
+    "0214", "0203", "0123", "0210", "0131", "0219", "0208", "0128", "0216", "0205",
+    "0125", "0212", "0201", "0122", "0210", "0129", "0217", "0206", "0126", "0213",
+    "0203", "0123", "0211", "0131", "0219", "0208", "0128", "0215", "0204", "0124",
+    "0212", "0201", "0122", "0210", "0130", "0217", "0206", "0126", "0214", "0202",
+    "0123",
+]
+
+
+def lunar_new_year(y: int) -> date:
+    """The Gregorian day of the Chinese lunar new year that falls in Gregorian year ``y``.
+
+    >>> lunar_new_year(2026)
+    datetime.date(2026, 2, 17)
+    """
+    i = y - _LUNAR_NEW_YEAR_FROM
+    if not 0 <= i < len(_LUNAR_NEW_YEAR):
+        raise ValueError(f"no lunar new year table for {y}")
+    mmdd = _LUNAR_NEW_YEAR[i]
+    return date(y, int(mmdd[:2]), int(mmdd[2:]))
 
 
 def _hijri(y: int, m: int, d: int) -> date:
@@ -55,6 +84,10 @@ def day(y: int, m: int, d: int, calendar: str) -> date:
         return _jalali(y, m, d)
     if calendar == "hijri":
         return _hijri(y, m, d)
+    if calendar == "chinese":  # day d of the first lunar month (d = 0: 除夕, the eve) of Gregorian year y
+        if m != 1:
+            raise ValueError("only the first lunar month is read")
+        return lunar_new_year(y) + timedelta(days=d - 1)
     return date(y, m, d)
 
 
@@ -121,6 +154,7 @@ def month_of(ref: date, calendar: str) -> tuple[int, int]:
 
         h = Gregorian(ref.year, ref.month, ref.day).to_hijri()
         return h.year, h.month
+    # "chinese" (the new-year days): years are counted as Gregorian years, as 今年除夕 is said.
     return ref.year, ref.month
 
 

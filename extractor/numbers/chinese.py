@@ -30,7 +30,7 @@ from extractor.numbers.normalize import DIGITS, Normalized, Reading, end_of, rea
 
 __all__ = ["read_chinese", "cn_to_number", "CN_START"]
 
-_DIGIT = {"零": 0, "〇": 0, "一": 1, "壹": 1, "二": 2, "贰": 2, "貳": 2, "两": 2, "兩": 2, "俩": 2, "倆": 2,
+_DIGIT = {"零": 0, "〇": 0, "○": 0, "一": 1, "壹": 1, "二": 2, "贰": 2, "貳": 2, "两": 2, "兩": 2, "俩": 2, "倆": 2,
           "三": 3, "叁": 3, "參": 3, "叄": 3, "四": 4, "肆": 4, "五": 5, "伍": 5, "六": 6, "陆": 6,
           "陸": 6, "七": 7, "柒": 7, "八": 8, "捌": 8, "九": 9, "玖": 9}
 _SMALL = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000}
@@ -87,6 +87,8 @@ def _token_at(t: str, p: int) -> _Tok | None:
     if c in _APPROX:
         return _Tok("a", Decimal(0), p, p + 1, c)
     if c in _POINT:
+        if t[p + 1:p + 2] in ("多", "几", "幾"):
+            return _Tok("a", Decimal(0), p, p + 2, "点多")  # 四点多: a little over four
         return _point_at(t, p)
     if c == "兆":
         return _Tok("x", Decimal(0), p, p + 1, c)  # 10^6 or 10^12: not read
@@ -225,6 +227,11 @@ def _point(st: _State, tok: _Tok) -> bool:
 
 
 def _approx(st: _State, tok: _Tok) -> bool:
+    if tok.text == "点多":
+        if st.prev is None or st.frac is not None:
+            return False
+        st.approx = "more_than"
+        return True
     if st.prev is None or st.pending_tok is not None and st.pending_tok.kind == "d" or st.zero and st.prev.kind != "z":
         return False  # 几十 "some tens" is vague; 十五多 is not said
     if st.pending is not None and st.pending != int(st.pending):
@@ -267,12 +274,16 @@ def _parse(toks: list[_Tok]) -> tuple[_State, int] | None:
     return st, n
 
 
-def _digit_by_digit(toks: list[_Tok]) -> Decimal | None:
-    """二〇二四, 一七二零点一: digits read one by one (with a zero among them, so that 一二三
-    "one, two, three" and 十一五 are not read as 123 and 115)."""
+def _digit_by_digit(toks: list[_Tok], counted: bool = False) -> Decimal | None:
+    """二〇二四, 九○七, 一七二零点一: digits read one by one, with a zero among them, so that 一二三
+    "one, two, three" and 十一五 are not read as 123 and 115; without one only when a unit or
+    classifier follows (``counted``: 一一二家 is 112 firms, 一一 alone "one by one"). A leading
+    zero (○○○, a masked name) is no number."""
     head = [t for t in toks if t.kind in ("d", "z")]
     rest = toks[len(head):]
-    if len(head) < 3 or not any(t.kind == "z" for t in head) or rest and (len(rest) > 1 or rest[0].kind != "p"):
+    if len(head) < 3 or head[0].kind == "z" or rest and (len(rest) > 1 or rest[0].kind != "p"):
+        return None
+    if not counted and not any(t.kind == "z" for t in head):
         return None
     v = Decimal("".join(str(int(t.value)) for t in head))
     return v + rest[0].value if rest else v
@@ -289,11 +300,12 @@ def _split_range(toks: list[_Tok]) -> tuple[list[_Tok], list[_Tok]] | None:
     return None
 
 
-def read_chinese(t: str, pos: int, *, bare_ok: bool = False) -> Reading | None:
+def read_chinese(t: str, pos: int, *, bare_ok: bool = False, counted: bool = False) -> Reading | None:
     """The Chinese numeral (digits mixed in) starting at ``pos`` of normalised text, or None.
 
     A reading of digits alone is left to the caller (None here). ``bare_ok`` reads a bare
-    big unit as one of it (超亿元, 破万: more than one 亿 / 万).
+    big unit as one of it (超亿元, 破万: more than one 亿 / 万); ``counted`` (a unit follows the
+    numeral) reads digits one by one without a zero among them (一一二家).
 
     >>> r = read_chinese("约五六万人", 1)
     >>> r.value, r.value_max, r.approx
@@ -305,7 +317,7 @@ def read_chinese(t: str, pos: int, *, bare_ok: bool = False) -> Reading | None:
     if not toks or toks[0].kind == "a":
         return None
     if all(tk.kind in ("d", "z", "p") for tk in toks) and len(toks) > 2:
-        v = _digit_by_digit(toks)
+        v = _digit_by_digit(toks, counted)
         return Reading(v, toks[-1].end, scaled=True) if v is not None else None
     rng = _split_range(toks)
     if rng is not None:

@@ -25,7 +25,7 @@ from extractor.numbers import calendars as cal
 
 __all__ = ["DateValue", "Granularity", "Parts", "resolve", "merge_range", "LAST_DAY"]
 
-Granularity = Literal["day", "week", "month", "quarter", "half", "year", "unknown"]
+Granularity = Literal["day", "week", "month", "quarter", "half", "year", "decade", "unknown"]
 
 # A year-less "15 September" or "一季度" is read in the publication year when that puts it within
 # half a year of the publication date. Otherwise only a date just across New Year is read in the
@@ -79,6 +79,8 @@ class Parts:
     occurrence: int | None = None
     label: str | None = None
     week_start: int = 0  # 0 = Monday (ISO); 5 = Saturday (Iran); 6 = Sunday
+    weekday: int | None = None  # "on Tuesday": 0 = Monday; the day is found from the reference
+    weekday_dir: int = -1  # -1 on or before the reference (news reports the past), -2 before; 1 on or after, 2 after
 
     @property
     def needs_reference(self) -> bool:
@@ -91,6 +93,8 @@ def _possible(m: int | None, d: int | None, calendar: str) -> bool:
         return False
     if d is None or d == LAST_DAY:
         return True
+    if calendar == "chinese":
+        return 0 <= d <= 30  # 0 is 除夕, the eve of the new year
     if calendar == "solar_hijri":
         longest = 31 if (m or 1) <= 6 else 30
     elif calendar == "hijri":
@@ -104,24 +108,45 @@ def _period(p: Parts, y: int, m: int | None) -> tuple[date, date]:
     """First and last day of what ``p`` writes, its year (and month, if it had none) given."""
     ey, em = p.y2 or y, p.m2 or m
     if p.d is not None:
+        if m is None or em is None:
+            raise ValueError("a day needs its month")
         start = cal.day(y, m, p.d, p.calendar)
         if p.d2 == LAST_DAY:
             return start, cal.month_period(ey, em, p.calendar)[1]
         return start, cal.day(ey, em, p.d2 or p.d, p.calendar)
     if m is not None:
-        return cal.month_period(y, m, p.calendar)[0], cal.month_period(ey, em, p.calendar)[1]
+        return cal.month_period(y, m, p.calendar)[0], cal.month_period(ey, em or m, p.calendar)[1]
     return cal.year_period(y, p.calendar)[0], cal.year_period(ey, p.calendar)[1]
 
 
 def _shifted(p: Parts, ref: date) -> tuple[date, date]:
     """Period of a shift from the reference: yesterday, last month (+ day), last week."""
+    shift = p.shift or 0
     if p.shift_unit == "week":
-        return cal.week_period(ref, p.shift, p.week_start)
+        return cal.week_period(ref, shift, p.week_start)
     if p.shift_unit == "day":
-        target = ref + timedelta(days=p.shift)
+        target = ref + timedelta(days=shift)
         return target, target
-    y, m = cal.shift_month(*cal.month_of(ref, p.calendar), p.shift)
+    y, m = cal.shift_month(*cal.month_of(ref, p.calendar), shift)
     return _period(replace(p, shift=None), y, m)
+
+
+def _weekday(p: Parts, ref: date) -> tuple[date, date]:
+    """"on Tuesday": the latest Tuesday on or before the reference (a report tells what happened);
+    after a future verb the first on or after it; "next Tuesday" the first after it.
+
+    >>> _weekday(Parts("gregorian", "day", weekday=1), date(2021, 2, 11))[0]
+    datetime.date(2021, 2, 9)
+    """
+    assert p.weekday is not None
+    strict = abs(p.weekday_dir) == 2  # "last Monday" on a Monday is a week before
+    if p.weekday_dir < 0:
+        back = (ref.weekday() - p.weekday) % 7
+        target = ref - timedelta(days=back or (7 if strict else 0))
+    else:
+        ahead = (p.weekday - ref.weekday()) % 7
+        target = ref + timedelta(days=ahead or (7 if strict else 0))
+    return target, target
 
 
 def _anchored(p: Parts, ref: date) -> tuple[date, date] | None:
@@ -129,7 +154,7 @@ def _anchored(p: Parts, ref: date) -> tuple[date, date] | None:
     if p.rel_year is not None:
         return _period(p, cal.year_of(ref, p.calendar) + p.rel_year, p.m)
     y, m = cal.month_of(ref, p.calendar)
-    if p.occurrence is not None:
+    if p.occurrence is not None and p.m is not None:
         before, after = p.m < m, p.m > m
         shift = {-1: 0 if before else -1, 1: 0 if after else 1}[p.occurrence]
         return _period(p, y + shift, p.m)
@@ -149,6 +174,19 @@ def _anchored(p: Parts, ref: date) -> tuple[date, date] | None:
     return None
 
 
+def _span(p: Parts, ref: date | None) -> tuple[date, date] | None:
+    """First and last day of ``p``; None when it needs the reference and has none."""
+    if p.y is not None and p.weekday is None and p.shift is None:
+        return _period(p, p.y, p.m)
+    if ref is None:
+        return None
+    if p.weekday is not None:
+        return _weekday(p, ref)
+    if p.shift is not None:
+        return _shifted(p, ref)
+    return _anchored(p, ref)
+
+
 def resolve(p: Parts, text: str, reference: date | None) -> DateValue | None:
     """The period ``p`` denotes, unresolved when it needs a missing reference, None when impossible."""
     if not _possible(p.m, p.d, p.calendar) or not _possible(p.m2 or p.m, p.d2, p.calendar):
@@ -156,12 +194,7 @@ def resolve(p: Parts, text: str, reference: date | None) -> DateValue | None:
     if p.needs_reference and reference is None:
         return DateValue(None, None, p.gran, p.calendar, text, False, p.label)
     try:
-        if p.shift is not None:
-            span = _shifted(p, reference)
-        elif p.y is None:
-            span = _anchored(p, reference)
-        else:
-            span = _period(p, p.y, p.m)
+        span = _span(p, reference)
     except (ValueError, OverflowError, TypeError):
         return None  # a day the calendar does not have, or one outside its tables
     if span is None:
@@ -186,7 +219,7 @@ def _fill(p: Parts, other: Parts) -> Parts:
 def merge_range(a: Parts, b: Parts, text: str, reference: date | None) -> DateValue | None:
     """One period from ``a`` to ``b`` ("2016年9月3号-2017年10月24号"); None when the two do not
     make a range (other calendars, end before start, one side not a date)."""
-    if a.calendar != b.calendar or a.shift is not None or b.shift is not None:
+    if a.calendar != b.calendar or a.shift is not None or b.shift is not None or (a.weekday, b.weekday) != (None, None):
         return None
     a, b = _fill(a, b), _fill(b, a)
     va, vb = resolve(a, text, reference), resolve(b, text, reference)
@@ -194,6 +227,6 @@ def merge_range(a: Parts, b: Parts, text: str, reference: date | None) -> DateVa
         return None
     if not va.resolved:
         return DateValue(None, None, a.gran, a.calendar, text, False, a.label or b.label)
-    if vb.end < va.start:
+    if va.start is None or vb.end is None or vb.end < va.start:
         return None
     return DateValue(va.start, vb.end, a.gran, a.calendar, text, True, a.label or b.label)

@@ -19,10 +19,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any, Literal
 
 from extractor.numbers import date_words as w
 from extractor.numbers.calendars import expand_two_digit_year
-from extractor.numbers.date_parts import LAST_DAY, Parts
+from extractor.numbers.date_parts import LAST_DAY, Granularity, Parts
 
 __all__ = ["Ctx", "Rule", "Token", "VETO", "RULES", "scan", "script_of"]
 
@@ -34,10 +35,11 @@ class _Veto:
 
 VETO = _Veto()
 Built = Parts | _Veto | None
+ShiftUnit = Literal["day", "week", "month"]
+RelUnit = Literal["year", "month", "week", "day"]
 
 # Scanning folds, one for one: Arabic letter variants, dashes and full-width punctuation.
-_SCAN_FOLD = {**w.LETTER_FOLD, **str.maketrans({"，": ",", "،": ",", "ー": "-", "〜": "~", "／": "/", "–": "-",
-                                               "—": "-", "‐": "-", "‑": "-", "−": "-", "―": "-", "．": "."})}
+_SCAN_FOLD: dict[int, int] = {**w.LETTER_FOLD, **str.maketrans("，،ー〜／–—‐‑−―．", ",,-~/------.")}
 
 _FOLDED = re.compile("[" + re.escape("".join(map(chr, _SCAN_FOLD))) + "]")
 
@@ -49,12 +51,23 @@ def script_of(text: str) -> str:
     return "ar" if ar > fa else "fa"
 
 
-class Ctx:
-    """The text being scanned and what is known about its language."""
+# Characters only traditional Chinese writes: a Taiwanese or Hong Kong text, where a two-digit
+# year before a month may be a year of the Republic of China (99年10月 is October 2010 in Taipei).
+_TRADITIONAL = re.compile("[國灣臺與會為這們從時醫療衛報門診萬億個來說體發經當對還開關點價區壓]")
 
-    def __init__(self, raw: str, lang: str | None) -> None:
+
+class Ctx:
+    """The text being scanned and what is known about its language (``hant``: the caller said
+    zh-Hant, zh-TW or zh-HK)."""
+
+    def __init__(self, raw: str, lang: str | None, hant: bool = False) -> None:
         self.raw = raw  # normalised, letters unfolded: tells Persian from Arabic
         self.lang = lang
+        self.hant = hant
+
+    def traditional(self, pos: int) -> bool:
+        """Whether the Chinese around ``pos`` is written in traditional characters."""
+        return self.hant or bool(_TRADITIONAL.search(self.raw, max(0, pos - 40), pos + 40))
 
     @cached_property
     def text(self) -> str:
@@ -143,7 +156,7 @@ def _calendar_for_year(y: int, area: str, marker: str | None = None) -> str:
     return "hijri" if area == "ar" or y > _LAST_SOLAR_YEAR else "solar_hijri"
 
 
-def _before(ctx: Ctx, m: re.Match[str], n: int = 12) -> str:
+def _before(ctx: Ctx, m: re.Match[str] | _Alias, n: int = 12) -> str:
     return ctx.text[max(0, m.start() - n):m.start()]
 
 
@@ -157,7 +170,7 @@ def _rule(name: str, pattern: str, build: Callable[[re.Match[str], Ctx], Built],
                 re.compile(needs) if needs else None)
 
 
-def _firsts(words: list[str] | dict) -> str:
+def _firsts(words: list[str] | dict[str, Any]) -> str:
     """Character-class body of the first letters of ``words`` (folded, either case)."""
     chars = {c for word in words for c in (w.fold_letters(word)[0].lower(), w.fold_letters(word)[0].upper())}
     return "".join(re.escape(c) for c in sorted(chars))
@@ -220,14 +233,16 @@ _DAYMARK = "[日号號]"
 _ZH_TO = r"\s*[-~至到]\s*"
 # After a day written without 日/号: the end, punctuation or a time, nothing that makes the
 # digits a count (2016年6月29家医院 is June and 29 hospitals).
-_DAY_END = (r"(?=\s*(?:$|[,.;:!?)\]、。；！？）】」』\-~(（]|[上下中]午|早上|晚上?|凌晨|傍晚|夜|星期|[周週][一二三四五六日天]"
+_DAY_END = (r"(?=\s*(?:$|[,.;:!?)\]、。；！？）】」』\-~(（]|[上下中]午|早上|晚上?|凌晨|傍晚|夜|星期"
+            r"|[周週][一二三四五六日天]"
             r"|礼拜|禮拜|\d{1,2}\s*[:点點时時]|[一二三四五六七八九十]{1,3}[点點时時]))")
 _REL_LABEL = {-2: "year_before_last", -1: "last_year", 0: "this_year", 1: "next_year", 2: "year_after_next"}
 _REL_YEAR_ZH = {"去年": -1, "上年": -1, "今年": 0, "本年": 0, "明年": 1, "前年": -2, "后年": 2, "後年": 2}
 # A year named by reference to another date of the text, not to the publication date.
 _ANAPHORIC_ZH = ("同年", "当年", "當年", "次年", "翌年", "该年", "該年", "是年")
-_SUB_ZH = {"上半年": (1, 6, "half"), "前半年": (1, 6, "half"), "下半年": (7, 12, "half"),
-           "后半年": (7, 12, "half"), "後半年": (7, 12, "half"), "全年": (None, None, "year")}
+_SUB_ZH: dict[str, tuple[int | None, int | None, Granularity]] = {  # (first month, last month, unit)
+    "上半年": (1, 6, "half"), "前半年": (1, 6, "half"), "下半年": (7, 12, "half"),
+    "后半年": (7, 12, "half"), "後半年": (7, 12, "half"), "全年": (None, None, "year")}
 _LUNAR = re.compile(r"(?:农历|農曆|阴历|陰曆|夏历|夏曆)\s*$")
 
 
@@ -237,10 +252,16 @@ def _zh_num(s: str | None) -> int | None:
     return int(s) if s.isdigit() else w.zh_int(s)
 
 
-def _zh_year(m: re.Match[str], month_follows: bool) -> int | None:
-    """Year of the year group: 4 digits, or 2 when zero-led (08年) or before a month (18年10月)."""
-    if m["roc"] is not None:  # 民國113年: years of the Republic of China, from 1912
-        n = _zh_num(m["roc"])
+def _zh_year(m: re.Match[str], month_follows: bool, ctx: Ctx) -> int | None:
+    """Year of the year group: 4 digits, or 2 when zero-led (08年) or before a month (18年10月);
+    a year of the Republic of China after 民國, or of three digits before a month (110年10月24日,
+    as Taiwanese datelines write it)."""
+    rocd = m["rocd"] if "rocd" in m.re.groupindex else None
+    if rocd is not None and not ctx.traditional(m.start()):
+        return None  # a three-digit year is a Taiwanese one only in traditional Chinese
+    roc = m["roc"] or rocd
+    if roc is not None:  # 民國113年: years of the Republic of China, from 1912
+        n = _zh_num(roc)
         return None if n is None or not 1 <= n <= 200 else 1911 + n
     s = m["y"]
     y = _zh_num(s)
@@ -249,36 +270,40 @@ def _zh_year(m: re.Match[str], month_follows: bool) -> int | None:
     if len(s) == 2 and "千" not in s:
         if not (month_follows or s[0] in "0〇○零"):
             return None  # 18年 alone is more often "18 years"
+        if y >= 50 and ctx.traditional(m.start()):
+            return None  # 99年10月 in Taiwan is ROC 99 (2010), in Hong Kong 1999: not guessed
         return expand_two_digit_year(y, "gregorian")
     if not s.isdigit() and "千" in s and y < 1900:
         return None  # 一千年: a thousand years
     return y if 1000 <= y <= 2199 else None
 
 
-def _zh_year_fields(m: re.Match[str], month_follows: bool) -> dict | _Veto | None:
+def _zh_year_fields(m: re.Match[str], month_follows: bool, ctx: Ctx) -> dict[str, Any] | _Veto | None:
     """``y``/``rel_year``/``label`` of the year written before a month or part of a year."""
     if m["ry"]:
         if m["ry"] in _ANAPHORIC_ZH:
             return VETO
         return {"rel_year": _REL_YEAR_ZH[m["ry"]], "label": _REL_LABEL[_REL_YEAR_ZH[m["ry"]]]}
-    if m["y"] is None and m["roc"] is None:
+    if m["y"] is None and m["roc"] is None and m["rocd"] is None:
         return {}
-    y = _zh_year(m, month_follows)
+    y = _zh_year(m, month_follows, ctx)
     return VETO if y is None else {"y": y}
 
 
-def _zh_sub(m: re.Match[str], year: dict) -> Built:
+def _zh_sub(m: re.Match[str], year: dict[str, Any]) -> Built:
     """上半年, 一季度, 前三季度, 全年 after an optional year."""
     sub = m["sub"]
     if sub in _SUB_ZH:
         m1, m2, gran = _SUB_ZH[sub]
         if gran == "year" and not year:
             return None  # 全年 alone: the whole of which year is not said
-        label = year.get("label") or ({1: "first_half", 7: "second_half"}.get(m1) if not year else None)
+        label = year.get("label") or ({1: "first_half", 7: "second_half"}.get(m1 or 0) if not year else None)
         return Parts("gregorian", gran, m=m1, m2=m2, label=label,
                      **{k: v for k, v in year.items() if k != "label"})
-    q = _zh_num(m["q"]) or _zh_num(m["qq"])
-    q1, q2 = (1, _zh_num(m["qn"])) if m["qn"] else (q, q)
+    q = _zh_num(m["q"]) or _zh_num(m["qq"]) or 0
+    q1, q2 = (1, _zh_num(m["qn"]) or 0) if m["qn"] else (q, q)
+    if not 1 <= q1 <= q2 <= 4:
+        return None
     return Parts("gregorian", "quarter", m=3 * q1 - 2, m2=3 * q2, **year)
 
 
@@ -305,8 +330,8 @@ def _zh_unreadable_year_before(m: re.Match[str], ctx: Ctx) -> bool:
 
 def _build_zh(m: re.Match[str], ctx: Ctx) -> Built:
     """2016年9月3号, 二〇二二年九月二十七日, 今年1-6月, 2017年上半年, 一季度, 九月三号."""
-    year = _zh_year_fields(m, month_follows=m["m"] is not None)
-    if year is VETO or year is None:
+    year = _zh_year_fields(m, m["m"] is not None, ctx)
+    if isinstance(year, _Veto) or year is None:
         return year
     if not year and _zh_unreadable_year_before(m, ctx):
         return VETO
@@ -314,15 +339,15 @@ def _build_zh(m: re.Match[str], ctx: Ctx) -> Built:
         return _zh_sub(m, year)
     mo, mo2 = _zh_num(m["m"]), _zh_num(m["m2"])
     day = _zh_day(m)
-    if day is VETO:
+    if isinstance(day, _Veto):
         return VETO
     d, d2 = day
-    gran = "day" if d else "month"
-    return Parts("gregorian", gran, m=mo, m2=mo2, d=d, d2=d2, **year)
+    return Parts("gregorian", "day" if d else "month", m=mo, m2=mo2, d=d, d2=d2, **year)
 
 
 _ZH_YEAR_PART = (rf"(?:(?<![\d{_ZD}十百千万萬.])(?P<y>{_ZH_YEAR})\s*年度?"
                  rf"|民[国國]\s*(?P<roc>\d{{1,3}}|[{_ZD}十百]{{1,4}})\s*年"
+                 rf"|(?<![\d{_ZD}.])(?P<rocd>1[0-4]\d)\s*年"
                  r"|(?<!以)(?P<ry>去年|上年|今年|本年|明年|前年|后年|後年|同年|当年|當年|次年|翌年|该年|該年|是年)度?)")
 _ZH_SUB = (r"(?P<sub>上半年|下半年|前半年|后半年|後半年|全年|第?(?P<q>[一二三四1-4])\s*季度"
            r"|前(?P<qn>[二两兩三])(?:个|個)?季度|[Qq](?P<qq>[1-4]))")
@@ -334,7 +359,7 @@ _ZH_MAIN = rf"(?:{_ZH_YEAR_PART}\s*,?\s*)?(?:{_ZH_SUB}|{_ZH_MONTH_DAY})"
 
 def _build_zh_year(m: re.Match[str], ctx: Ctx) -> Built:
     """2009年, 二〇〇二年, 08年, 1995-1997年, 2024年度, 民国三年."""
-    y = _zh_year(m, month_follows=False)
+    y = _zh_year(m, False, ctx)
     if y is None:
         return None
     y2 = None
@@ -350,8 +375,9 @@ _ZH_YEAR_ONLY = (rf"(?:(?<![\d{_ZD}十百千万萬.])(?P<y>{_ZH_YEAR})(?:{_ZH_TO
                  r"(?![龄齡级級半]|历史|歷史|多|余|餘|之久|左右)")
 
 # Relative words: (unit of the shift, shift) or a year offset.
-_ZH_SHIFT = {
-    **dict.fromkeys(("上个月", "上個月", "上月"), ("month", -1)), **dict.fromkeys(("本月", "这个月", "這個月"), ("month", 0)),
+_ZH_SHIFT: dict[str, tuple[ShiftUnit, int]] = {
+    **dict.fromkeys(("上个月", "上個月", "上月"), ("month", -1)),
+    **dict.fromkeys(("本月", "这个月", "這個月"), ("month", 0)),
     **dict.fromkeys(("下个月", "下個月", "下月"), ("month", 1)),
     **dict.fromkeys(("上周", "上週", "上星期", "上个星期", "上個星期", "上礼拜", "上禮拜"), ("week", -1)),
     **dict.fromkeys(("本周", "本週", "这周", "這週", "这个星期", "這個星期", "这礼拜"), ("week", 0)),
@@ -368,8 +394,8 @@ def _shift_label(unit: str, k: int) -> str:
     return _SHIFT_LABEL.get((unit, k)) or {-1: "last_", 0: "this_", 1: "next_"}[k] + unit
 
 
-def _shift_parts(unit: str, k: int, calendar: str, week_start: int, d: int | None = None) -> Parts:
-    gran = "day" if d is not None else unit
+def _shift_parts(unit: ShiftUnit, k: int, calendar: str, week_start: int, d: int | None = None) -> Parts:
+    gran: Granularity = "day" if d is not None else unit
     return Parts(calendar, gran, d=d, shift=k, shift_unit=unit, label=_shift_label(unit, k),
                  week_start=week_start)
 
@@ -404,11 +430,79 @@ _ZH_BARE_DAY = (r"(?<![\d年月前近每第头頭数數几幾连連续續余餘�
                 r"(?:日(?!内|以内|之内|左右|以上|以后|以後|后|後|间|間|以来|以來|来|來|游|遊|元|圆|圓)"
                 r"|[号號](?=\s*(?:$|[,.;!?)\]、。；！？）】\-~]|[上下中]午|晚|早|凌晨|星期|[周週][一二三四五六日天])))")
 
+def _decade(y: int | None) -> Built:
+    return Parts("gregorian", "decade", y=y, y2=y + 9) if y is not None and 1000 <= y <= 2190 else VETO
+
+
+def _build_zh_decade(m: re.Match[str], ctx: Ctx) -> Built:
+    """1970年代, 上世纪80年代, 八十年代, 90年代: a decade. Two digits name a decade of the 1900s
+    (30-90) or the 2000s (00); 10年代 and 20年代 (1910s or 2010s?) need a century word."""
+    n = _zh_num(m["dec"])
+    if n is None or n % 10:
+        return None
+    if n >= 1000:
+        return _decade(n)
+    century = re.sub(r"\s|世[纪紀]", "", m["cent"] or "")
+    if century:
+        base = {"上": 1900, "二十一": 2000, "21": 2000, "二十": 1900, "20": 1900, "十九": 1800, "19": 1800}[century]
+        return _decade(base + n)
+    return _decade(1900 + n) if n >= 30 else (_decade(2000) if n == 0 else VETO)
+
+
+_LUNAR_DAY = "[一二三四五六七八九十]"
+
+
+def _build_zh_festival(m: re.Match[str], ctx: Ctx) -> Built:
+    """元旦 (1 January), 除夕/大年三十 (the eve of the lunar new year), 大年初一/正月初三, 除夕到初四:
+    days of the lunar new year from its table (calendar "chinese"). A bare 初三 is not read (it is
+    also the third year of junior high school) except as the end of a range opened by one of these."""
+    year: dict[str, Any] = {}
+    if m["fry"]:
+        k = _REL_YEAR_ZH[m["fry"]]
+        year = {"rel_year": k, "label": _REL_LABEL[k]}
+    elif m["fy"]:
+        year = {"y": int(m["fy"])}
+    if m["nyd"]:
+        return Parts("gregorian", "day", m=1, d=1, **year)
+    d = 0 if m["eve"] else w.zh_int(m["ld"])
+    d2 = w.zh_int(m["ld2"]) if m["ld2"] else None
+    if d is None or d > 10 or d2 is not None and not d < d2 <= 10:
+        return None
+    return Parts("chinese", "day", m=1, d=d, d2=d2, **year)
+
+
+_ZH_FESTIVAL = (r"(?:(?P<fry>今年|去年|明年|本年)\s*|(?<!\d)(?P<fy>\d{4})\s*年\s*)?"
+                rf"(?:(?P<nyd>元旦)|(?:(?P<eve>除夕|大年三十|大年夜)|(?:大年|正月)初(?P<ld>{_LUNAR_DAY}))"
+                rf"(?:{_ZH_TO}(?:大年|正月)?初(?P<ld2>{_LUNAR_DAY}))?)")
+
+
+def _build_zh_slash(m: re.Match[str], ctx: Ctx) -> Built:
+    """2/24 in Chinese text (Taiwanese news writes month/day with a slash). A fraction (1/3, 2/5)
+    is written the same way: read only past day 12, or with a weekday or a time after it."""
+    mo, d = int(m["m"]), int(m["d"])
+    if d <= 12 and not m["cue"]:
+        return None
+    return Parts("gregorian", "day", m=mo, d=d)
+
+
+_ZH_SLASH = (r"(?<![\d/.:])(?P<m>1[0-2]|0?[1-9])/(?P<d>3[01]|[12]\d|0?[1-9])(?![\d/.%:])"
+             r"(?!\s*(?:的|之|人|倍|成|左右|以上|以下))"
+             r"(?=\s*(?P<cue>\s*[(（](?:[週周]|星期)?[一二三四五六日][)）]|[上下]午|早上|晚上|凌晨|\d{1,2}:\d{2})?)"
+             r"(?=\s*[(（]|[\u4e00-\u9fff]|\s*$)")
+
 _CHINESE = [
-    _rule("zh", _ZH_MAIN, _build_zh, needs=r"[年月季Qq]", first=r"\d〇○零一二两兩三四五六七八九十民去上今本明前后後同当當次翌该該是下全第Qq"),
+    _rule("zh", _ZH_MAIN, _build_zh, needs=r"[年月季Qq]",
+          first=r"\d〇○零一二两兩三四五六七八九十民去上今本明前后後同当當次翌该該是下全第Qq"),
     _rule("zh_year", _ZH_YEAR_ONLY, _build_zh_year, needs=r"年", first=r"\d〇○零一二两兩三四五六七八九民"),
-    _rule("zh_rel", _ZH_REL, _build_zh_rel, for_numbers=False, needs=r"[年月周週星礼禮天日]", first=_firsts([*_REL_YEAR_ZH, *_ANAPHORIC_ZH, *_ZH_SHIFT])),
+    _rule("zh_rel", _ZH_REL, _build_zh_rel, for_numbers=False, needs=r"[年月周週星礼禮天日]",
+          first=_firsts([*_REL_YEAR_ZH, *_ANAPHORIC_ZH, *_ZH_SHIFT])),
     _rule("zh_day", _ZH_BARE_DAY, _build_zh_bare_day, for_numbers=False, needs=r"[日号號]", first=r"\d"),
+    _rule("zh_decade", r"(?:(?P<cent>上世[纪紀]|(?:二十一|二十|十九|21|20|19)\s*世[纪紀])\s*)?"
+          rf"(?<![\d{_ZD}])(?P<dec>\d{{4}}|\d{{2}}|[一二三四五六七八九]十|[{_ZD}]{{2}})\s*年代",
+          _build_zh_decade, needs="年代", first=r"\d上二十一九" + _ZD),
+    _rule("zh_festival", _ZH_FESTIVAL, _build_zh_festival, for_numbers=False, needs=r"元旦|除夕|初|大年",
+          first=r"\d今去明本元除大正"),
+    _rule("zh_slash", _ZH_SLASH, _build_zh_slash, needs=r"[\u4e00-\u9fff]", first=r"\d"),
 ]
 
 # ------------------------------------------------------------------ Persian and Arabic
@@ -417,8 +511,13 @@ _MONTH_NAMES = [n for t in (w.SOLAR_MONTHS, w.HIJRI_MONTHS, w.GREGORIAN_AR_FA) f
 _MONTH_AR = w.names_regex(_MONTH_NAMES)
 # A two-digit year is read only where nothing else can follow it (۲۶ شهریور ۹۴ ساعت ...): after
 # a day and month, "۹۴ نفر" would be 94 people.
-_TWO_DIGIT_OK = r"(?=\s*(?:$|[,.;:)\]\-؛]|ساعت|\d{1,2}:\d{2}|" + _MARKER + "))"
-_AR_YEAR = (r"(?:\s*,?\s*(?:سال|سنه|عام|العام)?\s*(?<![\d.])(?P<y>\d{4}(?![\d])|\d{2}(?![\d])" + _TWO_DIGIT_OK + ")"
+# Persian news also writes "بهمن ماه ۹۷ آغاز شد", "اردیبهشت ۹۶ به بهره برداری می رسد": a
+# preposition, a verb or a word of starting/opening after it leaves no count to be read.
+_FA_AFTER_YEAR = ("به|در|از|تا|که|را|با|برای|آغاز|شروع|افتتاح|کلید|می|نمی|خواهد|است|بود|شد|شده|"
+                  "بهره|اجرا|انجام|ثبت|منتشر|تصویب|برگزار")
+_TWO_DIGIT_OK = (r"(?=\s*(?:$|[,.;:)\]\-؛]|ساعت|\d{1,2}:\d{2}|" + _MARKER
+                 + rf"|(?:{w.fold_letters(_FA_AFTER_YEAR)})(?![{_AL}])))")
+_AR_YEAR = (r"(?:\s*[,-]?\s*(?:سال|سنه|عام|العام)?\s*(?<![\d.])(?P<y>\d{4}(?![\d])|\d{2}(?![\d])" + _TWO_DIGIT_OK + ")"
             r"(?:\s*(?P<mk>" + _MARKER + "))?)")
 
 
@@ -430,23 +529,31 @@ _MONTH_QUALIFIERS = {
     "الماضی": ("occurrence", -1), "المنصرم": ("occurrence", -1), "الفائت": ("occurrence", -1),
     "السابق": ("occurrence", -1), "گذشته": ("occurrence", -1), "المقبل": ("occurrence", 1),
     "القادم": ("occurrence", 1), "آینده": ("occurrence", 1),
+    # "17 ديسمبر من العام الماضي": a year word after the month makes it that year's month, not
+    # the month's last occurrence (and must not leave "العام الماضي" to be read on its own).
+    "العام الماضی": ("rel_year", -1), "السنه الماضیه": ("rel_year", -1), "العام المنصرم": ("rel_year", -1),
+    "العام الفائت": ("rel_year", -1), "العام السابق": ("rel_year", -1), "العام الحالی": ("rel_year", 0),
+    "العام الجاری": ("rel_year", 0), "هذا العام": ("rel_year", 0), "السنه الحالیه": ("rel_year", 0),
+    "السنه الجاریه": ("rel_year", 0), "العام المقبل": ("rel_year", 1), "العام القادم": ("rel_year", 1),
+    "السنه المقبله": ("rel_year", 1), "السنه القادمه": ("rel_year", 1),
 }
 _QUALIFIER_KEYS = {w.name_key(k): v for k, v in _MONTH_QUALIFIERS.items()}
 _OCCURRENCE_LABEL = {-1: "last_occurrence", 1: "next_occurrence"}
-_AR_WHEN = rf"(?:{_AR_YEAR}|\s*(?P<q>{w.names_regex(list(_MONTH_QUALIFIERS))}){AW})"
+_AR_WHEN = rf"(?:{_AR_YEAR}|\s*(?:من\s*)?(?P<q>{w.names_regex(list(_MONTH_QUALIFIERS))}){AW})"
 
 
 def _month_day(m: re.Match[str]) -> tuple[int | None, int | None]:
     """Day and range end of a month-name date: digits, or a Persian or Arabic ordinal word."""
     g = m.groupdict()
     if g.get("do"):
-        return w.FA_ORDINALS.get(w.name_key(g["do"])), None
+        d2 = w.FA_ORDINALS.get(w.name_key(g["do2"])) if g.get("do2") else None
+        return w.FA_ORDINALS.get(w.name_key(g["do"])), d2
     if g.get("dar"):
         return w.AR_ORDINALS.get(w.name_key(g["dar"])), None
     return _int(g.get("d")), _int(g.get("d2"))
 
 
-def _month_year(m: re.Match[str], ctx: Ctx, calendar: str) -> dict | _Veto | None:
+def _month_year(m: re.Match[str], ctx: Ctx, calendar: str) -> dict[str, Any] | _Veto | None:
     """Year fields of a month-name date: written (۹۴ is 1394), relative, or left to the reference."""
     ys = m["y"]
     if m["q"]:
@@ -464,7 +571,7 @@ def _month_parts(m: re.Match[str], ctx: Ctx) -> Built:
     """Day (digits or ordinal word), month name, and its year as the name's calendar reads it."""
     calendar, mo = w.month_of_name(m["mn"])
     year = _month_year(m, ctx, calendar)
-    if year is None or year is VETO:
+    if year is None or isinstance(year, _Veto):
         return year
     d, d2 = _month_day(m)
     return Parts(calendar, "day" if d else "month", m=mo, d=d, d2=d2, **year)
@@ -472,10 +579,13 @@ def _month_parts(m: re.Match[str], ctx: Ctx) -> Built:
 
 _MONTH_NAME = rf"{AB}(?=[{_firsts(_MONTH_NAMES)}])(?P<mn>{_MONTH_AR})(?:\s*ماه)?{AW}"
 _ARABIC_SCRIPT = [
-    _rule("ar_dmy", r"(?<![\d.,/])(?P<d>\d{1,2})(?:\s*(?:-|تا|الی|حتی)\s*(?P<d2>\d{1,2}))?\s*(?:ام\s*)?(?:من\s*)?"
-          + _MONTH_NAME + _AR_WHEN + "?", _month_parts, first=r"\d"),
-    _rule("fa_ordinal_dmy", AB + rf"(?P<do>{w.FA_ORDINAL_RE})\s*" + _MONTH_NAME + _AR_WHEN + "?", _month_parts,
-          first=_firsts(w.FA_ORDINALS)),
+    # Not after a colon: "۱۱:۴۴ - ۰۲ شهریور" is a time, then the date (not days 44 to 2).
+    # Hyphens may stand between the parts: "١٤ - يناير - ٢٠٢٦".
+    _rule("ar_dmy", r"(?<![\d.,/:])(?P<d>\d{1,2})(?:\s*(?:-|تا|الی|حتی)\s*(?P<d2>\d{1,2}))?\s*(?:-\s*)?(?:ام\s*)?"
+          r"(?:من\s*)?" + _MONTH_NAME + _AR_WHEN + "?", _month_parts, first=r"\d"),
+    # سوم شهریور, and ranges of ordinal days: یازدهم الی شانزدهم مرداد.
+    _rule("fa_ordinal_dmy", AB + rf"(?P<do>{w.FA_ORDINAL_RE})(?:\s*(?:تا|الی|-)\s*(?P<do2>{w.FA_ORDINAL_RE}))?\s*"
+          + _MONTH_NAME + _AR_WHEN + "?", _month_parts, first=_firsts(w.FA_ORDINALS)),
     _rule("ar_ordinal_dmy", AB + rf"(?:[وف])?(?P<dar>{w.AR_ORDINAL_RE})\s*(?:من\s*)?(?:شهر\s*)?" + _MONTH_NAME
           + _AR_WHEN + "?", _month_parts, first="وف" + _firsts(w.AR_ORDINALS)),
     _rule("ar_my", _MONTH_NAME + _AR_WHEN, _month_parts, first=_firsts(_MONTH_NAMES)),
@@ -497,16 +607,26 @@ def _build_day_of_rel_month(m: re.Match[str], ctx: Ctx) -> Built:
 
 
 _ARABIC_SCRIPT += [
-    _rule("day_rel_month", rf"(?:(?<![\d.,/])(?P<d>\d{{1,2}})|{AB}(?:[وف])?(?P<dar>{w.AR_ORDINAL_RE})|{AB}(?P<do>{w.FA_ORDINAL_RE}))"
+    _rule("day_rel_month", rf"(?:(?<![\d.,/])(?P<d>\d{{1,2}})|{AB}(?:[وف])?(?P<dar>{w.AR_ORDINAL_RE})"
+          rf"|{AB}(?P<do>{w.FA_ORDINAL_RE}))"
           rf"\s*(?:من\s*)?(?P<rm>{w.names_regex(list(_REL_MONTHS))}){AW}", _build_day_of_rel_month,
           needs=r"الشهر|ماه", first=r"\d" + "وف" + _firsts(w.AR_ORDINALS) + _firsts(w.FA_ORDINALS), for_numbers=False),
 ]
 
 
-def _build_ar_year(m: re.Match[str], ctx: Ctx) -> Built:
+# A day and a word or two before "1447 هـ": a month name the reader does not know (a spelling
+# variant); the whole year would be a coarser wrong answer than none.
+_DAY_AND_WORDS = re.compile(rf"(?<![\d.,/])\d{{1,2}}\s*[{_AL}]+(?:\s+[{_AL}]+)?\s*$")
+
+
+def _build_ar_year(m: re.Match[str] | _Alias, ctx: Ctx) -> Built:
     """سال ۹۶, سال ۱۴۰۲, عام 2020, 1445 هـ, سال‌های ۹۶ تا ۹۸."""
     ys, y2s = m["y"], m["y2"]
     area = ctx.area(m.start())
+    if ys is None:
+        return None
+    if m["word"] is None and _DAY_AND_WORDS.search(_before(ctx, m, 30)):
+        return VETO
     if len(ys) == 2:  # "سال ۹۶": a two-digit year is Solar Hijri, by the Iranian press's convention
         if not m["word"] or area == "ar":
             return None
@@ -523,8 +643,10 @@ def _build_ar_year(m: re.Match[str], ctx: Ctx) -> Built:
 
 _ARABIC_SCRIPT += [
     _rule("ar_year", AB + r"(?:(?P<word>(?:[وب](?=ال))?(?:سال|سنه|عام|العام)(?:های|هایی|ها)?)\s*"
-          r"(?P<y>\d{4}|\d{2})(?:\s*(?:-|تا|الی)\s*(?P<y2>\d{4}|\d{2}))?(?![\d]|[.,/٫]\d)(?:\s*(?P<mk>" + _MARKER + "))?"
-          r"|(?<![\d.,/])(?P<y_>\d{4})\s*(?P<mk_>" + _MARKER + "))", lambda m, c: _build_ar_year(_Alias(m), c), first=r"\dسعاوب"),
+          r"(?P<y>\d{4}|\d{2})(?:\s*(?:-|تا|الی|لغایت|لغایه)\s*(?P<y2>\d{4}|\d{2}))?(?![\d]|[.,/٫]\d)"
+          r"(?:\s*(?P<mk>" + _MARKER + "))?"
+          r"|(?<![\d.,/])(?P<y_>\d{4})\s*(?P<mk_>" + _MARKER + "))", lambda m, c: _build_ar_year(_Alias(m), c),
+          first=r"\dسعاوب"),
 ]
 
 
@@ -544,7 +666,7 @@ class _Alias:
 
 # Relative years, months, weeks, days. Persian counts years and months in the Solar Hijri
 # calendar and weeks from Saturday; Arabic news uses Gregorian years and a week from Sunday.
-_FA_REL = {
+_FA_REL: dict[str, tuple[RelUnit, int]] = {
     "سال گذشته": ("year", -1), "پارسال": ("year", -1), "امسال": ("year", 0), "سال جاری": ("year", 0),
     "سال کنونی": ("year", 0), "سال آینده": ("year", 1), "سال آتی": ("year", 1),
     "ماه گذشته": ("month", -1), "ماه جاری": ("month", 0), "این ماه": ("month", 0), "ماه آینده": ("month", 1),
@@ -552,7 +674,7 @@ _FA_REL = {
     "هفته آینده": ("week", 1), "دیروز": ("day", -1), "پریروز": ("day", -2), "امروز": ("day", 0),
     "فردا": ("day", 1), "پس فردا": ("day", 2),
 }
-_AR_REL = {
+_AR_REL: dict[str, tuple[RelUnit, int]] = {
     "العام الماضی": ("year", -1), "السنه الماضیه": ("year", -1), "العام المنصرم": ("year", -1),
     "العام الحالی": ("year", 0), "العام الجاری": ("year", 0), "هذا العام": ("year", 0), "السنه الحالیه": ("year", 0),
     "السنه الجاریه": ("year", 0), "هذه السنه": ("year", 0), "العام المقبل": ("year", 1), "العام القادم": ("year", 1),
@@ -561,7 +683,7 @@ _AR_REL = {
     "الشهر الحالی": ("month", 0), "هذا الشهر": ("month", 0), "الشهر المقبل": ("month", 1), "الشهر القادم": ("month", 1),
     "الاسبوع الماضی": ("week", -1), "الاسبوع الجاری": ("week", 0), "الاسبوع الحالی": ("week", 0),
     "هذا الاسبوع": ("week", 0), "الاسبوع المقبل": ("week", 1), "الاسبوع القادم": ("week", 1),
-    "امس الاول": ("day", -2), "امس": ("day", -1), "البارحه": ("day", -1), "غدا": ("day", 1),
+    "امس الاول": ("day", -2), "امس": ("day", -1), "الامس": ("day", -1), "البارحه": ("day", -1), "غدا": ("day", 1),
 }
 _REL_AR_SCRIPT = {w.name_key(k): (v, "fa") for k, v in _FA_REL.items()} | {
     w.name_key(k): (v, "ar") for k, v in _AR_REL.items()}
@@ -579,9 +701,35 @@ def _build_ar_rel(m: re.Match[str], ctx: Ctx) -> Built:
     return _shift_parts(unit, k, calendar, 5 if lang == "fa" else 6)
 
 
+_AR_WEEKDAYS = "الاحد|الاثنین|الثلاثاء|الاربعاء|الخمیس|الجمعه|السبت"
+_YEAR_REL_RE = w.names_regex([k for k, v in {**_FA_REL, **_AR_REL}.items() if v[0] == "year"])
+# After a year word and its digits, what shows the digits are the year and not a count
+# ("العام الماضي 2023 مريضا" is 2023 patients): the end, punctuation, a calendar marker, or a
+# preposition or conjunction.
+_YEAR_DIGITS_END = (r"(?=\s*(?:$|[^\w\s]|" + _MARKER + "|(?:" + w.fold_letters(
+    "في|من|على|إلى|حتى|و|ثم|بعد|قبل|خلال|مقارنة|بنسبة|عن|الذي|التي|حيث|كما|در|از|به|تا|که|را|با") + f")(?![{_AL}])))")
+
+
+def _build_rel_year_digits(m: re.Match[str], ctx: Ctx) -> Built:
+    """خلال العام الماضي 2023, هذا العام 1430هـ, سال جاری ۱۴۰۲: the written year wins over the word."""
+    y = int(m["y"])
+    cal = _calendar_for_year(y, ctx.area(m.start()), m["mk"])
+    return Parts(cal, "year", y=y) if _year_ok(y, cal) else VETO
+
+
+def _build_today_weekday(m: re.Match[str], ctx: Ctx) -> Built:
+    """اليوم الاثنين: "today, Monday" (a date written after it, اليوم الأحد الموافق 28 فبراير, wins)."""
+    return _shift_parts("day", 0, "gregorian", 6)
+
+
 _ARABIC_SCRIPT += [
     _rule("ar_rel", AB + r"(?:[وبلف](?=ال|ام))?(?P<w>" + w.names_regex([*_FA_REL, *_AR_REL]) + ")" + AW,
           _build_ar_rel, for_numbers=False, first="وبلف" + _firsts([*_FA_REL, *_AR_REL])),
+    _rule("ar_rel_year_digits", AB + rf"(?:[وبلف](?=ال))?{_YEAR_REL_RE}\s*(?<![\d.])(?P<y>\d{{4}})(?![\d])"
+          rf"(?:\s*(?P<mk>{_MARKER}))?{_YEAR_DIGITS_END}", _build_rel_year_digits,
+          first="وبلف" + _firsts([*_FA_REL, *_AR_REL])),
+    _rule("ar_today_weekday", AB + rf"(?:[وف])?الیوم\s*(?:{_AR_WEEKDAYS}){AW}(?!\s*,?\s*(?:الموافق|\d))",
+          _build_today_weekday, for_numbers=False, first="وفا", needs="الیوم"),
 ]
 
 _HALF_FA = r"(?:نیمه|نیم\s*سال|شش\s*ماهه|شش\s*ماه)\s*(?P<hn>اول|نخست|دوم)"
@@ -593,7 +741,7 @@ _SEASONS = {"بهار": 1, "تابستان": 2, "پاییز": 3, "زمستان":
 _REL_YEAR_WORDS = {k: v for k, v in _REL_AR_SCRIPT.items() if v[0][0] == "year"}
 
 
-def _part_of_year(m: re.Match[str], ctx: Ctx) -> dict | None:
+def _part_of_year(m: re.Match[str], ctx: Ctx) -> dict[str, Any] | None:
     """Year fields of a half/quarter/season phrase: written year or relative year word."""
     if m["y"]:
         y = int(m["y"])
@@ -640,13 +788,20 @@ _EN_Y = r"(?P<y>\d{4})(?![\d])"
 _EN_TO = r"\s*(?:-|to|through|until)\s*"
 
 
+_EN_REL_YEAR = {"this": 0, "current": 0, "last": -1, "previous": -1, "next": 1}
+
+
 def _build_en(m: re.Match[str], ctx: Ctx) -> Built:
-    """March 7, 2024 / 7 March 2024 / Wed Aug 05 12:00:00 2015 / March 2024 / 10-12 March."""
+    """March 7, 2024 / 7 March 2024 / 25-July-2014 / March 2024 / 10-12 March / February 2 this year."""
     g = m.groupdict()
     y, d = _int(g.get("y")), _int(g.get("d"))
     if y is not None and not 1000 <= y <= 2199:
         return VETO
-    return Parts("gregorian", "day" if d else "month", y=y, m=w.en_month(m["mn"]), d=d, d2=_int(g.get("d2")))
+    year: dict[str, Any] = {"y": y}
+    if g.get("ry"):  # "February 2 this year", "17 December last year": the reference's year, moved
+        k = _EN_REL_YEAR[g["ry"].lower()]
+        year = {"rel_year": k, "label": _REL_LABEL[k]}
+    return Parts("gregorian", "day" if d else "month", m=w.en_month(m["mn"]), d=d, d2=_int(g.get("d2")), **year)
 
 
 def _build_en_which_month(m: re.Match[str]) -> Built:
@@ -659,19 +814,28 @@ def _build_en_which_month(m: re.Match[str]) -> Built:
     return Parts("gregorian", "month", m=mo, occurrence=k, label=_OCCURRENCE_LABEL[k])
 
 
+# A year named relative to the publication date after a day: "February 2 this year", "of last year".
+_EN_REL_Y = r"(?:,?\s+(?:of\s+)?(?P<ry>(?i:this|current|last|previous|next))\s+(?i:year)\b)"
 _ENGLISH = [
     _rule("en_mdy", rf"(?<![A-Za-z]){_EN_M}\.?[\])]?,?\s*(?<![\d])(?P<d>\d{{1,2}}){_ORDSUF}"
           rf"(?:{_EN_TO}(?P<d2>\d{{1,2}}){_ORDSUF})?(?![\d:])"
-          rf"(?:,?\s+(?:at\s+)?(?:\d{{1,2}}:\d{{2}}(?::\d{{2}})?\s+)?{_EN_Y})?", _build_en, first=_firsts(_EN_NAMES)),
+          rf"(?:,?\s+(?:at\s+)?(?:\d{{1,2}}:\d{{2}}(?::\d{{2}})?\s+)?{_EN_Y}|{_EN_REL_Y})?", _build_en,
+          first=_firsts(_EN_NAMES)),
+    # 7 March 2024, 10-12 March, 25-July-2014 (hyphens between the parts, as Indian wires write).
     _rule("en_dmy", rf"(?<![\d.,:])(?P<d>\d{{1,2}}){_ORDSUF}(?:{_EN_TO}(?P<d2>\d{{1,2}}){_ORDSUF})?"
-          rf"\s*(?:of\s+)?{_EN_M}\.?(?:,?\s+{_EN_Y})?", _build_en, first=r"\d"),
-    _rule("en_my", rf"(?<![A-Za-z]){_EN_M}\.?,?\s+(?:of\s+)?{_EN_Y}", _build_en, first=_firsts(_EN_NAMES)),
+          rf"(?:\s*(?:of\s+)?|-){_EN_M}\.?(?:(?:,?\s+|-){_EN_Y}|{_EN_REL_Y})?", _build_en, first=r"\d"),
+    _rule("en_my", rf"(?<![A-Za-z]){_EN_M}\.?(?:,?\s+(?:of\s+)?{_EN_Y}|{_EN_REL_Y})", _build_en,
+          first=_firsts(_EN_NAMES)),
     _rule("en_which_month", r"(?i:\b(?P<which>last|next|this)\s+)"
           r"(?P<mn>(?i:january|february|april|june|july|august|september|october|november|december)|May|March)\b",
           lambda m, c: _build_en_which_month(m), first=_firsts(["last", "next", "this"]), for_numbers=False),
+    # "in March": the month of the reference's year, only when no day or year follows (those
+    # make "in March 2018", "till March 31" dates of the rules above, which must win).
     _rule("en_in_month", r"(?i:\b(?:in|since|during|until|till|by|from|early|mid|late)\b-?\s*)"
-          r"(?P<mn>(?i:january|february|april|june|july|august|september|october|november|december)|May|March)\b",
-          _build_en, for_numbers=False, first=_firsts(["in", "since", "during", "until", "till", "by", "from", "early", "mid", "late"])),
+          r"(?P<mn>(?i:january|february|april|june|july|august|september|october|november|december)|May|March)\b"
+          r"(?!\.?,?\s*(?:of\s+)?(?:\d|(?i:this|last|next|current|previous)\s+year))",
+          _build_en, for_numbers=False,
+          first=_firsts(["in", "since", "during", "until", "till", "by", "from", "early", "mid", "late"])),
 ]
 
 
@@ -703,7 +867,42 @@ def _build_en_part(m: re.Match[str], ctx: Ctx) -> Built:
     return Parts("gregorian", "half" if half else "quarter", y=y, m=size * n - size + 1, m2=size * n)
 
 
-_EN_REL_UNITS = {"year": "year", "month": "month", "week": "week"}
+_EN_REL_UNITS: dict[str, ShiftUnit] = {"month": "month", "week": "week"}
+
+
+def _build_en_decade(m: re.Match[str], ctx: Ctx) -> Built:
+    """the 1970s, mid-1980s, the '90s: a decade; '00s..'20s (which century?) are not read."""
+    if m["y"]:
+        return _decade(int(m["y"]))
+    n = int(m["yy"])
+    return _decade(1900 + n) if n >= 30 else VETO
+
+
+_WEEKDAYS_EN = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_EN_WEEKDAY_RE = r"(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day"
+# Named days that are no reference to this week (Black Friday, Good Friday, Super Tuesday), days
+# that recur (every Monday) and the end of a span of weekdays (Monday-Friday opening hours).
+_NAMED_DAY = re.compile(r"(?i:\b(?:black|cyber|good|easter|ash|super|palm|holy|maundy|shrove|bloody|blue|giving"
+                        rf"|whit|low|mothering|bank|every|each|on\s+alternate)\s*$|{_EN_WEEKDAY_RE}\s*(?:-|–|to|through|thru|and|or)\s*$)")
+# A future verb before the weekday: the next such day ("will meet on Tuesday").
+_FUTURE_EN = re.compile(r"(?i:\b(?:will|shall|would|'ll|is\s+due|are\s+due|scheduled|expected\s+to|set\s+to"
+                        r"|plans?\s+to|going\s+to|to\s+be\s+held|from\s+next)\b[^.;!?]*$)")
+
+
+def _build_en_weekday(m: re.Match[str], ctx: Ctx) -> Built:
+    """on Tuesday, announced Monday, last Friday, next Monday: the day found from the reference,
+    the latest such day on or before it (news reports what happened), after a future verb the
+    first on or after it; "last"/"next" exclude the reference day itself."""
+    before = ctx.text[max(0, m.start() - 80):m.start()]
+    if _NAMED_DAY.search(before):
+        return None
+    which = (m["which"] or "").lower()
+    if which:
+        direction = -2 if which == "last" else 2
+    else:
+        direction = 1 if _FUTURE_EN.search(before) else -1
+    return Parts("gregorian", "day", weekday=_WEEKDAYS_EN.index(m["wd"].lower()), weekday_dir=direction,
+                 label="weekday")
 
 
 def _build_en_rel(m: re.Match[str], ctx: Ctx) -> Built:
@@ -716,18 +915,31 @@ def _build_en_rel(m: re.Match[str], ctx: Ctx) -> Built:
     unit = m["unit"].lower()
     if unit == "year":
         return Parts("gregorian", "year", rel_year=k, label=_REL_LABEL[k])
-    return _shift_parts(unit, k, "gregorian", 0)
+    return _shift_parts(_EN_REL_UNITS[unit], k, "gregorian", 0)
 
 
 _ENGLISH += [
     _rule("en_year", r"(?i:\b(?:(?:in|since|during|between|year|from|until|till|through|throughout|by|early|mid|late"
           r"|end\s+of|beginning\s+of|start\s+of)\b-?\s*|(?P<fy>FY\s*'?|fiscal\s+(?:year\s+)?))"
-          r"(?P<y>\d{4})(?:\s*[-–]\s*(?P<y2>\d{4}|\d{2}))?(?![\d]|[.,]\d|\s*(?:%|per\s*cent)))", _build_en_year, first=_firsts(["in", "since", "during", "between", "year", "from", "until", "till", "through", "by", "early", "mid", "late", "end", "beginning", "start", "FY", "fiscal"])),
+          r"(?P<y>\d{4})(?:\s*[-–]\s*(?P<y2>\d{4}|\d{2}))?(?![\d]|[.,]\d|\s*(?:%|per\s*cent)))", _build_en_year,
+          first=_firsts(["in", "since", "during", "between", "year", "from", "until", "till", "through", "by", "early",
+                         "mid", "late", "end", "beginning", "start", "FY", "fiscal"])),
     _rule("en_part", r"(?i:\b(?:(?P<tag>[QH][1-4])|(?P<ord>first|second|third|fourth|1st|2nd|3rd|4th)\s+"
           r"(?P<kind>quarter|half))(?:\s+of)?,?\s+(?P<fiscal>fiscal\s+(?:year\s+)?)?(?P<y>\d{4})(?![\d])"
           r"|\b(?P<y2>\d{4})\s*(?P<tag2>[QH][1-4])\b)", _build_en_part, first=r"\dQqHhFfSsTt"),
+    _rule("en_decade", r"(?i:(?<![\w'])(?:(?P<y>1[0-9]\d0|20\d0)|'(?P<yy>\d0))s\b)", _build_en_decade,
+          needs=r"0s\b", first=r"\d'"),
+    # A weekday alone; one followed by its date ("Monday, March 2") is left to the date.
+    _rule("en_weekday", r"(?<![A-Za-z])(?:(?P<which>(?i:last|next))\s+)?"
+          r"(?P<wd>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)(?![A-Za-z])"
+          r"(?!\s+(?:Times|Telegraph|Express|Mirror|Post|Herald|Mail|Tribune|Independent|Observer|Star|Nation))"
+          rf"(?!\.?,?\s*(?:the\s+)?(?:\d{{1,2}}(?:st|nd|rd|th)?\s*(?:of\s+)?{_EN_ANY_MONTH}|{_EN_ANY_MONTH}"
+          r"|\d{1,2}[/.-]\d))"
+          rf"(?!\s*(?:-|–|to|through|thru|and|or)\s*{_EN_WEEKDAY_RE})", _build_en_weekday, for_numbers=False,
+          needs=r"day\b", first="LlNnMTWFS"),
     _rule("en_rel", r"(?i:\b(?P<w>yesterday|today|tomorrow|the\s+day\s+before\s+yesterday"
-          r"|(?P<which>last|this|next|current)\s+(?P<unit>year|month|week))\b)", _build_en_rel, for_numbers=False, first=_firsts(["yesterday", "today", "tomorrow", "the", "last", "this", "next", "current"])),
+          r"|(?P<which>last|this|next|current)\s+(?P<unit>year|month|week))\b)", _build_en_rel, for_numbers=False,
+          first=_firsts(["yesterday", "today", "tomorrow", "the", "last", "this", "next", "current"])),
 ]
 
 RULES: tuple[Rule, ...] = tuple(_NUMERIC + _CHINESE + _ARABIC_SCRIPT + _ENGLISH)

@@ -36,12 +36,13 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
 from extractor.numbers.date_parts import DateValue, Granularity, Parts, merge_range, resolve
-from extractor.numbers.date_rules import RULES, VETO, Ctx, Token, scan, script_of
+from extractor.numbers.date_rules import RULES, Ctx, Token, scan, script_of
 from extractor.text.textnorm import PINYIN_ANNOTATION, to_ascii_digits
 
 __all__ = ["DateValue", "Granularity", "parse_date", "find_dates"]
@@ -51,8 +52,7 @@ __all__ = ["DateValue", "Granularity", "parse_date", "find_dates"]
 # pinyin and invisible characters removed, with a map back to the original offsets.
 
 _INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff\u202a-\u202e\u2066-\u2069\u0640\u00ad]+")
-_ONE_FOR_ONE = str.maketrans({"％": "%", "．": ".", "\u00a0": " ", "\u3000": " ", "\u202f": " ",
-                              "－": "-", "～": "~", "：": ":"})
+_ONE_FOR_ONE = str.maketrans("％．\u00a0\u3000\u202f－～：", "%.   -~:")
 # Digits to ASCII (as textnorm.to_ascii_digits) and the marks above in one pass: a translation
 # of a megabyte of non-ASCII text costs a noticeable fraction of a second.
 _NORMALIZE = {**str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩０１２３４５６７８９", "0123456789" * 3), **_ONE_FOR_ONE}
@@ -125,7 +125,13 @@ def _norm_lang(lang: str | None) -> str | None:
 
 # Two dates joined into one period: "2016年9月3号-2017年10月24号", "10 March to 12 April 2020",
 # "از ۱ تا ۱۰ فروردین"; "and" joins only after "between" (2015年和2018年 are two years).
-_JOIN = re.compile(r"\s*(?:-|~|至|到|(?i:to|until|till|through|thru)|تا|الی|حتی|لغایه)\s*")
+# A weekday may stand before the second date: "28 فبراير حتى الأربعاء 3 مارس", "to Friday, 3 March",
+# and 起 before 至 ("自今年元旦起至2月28日").
+_WEEKDAY = (r"(?:(?:یوم\s*)?(?:الاحد|الاثنین|الثلاثاء|الاربعاء|الخمیس|الجمعه|السبت)"
+            r"|(?:یک|دو|سه|چهار|پنج)\s*شنبه|شنبه|جمعه"
+            r"|(?i:(?:mon|tues|wednes|thurs|fri|satur|sun)day)|星期[一二三四五六日天]|[周週][一二三四五六日])")
+_JOIN = re.compile(r"\s*(?:-|~|起?\s*至|起?\s*到|(?i:to|until|till|through|thru)|تا|الی|حتی|لغایه)\s*"
+                   rf"(?:{_WEEKDAY}\s*[,،]?\s*(?:الموافق\s*)?)?")
 _AND = re.compile(r"\s*(?:(?i:and)|و)\s*")
 _BETWEEN = re.compile(r"(?:(?i:between)|بین)\s*")
 # "from 2015 to 2018", "between 2015 and 2018": a bare year closing a year.
@@ -148,7 +154,7 @@ def _year_tail(a: Token, text: str) -> tuple[int, Parts] | None:
     """End and parts of a year range whose second year is written bare ("from 2015 to 2018")."""
     p = a.parts
     m = _YEAR_TAIL.match(text, a.end)
-    if m is None or p.gran != "year" or p.y is None or p.y2 is not None:
+    if m is None or not isinstance(p, Parts) or p.gran != "year" or p.y is None or p.y2 is not None:
         return None
     word = m.group(0).strip(" 0123456789").lower()
     if word in ("and", "و") and not _after_between(a, text):
@@ -159,12 +165,15 @@ def _year_tail(a: Token, text: str) -> tuple[int, Parts] | None:
     return m.end(), Parts(p.calendar, "year", y=y2)
 
 
+_HANT = ("zh-hant", "zh-tw", "zh-hk", "zh-mo", "zh-hant-tw", "zh-hant-hk")
+
+
 def _read(text: str, lang: str | None, reference: date | None
           ) -> list[tuple[int, int, DateValue | None]]:
     """Every date of ``text`` with its original span; ``None`` for a span that is a date
     but cannot be read safely."""
     norm = _Normalized(text)
-    ctx = Ctx(norm.text, _norm_lang(lang))
+    ctx = Ctx(norm.text, _norm_lang(lang), hant=(lang or "").lower().replace("_", "-") in _HANT)
     tokens = scan(ctx)
     out: list[tuple[int, int, DateValue | None]] = []
     i = 0
@@ -181,9 +190,9 @@ def _one(a: Token, b: Token | None, scanned: str, norm: _Normalized, text: str, 
          ) -> tuple[int, DateValue | None, int]:
     """(end, value, tokens used) of the date starting with token ``a``, joined to ``b`` or to a
     bare closing year when the text makes them one range."""
-    if a.parts is VETO:
+    if not isinstance(a.parts, Parts):
         return a.end, None, 1
-    if b is not None and b.parts is not VETO and _joined(a, b, scanned):
+    if b is not None and isinstance(b.parts, Parts) and _joined(a, b, scanned):
         value = merge_range(a.parts, b.parts, _orig(text, norm, a.start, b.end), reference)
         if value is not None:
             return b.end, value, 2
@@ -289,7 +298,7 @@ class _CompatPattern:
 
     rules = tuple(r for r in RULES if r.for_numbers)
 
-    def finditer(self, text: str, pos: int = 0, endpos: int | None = None):
+    def finditer(self, text: str, pos: int = 0, endpos: int | None = None) -> Iterator[_CompatMatch]:
         for t in scan(_compat_ctx(text), pos, endpos, self.rules):
             yield _CompatMatch(t, text)
 
@@ -299,6 +308,6 @@ _PATTERN = _CompatPattern()
 
 def _build(m: _CompatMatch, text: str, lang: str | None, reference: date | None) -> DateValue | None:
     """The date of a ``_PATTERN`` match, or None when it is not one that can be read."""
-    if m.token.parts is VETO:
+    if not isinstance(m.token.parts, Parts):
         return None
     return resolve(m.token.parts, text, reference)

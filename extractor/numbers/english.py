@@ -3,7 +3,7 @@
 Reads "two million three thousand and nineteen", "forty five hundred", "3 hundred and
 21", "1,674.5 million", "13 lakh", "three lakh crore", "two and a half million", "zero
 point five", and the abbreviations of financial news after digits (10k, 10M, 1MM, 2mil,
-1.2bn, 10 bln). Plural scale words alone ("thousands of people") are vague and not read.
+1.2bn, 10 bln, 1.59 cr). Plural scale words alone ("thousands of people") are vague and not read.
 
 >>> words_to_number("one hundred and sixty-one"), words_to_number("Twenty-one trillion three hundred")
 (161, 21000000000300)
@@ -32,8 +32,10 @@ _SCALES = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10
            "lakh": 10**5, "lac": 10**5, "crore": 10**7}
 # Written right after digits in financial news: 10k, 10M, 1MM, 2mil, 1.2bn, 10 bln.
 _ABBREV = {"k": 10**3, "m": 10**6, "mm": 10**6, "mn": 10**6, "mln": 10**6, "mil": 10**6,
-           "b": 10**9, "bn": 10**9, "bln": 10**9, "tn": 10**12, "tln": 10**12, "trn": 10**12}
-_ABBREV_RE = re.compile(r"(?P<sp>[^\S\n]*)(?P<a>[kK]|MM|M|mm|mn|mln|mil|m|bn|bln|[bB]|tn|tln|trn)(?![A-Za-z])")
+           "b": 10**9, "bn": 10**9, "bln": 10**9, "tn": 10**12, "tln": 10**12, "trn": 10**12,
+           "cr": 10**7, "crs": 10**7}  # Indian news: "1.59 cr", "Rs 5 Cr" (crore)
+_ABBREV_RE = re.compile(r"(?P<sp>[^\S\n]*)(?P<a>[kK]|MM|M|mm|mn|mln|mil|m|bn|bln|[bB]|tn|tln|trn|[cC]rs?|CR)"
+                        r"(?![A-Za-z])")
 _DIGIT_WORDS = {w: v for w, v in _UNITS.items() if v < 10} | {"oh": 0}
 _ORDINAL_OR_FRACTION = re.compile(
     r"-(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\w+th|half|halve|quarter)s?\b", re.I)

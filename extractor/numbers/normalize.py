@@ -27,7 +27,10 @@ __all__ = ["Normalized", "Reading", "fold_arabic", "read_digits", "DIGITS", "MAX
 # Longer digit runs are identifiers or garbage, never quantities.
 MAX_DIGITS = 30
 
-_INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff\u202a-\u202e\u2066-\u2069\u0640\u00ad]+")
+_INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff\u202a-\u202e\u2066-\u2069\u0640\u00ad]+"
+                        # harakat inside a word (مليونًا, مُستشفى): the word is then found as written
+                        # without them; a tanween at the end (ألفاً) is kept, it tells the case
+                        "|[\u064b-\u0652](?=[\u0621-\u064a])")
 # One for one, so offsets survive: full-width punctuation becomes ASCII. The typographic spaces
 # used to group digits (no-break, narrow no-break, thin, figure) all become one narrow no-break
 # space: grouping with it is certain, with a plain space it is not.

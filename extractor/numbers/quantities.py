@@ -30,14 +30,15 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Literal, get_args
 
+from extractor.numbers.arabic_script import DUAL_NOUNS, read_arabic_script
 from extractor.numbers.arabic_script import NUMBER_WORD as _AR_WORD
-from extractor.numbers.arabic_script import read_arabic_script
 from extractor.numbers.chinese import CN_START, read_chinese
 from extractor.numbers.dates import find_dates
 from extractor.numbers.english import NUMBER_WORD as _EN_WORD
 from extractor.numbers.english import read_english
 from extractor.numbers.normalize import DIGITS, Normalized, Reading, end_of, fold_arabic, read_digits, to_number
 from extractor.numbers.vocab import (
+    AR_VERB_QUALIFIERS,
     CLASSIFIERS_ZH,
     COUNTERS_AR,
     CURRENCY_PRE,
@@ -107,17 +108,20 @@ def _alt(words: Iterable[str]) -> str:
 
 
 _START = re.compile(
-    rf"(?P<p>[百千万萬]分之)|(?P<d>(?<![\d.,٫٬/])(?:\d|[.٫]\d))|(?P<c>[{CN_START}])"
+    # Digits, not inside other digits; after "Rs." the dot ends the abbreviation ("Rs.500").
+    rf"(?P<p>[百千万萬]分之)|(?P<d>(?<![\d.,٫٬/])\d|(?<=[A-Za-z]\.)\d|(?<![\d.,٫٬/A-Za-z])[.٫]\d)|(?P<c>[{CN_START}])"
     rf"|(?P<a>{_AR_WORD.pattern})|(?P<e>{_EN_WORD.pattern})"
 )
 _DIGIT_RE = re.compile(DIGITS)
+_CN_DIGIT_RUN = re.compile("[零〇○一二两兩三四五六七八九]{3,}")
 # After digits, what a script reader might take further: a numeral, 点/余, a letter, و.
 _MAY_CONTINUE = re.compile(rf"[^\S\n]*(?:[{CN_START}点點余餘多几幾来來兆]|[A-Za-z{_AR_LETTER}])")
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _ARABIC = re.compile(rf"[{_AR_LETTER}]")
 _LATIN = re.compile(r"[A-Za-z]")
 
-_RANGE_RE = re.compile(r"[^\S\n]*(?:[-–—~〜]|至|到|تا|(?i:to)\b)[^\S\n]*")
+_RANGE_RE = re.compile(rf"[^\S\n]*(?:[-–—~〜]|至|到|{_AB}(?:تا|الی|إلى|الى|لغاية|و){_AW}|(?i:to|and)\b)[^\S\n]*")
+_BETWEEN = re.compile(rf"(?:(?i:\bbetween)|{_AB}(?:بين|بین))[^\S\n]*$")
 _TIME_RE = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?(?!\d)")
 _CLOCK_ZH = re.compile(r"(上午|下午|晚上|早上|凌晨|中午|傍晚|早|晚)\s*$")
 # A clock time whatever comes before: 24时, 8時許, 11点30分, 9点半.
@@ -126,15 +130,23 @@ _CLOCK_ZH_AFTER = re.compile(r"\s?[点點时時](?:\s?\d{1,2}\s?分|半|钟|鐘|
 _DATE_HINT = re.compile(r"[年月日号號/\-.:]|[A-Za-z\u0600-\u06ff]")
 _CN_DATE_AFTER = re.compile(r"[月日号號]|[点點时時](?![0-9零〇一二两三四五六七八九])")
 _PER_UNIT = {"百分之": "percent", "千分之": "per_mille", "万分之": "per_ten_thousand", "萬分之": "per_ten_thousand"}
+_COMMA_DECIMAL = re.compile(r"(?<![\d,.٫٬])\d{1,3}(,)\d{1,2}(?![\d,٫٬])")
 _SLASH_DECIMAL = re.compile(r"(?<![\d/])\d{1,6}(/)\d{1,4}(?![\d/])")
 # A slash between figures elsewhere (1/3, 24/7, 10.2/10万) is a fraction or a rate.
-_RATIO_AFTER = re.compile(r"/\d")
+_RATIO_AFTER = re.compile(r"[^\S\n]?/[^\S\n]?\d")  # ۲۴ /۰ (a garbled 0.24) too
 _PERCENT_AFTER = re.compile(rf"[^\S\n]*(?:%|٪|{_AB}(?:{arabic_script_pattern('درصد')}|{arabic_script_pattern('در صد')}"
                             rf"|{arabic_script_pattern('بالمئة')}|{arabic_script_pattern('بالمائة')}"
                             rf"|{arabic_script_pattern('في المئة')}|{arabic_script_pattern('في المائة')}){_AW})")
 _PHONE = re.compile(
     r"(?:\+\d{1,3}[- ]?)?\(?0\d{1,3}\)?[- ]\d{3,4}[- ]?\d{3,4}(?!\d)"  # 0851-1234567, (021) 1234 5678
     r"|1[3-9]\d{9}(?!\d)|\d{2,4}(?:-\d{2,4}){2,}(?![\d-])|\d{3,4}-\d{7,8}(?!\d)|400-?\d{3}-?\d{4}(?!\d)")
+# Persian "از X عبور کرد / گذشت": the figure was passed (more than it); گذشته "past" is not it.
+_PASSED_FROM = re.compile(rf"{_AB}از[^\S\n]*(?:مرز[^\S\n]*)?$")
+_PASSED_VERB = re.compile(rf"(?:[^\S\n]*[{_AR_LETTER}]+){{0,2}}?[^\S\n]*"
+                          rf"(?:عبور|گذشت(?![{_AR_LETTER}])|فراتر[^\S\n]*رفت)")
+_CHANGE_FROM = re.compile(rf"(?:(?i:\bfrom)|从|從|由|{_AB}(?:از|من))[^\S\n]*[^\d\s]{{0,6}}[^\S\n]*$")
+_FISCAL_TAIL = re.compile(r"[-–/]\d{2}(?![\d.,])")
+_RA_DECIMAL = re.compile(r"\d+ر\d+(?!\d)")
 _PHONE_CHARS = re.compile(r"[\d\- ()]+")
 _PHONE_WORD = re.compile(
     r"(?i:电话|電話|热线|熱線|传真|傳真|手机|手機|\btel\b|phone|fax|تلفن|شماره|هاتف|جوال)[^\d\n]{0,8}$")
@@ -148,7 +160,12 @@ _WORD_AR_RE = re.compile(rf"[^\S\n]*([{_AR_LETTER}\u064b-\u065f]+)")
 _UNIT_EN_RE = re.compile(r"(?i:[^\S\n]*(" + "|".join(f"(?:{p})" for p, _ in UNITS_EN) + "))")
 _UNIT_EN_COMPILED = [(re.compile(rf"(?i:{p})$"), u) for p, u in UNITS_EN]
 _WORD_EN_RE = re.compile(r"[^\S\n]*([A-Za-z][A-Za-z-]*)")
-_CURRENCY_RE = re.compile(r"(₹|Rs\.?|INR|US\$|\$|USD|¥|￥|RMB|€|EUR|£|GBP)\s*$")
+_CURRENCY_RE = re.compile(r"(?<![A-Za-z0-9_])(₹|₦|Rs\.?|INR|NGN|KShs?|Kshs?|KES|EGP|L\.E\.|LE|SAR|AED|PKR|GH₵|GHS"
+                          r"|US\$|\$"
+                          r"|USD|¥|￥|RMB|€|EUR|£|GBP|N\$|NAD|N)\.?\s*$")
+# After the digits of "N190 million", what makes N the naira and not a mask class (N95): a scale
+# word or thousands grouping.
+_NAIRA_AFTER = re.compile(r"\d{1,3}(?:,\d{3})+(?!\d)|[\d.]+[^\S\n]*(?i:million|billion|trillion|thousand|bn|m|k)\b")
 
 _POST_ZH = {k: v for k, v in POST_QUALIFIERS.items() if _HAN.search(k) and k not in ("多", "余", "餘")}
 _POST_ZH_RE = re.compile(r"[ \t]?(" + _alt(_POST_ZH) + ")")
@@ -163,28 +180,54 @@ _MEASURE_UNITS = _TIME_UNITS | {"倍", "km", "m", "kg", "t", "斤", "CNY", "岁"
 _POST_TIME_ZH = re.compile(r"([多余餘])(个月|個月|小时|小時|星期|月)?|(半)(个月|個月|小时|小時)?")
 
 
-def _pre_qualifier_re() -> tuple[re.Pattern[str], dict[str, str]]:
+# The start of an Arabic word, or of one glued to a preposition or و (بأكثر من, لنحو, وحوالي).
+_AB_CLITIC = rf"(?:(?<![{_AR_LETTER}])|(?<=(?<![{_AR_LETTER}])[وفبل])|(?<=(?<![{_AR_LETTER}])[وف][بل]))"
+_AR_FOLD_1 = str.maketrans("يىكأإةآٱئؤۀ", "ییکااهاایوه")  # fold_arabic's letter folds, one for one
+
+
+def _pre_qualifier_res() -> tuple[dict[str, re.Pattern[str]], dict[str, str]]:
+    """One pattern per script (a qualifier ends where the number starts), and the qualifier of
+    each key. Arabic-script words are matched in a copy folded one for one (ي/ی, ك/ک, أ/ا...), so
+    their pattern needs no character classes: the three patterns are small and fast to search."""
     keys: dict[str, str] = {}
-    alts = []
+    alts: dict[str, list[str]] = {"zh": [], "ar": [], "en": []}
     for lang, table in PRE_QUALIFIERS.items():
         for w, q in table.items():
             if lang == "zh":
                 keys[w] = q
-                alts.append(re.escape(w))
+                alts["zh"].append(re.escape(w))
             elif lang == "ar":
                 keys[fold_arabic(w)] = q
-                alts.append(_AB + arabic_script_pattern(w.replace("\u200c", " ")))
+                folded = w.replace("\u200c", " ").translate(_AR_FOLD_1)
+                alts["ar"].append(re.escape(folded).replace(r"\ ", r"\s*"))
             else:
                 keys[re.sub(r"\s+", " ", w)] = q
-                alts.append(r"(?<![A-Za-z])" + re.escape(w).replace(r"\ ", r"\s+"))
-    pat = re.compile("(" + "|".join(sorted(alts, key=len, reverse=True)) + r")(?:有|为|為|达|達)?[^\S\n]*$", re.I)
-    return pat, keys
+                alts["en"].append(re.escape(w).replace(r"\ ", r"\s+"))
+    ends = {"zh": r")(?:有|为|為|达|達)?[^\S\n]*$", "ar": r")[^\S\n]*$", "en": r")[^\S\n]*$"}
+    starts = {"zh": "(", "ar": _AB_CLITIC + "(", "en": r"(?<![A-Za-z])("}
+    pats = {k: re.compile(starts[k] + "|".join(sorted(v, key=len, reverse=True)) + ends[k], re.I)
+            for k, v in alts.items()}
+    return pats, keys
 
 
-_PRE_Q_RE, _PRE_Q_KEYS = _pre_qualifier_re()
+_PRE_Q_RES, _PRE_Q_KEYS = _pre_qualifier_res()
 # The last characters a qualifier (or the 有/为/达 after it) can end with, in any letter case or variant.
 _PRE_Q_LAST = ({k[-1] for k in _PRE_Q_KEYS} | {k[-1].upper() for k in _PRE_Q_KEYS} | set("有为為达達.~")
                | set("یيىکكهةاأإآ") | {chr(c) for c in range(0x64B, 0x660)})
+
+
+def _search_qualifier(before: str) -> re.Match[str] | None:
+    """The qualifier that ends ``before``, searched with the pattern of the script it ends in."""
+    tail = before.rstrip()
+    last = tail[-1]
+    start = max(0, len(before) - 24)
+    if _HAN.match(last):
+        return _PRE_Q_RES["zh"].search(before, start)
+    if _ARABIC.match(last) or "\u064b" <= last <= "\u065f":
+        return _PRE_Q_RES["ar"].search(before.translate(_AR_FOLD_1), start)
+    return _PRE_Q_RES["en"].search(before, start)
+
+
 _EN_PERIOD = re.compile(r"(?i:(?:year|month|week|day|decade|hour)s?$)")
 _OVER_AGE = re.compile(r"(?i:^\s*[a-z]+\s+(?:old|of\s+age)\b)")
 _FUSED_RE = re.compile(rf"({FUSED_ZH})$")
@@ -195,7 +238,8 @@ _NOT_QUALIFIER = {"约": "预預签簽邀相制节節公条條契", "約": "预�
 # Words that make the English pronoun "one" ("the one", "no one", "another one").
 _ONE_DETERMINERS = {"the", "this", "that", "which", "no", "another", "any", "each", "every", "some", "no-one"}
 # 成 after a numeral is tenths (三成 = 30%) unless it starts another word (成为, 成立, 一成不变).
-_CHENG = re.compile(r"成(?![为為立本果功员員绩績都效熟人年品交长長就型形分份药藥群批片套倍对對千不])")
+_CHENG_MORE = re.compile(r"[多余餘](?![数數个個种種少])")
+_CHENG = re.compile(r"成(?![为為立本果功员員绩績都效熟年品交长長就型形分份药藥群批片套倍对對千不]|人(?![口次]))")
 
 
 # ---------------------------------------------------------------------------
@@ -281,6 +325,11 @@ def _unit_after(t: str, pos: int, lang: str, kind: str) -> _Unit:
 
 
 _COUNTERS = {fold_arabic(w) for w in COUNTERS_AR}
+
+
+def _canonical_unit(u: str, lang: str) -> str:
+    """A unit as :func:`_unit_after` names it (percent, CNY...), to compare two ends of a range."""
+    return u if u in UNITS_ZH.values() or u in ("percent", "IRR", "SAR") else (_unit_zh(u) if _HAN.search(u) else u)
 _FINANCIAL_ONLY = set("壹贰貳叁參叄肆伍陆陸柒捌玖拾佰仟")
 
 
@@ -308,22 +357,66 @@ def _post_qualifier(t: str, pos: int) -> tuple[str | None, int]:
 
 
 def _pre_qualifier(before: str, unit: str | None, after: str, scaled_big: bool) -> tuple[str | None, int]:
-    """The qualifier written right before the number, and its length; None when the words
-    there make something else (近三年 "the last three years", 预约 "appointment")."""
+    """The qualifier written before the number, and its length: right before it, or before a
+    bracket ("أكثر من (38,000,000)"), a Chinese verb (至少派驻1名, 约需2周) or the subject of an
+    Arabic verb (لم يتجاوز العدد ست حالات). None when the words there make something else
+    (近三年 "the last three years", 预约 "appointment")."""
+    q, n = _qualifier_at(before, unit, after, scaled_big)
+    if q is not None or not before:
+        return q, n
+    folded = before.translate(_AR_FOLD_1) if _ARABIC.search(before[-30:]) else before
+    for gap in _QUALIFIER_GAPS:  # each checked by one cheap regex on the end of the text
+        gm = gap.search(folded, max(0, len(before) - 30))
+        if gm is None:
+            continue
+        q, n = _qualifier_at(before[:gm.start("gap")], unit, after, scaled_big)
+        if q is not None and (gap is not _ZH_VERB_GAP or q not in ("more_than", "exact")):
+            return q, n + len(before) - gm.start("gap")
+    return None, 0
+
+
+# "تجاوز عدد المصابين 300", "تجاوزت نسبة 5%": words of amount before the subject.
+_AR_AMOUNT_NOUNS = "عدد|نسبه|قیمه|حجم|اجمالی|مجموع|تکلفه|کلفه"
+_AR_VERBS = _alt(re.escape(w.translate(_AR_FOLD_1)).replace(r"\ ", r"\s*") for w in AR_VERB_QUALIFIERS)
+# What may stand between a qualifier and its figure: a bracket; a verb after a Chinese
+# qualifier (约需2周; not after "more than": 过 and 超 also start verbs); any verb after 至少/至多/起码,
+# which scope the next figure of the clause (至少配备2名护士; 最多 can head a noun phrase, 最多的是,
+# and does not); the subject after an Arabic verb of comparison (لم يتجاوز العدد ست حالات).
+_ZH_VERB_GAP = re.compile(r"(?P<gap>(?:(?:可|能|可以|将|將|会|會)?(?:需要|需|要|等|占|佔|派驻|派駐|花费|花費|花|用"
+                          r"|耗时|耗時"
+                          r"|达到|達到|招收|招聘|培训|培訓|报销|報銷|补贴|補貼|减少|減少|增加|提高|降低)|可|能|可以|将|將|会|會|得)"
+                          r"[^\S\n]*)$")
+_QUALIFIER_GAPS = [
+    re.compile(r"(?P<gap>[(\[（«\"“][^\S\n]*)$"),
+    _ZH_VERB_GAP,
+    re.compile(r"(?:至少|至多|起码|起碼)(?P<gap>[\u4e00-\u9fff]{1,3}[^\S\n]*)$"),
+    re.compile(rf"(?:{_AR_VERBS})[^\S\n]+(?P<gap>(?:{_AR_AMOUNT_NOUNS})?[^\S\n]*(?:ال[{_AR_LETTER}]+)?[^\S\n]*)$"),
+]
+# 不能少于6个月 is at least six months: a negation before "less than" or "more than" flips it.
+_NEGATION_ZH = re.compile(r"(?:不|不能|不得|不可|不应|不應|不会|不會|不宜)$")
+_FLIP = {"less_than": "at_least", "more_than": "up_to"}
+# 工作近30年 is nearly thirty years; 近30年来 / 在近3年 are the last thirty / three years.
+_LAST_N_AFTER = re.compile(r"[^\S\n]*(?:个月|個月|[年天周週日月]|星期)[^\S\n]*"
+                           r"(?:来|來|以来|以來|中|里|裡|内|內|间|間|的|之)")
+
+
+def _qualifier_at(before: str, unit: str | None, after: str, scaled_big: bool) -> tuple[str | None, int]:
+    """The qualifier that ends ``before`` right where the number starts, and its length."""
     tail = before.rstrip()
     if not tail or tail[-1] not in _PRE_Q_LAST:
         return None, 0  # the usual case, decided without the big pattern
-    qm = _PRE_Q_RE.search(before, max(0, len(before) - 24))
+    qm = _search_qualifier(before)
     if not qm:
         return None, 0
-    w = qm.group(1)
+    w = before[qm.start(1):qm.end(1)]
     key = w if _HAN.search(w) else (fold_arabic(w) if _ARABIC.search(w) else re.sub(r"\s+", " ", w.lower()))
     q = _PRE_Q_KEYS.get(key)
     prev = before[qm.start() - 1:qm.start()]
     if w in _NOT_QUALIFIER and prev and prev in _NOT_QUALIFIER[w]:
         return None, 0
-    if w == "近" and (unit in _TIME_UNITS or after.startswith(("个月", "個月"))):
-        return None, 0  # 近三年: the last three years
+    if (w == "近" and (unit in _TIME_UNITS or after.startswith(("个月", "個月")))
+            and (not prev or not _HAN.match(prev) or prev in "在于於的是了这這和及与與" or _LAST_N_AFTER.match(after))):
+        return None, 0  # 近三年: the last three years (工作近30年: nearly thirty years)
     if (w.lower() == "over" and unit and _EN_PERIOD.match(unit) and not _OVER_AGE.search(after)
             and not re.search(r"(?i:\b(?:for|aged|of))\s+$", before[:qm.start()])):
         return None, 0  # "300 clinics over five years": during, not more than ("for over five years" is)
@@ -331,6 +424,8 @@ def _pre_qualifier(before: str, unit: str | None, after: str, scaled_big: bool) 
         return None, 0  # 去过3次: "has been there 3 times"; only 过亿/破100万 are qualifiers
     if w == "حتى" and unit is None:
         return None, 0
+    if q in _FLIP and _HAN.search(w) and not w.startswith("不") and _NEGATION_ZH.search(before[:qm.start()]):
+        q = _FLIP[q]
     return q, len(before) - qm.start()
 
 
@@ -354,7 +449,7 @@ class _Scan:
         self.orig = text
         self.norm = Normalized(text)
         self.lang = _norm_lang(lang)
-        self.t = self._slash_decimals(self.norm.text)
+        self.t = self._comma_decimals(self._slash_decimals(self.norm.text))
         self.skip_dates = skip_dates
         self.whole = whole
         self._dates: dict[int, list[tuple[int, int]]] = {}
@@ -366,6 +461,19 @@ class _Scan:
             return t
         chars = list(t)
         for m in _SLASH_DECIMAL.finditer(t):
+            lang = self.lang or _detect(t[max(0, m.start() - 24):m.end() + 24])
+            if lang in ("fa", "ar"):
+                chars[m.start(1)] = "٫"
+        return "".join(chars)
+
+    def _comma_decimals(self, t: str) -> str:
+        """Arabic news (Maghreb, Levant) writes the decimal point as a comma: 62,6%, 31,94 مليون.
+        A comma followed by one or two digits cannot group thousands, so in Arabic-script text it
+        is rewritten to ٫ one for one (elsewhere "1,3" stays a figure followed by digits)."""
+        if "," not in t:
+            return t
+        chars = list(t)
+        for m in _COMMA_DECIMAL.finditer(t):
             lang = self.lang or _detect(t[max(0, m.start() - 24):m.end() + 24])
             if lang in ("fa", "ar"):
                 chars[m.start(1)] = "٫"
@@ -413,12 +521,14 @@ class _Scan:
     # -- the figure ------------------------------------------------------------
     def figure_at(self, m: re.Match[str], lang: str) -> _Figure | None:
         t, ns = self.t, m.start()
-        money = bool(_CURRENCY_RE.search(t[max(0, ns - 6):ns]))
+        money = _currency_before(t, ns) is not None
         if m.group("d") is not None:
             return self._digits_at(ns, lang, money)
         if m.group("c") is not None:
             fused = _FUSED_RE.search(t[max(0, ns - 2):ns])
-            r = read_chinese(t, ns, bare_ok=bool(fused) or self._bare_before_approx(ns))
+            run = _CN_DIGIT_RUN.match(t, ns)
+            counted = run is not None and _unit_follows(t, run.end())
+            r = read_chinese(t, ns, bare_ok=bool(fused) or self._bare_before_approx(ns), counted=counted)
             return _Figure(r, "c", ns, r.end) if r else None
         if m.group("a") is not None:
             r = read_arabic_script(t, ns, lang if lang in ("fa", "ar") else None)
@@ -448,13 +558,17 @@ class _Scan:
         r = best if best is not None and best.end > plain.end else plain
         if r is plain and _SCALE_NEXT.match(t, plain.end):
             return None  # 3万40000, 322 hundred: digits and a scale word that do not compose
-        if r is plain and re.match(r"[,٬][^\S\n]?\d{1,2}(?!\d)|[.٫]\d|،\d{3}(?!\d)", t[plain.end:plain.end + 5]):
+        if r is plain and re.match(r"[,٬][^\S\n]?\d{1,2}(?!\d)|[.٫]\d|،\d{3}(?!\d)|,[^\S\n]\d{3}(?!\d)",
+                                   t[plain.end:plain.end + 6]):  # 1,3 and "306, 966" (a broken grouping?)
             r = replace(r, uncertain="a figure followed by digits it could not take")  # 1,3
         elif _RATIO_AFTER.match(t, r.end):
             r = replace(r, uncertain="a fraction or a rate (1/3, 10.2/10万)")
-        elif (r is plain and "٫" in dm.group(0) and "/" in self.orig[slice(*self.norm.span(dm.start(), dm.end()))]
-              and not _PERCENT_AFTER.match(t, r.end)):  # ۱/۵ میلیون, ۲/۵ درصد: decimals
-            r = replace(r, uncertain="a slash read as a decimal point")
+        elif r is plain and "٫" in dm.group(0) and not _PERCENT_AFTER.match(t, r.end):
+            written = self.orig[slice(*self.norm.span(dm.start(), dm.end()))]
+            if "/" in written:  # ۱/۵ میلیون, ۲/۵ درصد: decimals
+                r = replace(r, uncertain="a slash read as a decimal point")
+            elif "," in written:  # 25,6 شخص: a decimal comma, or two figures (a list)?
+                r = replace(r, uncertain="a comma read as a decimal point")
         return _Figure(r, "d", ns, r.end)
 
     def read(self, m: re.Match[str]) -> tuple[Quantity | None, int]:
@@ -474,10 +588,14 @@ class _Scan:
         before = t[max(0, pre_start - 40):pre_start]
         if re.search(r"第\s?$", before):
             rm = re.match(r"[\d一二三四五六七八九十]+\s*[-–—~至到]\s*[\d一二三四五六七八九十]+", t[ns:])
-            return None, ns + rm.end() if rm else m.end()  # ordinals: 第二人民医院, 第1-3名
+            return None, ns + rm.end() if rm else max(m.end(), _run_end(t, ns))  # ordinals: 第二人民医院, 第1-3名
         skip = self._skip_before(m, ns, before, lang)
         if skip is not None:
             return None, skip
+        if m.group("c") is not None and self.skip_dates:
+            end = self.in_date(ns)  # 今年前三季度, 二〇二三年: numerals of a date
+            if end is not None:
+                return None, max(end, m.end())
         fig = self.figure_at(m, lang)
         if fig is None:
             # A numeral the readers could not read whole: skip all of it, so that no part of
@@ -495,8 +613,11 @@ class _Scan:
         if m.group("d") is None:
             return None
         t = self.t
-        if re.search(r"[A-Za-z][-]?$", before) and not _CURRENCY_RE.search(before):
-            return m.end()
+        if re.search(r"[A-Za-z][-]?$", before) and _currency_before(t, ns) is None and not _glued_qualifier(before):
+            return _past_scale_words(t, end_of(_DIGIT_RE, t, ns))  # H7N9, COVID-19: and no "million" after
+        rm = _RA_DECIMAL.match(t, ns)
+        if rm:
+            return rm.end()  # 21ر3: ر as the decimal mark of older Arabic typography, digit order unsure
         pm = _PHONE.match(t, ns)
         if pm and _unit_follows(t, pm.end()):
             pm = None  # 13000000000人: a count, not a mobile number
@@ -537,9 +658,17 @@ class _Scan:
             return None, pos
         info, value, vmax = self._unit_of(fig, pos, pct_prefix, lang, value, vmax)
         unit, pos, pre_start = self._with_currency(fig, info, pre_start, pos, num_end, lang)
+        if vmax is None and info.known and unit is not None:
+            second = self._range_after_unit(fig, value, unit, pos, lang)  # 8.4%到8.8%, 5万元至10万元
+            if second is not None:
+                vmax, pos = second
+        if fig.kind == "c" and t[fig.end - 2:fig.end] in ("点多", "點多") and unit is None and not pct_prefix:
+            return None, pos  # 晚上十点多: past ten o'clock, unless a unit or 百分之 makes it a figure
         if fig.kind == "d" and unit is None and not r.scaled and re.match(r"[A-Za-z]", t[num_end:num_end + 1]):
             return None, pos  # glued to Latin letters (5G, 3D)
         post_time = self._after_time_unit(unit, pos)  # 两年多, 一个多月, 两年半
+        if post_time is None and unit == "percent" and _char_in(t, pos - 1, "成") and _CHENG_MORE.match(t, pos):
+            post_time = (pos + 1, "more_than", unit, Decimal(0))  # 3成多: more than 30%
         if post_time is not None:
             pos, approx, unit, half = post_time[0], post_time[1] or approx, post_time[2], post_time[3]
             value += half
@@ -547,7 +676,11 @@ class _Scan:
             return None, max(pos, _run_end(t, num_end + 2) if t.startswith("分之", num_end) else pos)
         post_q, pos = _post_qualifier(t, pos)
         before = t[max(0, pre_start - 40):pre_start]
+        if post_q is None and _PASSED_FROM.search(before) and _PASSED_VERB.match(t, pos):
+            post_q = "more_than"  # از ۹۶ میلیون دوز عبور کرد: it passed 96 million
         if _bare_scale(t, fig):
+            if re.search(r"\d[^\S\n]*$", before) or _PER_SCALE.search(before):
+                return None, fig.end  # digits not read before it (N95 million?); لكل ألف, per thousand
             if _VAGUE_SCALE.search(before):
                 return None, fig.end  # several thousand, چند هزار, ده‌ها هزار: vague
             hm = _HALF_SCALE.search(before)
@@ -556,11 +689,13 @@ class _Scan:
                 before = t[max(0, pre_start - 40):pre_start]
         scaled_big = r.scaled and bool(re.search(r"[万萬亿億]", t[fig.start:num_end]))
         pre_q, q_len = _pre_qualifier(before, unit, t[num_end:num_end + 20], scaled_big)
+        if pre_q == "up_to" and approx == "more_than":
+            pre_q = None  # 最高达2万余人次: the figure itself says "more than 20000"
         qualifier = _QUALIFIER[pre_q or post_q or approx or "exact"]
         if not self._counts(fig, info, unit, pre_q, before, pos, lang):
             return None, fig.end
         if self._is_year(fig, unit, qualifier, vmax, value):
-            return None, pos
+            return None, end_of(_FISCAL_TAIL, t, pos)  # 2022-23: the year and its fiscal tail
         if fig.negative:
             value, vmax = -value, (-vmax if vmax is not None else None)
         return self._quantity(fig, value, vmax, qualifier, unit, pre_start - q_len, pos, num_end, neg_len), pos
@@ -577,12 +712,18 @@ class _Scan:
 
     def _unit_of(self, fig: _Figure, pos: int, pct_prefix: bool, lang: str, value: Decimal,
                  vmax: Decimal | None) -> tuple[_Unit, Decimal, Decimal | None]:
-        """The unit after the figure; 三成 is 30 percent (成 = tenths)."""
+        """The unit after the figure; 三成 and 3成 are 30 percent (成 = tenths)."""
         r, t = fig.reading, self.t
-        if fig.kind == "c" and r.value <= 10 and r.value == int(r.value) and _CHENG.match(t, pos):
+        if fig.kind in ("c", "d") and r.value <= 10 and r.value == int(r.value) and _CHENG.match(t, pos):
             return _Unit("percent", pos + 1, True), value * 10, (vmax * 10 if vmax is not None else None)
         if pct_prefix:  # 百分之五 5 percent, 千分之三 3 per mille
             return _Unit(self._per, pos, True), value, vmax
+        if fig.kind == "d" and lang in ("fa", "ar") and _char_in(t, fig.start - 1, "%٪") \
+                and not _unit_follows(t, pos) and not _char_in(t, fig.start - 2, "0123456789"):
+            return _Unit("percent", pos, True), value, vmax  # %115: the sign before the digits (right-to-left text)
+        first = _WORD_AR_RE.match(t, fig.start) if fig.kind == "a" else None
+        if first and fold_arabic(first.group(1)) in DUAL_NOUNS:
+            return _Unit(first.group(1), pos, True), value, vmax  # عامين: two years, the noun is the unit
         if fig.kind in ("a", "d") and fold_arabic(t[max(fig.start, pos - 3):pos]) == "همت":
             return _Unit("IRT", pos, True), value, vmax  # ۱۲۰ همت: 120 thousand billion tomans
         return _unit_after(t, pos, lang, fig.kind), value, vmax
@@ -592,12 +733,11 @@ class _Scan:
         """(unit, end of the mention, start of the mention) with a currency sign before digits."""
         t = self.t
         unit, pos = info.unit, (info.end if info.unit is not None else pos)
-        before = t[max(0, pre_start - 40):pre_start]
-        cm = _CURRENCY_RE.search(before) if fig.kind == "d" else None
+        cm = _currency_before(t, pre_start) if fig.kind == "d" else None
         if not cm:
             return unit, pos, pre_start
         currency = CURRENCY_PRE.get(cm.group(1), cm.group(1))
-        pre_start -= len(before) - cm.start()
+        pre_start -= pre_start - cm.start()
         if unit is None or lang == "en" and unit not in ("INR", "USD", "CNY", "EUR", "GBP"):
             if unit is not None and not info.known:
                 pos = num_end  # "$3 million people" never happens; "₹4.5 crore" with a later word does
@@ -628,16 +768,39 @@ class _Scan:
             return None
         if sep in "-–—" and fig.kind != "d":
             return None
+        if sep.lower() in ("and", "و") and not _BETWEEN.search(t, max(0, fig.start - 12), fig.start):
+            return None  # "and" makes a range only after "between" (بين ... و)
         f2 = self.figure_at(m2, lang)
         if f2 is None or f2.reading.value_max is not None:
             return None
         v, v2 = fig.reading.value, f2.reading.value
-        mult = _trailing_scale(t[m2.start():f2.end]) if not _has_scale(t[fig.start:fig.end]) else None
+        mult = _shared_scale(t, m2.start(), f2) if not _has_scale(t[fig.start:fig.end]) else None
         if mult and v * mult <= v2:
             v = v * mult  # 3至5万元, 三至五万, 3 to 5 million: the scale written once applies to both
         if v2 <= v:
             return None
         return v, v2, f2.end, f2.reading.approx
+
+    def _range_after_unit(self, fig: _Figure, value: Decimal, unit: str, pos: int,
+                          lang: str) -> tuple[Decimal, int] | None:
+        """(upper end, end) of a range whose ends both carry the unit: 8.4%到8.8%, 5万元至10万元."""
+        t = self.t
+        if _CHANGE_FROM.search(t, max(0, fig.start - 12), fig.start):
+            return None  # "rose from 5% to 8%", 从8%到9%: two figures, a change, not a range
+        rm = _RANGE_RE.match(t, pos)
+        if (rm and rm.group(0).strip().lower() in ("and", "و")
+                and not _BETWEEN.search(t, max(0, fig.start - 12), fig.start)):
+            return None
+        m2 = _START.match(t, rm.end()) if rm else None
+        if m2 is None or m2.group("p") is not None or (m2.group("d") is None) != (fig.kind != "d"):
+            return None
+        f2 = self.figure_at(m2, lang)
+        if f2 is None or f2.reading.value_max is not None or f2.reading.value <= value:
+            return None
+        u2 = _unit_after(t, f2.end, lang, f2.kind)
+        if not u2.known or u2.unit is None or _canonical_unit(u2.unit, lang) != unit:
+            return None
+        return f2.reading.value, u2.end
 
     def _cn_date_after(self, r: Reading, pos: int) -> bool:
         """九月九日, 十二月, 二〇二四年, 下午三点: Chinese numerals that write a date or a time."""
@@ -691,7 +854,7 @@ class _Scan:
         if fig.kind == "a":
             if re.search(rf"{_AB}(?:أي|اي|كل|هر|أحد)\s*$", before):
                 return False
-            return info.known
+            return info.known or lang == "ar" and _counted_noun(info.unit, t[fig.start:fig.end])
         return True
 
     def _is_whole(self, start: int, end: int) -> bool:
@@ -732,6 +895,23 @@ class _Scan:
         return out
 
 
+# Arabic 3-10 that are also other words (ست "lady", تسع "holds", خمس "a fifth", عشر "a tenth"):
+# a count before an indefinite noun (تسع غرف, خمس محافظات), the other word before a definite
+# one (خمس السكان "a fifth of the population").
+_AR_SMALL_COUNTS = {fold_arabic(w) for w in ("ست", "سبع", "تسع", "عشر", "خمس", "ثمان")}
+
+
+def _counted_noun(unit: str | None, word: str) -> bool:
+    """Whether ``unit`` is an indefinite noun that makes the small Arabic number ``word`` a count."""
+    if unit is None or fold_arabic(word) not in _AR_SMALL_COUNTS or len(unit) < 3:
+        return False
+    return not unit.startswith(("ال", "لل")) and unit not in STOP_AR and not _ARABIC_VERB.match(unit)
+
+
+# A word that starts like an imperfect verb (يـ/تـ + 2+ letters, سيـ) is no counted noun.
+_ARABIC_VERB = re.compile(rf"(?:س?[يت]|[نأ])[{_AR_LETTER}]{{3,}}$")
+
+
 def _cn_not_a_number(t: str, fig: _Figure, before: str) -> bool:
     """Chinese words written with numerals: 数百/上千/好几 (vague), 上一篇 "previous article",
     每一 "every", 唯一 "only", 千万别 "by no means"."""
@@ -742,12 +922,14 @@ def _cn_not_a_number(t: str, fig: _Figure, before: str) -> bool:
         return True
     if len(s) == 1 and s in _FINANCIAL_ONLY:
         return True  # 陆地, 收拾, 队伍, 放肆: these characters are numerals only among others
-    if s == "一" and t.startswith("次性", fig.end):
+    if s == "一" and t.startswith(("次性", "半"), fig.end):  # 一次性 "single-use", 一半 "half"
         return True  # 一次性 "single-use"
     return s in ("千万", "千萬") and _char_in(t, fig.end, "别別不要")
 
 
 _VAGUE_SCALE = re.compile(rf"(?i:(?<![\w{_AR_LETTER}])(?:{VAGUE_BEFORE_SCALE})[^\S\n]*$)")
+# "per thousand": a rate's denominator, not a figure (لكل ألف من السكان, در هر هزار نفر, per 1,000).
+_PER_SCALE = re.compile(rf"(?i:(?<![\w{_AR_LETTER}])(?:per|every|each|لكل|في\s*كل|کل|هر|در\s*هر|بكل)[^\S\n]*$)")
 _HALF_SCALE = re.compile(rf"(?i:(?<![\w{_AR_LETTER}])(?:{HALF_BEFORE_SCALE})[^\S\n]*$)")
 _BARE_SCALE_EN = re.compile(r"(?i:(?:an?\s+)?(?:hundred|thousand|million|billion|trillion|lakh|crore)\b)")
 _FRACTION_FOLDED = {fold_arabic(w) for w in FRACTION_WORDS}
@@ -811,6 +993,42 @@ def _trailing_scale(s: str) -> Decimal | None:
     return Decimal(v) if v else None
 
 
+def _shared_scale(t: str, start: int, f2: _Figure) -> Decimal | None:
+    """The scale of the second end of a range, to apply to the first (3至5万元, 2-3 million,
+    ۲ تا ۳ هزار میلیارد: all the scale words, 10¹², not the last one only)."""
+    dm = _DIGIT_RE.match(t, start) if f2.kind == "d" else None
+    lead = read_digits(dm.group(0)) if dm else None
+    if lead and dm and dm.end() < f2.end:
+        mult = f2.reading.value / lead
+        if mult > 1 and mult == mult.to_integral_value() and str(int(mult)).rstrip("0") == "1":
+            return mult  # a power of ten: the words after the digits are scales only
+    return _trailing_scale(t[start:f2.end])
+
+
+def _currency_before(t: str, ns: int) -> re.Match[str] | None:
+    """The currency sign or code written right before the digits at ``ns`` (₹, Rs., KSh, N), if any."""
+    cm = _CURRENCY_RE.search(t, max(0, ns - 8), ns)
+    if cm is None or cm.end() != ns:
+        return None
+    if cm.group(1) == "N" and not (cm.end(1) == ns and _NAIRA_AFTER.match(t, ns)):
+        return None  # N95 masks
+    return cm
+
+
+_SCALES_AFTER = re.compile(r"(?:[^\S\n]*(?i:hundred|thousand|million|billion|trillion|lakh|crore|bn|mn|cr)s?\b)*")
+
+
+def _past_scale_words(t: str, pos: int) -> int:
+    """``pos`` moved past the scale words after skipped digits, so none is read as a figure alone."""
+    return end_of(_SCALES_AFTER, t, pos)
+
+
+def _glued_qualifier(before: str) -> bool:
+    """"Nearly17,150": a qualifier glued to the digits (no space in the scraped text)."""
+    m = re.search(r"(?i:(?<![A-Za-z])(nearly|almost|about|around|over|approximately|roughly|some|under))$", before)
+    return m is not None
+
+
 def _has_scale(s: str) -> bool:
     return _trailing_scale(s) is not None or bool(re.search(r"[万萬亿億]", s))
 
@@ -861,7 +1079,7 @@ def _list_members(text: str, qs: list[Quantity]) -> list[Quantity]:
 # so the qualifier is not carried across it.
 _LIST_GAP = re.compile(
     r"[\u3400-\u9fff]{0,6}?\s*(?:、|和|及|与|與|以及|跟)\s*"
-    r"|[^\S\n]*(?:،|,|و(?=[\s\d۰-۹٠-٩]|$))[^\S\n]*"
+    r"|[^\S\n]*(?:،|,|و(?=[\s\d۰-۹٠-٩%٪]|$))[^\S\n]*[%٪]?"
     r"|[^\S\n]*(?:,|\band\b|,\s*and\b)[^\S\n]*")
 
 

@@ -13,7 +13,8 @@ exclude; up to / 最多 / حداکثر include the upper bound, less than / 不�
 
 from __future__ import annotations
 
-__all__ = ["VAGUE_BEFORE_SCALE", "HALF_BEFORE_SCALE", "FRACTION_WORDS", "PRE_QUALIFIERS", "POST_QUALIFIERS",
+__all__ = ["AR_VERB_QUALIFIERS",
+           "VAGUE_BEFORE_SCALE", "HALF_BEFORE_SCALE", "FRACTION_WORDS", "PRE_QUALIFIERS", "POST_QUALIFIERS",
            "UNITS_ZH", "CLASSIFIERS_ZH", "UNITS_AR", "UNITS_EN", "COUNTERS_AR", "STOP_AR", "STOP_EN",
            "CURRENCY_PRE", "NEG_WORDS", "FUSED_ZH"]
 
@@ -32,31 +33,40 @@ PRE_QUALIFIERS: dict[str, dict[str, str]] = {
     "zh": _by_word({
         "more_than": "超过|超過|逾|突破|超|多于|多於|高于|高於|大于|大於|破|过|過",
         "at_least": "至少|不少于|不少於|不低于|不低於|最少|起码|起碼",
-        "up_to": "不超过|不超過|最多|至多|多达|多達|高达|高達|不高于|不高於",
+        "up_to": "不超过|不超過|最多|至多|不高于|不高於|最高|最高达|最高達",
         "less_than": "不足|不到|少于|少於|低于|低於|不满|不滿|未满|未滿|小于|小於",
-        "about": "约为|約為|约合|約合|约有|約有|大约|大約|约|約|大概|大致",
+        "about": "约为|約為|约合|約合|约有|約有|大约|大約|约|約|大概|大致|差不多",
         "nearly": "将近|將近|接近|近乎|近",
     }),
     "ar": _by_word({
-        "more_than": "بیش از|بیشتر از|افزون بر|متجاوز از|بالغ بر|أكثر من|ما يزيد على|ما يزيد عن|يزيد على|"
-                     "يزيد عن|ما يربو على|أزيد من|بیش‌از|فوق",
-        "at_least": "حداقل|دست کم|دستکم|ما لا يقل عن|لا يقل عن|على الأقل|على الاقل",
-        "up_to": "حداکثر|حد اکثر|ما يصل إلى|ما يصل الى|حتى|تا سقف",
+        "more_than": "بیش از|بیشتر از|افزون بر|متجاوز از|بالغ بر|بالای|أكثر من|ما يزيد على|ما يزيد عن|يزيد على|"
+                     "يزيد عن|تزيد على|تزيد عن|ما يزيد|ما يربو على|يربو على|تربو على|أزيد من|بیش‌از|فوق|"
+                     # verbs: "exceeding", "surpassing" (تجاوزت 100: more than 100)
+                     "يتجاوز|تتجاوز|تجاوز|تجاوزت|يتخطى|تتخطى|تخطى|تخطت|يفوق|تفوق|ما يفوق|فاق|فاقت",
+        "at_least": "حداقل|دست کم|دستکم|ما لا يقل عن|لا يقل عن|لا تقل عن|على الأقل|على الاقل",
+        # "did not exceed": at most the figure
+        "up_to": "حداکثر|حد اکثر|ما يصل إلى|ما يصل الى|حتى|تا سقف|لم يتجاوز|لم تتجاوز|لا يتجاوز|لا تتجاوز|"
+                 "لم يتعد|لم تتعد|لا يتعدى|لا تتعدى",
         "less_than": "کمتر از|كمتر از|زیر|أقل من|اقل من|ما دون",
-        "about": "در حدود|حدودا|حدوداً|حدود|تقریبا|تقریباً|حوالي|حوالى|نحو|زهاء|تقريبا|تقريباً|قرابة",
-        "nearly": "نزدیک به|قریب به|نزدیک|ما يقارب|يقارب|ما يناهز|يناهز|قرابة",
+        "about": "در حدود|حدودا|حدوداً|حدود|تقریبا|تقریباً|حوالي|حوالى|نحو|زهاء|تقريبا|تقريباً|قرابة|في حدود",
+        "nearly": "نزدیک به|قریب به|نزدیک|ما يقارب|يقارب|تقارب|ما يناهز|يناهز|تناهز|ناهز|ناهزت|ما يقرب من|يقرب من",
     }),
     "en": _by_word({
         "more_than": "more than|over|above|upwards of|in excess of|exceeding|greater than|more then",
         "at_least": "at least|no fewer than|no less than|a minimum of|minimum of|not less than|not fewer than",
-        "up_to": "up to|as many as|no more than|at most|a maximum of|maximum of|not more than|not exceeding",
+        "up_to": "up to|no more than|at most|a maximum of|maximum of|not more than|not exceeding",
         "less_than": "less than|fewer than|under|below|lower than",
-        "about": "about|around|approximately|approx.|roughly|some|circa|ca.|an estimated|estimated|~",
+        "about": "about|around|approximately|approx.|roughly|some|circa|ca.|~",
         "nearly": "nearly|almost|close to|just under|nigh on",
     }),
 }
 # قرابة is "about" in Gulf usage and "nearly" in Levantine news; the issue lists it under about.
 PRE_QUALIFIERS["ar"]["قرابة"] = "about"
+# Arabic verbs of comparison that may have their subject between them and the figure
+# (لم يتجاوز العدد ست حالات: "the number did not exceed six cases").
+AR_VERB_QUALIFIERS = {w for w in PRE_QUALIFIERS["ar"] if w.split()[-1] in (
+    "يتجاوز", "تتجاوز", "تجاوز", "تجاوزت", "يتخطى", "تتخطى", "تخطى", "تخطت", "يفوق", "تفوق", "فاق", "فاقت",
+    "يتعد", "تتعد", "يتعدى", "تتعدى", "ناهز", "ناهزت", "يناهز", "تناهز", "بلغ")}
 
 # Written after the number and its unit (50人以上, 1小时左右, ۵۰ نفر به بالا, 50 or more).
 POST_QUALIFIERS: dict[str, str] = {
@@ -95,7 +105,7 @@ UNITS_AR: dict[str, str | None] = {
     "درصد": "percent", "در صد": "percent", "بالمئة": "percent", "بالمائة": "percent",
     "في المئة": "percent", "في المائة": "percent", "فی صد": "percent", "٪": "percent", "%": "percent",
     "ریال": None, "تومان": "IRT", "تومن": "IRT", "دلار": "USD", "دولار": "USD", "یورو": "EUR", "درهم": "AED",
-    "جنيه": "EGP", "روپیه": "INR", "روبية": "INR", "ريال سعودي": "SAR", "ریال سعودی": "SAR",
+    "جنيه": "EGP", "ج.م": "EGP", "روپیه": "INR", "روبية": "INR", "ريال سعودي": "SAR", "ریال سعودی": "SAR",
     "نفر": "person", "شخص": "person", "أشخاص": "person", "نسمة": "person",
     "متر مربع": "m2", "مترمربع": "m2", "متر": "m", "کیلومتر": "km", "كيلومتر": "km",
     "هکتار": "ha", "هكتار": "ha",
@@ -128,6 +138,9 @@ must do does did has have had am not no"""))
 CURRENCY_PRE: dict[str, str] = {
     "₹": "INR", "Rs": "INR", "Rs.": "INR", "INR": "INR", "US$": "USD", "$": "USD", "USD": "USD",
     "¥": "CNY", "￥": "CNY", "RMB": "CNY", "€": "EUR", "EUR": "EUR", "£": "GBP", "GBP": "GBP",
+    "₦": "NGN", "NGN": "NGN", "N": "NGN", "KSh": "KES", "KShs": "KES", "Ksh": "KES", "Kshs": "KES", "KES": "KES",
+    "N$": "NAD", "NAD": "NAD", "EGP": "EGP", "LE": "EGP", "L.E.": "EGP", "SAR": "SAR", "AED": "AED", "PKR": "PKR",
+    "GH₵": "GHS", "GHS": "GHS",
 }
 
 # Words that make the figure after them negative.
