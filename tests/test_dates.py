@@ -286,15 +286,12 @@ def test_public_import_path():
     assert public.DateValue is impl.DateValue
 
 
-def test_private_names_the_number_reader_used():
-    """TODO(merge): quantities.py imported these; drop with its last use."""
-    from extractor.numbers.dates import _PATTERN, _build, _fold_ar, _Normalized
+def test_the_date_reader_cuts_pinyin_and_maps_offsets_back():
+    from extractor.numbers.dates import _Normalized
 
-    assert _fold_ar("شهريور") == _fold_ar("شهریور") == "شهریور"
-    norm = _Normalized("報(bào)告2024年3月")
-    spans = [(m.start(), m.end()) for m in _PATTERN.finditer(norm.text, 0, len(norm.text))]
-    assert [norm.text[a:b] for a, b in spans] == ["2024年3月"]
-    assert _build(next(_PATTERN.finditer(norm.text)), "2024年3月", None, None).granularity == "month"
+    norm = _Normalized("報(bào)告２０２４年3月")
+    assert norm.text == "報告2024年3月"
+    assert norm.span(2, 11) == (7, 16)  # "２０２４年3月" in the original, after "報(bào)告"
 
 
 # ------------------------------------------------------------------- round trips (hypothesis)

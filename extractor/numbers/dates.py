@@ -35,21 +35,18 @@ and what was chosen where the written form is ambiguous.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 
 from extractor.numbers.date_parts import DateValue, Granularity, Parts, merge_range, resolve
-from extractor.numbers.date_rules import RULES, Ctx, Token, scan, script_of
+from extractor.numbers.date_rules import Ctx, Token, scan, script_of
+from extractor.numbers.normalize import Normalized
 from extractor.text.textnorm import PINYIN_ANNOTATION, to_ascii_digits
 
 __all__ = ["DateValue", "Granularity", "parse_date", "find_dates"]
 
 # ---------------------------------------------------------------------------
-# Normalisation shared with extractor.numbers.quantities: digits to ASCII (one for one), inline
-# pinyin and invisible characters removed, with a map back to the original offsets.
+# Normalisation: digits to ASCII (one for one), inline pinyin and invisible characters removed,
+# with a map back to the original offsets.
 
 _INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff\u202a-\u202e\u2066-\u2069\u0640\u00ad]+")
 _ONE_FOR_ONE = str.maketrans("％．\u00a0\u3000\u202f－～：", "%.   -~:")
@@ -61,56 +58,16 @@ _PINYIN = re.compile("[(（](?<=[\u3400-\u9fff\uf900-\ufaff][(（])" + PINYIN_AN
                      PINYIN_ANNOTATION.flags)
 
 
-class _Normalized:
-    """``text`` normalised for scanning, with ``orig(i)`` mapping offsets back."""
+class _Normalized(Normalized):
+    """The date reader's view of a text: the number reader's offset map (:class:`Normalized`),
+    cutting inline pinyin and invisible characters but keeping harakat, and folding digits and
+    full-width marks in one translation (a megabyte of text is scanned in a fraction of a second)."""
 
-    __slots__ = ("text", "_nstarts", "_ostarts")
+    __slots__ = ()
+    CUTS = (_PINYIN, _INVISIBLE)
 
-    def __init__(self, original: str) -> None:
-        cuts: list[tuple[int, int]] = []
-        for m in _PINYIN.finditer(original):
-            cuts.append(m.span())
-        for m in _INVISIBLE.finditer(original):
-            cuts.append(m.span())
-        cuts.sort()
-        parts: list[str] = []
-        nstarts = [0]
-        ostarts = [0]
-        pos = 0
-        npos = 0
-        for a, b in cuts:
-            if a < pos:  # overlapping cut
-                a = pos
-            if b <= pos:
-                continue
-            parts.append(original[pos:a])
-            npos += a - pos
-            pos = b
-            nstarts.append(npos)
-            ostarts.append(pos)
-        parts.append(original[pos:])
-        self.text = "".join(parts).translate(_NORMALIZE)
-        self._nstarts = nstarts
-        self._ostarts = ostarts
-
-    def orig(self, i: int) -> int:
-        k = bisect_right(self._nstarts, i) - 1
-        return self._ostarts[k] + (i - self._nstarts[k])
-
-    def span(self, a: int, b: int) -> tuple[int, int]:
-        """Original span of normalised ``[a, b)``; the end follows the last kept character,
-        so pinyin after a unit (個(gè)) stays outside the span."""
-        if b <= a:
-            o = self.orig(a)
-            return o, o
-        return self.orig(a), self.orig(b - 1) + 1
-
-
-def _fold_ar(s: str) -> str:
-    """Arabic-script letter variants folded and spaces removed (a lookup key; the number
-    reader uses it for its unit words)."""
-    s = re.sub(r"\s+", "", s.replace("\u200c", ""))
-    return s.translate(str.maketrans("يىكأإةآ", "ییکااها"))
+    def fold(self, kept: str) -> str:
+        return kept.translate(_NORMALIZE)
 
 
 # ---------------------------------------------------------------------------
@@ -265,49 +222,3 @@ def _whole_mention(text: str, lang: str | None) -> DateValue | None:
 
 def _resolve_whole(p: Parts, text: str) -> DateValue | None:
     return resolve(p, text, None) if p.y is None or p.y >= 1000 else None
-
-
-# ---------------------------------------------------------------------------
-# For extractor.numbers.quantities, which asks "is there a date over these digits?" with the
-# names of the single-regex reader this module used to be: ``_PATTERN.finditer(text, pos,
-# endpos)`` over its normalised text, then ``_build(match, text, lang, reference)``.
-# TODO(merge): remove once the number reader no longer imports them.
-
-@dataclass(frozen=True)
-class _CompatMatch:
-    token: Token
-    text: str
-
-    def start(self) -> int:
-        return self.token.start
-
-    def end(self) -> int:
-        return self.token.end
-
-    def group(self, i: int = 0) -> str:
-        return self.text[self.token.start:self.token.end]
-
-
-@lru_cache(maxsize=4)
-def _compat_ctx(text: str) -> Ctx:
-    return Ctx(text, None)
-
-
-class _CompatPattern:
-    """``finditer`` over the rules that mark digits as a date (not bare days or relative words)."""
-
-    rules = tuple(r for r in RULES if r.for_numbers)
-
-    def finditer(self, text: str, pos: int = 0, endpos: int | None = None) -> Iterator[_CompatMatch]:
-        for t in scan(_compat_ctx(text), pos, endpos, self.rules):
-            yield _CompatMatch(t, text)
-
-
-_PATTERN = _CompatPattern()
-
-
-def _build(m: _CompatMatch, text: str, lang: str | None, reference: date | None) -> DateValue | None:
-    """The date of a ``_PATTERN`` match, or None when it is not one that can be read."""
-    if not isinstance(m.token.parts, Parts):
-        return None
-    return resolve(m.token.parts, text, reference)

@@ -49,10 +49,11 @@ class Normalized:
     """
 
     __slots__ = ("text", "_nstarts", "_ostarts")
+    # What is cut out of the text (a subclass scanning for something else may cut other things).
+    CUTS: tuple[re.Pattern[str], ...] = (PINYIN_ANNOTATION, _INVISIBLE)
 
     def __init__(self, original: str) -> None:
-        cuts = sorted([m.span() for m in PINYIN_ANNOTATION.finditer(original)]
-                      + [m.span() for m in _INVISIBLE.finditer(original)])
+        cuts = sorted(m.span() for pattern in self.CUTS for m in pattern.finditer(original))
         parts: list[str] = []
         self._nstarts = [0]
         self._ostarts = [0]
@@ -67,8 +68,11 @@ class Normalized:
             self._nstarts.append(npos)
             self._ostarts.append(pos)
         parts.append(original[pos:])
-        kept = _FW_GROUP.sub(",", "".join(parts))
-        self.text = to_ascii_digits(kept).translate(_ONE_FOR_ONE)
+        self.text = self.fold("".join(parts))
+
+    def fold(self, kept: str) -> str:
+        """The one-for-one folding of what was kept (a subclass may fold differently)."""
+        return to_ascii_digits(_FW_GROUP.sub(",", kept)).translate(_ONE_FOR_ONE)
 
     def orig(self, i: int) -> int:
         """Original offset of normalised offset ``i``."""
