@@ -4,7 +4,7 @@
 that the single-article pipeline never imports the batch machinery.
 
 >>> from extractor import Extractor, Settings                          # doctest: +SKIP
->>> ex = Extractor(Settings(provider="vllm", base_url="http://gpu:8000/v1", model="Qwen/Qwen2.5-7B-Instruct")) # doctest: +SKIP
+>>> ex = Extractor(Settings(provider="vllm", base_url="http://gpu:8000/v1", model="Qwen2.5-7B"))  # doctest: +SKIP
 >>> summary = ex.run(["articles/"], out="out", concurrency=64)  # doctest: +SKIP
 >>> summary.ok, summary.paths["articles"]  # doctest: +SKIP
 """

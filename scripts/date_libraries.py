@@ -183,7 +183,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no conformance cases at {args.cases}; pass --cases")
         return 0
     cases = load_cases(args.cases)
-    head = f"{'candidate':<22}" + "".join(f"{lang:>9}" for lang in LANGS) + f"{'silent':>8}{'import s':>10}{'ms/call':>9}"
+    head = (f"{'candidate':<22}" + "".join(f"{lang:>9}" for lang in LANGS)
+            + f"{'silent':>8}{'import s':>10}{'ms/call':>9}")
     print(head)
     print("-" * len(head))
     for name, (module, make) in CANDIDATES.items():

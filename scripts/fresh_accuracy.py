@@ -74,7 +74,8 @@ def score_numbers(rows: list[dict]) -> dict:
         per[lang][0] += ok
         if not ok:
             got = err or ([q.value, q.qualifier, q.unit, getattr(q, "value_max", None)] if q else None)
-            fails.append(f"numbers {i}: {row['text']!r} [{lang}] expected {[want_v, want_q, row.get('range_end')]} got {got}")
+            want = [want_v, want_q, row.get("range_end")]
+            fails.append(f"numbers {i}: {row['text']!r} [{lang}] expected {want} got {got}")
     return {"per": per, "range": (range_ok, range_n), "fails": fails}
 
 
@@ -160,7 +161,8 @@ def main(argv: list[str] | None = None) -> int:
         for k, v in zip(("nc", "nt", "se", "st", "sm", "sa", "sf", "df", "ds", "dt"), (*n, *s, *d)):
             tot[k] += v
         print(f"{lg:<8}| {n[0]:>6}/{n[1]:<6} {_pct(n[0], n[1])} | {s[0]:>4}/{s[1]:<5} {_pct(s[0], s[1])}"
-              f" {_pct(s[2], s[3]):>6} {_pct(s[2], s[4]):>6} | {d[0]:>4}/{d[2]:<4} {_pct(d[0], d[2])} {_pct(d[1], d[2])}")
+              f" {_pct(s[2], s[3]):>6} {_pct(s[2], s[4]):>6} | {d[0]:>4}/{d[2]:<4} {_pct(d[0], d[2])}"
+              f" {_pct(d[1], d[2])}")
     print("-" * len(head))
     print(f"{'all':<8}| {tot['nc']:>6}/{tot['nt']:<6} {_pct(tot['nc'], tot['nt'])} | {tot['se']:>4}/{tot['st']:<5}"
           f" {_pct(tot['se'], tot['st'])} {_pct(tot['sm'], tot['sa']):>6} {_pct(tot['sm'], tot['sf']):>6} |"

@@ -14,9 +14,9 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, SEEDS_DIR
 from fakes import FakeEndpoint
+
 from extractor import Extractor, Settings
 from extractor.outputs.evaluation import evaluate
 

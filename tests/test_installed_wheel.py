@@ -29,7 +29,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from conftest import SEED_FILES
 
 pytestmark = pytest.mark.slow

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from extractor.model import localserver
 from extractor.core.errors import ConfigurationError, ExtractorError, ModelCallError
+from extractor.model import localserver
 from extractor.model.localserver import (
     BUNDLED_MODEL_ALIAS,
     INSTALL_COMMAND,
@@ -161,7 +161,7 @@ def test_stop_kills_the_whole_process_group(fake_python, model_file, monkeypatch
     monkeypatch.setenv("FAKE_LLAMA_MODE", "serve")
     pidfile = tmp_path / "child.pid"
     monkeypatch.setenv("FAKE_CHILD_PIDFILE", str(pidfile))
-    with _fake(fake_python, model_file) as srv:
+    with _fake(fake_python, model_file):
         child = int(pidfile.read_text())
         assert _alive(child)
     assert _wait_dead(child)

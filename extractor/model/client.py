@@ -69,7 +69,8 @@ def direct_body(kwargs: dict[str, Any]) -> dict[str, Any] | None:
     """
     if kwargs.get("stream") or not set(kwargs) <= set(_BODY_FIELDS):
         return None
-    body = {name: kwargs[name] for name in _BODY_FIELDS if name in kwargs and not isinstance(kwargs[name], openai.NotGiven)}
+    body = {name: kwargs[name] for name in _BODY_FIELDS
+            if name in kwargs and not isinstance(kwargs[name], openai.NotGiven)}
     return body if all(_plain_json(v) for v in body.values()) else None
 
 

@@ -185,7 +185,8 @@ _live: set[LocalServer] = set()
 _INTERRUPT_GRACE_S = 2.0
 _live_lock = threading.Lock()
 _previous_handlers: dict[int, Any] = {}
-_HANDLED_SIGNALS = tuple(s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s is not None)
+_HANDLED_SIGNALS = tuple(s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None))
+                         if s is not None)
 
 
 def _on_signal(signum: int, frame: FrameType | None) -> None:
@@ -388,7 +389,7 @@ class LocalServer:
                 self.log_path = Path(name)
             assert self.log_path is not None
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
-            self._log_fh = open(self.log_path, "ab")
+            self._log_fh = open(self.log_path, "ab")  # noqa: SIM115 - the server's log, open while it runs
             cmd = self.command()
             # WARNING, so that the CLI shows it: loading the model is the one step before the
             # first article that takes longer than a blink.
@@ -442,7 +443,8 @@ class LocalServer:
                         log_tail=tail, log_path=self.log_path,
                     )
                 raise LocalServerError(
-                    f"local model server exited with status {code} during start-up", log_tail=tail, log_path=self.log_path
+                    f"local model server exited with status {code} during start-up", log_tail=tail,
+                    log_path=self.log_path
                 )
             if self._models_answer(url):
                 return
@@ -502,7 +504,8 @@ class LocalServer:
             proc.wait(timeout=grace_s)
         except subprocess.TimeoutExpired:
             # uvicorn's graceful shutdown waits for the request being generated.
-            logger.warning("local model server (pid %s) still running %.0f s after SIGTERM; killing it", proc.pid, grace_s)
+            logger.warning("local model server (pid %s) still running %.0f s after SIGTERM; killing it",
+                           proc.pid, grace_s)
             self._signal_group(proc, getattr(signal, "SIGKILL", signal.SIGTERM))
             try:
                 proc.wait(timeout=5)

@@ -49,7 +49,8 @@ class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     # Endpoint
-    provider: str | None = Field(None, description="Profile name: openai, azure, deepseek, qwen, ollama, vllm, llamacpp.")
+    provider: str | None = Field(
+        None, description="Profile name: openai, azure, deepseek, qwen, ollama, vllm, llamacpp.")
     model: str | None = Field(None, description="Model name; the profile's default when not set.")
     base_url: str | None = None
     api_key: SecretStr | None = Field(None, repr=False)
@@ -78,7 +79,8 @@ class Settings(BaseModel):
 
     # Input handling
     clean: bool = True
-    chunk_tokens: int | None = Field(None, description="Token budget per chunk; derived from the context size when None.")
+    chunk_tokens: int | None = Field(
+        None, description="Token budget per chunk; derived from the context size when None.")
     chunk_overlap_tokens: int = 200
     extra_languages: tuple[str, ...] = Field(
         (), description="Languages (ISO 639-1) detected besides zh, fa, ar and en, e.g. ('fr', 'ur').")

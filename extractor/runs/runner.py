@@ -170,7 +170,9 @@ class BatchRun:
 
     # The run -----------------------------------------------------------------------------
     async def records(self) -> AsyncIterator[ArticleRecord]:
-        files, errors = self.discovered or await asyncio.to_thread(discover_inputs, self.inputs)
+        if self.discovered is None:
+            self.discovered = await asyncio.to_thread(discover_inputs, self.inputs)
+        files, errors = self.discovered
         self.discovered = None  # the producer owns the lists from here
         self._open()
         status = "failed"
