@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -75,11 +76,13 @@ def fact_rows(out: Path) -> list[tuple]:
 
 def test_pool_plan_splits_concurrency_and_never_exceeds_it():
     p = plan_pool(32, 2, {})
-    assert (p.actors, p.in_flight, p.actor_cpus, p.batch_size) == (4, 8, 0.25, 8)
+    assert (p.actors, p.in_flight, p.actor_cpus, p.batch_size) == (2, 16, 0.5, 16)  # one actor per CPU at most
+    p = plan_pool(32, 16, {})
+    assert (p.actors, p.in_flight, p.actor_cpus, p.batch_size) == (4, 8, 1.0, 8)
     for conc in (1, 2, 7, 8, 9, 16, 37, 64, 100, 257, 1000):
         for cpus in (1, 2, 4, 16, 128, 1024):
             plan = plan_pool(conc, cpus, {})
-            assert 1 <= plan.actors <= conc and plan.total_in_flight <= conc
+            assert 1 <= plan.actors <= min(conc, max(1, cpus)) and plan.total_in_flight <= conc
             assert plan.total_in_flight >= 0.85 * conc or conc < 8, (conc, cpus, plan)
             assert plan.actors * plan.actor_cpus <= max(cpus / 2, 0.1 * plan.actors) + 1e-9
     assert plan_pool(100, 64, {}).describe() == "10 actor(s) × 10 requests in flight, 1 CPU each, batches of 10"
@@ -264,7 +267,7 @@ def test_killing_one_actor_mid_run_every_article_once_and_few_asked_twice(ray_se
 
 
 def test_rpm_is_run_wide_across_actors(ray_session, tmp_path):
-    n, rpm = 60, 600  # 10 requests a second for the whole run, whatever the number of actors
+    n, rpm = 45, 600  # 10 requests a second for the whole run, whatever the number of actors
     inp, out = tmp_path / "in", tmp_path / "out"
     write_articles(inp, n)
     with FaultServer(seed=5, latency_s=0.05) as srv:
@@ -328,22 +331,37 @@ def test_stop_through_the_python_api_then_resume_once(ray_session, tmp_path):
     assert len(per_article) == n and sum(v > 1 for v in per_article.values()) <= 16
 
 
-def test_cli_engine_ray_prints_our_summary_and_exits_0(ray_session, tmp_path, monkeypatch):
-    from typer.testing import CliRunner
-
-    from extractor.cli import app
-
+def test_cli_joins_a_cluster_exits_130_on_ctrl_c_then_0_with_only_our_summary_on_stdout(ray_session, tmp_path):
+    n = 40
     inp, out = tmp_path / "in", tmp_path / "out"
-    write_articles(inp, 12)
-    monkeypatch.setenv("EXTRACTOR_API_KEY", "sk-test-ray-SECRET")
-    with FaultServer(seed=7) as srv:
-        res = CliRunner().invoke(app, ["run", str(inp), "--out", str(out), "--engine", "ray", "--base-url",
-                                       srv.base_url, "--provider", "openai", "--model", "fault-model",
-                                       "--concurrency", "4", "--quiet", "--log-json"])
-    assert res.exit_code == 0, res.output[-3000:]
-    summary = json.loads(res.stdout.strip().splitlines()[-1])["summary"]  # stdout: our JSON only
-    assert summary["engine"] == "ray" and summary["ok"] == 12 and summary["model_calls"] == 12
-    assert len(lines_of(out)) == 12
+    write_articles(inp, n)
+    address = ray_session.get_runtime_context().gcs_address  # HOST:PORT of the test's Ray instance
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("EXTRACTOR_", "OPENAI_"))}
+    env.update(EXTRACTOR_API_KEY="sk-test-ray-SECRET", PYTHONUNBUFFERED="1")
+    with FaultServer(seed=7, latency_s=0.25) as srv:
+        cmd = [sys.executable, "-c", CLI, "run", str(inp), "--out", str(out), "--engine", "ray", "--ray-address",
+               address, "--base-url", srv.base_url, "--provider", "openai", "--model", "fault-model",
+               "--concurrency", "2", "--log-json"]
+        first = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and len(srv.requests_per_article()) < 6 and first.poll() is None:
+            time.sleep(0.05)
+        first.send_signal(signal.SIGINT)
+        first_out, first_err = first.communicate(timeout=60)
+        second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+        per_article = srv.requests_per_article()
+    assert first.returncode == 130, first_err[-3000:]
+    interrupted = json.loads(first_out.strip().splitlines()[-1])["summary"]
+    assert interrupted["interrupted"] and interrupted["engine"] == "ray" and interrupted["ok"] < n
+    assert second.returncode == 0, second.stderr[-3000:]
+    stdout_lines = second.stdout.strip().splitlines()
+    assert len(stdout_lines) == 1  # stdout: our JSON summary and nothing of Ray's
+    summary = json.loads(stdout_lines[0])["summary"]
+    assert summary["ok"] == n and summary["engine"] == "ray" and not summary["interrupted"]
+    lines = lines_of(out)
+    assert len(lines) == n and len({x["source"] for x in lines}) == n
+    assert len(per_article) == n and sum(v > 1 for v in per_article.values()) <= 4  # 2 batches of 2 in flight
+    assert "sk-test-ray-SECRET" not in first_err + second.stderr + (out / ".lock").read_text(encoding="utf-8")
 
 
 def test_extract_dataset_one_row_per_article(ray_session):

@@ -134,19 +134,22 @@ def _env_number(env: Mapping[str, str], name: str, kind: type) -> Any:
 def plan_pool(concurrency: int, cluster_cpus: float, env: Mapping[str, str] | None = None) -> PoolPlan:
     """The actor pool for ``concurrency`` requests in flight on a cluster of ``cluster_cpus`` CPUs.
 
-    The rule: about :data:`PER_ACTOR_TARGET` (8) requests in flight per actor — one
-    actor's event loop also prepares and grounds its articles, about a CPU's work at
-    that rate — so ``ceil(concurrency / 8)`` actors, then the count near it that wastes
-    the fewest slots when ``concurrency`` is split evenly (each actor gets
-    ``concurrency // actors``; the run never has more than ``concurrency`` in flight).
-    The actors claim half of the cluster's CPUs at most (between 0.1 and 1 CPU each),
-    leaving the rest to Ray Data and the driver; a full claim makes Ray Data wait.
+    The rule: about :data:`PER_ACTOR_TARGET` (8) requests in flight per actor, so
+    ``ceil(concurrency / 8)`` actors, but no more actors than the cluster has CPUs (an
+    actor also prepares and grounds its articles: CPU work, and each actor is a process
+    to start); then the count near it that wastes the fewest slots when ``concurrency``
+    is split evenly (each actor gets ``concurrency // actors``, so the run never has
+    more than ``concurrency`` requests in flight). The actors claim half of the
+    cluster's CPUs at most (between 0.1 and 1 CPU each), leaving the rest to Ray Data's
+    own tasks and the driver; a pool that claims every CPU makes Ray Data wait.
 
     Overrides (environment): ``EXTRACTOR_RAY_ACTORS``, ``EXTRACTOR_RAY_ACTOR_CPUS``,
     ``EXTRACTOR_RAY_BATCH`` (articles per batch; default: the actor's in-flight share).
 
     >>> plan_pool(32, 2)
-    PoolPlan(actors=4, in_flight=8, actor_cpus=0.25, batch_size=8, calls_per_actor=2)
+    PoolPlan(actors=2, in_flight=16, actor_cpus=0.5, batch_size=16, calls_per_actor=2)
+    >>> plan_pool(32, 16).describe()
+    '4 actor(s) × 8 requests in flight, 1 CPU each, batches of 8'
     >>> plan_pool(100, 64).describe()
     '10 actor(s) × 10 requests in flight, 1 CPU each, batches of 10'
     >>> plan_pool(8, 4, {"EXTRACTOR_RAY_ACTORS": "2"}).total_in_flight
@@ -158,7 +161,7 @@ def plan_pool(concurrency: int, cluster_cpus: float, env: Mapping[str, str] | No
     if forced:
         actors = min(forced, concurrency)
     else:
-        target = min(math.ceil(concurrency / PER_ACTOR_TARGET), max(1, math.floor(cpus / 2 / 0.1)))
+        target = min(math.ceil(concurrency / PER_ACTOR_TARGET), max(1, math.floor(cpus)))
         low = max(1, math.ceil(target / 2))
         # The most slots used (actors × share), the larger pool on a tie.
         actors = max(range(low, target + 1), key=lambda n: (n * (concurrency // n), n))
@@ -305,7 +308,8 @@ class ExtractWorker(_WorkerBase):
                 results = [{"jid": r["jid"], **_error_fields(self.setup_error)} for r in rows]
             else:
                 results = list(await asyncio.gather(*(self._job(r) for r in rows)))
-                self._persist(rows, results)
+                # Off the event loop: the part is fsynced, the actor's other batches keep going.
+                await asyncio.to_thread(self._persist, rows, results)
         except BaseException as exc:  # noqa: BLE001 - nothing may escape (it would abort the dataset)
             results = [{"jid": r["jid"], **_error_fields(exc)} for r in rows]
         return pa.Table.from_pylist([{k: res.get(k) for k in _RESULT_COLUMNS} for res in results],
@@ -540,8 +544,9 @@ class RayEngine(Engine):
             "tpm": self.options.tpm, "in_flight": self.plan.in_flight, "records": self.records,
             "started_dir": str(self.started_dir.resolve()),
         })
-        logger.info("ray engine: %s (%g CPUs in the cluster, concurrency %d), records in %s",
-                    self.plan.describe(), cpus, self.options.concurrency, self.records)
+        logger.info("ray engine: %s (%g CPUs in the cluster, concurrency %d), records in %s; Ray ready %.1fs "
+                    "after the engine started", self.plan.describe(), cpus, self.options.concurrency, self.records,
+                    time.monotonic() - self.started_at)
 
     def _dataset(self, window: list[tuple[int, Job]]) -> Any:
         ray = self._ray
@@ -594,6 +599,8 @@ class RayEngine(Engine):
                     window.append(item)
                 numbered = list(enumerate(window, start=next_jid))
                 next_jid += len(window)
+                logger.info("ray engine: window %d, %d article(s), %.1fs after the engine started", self.windows + 1,
+                            len(window), time.monotonic() - self.started_at)
                 async for answer in self._run_window(numbered):
                     yield answer
             await collector  # the jobs' own error, if any
@@ -652,6 +659,7 @@ class RayEngine(Engine):
                         raise ConfigurationError(row["error"])
                     if self.first_answer_s is None:
                         self.first_answer_s = time.monotonic() - self.started_at
+                        logger.info("ray engine: first answer %.1fs after the engine started", self.first_answer_s)
                     yield self._answer(job, row)
         finally:
             # Stopped early (Ctrl-C, an error): the thread closes the iterator at its next
