@@ -29,6 +29,7 @@ from extractor.core.options import RunOptions
 from extractor.runs.ray_engine import plan_pool
 from extractor.runs.ray_records import (
     StartedLog,
+    compact,
     document_meta,
     import_missing,
     read_records,
@@ -112,6 +113,9 @@ def test_records_parts_import_and_requested_twice_without_ray(tmp_path):
     (Path(loc) / ".tmp-part-half-written.parquet").write_bytes(b"PAR1 not a whole file")
     assert read_records(loc, ident.request_key).num_rows == 3
     assert read_records(str(tmp_path / "nowhere"), ident.request_key).num_rows == 0
+    assert compact(loc) == 3  # the batch parts become one file; nothing is lost
+    assert [p.name.split("-")[0] for p in Path(loc).glob("[!.]*.parquet")] == ["compact"]
+    assert read_records(loc, ident.request_key).num_rows == 3 and compact(loc) == 0
     for part in Path(loc).glob("*.parquet"):
         assert b"sk-test-ray-SECRET" not in part.read_bytes()
     with Store(tmp_path / "out") as store:

@@ -53,6 +53,7 @@ from extractor.core.options import RunOptions
 from extractor.runs.engine import Answer, Engine, Job
 from extractor.runs.ray_records import (
     StartedLog,
+    compact,
     document_from_meta,
     document_meta,
     import_missing,
@@ -603,6 +604,7 @@ class RayEngine(Engine):
                             len(window), time.monotonic() - self.started_at)
                 async for answer in self._run_window(numbered):
                     yield answer
+                await self._compact()
             await collector  # the jobs' own error, if any
         finally:
             collector.cancel()
@@ -701,6 +703,16 @@ class RayEngine(Engine):
                 except Exception:
                     logger.debug("closing the Ray Data iterator failed", exc_info=True)
             hand(_DONE)
+
+    async def _compact(self) -> None:
+        """The window's batch parts merged into one file (the next resume opens few files)."""
+        try:
+            merged = await asyncio.to_thread(compact, self.records)
+        except Exception as exc:  # tidying: the parts are still there and still read
+            logger.warning("could not compact the records under %s: %s", self.records, exc)
+        else:
+            if merged:
+                logger.debug("compacted %d records part(s) under %s", merged, self.records)
 
     def _answer(self, job: Job, row: Mapping[str, Any]) -> Answer:
         if row["status"] == "ok":

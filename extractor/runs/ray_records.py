@@ -40,8 +40,8 @@ from extractor.text.reading import Document
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["RECORD_SCHEMA", "RECORDS_ENV", "records_location", "write_part", "read_records", "import_missing",
-           "document_meta", "StartedLog", "started_counts", "requested_twice"]
+__all__ = ["RECORD_SCHEMA", "RECORDS_ENV", "records_location", "write_part", "compact", "read_records",
+           "import_missing", "document_meta", "document_from_meta", "StartedLog", "started_counts", "requested_twice"]
 
 RECORDS_ENV = "EXTRACTOR_RAY_RECORDS"
 
@@ -99,7 +99,11 @@ def write_part(location: str, rows: list[dict[str, Any]]) -> str | None:
     if not rows:
         return None
     table = pa.Table.from_pylist([{c: r.get(c) for c in RECORD_COLUMNS} for r in rows], schema=RECORD_SCHEMA)
-    name = f"part-{time.time_ns():020d}-{uuid.uuid4().hex[:12]}.parquet"
+    return _write_table(location, table, "part")
+
+
+def _write_table(location: str, table: pa.Table, prefix: str) -> str:
+    name = f"{prefix}-{time.time_ns():020d}-{uuid.uuid4().hex[:12]}.parquet"
     if _is_uri(location):
         fs, root = _fs(location)
         fs.create_dir(root, recursive=True)
@@ -116,22 +120,48 @@ def write_part(location: str, rows: list[dict[str, Any]]) -> str | None:
     return name
 
 
+def _files(fs: pafs.FileSystem, root: str) -> list[pafs.FileInfo]:
+    try:
+        info = fs.get_file_info(root)
+    except OSError:
+        return []
+    if info.type != pafs.FileType.Directory:
+        return []
+    return [f for f in fs.get_file_info(pafs.FileSelector(root, recursive=False))
+            if f.type == pafs.FileType.File and f.base_name.endswith(".parquet")
+            and not f.base_name.startswith((".", "_"))]
+
+
+def compact(location: str, *, min_parts: int = 2) -> int:
+    """Merge the batch parts (``part-*``) now in ``location`` into one ``compact-*`` file,
+    then delete them; returns how many parts were merged.
+
+    Keeps the number of files in proportion to the runs and windows, not to the batches
+    (10 million articles in batches of 10 would otherwise be a million files to list and
+    open at the next resume). The merged file is complete before any part is deleted,
+    so a crash in between leaves duplicates, which readers drop.
+    """
+    fs, root = _fs(location)
+    parts = [f.path for f in _files(fs, root) if f.base_name.startswith("part-")]
+    if len(parts) < min_parts:
+        return 0
+    table = pads.dataset(parts, schema=RECORD_SCHEMA, format="parquet", filesystem=fs).to_table()
+    _write_table(location, table, "compact")
+    for path in parts:
+        try:
+            fs.delete_file(path)
+        except OSError:  # already gone, or not ours to delete: readers drop the duplicates
+            pass
+    return len(parts)
+
+
 def read_records(location: str, request_key: str, *, columns: Iterable[str] = RECORD_COLUMNS,
                  sha256: Iterable[str] | None = None) -> pa.Table:
     """The parts' rows of one request key (optionally only some content hashes), unsorted,
     duplicates included. An absent or empty location reads as an empty table."""
     cols = list(columns)
     fs, root = _fs(location)
-    try:
-        info = fs.get_file_info(root)
-    except OSError:
-        info = None
-    if info is None or info.type != pafs.FileType.Directory:
-        return RECORD_SCHEMA.empty_table().select(cols)
-    selector = pafs.FileSelector(root, recursive=False)
-    files = [f.path for f in fs.get_file_info(selector)
-             if f.type == pafs.FileType.File and f.base_name.endswith(".parquet")
-             and not f.base_name.startswith((".", "_"))]
+    files = [f.path for f in _files(fs, root)]
     if not files:
         return RECORD_SCHEMA.empty_table().select(cols)
     dataset = pads.dataset(files, schema=RECORD_SCHEMA, format="parquet", filesystem=fs)
@@ -166,10 +196,10 @@ def import_missing(store: Any, identity: Identity, location: str) -> int:
     if keys.num_rows == 0:
         return 0
     done = store.done_keys(identity)
+    if done:  # in Arrow, so that a finished run of millions costs seconds
+        keys = keys.filter(pc.invert(pc.is_in(keys.column("sha256"), value_set=pa.array(list(done), pa.string()))))
     wanted: set[str] = set()
     for sha, row in _best_rows(keys).items():
-        if sha in done:
-            continue
         if row["status"] == "ok" or store.lookup(sha, identity) is None:
             wanted.add(sha)
     if not wanted:
