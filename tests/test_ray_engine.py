@@ -125,6 +125,14 @@ def test_records_parts_import_and_requested_twice_without_ray(tmp_path):
         assert store.lookup("b" * 64, ident).status == "error"
         assert import_missing(store, ident, loc) == 0  # nothing left to import
 
+    # The object-store code path (no rename: one PUT per part; listing; deletes), on
+    # pyarrow's in-memory filesystem. S3 itself is not reached from the tests.
+    uri = "mock:///bucket/records"
+    write_part(uri, [row])
+    write_part(uri, [err])
+    assert read_records(uri, ident.request_key).num_rows == 2
+    assert compact(uri) == 2 and read_records(uri, ident.request_key).num_rows == 2
+
     folder = tmp_path / "started"
     folder.mkdir()
     a, b = StartedLog(str(folder), "actor-a"), StartedLog(str(folder), "actor-b")

@@ -20,6 +20,7 @@ is never written: a record holds the article, the answers and the facts only.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import os
 import time
@@ -70,10 +71,16 @@ def records_location(out: str | os.PathLike[str], override: str | None = None) -
     return str((Path(out) / "ray" / "records").resolve())
 
 
+@functools.lru_cache(maxsize=16)
+def _uri_fs(location: str) -> tuple[pafs.FileSystem, str]:
+    # One filesystem object per URI and process (an S3 client is not free to make).
+    fs, path = pafs.FileSystem.from_uri(location)
+    return fs, path.rstrip("/")
+
+
 def _fs(location: str) -> tuple[pafs.FileSystem, str]:
     if _is_uri(location):
-        fs, path = pafs.FileSystem.from_uri(location)
-        return fs, path.rstrip("/")
+        return _uri_fs(location)
     return pafs.LocalFileSystem(), location
 
 
