@@ -310,7 +310,9 @@ class ExtractWorker(_WorkerBase):
             else:
                 results = list(await asyncio.gather(*(self._job(r) for r in rows)))
                 # Off the event loop: the part is fsynced, the actor's other batches keep going.
-                await asyncio.to_thread(self._persist, rows, results)
+                persisted = await asyncio.to_thread(self._persist, rows, results)
+                for res in results:
+                    res["persisted"] = persisted
         except BaseException as exc:  # noqa: BLE001 - nothing may escape (it would abort the dataset)
             results = [{"jid": r["jid"], **_error_fields(exc)} for r in rows]
         return pa.Table.from_pylist([{k: res.get(k) for k in _RESULT_COLUMNS} for res in results],
@@ -326,14 +328,17 @@ class ExtractWorker(_WorkerBase):
             out.setdefault("document_json", json.dumps(meta, ensure_ascii=False))
         return out
 
-    def _persist(self, rows: list[dict[str, Any]], results: list[dict[str, Any]]) -> None:
-        """The batch's records as one Parquet part, before the batch is handed back."""
+    def _persist(self, rows: list[dict[str, Any]], results: list[dict[str, Any]]) -> bool:
+        """The batch's records as one Parquet part, before the batch is handed back; False
+        when they could not be written (this node cannot see the records folder)."""
         assert self.spec is not None
         location = self.spec.get("records")
         if not location or not results:
-            return
+            return False
         if all(r.get("error_class") == "ConfigurationError" for r in results):
-            return  # nothing was asked: the driver stops the run
+            return True  # nothing was asked: the driver stops the run
+        if "://" not in location and not os.path.isdir(location):
+            return False  # not shared with this node: never scatter records over local disks
         request_key, derive_key = self.spec["request_key"], self.spec["derive_key"]
         parts = [{**res, "file": row.get("file"), "text": row["text"], "request_key": request_key,
                   "derive_key": derive_key if res["status"] == "ok" else None}
@@ -342,10 +347,12 @@ class ExtractWorker(_WorkerBase):
             write_part(location, parts)
         except Exception as exc:  # the answers still reach the driver, which stores them
             logger.warning("could not write the records part under %s: %s", location, exc)
+            return False
+        return True
 
 
 _RESULT_COLUMNS = ("jid", "status", "error", "error_kind", "error_class", "attempts", "last_error", "model",
-                   "answers_json", "result_json", "finished_at")
+                   "answers_json", "result_json", "finished_at", "persisted")
 
 
 def _result_schema() -> Any:
@@ -354,7 +361,7 @@ def _result_schema() -> Any:
     return pa.schema([("jid", pa.int64()), ("status", pa.string()), ("error", pa.string()),
                       ("error_kind", pa.string()), ("error_class", pa.string()), ("attempts", pa.int64()),
                       ("last_error", pa.string()), ("model", pa.string()), ("answers_json", pa.string()),
-                      ("result_json", pa.string()), ("finished_at", pa.float64())])
+                      ("result_json", pa.string()), ("finished_at", pa.float64()), ("persisted", pa.bool_())])
 
 
 class DatasetWorker(_WorkerBase):
@@ -491,10 +498,16 @@ class RayEngine(Engine):
         self.out = Path(options.out)
         self.records = records_location(self.out)
         run_token = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
-        started_root = self.out / "ray" / "started"
-        shutil.rmtree(started_root, ignore_errors=True)  # the lock is ours: earlier runs' logs are done with
+        if "://" not in self.records:
+            Path(self.records).mkdir(parents=True, exist_ok=True)  # workers write only where it exists
+            started_root = Path(self.records).parent / "started"  # beside the records: as widely shared
+        else:
+            started_root = self.out / "ray" / "started"
+        if started_root.resolve() == (self.out / "ray" / "started").resolve():
+            shutil.rmtree(started_root, ignore_errors=True)  # the lock is ours: earlier runs' logs are done with
         self.started_dir = started_root / run_token
         self.started_dir.mkdir(parents=True, exist_ok=True)
+        self.not_persisted = 0
         self.window = _env_number(os.environ, "EXTRACTOR_RAY_WINDOW", int) or max(DEFAULT_WINDOW,
                                                                                  50 * options.concurrency)
         self.imported = self._import_records()
@@ -659,6 +672,8 @@ class RayEngine(Engine):
                         continue  # a block delivered twice: its articles are answered already
                     if row.get("error_class") == "ConfigurationError":
                         raise ConfigurationError(row["error"])
+                    if not row.get("persisted"):
+                        self.not_persisted += 1
                     if self.first_answer_s is None:
                         self.first_answer_s = time.monotonic() - self.started_at
                         logger.info("ray engine: first answer %.1fs after the engine started", self.first_answer_s)
@@ -741,6 +756,11 @@ class RayEngine(Engine):
         if self._connected is not None and not self._connected.done():
             await asyncio.gather(self._connected, return_exceptions=True)
         self.stats.requested_twice = requested_twice(self.started_dir)
+        if self.not_persisted:
+            logger.warning("%d answer(s) were stored by the driver only: their workers could not write %s (a node "
+                           "that does not see that folder). For a multi-node run, put the records on a filesystem "
+                           "every node mounts at the same path, or an object store: EXTRACTOR_RAY_RECORDS=s3://... "
+                           "(see docs/ray.md)", self.not_persisted, self.records)
         try:
             if self._limiter is not None:
                 try:
