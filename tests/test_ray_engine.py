@@ -235,10 +235,11 @@ def _actor_pids(out: Path) -> dict[int, list[str]]:
     return pids
 
 
-def test_killing_one_actor_mid_run_every_article_once_and_few_asked_twice(ray_session, tmp_path):
+def test_killing_one_actor_mid_run_every_article_once_and_few_asked_twice(ray_session, tmp_path, monkeypatch):
     n = 200
     inp, out = tmp_path / "in", tmp_path / "out"
     write_articles(inp, n)
+    monkeypatch.setattr(ray_session.data.DataContext.get_current(), "wait_for_min_actors_s", 120)  # both at work
     with FaultServer(seed=4, latency_s=0.2, key_pattern=r"ART-\d+") as srv:
         ex = Extractor(settings_for(srv))
         result: dict = {}
@@ -278,10 +279,14 @@ def test_killing_one_actor_mid_run_every_article_once_and_few_asked_twice(ray_se
     assert written["run"]["requested_twice"] == summary.requested_twice
 
 
-def test_rpm_is_run_wide_across_actors(ray_session, tmp_path):
+def test_rpm_is_run_wide_across_actors(ray_session, tmp_path, monkeypatch):
     n, rpm = 45, 600  # 10 requests a second for the whole run, whatever the number of actors
     inp, out = tmp_path / "in", tmp_path / "out"
     write_articles(inp, n)
+    # Both actors take part: the pool starts work once both are up (on a busy machine the
+    # first could otherwise take every batch), in batches of 4.
+    monkeypatch.setattr(ray_session.data.DataContext.get_current(), "wait_for_min_actors_s", 120)
+    monkeypatch.setenv("EXTRACTOR_RAY_BATCH", "4")
     with FaultServer(seed=5, latency_s=0.05) as srv:
         summary = Extractor(settings_for(srv)).run([inp], out=out, engine="ray", concurrency=16, rpm=rpm,
                                                    handle_sigint=False)

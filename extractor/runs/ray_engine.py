@@ -267,8 +267,9 @@ class _WorkerBase:
             limiter = RemoteRateLimiter(spec["limiter"], spec["rpm"], spec["tpm"], max_in_flight=spec["in_flight"])
             self.ex = rate_limited_extractor(base, limiter, None, spec["in_flight"])
             if spec.get("started_dir"):
-                actor = ray.get_runtime_context().get_actor_id() or f"pid{os.getpid()}"
-                self.log = StartedLog(spec["started_dir"], actor)
+                context = ray.get_runtime_context()
+                self.log = StartedLog(spec["started_dir"], context.get_actor_id() or f"pid{os.getpid()}",
+                                      node=context.get_node_id())
         except BaseException as exc:  # reported on every row; the driver stops the run
             logger.error("the Ray worker cannot start: %s", exc)
             self.setup_error = exc if isinstance(exc, ConfigurationError) else ConfigurationError(

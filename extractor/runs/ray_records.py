@@ -245,7 +245,7 @@ def document_from_meta(text: str, meta: Mapping[str, Any]) -> Document:
 # --------------------------------------------------------------------------- requested twice
 
 class StartedLog:
-    """One actor's log of the articles it starts: ``# pid=... node=...`` when a process
+    """One actor's log of the articles it starts: ``# pid=... node=<ray node id> host=...`` when a process
     opens it, then one content hash per line, written (and flushed) before the article's
     first request. A restarted actor appends to the same file under a new ``# pid`` line.
 
@@ -254,8 +254,9 @@ class StartedLog:
     it holds hashes and process ids, never text or keys.
     """
 
-    def __init__(self, folder: str, name: str):
+    def __init__(self, folder: str, name: str, *, node: str = ""):
         self.path = os.path.join(folder, f"{name}.txt")
+        self.node = node or os.uname().nodename
         self._file: Any = None
         self.enabled = os.path.isdir(folder)  # a node that cannot see OUT keeps no log
 
@@ -264,7 +265,7 @@ class StartedLog:
             return
         if self._file is None:
             self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - kept open for the actor's life
-            self._file.write(f"# pid={os.getpid()} node={os.uname().nodename} at={time.time():.3f}\n")
+            self._file.write(f"# pid={os.getpid()} node={self.node} host={os.uname().nodename} at={time.time():.3f}\n")
         self._file.write(sha256 + "\n")
         self._file.flush()
 
