@@ -273,7 +273,8 @@ class _WorkerBase:
         except BaseException as exc:  # reported on every row; the driver stops the run
             logger.error("the Ray worker cannot start: %s", exc)
             self.setup_error = exc if isinstance(exc, ConfigurationError) else ConfigurationError(
-                f"the Ray worker cannot start: {type(exc).__name__}: {exc}")
+                f"the Ray worker cannot start: {type(exc).__name__}: {exc} (every node needs the same extractor "
+                "version and the schema's module importable; see docs/ray.md)")
 
     async def _extract(self, doc: Any) -> dict[str, Any]:
         """One article through the pipeline, as the asyncio engine runs it."""
