@@ -491,8 +491,8 @@ class RayEngine(Engine):
             raise ConfigurationError(
                 f"--ray-address {address}: Ray Client (ray://) cannot run Ray Data pipelines in this Ray version "
                 "(it fails with \"'Worker' object has no attribute 'core_worker'\"). Run the command on a node "
-                "of the cluster with --ray-address auto, or submit it with `ray job submit -- extractor run ... "
-                "--engine ray --ray-address auto`")
+                "of the cluster with --ray-address auto, or give the head's HOST:PORT (e.g. head:6379); "
+                "see docs/ray.md")
         self._ray = require_ray()
         if extractor.async_client_override is not None:
             logger.warning("the ray engine builds its own clients on the workers from the settings; "
