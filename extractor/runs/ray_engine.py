@@ -243,6 +243,7 @@ class _WorkerBase:
         self.ex: Any = None
         self.setup_error: BaseException | None = None
         self.log: StartedLog | None = None
+        self.asking: asyncio.Semaphore | None = None
 
     def _setup(self) -> None:
         if self.ex is not None or self.setup_error is not None:
@@ -266,6 +267,9 @@ class _WorkerBase:
                     "install the same version of extractor, the schema's module and the prompts on every node")
             limiter = RemoteRateLimiter(spec["limiter"], spec["rpm"], spec["tpm"], max_in_flight=spec["in_flight"])
             self.ex = rate_limited_extractor(base, limiter, None, spec["in_flight"])
+            # Articles asking the model at once (each needs one request slot at least): an
+            # article is logged as started when it gets one, i.e. as its first request goes.
+            self.asking = asyncio.Semaphore(spec["in_flight"])
             if spec.get("started_dir"):
                 context = ray.get_runtime_context()
                 self.log = StartedLog(spec["started_dir"], context.get_actor_id() or f"pid{os.getpid()}",
@@ -278,12 +282,14 @@ class _WorkerBase:
 
     async def _extract(self, doc: Any) -> dict[str, Any]:
         """One article through the pipeline, as the asyncio engine runs it."""
-        ex = self.ex
+        ex, asking = self.ex, self.asking
+        assert asking is not None
         try:
             prepared = await asyncio.to_thread(ex.prepare, doc)
-            if self.log is not None:
-                self.log.start(doc.sha256)  # before the first request, flushed
-            outcomes = await ex.aask(prepared)
+            async with asking:
+                if self.log is not None:
+                    self.log.start(doc.sha256)  # as the first request goes, flushed
+                outcomes = await ex.aask(prepared)
             answers = ex.dump_answers(outcomes)
             result = ex.finish(prepared, outcomes)
         except asyncio.CancelledError:
