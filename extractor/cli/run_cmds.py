@@ -54,8 +54,9 @@ logger = logging.getLogger("extractor.cli")
 
 Engine = Annotated[str, typer.Option("--engine", help="asyncio (this process) or ray (a Ray cluster; "
                                                         "pip install 'extractor[ray]').")]
-RayAddress = Annotated[str | None, typer.Option("--ray-address", help="Ray cluster to join: 'auto' or "
-                                                   "'ray://host:10001' (default: start a local Ray).")]
+RayAddress = Annotated[str | None, typer.Option("--ray-address", help="Ray cluster to join: 'auto' (run on a "
+                                                   "node of it) or the head's HOST:PORT (default: start a local "
+                                                   "Ray). Ray Client 'ray://' is refused: see docs/ray.md.")]
 
 
 # run -------------------------------------------------------------------------------------

@@ -42,7 +42,8 @@ class RunOptions:
         export: regenerate ``articles.jsonl``, ``tables/`` and ``summary.json`` at the end.
         wait: when another run holds the output folder, wait for it instead of failing.
         engine: ``asyncio`` (one process) or ``ray`` (a Ray cluster, local or remote).
-        ray_address: ``None`` starts a local Ray instance; ``auto`` or ``ray://host:10001`` joins one.
+        ray_address: ``None`` starts a local Ray instance; ``auto`` or the head's ``HOST:PORT`` joins
+            one (Ray Client ``ray://`` addresses are refused: see docs/ray.md).
         check_connection: test that the endpoint accepts connections before the run
             (default: when the library builds the client itself).
         argv: the command line, logged with the run (secrets blanked).
