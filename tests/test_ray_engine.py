@@ -1,7 +1,7 @@
 """The Ray engine (issue 14): same outputs as the asyncio engine, exactly once, run-wide limits.
 
 The tests that need Ray share one local Ray instance (4 logical CPUs, so that fractional
-actors fit on a 2-core machine) and talk to ``tests/faultserver.py`` over loopback;
+actors fit on a 2-core machine) and talk to the fake endpoint of ``tests/fakes.py`` over loopback;
 every model answer is SYNTHETIC. The first block of tests needs no Ray at all (pool
 plan, Parquet records, resume import, requested-twice counting, the install hint).
 """
@@ -21,7 +21,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from faultserver import FaultServer
+from fakes import FakeEndpoint
 
 from extractor import Extractor, Settings
 from extractor.core.errors import ConfigurationError
@@ -53,7 +53,7 @@ def write_articles(folder: Path, n: int) -> None:
             f"last year.\n", encoding="utf-8")
 
 
-def settings_for(srv: FaultServer, **kw) -> Settings:
+def settings_for(srv: FakeEndpoint, **kw) -> Settings:
     base = dict(provider="openai", api_key="sk-test-ray-SECRET", model="fault-model", base_url=srv.base_url,
                 max_reasks=0, timeout_s=20, max_transport_retries=2, backoff_initial_s=0.05, backoff_max_s=0.2)
     base.update(kw)
@@ -183,10 +183,10 @@ def test_200_articles_exactly_once_same_facts_as_asyncio_and_resume_costs_nothin
     n = 200
     inp = tmp_path / "in"
     write_articles(inp, n)
-    with FaultServer(seed=3, latency_s=0.02) as srv:
+    with FakeEndpoint.with_faults(seed=3, latency=0.02) as srv:
         ex = Extractor(settings_for(srv))
         base = ex.run([inp], out=tmp_path / "asyncio", concurrency=16, handle_sigint=False)
-        srv.reset_stats()
+        srv.clear()
         out = tmp_path / "ray"
         summary = ex.run([inp], out=out, engine="ray", concurrency=16, handle_sigint=False)
         per_article = srv.requests_per_article()
@@ -205,7 +205,7 @@ def test_200_articles_exactly_once_same_facts_as_asyncio_and_resume_costs_nothin
         assert not any(b"sk-test-ray-SECRET" in p.read_bytes() for p in (out / "ray").rglob("*") if p.is_file())
 
         # A re-run reads what is done and asks nothing (Ray is not even started).
-        srv.reset_stats()
+        srv.clear()
         t0 = time.monotonic()
         again = ex.run([inp], out=out, engine="ray", concurrency=16, handle_sigint=False)
         assert again.model_calls == 0 and again.reused == n and srv.requests_per_article() == {}
@@ -240,7 +240,7 @@ def test_killing_one_actor_mid_run_every_article_once_and_few_asked_twice(ray_se
     inp, out = tmp_path / "in", tmp_path / "out"
     write_articles(inp, n)
     monkeypatch.setattr(ray_session.data.DataContext.get_current(), "wait_for_min_actors_s", 120)  # both at work
-    with FaultServer(seed=4, latency_s=0.2, key_pattern=r"ART-\d+") as srv:
+    with FakeEndpoint.with_faults(seed=4, latency=0.2, key_pattern=r"ART-\d+") as srv:
         ex = Extractor(settings_for(srv))
         result: dict = {}
         runner = threading.Thread(target=lambda: result.setdefault(
@@ -287,7 +287,7 @@ def test_rpm_is_run_wide_across_actors(ray_session, tmp_path, monkeypatch):
     # first could otherwise take every batch), in batches of 4.
     monkeypatch.setattr(ray_session.data.DataContext.get_current(), "wait_for_min_actors_s", 120)
     monkeypatch.setenv("EXTRACTOR_RAY_BATCH", "4")
-    with FaultServer(seed=5, latency_s=0.05) as srv:
+    with FakeEndpoint.with_faults(seed=5, latency=0.05) as srv:
         summary = Extractor(settings_for(srv)).run([inp], out=out, engine="ray", concurrency=16, rpm=rpm,
                                                    handle_sigint=False)
         times = sorted(r.t for r in srv.log)
@@ -308,7 +308,7 @@ def test_stop_through_the_python_api_then_resume_once(ray_session, tmp_path):
     n = 120
     inp, out = tmp_path / "in", tmp_path / "out"
     write_articles(inp, n)
-    with FaultServer(seed=6, latency_s=0.1) as srv:
+    with FakeEndpoint.with_faults(seed=6, latency=0.1) as srv:
         ex = Extractor(settings_for(srv))
         stop = threading.Event()
         seen: list = []
@@ -355,7 +355,7 @@ def test_cli_joins_a_cluster_exits_130_on_ctrl_c_then_0_with_only_our_summary_on
     address = ray_session.get_runtime_context().gcs_address  # HOST:PORT of the test's Ray instance
     env = {k: v for k, v in os.environ.items() if not k.startswith(("EXTRACTOR_", "OPENAI_"))}
     env.update(EXTRACTOR_API_KEY="sk-test-ray-SECRET", PYTHONUNBUFFERED="1")
-    with FaultServer(seed=7, latency_s=0.25) as srv:
+    with FakeEndpoint.with_faults(seed=7, latency=0.25) as srv:
         cmd = [sys.executable, "-c", CLI, "run", str(inp), "--out", str(out), "--engine", "ray", "--ray-address",
                address, "--base-url", srv.base_url, "--provider", "openai", "--model", "fault-model",
                "--concurrency", "2", "--log-json"]
@@ -388,7 +388,7 @@ def test_extract_dataset_one_row_per_article(ray_session):
              "title": f"Clinic {i}"} for i in range(6)]
     rows.append({"id": "empty", "text": "   ", "title": None})
     ds = ray_session.data.from_items(rows, override_num_blocks=3)
-    with FaultServer(seed=8) as srv:
+    with FakeEndpoint.with_faults(seed=8) as srv:
         out = extract_dataset(ds, RunOptions(out=Path("."), concurrency=4), settings=settings_for(srv)).take_all()
     by_id = {r["id"]: r for r in out}
     assert len(out) == 7 and set(by_id) == {r["id"] for r in rows}
