@@ -14,7 +14,7 @@ import logging
 import shlex
 import sys
 import time
-from contextlib import ExitStack
+from contextlib import ExitStack, nullcontext, redirect_stdout
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -202,9 +202,12 @@ def _run(settings: Any, inputs: list[str], options: Any, *, quiet: bool, log_jso
                        tokens=p.tokens, cost=money(p.cost_usd))
 
     started = time.monotonic()
+    # stdout carries our summary (or --log-json): Ray prints some of its messages there.
+    quiet_stdout = redirect_stdout(sys.stderr) if options.engine == "ray" else nullcontext()
     try:
-        summary = run_batch(ex, inputs, options, hooks=RunHooks(on_progress=on_progress,
-                                                                on_record=_log_record if log_json else None))
+        with quiet_stdout:
+            summary = run_batch(ex, inputs, options, hooks=RunHooks(on_progress=on_progress,
+                                                                    on_record=_log_record if log_json else None))
     finally:
         if bar is not None:
             bar.stop()

@@ -431,10 +431,10 @@ def _dataset_schema(spec: Mapping[str, Any]) -> Any:
 # --------------------------------------------------------------------------- Ray quieting
 
 class _Quiet:
-    """While a run uses Ray: Ray's driver-side chatter (raylet messages that Ray prints to
-    ``sys.stdout``, Ray Data's progress bars and INFO lines) stays off our stdout, which
-    carries the summary or ``--log-json`` output. ``EXTRACTOR_RAY_PROGRESS=1`` keeps
-    Ray Data's progress bars (on stderr)."""
+    """While a run uses Ray: Ray Data's progress bars and Ray's INFO lines are off
+    (``EXTRACTOR_RAY_PROGRESS=1`` keeps the progress bars, on stderr). Ray also prints some
+    raylet messages to ``sys.stdout``; the command line sends those to stderr for the
+    run (a library does not take over its caller's stdout)."""
 
     def __init__(self) -> None:
         self.active = False
@@ -443,9 +443,6 @@ class _Quiet:
         if self.active:
             return
         self.active = True
-        self._stdout = sys.stdout
-        if sys.stderr is not None:
-            sys.stdout = sys.stderr
         self._levels = {}
         for name in ("ray", "ray.data"):
             lg = logging.getLogger(name)
@@ -463,8 +460,6 @@ class _Quiet:
         if not self.active:
             return
         self.active = False
-        if sys.stdout is sys.stderr:
-            sys.stdout = self._stdout
         for name, level in self._levels.items():
             logging.getLogger(name).setLevel(level)
         if hasattr(self, "_ctx"):
@@ -639,12 +634,13 @@ class RayEngine(Engine):
                     self._quiet.enter()
                     self._connected = asyncio.create_task(asyncio.to_thread(self._connect))
                 await inbox.put(job)
-        finally:
-            # Also when the runner's producer failed: the engine finishes what it took.
-            try:
-                inbox.put_nowait(_DONE)
-            except asyncio.QueueFull:
-                await inbox.put(_DONE)
+        except asyncio.CancelledError:
+            # Not in a ``finally``: cancelled, nobody drains a full inbox any more.
+            raise
+        except BaseException:
+            await inbox.put(_DONE)  # the runner's producer failed: the engine finishes what it took
+            raise
+        await inbox.put(_DONE)
 
     async def _ready(self) -> None:
         assert self._connected is not None
