@@ -57,6 +57,7 @@ _TRANSIENT_STATUS = {408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529}
 _BODY_FIELDS = tuple(name for name in inspect.signature(openai.resources.chat.completions.AsyncCompletions.create)
                      .parameters if name not in ("self", "extra_headers", "extra_query", "extra_body", "timeout"))
 _PLAIN = (str, int, float, bool, type(None))
+_SCHEMA_FIELDS = ("tools", "response_format", "functions")
 
 
 def direct_body(kwargs: dict[str, Any]) -> dict[str, Any] | None:
@@ -71,7 +72,11 @@ def direct_body(kwargs: dict[str, Any]) -> dict[str, Any] | None:
         return None
     body = {name: kwargs[name] for name in _BODY_FIELDS
             if name in kwargs and not isinstance(kwargs[name], openai.NotGiven)}
-    return body if all(_plain_json(v) for v in body.values()) else None
+    # The schema-bearing fields come from our prepared model's JSON schema (plain JSON by
+    # construction, and walking them costs what the SDK's transform did): checked shallowly.
+    deep = (v for k, v in body.items() if k not in _SCHEMA_FIELDS)
+    shallow = (body[k] for k in _SCHEMA_FIELDS if k in body)
+    return body if all(map(_plain_json, deep)) and all(type(v) in (dict, list) for v in shallow) else None
 
 
 def _plain_json(value: Any) -> bool:
