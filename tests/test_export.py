@@ -108,3 +108,17 @@ def test_int_beyond_int64_and_csv_formula_cells(tmp_path):
     assert row["name"] == "'=HYPERLINK(\"x\")" and row["m"] == "'-3" and row["t"] == "'\tx" and row["ok"] == "plain"
     table = pq.read_table(tmp_path / "t.parquet").to_pylist()[0]
     assert table["n"] == str(10 ** 19) and table["name"] == "=HYPERLINK(\"x\")"
+
+
+def test_export_does_not_import_pandas(tmp_path):
+    """pyarrow imports pandas (when installed) on its first conversion of Python lists; the
+    export converts through Arrow's JSON reader instead, so a run does not pay for it."""
+    import subprocess
+    import sys
+
+    _fill(tmp_path)
+    code = ("import sys\nfrom extractor.outputs.export import export_all\nexport_all(sys.argv[1])\n"
+            "print('pandas' in sys.modules)")
+    res = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.stdout.strip() == "False"

@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import math
 import os
 import shutil
 import time
@@ -43,7 +44,6 @@ SUMMARY = "summary.json"
 _LEAD = ["article_id", "source", "fact_index"]
 _TAIL = ["evidence", "span_start", "span_end", "alignment", "grounded", "corrected", "corrections", "flags"]
 _RESERVED = set(_LEAD) | set(_TAIL)
-_BATCH_ROWS = 2000
 _USAGE_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens", "requests", "calls", "reasks",
                "transport_retries")
 
@@ -186,7 +186,8 @@ def _arrow_value(v: Any, kind: Any) -> Any:
         return v if isinstance(v, str) else (str(v) if isinstance(v, (int, float)) and not isinstance(v, bool)
                                              else json.dumps(v, ensure_ascii=False))
     if kind == pa.float64():
-        return float(v)
+        f = float(v)
+        return f if math.isfinite(f) else None  # JSON has no NaN or infinity
     return v
 
 
@@ -258,29 +259,33 @@ def _write_spooled(spool: _Spool, csv_path: Path, parquet_path: Path, header: li
 
 
 def _write_parquet(spool: _Spool, cols: list[str], parquet_path: Path) -> None:
+    """The table as Parquet, converted by Arrow's own JSON reader in batches.
+
+    Not ``pa.array`` over Python lists: that conversion imports pandas when it is installed
+    (half a second and 50 MB, once per run), and Arrow's reader streams anyway.
+    """
     import pyarrow as pa
+    import pyarrow.json as pj
     import pyarrow.parquet as pq
 
     kinds = {c: (spool.columns[c].arrow_type() if c in spool.columns else pa.string()) for c in cols}
     schema = pa.schema([(c, kinds[c]) for c in cols])
+    converted = parquet_path.with_name(f".{parquet_path.stem}.rows-{os.getpid()}.jsonl")
     tmp = _tmp(parquet_path)
-    with pq.ParquetWriter(tmp, schema) as writer:
-        batch: list[dict[str, Any]] = []
-        for row in spool.read():
-            batch.append(row)
-            if len(batch) >= _BATCH_ROWS:
-                writer.write_table(_arrow_batch(batch, cols, kinds, schema))
-                batch = []
-        if batch or not spool.rows:
-            writer.write_table(_arrow_batch(batch, cols, kinds, schema))
-    os.replace(tmp, parquet_path)
-
-
-def _arrow_batch(rows: list[dict[str, Any]], cols: list[str], kinds: dict[str, Any], schema: Any) -> Any:
-    import pyarrow as pa
-
-    arrays = [pa.array([_arrow_value(r.get(c), kinds[c]) for r in rows], type=kinds[c]) for c in cols]
-    return pa.Table.from_arrays(arrays, schema=schema)
+    try:
+        with open(converted, "w", encoding="utf-8") as fh:
+            for row in spool.read():
+                fh.write(json.dumps({c: _arrow_value(row.get(c), kinds[c]) for c in cols}, ensure_ascii=False))
+                fh.write("\n")
+        with pq.ParquetWriter(tmp, schema) as writer:  # no batch at all: a valid file with 0 rows
+            if spool.rows:
+                reader = pj.open_json(converted, parse_options=pj.ParseOptions(
+                    explicit_schema=schema, unexpected_field_behavior="ignore"))
+                for batch in reader:
+                    writer.write_batch(batch)
+        os.replace(tmp, parquet_path)
+    finally:
+        converted.unlink(missing_ok=True)
 
 
 @dataclass
