@@ -122,3 +122,18 @@ def test_export_does_not_import_pandas(tmp_path):
     res = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr[-2000:]
     assert res.stdout.strip() == "False"
+
+
+def test_parquet_rows_longer_than_the_reader_block_and_many_blocks(tmp_path):
+    """The JSON reader's block must hold the longest row; many small rows span many blocks."""
+    from extractor.outputs.export import _PARQUET_BLOCK, write_table
+
+    long_text = "长" * (_PARQUET_BLOCK * 2)   # 3 bytes each in UTF-8: six blocks' worth in one row
+    rows = [{"article_id": f"a{i}", "fact_index": i, "evidence": f"row {i}"} for i in range(5000)]
+    rows.insert(2500, {"article_id": "long", "fact_index": -1, "evidence": long_text})
+    write_table(rows, tmp_path / "t.csv", tmp_path / "t.parquet")
+    table = pq.read_table(tmp_path / "t.parquet")
+    assert table.num_rows == 5001
+    got = table.to_pylist()
+    assert got[2500]["evidence"] == long_text and got[-1] == {"article_id": "a4999", "fact_index": 4999,
+                                                               "evidence": "row 4999"}

@@ -258,6 +258,9 @@ def _write_spooled(spool: _Spool, csv_path: Path, parquet_path: Path, header: li
     _write_parquet(spool, cols, parquet_path)
 
 
+_PARQUET_BLOCK = 64 << 10
+
+
 def _write_parquet(spool: _Spool, cols: list[str], parquet_path: Path) -> None:
     """The table as Parquet, converted by Arrow's own JSON reader in batches.
 
@@ -272,15 +275,23 @@ def _write_parquet(spool: _Spool, cols: list[str], parquet_path: Path) -> None:
     schema = pa.schema([(c, kinds[c]) for c in cols])
     converted = parquet_path.with_name(f".{parquet_path.stem}.rows-{os.getpid()}.jsonl")
     tmp = _tmp(parquet_path)
+    longest = 0
     try:
-        with open(converted, "w", encoding="utf-8") as fh:
+        with open(converted, "wb") as fh:
             for row in spool.read():
-                fh.write(json.dumps({c: _arrow_value(row.get(c), kinds[c]) for c in cols}, ensure_ascii=False))
-                fh.write("\n")
+                line = json.dumps({c: _arrow_value(row.get(c), kinds[c]) for c in cols},
+                                  ensure_ascii=False).encode("utf-8") + b"\n"
+                longest = max(longest, len(line))
+                fh.write(line)
         with pq.ParquetWriter(tmp, schema) as writer:  # no batch at all: a valid file with 0 rows
             if spool.rows:
-                reader = pj.open_json(converted, parse_options=pj.ParseOptions(
-                    explicit_schema=schema, unexpected_field_behavior="ignore"))
+                # One thread and small blocks (each must hold the longest row): the JSON
+                # parser allocates outside Arrow's pool, and threads with 1 MB blocks made
+                # peak memory grow with the table (+80 MB at 10,000 articles, +10 MB now).
+                reader = pj.open_json(
+                    converted,
+                    read_options=pj.ReadOptions(use_threads=False, block_size=max(_PARQUET_BLOCK, 2 * longest)),
+                    parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore"))
                 for batch in reader:
                     writer.write_batch(batch)
         os.replace(tmp, parquet_path)
