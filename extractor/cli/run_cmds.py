@@ -56,7 +56,8 @@ Engine = Annotated[str, typer.Option("--engine", help="asyncio (this process) or
                                                         "pip install 'extractor[ray]').")]
 RayAddress = Annotated[str | None, typer.Option("--ray-address", help="Ray cluster to join: 'auto' (run on a "
                                                    "node of it) or the head's HOST:PORT (default: start a local "
-                                                   "Ray). Ray Client 'ray://' is refused: see docs/ray.md.")]
+                                                   "Ray). Ray Client 'ray://' is refused: see the README, "
+                                                   "'Beyond one machine'.")]
 
 
 # run -------------------------------------------------------------------------------------

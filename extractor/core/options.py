@@ -43,7 +43,7 @@ class RunOptions:
         wait: when another run holds the output folder, wait for it instead of failing.
         engine: ``asyncio`` (one process) or ``ray`` (a Ray cluster, local or remote).
         ray_address: ``None`` starts a local Ray instance; ``auto`` or the head's ``HOST:PORT`` joins
-            one (Ray Client ``ray://`` addresses are refused: see docs/ray.md).
+            one (Ray Client ``ray://`` addresses are refused: see the README, 'Beyond one machine').
         check_connection: test that the endpoint accepts connections before the run
             (default: when the library builds the client itself).
         argv: the command line, logged with the run (secrets blanked).

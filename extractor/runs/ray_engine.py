@@ -4,7 +4,7 @@
 ``Extractor.run(..., engine="ray")`` use :class:`RayEngine`; people who already hold a
 ``ray.data.Dataset`` of articles use :func:`extract_dataset`.
 
-How a run goes (see ``docs/ray.md`` for the operator's view)::
+How a run goes (see the README, 'Beyond one machine', for the operator's view)::
 
     runner (driver): discover, read, decide ──jobs──▶ window (≤ EXTRACTOR_RAY_WINDOW jobs)
       ──ray.data.from_items, one batch per block──▶ map_batches(ExtractWorker, ActorPoolStrategy)
@@ -278,7 +278,7 @@ class _WorkerBase:
             logger.error("the Ray worker cannot start: %s", exc)
             self.setup_error = exc if isinstance(exc, ConfigurationError) else ConfigurationError(
                 f"the Ray worker cannot start: {type(exc).__name__}: {exc} (every node needs the same extractor "
-                "version and the schema's module importable; see docs/ray.md)")
+                "version and the schema's module importable; see the README, 'Beyond one machine')")
 
     async def _extract(self, doc: Any) -> dict[str, Any]:
         """One article through the pipeline, as the asyncio engine runs it."""
@@ -493,7 +493,7 @@ class RayEngine(Engine):
                 f"--ray-address {address}: Ray Client (ray://) cannot run Ray Data pipelines in this Ray version "
                 "(it fails with \"'Worker' object has no attribute 'core_worker'\"). Run the command on a node "
                 "of the cluster with --ray-address auto, or give the head's HOST:PORT (e.g. head:6379); "
-                "see docs/ray.md")
+                "see the README, 'Beyond one machine'")
         self._ray = require_ray()
         if extractor.async_client_override is not None:
             logger.warning("the ray engine builds its own clients on the workers from the settings; "
@@ -764,7 +764,7 @@ class RayEngine(Engine):
             logger.warning("%d answer(s) were stored by the driver only: their workers could not write %s (a node "
                            "that does not see that folder). For a multi-node run, put the records on a filesystem "
                            "every node mounts at the same path, or an object store: EXTRACTOR_RAY_RECORDS=s3://... "
-                           "(see docs/ray.md)", self.not_persisted, self.records)
+                           "(see the README, 'Beyond one machine')", self.not_persisted, self.records)
         try:
             if self._limiter is not None:
                 try:
