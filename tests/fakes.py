@@ -289,6 +289,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
+        if len(raw) < length:  # the client died mid-request: a real server never sees this request
+            self.close_connection = True
+            return
         host, port = self.server.server_address[:2]
         request = httpx2.Request(self.command, f"http://{host}:{port}{self.path}", headers=dict(self.headers),
                                  content=raw)

@@ -155,6 +155,8 @@ def test_sigint_exits_cleanly_and_says_how_to_resume(tmp_path):
         final = subprocess.run(cmd, env=env(), capture_output=True, text=True, timeout=120)
         assert final.returncode == 0, final.stderr[-2000:]
         assert not ({r.article for r in srv.log[log_start:]} & before)
+        # The first Ctrl-C stored the answers of the requests in flight: none is bought twice.
+        assert not ({r.article for r in srv.log[log_start:]} & {r.article for r in srv.log[:log_start]})
     lines = [json.loads(x) for x in (out / "articles.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(lines) == N and len({line["source"] for line in lines}) == N
     assert all(line["status"] == "ok" for line in lines)

@@ -28,6 +28,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import httpx2
 import pyarrow.parquet as pq
 import pytest
 from fakes import FakeEndpoint, user_text
@@ -130,6 +131,43 @@ def test_wait_queues_behind_the_other_run_and_asks_nothing_twice(tmp_path):
     assert len(per_article) == n and max(per_article.values()) == 1
     lines = article_lines(out)
     assert len(lines) == n and len({line["source"] for line in lines}) == n
+
+
+def _has_open(pid: int, path: Path) -> bool:
+    try:
+        return any(os.readlink(f) == str(path) for f in Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+def test_ctrl_c_ends_a_run_waiting_for_the_folder(tmp_path):
+    inp, out = tmp_path / "in", tmp_path / "out"
+    write_articles(inp, 3)
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import time
+        from extractor.store import OutputLock
+        with OutputLock({str(out)!r}, command=["extractor", "run", "other"]):
+            print("held", flush=True)
+            time.sleep(120)
+    """)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with FakeEndpoint() as srv:
+            waiting = subprocess.Popen(cli(inp, out, srv, "--wait"), env=env(), stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE, text=True)
+            deadline = time.monotonic() + 60  # until it has the lock file open: it is waiting
+            while not _has_open(waiting.pid, out / ".lock") and time.monotonic() < deadline:
+                assert waiting.poll() is None, waiting.communicate()[1][-2000:]
+                time.sleep(0.1)
+            time.sleep(0.5)
+            waiting.send_signal(signal.SIGINT)
+            _, err = waiting.communicate(timeout=20)  # hung until the holder ended, before
+            assert srv.calls == 0
+    finally:
+        holder.kill()
+        holder.wait()
+    assert waiting.returncode == 130, err[-2000:]
 
 
 def test_lock_names_its_holder_and_dies_with_it(tmp_path):
@@ -333,6 +371,28 @@ def test_a_v01_store_with_other_settings_is_asked_again_not_served(tmp_path, art
     again = run(tmp_path, articles, t)
     assert t.calls == 8 and again.requested == 8
     assert len(article_lines(out)) == 8  # one line per article: the new records
+
+
+def test_a_v01_record_does_not_answer_a_bounded_request(tmp_path, articles):
+    """v0.1 never bounded answers: a run that does asks again (a different question)."""
+    ex = Extractor(settings())
+    out = v01_store(tmp_path, articles, ex, ex.settings.model_dump(mode="json", exclude={"api_key"}))
+    t = counting_endpoint()
+    again = run(tmp_path, articles, t, max_list_items=3)
+    assert t.calls == 8 and again.requested == 8 and again.reused == 0
+    assert len(article_lines(out)) == 8
+
+
+def test_a_failed_refresh_keeps_the_answer_already_paid_for(tmp_path, articles):
+    first = run(tmp_path, articles, counting_endpoint())
+    assert first.ok == 8
+    before = {line["source"]: line["facts"] for line in article_lines(tmp_path / "out")}
+    failing = FakeEndpoint(answer=lambda body: httpx2.Response(400, json={"error": {"message": "bad request"}}))
+    again = run(tmp_path, articles, failing, refresh=True)
+    assert failing.calls == 8 and again.failed == 8
+    lines = article_lines(tmp_path / "out")
+    assert {line["source"]: line["facts"] for line in lines} == before
+    assert all(line["status"] == "ok" for line in lines)
 
 
 # --------------------------------------------------------------------------- SIGKILL during export

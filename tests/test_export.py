@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 
 import pyarrow.parquet as pq
 
@@ -137,3 +138,49 @@ def test_parquet_rows_longer_than_the_reader_block_and_many_blocks(tmp_path):
     got = table.to_pylist()
     assert got[2500]["evidence"] == long_text and got[-1] == {"article_id": "a4999", "fact_index": 4999,
                                                                "evidence": "row 4999"}
+
+
+def test_summary_counts_the_cost_of_a_shared_answer_once(tmp_path):
+    _fill(tmp_path)
+    with Store(tmp_path) as st:  # two more files with the same content: no call was made for them
+        st.put_source("copy.txt", "f" * 64, IDENT, run_id=1, duplicate_of="a.txt")
+        st.put_source("later.txt", "f" * 64, IDENT, run_id=2)
+    summary = json.loads(export_all(tmp_path)["summary"].read_text())
+    assert summary["articles"] == 4 and summary["ok"] == 3
+    assert summary["tokens"]["total_tokens"] == 120 and summary["cost_usd"] == 0.001 and summary["requests"] == 2
+
+
+def test_a_failed_export_leaves_the_previous_files_and_no_temporary_ones(tmp_path, monkeypatch):
+    _fill(tmp_path)
+    export_all(tmp_path)
+    before = {p.name: p.read_bytes() for p in (tmp_path / "tables").glob("*.parquet")}
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pq.ParquetWriter, "write_batch", disk_full)
+    try:
+        export_all(tmp_path)
+    except OSError:
+        pass
+    else:
+        raise AssertionError("the simulated full disk did not reach export_all")
+    assert not list(tmp_path.rglob(".*.tmp-*")) and not list(tmp_path.glob(".export-*"))
+    assert {p.name: p.read_bytes() for p in (tmp_path / "tables").glob("*.parquet")} == before
+
+
+def test_scratch_left_by_a_killed_export_is_removed(tmp_path):
+    import subprocess
+    import sys
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = int(gone.stdout)
+    _fill(tmp_path)
+    (tmp_path / f".export-{dead}").mkdir()
+    (tmp_path / f".export-{dead}" / "0.jsonl").write_text("{}\n")
+    (tmp_path / f".articles.jsonl.tmp-{dead}").write_text("half")
+    (tmp_path / f".export-{os.getppid()}").mkdir()  # a live process's scratch is not ours to remove
+    export_all(tmp_path)
+    assert not (tmp_path / f".export-{dead}").exists()
+    assert not (tmp_path / f".articles.jsonl.tmp-{dead}").exists()
+    assert (tmp_path / f".export-{os.getppid()}").exists()

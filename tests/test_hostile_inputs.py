@@ -76,6 +76,8 @@ def build_corpus(d: Path, *, with_long: bool = False) -> dict[str, str]:
         "",
         json.dumps({"text": "ART-9004 The clinic has 34 beds."}),
         '{"id": "cut", "text": "The hosp',
+        '{"id": "bigint", "text": "ART-9007 x", "n": ' + "7" * 5000 + "}",  # past Python's int-digit limit
+        "[" * 100_000 + "]" * 100_000,  # deeper than the JSON parser recurses
     ]), "jsonl")
     put(NON_LATIN, f"ART-9005 {SENTENCE}\n", "ok")
     put("ws name  with spaces.md", f"ART-9006 {SENTENCE}\n", "ok")
@@ -134,8 +136,8 @@ def test_each_hostile_file_gets_clear_error_or_result(tmp_path):
     docs = [i for i in seen["broken.jsonl"] if not isinstance(i, InputError)]
     errs = [i for i in seen["broken.jsonl"] if isinstance(i, InputError)]
     assert [d.source.rsplit("#", 1)[1] for d in docs] == ["good1", "L7"]
-    assert len(errs) == 5
-    assert all("line" in str(e) for e in errs)
+    assert len(errs) == 7
+    assert all("line" in str(e) and "broken.jsonl" in e.source for e in errs)
     # Bidi and zero-width characters survive decoding untouched (spans point into them).
     bidi = seen["bidi_zero_width.txt"][0]
     assert "\u202e123\u202c" in bidi.text and "\u200b" in bidi.text
@@ -252,7 +254,7 @@ def test_batch_goes_on_through_hostile_corpus(tmp_path):
             r = by_source[str(c / name)]
             assert r.ok or (r.error_kind == "input" and name in r.error), r
     jsonl = [s for s in by_source if s and "broken.jsonl" in s]
-    assert len(jsonl) == 7  # 2 articles + 5 bad lines
+    assert len(jsonl) == 9  # 2 articles + 7 bad lines
     # The folder loop is reported once, not followed forever.
     loops = [r for r in records if r.error and "loop" in r.error and "sub" in (r.source or "")]
     assert len(loops) == 1, [r.error for r in records if r.error]

@@ -209,6 +209,10 @@ def _run(settings: Any, inputs: list[str], options: Any, *, quiet: bool, log_jso
         with quiet_stdout:
             summary = run_batch(ex, inputs, options, hooks=RunHooks(on_progress=on_progress,
                                                                     on_record=_log_record if log_json else None))
+    except KeyboardInterrupt:  # the second Ctrl-C: no summary, no exports; the store is intact
+        err.print(f"aborted; the articles stored so far are kept. Resume with: {shlex.join(sys.argv)}",
+                  markup=False, soft_wrap=True)
+        return EXIT_INTERRUPTED
     finally:
         if bar is not None:
             bar.stop()

@@ -18,6 +18,7 @@ output folder's lock (:class:`~extractor.store.OutputLock`).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import logging
@@ -50,6 +51,46 @@ _USAGE_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens", "requests",
 
 def _tmp(path: Path) -> Path:
     return path.with_name(f".{path.name}.tmp-{os.getpid()}")
+
+
+@contextlib.contextmanager
+def _atomic(path: Path) -> Iterator[Path]:
+    """A temporary path beside ``path``, renamed onto it on success and removed on failure.
+
+    A reader sees the previous complete file or the new one; a failed export (a full disk,
+    an exception) leaves no ``.tmp`` behind to be mistaken for output.
+    """
+    tmp = _tmp(path)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _remove_dead_scratch(out: Path) -> None:
+    """Remove scratch folders and temporary files left by exports of processes that are gone (SIGKILL)."""
+    for entry in out.glob(".export-*"):
+        pid = entry.name.rpartition("-")[2]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(entry, ignore_errors=True)
+    for folder in (out, out / TABLES):
+        for entry in folder.glob(".*.tmp-*"):
+            pid = entry.name.rpartition("-")[2]
+            if pid.isdigit() and not _alive(int(pid)):
+                entry.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _article_id(sha256: str | None) -> str | None:
@@ -248,13 +289,11 @@ def write_table(rows: Iterable[dict[str, Any]], csv_path: Path, parquet_path: Pa
 
 def _write_spooled(spool: _Spool, csv_path: Path, parquet_path: Path, header: list[str] | None) -> None:
     cols = _order(spool.columns) or list(header or [])
-    tmp = _tmp(csv_path)
-    with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
+    with _atomic(csv_path) as tmp, open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(cols)
         for row in spool.read():
             writer.writerow([_csv_value(row.get(c)) for c in cols])
-    os.replace(tmp, csv_path)
     _write_parquet(spool, cols, parquet_path)
 
 
@@ -274,7 +313,6 @@ def _write_parquet(spool: _Spool, cols: list[str], parquet_path: Path) -> None:
     kinds = {c: (spool.columns[c].arrow_type() if c in spool.columns else pa.string()) for c in cols}
     schema = pa.schema([(c, kinds[c]) for c in cols])
     converted = parquet_path.with_name(f".{parquet_path.stem}.rows-{os.getpid()}.jsonl")
-    tmp = _tmp(parquet_path)
     longest = 0
     try:
         with open(converted, "wb") as fh:
@@ -283,7 +321,7 @@ def _write_parquet(spool: _Spool, cols: list[str], parquet_path: Path) -> None:
                                   ensure_ascii=False).encode("utf-8") + b"\n"
                 longest = max(longest, len(line))
                 fh.write(line)
-        with pq.ParquetWriter(tmp, schema) as writer:  # no batch at all: a valid file with 0 rows
+        with _atomic(parquet_path) as tmp, pq.ParquetWriter(tmp, schema) as writer:  # 0 batches: a valid empty file
             if spool.rows:
                 # One thread and small blocks (each must hold the longest row): the JSON
                 # parser allocates outside Arrow's pool, and threads with 1 MB blocks made
@@ -294,7 +332,6 @@ def _write_parquet(spool: _Spool, cols: list[str], parquet_path: Path) -> None:
                     parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore"))
                 for batch in reader:
                     writer.write_batch(batch)
-        os.replace(tmp, parquet_path)
     finally:
         converted.unlink(missing_ok=True)
 
@@ -358,7 +395,9 @@ class _Totals:
             self.error += 1
             kind = rec.error_kind or "unknown"
             self.errors_by_kind[kind] = self.errors_by_kind.get(kind, 0) + 1
-        u = line.get("usage") or {}
+
+    def add_usage(self, usage_json: str | None) -> None:
+        u = _loads(usage_json) or {}
         for k in _USAGE_KEYS:
             self.usage[k] += int(u.get(k) or 0)
         if u.get("cost_usd") is not None:
@@ -380,6 +419,7 @@ def export_all(out: str | os.PathLike[str], *, run: Any = None) -> dict[str, Pat
     out = Path(out)
     tables_dir = out / TABLES
     tables_dir.mkdir(parents=True, exist_ok=True)
+    _remove_dead_scratch(out)
     scratch = out / f".export-{os.getpid()}"
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir()
@@ -407,8 +447,7 @@ def _read_store(out: Path, scratch: Path, spools: dict[str, _Spool]) -> tuple[_T
 
     with Store(out) as store:
         articles = out / ARTICLES
-        tmp = _tmp(articles)
-        with open(tmp, "w", encoding="utf-8") as fh:
+        with _atomic(articles) as tmp, open(tmp, "w", encoding="utf-8") as fh:
             for rec in store.iter_records():
                 line = article_line(rec)
                 fh.write(json.dumps(line, ensure_ascii=False) + "\n")
@@ -417,7 +456,8 @@ def _read_store(out: Path, scratch: Path, spools: dict[str, _Spool]) -> tuple[_T
                 if rec.status == "ok":
                     for table, row in (*fact_rows(line), *child_rows(line, schemas.children)):
                         spool(table).add(row)
-        os.replace(tmp, articles)
+        for usage_json in store.iter_shown_usage():
+            totals.add_usage(usage_json)
         last_run = store.last_run()
     for name, header in schemas.headers.items():
         if not spool(name).rows:  # a table no article filled: its header from the schema
@@ -465,6 +505,5 @@ def _write_summary(paths: dict[str, Path], totals: _Totals, spools: dict[str, _S
         summary["run"] = run.to_dict() if hasattr(run, "to_dict") else dict(run)
         summary["run"].pop("paths", None)
         summary["wall_s"] = summary["run"].get("wall_s")
-    tmp = _tmp(paths["summary"])
-    tmp.write_text(json.dumps(summary, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
-    os.replace(tmp, paths["summary"])
+    with _atomic(paths["summary"]) as tmp:
+        tmp.write_text(json.dumps(summary, ensure_ascii=False, indent=2, default=str), encoding="utf-8")

@@ -73,6 +73,7 @@ class AsyncioEngine(Engine):
                                               backoff_max_s=s.backoff_max_s, max_pause_s=s.max_retry_after_s,
                                               max_in_flight=options.concurrency)
         self._calls_before = self.limiter.requests
+        self._stopping = False
         self._worker_ex = rate_limited_extractor(extractor, self.limiter, transport, options.concurrency)
 
     async def aclose(self) -> None:
@@ -127,9 +128,15 @@ class AsyncioEngine(Engine):
         for _ in range(workers):
             await inbox.put(_DONE)
 
+    def stop_taking(self) -> bool:
+        self._stopping = True
+        return True
+
     async def _work(self, inbox: asyncio.Queue, outbox: asyncio.Queue) -> None:
         try:
             while (job := await inbox.get()) is not _DONE:
+                if self._stopping:  # taken, not started: nothing paid, asked on the next run
+                    continue
                 await outbox.put(await self._one(job))
         except asyncio.CancelledError:
             raise

@@ -44,7 +44,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from extractor.core.errors import ConfigurationError, ExtractorError, InputError, ModelCallError
+from extractor.core.errors import ConfigurationError, ExtractorError, InputError, ModelCallError, OutputBusyError
 from extractor.core.options import RunOptions
 from extractor.core.types import Usage
 from extractor.runs.discovery import discover_inputs, file_sha
@@ -186,12 +186,27 @@ def reconcile(store: Store, client: Any) -> list[str]:
         batch = _find_batch(client, job)
         if batch is None:
             logger.warning("completing the submit of batch job %s that stopped half-way", job["job_id"])
-            batch = _create(store, client, job, Path(job["input_path"]).read_bytes())
+            try:
+                batch = _create(store, client, job, Path(job["input_path"]).read_bytes())
+            except (OSError, *_refusals()) as exc:
+                # It can never be created from this record (its requests are gone, or the
+                # endpoint refuses them): give it up, so that its articles are submitted again.
+                logger.error("batch job %s abandoned: %s", job["job_id"], exc)
+                store.batch_jobs.abandon(job["job_id"])
+                continue
         else:
             logger.warning("found batch %s of job %s, created before the last submit stopped", batch.id, job["job_id"])
             store.batch_jobs.set_batch(job["job_id"], batch.id, batch.status)
         ids.append(batch.id)
     return ids
+
+
+def _refusals() -> tuple[type[BaseException], ...]:
+    """The endpoint's answers that retrying the same request cannot change (4xx but 408/409/429)."""
+    import openai
+
+    return (openai.BadRequestError, openai.AuthenticationError, openai.PermissionDeniedError,
+            openai.NotFoundError, openai.UnprocessableEntityError)
 
 
 def _create(store: Store, client: Any, job: dict[str, Any], data: bytes) -> Any:
@@ -395,10 +410,18 @@ def _status_of(store: Store, job: dict[str, Any], batch: Any) -> BatchStatus:
 
 def poll(extractor: Any, out: str | os.PathLike[str], batch_id: str | None = None) -> BatchStatus:
     """The batch's current status (the latest batch of ``out`` when ``batch_id`` is None).
-    A submit that stopped half-way is completed first."""
+
+    A submit that stopped half-way is completed first — only when no other command holds
+    the folder: a submit still running must not be raced into creating a second batch.
+    """
     with Store(Path(out)) as store:
         client = extractor.model_client.client
-        reconcile(store, client)
+        if store.batch_jobs.unresolved():
+            try:
+                with OutputLock(out, command=list(sys.argv)):
+                    reconcile(store, client)
+            except OutputBusyError:
+                logger.info("%s is busy (a submit may be running): its unfinished submits are left to it", out)
         job = _job(store, batch_id)
         return _status_of(store, job, client.batches.retrieve(job["batch_id"]))
 

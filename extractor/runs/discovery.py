@@ -174,7 +174,7 @@ def jsonl_keys(path: Path, text_field: str, id_field: str) -> list[tuple[str, st
             continue
         try:
             rec = json.loads(line)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # not JSON, a digit string past Python's limit, too deep
             return None
         if not isinstance(rec, dict) or not isinstance(rec.get(text_field), str) or not rec[text_field].strip():
             return None

@@ -107,6 +107,12 @@ class Engine(abc.ABC):
     async def aclose(self) -> None:  # noqa: B027 - engines without resources need not override it
         """Release clients, workers, clusters. Safe to call twice."""
 
+    def stop_taking(self) -> bool:
+        """Start no new job; True when the engine will still answer the jobs it started (a
+        graceful stop), False when it cannot tell them apart (the run then cancels it).
+        Jobs taken but not started are dropped without an answer after this."""
+        return False
+
     @abc.abstractmethod
     def answer(self, jobs: AsyncIterator[Job]) -> AsyncIterator[Answer]:
         """One :class:`Answer` per job of ``jobs``."""

@@ -190,19 +190,30 @@ class BatchRun:
             self._close(status)
 
     async def _drain(self, stopper: asyncio.Task) -> AsyncIterator[ArticleRecord]:
+        getter: asyncio.Task | None = None
+        finishing = False
         while True:
-            getter = asyncio.create_task(self.out_queue.get())
-            done, _ = await asyncio.wait({getter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            if getter is None:
+                getter = asyncio.create_task(self.out_queue.get())
+            done, _ = await asyncio.wait({getter} if finishing else {getter, stopper},
+                                         return_when=asyncio.FIRST_COMPLETED)
             if getter not in done:
-                getter.cancel()
                 self.summary.interrupted = True
+                # Requests in flight are paid for: store their answers, start no new one
+                # (the second Ctrl-C aborts). An engine that cannot do that stops at once.
+                if self.engine.stop_taking():
+                    logger.warning("interrupted: storing the answers of the requests in flight, starting no "
+                                   "new one (Ctrl-C again to abort at once)")
+                    finishing = True
+                    continue
+                getter.cancel()
                 # Records already finished and queued are stored: report them too.
                 while not self.out_queue.empty():
                     rec = self.out_queue.get_nowait()
                     if isinstance(rec, ArticleRecord):
                         yield rec
                 return
-            rec = getter.result()
+            rec, getter = getter.result(), None
             if rec is _DONE:
                 return
             if isinstance(rec, BaseException):
@@ -243,7 +254,8 @@ class BatchRun:
         try:
             async for answer in self.engine.answer(self._jobs()):
                 await self._record_answer(answer)
-            await producer
+            if not self.stop.is_set():  # stopped, it may wait on a queue nobody reads: cancelled below
+                await producer
             await self.out_queue.put(_DONE)
         except asyncio.CancelledError:
             raise
@@ -255,6 +267,8 @@ class BatchRun:
 
     async def _jobs(self) -> AsyncIterator[Job]:
         while (job := await self.jobs.get()) is not _DONE:
+            if self.stop.is_set():  # not started: asked on the next run
+                return
             yield job
 
     # Step: produce -----------------------------------------------------------------------
@@ -432,11 +446,13 @@ async def iter_results(extractor: Any, inputs: Iterable[str | os.PathLike[str]],
     """
     _check_ready(extractor, options, transport)
     own_lock = lock or OutputLock(options.out, wait=options.wait, command=list(options.argv or sys.argv))
-    await asyncio.to_thread(own_lock.acquire)
+    stop = stop or asyncio.Event()
+    if not await own_lock.aacquire(stop=stop):
+        return
     try:
         engine = make_engine(extractor, options, limiter=limiter, transport=transport)
         run = BatchRun(extractor, [os.fspath(i) for i in inputs], options, engine,
-                       summary or RunSummary(run_id=0, out=options.out, engine=engine.name), stop or asyncio.Event(),
+                       summary or RunSummary(run_id=0, out=options.out, engine=engine.name), stop,
                        discovered)
         async for rec in run.records():
             yield rec
@@ -451,7 +467,9 @@ async def arun_batch(extractor: Any, inputs: Iterable[str | os.PathLike[str]], o
     inputs = [os.fspath(i) for i in inputs]
     started = time.monotonic()
     lock = OutputLock(options.out, wait=options.wait, command=list(options.argv or sys.argv))
-    await asyncio.to_thread(lock.acquire)
+    if not await lock.aacquire(stop=hooks.stop):
+        logger.warning("interrupted while waiting for %s: nothing was done", options.out)
+        return RunSummary(run_id=0, out=options.out, engine=options.engine, interrupted=True)
     try:
         if _check_ready(extractor, options, transport):
             await asyncio.to_thread(check_endpoint, extractor.settings)
@@ -555,8 +573,7 @@ class _sigint_stops:
         return self
 
     def _on_sigint(self) -> None:
-        logger.warning("interrupted: finishing the records in hand and writing the outputs "
-                       "(Ctrl-C again to abort at once)")
+        logger.warning("interrupted: stopping the run and writing the outputs (Ctrl-C again to abort at once)")
         self.stop.set()
         self.loop.remove_signal_handler(signal.SIGINT)
         signal.signal(signal.SIGINT, signal.default_int_handler)

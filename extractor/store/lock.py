@@ -13,6 +13,7 @@ True
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -72,21 +73,57 @@ class OutputLock:
         self._depth = 1
         self._write_holder(fd)
 
-    def _lock(self, fd: int) -> None:
+    async def aacquire(self, *, stop: asyncio.Event | None = None, poll_s: float = 0.2) -> bool:
+        """:meth:`acquire` for a coroutine; False when ``stop`` was set while waiting.
+
+        A wait polls without blocking the event loop: a thread blocked in ``flock`` would
+        keep Ctrl-C from ending the process until the other run ended.
+        """
+        if self._fd is not None:
+            self._depth += 1
+            return True
+        self.out.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            if not self._try_lock(fd):
+                self._busy()
+                while not self._try_lock(fd):
+                    if stop is not None and stop.is_set():
+                        os.close(fd)
+                        return False
+                    await asyncio.sleep(poll_s)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+        self._depth = 1
+        self._write_holder(fd)
+        return True
+
+    def _try_lock(self, fd: int) -> bool:
         if fcntl is None:  # pragma: no cover - no OS lock: at least say so
             logger.warning("no file locking on this platform: do not run two writers on %s at once", self.out)
-            return
+            return True
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
+            return True
         except BlockingIOError:
-            holder = self.holder()
-            if not self.wait:
-                raise OutputBusyError(str(self.out), holder) from None
+            return False
+
+    def _busy(self) -> None:
+        """Raise OutputBusyError, or (with ``wait``) log whom we wait for."""
+        holder = self.holder()
+        if not self.wait:
+            raise OutputBusyError(str(self.out), holder)
         logger.warning("waiting for the run that holds %s (pid %s on %s, started %s)", self.out,
                        holder.get("pid", "?") if holder else "?", holder.get("host", "?") if holder else "?",
                        holder.get("started", "?") if holder else "?")
-        fcntl.flock(fd, fcntl.LOCK_EX)
+
+    def _lock(self, fd: int) -> None:
+        if self._try_lock(fd):
+            return
+        self._busy()
+        fcntl.flock(fd, fcntl.LOCK_EX)  # in the main thread, Ctrl-C interrupts this wait
 
     def _write_holder(self, fd: int) -> None:
         info = {"pid": os.getpid(), "host": socket.gethostname(),

@@ -45,6 +45,9 @@ SECRET_FIELDS = frozenset({"api_key"})
 # question (v0.1 keyed records by schema, prompt and model only).
 LEGACY_COMPARED = ("temperature", "max_output_tokens", "mode", "clean", "chunk_tokens", "chunk_overlap_tokens",
                    "reask_on_ungrounded", "ungrounded", "fuzzy_threshold", "check_numbers")
+# Request settings v0.1 did not have: its records answer a new run's question only when
+# the new run leaves them unset (a bounded answer or more languages is another question).
+LEGACY_ABSENT = ("max_list_items", "max_string_chars", "extra_languages")
 
 
 @dataclass(frozen=True)
@@ -125,9 +128,13 @@ class Store:
         self.path = self.out / filename
         # isolation_level=None: we open transactions ourselves, one per record.
         self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30.0)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        ran = migrate(self.conn)
+        try:
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            ran = migrate(self.conn)
+        except BaseException:
+            self.conn.close()
+            raise
         if ran:
             logger.debug("store %s migrated: %s", self.path, ", ".join(ran))
         self.batch_jobs = BatchJobs(self.conn)
@@ -228,6 +235,17 @@ class Store:
                                  (identity.request_key,))
         return {r[0] for r in rows}
 
+    def iter_shown_usage(self) -> Iterator[str | None]:
+        """The ``usage_json`` of each record some source shows, once per record: what the
+        articles in the exports cost (a copy shares its original's answer and cost)."""
+        cur = self.conn.cursor()
+        cur.arraysize = 1024
+        cur.execute("SELECT r.usage_json FROM records r WHERE EXISTS (SELECT 1 FROM sources s"
+                    " WHERE s.sha256=r.sha256 AND s.request_key=r.request_key)")
+        while rows := cur.fetchmany():
+            for (usage_json,) in rows:
+                yield usage_json
+
     def iter_records(self, *, latest_per_source: bool = True) -> Iterator[StoredRecord]:
         """Records in source order; by default one per source: its current record.
 
@@ -271,19 +289,21 @@ class Store:
         usage_json: str | None = None,
         file: str | None = None,
         scope: str = "article",
-    ) -> None:
-        """Insert or replace one record in its own transaction.
+    ) -> bool:
+        """Insert or replace one record in its own transaction; False when it was kept.
 
         The record is keyed by content and request; the ``sources`` row of ``source``
         is pointed at it in the same transaction, so the store knows which record each
         source shows now (see :meth:`put_source`). An ``ok`` record is stamped with the
         identity's ``derive_key``: the post-processing its facts were derived with.
+        An error never replaces an ``ok`` record of the same key (a ``--refresh`` or a
+        late batch that failed): the answer already paid for is kept, and False returned.
         """
         now = time.time()
         derive_key = identity.derive_key if status == "ok" else None
         with self.conn:
             self.conn.execute("BEGIN IMMEDIATE")
-            self.conn.execute(
+            cur = self.conn.execute(
                 "INSERT INTO records (sha256, request_key, schema_name, schema_version, prompt_name, prompt_version,"
                 " model, request_json, source, status, error, error_kind, answers_json, result_json, derive_key,"
                 " document_json, text, usage_json, attempts, run_id, created_at, updated_at)"
@@ -293,11 +313,13 @@ class Store:
                 " error_kind=excluded.error_kind, answers_json=excluded.answers_json,"
                 " result_json=excluded.result_json, derive_key=excluded.derive_key,"
                 " document_json=excluded.document_json, text=excluded.text, usage_json=excluded.usage_json,"
-                " attempts=records.attempts + 1, run_id=excluded.run_id, updated_at=excluded.updated_at",
+                " attempts=records.attempts + 1, run_id=excluded.run_id, updated_at=excluded.updated_at"
+                " WHERE NOT (records.status='ok' AND excluded.status='error')",
                 (sha256, identity.request_key, *identity.as_tuple(), _json(identity.request_params), source, status,
                  error, error_kind, answers_json, result_json, derive_key, document_json, text, usage_json, run_id,
                  now, now),
             )
+            stored = cur.rowcount > 0
             self._put_source(source if source is not None else sha256, sha256, identity, run_id=run_id, file=file,
                              scope=scope, duplicate_of=None, now=now)
             if source is not None:
@@ -310,6 +332,9 @@ class Store:
                     " AND s.request_key=records.request_key)",
                     (source, sha256, identity.request_key),
                 )
+        if not stored:
+            logger.warning("%s: kept its earlier answer; this request failed: %s", source or sha256[:12], error)
+        return stored
 
     def put_derived(self, sha256: str, identity: Identity, *, result_json: str, run_id: int | None) -> None:
         """Replace the facts of an ``ok`` record re-derived from its stored answers (no model call)."""
@@ -337,6 +362,8 @@ class Store:
             return False
         logged = json.loads(row[1])
         if any(logged.get(k) != settings.get(k) for k in LEGACY_COMPARED):
+            return False
+        if any(settings.get(k) not in (None, [], ()) for k in LEGACY_ABSENT):
             return False
         with self.conn:
             self.conn.execute("BEGIN IMMEDIATE")

@@ -431,6 +431,10 @@ def iter_documents(path: str | os.PathLike, *, text_field: str = "text", id_fiel
         except json.JSONDecodeError as e:
             yield InputError(where, f"line {lineno} is not valid JSON: {e.msg}")
             continue
+        except (ValueError, RecursionError) as e:  # a digit string past Python's limit; nesting too deep
+            yield InputError(where, f"line {lineno} cannot be read as JSON: {type(e).__name__}: "
+                                    f"{str(e)[:120] or 'nested too deeply'}")
+            continue
         if not isinstance(rec, dict):
             yield InputError(where, f"line {lineno} is not a JSON object")
             continue
