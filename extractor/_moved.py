@@ -17,7 +17,7 @@ import types
 import warnings
 from typing import Any
 
-MOVED = {
+MOVED: dict[str, str | tuple[str, ...]] = {
     "extractor.textnorm": "extractor.text.textnorm",
     "extractor.language": "extractor.text.language",
     "extractor.reading": "extractor.text.reading",
@@ -26,40 +26,50 @@ MOVED = {
     "extractor.validation": "extractor.grounding.validation",
     "extractor.settings": "extractor.model.settings",
     "extractor.providers": "extractor.model.providers",
-    "extractor.llm": "extractor.model.client",
+    "extractor.llm": ("extractor.model.client", "extractor.model.endpoint"),
     "extractor.prompting": "extractor.model.prompting",
     "extractor.localserver": "extractor.model.localserver",
     "extractor.registry": "extractor.model.registry",
-    "extractor.batch": "extractor.runs.legacy",
+    "extractor.batch": ("extractor.runs.legacy", "extractor.model.endpoint"),
     "extractor.batchapi": "extractor.runs.batchapi",
-    "extractor.export": "extractor.outputs.export",
+    "extractor.export": ("extractor.outputs.export", "extractor._v01_names"),
     "extractor.report": "extractor.outputs.report",
-    "extractor.evaluation": "extractor.outputs.evaluation",
+    "extractor.evaluation": ("extractor.outputs.evaluation", "extractor._v01_names"),
 }
+"""Old name → its new home, or several homes searched in order (a v0.1 module whose names split)."""
+
+
+def _homes(target: str | tuple[str, ...]) -> tuple[str, ...]:
+    return (target,) if isinstance(target, str) else target
 
 
 class _Forwarder(types.ModuleType):
-    def __init__(self, name: str, target: str):
-        super().__init__(name, f"Moved to {target}; this name forwards to it.")
-        self.__target = target
+    def __init__(self, name: str, target: str | tuple[str, ...]):
+        super().__init__(name, f"Moved to {_homes(target)[0]}; this name forwards to it.")
+        self.__homes = _homes(target)
 
     def __getattr__(self, attr: str) -> Any:
-        return getattr(importlib.import_module(self.__target), attr)
+        for home in self.__homes:
+            module = importlib.import_module(home)
+            if hasattr(module, attr):
+                return getattr(module, attr)
+        raise AttributeError(f"module {self.__name__!r} (moved to {self.__homes[0]}) has no attribute {attr!r}")
 
     def __dir__(self) -> list[str]:
-        return dir(importlib.import_module(self.__target))
+        return sorted({n for home in self.__homes for n in dir(importlib.import_module(home))})
 
 
 class _Loader(importlib.abc.Loader):
-    def __init__(self, target: str):
-        self.target = target
+    def __init__(self, target: str | tuple[str, ...]):
+        self.target = _homes(target)[0]
+        self.homes = target
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
-        return _Forwarder(spec.name, self.target)
+        return _Forwarder(spec.name, self.homes)
 
     def exec_module(self, module: types.ModuleType) -> None:
         warnings.warn(f"{module.__name__} moved to {self.target}; import it from there",
-                      DeprecationWarning, stacklevel=3)
+                      DeprecationWarning, stacklevel=2)
 
 
 class MovedModuleFinder(importlib.abc.MetaPathFinder):

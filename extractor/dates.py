@@ -9,6 +9,8 @@ The code lives in :mod:`extractor.numbers.dates`.
 
 from __future__ import annotations
 
+from extractor.numbers.calendars import Calendar
+from extractor.numbers.date_parts import Granularity
 from extractor.numbers.dates import DateValue, find_dates, parse_date
 
-__all__ = ["DateValue", "parse_date", "find_dates"]
+__all__ = ["Calendar", "DateValue", "Granularity", "parse_date", "find_dates"]

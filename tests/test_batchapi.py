@@ -280,6 +280,11 @@ def test_cli_submit_status_collect(tmp_path, monkeypatch):
     r = runner.invoke(app, ["batch-collect", str(out)])  # again: nothing new, still fine
     assert r.exit_code == 0, r.output
     assert len(read_lines(out)) == 2
+    # One --wait: polling for the batch and queueing for the folder are one wish.
+    from extractor.store.lock import OutputLock
+    with OutputLock(out):
+        r = runner.invoke(app, ["batch-collect", str(out), "--no-wait"])
+    assert r.exit_code == 2 and "being written by another run" in r.output, r.output
 
 
 def test_chunked_differently_raises_and_marks_nothing_collected(tmp_path):
@@ -316,3 +321,24 @@ def test_jsonl_with_other_field_names_is_collected(tmp_path):
     summary = collect(synthetic_extractor(api), out, batch_id, wait=True, poll_interval=0)
     assert summary.ok == 3 and summary.failed == 0
     assert sorted(line["source"].rsplit("#", 1)[1] for line in read_lines(out)) == ["x0", "x1", "x2"]
+
+
+def test_copies_and_already_done_articles_appear_once_each_after_collect(tmp_path):
+    """A copy of an article in the same submission, and an article added to a finished folder's
+    inputs under a new name, each get their row, like in a run."""
+    d = tmp_path / "in"
+    write_articles(d, 2)
+    first = sorted(d.iterdir())[0]
+    (d / "copy_of_first.txt").write_bytes(first.read_bytes())
+    api = FakeBatchAPI()
+    out = tmp_path / "out"
+    ex = synthetic_extractor(api)
+    submit(ex, [d], out=out)
+    s = collect(ex, out, "batch_1")
+    assert s.ready and len(api.files["file-1"].decode().splitlines()) == 2  # the copy is not paid for
+    assert sorted(Path(x["source"]).name for x in read_lines(out)) == sorted(p.name for p in d.iterdir())
+    (d / "renamed.txt").write_bytes(first.read_bytes())  # done content under a new name: nothing to submit
+    assert submit(ex, [d], out=out) is None and len(api.batches) == 1
+    from extractor.outputs.export import export_all
+    export_all(out)
+    assert sorted(Path(x["source"]).name for x in read_lines(out)) == sorted(p.name for p in d.iterdir())

@@ -103,6 +103,15 @@ def test_registry_finds_entry_point_plugins(monkeypatch):
     assert names["plugin_news"].origin.startswith("plugin:") and names["health_news"].version == "1.1"
 
 
+def test_a_plugin_cannot_take_the_built_in_schemas_name(monkeypatch, caplog):
+    impostor = EntryPoint(name="health_news", value="json:JSONDecoder", group="extractor.schemas")
+    monkeypatch.setattr("extractor.model.registry.entry_points",
+                        lambda group: [impostor] if group == "extractor.schemas" else [])
+    assert resolve_schema("health_news") is HealthNewsArticle
+    assert "already taken" in caplog.text and "'json:JSONDecoder'" in caplog.text
+    assert {s.name: s.origin for s in list_schemas()}["health_news"] == "builtin"
+
+
 # --- prompts ---------------------------------------------------------------------------
 def test_prompt_templates_are_versioned_and_fence_the_article():
     t = load_template("default")

@@ -221,3 +221,31 @@ def test_real_gold_against_itself():
     gold = Path(__file__).resolve().parents[1] / "gold"
     r = evaluate(_perfect(gold), gold)
     assert r.overall.fp == 0 and r.overall.fn == 0 and r.overall.tp > 150
+
+
+def test_cli_eval_exit_codes(gold_dir, tmp_path):
+    """A broken predictions file is a one-line error (exit 2); failed articles in eval-run exit 1."""
+    from fakes import Reply, serve
+
+    from extractor.cli import eval_cmds
+
+    app = typer.Typer()
+    eval_cmds.register(app)
+    runner = CliRunner()
+    broken = tmp_path / "articles.jsonl"
+    broken.write_text('{"source": "a_zh.txt", "facts": []}\n{oops\n', encoding="utf-8")
+    res = runner.invoke(app, ["eval", str(broken), str(gold_dir)])
+    assert res.exit_code == 2 and "error:" in res.output and ":2:" in res.output, res.output
+
+    articles = tmp_path / "in"
+    articles.mkdir()
+    (articles / "a.txt").write_text("The county hospital has 120 beds.", encoding="utf-8")
+    with serve(lambda request: Reply.json(400, {"error": {"message": "model not found"}})) as url:
+        res = runner.invoke(app, ["eval-run", str(articles), str(gold_dir), "--out", str(tmp_path / "out"),
+                                  "--provider", "openai", "--model", "m", "--base-url", url, "--no-report"],
+                            env={"OPENAI_API_KEY": "sk-test", "EXTRACTOR_API_KEY": "sk-test"})
+    assert res.exit_code == 1 and "1 article(s) failed" in res.output, res.output
+    res = runner.invoke(app, ["eval-run", str(articles), str(gold_dir), "--out", str(tmp_path / "out2"),
+                              "--provider", "openai", "--model", "m", "--base-url", "http://127.0.0.1:9/v1"],
+                        env={"OPENAI_API_KEY": "sk-test"})
+    assert res.exit_code == 2 and "cannot reach" in res.output, res.output

@@ -350,3 +350,60 @@ def test_own_client_retries_do_not_nest_inside_ours():
                            http_client=httpx2.Client(transport=server.transport()))
     result = Extractor(settings(max_transport_retries=2), client=client).extract(SEED_003)
     assert result.usage.requests == 3 == len(server.requests) and result.usage.transport_retries == 2
+
+
+def test_an_applications_client_stays_open_after_the_extractor_closes():
+    import httpx2
+    import openai
+
+    server = FakeEndpoint(script=[synthetic_aid_answer()])
+    http = httpx2.Client(transport=server.transport())
+    client = openai.OpenAI(api_key="sk-test-synthetic", base_url="http://synthetic.test/v1", http_client=http)
+    ex = Extractor(settings(), client=client)
+    ex.extract(SEED_003)
+    ex.close()
+    assert not http.is_closed and not client.is_closed()
+
+
+def test_an_instrumented_client_is_called_through_its_own_create(monkeypatch):
+    """Tracing libraries wrap ``Completions.create``; posting the body ourselves would bypass them."""
+    import httpx2
+    import openai
+    from openai.resources.chat.completions import Completions
+
+    seen = []
+    original = Completions.create
+
+    def traced(self, *args, **kwargs):
+        seen.append(kwargs.get("model"))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Completions, "create", traced)
+    for kind in (openai.OpenAI, type("TracingOpenAI", (openai.OpenAI,), {})):
+        server = FakeEndpoint(script=[synthetic_aid_answer()])
+        client = kind(api_key="sk-test-synthetic", base_url="http://synthetic.test/v1",
+                      http_client=httpx2.Client(transport=server.transport()))
+        result = Extractor(settings(), client=client).extract(SEED_003)
+        assert result.facts_of("money")
+    assert seen == ["synthetic-model", "synthetic-model"]
+
+
+def test_transport_retries_are_counted_and_logged_once_per_retry(caplog):
+    import httpx2
+    import openai
+
+    server = FakeEndpoint(script=[(503, {"error": {"message": "busy"}})] * 3)
+    client = openai.OpenAI(api_key="sk-test-synthetic", base_url="http://synthetic.test/v1",
+                           http_client=httpx2.Client(transport=server.transport()))
+    with pytest.raises(ModelCallError) as info:
+        Extractor(settings(max_transport_retries=2), client=client).extract(SEED_003)
+    assert len(server.requests) == 3 and info.value.attempts == 3
+    # Two waits happened; the third failure ends the call and must not announce a retry.
+    assert len([r for r in caplog.records if "retrying in" in r.getMessage()]) == 2
+
+
+def test_an_unreachable_endpoint_is_named_without_its_credentials():
+    with pytest.raises(ModelCallError) as info:
+        Extractor(settings(max_transport_retries=0, timeout_s=2,
+                           base_url="http://analyst:hunter2@127.0.0.1:9/v1")).extract(SEED_003)
+    assert "127.0.0.1:9" in str(info.value) and "hunter2" not in str(info.value)

@@ -131,3 +131,15 @@ def test_an_article_with_template_syntax_is_sent_as_written(mode):
     sent = json.loads(rec.raw[0])["messages"][-1]["content"]
     assert "{{ name }}" in sent and "{% raw %}" in sent and "{%- endif %}" in sent
     assert result.facts_of("quantity")[0].grounded
+
+
+def test_the_sdks_own_clients_take_the_direct_path():
+    """An openai upgrade that renames or restructures the clients would silently send every
+    request through ``create`` again (per-call schema work); this says so instead."""
+    import openai
+
+    from extractor.model.client import _posts_like_the_sdk
+
+    for kind in (openai.OpenAI, openai.AsyncOpenAI):
+        client = kind(api_key="sk-test", base_url="http://127.0.0.1:9/v1")
+        assert _posts_like_the_sdk(client) and _posts_like_the_sdk(client.with_options(max_retries=0))

@@ -76,3 +76,18 @@ def test_uncertain_readings_are_flagged_never_used_to_correct():
     assert check.updates == () and check.flags == ("value_uncertain_in_evidence",)
     # The same figure, when the model's value is the one read, needs nothing.
     assert check_numbers(Q(value=2480000, evidence=ev), ev).flags == ()
+
+
+def test_a_qualifier_the_users_schema_does_not_have_is_flagged_not_written():
+    from typing import Literal
+
+    class OldQuantity(BaseModel):  # a v0.1-style schema: no less_than
+        value: float
+        qualifier: Literal["exact", "about", "more_than", "at_least"] = "exact"
+        evidence: str
+
+    evidence = "fewer than 50 doctors"
+    check = check_numbers(OldQuantity(value=50, evidence=evidence), evidence, lang="en")
+    assert check.updates == () and check.flags == ("qualifier_less_than_in_evidence",)
+    check = check_numbers(OldQuantity(value=50, evidence="more than 50 doctors"), "more than 50 doctors", lang="en")
+    assert check.updates == (("qualifier", "more_than"),)

@@ -145,6 +145,10 @@ def test_records_parts_import_and_requested_twice_without_ray(tmp_path):
     assert requested_twice(folder) == 1
     assert (folder / "actor-a.txt").read_text().startswith(f"# pid={os.getpid()} ")
     assert not StartedLog(str(tmp_path / "missing"), "x").enabled  # a node that cannot see OUT
+    (folder / "unwritable.txt").mkdir()  # opening it for append fails, as on a read-only or full disk
+    broken = StartedLog(str(folder), "unwritable")
+    broken.start("k4")  # the article goes on; only the count of requests made twice loses it
+    assert not broken.enabled
 
 
 def test_ray_engine_without_ray_says_how_to_install(tmp_path, monkeypatch):
@@ -161,6 +165,27 @@ def test_ray_client_addresses_are_refused_with_the_way_that_works(tmp_path):
     ex = Extractor(Settings(provider="openai", api_key="sk-test", model="gpt-4o-mini"))
     with pytest.raises(ConfigurationError, match="--ray-address auto"):
         RayEngine(ex, RunOptions(out=tmp_path, engine="ray", ray_address="ray://head:10001"))
+
+
+def test_ray_client_is_refused_from_the_environment_too(tmp_path, monkeypatch):
+    """ray.init reads RAY_ADDRESS when no address is given."""
+    from extractor import Extractor, Settings
+    from extractor.core.errors import ConfigurationError
+    from extractor.core.options import RunOptions
+    from extractor.runs.ray_engine import RayEngine
+
+    monkeypatch.setenv("RAY_ADDRESS", "ray://head:10001")
+    ex = Extractor(Settings(provider="openai", api_key="sk-test", model="gpt-4o-mini"))
+    with pytest.raises(ConfigurationError, match="ray://head:10001"):
+        RayEngine(ex, RunOptions(out=tmp_path, engine="ray"))
+
+
+def test_a_ray_address_without_the_ray_engine_is_an_error(tmp_path):
+    from extractor.core.errors import ConfigurationError
+    from extractor.core.options import RunOptions
+
+    with pytest.raises(ConfigurationError, match="--engine ray"):
+        RunOptions(out=tmp_path, ray_address="auto")
 
 
 # --------------------------------------------------------------------------- on a local Ray instance

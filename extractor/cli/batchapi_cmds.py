@@ -27,7 +27,6 @@ from extractor.cli.common import (
     EXIT_NOT_READY,
     EXIT_OK,
     LogJson,
-    Wait,
     fail,
     money,
     setup_logging,
@@ -92,10 +91,10 @@ def batch_status(out: OutArg, batch_id: BatchId = None, log_json: LogJson = Fals
 def batch_collect(
     out: OutArg,
     batch_id: BatchId = None,
-    wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Poll until the batch has ended.")] = True,
+    wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Poll until the batch has ended, and queue behind "
+                                                                "another process writing OUT.")] = True,
     poll_interval: Annotated[float, typer.Option("--poll-interval", min=0, help="Seconds between polls.")] = 30.0,
     log_json: LogJson = False,
-    wait_for_lock: Wait = False,
 ) -> None:
     """Download a finished Batch API job into OUT: one record per article, exports regenerated."""
     from extractor.core.errors import ExtractorError
@@ -105,7 +104,7 @@ def batch_collect(
     try:
         with _extractor(out, batch_id) as ex:
             s = collect(ex, out, batch_id, wait=wait, poll_interval=poll_interval, argv=sys.argv,
-                        wait_for_lock=wait_for_lock)
+                        wait_for_lock=wait)
     except KeyboardInterrupt:
         typer.echo(f"interrupted; nothing lost. Resume with: {shlex.join(sys.argv)}", err=True)
         raise typer.Exit(EXIT_INTERRUPTED) from None

@@ -29,13 +29,18 @@ def eval_command(
     grounded_only: Annotated[bool, typer.Option("--grounded-only", help="Score only grounded facts.")] = False,
 ) -> None:
     """Score predictions against gold: precision, recall and F1 per fact type and language."""
+    from extractor.cli.common import fail
+    from extractor.core.errors import ExtractorError
     from extractor.outputs.evaluation import evaluate
 
     path = predictions / "articles.jsonl" if predictions.is_dir() else predictions
     if not path.exists():
-        typer.echo(f"error: {path} not found", err=True)
-        raise typer.Exit(2)
-    _print_report(evaluate(path, gold, grounded_only=grounded_only), as_json)
+        raise fail(f"{path} not found")
+    try:
+        report = evaluate(path, gold, grounded_only=grounded_only)
+    except (ExtractorError, ValueError, OSError) as exc:  # a broken gold or predictions file: one line, exit 2
+        raise fail(str(exc)) from None
+    _print_report(report, as_json)
 
 
 def eval_run_command(
@@ -52,32 +57,44 @@ def eval_run_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
     report: Annotated[bool, typer.Option("--report/--no-report", help="Also write OUT/report.html.")] = True,
 ) -> None:
-    """Run the batch extraction on INPUT_DIR, then score it against GOLD."""
+    """Run the batch extraction on INPUT_DIR, then score it against GOLD.
+
+    Exit codes as for ``run``: 0, 1 when some articles failed (the scores are printed
+    all the same), 2 for a usage or configuration error, 130 when interrupted.
+    """
     # The batch layer imports openai/instructor: only load it here.
     from extractor.api import Extractor
-    from extractor.cli.common import SettingsOptions, enter_local, wants_local
+    from extractor.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, SettingsOptions, enter_local, fail, wants_local
+    from extractor.core.errors import ExtractorError
     from extractor.core.options import RunOptions
     from extractor.outputs.evaluation import evaluate
     from extractor.runs.runner import run_batch
 
     inputs = sorted(str(p) for p in input_dir.glob(pattern) if p.is_file())
     if not inputs:
-        typer.echo(f"error: no files matching {pattern!r} in {input_dir}", err=True)
-        raise typer.Exit(2)
-    settings = SettingsOptions(model=model, base_url=base_url, provider=provider).settings()
-    with ExitStack() as stack:
-        if wants_local(settings, local):
-            settings = enter_local(stack, settings, local_model)
-        ex = Extractor(settings)
-        try:
-            run_batch(ex, inputs, RunOptions(out=out, concurrency=concurrency))
-        finally:
-            ex.close()
-    if report:
-        from extractor.outputs.report import write_report
+        raise fail(f"no files matching {pattern!r} in {input_dir}")
+    try:
+        settings = SettingsOptions(model=model, base_url=base_url, provider=provider).settings()
+        with ExitStack() as stack:
+            if wants_local(settings, local):
+                settings = enter_local(stack, settings, local_model)
+            ex = Extractor(settings)
+            try:
+                summary = run_batch(ex, inputs, RunOptions(out=out, concurrency=concurrency))
+            finally:
+                ex.close()
+        if summary.interrupted:
+            raise typer.Exit(EXIT_INTERRUPTED)
+        if report:
+            from extractor.outputs.report import write_report
 
-        typer.echo(f"report: {write_report(out)}", err=True)
-    _print_report(evaluate(out / "articles.jsonl", gold), as_json)
+            typer.echo(f"report: {write_report(out)}", err=True)
+        _print_report(evaluate(out / "articles.jsonl", gold), as_json)
+    except ExtractorError as exc:
+        raise fail(str(exc)) from None
+    if summary.failed:
+        typer.echo(f"{summary.failed} article(s) failed: see 'error' in {out / 'articles.jsonl'}", err=True)
+        raise typer.Exit(EXIT_FAILED)
 
 
 def register(app: typer.Typer) -> None:

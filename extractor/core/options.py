@@ -76,6 +76,9 @@ class RunOptions:
                 raise ConfigurationError(f"{name} must be positive, got {value}")
         if self.engine not in ENGINES:
             raise ConfigurationError(f"unknown engine {self.engine!r}; use one of {', '.join(ENGINES)}")
+        if self.ray_address and self.engine != "ray":
+            raise ConfigurationError(f"ray_address {self.ray_address!r} is for the ray engine; add --engine ray "
+                                     f"(the engine is {self.engine!r})")
         if not self.text_field or not self.id_field:
             raise ConfigurationError(f"text_field and id_field must be set, got {self.text_field!r}/{self.id_field!r}")
 

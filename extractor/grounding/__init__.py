@@ -6,9 +6,11 @@
 from __future__ import annotations
 
 from extractor.grounding.align import (
+    MIN_FUZZY_CHARS,
     EvidenceSite,
     MapKey,
     Match,
+    PathPart,
     SourceIndex,
     evidence_fields,
     fact_models,
@@ -17,5 +19,6 @@ from extractor.grounding.align import (
     iter_evidence,
 )
 
-__all__ = ["fact_models", "fact_type_of", "EvidenceSite", "MapKey", "Match", "SourceIndex", "evidence_fields",
+__all__ = ["MIN_FUZZY_CHARS", "PathPart",
+           "fact_models", "fact_type_of", "EvidenceSite", "MapKey", "Match", "SourceIndex", "evidence_fields",
            "iter_evidence", "ground_quote"]

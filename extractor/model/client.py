@@ -17,6 +17,8 @@ import inspect
 import logging
 import random
 import re
+import threading
+import types
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +37,7 @@ from tenacity import (
 from extractor.core.errors import ModelCallError
 from extractor.core.types import Usage
 from extractor.grounding.validation import GROUNDING_ERROR_PREFIX, checking_quotes
+from extractor.model.endpoint import shown_url
 from extractor.model.headers import retry_after_seconds
 from extractor.model.outcome import CallOutcome
 from extractor.model.prepared import prepared_response_model, skip_repeated_async_validator_walks
@@ -101,22 +104,17 @@ def is_transient(exc: BaseException) -> bool:
 class _Wait:
     """Exponential backoff with full jitter; ``Retry-After`` wins when the server sends it."""
 
-    def __init__(self, settings: Settings, on_wait=None):
+    def __init__(self, settings: Settings):
         self.initial = settings.backoff_initial_s
         self.cap = settings.backoff_max_s
         self.max_retry_after = settings.max_retry_after_s
-        self.on_wait = on_wait
 
     def __call__(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         hinted = retry_after_seconds(exc) if exc else None
         if hinted is not None:
-            delay = min(hinted, self.max_retry_after)
-        else:
-            delay = random.uniform(0, min(self.cap, self.initial * 2 ** (state.attempt_number - 1)))
-        if self.on_wait:
-            self.on_wait(delay, exc)
-        return delay
+            return min(hinted, self.max_retry_after)
+        return random.uniform(0, min(self.cap, self.initial * 2 ** (state.attempt_number - 1)))
 
 
 _CONTROL = re.compile(r"[\x00-\x1f]")
@@ -261,6 +259,11 @@ class ModelClient:
         # retries: nested inside ours they would multiply the budget and go uncounted.
         self._client = _without_retries(client)
         self._async_client = _without_retries(async_client)
+        # An application's client shares its connection pool with the copy above; closing
+        # it is the application's business, not ours.
+        self._owns_client = client is None
+        self._owns_async_client = async_client is None
+        self._building = threading.Lock()  # one client even when threads ask at once
         _KNOWN_SECRETS.update(self._secrets)
         self.model = settings.resolved_model()
         skip_repeated_async_validator_walks()
@@ -282,21 +285,27 @@ class ModelClient:
     @property
     def client(self) -> Any:
         if self._client is None:
-            self._client = openai.OpenAI(**self._client_kwargs())
+            with self._building:
+                if self._client is None:
+                    self._client = openai.OpenAI(**self._client_kwargs())
         return self._client
 
     @property
     def async_client(self) -> Any:
         if self._async_client is None:
-            self._async_client = openai.AsyncOpenAI(**self._client_kwargs())
+            with self._building:
+                if self._async_client is None:
+                    self._async_client = openai.AsyncOpenAI(**self._client_kwargs())
         return self._async_client
 
     def close(self) -> None:
-        if self._client is not None and hasattr(self._client, "close"):
+        """Close the sync client if this object built it (an application's own client stays open)."""
+        if self._owns_client and self._client is not None and hasattr(self._client, "close"):
             self._client.close()
 
     async def aclose(self) -> None:
-        if self._async_client is not None and hasattr(self._async_client, "close"):
+        """Close the async client if this object built it (an application's own client stays open)."""
+        if self._owns_async_client and self._async_client is not None and hasattr(self._async_client, "close"):
             await self._async_client.close()
 
     # Helpers ------------------------------------------------------------------------
@@ -307,14 +316,19 @@ class ModelClient:
         return kw
 
     def _retrying(self, counters: _Counters, cls=Retrying):
-        def on_wait(delay: float, exc: BaseException | None) -> None:
+        # before_sleep, not inside wait: tenacity computes the wait before it checks the
+        # stop condition, so a count there would include the attempt that is never made.
+        def before_sleep(state: RetryCallState) -> None:
             counters.transport_retries += 1
-            logger.warning("transient model error (%s); retrying in %.1fs", self._redact(_describe(exc)), delay)
+            exc = state.outcome.exception() if state.outcome else None
+            logger.warning("transient model error (%s); retrying in %.1fs", self._redact(_describe(exc)),
+                           state.upcoming_sleep)
 
         return cls(
             retry=retry_if_exception(is_transient),
             stop=stop_after_attempt(self.settings.max_transport_retries + 1),
-            wait=_Wait(self.settings, on_wait),
+            wait=_Wait(self.settings),
+            before_sleep=before_sleep,
             reraise=True,
         )
 
@@ -352,7 +366,7 @@ class ModelClient:
                 last_error="authentication failed (401): check EXTRACTOR_API_KEY / OPENAI_API_KEY", model=self.model,
             )
         if isinstance(root, openai.APIConnectionError):
-            url = self.settings.resolved_base_url()
+            url = shown_url(self.settings.resolved_base_url())
             return ModelCallError(
                 "transport", attempts=counters.requests,
                 last_error=f"cannot reach {url} ({_describe(root)}); is the server running? set EXTRACTOR_BASE_URL",
@@ -490,9 +504,10 @@ class ModelClient:
 
         create = client.chat.completions.create
         options: Any = {"security": {"bearer_auth": True}}  # what create() asks for
+        direct = _posts_like_the_sdk(client)
 
         def send(*args: Any, **kwargs: Any) -> Any:
-            body = None if args else direct_body(kwargs)
+            body = None if args or not direct else direct_body(kwargs)
             if body is None:
                 return create(*args, **kwargs)
             return client.post("/chat/completions", body=body, cast_to=ChatCompletion, options=options)
@@ -549,6 +564,27 @@ class ModelClient:
         except _HANDLED as exc:
             return self._settle(response_model, counters, exc=exc)
         return self._settle(response_model, counters, data=data)
+
+
+def _posts_like_the_sdk(client: Any) -> bool:
+    """Whether posting the body ourselves sends what ``chat.completions.create`` would.
+
+    Only for the SDK's own client classes with their own ``create``: a subclass, a wrapper
+    or a stand-in (tracing, Azure deployments, a test double) may do more in ``create``,
+    and that is the application's to keep.
+    """
+    from openai.resources.chat.completions import AsyncCompletions, Completions
+
+    kinds = {openai.OpenAI: Completions, openai.AsyncOpenAI: AsyncCompletions}
+    if type(client) not in kinds:
+        return False
+    completions = client.chat.completions
+    cls = kinds[type(client)]
+    # Tracing instrumentations (OpenTelemetry, Langfuse, ...) wrap the class's create;
+    # a wrapper is not a plain function defined by the SDK.
+    create = vars(cls).get("create")
+    return (type(completions) is cls and "create" not in vars(completions)
+            and type(create) is types.FunctionType and create.__module__.startswith("openai."))
 
 
 def _without_retries(client: Any) -> Any:

@@ -6,11 +6,23 @@ from __future__ import annotations
 
 import socket
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from extractor.core.errors import ConfigurationError
 
-__all__ = ["check_configuration", "check_endpoint"]
+__all__ = ["check_configuration", "check_endpoint", "shown_url"]
+
+
+def shown_url(url: str) -> str:
+    """``url`` as an error message may show it: without ``user:password@``.
+
+    >>> shown_url("http://analyst:hunter2@vllm.internal:8000/v1")
+    'http://vllm.internal:8000/v1'
+    """
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 def check_configuration(settings: Any) -> None:
@@ -34,13 +46,13 @@ def check_endpoint(settings: Any, timeout_s: float = 5.0) -> None:
     host = parts.hostname
     port = parts.port or (443 if parts.scheme == "https" else 80)
     if not host:
-        raise ConfigurationError(f"base URL {url!r} has no host name: set EXTRACTOR_BASE_URL or --base-url")
+        raise ConfigurationError(f"base URL {shown_url(url)!r} has no host name: set EXTRACTOR_BASE_URL or --base-url")
     try:
         with socket.create_connection((host, port), timeout=timeout_s):
             pass
     except OSError as exc:
         raise ConfigurationError(
-            f"cannot reach {url} ({exc.strerror or exc}): is the server running and the network up? "
+            f"cannot reach {shown_url(url)} ({exc.strerror or exc}): is the server running and the network up? "
             "set EXTRACTOR_BASE_URL / --base-url, or use --local"
         ) from None
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import logging
 import sys
 from dataclasses import dataclass
 from importlib.metadata import entry_points
@@ -25,6 +26,7 @@ from extractor.core.errors import SchemaNotFoundError
 from extractor.schemas import BUILTIN_SCHEMAS
 
 ENTRY_POINT_GROUP = "extractor.schemas"
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -76,11 +78,22 @@ def _load_reference(ref: str) -> type[BaseModel]:
 
 
 def _plugins() -> dict[str, tuple[str, str]]:
-    """Schemas registered under the entry-point group, the built-in one included."""
-    found: dict[str, tuple[str, str]] = {}
+    """Every schema name → (target, origin): the built-ins, then the entry-point group.
+
+    A name is never taken over: the built-in schema keeps its name whatever a plugin
+    declares, and of two plugins with one name the first keeps it (with a warning that
+    says how to reach the other: its ``module:Class``).
+    """
+    found: dict[str, tuple[str, str]] = {n: (t, "builtin") for n, t in BUILTIN_SCHEMAS.items()}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         dist = getattr(getattr(ep, "dist", None), "name", "?")
-        found[ep.name] = (ep.value, "builtin" if dist == "extractor" else f"plugin:{dist}")
+        origin = "builtin" if dist == "extractor" else f"plugin:{dist}"
+        if ep.name in found:
+            if found[ep.name][0] != ep.value:
+                logger.warning("schema name %r of %s (%s) is already taken by %s (%s); use %r to choose it",
+                               ep.name, origin, ep.value, found[ep.name][1], found[ep.name][0], ep.value)
+            continue
+        found[ep.name] = (ep.value, origin)
     return found
 
 
@@ -94,11 +107,9 @@ def resolve_schema(ref: str | type[BaseModel]) -> type[BaseModel]:
     plugins = _plugins()
     if ref in plugins:
         return _load_reference(plugins[ref][0])
-    if ref in BUILTIN_SCHEMAS:  # a source checkout without installed metadata
-        return _load_reference(BUILTIN_SCHEMAS[ref])
     if ":" in ref:
         return _load_reference(ref)
-    known = sorted(set(BUILTIN_SCHEMAS) | set(plugins))
+    known = sorted(plugins)
     raise SchemaNotFoundError(f"unknown schema {ref!r}; known: {', '.join(known)} (or use 'module:Class')")
 
 
@@ -106,9 +117,7 @@ def list_schemas() -> list[SchemaInfo]:
     """Built-in and plugin schemas; a plugin that fails to load is listed with the error."""
     rows: list[SchemaInfo] = []
     plugins = _plugins()
-    entries = [(n, t, o) for n, (t, o) in plugins.items()]
-    entries += [(n, t, "builtin") for n, t in BUILTIN_SCHEMAS.items() if n not in plugins]
-    for name, target, origin in entries:
+    for name, (target, origin) in plugins.items():
         try:
             model = _load_reference(target)
             doc = (model.__doc__ or "").strip().splitlines()

@@ -15,6 +15,7 @@ taken from the evidence when it states one and the model gave another: 超过100
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -115,6 +116,10 @@ def check_numbers(owner: BaseModel, evidence: str, *, lang: str | None = None) -
         if has_qualifier and field in ("value", "amount"):
             current = getattr(owner, "qualifier", None)
             if matched.qualifier != "exact" and current != matched.qualifier and not matched.uncertain:
+                if not _field_accepts(type(owner), "qualifier", matched.qualifier):
+                    # A user's schema with fewer qualifiers: say what the evidence states.
+                    flags.append(f"qualifier_{matched.qualifier}_in_evidence")
+                    continue
                 corrections.append(
                     Correction(
                         field="qualifier",
@@ -125,3 +130,19 @@ def check_numbers(owner: BaseModel, evidence: str, *, lang: str | None = None) -
                 )
                 updates.append(("qualifier", matched.qualifier))
     return NumberCheck(tuple(corrections), tuple(flags), tuple(updates))
+
+
+@functools.lru_cache(maxsize=256)
+def _field_accepts(model: type[BaseModel], field: str, value: object) -> bool:
+    """Whether ``model.field`` validates ``value`` (a schema's own qualifier vocabulary)."""
+    from typing import Annotated, Any
+
+    from pydantic import TypeAdapter, ValidationError
+
+    info = model.model_fields[field]
+    annotation: Any = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+    try:
+        TypeAdapter(annotation).validate_python(value)
+    except ValidationError:
+        return False
+    return True

@@ -47,7 +47,7 @@ from typing import Any
 from extractor.core.errors import ConfigurationError, ExtractorError, InputError, ModelCallError, OutputBusyError
 from extractor.core.options import RunOptions
 from extractor.core.types import Usage
-from extractor.runs.discovery import discover_inputs, file_sha
+from extractor.runs.discovery import discover_inputs, file_key, file_sha
 from extractor.runs.engine import Answer, Job
 from extractor.runs.runner import Decision, decide, doc_json, store_answer
 from extractor.store import OutputLock, Store, input_error_key, redact_settings
@@ -186,9 +186,10 @@ def reconcile(store: Store, client: Any) -> list[str]:
         batch = _find_batch(client, job)
         if batch is None:
             logger.warning("completing the submit of batch job %s that stopped half-way", job["job_id"])
+            refusals: tuple[type[BaseException], ...] = (OSError, *_refusals())
             try:
                 batch = _create(store, client, job, Path(job["input_path"]).read_bytes())
-            except (OSError, *_refusals()) as exc:
+            except refusals as exc:
                 # It can never be created from this record (its requests are gone, or the
                 # endpoint refuses them): give it up, so that its articles are submitted again.
                 logger.error("batch job %s abandoned: %s", job["job_id"], exc)
@@ -332,11 +333,18 @@ def _collect_requests(extractor: Any, store: Store, run_id: int, files: list[Pat
         return sha not in seen and sha not in pending and \
             decide(store, identity, sha, options, settings_dump)[0] is Decision.REQUEST
 
+    def skip(source: str, sha: str, fkey: str) -> None:
+        # This source shows the record of its content: stored already, or when the job
+        # holding it (this one or a pending one) is collected.
+        store.put_source(source, sha, identity, run_id=run_id, file=fkey)
+        sub.counts["skipped"] += 1
+
     for path in files:
+        fkey = file_key(path)
         if path.suffix.lower() != ".jsonl":
             sha = file_sha(path)  # cheap pre-check: no decoding for finished files
             if sha and not needed(sha):
-                sub.counts["skipped"] += 1
+                skip(str(path), sha, fkey)
                 continue
         for item in iter_documents(path, text_field=options.text_field, id_field=options.id_field,
                                    languages=extractor.settings.extra_languages):
@@ -344,7 +352,7 @@ def _collect_requests(extractor: Any, store: Store, run_id: int, files: list[Pat
                 _put_input_error(store, identity, run_id, item)
                 sub.counts["input_errors"] += 1
             elif not needed(item.sha256):
-                sub.counts["skipped"] += 1
+                skip(item.source or str(path), item.sha256, fkey)
             else:
                 seen.add(item.sha256)
                 _add_or_fail(extractor, store, run_id, item, path, sub)

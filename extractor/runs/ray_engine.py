@@ -487,8 +487,9 @@ class RayEngine(Engine):
         if transport is not None:
             raise ConfigurationError("the ray engine's workers make their own HTTP clients, so a transport cannot "
                                      "be handed to them: point base_url at the server instead")
-        address = options.ray_address
-        if address and address.startswith("ray://"):
+        # ray.init reads RAY_ADDRESS when no address is given: refuse ray:// from there too.
+        address = options.ray_address or os.environ.get("RAY_ADDRESS", "")
+        if address.startswith("ray://"):
             raise ConfigurationError(
                 f"--ray-address {address}: Ray Client (ray://) cannot run Ray Data pipelines in this Ray version "
                 "(it fails with \"'Worker' object has no attribute 'core_worker'\"). Run the command on a node "
@@ -577,7 +578,9 @@ class RayEngine(Engine):
         blocks = max(1, math.ceil(len(rows) / plan.batch_size))
         ds = ray.data.from_items(rows, override_num_blocks=blocks)
         return ds.map_batches(
-            ExtractWorker, fn_constructor_kwargs={"spec": self._spec_ref}, batch_size=plan.batch_size,
+            # One batch per block (the blocks above hold batch_size rows at most): with a batch
+            # size, Ray may bundle two small blocks into one call, past the in-flight bound.
+            ExtractWorker, fn_constructor_kwargs={"spec": self._spec_ref}, batch_size=None,
             batch_format="pyarrow", zero_copy_batch=True,
             compute=ActorPoolStrategy(size=min(plan.actors, blocks),
                                       max_concurrent_calls_per_actor=plan.calls_per_actor),

@@ -263,11 +263,19 @@ class StartedLog:
     def start(self, sha256: str) -> None:
         if not self.enabled:
             return
-        if self._file is None:
-            self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - kept open for the actor's life
-            self._file.write(f"# pid={os.getpid()} node={self.node} host={os.uname().nodename} at={time.time():.3f}\n")
-        self._file.write(sha256 + "\n")
-        self._file.flush()
+        try:
+            if self._file is None:
+                self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - kept open for the actor's life
+                self._file.write(f"# pid={os.getpid()} node={self.node} host={os.uname().nodename} "
+                                 f"at={time.time():.3f}\n")
+            self._file.write(sha256 + "\n")
+            self._file.flush()
+        except OSError as exc:
+            # The log only counts requests made twice after a kill; a full or read-only
+            # disk must not fail the articles themselves.
+            logger.warning("cannot write the started-log %s (%s); requested_twice will be undercounted",
+                           self.path, exc)
+            self.enabled = False
 
     def close(self) -> None:
         if self._file is not None:
