@@ -49,6 +49,15 @@ class _Forwarder(types.ModuleType):
         self.__homes = _homes(target)
 
     def __getattr__(self, attr: str) -> Any:
+        if attr == "__all__":  # ``from extractor.llm import *`` gets the names of every home
+            names: list[str] = []
+            for home in self.__homes:
+                module = importlib.import_module(home)
+                exported = getattr(module, "__all__", None)
+                if exported is None:
+                    exported = [n for n in vars(module) if not n.startswith("_")]
+                names += [n for n in exported if n not in names]
+            return names
         for home in self.__homes:
             module = importlib.import_module(home)
             if hasattr(module, attr):

@@ -342,3 +342,14 @@ def test_copies_and_already_done_articles_appear_once_each_after_collect(tmp_pat
     from extractor.outputs.export import export_all
     export_all(out)
     assert sorted(Path(x["source"]).name for x in read_lines(out)) == sorted(p.name for p in d.iterdir())
+
+
+def test_a_pending_batch_of_another_model_does_not_answer_this_one(tmp_path):
+    d = tmp_path / "in"
+    write_articles(d, 3)
+    api = FakeBatchAPI(in_progress_polls=100)
+    out = tmp_path / "out"
+    assert submit(synthetic_extractor(api), [d], out=out) == "batch_1"  # still in progress
+    other = Extractor(make_settings(api_key=SECRET, model="gpt-4o"), client=api.client(api_key=SECRET))
+    assert submit(other, [d], out=out) == "batch_2"
+    assert len(api.files["file-2"].decode().splitlines()) == 3

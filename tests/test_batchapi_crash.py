@@ -14,6 +14,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import httpx2
 from fakes import FakeBatchAPI
 from test_batch import make_settings, write_articles
 from test_batchapi import SECRET
@@ -86,6 +87,25 @@ def test_submit_killed_before_create_completes_the_submit_once(tmp_path):
                              capture_output=True, text=True, timeout=120)
         assert res.returncode == 137, res.stderr[-2000:]
         assert not api.batches and len(api.files) == 1
+        # The local copy of the requests is gone: the upload is done, so it is not needed.
+        with Store(out) as st:
+            (job,) = st.batch_jobs.unresolved()
+        Path(job["input_path"]).unlink()
+        # A wrong key in this shell (401) says so and gives up nothing: the job stays.
+        import openai
+        import pytest
+
+        wrong_key = Extractor(make_settings(api_key="sk-wrong", base_url=base_url))
+
+        def refuse(*args, **kwargs):
+            raise openai.AuthenticationError("invalid api key", body=None, response=httpx2.Response(
+                401, request=httpx2.Request("POST", base_url + "/batches")))
+
+        wrong_key.model_client.client.batches.create = refuse
+        with pytest.raises(openai.AuthenticationError):
+            submit(wrong_key, [d], out=out)
+        with Store(out) as st:
+            assert [j["job_id"] for j in st.batch_jobs.unresolved()] == [job["job_id"]]
         ex = Extractor(make_settings(api_key=SECRET, base_url=base_url))
         batch_id = submit(ex, [d], out=out)
         assert len(api.batches) == 1 and len(api.files) == 1  # the upload was reused

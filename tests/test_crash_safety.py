@@ -160,3 +160,32 @@ def test_sigint_exits_cleanly_and_says_how_to_resume(tmp_path):
     lines = [json.loads(x) for x in (out / "articles.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(lines) == N and len({line["source"] for line in lines}) == N
     assert all(line["status"] == "ok" for line in lines)
+
+
+def test_a_second_sigint_aborts_at_once_and_writes_no_exports(tmp_path):
+    inp, out = tmp_path / "in", tmp_path / "out"
+    write_articles(inp, N)
+    with FakeEndpoint(latency=30) as srv:  # answers that would keep a graceful stop waiting
+        cmd = command(inp, out, srv, "--quiet")
+        proc = subprocess.Popen(cmd, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        t0 = time.monotonic()
+        while len(srv.log) < 4 and proc.poll() is None and time.monotonic() - t0 < 60:
+            time.sleep(0.02)
+        assert proc.poll() is None, "the run ended before it could be interrupted"
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        assert proc.poll() is None  # the first waits for the answers in flight
+        proc.send_signal(signal.SIGINT)
+        aborted_at = time.monotonic()
+        stdout, stderr = proc.communicate(timeout=60)
+        assert time.monotonic() - aborted_at < 15, "the abort waited for something"
+        assert proc.returncode == 130, (proc.returncode, stdout[-1500:], stderr[-1500:])
+        text = stdout + stderr
+        assert "Traceback" not in text and "aborted" in text, text[-3000:]
+        assert integrity(out) == "ok" and not (out / "articles.jsonl").exists()
+        import sqlite3
+        con = sqlite3.connect(out / "extractor.sqlite")
+        try:
+            assert con.execute("SELECT status FROM runs ORDER BY id DESC LIMIT 1").fetchone()[0] == "interrupted"
+        finally:
+            con.close()

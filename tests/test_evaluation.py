@@ -236,6 +236,17 @@ def test_cli_eval_exit_codes(gold_dir, tmp_path):
     broken.write_text('{"source": "a_zh.txt", "facts": []}\n{oops\n', encoding="utf-8")
     res = runner.invoke(app, ["eval", str(broken), str(gold_dir)])
     assert res.exit_code == 2 and "error:" in res.output and ":2:" in res.output, res.output
+    broken.write_text('{"source": "a_zh.txt", "facts": []}\n[1]\n', encoding="utf-8")
+    res = runner.invoke(app, ["eval", str(broken), str(gold_dir)])
+    assert res.exit_code == 2 and ":2: expected a JSON object" in res.output, res.output
+    bad_gold = tmp_path / "bad_gold"
+    bad_gold.mkdir()
+    (bad_gold / "a.json").write_text("[]", encoding="utf-8")
+    res = runner.invoke(app, ["eval", str(broken.with_name("none.jsonl")), str(bad_gold)])
+    assert res.exit_code == 2
+    broken.write_text('{"source": "a_zh.txt", "facts": []}\n', encoding="utf-8")
+    res = runner.invoke(app, ["eval", str(broken), str(bad_gold)])
+    assert res.exit_code == 2 and "a.json: expected a JSON object" in res.output, res.output
 
     articles = tmp_path / "in"
     articles.mkdir()

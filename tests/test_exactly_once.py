@@ -389,7 +389,8 @@ def test_a_failed_refresh_keeps_the_answer_already_paid_for(tmp_path, articles):
     before = {line["source"]: line["facts"] for line in article_lines(tmp_path / "out")}
     failing = FakeEndpoint(answer=lambda body: httpx2.Response(400, json={"error": {"message": "bad request"}}))
     again = run(tmp_path, articles, failing, refresh=True)
-    assert failing.calls == 8 and again.failed == 8
+    # Failed (the refresh did not happen: exit 1), and said to keep what the outputs show.
+    assert failing.calls == 8 and again.failed == 8 and again.kept_previous == 8 and again.exit_code == 1
     lines = article_lines(tmp_path / "out")
     assert {line["source"]: line["facts"] for line in lines} == before
     assert all(line["status"] == "ok" for line in lines)
@@ -439,3 +440,49 @@ def test_sigkill_during_export_leaves_every_output_complete(tmp_path):
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         check_outputs_parse(out, n)
+
+
+# --------------------------------------------------------------------------- stopping
+
+
+def test_a_stop_starts_no_new_request_and_keeps_the_answers_in_flight(tmp_path):
+    """Workers beyond --concurrency hold jobs while they wait for a request slot; after the
+    stop none of them may send: only the requests already in flight are paid for."""
+    import asyncio
+    import threading
+
+    inp = tmp_path / "in"
+    write_articles(inp, 12)
+    sent_after_stop = []
+    stop = asyncio.Event()
+    stopped = threading.Event()
+
+    def answer(body: dict) -> dict:
+        if stopped.is_set():
+            sent_after_stop.append(body)
+        return {"quantities": []}
+
+    srv = FakeEndpoint(answer, latency=0.5)
+
+    async def main():
+        ex = Extractor(Settings(provider="openai", api_key="sk-test", model="synthetic-model"))
+
+        async def stop_when_two_are_in_flight():
+            while len(srv.raw) < 2:
+                await asyncio.sleep(0.01)
+            stopped.set()
+            stop.set()
+
+        stopper = asyncio.create_task(stop_when_two_are_in_flight())
+        summary = await ex.arun([inp], out=tmp_path / "out", concurrency=2, stop=stop,
+                                transport=srv.transport(), check_connection=False)
+        await stopper
+        return summary
+
+    summary = asyncio.run(main())
+    assert summary.interrupted and sent_after_stop == []
+    assert srv.calls == 2 and summary.ok == 2  # the two in flight were answered and stored
+    again = Extractor(Settings(provider="openai", api_key="sk-test", model="synthetic-model")).run(
+        [inp], out=tmp_path / "out", transport=FakeEndpoint({"quantities": []}).transport(),
+        check_connection=False, handle_sigint=False)
+    assert again.requested == 10 and again.ok == 12

@@ -179,8 +179,11 @@ def test_scratch_left_by_a_killed_export_is_removed(tmp_path):
     (tmp_path / f".export-{dead}").mkdir()
     (tmp_path / f".export-{dead}" / "0.jsonl").write_text("{}\n")
     (tmp_path / f".articles.jsonl.tmp-{dead}").write_text("half")
+    (tmp_path / "batches").mkdir()
+    (tmp_path / "batches" / f".output-1.jsonl.tmp-{dead}").write_text("half")
     (tmp_path / f".export-{os.getppid()}").mkdir()  # a live process's scratch is not ours to remove
     export_all(tmp_path)
     assert not (tmp_path / f".export-{dead}").exists()
     assert not (tmp_path / f".articles.jsonl.tmp-{dead}").exists()
+    assert not (tmp_path / "batches" / f".output-1.jsonl.tmp-{dead}").exists()
     assert (tmp_path / f".export-{os.getppid()}").exists()

@@ -388,6 +388,43 @@ def test_an_instrumented_client_is_called_through_its_own_create(monkeypatch):
     assert seen == ["synthetic-model", "synthetic-model"]
 
 
+def test_a_client_wrapped_on_the_object_keeps_its_wrapper(monkeypatch):
+    """LangSmith's wrap_openai and similar replace ``create`` on the client object; a
+    ``functools.wraps`` wrapper on the class copies the SDK's module name. Both are seen."""
+    import functools
+
+    import httpx2
+    import openai
+    from openai.resources.chat.completions import Completions
+
+    server = FakeEndpoint(script=[synthetic_aid_answer(), synthetic_aid_answer()])
+    client = openai.OpenAI(api_key="sk-test-synthetic", base_url="http://synthetic.test/v1", max_retries=0,
+                           http_client=httpx2.Client(transport=server.transport()))
+    seen = []
+    original = client.chat.completions.create
+
+    def traced(*args, **kwargs):
+        seen.append("instance")
+        return original(*args, **kwargs)
+
+    client.chat.completions.create = traced
+    assert Extractor(settings(), client=client).extract(SEED_003).facts_of("money")
+    assert seen == ["instance"]
+
+    plain = openai.OpenAI(api_key="sk-test-synthetic", base_url="http://synthetic.test/v1",
+                          http_client=httpx2.Client(transport=server.transport()))
+    class_create = Completions.create
+
+    @functools.wraps(class_create)
+    def traced_class(self, *args, **kwargs):
+        seen.append("class")
+        return class_create(self, *args, **kwargs)
+
+    monkeypatch.setattr(Completions, "create", traced_class)
+    assert Extractor(settings(), client=plain).extract(SEED_003).facts_of("money")
+    assert seen == ["instance", "class"]
+
+
 def test_transport_retries_are_counted_and_logged_once_per_retry(caplog):
     import httpx2
     import openai

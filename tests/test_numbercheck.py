@@ -91,3 +91,21 @@ def test_a_qualifier_the_users_schema_does_not_have_is_flagged_not_written():
     assert check.updates == () and check.flags == ("qualifier_less_than_in_evidence",)
     check = check_numbers(OldQuantity(value=50, evidence="more than 50 doctors"), "more than 50 doctors", lang="en")
     assert check.updates == (("qualifier", "more_than"),)
+
+
+def test_an_enum_qualifier_gets_its_enum_member():
+    import enum
+
+    class Qualifier(enum.StrEnum):
+        exact = "exact"
+        more_than = "more_than"
+
+    class Quantity(BaseModel):
+        value: float
+        qualifier: Qualifier = Qualifier.exact
+        evidence: str
+
+    evidence = "more than 50 doctors"
+    check = check_numbers(Quantity(value=50, evidence=evidence), evidence, lang="en")
+    assert check.updates == (("qualifier", Qualifier.more_than),)
+    assert type(check.updates[0][1]) is Qualifier

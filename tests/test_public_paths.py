@@ -54,3 +54,12 @@ def test_v01_consortium_member_rows_and_key_fields():
         {"article_id": "a1", "source": "s.txt", "fact_index": 1, "consortium": "N", "lead_institution": "L",
          "member_index": i, "member": m, "evidence": "N: A, B"} for i, m in enumerate("AB")]
     assert KEY_FIELDS["money"] == ("amount", "qualifier", "currency") and KEY_FIELDS["consortium"] == ("name",)
+
+
+def test_star_imports_of_a_split_module_get_every_home():
+    namespace: dict = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        exec("from extractor.llm import *", namespace)
+        exec("from extractor.export import *", namespace)
+    assert {"ModelClient", "check_configuration", "member_rows", "export_all"} <= set(namespace)

@@ -197,8 +197,12 @@ def ray_session():
     pytest.importorskip("ray.data")
     started = not ray.is_initialized()
     if started:
+        from extractor.runs.ray_engine import local_instance_config
+
+        # The engine's own settings for a local instance: workers at the tests' priority,
+        # so that a busy CI machine slows them no more than the rest of the suite.
         ray.init(num_cpus=4, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR,
-                 _node_ip_address="127.0.0.1")
+                 _node_ip_address="127.0.0.1", **local_instance_config(None))
     yield ray
     if started:
         ray.shutdown()
@@ -424,3 +428,14 @@ def test_extract_dataset_one_row_per_article(ray_session):
         facts = json.loads(r["facts_json"])
         assert [f["data"]["value"] for f in facts] == [10 + i]
         assert json.loads(r["result_json"])["document"]["title"] == f"Clinic {i}"
+
+
+def test_a_local_instance_runs_its_workers_at_normal_priority(ray_session):
+    from extractor.runs.ray_engine import local_instance_config
+
+    @ray_session.remote
+    def niceness() -> int:
+        return os.nice(0)
+
+    assert ray_session.get(niceness.remote(), timeout=60) == 0
+    assert local_instance_config("auto") == {} and local_instance_config("head:6379") == {}

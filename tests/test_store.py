@@ -117,3 +117,17 @@ def test_sigkill_mid_run_then_resume_loses_and_duplicates_nothing(tmp_path):
         assert st.count() == n and st.count("ok") == n
         sources = [r.source for r in st.iter_records(latest_per_source=False)]
     assert len(sources) == len(set(sources)) == n
+
+
+def test_no_url_credentials_in_the_run_log_or_the_lock_file(tmp_path):
+    from extractor import Settings
+    from extractor.store import OutputLock
+
+    settings = Settings(provider="vllm", base_url="http://analyst:hunter2@gpu:8000/v1", model="m")
+    argv = ["extractor", "run", "in", "--base-url", "http://analyst:hunter2@gpu:8000/v1"]
+    with OutputLock(tmp_path, command=argv), Store(tmp_path) as st:
+        st.start_run(settings=settings, identity=Identity("s", "1", "p", "1", "m"), inputs=["in"], argv=argv)
+        lock_text = (tmp_path / ".lock").read_text(encoding="utf-8")
+        row = st.conn.execute("SELECT argv, settings_json FROM runs").fetchone()
+    assert "hunter2" not in lock_text and "gpu:8000" in lock_text
+    assert "hunter2" not in row[0] + row[1] and "gpu:8000" in row[1]

@@ -67,13 +67,14 @@ def eval_run_command(
     from extractor.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, SettingsOptions, enter_local, fail, wants_local
     from extractor.core.errors import ExtractorError
     from extractor.core.options import RunOptions
-    from extractor.outputs.evaluation import evaluate
+    from extractor.outputs.evaluation import evaluate, load_gold
     from extractor.runs.runner import run_batch
 
     inputs = sorted(str(p) for p in input_dir.glob(pattern) if p.is_file())
     if not inputs:
         raise fail(f"no files matching {pattern!r} in {input_dir}")
     try:
+        load_gold(gold)  # a broken gold file is found before the run is paid for
         settings = SettingsOptions(model=model, base_url=base_url, provider=provider).settings()
         with ExitStack() as stack:
             if wants_local(settings, local):
@@ -90,7 +91,7 @@ def eval_run_command(
 
             typer.echo(f"report: {write_report(out)}", err=True)
         _print_report(evaluate(out / "articles.jsonl", gold), as_json)
-    except ExtractorError as exc:
+    except (ExtractorError, ValueError, OSError) as exc:
         raise fail(str(exc)) from None
     if summary.failed:
         typer.echo(f"{summary.failed} article(s) failed: see 'error' in {out / 'articles.jsonl'}", err=True)

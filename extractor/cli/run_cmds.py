@@ -261,8 +261,14 @@ def _print_summary(summary: Any, *, used_local: bool, log_json: bool, elapsed: f
         console.print(f"interrupted: finished articles are saved. Resume with:\n  {shlex.join(sys.argv)}",
                       soft_wrap=True, markup=False, highlight=False)
     elif summary.failed:
-        console.print(f"{summary.failed} article(s) failed: see 'error' in {paths.get('articles', 'articles.jsonl')}; "
-                      "re-run the same command to retry them.", soft_wrap=True, markup=False, highlight=False)
+        articles = paths.get("articles", "articles.jsonl")
+        if summary.kept_previous:
+            message = (f"{summary.failed} article(s) failed; {summary.kept_previous} of them keep the answer stored "
+                       f"before (shown in {articles}; the errors are in the log)")
+        else:
+            message = f"{summary.failed} article(s) failed: see 'error' in {articles}"
+        console.print(f"{message}; re-run the same command to retry them.", soft_wrap=True, markup=False,
+                      highlight=False)
 
 
 # extract -----------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import os
 import random
 import re
 import threading
@@ -580,17 +581,47 @@ def _posts_like_the_sdk(client: Any) -> bool:
         return False
     completions = client.chat.completions
     cls = kinds[type(client)]
-    # Tracing instrumentations (OpenTelemetry, Langfuse, ...) wrap the class's create;
-    # a wrapper is not a plain function defined by the SDK.
-    create = vars(cls).get("create")
-    return (type(completions) is cls and "create" not in vars(completions)
-            and type(create) is types.FunctionType and create.__module__.startswith("openai."))
+    # Tracing instrumentations (OpenTelemetry, Langfuse, ...) wrap the class's create:
+    # a wrapper is not the plain function whose code lives in the SDK's own files.
+    return type(completions) is cls and not _patched(client) and _sdk_code_only(vars(cls).get("create"))
+
+
+_OPENAI_DIR = os.path.dirname(openai.__file__) + os.sep
+
+
+def _sdk_code_only(function: Any) -> bool:
+    """Whether ``function`` and every function it wraps (``__wrapped__``) are the SDK's own code."""
+    layers = 0
+    while function is not None and layers < 10:
+        code = getattr(function, "__code__", None)
+        if type(function) is not types.FunctionType or code is None or not code.co_filename.startswith(_OPENAI_DIR):
+            return False
+        function, layers = getattr(function, "__wrapped__", None), layers + 1
+    return function is None
+
+
+def _patched(client: Any) -> bool:
+    """Whether ``create`` was replaced on this client object itself (LangSmith's
+    ``wrap_openai`` and similar tracing wrappers do that)."""
+    completions = getattr(getattr(client, "chat", None), "completions", None)
+    return completions is not None and "create" in vars(completions)
 
 
 def _without_retries(client: Any) -> Any:
-    if client is not None and hasattr(client, "with_options"):
-        return client.with_options(max_retries=0)
-    return client
+    """A copy of an application's client without its own retries (ours are counted).
+
+    A client whose ``create`` was wrapped on the object itself (tracing) is kept as it is:
+    the copy would lose the wrapper. Its own retries then nest inside ours, which we say.
+    """
+    if client is None or not hasattr(client, "with_options"):
+        return client
+    if _patched(client):
+        if getattr(client, "max_retries", 0):
+            logger.warning("the given client's create is wrapped (tracing?): it is used as it is, and its own "
+                           "max_retries=%s nest inside ours; build it with max_retries=0 to avoid that",
+                           client.max_retries)
+        return client
+    return client.with_options(max_retries=0)
 
 
 def _describe(exc: BaseException | None) -> str:

@@ -116,7 +116,8 @@ def check_numbers(owner: BaseModel, evidence: str, *, lang: str | None = None) -
         if has_qualifier and field in ("value", "amount"):
             current = getattr(owner, "qualifier", None)
             if matched.qualifier != "exact" and current != matched.qualifier and not matched.uncertain:
-                if not _field_accepts(type(owner), "qualifier", matched.qualifier):
+                accepted, qualifier = _as_field_value(type(owner), "qualifier", matched.qualifier)
+                if not accepted:
                     # A user's schema with fewer qualifiers: say what the evidence states.
                     flags.append(f"qualifier_{matched.qualifier}_in_evidence")
                     continue
@@ -128,13 +129,14 @@ def check_numbers(owner: BaseModel, evidence: str, *, lang: str | None = None) -
                         reason=f"evidence states {matched.text!r}",
                     )
                 )
-                updates.append(("qualifier", matched.qualifier))
+                updates.append(("qualifier", qualifier))
     return NumberCheck(tuple(corrections), tuple(flags), tuple(updates))
 
 
 @functools.lru_cache(maxsize=256)
-def _field_accepts(model: type[BaseModel], field: str, value: object) -> bool:
-    """Whether ``model.field`` validates ``value`` (a schema's own qualifier vocabulary)."""
+def _as_field_value(model: type[BaseModel], field: str, value: object) -> tuple[bool, object]:
+    """Whether ``model.field`` accepts ``value`` (a schema's own qualifier vocabulary), and
+    the value as the field holds it (an Enum member for an Enum field)."""
     from typing import Annotated, Any
 
     from pydantic import TypeAdapter, ValidationError
@@ -142,7 +144,6 @@ def _field_accepts(model: type[BaseModel], field: str, value: object) -> bool:
     info = model.model_fields[field]
     annotation: Any = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
     try:
-        TypeAdapter(annotation).validate_python(value)
+        return True, TypeAdapter(annotation).validate_python(value)
     except ValidationError:
-        return False
-    return True
+        return False, value

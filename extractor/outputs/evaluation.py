@@ -640,18 +640,35 @@ def load_predictions(predictions: Path | str | list[dict]) -> list[dict]:
         path = path / "articles.jsonl"
     text = path.read_text(encoding="utf-8")
     if path.suffix == ".json":
-        data = json.loads(text)
-        return data if isinstance(data, list) else [data]
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}: not JSON: {exc}") from exc
+        items = data if isinstance(data, list) else [data]
+        for n, item in enumerate(items, 1):
+            _require_object(item, f"{path}: item {n}")
+        return items
     out = []
     # Not splitlines(): U+2028 and friends may sit unescaped inside JSON strings.
     for n, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
         try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError as exc:
+            item = json.loads(line)
+        except (json.JSONDecodeError, RecursionError) as exc:
             raise ValueError(f"{path}:{n}: not JSON: {exc}") from exc
+        out.append(_require_object(item, f"{path}:{n}"))
     return out
+
+
+def _require_object(item: Any, where: str) -> dict:
+    """``item`` when it is an article object with a usable ``facts`` list, else a ValueError naming ``where``."""
+    if not isinstance(item, dict):
+        raise ValueError(f"{where}: expected a JSON object (one article), got {type(item).__name__}")
+    facts = item.get("facts")
+    if facts is not None and not (isinstance(facts, list) and all(isinstance(f, dict) for f in facts)):
+        raise ValueError(f"{where}: 'facts' must be a list of objects")
+    return item
 
 
 def load_gold(gold_dir: Path | str) -> list[dict]:
@@ -660,7 +677,10 @@ def load_gold(gold_dir: Path | str) -> list[dict]:
     files = [path] if path.is_file() else sorted(path.glob("*.json"))
     out = []
     for f in files:
-        doc = json.loads(f.read_text(encoding="utf-8"))
+        try:
+            doc = _require_object(json.loads(f.read_text(encoding="utf-8")), str(f))
+        except (json.JSONDecodeError, RecursionError) as exc:
+            raise ValueError(f"{f}: not JSON: {exc}") from exc
         doc.setdefault("source", f.with_suffix(".txt").name)
         doc.setdefault("facts", [])
         out.append(doc)

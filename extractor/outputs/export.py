@@ -74,7 +74,8 @@ def _remove_dead_scratch(out: Path) -> None:
         pid = entry.name.rpartition("-")[2]
         if pid.isdigit() and not _alive(int(pid)):
             shutil.rmtree(entry, ignore_errors=True)
-    for folder in (out, out / TABLES):
+    folders = [out, *(d for d in out.iterdir() if d.is_dir() and not d.name.startswith("."))]
+    for folder in folders:  # OUT, tables/, batches/, ...
         for entry in folder.glob(".*.tmp-*"):
             pid = entry.name.rpartition("-")[2]
             if pid.isdigit() and not _alive(int(pid)):
@@ -276,7 +277,7 @@ def write_table(rows: Iterable[dict[str, Any]], csv_path: Path, parquet_path: Pa
                 columns: list[str] | None = None) -> None:
     """Write rows as CSV (UTF-8 with BOM) and Parquet, each atomically; ``columns``
     gives the header of a table that has no rows."""
-    spool = _Spool(csv_path.with_name(f".{csv_path.stem}.spool-{os.getpid()}"))
+    spool = _Spool(csv_path.with_name(f".{csv_path.stem}.spool.tmp-{os.getpid()}"))
     try:
         for row in rows:
             spool.add(row)
@@ -300,6 +301,13 @@ def _write_spooled(spool: _Spool, csv_path: Path, parquet_path: Path, header: li
 _PARQUET_BLOCK = 64 << 10
 
 
+def _staging(spool_path: Path) -> Path:
+    """The Arrow reader's input file, beside the spool: in the scratch folder, or named
+    like a temporary file (``.*.tmp-<pid>``) so that a killed process's copy is removed."""
+    head, sep, pid = spool_path.name.rpartition(".tmp-")
+    return spool_path.with_name(f"{head}.arrow.tmp-{pid}" if sep else f"{spool_path.name}.arrow")
+
+
 def _write_parquet(spool: _Spool, cols: list[str], parquet_path: Path) -> None:
     """The table as Parquet, converted by Arrow's own JSON reader in batches.
 
@@ -312,7 +320,7 @@ def _write_parquet(spool: _Spool, cols: list[str], parquet_path: Path) -> None:
 
     kinds = {c: (spool.columns[c].arrow_type() if c in spool.columns else pa.string()) for c in cols}
     schema = pa.schema([(c, kinds[c]) for c in cols])
-    converted = parquet_path.with_name(f".{parquet_path.stem}.rows-{os.getpid()}.jsonl")
+    converted = _staging(spool.path)
     longest = 0
     try:
         with open(converted, "wb") as fh:

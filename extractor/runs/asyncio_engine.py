@@ -17,7 +17,7 @@ import httpx2
 from extractor.core.errors import ConfigurationError, ExtractorError, ModelCallError
 from extractor.core.options import RunOptions
 from extractor.runs.engine import Answer, Engine, Job
-from extractor.runs.ratelimit import RateLimitedTransport, RateLimiter
+from extractor.runs.ratelimit import NotStarted, RateLimitedTransport, RateLimiter, article_gate
 
 logger = logging.getLogger(__name__)
 
@@ -27,12 +27,13 @@ _DONE = object()
 
 
 def rate_limited_extractor(extractor: Any, limiter: RateLimiter, transport: httpx2.AsyncBaseTransport | None,
-                           concurrency: int) -> Any:
-    """A twin of ``extractor`` whose async OpenAI client sends every request through ``limiter``.
+                           concurrency: int) -> tuple[Any, Any]:
+    """A twin of ``extractor`` whose async OpenAI client sends every request through
+    ``limiter``, and that client (for the caller to close; ``None`` when no twin was made).
 
     An application's own async client keeps its pool, proxies and auth (its transport
-    is wrapped); otherwise a client is built from the settings, over ``transport`` when
-    given (tests and benchmarks).
+    is wrapped, and stays open when ours is closed); otherwise a client is built from
+    the settings, over ``transport`` when given (tests and benchmarks).
     """
     import openai
 
@@ -42,8 +43,9 @@ def rate_limited_extractor(extractor: Any, limiter: RateLimiter, transport: http
         inner = getattr(getattr(user_client, "_client", None), "_transport", None)
         if inner is None:
             logger.warning("cannot wrap the given async client's transport; rate limiting is off for this run")
-            return extractor
-        http = httpx2.AsyncClient(transport=RateLimitedTransport(inner, limiter), timeout=settings.timeout_s)
+            return extractor, None
+        http = httpx2.AsyncClient(transport=RateLimitedTransport(inner, limiter, close_inner=False),
+                                  timeout=settings.timeout_s)
         client = user_client.copy(http_client=http, max_retries=0)
     else:
         if transport is None:
@@ -53,7 +55,7 @@ def rate_limited_extractor(extractor: Any, limiter: RateLimiter, transport: http
         http = httpx2.AsyncClient(transport=RateLimitedTransport(transport, limiter), timeout=settings.timeout_s)
         client = openai.AsyncOpenAI(api_key=settings.resolved_api_key(), base_url=settings.resolved_base_url(),
                                     timeout=settings.timeout_s, max_retries=0, http_client=http)
-    return type(extractor)(settings, schema=extractor.schema, async_client=client)
+    return type(extractor)(settings, schema=extractor.schema, async_client=client), client
 
 
 class AsyncioEngine(Engine):
@@ -74,14 +76,15 @@ class AsyncioEngine(Engine):
                                               max_in_flight=options.concurrency)
         self._calls_before = self.limiter.requests
         self._stopping = False
-        self._worker_ex = rate_limited_extractor(extractor, self.limiter, transport, options.concurrency)
+        self._worker_ex, self._worker_client = rate_limited_extractor(extractor, self.limiter, transport,
+                                                                      options.concurrency)
 
     async def aclose(self) -> None:
         self._count()
-        worker_ex, self._worker_ex = self._worker_ex, self.extractor
-        if worker_ex is not self.extractor:
+        self._worker_ex, client, self._worker_client = self.extractor, self._worker_client, None
+        if client is not None:
             try:
-                await worker_ex.aclose()
+                await client.close()
             except Exception:  # closing must not hide the run's own outcome
                 logger.debug("closing the batch client failed", exc_info=True)
 
@@ -132,12 +135,20 @@ class AsyncioEngine(Engine):
         self._stopping = True
         return True
 
+    def _is_stopping(self) -> bool:
+        return self._stopping
+
     async def _work(self, inbox: asyncio.Queue, outbox: asyncio.Queue) -> None:
         try:
             while (job := await inbox.get()) is not _DONE:
                 if self._stopping:  # taken, not started: nothing paid, asked on the next run
                     continue
-                await outbox.put(await self._one(job))
+                try:
+                    with article_gate(self._is_stopping):
+                        answer = await self._one(job)
+                except NotStarted:  # stopped while it waited for its first request slot: as above
+                    continue
+                await outbox.put(answer)
         except asyncio.CancelledError:
             raise
         except BaseException as exc:  # a configuration error: the run cannot go on

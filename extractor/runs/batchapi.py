@@ -188,7 +188,7 @@ def reconcile(store: Store, client: Any) -> list[str]:
             logger.warning("completing the submit of batch job %s that stopped half-way", job["job_id"])
             refusals: tuple[type[BaseException], ...] = (OSError, *_refusals())
             try:
-                batch = _create(store, client, job, Path(job["input_path"]).read_bytes())
+                batch = _create(store, client, job, Path(job["input_path"]).read_bytes)
             except refusals as exc:
                 # It can never be created from this record (its requests are gone, or the
                 # endpoint refuses them): give it up, so that its articles are submitted again.
@@ -203,18 +203,26 @@ def reconcile(store: Store, client: Any) -> list[str]:
 
 
 def _refusals() -> tuple[type[BaseException], ...]:
-    """The endpoint's answers that retrying the same request cannot change (4xx but 408/409/429)."""
+    """The endpoint's answers about the job itself that retrying cannot change (400, 404, 422).
+
+    Not 401/403: those are about the credentials of this attempt (a wrong key in the
+    shell), and the job can still be created with the right one.
+    """
     import openai
 
-    return (openai.BadRequestError, openai.AuthenticationError, openai.PermissionDeniedError,
-            openai.NotFoundError, openai.UnprocessableEntityError)
+    return (openai.BadRequestError, openai.NotFoundError, openai.UnprocessableEntityError)
 
 
-def _create(store: Store, client: Any, job: dict[str, Any], data: bytes) -> Any:
-    """Upload the job's requests (unless done) and create its batch, recording each step."""
+def _create(store: Store, client: Any, job: dict[str, Any], data: bytes | Callable[[], bytes]) -> Any:
+    """Upload the job's requests (unless done) and create its batch, recording each step.
+
+    ``data`` may be a function that reads the requests: called only when the upload is
+    still to be done (a deleted local copy does not stop a job already uploaded).
+    """
     file_id = job.get("input_file_id")
     if not file_id:
-        uploaded = client.files.create(file=(f"extractor-{job['job_id']}.jsonl", data, "application/jsonl"),
+        body = data() if callable(data) else data
+        uploaded = client.files.create(file=(f"extractor-{job['job_id']}.jsonl", body, "application/jsonl"),
                                        purpose="batch")
         file_id = uploaded.id
         store.batch_jobs.set_input_file(job["job_id"], file_id)
@@ -238,6 +246,7 @@ class _Submission:
     buf: io.BytesIO = field(default_factory=io.BytesIO)
     items: list[tuple[str, str, str | None, str, int, int]] = field(default_factory=list)
     articles: int = 0
+    repoint: list[tuple[str, str, str]] = field(default_factory=list)  # (source, sha256, file) of skipped ones
     counts: dict[str, Any] = field(default_factory=lambda: {"input_errors": 0, "skipped": 0, "articles": 0,
                                                             "requests": 0, "batch_id": None})
 
@@ -308,10 +317,12 @@ def _submit_locked(extractor: Any, inputs: list[str], options: RunOptions) -> st
         _collect_requests(extractor, store, run_id, files, options, sub)
         sub.counts["requests"] = len(sub.items)
         if not sub.items:
+            _repoint(store, identity, run_id, sub)
             status = "finished"
             logger.info("nothing new to submit")
             return resumed[-1] if resumed else None
         batch_id = _send(extractor, store, client, options, sub)
+        _repoint(store, identity, run_id, sub)
         sub.counts["batch_id"] = batch_id
         status = "submitted"
         return batch_id
@@ -326,7 +337,7 @@ def _collect_requests(extractor: Any, store: Store, run_id: int, files: list[Pat
                       sub: _Submission) -> None:
     identity = extractor.identity
     settings_dump = extractor.settings.model_dump(mode="json")
-    pending = store.batch_jobs.pending_shas()
+    pending = store.batch_jobs.pending_shas(identity.request_key)
     seen: set[str] = set()
 
     def needed(sha: str) -> bool:
@@ -335,8 +346,9 @@ def _collect_requests(extractor: Any, store: Store, run_id: int, files: list[Pat
 
     def skip(source: str, sha: str, fkey: str) -> None:
         # This source shows the record of its content: stored already, or when the job
-        # holding it (this one or a pending one) is collected.
-        store.put_source(source, sha, identity, run_id=run_id, file=fkey)
+        # holding it (this one or a pending one) is collected. Pointed there only once
+        # this submission is sent (see submit): a failed one changes nothing.
+        sub.repoint.append((source, sha, fkey))
         sub.counts["skipped"] += 1
 
     for path in files:
@@ -356,6 +368,11 @@ def _collect_requests(extractor: Any, store: Store, run_id: int, files: list[Pat
             else:
                 seen.add(item.sha256)
                 _add_or_fail(extractor, store, run_id, item, path, sub)
+
+
+def _repoint(store: Store, identity: Any, run_id: int, sub: _Submission) -> None:
+    for source, sha, fkey in sub.repoint:
+        store.put_source(source, sha, identity, run_id=run_id, file=fkey)
 
 
 def _add_or_fail(extractor: Any, store: Store, run_id: int, doc: Document, path: Path, sub: _Submission) -> None:

@@ -11,10 +11,13 @@ so it sees every request.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
 
 import httpx2
 
@@ -23,7 +26,47 @@ from extractor.model.headers import retry_after_seconds
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["RateLimiter", "RateLimitedTransport"]
+__all__ = ["RateLimiter", "RateLimitedTransport", "NotStarted", "article_gate"]
+
+
+class NotStarted(BaseException):
+    """An article whose first request had not gone when the run stopped taking articles.
+
+    A ``BaseException``, like ``CancelledError``: the SDK, instructor and our retry
+    policy let it through untouched (they catch ``Exception``), so the article ends
+    unasked, with no record, and the next run asks it.
+    """
+
+
+@dataclass
+class _Gate:
+    stopping: Callable[[], bool]
+    started: bool = False
+
+
+_GATE: ContextVar[_Gate | None] = ContextVar("extractor_article_gate", default=None)
+
+
+@contextlib.contextmanager
+def article_gate(stopping: Callable[[], bool]) -> Iterator[None]:
+    """Requests sent inside this block belong to one article: once ``stopping()`` is true,
+    an article that has not sent its first request raises :class:`NotStarted` instead of
+    sending it (Ctrl-C: nothing new is paid for), while one already started goes on
+    (its later chunks and re-asks finish what was paid for)."""
+    token = _GATE.set(_Gate(stopping))
+    try:
+        yield
+    finally:
+        _GATE.reset(token)
+
+
+def _check_gate() -> None:
+    gate = _GATE.get()
+    if gate is None or gate.started:
+        return
+    if gate.stopping():
+        raise NotStarted()
+    gate.started = True
 
 class RateLimiter:
     """Requests- and tokens-per-minute token buckets plus a run-wide pause after a 429.
@@ -132,6 +175,14 @@ class RateLimiter:
                 self._tok -= tokens
             self.requests += 1
 
+    def give_back(self, tokens: int = 0) -> None:
+        """Undo :meth:`acquire` for a request that was not sent after all."""
+        self.requests -= 1
+        if self.rpm:
+            self._req += 1.0
+        if self.tpm:
+            self._tok += tokens
+
     def slots(self) -> asyncio.Semaphore | None:
         """The semaphore bounding requests in flight (None when unbounded)."""
         self._bind_loop()
@@ -174,9 +225,10 @@ class RateLimitedTransport(httpx2.AsyncBaseTransport):
     charge the real ``usage.total_tokens`` instead of the estimate.
     """
 
-    def __init__(self, inner: httpx2.AsyncBaseTransport, limiter: RateLimiter):
+    def __init__(self, inner: httpx2.AsyncBaseTransport, limiter: RateLimiter, *, close_inner: bool = True):
         self.inner = inner
         self.limiter = limiter
+        self.close_inner = close_inner  # False for an application's transport: closing it is theirs
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         slots = self.limiter.slots()
@@ -194,6 +246,11 @@ class RateLimitedTransport(httpx2.AsyncBaseTransport):
             except Exception:  # a streamed body has no length yet
                 estimate = 1000
         await self.limiter.acquire(estimate)
+        try:
+            _check_gate()  # after the wait for a slot: the stop may have come meanwhile
+        except NotStarted:
+            self.limiter.give_back(estimate)
+            raise
         try:
             response = await self.inner.handle_async_request(request)
         except BaseException:
@@ -215,5 +272,6 @@ class RateLimitedTransport(httpx2.AsyncBaseTransport):
         return response
 
     async def aclose(self) -> None:
-        await self.inner.aclose()
+        if self.close_inner:
+            await self.inner.aclose()
 

@@ -266,7 +266,7 @@ class _WorkerBase:
                     f"{base.schema_name}@{base.schema_version}, prompt {base.template.name}@{base.template.version}): "
                     "install the same version of extractor, the schema's module and the prompts on every node")
             limiter = RemoteRateLimiter(spec["limiter"], spec["rpm"], spec["tpm"], max_in_flight=spec["in_flight"])
-            self.ex = rate_limited_extractor(base, limiter, None, spec["in_flight"])
+            self.ex, _ = rate_limited_extractor(base, limiter, None, spec["in_flight"])  # lives as long as the actor
             # Articles asking the model at once (each needs one request slot at least): an
             # article is logged as started when it gets one, i.e. as its first request goes.
             self.asking = asyncio.Semaphore(spec["in_flight"])
@@ -472,6 +472,18 @@ class _Quiet:
 
 # --------------------------------------------------------------------------- the engine
 
+def local_instance_config(address: str | None) -> dict[str, Any]:
+    """What ``ray.init`` gets when it starts a local instance (none when it joins a cluster).
+
+    Ray starts its workers at nice 15: beside any busy process at nice 0 (a browser,
+    another job) they get a few percent of a core, and a laptop run crawls. Our workers
+    wait on the network and parse answers; they should share the machine fairly.
+    """
+    if address or os.environ.get("RAY_ADDRESS"):
+        return {}
+    return {"_system_config": {"worker_niceness": 0}}
+
+
 class RayEngine(Engine):
     """Jobs answered by a Ray Data actor pool; see the module docstring.
 
@@ -548,7 +560,7 @@ class RayEngine(Engine):
             self._owns_ray = False
         else:
             ray.init(address=self.options.ray_address, include_dashboard=False, log_to_driver=False,
-                     logging_level=logging.ERROR)
+                     logging_level=logging.ERROR, **local_instance_config(self.options.ray_address))
             self._owns_ray = True
         cpus = float(ray.cluster_resources().get("CPU", 1.0))
         self.plan = plan_pool(self.options.concurrency, cpus)
@@ -821,7 +833,8 @@ def extract_dataset(ds: Any, options: RunOptions | None = None, *, settings: Any
     options = options or RunOptions(out=Path("."))
     ex = extractor or Extractor(settings, schema=schema)
     if not ray.is_initialized():
-        ray.init(include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+        ray.init(include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR,
+                 **local_instance_config(None))
     plan = plan_pool(options.concurrency, float(ray.cluster_resources().get("CPU", 1.0)))
     limiter = _start_limiter(ray, options.rpm, options.tpm, ex.settings)
     spec = {"extractor_cls": type(ex), "settings": settings_for_workers(ex.settings),

@@ -29,6 +29,8 @@ class ArticleRecord:
     ``error_kind`` is ``input``, a :class:`~extractor.core.errors.ModelCallError` kind
     (``transport``, ``validation``, ``refusal``, ``empty``) or ``internal``. ``result``
     is the :class:`ExtractionResult` of an ``ok`` record made or re-derived in this run.
+    ``kept_previous`` marks a failed request whose article keeps the answer stored before
+    (a ``--refresh`` that failed): the outputs still show that answer.
     """
 
     source: str | None
@@ -43,6 +45,7 @@ class ArticleRecord:
     usage: Usage | None = None
     result_json: str | None = field(default=None, repr=False)
     _result: ExtractionResult | None = field(default=None, repr=False)
+    kept_previous: bool = False
 
     @property
     def ok(self) -> bool:
@@ -104,7 +107,8 @@ class RunSummary:
 
     ``requested`` articles were sent to the model in this run, ``rederived`` ones had
     their facts made again from stored answers (a post-processing setting changed),
-    ``cached`` ones were reused as stored; the last two cost no call.
+    ``cached`` ones were reused as stored; the last two cost no call. Of the ``failed``
+    ones, ``kept_previous`` still show the answer stored before (a failed ``--refresh``).
     """
 
     run_id: int
@@ -121,6 +125,7 @@ class RunSummary:
     rate_limited: int = 0
     paused_s: float = 0.0
     requested_twice: int = 0
+    kept_previous: int = 0
     interrupted: bool = False
     wall_s: float = 0.0
     facts_by_type: dict[str, int] = field(default_factory=dict)
@@ -147,6 +152,7 @@ class RunSummary:
             self.ok += 1
         else:
             self.failed += 1
+            self.kept_previous += rec.kept_previous
             kind = rec.error_kind or "unknown"
             self.errors_by_kind[kind] = self.errors_by_kind.get(kind, 0) + 1
         for t, n in rec.facts_by_type.items():

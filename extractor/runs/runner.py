@@ -124,11 +124,11 @@ def store_answer(store: Store, identity: Any, run_id: int, answer: Answer) -> Ar
     doc = answer.job.document
     if answer.error is not None:
         kind = _error_kind(answer.error)
-        store.put(sha256=doc.sha256, identity=identity, source=doc.source, status="error", run_id=run_id,
-                  error=str(answer.error), error_kind=kind, document_json=doc_json(doc), text=doc.text,
-                  file=answer.job.file)
+        written = store.put(sha256=doc.sha256, identity=identity, source=doc.source, status="error", run_id=run_id,
+                            error=str(answer.error), error_kind=kind, document_json=doc_json(doc), text=doc.text,
+                            file=answer.job.file)
         return ArticleRecord(doc.source, doc.sha256, "error", error=str(answer.error), error_kind=kind,
-                             how="requested")
+                             how="requested", kept_previous=not written)
     result_json = answer.result_text()
     result = answer.result or ExtractionResult.model_validate_json(result_json)
     store.put(sha256=doc.sha256, identity=identity, source=doc.source, status="ok", run_id=run_id,
@@ -182,6 +182,9 @@ class BatchRun:
             async for rec in self._drain(stopper):
                 yield rec
             status = "interrupted" if self.summary.interrupted else "finished"
+        except (asyncio.CancelledError, GeneratorExit):
+            status = "interrupted"  # an abort (the second Ctrl-C) or a consumer that stopped reading
+            raise
         finally:
             for task in (main, stopper):
                 task.cancel()
@@ -476,13 +479,19 @@ async def arun_batch(extractor: Any, inputs: Iterable[str | os.PathLike[str]], o
         files, errors = await asyncio.to_thread(discover_inputs, inputs)
         total = await asyncio.to_thread(count_items, files) + len(errors)
         summary = RunSummary(run_id=0, out=options.out, engine=options.engine, total=total)
+        aborted = False
         try:
             await _consume(iter_results(extractor, inputs, options, stop=hooks.stop, limiter=limiter,
                                         transport=transport, summary=summary, lock=lock,
                                         discovered=(files, errors)), summary, hooks)
+        except asyncio.CancelledError:
+            # An abort (the second Ctrl-C): at once, no exports. The store has every
+            # finished article; the next run writes the exports.
+            aborted = summary.interrupted = True
+            raise
         finally:
             summary.wall_s = round(time.monotonic() - started, 3)
-            if options.export:
+            if options.export and not aborted:
                 await _export(options.out, summary)
         return summary
     finally:

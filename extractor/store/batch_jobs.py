@@ -83,12 +83,15 @@ class BatchJobs:
             rows = self._rows("SELECT * FROM batch_jobs WHERE batch_id=? OR job_id=?", (ref, ref))
         return rows[0] if rows else None
 
-    def pending_shas(self) -> set[str]:
-        """Articles waiting in a job not collected yet that has not ended badly."""
-        rows = self.conn.execute(
-            "SELECT DISTINCT i.sha256 FROM batch_items i JOIN batch_jobs j ON i.job_id = j.job_id"
-            f" WHERE i.collected = 0 AND j.collected_at IS NULL AND j.status NOT IN {BAD_ENDINGS!r}")
-        return {r[0] for r in rows}
+    def pending_shas(self, request_key: str | None = None) -> set[str]:
+        """Articles waiting in a job not collected yet that has not ended badly (with
+        ``request_key``: only the jobs asking that question; another model's pending
+        answer does not answer this one)."""
+        sql = ("SELECT DISTINCT i.sha256 FROM batch_items i JOIN batch_jobs j ON i.job_id = j.job_id"
+               f" WHERE i.collected = 0 AND j.collected_at IS NULL AND j.status NOT IN {BAD_ENDINGS!r}")
+        if request_key is None:
+            return {r[0] for r in self.conn.execute(sql)}
+        return {r[0] for r in self.conn.execute(sql + " AND j.request_key = ?", (request_key,))}
 
     def items(self, job_id: str) -> list[tuple[str, str | None, str, int, int, int, str]]:
         """``(sha256, source, path, chunk_index, chunks, collected, custom_id)`` of a job's requests, in order."""

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from extractor.core.errors import OutputBusyError
+from extractor.store.sqlite import redact_argv
 
 try:  # pragma: no cover - Windows has no fcntl
     import fcntl
@@ -127,7 +128,7 @@ class OutputLock:
 
     def _write_holder(self, fd: int) -> None:
         info = {"pid": os.getpid(), "host": socket.gethostname(),
-                "started": time.strftime("%Y-%m-%d %H:%M:%S%z"), "command": shlex.join(self.command)}
+                "started": time.strftime("%Y-%m-%d %H:%M:%S%z"), "command": shlex.join(redact_argv(self.command))}
         data = json.dumps(info, ensure_ascii=False).encode("utf-8")
         os.ftruncate(fd, 0)
         os.pwrite(fd, data, 0)

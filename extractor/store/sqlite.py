@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping
@@ -110,7 +111,21 @@ def redact_settings(settings: Any) -> dict[str, Any]:
     for key in list(data):
         if key in SECRET_FIELDS or "key" in key.lower() or "secret" in key.lower() or key.lower() == "token":
             data.pop(key)
+        elif isinstance(data[key], str):
+            data[key] = without_userinfo(data[key])
     return data
+
+
+_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
+
+
+def without_userinfo(text: str) -> str:
+    """``text`` with the ``user:password@`` of any URL in it removed.
+
+    >>> without_userinfo("http://analyst:hunter2@vllm.internal:8000/v1")
+    'http://vllm.internal:8000/v1'
+    """
+    return _USERINFO.sub("", text)
 
 
 class Store:
@@ -163,7 +178,7 @@ class Store:
             " VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 time.time(),
-                json.dumps(_redact_argv(list(argv))) if argv is not None else None,
+                json.dumps(redact_argv(list(argv))) if argv is not None else None,
                 json.dumps([str(i) for i in inputs], ensure_ascii=False),
                 json.dumps(redact_settings(settings), ensure_ascii=False, default=str),
                 *identity.as_tuple(), identity.request_key, identity.derive_key, engine,
@@ -424,11 +439,16 @@ def _json(value: Mapping[str, Any] | None) -> str | None:
     return json.dumps(dict(value), ensure_ascii=False, sort_keys=True, default=str) if value else None
 
 
-def _redact_argv(argv: list[str]) -> list[str]:
-    """The command line with the value of any key-like option blanked."""
+def redact_argv(argv: list[str]) -> list[str]:
+    """The command line with the value of any key-like option blanked, and no
+    ``user:password@`` in URLs.
+
+    >>> redact_argv(["run", "--api-key", "sk-1", "--base-url", "http://me:pw@gpu:8000/v1"])
+    ['run', '--api-key', '***', '--base-url', 'http://gpu:8000/v1']
+    """
     out: list[str] = []
     hide_next = False
-    for arg in argv:
+    for arg in map(without_userinfo, argv):
         if hide_next:
             out.append("***")
             hide_next = False
