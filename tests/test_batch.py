@@ -363,3 +363,40 @@ def test_rate_limiter_reused_across_event_loops(tmp_path):
         s, srv = _run([tmp_path / f"in{i}"], tmp_path / f"out{i}", srv=FakeEndpoint(SYNTHETIC_FACTS, latency=0.01),
                       limiter=lim, concurrency=2)
         assert (s.ok, s.failed, srv.calls) == (4, 0, 4)
+
+
+def test_a_stop_ends_the_wait_for_a_rate_limit_token_of_an_unstarted_article():
+    """With --rpm 1 the next token is a minute away: Ctrl-C must not wait for it, and
+    the token is not spent."""
+    import asyncio
+
+    import httpx2
+
+    from extractor.runs.ratelimit import NotStarted, RateLimitedTransport, article_gate
+
+    limiter = RateLimiter(rpm=1)
+    sent = []
+    transport = RateLimitedTransport(httpx2.MockTransport(lambda r: sent.append(r) or httpx2.Response(200)), limiter)
+    stopping = False
+
+    async def main() -> float:
+        nonlocal stopping
+        async with httpx2.AsyncClient(transport=transport) as http:
+            with article_gate(lambda: stopping):
+                await http.post("http://x/v1/chat/completions", content=b"{}")  # the one token there is
+            loop = asyncio.get_running_loop()
+            t0 = loop.time()
+
+            async def stop_soon() -> None:
+                nonlocal stopping
+                await asyncio.sleep(0.3)
+                stopping = True
+
+            stopper = asyncio.create_task(stop_soon())
+            with pytest.raises(NotStarted), article_gate(lambda: stopping):
+                await http.post("http://x/v1/chat/completions", content=b"{}")
+            await stopper
+            return loop.time() - t0
+
+    waited = asyncio.run(main())
+    assert len(sent) == 1 and limiter.requests == 1 and waited < 5

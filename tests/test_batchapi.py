@@ -353,3 +353,44 @@ def test_a_pending_batch_of_another_model_does_not_answer_this_one(tmp_path):
     other = Extractor(make_settings(api_key=SECRET, model="gpt-4o"), client=api.client(api_key=SECRET))
     assert submit(other, [d], out=out) == "batch_2"
     assert len(api.files["file-2"].decode().splitlines()) == 3
+
+
+def test_a_v01_job_still_pending_is_not_submitted_again(tmp_path):
+    """A job sent by v0.1 (its key migrated to ``v0.1/...``) still holds its articles."""
+    import dataclasses
+
+    from extractor.store.sqlite import legacy_request_key
+    from extractor.text.reading import read_document
+
+    d = tmp_path / "in"
+    paths = write_articles(d, 3)
+    api = FakeBatchAPI()
+    out = tmp_path / "out"
+    ex = synthetic_extractor(api)
+    doc = read_document(paths[0])
+    v01 = dataclasses.replace(ex.identity, request_key=legacy_request_key(ex.identity))
+    with Store(out) as st:
+        st.batch_jobs.add(job_id="v01job", identity=v01, settings_json="{}", endpoint="/v1/chat/completions",
+                          input_path=str(out / "batches" / "old.jsonl"), articles=1,
+                          items=[(f"{doc.sha256}:0", doc.sha256, doc.source, str(paths[0]), 0, 1)])
+        st.batch_jobs.set_batch("v01job", "batch_v01", "in_progress")
+    submit(ex, [d], out=out)
+    sent = [json.loads(line)["custom_id"] for line in api.files["file-1"].decode().splitlines()]
+    assert len(sent) == 2 and f"{doc.sha256}:0" not in sent
+
+
+def test_collect_uses_the_environments_base_url_with_its_credentials(tmp_path, monkeypatch):
+    from extractor.runs.batchapi import job_settings
+
+    d = tmp_path / "in"
+    write_articles(d, 1)
+    api = FakeBatchAPI()
+    out = tmp_path / "out"
+    ex = Extractor(make_settings(api_key=SECRET, base_url="http://proxy-user:pw@proxy:8080/v1"),
+                   client=api.client(api_key=SECRET))
+    submit(ex, [d], out=out)
+    assert "pw@" not in (out / "extractor.sqlite").read_bytes().decode("utf-8", "replace")
+    monkeypatch.setenv("EXTRACTOR_BASE_URL", "http://proxy-user:pw@proxy:8080/v1")
+    assert job_settings(out).base_url == "http://proxy-user:pw@proxy:8080/v1"
+    monkeypatch.setenv("EXTRACTOR_BASE_URL", "http://elsewhere:8080/v1")  # another endpoint: the job's own
+    assert job_settings(out).base_url == "http://proxy:8080/v1"

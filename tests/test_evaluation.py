@@ -247,6 +247,12 @@ def test_cli_eval_exit_codes(gold_dir, tmp_path):
     broken.write_text('{"source": "a_zh.txt", "facts": []}\n', encoding="utf-8")
     res = runner.invoke(app, ["eval", str(broken), str(bad_gold)])
     assert res.exit_code == 2 and "a.json: expected a JSON object" in res.output, res.output
+    (bad_gold / "a.json").write_text('{"source": "a_zh.txt", "facts": null}', encoding="utf-8")
+    res = runner.invoke(app, ["eval", str(broken), str(bad_gold)])
+    assert res.exit_code == 0, res.output  # no facts: null is an empty list
+    broken.write_text('{"source": "a_zh.txt", "facts": [{"type": "money", "data": 5}]}\n', encoding="utf-8")
+    res = runner.invoke(app, ["eval", str(broken), str(bad_gold)])
+    assert res.exit_code == 2 and ":1: fact 1: 'data' must be an object" in res.output, res.output
 
     articles = tmp_path / "in"
     articles.mkdir()

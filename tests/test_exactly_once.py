@@ -486,3 +486,31 @@ def test_a_stop_starts_no_new_request_and_keeps_the_answers_in_flight(tmp_path):
         [inp], out=tmp_path / "out", transport=FakeEndpoint({"quantities": []}).transport(),
         check_connection=False, handle_sigint=False)
     assert again.requested == 10 and again.ok == 12
+
+
+def test_an_abort_landing_in_the_runs_own_code_writes_no_exports_and_logs_the_run_as_interrupted(tmp_path):
+    """The second Ctrl-C raises KeyboardInterrupt wherever the process is, e.g. in a hook."""
+    import asyncio
+
+    inp = tmp_path / "in"
+    write_articles(inp, 6)
+    out = tmp_path / "out"
+
+    def abort(record):
+        raise KeyboardInterrupt
+
+    async def main():
+        ex = Extractor(Settings(provider="openai", api_key="sk-test", model="synthetic-model"))
+        await ex.arun([inp], out=out, concurrency=2, on_record=abort,
+                      transport=FakeEndpoint({"quantities": []}).transport(), check_connection=False)
+
+    with pytest.raises(KeyboardInterrupt):
+        asyncio.run(main())
+    assert not (out / "articles.jsonl").exists()
+    con = sqlite3.connect(out / "extractor.sqlite")
+    try:
+        assert con.execute("SELECT status FROM runs").fetchall() == [("interrupted",)]
+    finally:
+        con.close()
+    with OutputLock(out):  # released
+        pass

@@ -437,5 +437,5 @@ def test_a_local_instance_runs_its_workers_at_normal_priority(ray_session):
     def niceness() -> int:
         return os.nice(0)
 
-    assert ray_session.get(niceness.remote(), timeout=60) == 0
+    assert ray_session.get(niceness.remote(), timeout=60) == os.nice(0)  # the tests' own priority, not 15
     assert local_instance_config("auto") == {} and local_instance_config("head:6379") == {}

@@ -583,7 +583,7 @@ def _posts_like_the_sdk(client: Any) -> bool:
     cls = kinds[type(client)]
     # Tracing instrumentations (OpenTelemetry, Langfuse, ...) wrap the class's create:
     # a wrapper is not the plain function whose code lives in the SDK's own files.
-    return type(completions) is cls and not _patched(client) and _sdk_code_only(vars(cls).get("create"))
+    return type(completions) is cls and not create_is_wrapped(client) and _sdk_code_only(vars(cls).get("create"))
 
 
 _OPENAI_DIR = os.path.dirname(openai.__file__) + os.sep
@@ -600,9 +600,16 @@ def _sdk_code_only(function: Any) -> bool:
     return function is None
 
 
-def _patched(client: Any) -> bool:
-    """Whether ``create`` was replaced on this client object itself (LangSmith's
-    ``wrap_openai`` and similar tracing wrappers do that)."""
+def create_is_wrapped(client: Any) -> bool:
+    """Whether ``chat.completions.create`` was replaced on this client object itself
+    (LangSmith's ``wrap_openai`` and similar tracing wrappers do that): a copy of the
+    client (``with_options``, ``copy``) would lose the wrapper.
+
+    >>> import openai
+    >>> client = openai.OpenAI(api_key="sk-test", base_url="http://127.0.0.1:9/v1")
+    >>> create_is_wrapped(client)
+    False
+    """
     completions = getattr(getattr(client, "chat", None), "completions", None)
     return completions is not None and "create" in vars(completions)
 
@@ -615,7 +622,7 @@ def _without_retries(client: Any) -> Any:
     """
     if client is None or not hasattr(client, "with_options"):
         return client
-    if _patched(client):
+    if create_is_wrapped(client):
         if getattr(client, "max_retries", 0):
             logger.warning("the given client's create is wrapped (tracing?): it is used as it is, and its own "
                            "max_retries=%s nest inside ours; build it with max_retries=0 to avoid that",

@@ -665,9 +665,14 @@ def _require_object(item: Any, where: str) -> dict:
     """``item`` when it is an article object with a usable ``facts`` list, else a ValueError naming ``where``."""
     if not isinstance(item, dict):
         raise ValueError(f"{where}: expected a JSON object (one article), got {type(item).__name__}")
-    facts = item.get("facts")
-    if facts is not None and not (isinstance(facts, list) and all(isinstance(f, dict) for f in facts)):
+    if item.get("facts") is None:
+        item["facts"] = []
+    facts = item["facts"]
+    if not (isinstance(facts, list) and all(isinstance(f, dict) for f in facts)):
         raise ValueError(f"{where}: 'facts' must be a list of objects")
+    for n, fact in enumerate(facts, 1):
+        if not isinstance(fact.get("data", {}), dict) or not isinstance(fact.get("type", ""), (str, type(None))):
+            raise ValueError(f"{where}: fact {n}: 'data' must be an object and 'type' a string")
     return item
 
 

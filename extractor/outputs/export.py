@@ -74,11 +74,10 @@ def _remove_dead_scratch(out: Path) -> None:
         pid = entry.name.rpartition("-")[2]
         if pid.isdigit() and not _alive(int(pid)):
             shutil.rmtree(entry, ignore_errors=True)
-    folders = [out, *(d for d in out.iterdir() if d.is_dir() and not d.name.startswith("."))]
-    for folder in folders:  # OUT, tables/, batches/, ...
+    for folder in (out, out / TABLES, out / "batches"):  # ours only: OUT may hold the user's files too
         for entry in folder.glob(".*.tmp-*"):
             pid = entry.name.rpartition("-")[2]
-            if pid.isdigit() and not _alive(int(pid)):
+            if pid.isdigit() and entry.is_file() and not _alive(int(pid)):
                 entry.unlink(missing_ok=True)
 
 

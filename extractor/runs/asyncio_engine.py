@@ -37,9 +37,16 @@ def rate_limited_extractor(extractor: Any, limiter: RateLimiter, transport: http
     """
     import openai
 
+    from extractor.model.client import create_is_wrapped
+
     settings = extractor.settings
     user_client = extractor.async_client_override
     if transport is None and user_client is not None:
+        if create_is_wrapped(user_client):
+            # A copy over our transport would drop the application's wrapper (tracing).
+            logger.warning("the given async client's create is wrapped (tracing?): it is used as it is, so "
+                           "--rpm/--tpm and the run-wide 429 pause do not apply to it")
+            return extractor, None
         inner = getattr(getattr(user_client, "_client", None), "_transport", None)
         if inner is None:
             logger.warning("cannot wrap the given async client's transport; rate limiting is off for this run")

@@ -51,7 +51,7 @@ from extractor.runs.discovery import discover_inputs, file_key, file_sha
 from extractor.runs.engine import Answer, Job
 from extractor.runs.runner import Decision, decide, doc_json, store_answer
 from extractor.store import OutputLock, Store, input_error_key, redact_settings
-from extractor.store.sqlite import legacy_request_key
+from extractor.store.sqlite import legacy_request_key, without_userinfo
 from extractor.text.reading import Document, iter_documents
 
 logger = logging.getLogger(__name__)
@@ -159,6 +159,11 @@ def job_settings(out: str | os.PathLike[str], batch_id: str | None = None, **ove
     with Store(Path(out)) as store:
         job = _job(store, batch_id)
     stored = json.loads(job["settings_json"] or "{}")
+    # The store keeps no credentials: a base URL with user:password@ comes back from the
+    # environment when it is the one the job was sent to.
+    env_url = os.environ.get("EXTRACTOR_BASE_URL")
+    if env_url and stored.get("base_url") == without_userinfo(env_url):
+        stored["base_url"] = env_url
     stored.update({k: v for k, v in overrides.items() if v is not None})
     return Settings.from_env(**stored)
 
@@ -203,14 +208,15 @@ def reconcile(store: Store, client: Any) -> list[str]:
 
 
 def _refusals() -> tuple[type[BaseException], ...]:
-    """The endpoint's answers about the job itself that retrying cannot change (400, 404, 422).
+    """The endpoint's answers that retrying cannot change (400, 403, 404, 422).
 
-    Not 401/403: those are about the credentials of this attempt (a wrong key in the
-    shell), and the job can still be created with the right one.
+    Not 401: that is about the key of this attempt (a wrong one in the shell), and the
+    job can still be created with the right one.
     """
     import openai
 
-    return (openai.BadRequestError, openai.NotFoundError, openai.UnprocessableEntityError)
+    return (openai.BadRequestError, openai.PermissionDeniedError, openai.NotFoundError,
+            openai.UnprocessableEntityError)
 
 
 def _create(store: Store, client: Any, job: dict[str, Any], data: bytes | Callable[[], bytes]) -> Any:
@@ -337,7 +343,8 @@ def _collect_requests(extractor: Any, store: Store, run_id: int, files: list[Pat
                       sub: _Submission) -> None:
     identity = extractor.identity
     settings_dump = extractor.settings.model_dump(mode="json")
-    pending = store.batch_jobs.pending_shas(identity.request_key)
+    pending = store.batch_jobs.pending_shas(identity.request_key) | \
+        store.batch_jobs.pending_shas(legacy_request_key(identity))  # a v0.1 job sent before the upgrade
     seen: set[str] = set()
 
     def needed(sha: str) -> bool:

@@ -60,13 +60,18 @@ def article_gate(stopping: Callable[[], bool]) -> Iterator[None]:
         _GATE.reset(token)
 
 
-def _check_gate() -> None:
+def _abandoned() -> bool:
+    """Whether the current article has sent nothing yet and its run stopped taking articles."""
     gate = _GATE.get()
-    if gate is None or gate.started:
-        return
-    if gate.stopping():
+    return gate is not None and not gate.started and gate.stopping()
+
+
+def _check_gate() -> None:
+    if _abandoned():
         raise NotStarted()
-    gate.started = True
+    gate = _GATE.get()
+    if gate is not None:
+        gate.started = True
 
 class RateLimiter:
     """Requests- and tokens-per-minute token buckets plus a run-wide pause after a 429.
@@ -146,8 +151,12 @@ class RateLimiter:
         if self.tpm:
             self._tok = min(self._tok_cap, self._tok + dt * self._tok_rate)
 
-    async def acquire(self, tokens: int = 0) -> None:
-        """Wait until one request of about ``tokens`` tokens may be sent, then take it."""
+    async def acquire(self, tokens: int = 0, *, abandon: Callable[[], bool] | None = None) -> None:
+        """Wait until one request of about ``tokens`` tokens may be sent, then take it.
+
+        ``abandon``, checked while waiting: when it returns True the wait ends with
+        :class:`NotStarted` and nothing is taken (a run stopped meanwhile).
+        """
         if not self.rpm and not self.tpm and self._paused_until <= self._clock():
             self.requests += 1
             return
@@ -167,6 +176,10 @@ class RateLimiter:
                         wait = max(wait, (need - self._tok) / self._tok_rate)
                 if wait <= 0:
                     break
+                if abandon is not None:
+                    if abandon():
+                        raise NotStarted()
+                    wait = min(wait, 0.25)  # look again soon: a stop must not wait for a minute's token
                 self.waited_s += wait
                 await asyncio.sleep(wait)
             if self.rpm:
@@ -245,9 +258,11 @@ class RateLimitedTransport(httpx2.AsyncBaseTransport):
                 estimate = max(1, len(request.content) // 4)
             except Exception:  # a streamed body has no length yet
                 estimate = 1000
-        await self.limiter.acquire(estimate)
+        if _abandoned():  # before the waits: a stopped run does not queue for a token it will not use
+            raise NotStarted()
+        await self.limiter.acquire(estimate, abandon=_abandoned)
         try:
-            _check_gate()  # after the wait for a slot: the stop may have come meanwhile
+            _check_gate()  # and after them: the stop may have come meanwhile
         except NotStarted:
             self.limiter.give_back(estimate)
             raise

@@ -15,6 +15,7 @@ Nothing here imports Ray at module level.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from extractor.runs.ratelimit import RateLimiter
@@ -81,7 +82,9 @@ class RemoteRateLimiter(RateLimiter):
         self.handle = handle
         self._streak = False
 
-    async def acquire(self, tokens: int = 0) -> None:
+    async def acquire(self, tokens: int = 0, *, abandon: Callable[[], bool] | None = None) -> None:
+        # ``abandon`` is for a stop inside one process (see ratelimit.article_gate); a Ray
+        # run is stopped by cancelling its tasks, and the actor's wait ends with them.
         self._streak = bool(await self.handle.acquire.remote(tokens))
         self.requests += 1
 

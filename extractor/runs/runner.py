@@ -20,13 +20,14 @@ writes an output folder at a time: a second run is refused at once (or waits, wi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -169,7 +170,7 @@ class BatchRun:
         self.jobs: asyncio.Queue = asyncio.Queue(maxsize=max(16, self.options.concurrency * 2))
 
     # The run -----------------------------------------------------------------------------
-    async def records(self) -> AsyncIterator[ArticleRecord]:
+    async def records(self) -> AsyncGenerator[ArticleRecord, None]:
         if self.discovered is None:
             self.discovered = await asyncio.to_thread(discover_inputs, self.inputs)
         files, errors = self.discovered
@@ -182,8 +183,9 @@ class BatchRun:
             async for rec in self._drain(stopper):
                 yield rec
             status = "interrupted" if self.summary.interrupted else "finished"
-        except (asyncio.CancelledError, GeneratorExit):
-            status = "interrupted"  # an abort (the second Ctrl-C) or a consumer that stopped reading
+        except (asyncio.CancelledError, GeneratorExit, KeyboardInterrupt):
+            # An abort (the second Ctrl-C, wherever it lands) or a consumer that stopped reading.
+            status = "interrupted"
             raise
         finally:
             for task in (main, stopper):
@@ -434,7 +436,7 @@ async def iter_results(extractor: Any, inputs: Iterable[str | os.PathLike[str]],
                        stop: asyncio.Event | None = None, limiter: Any = None, transport: Any = None,
                        summary: RunSummary | None = None, lock: OutputLock | None = None,
                        discovered: tuple[list[Path], list[InputError]] | None = None
-                       ) -> AsyncIterator[ArticleRecord]:
+                       ) -> AsyncGenerator[ArticleRecord, None]:
     """Extract every article under ``inputs``, yielding one :class:`ArticleRecord` each.
 
     Records are written to ``options.out/extractor.sqlite`` before they are yielded.
@@ -457,8 +459,11 @@ async def iter_results(extractor: Any, inputs: Iterable[str | os.PathLike[str]],
         run = BatchRun(extractor, [os.fspath(i) for i in inputs], options, engine,
                        summary or RunSummary(run_id=0, out=options.out, engine=engine.name), stop,
                        discovered)
-        async for rec in run.records():
-            yield rec
+        # Closed here, not by the loop's finaliser later: the run logs its end and closes
+        # the store while the lock is still held.
+        async with contextlib.aclosing(run.records()) as records:
+            async for rec in records:
+                yield rec
     finally:
         own_lock.release()
 
@@ -484,7 +489,7 @@ async def arun_batch(extractor: Any, inputs: Iterable[str | os.PathLike[str]], o
             await _consume(iter_results(extractor, inputs, options, stop=hooks.stop, limiter=limiter,
                                         transport=transport, summary=summary, lock=lock,
                                         discovered=(files, errors)), summary, hooks)
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, KeyboardInterrupt):
             # An abort (the second Ctrl-C): at once, no exports. The store has every
             # finished article; the next run writes the exports.
             aborted = summary.interrupted = True
@@ -498,8 +503,14 @@ async def arun_batch(extractor: Any, inputs: Iterable[str | os.PathLike[str]], o
         lock.release()
 
 
-async def _consume(records: AsyncIterator[ArticleRecord], summary: RunSummary, hooks: RunHooks) -> None:
+async def _consume(records: AsyncGenerator[ArticleRecord, None], summary: RunSummary, hooks: RunHooks) -> None:
     progress = Progress(total=summary.total)
+    async with contextlib.aclosing(records) as closing:
+        await _count_each(closing, summary, hooks, progress)
+
+
+async def _count_each(records: AsyncIterator[ArticleRecord], summary: RunSummary, hooks: RunHooks,
+                      progress: Progress) -> None:
     async for rec in records:
         summary.add(rec)
         progress.done += 1
@@ -517,8 +528,8 @@ async def _consume(records: AsyncIterator[ArticleRecord], summary: RunSummary, h
 async def _export(out: Path, summary: RunSummary) -> None:
     from extractor.outputs.export import export_all
 
-    # Also after an interruption or an abort: the files show what is stored. An export
-    # that fails is logged; it must not replace the run's own outcome.
+    # Also after an interruption (not after an abort): the files show what is stored. An
+    # export that fails is logged; it must not replace the run's own outcome.
     try:
         paths = await asyncio.to_thread(export_all, out, run=summary)
     except Exception as exc:
