@@ -80,6 +80,28 @@ IN_PROCESS_URL = "http://synthetic.test/v1"  # never resolved: the transport ans
 MODES = ("tools", "json_schema", "json", "md_json")
 
 
+CLI = "import sys; from extractor.cli import main; sys.argv[0] = 'extractor'; main()"
+"""``[sys.executable, "-c", CLI, *args]`` runs the command line in a child process, as the installed script does."""
+
+
+def cli_env(api_key: str) -> dict[str, str]:
+    """The environment of a child ``extractor`` process: none of ours or the shell's
+    ``EXTRACTOR_*``/``OPENAI_*`` settings, a test key, unbuffered output."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("EXTRACTOR_", "OPENAI_"))}
+    env["EXTRACTOR_API_KEY"] = api_key
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def write_bulletins(folder: Path, n: int) -> None:
+    """``n`` one-paragraph health bulletins ``a0000.txt``..., each keyed ``ART-0000``... for the endpoint."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        (folder / f"a{i:04d}.txt").write_text(
+            f"ART-{i:04d} Health bulletin.\n\nThe County Hospital of Town {i} performed {100 + i} surgeries "
+            f"last year.\n", encoding="utf-8")
+
+
 def child_env(env: dict[str, str] | None = None) -> dict[str, str]:
     """``env`` (default ``os.environ``) with ``tests/`` on PYTHONPATH: a child can ``import fakes``."""
     env = dict(os.environ if env is None else env)

@@ -10,7 +10,6 @@ A SIGINT run exits cleanly (code 130) and says how to resume.
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import sqlite3
@@ -20,21 +19,13 @@ import time
 from pathlib import Path
 
 import pytest
-from fakes import FakeEndpoint
+from fakes import CLI, FakeEndpoint, cli_env
+from fakes import write_bulletins as write_articles
 
 pytest.importorskip("extractor.runs")
 pytestmark = pytest.mark.slow
 
 N = 150
-CLI = "import sys; from extractor.cli import main; sys.argv[0] = 'extractor'; main()"
-
-
-def write_articles(folder: Path, n: int) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for i in range(n):
-        (folder / f"a{i:04d}.txt").write_text(
-            f"ART-{i:04d} Health bulletin.\n\nThe County Hospital of Town {i} performed {100 + i} surgeries "
-            f"last year.\n", encoding="utf-8")
 
 
 def command(inp: Path, out: Path, srv: FakeEndpoint, *extra: str) -> list[str]:
@@ -44,10 +35,7 @@ def command(inp: Path, out: Path, srv: FakeEndpoint, *extra: str) -> list[str]:
 
 
 def env() -> dict[str, str]:
-    e = {k: v for k, v in os.environ.items() if not k.startswith(("EXTRACTOR_", "OPENAI_"))}
-    e["EXTRACTOR_API_KEY"] = "sk-test-crash"
-    e["PYTHONUNBUFFERED"] = "1"
-    return e
+    return cli_env("sk-test-crash")
 
 
 def integrity(out: Path) -> str:

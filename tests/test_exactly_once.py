@@ -31,20 +31,11 @@ from pathlib import Path
 import httpx2
 import pyarrow.parquet as pq
 import pytest
-from fakes import FakeEndpoint, user_text
+from fakes import CLI, FakeEndpoint, cli_env, user_text
+from fakes import write_bulletins as write_articles
 
 from extractor import Extractor, OutputBusyError, Settings
 from extractor.store import OutputLock, Store
-
-CLI = "import sys; from extractor.cli import main; sys.argv[0] = 'extractor'; main()"
-
-
-def write_articles(folder: Path, n: int) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for i in range(n):
-        (folder / f"a{i:04d}.txt").write_text(
-            f"ART-{i:04d} Health bulletin.\n\nThe County Hospital of Town {i} performed {100 + i} surgeries "
-            f"last year.\n", encoding="utf-8")
 
 
 def cli(inp: Path, out: Path, srv: FakeEndpoint, *extra: str) -> list[str]:
@@ -54,10 +45,7 @@ def cli(inp: Path, out: Path, srv: FakeEndpoint, *extra: str) -> list[str]:
 
 
 def env() -> dict[str, str]:
-    e = {k: v for k, v in os.environ.items() if not k.startswith(("EXTRACTOR_", "OPENAI_"))}
-    e["EXTRACTOR_API_KEY"] = "sk-test-once"
-    e["PYTHONUNBUFFERED"] = "1"
-    return e
+    return cli_env("sk-test-once")
 
 
 def wait_for_holder(out: Path, proc: subprocess.Popen, timeout: float = 60) -> dict:

@@ -21,7 +21,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from fakes import FakeEndpoint
+from fakes import CLI, FakeEndpoint
+from fakes import write_bulletins as write_articles
 
 from extractor import Extractor, Settings
 from extractor.core.errors import ConfigurationError
@@ -41,16 +42,6 @@ from extractor.runs.ray_records import (
 from extractor.runs.runner import doc_json
 from extractor.store import Store
 from extractor.text.reading import document_from_text
-
-CLI = "import sys; from extractor.cli import main; sys.argv[0] = 'extractor'; main()"
-
-
-def write_articles(folder: Path, n: int) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for i in range(n):
-        (folder / f"a{i:04d}.txt").write_text(
-            f"ART-{i:04d} Health bulletin.\n\nThe County Hospital of Town {i} performed {100 + i} surgeries "
-            f"last year.\n", encoding="utf-8")
 
 
 def settings_for(srv: FakeEndpoint, **kw) -> Settings:
