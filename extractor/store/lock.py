@@ -60,19 +60,15 @@ class OutputLock:
         return self._fd is not None
 
     def acquire(self) -> None:
-        if self._fd is not None:
-            self._depth += 1
+        if self._reentered():
             return
-        self.out.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = self._open()
         try:
             self._lock(fd)
         except BaseException:
             os.close(fd)
             raise
-        self._fd = fd
-        self._depth = 1
-        self._write_holder(fd)
+        self._hold(fd)
 
     async def aacquire(self, *, stop: asyncio.Event | None = None, poll_s: float = 0.2) -> bool:
         """:meth:`acquire` for a coroutine; False when ``stop`` was set while waiting.
@@ -80,11 +76,9 @@ class OutputLock:
         A wait polls without blocking the event loop: a thread blocked in ``flock`` would
         keep Ctrl-C from ending the process until the other run ended.
         """
-        if self._fd is not None:
-            self._depth += 1
+        if self._reentered():
             return True
-        self.out.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = self._open()
         try:
             if not self._try_lock(fd):
                 self._busy()
@@ -96,10 +90,23 @@ class OutputLock:
         except BaseException:
             os.close(fd)
             raise
+        self._hold(fd)
+        return True
+
+    def _reentered(self) -> bool:
+        if self._fd is None:
+            return False
+        self._depth += 1
+        return True
+
+    def _open(self) -> int:
+        self.out.mkdir(parents=True, exist_ok=True)
+        return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+
+    def _hold(self, fd: int) -> None:
         self._fd = fd
         self._depth = 1
         self._write_holder(fd)
-        return True
 
     def _try_lock(self, fd: int) -> bool:
         if fcntl is None:  # pragma: no cover - no OS lock: at least say so
