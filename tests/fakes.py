@@ -69,9 +69,9 @@ from typing import Any
 import httpx2
 
 __all__ = [
-    "ANSWER_FAULTS", "FAULTS", "PLAN_ONLY_FAULTS", "TRANSPORT_FAULTS", "FakeBatchAPI", "FakeEndpoint", "FaultPlan",
-    "Reply", "RequestLog", "article_between_markers", "article_of", "child_env", "completion", "serve",
-    "synthetic_answer", "synthetic_batch_answer", "user_text",
+    "ANSWER_FAULTS", "CLI", "FAULTS", "PLAN_ONLY_FAULTS", "TRANSPORT_FAULTS", "FakeBatchAPI", "FakeEndpoint",
+    "FaultPlan", "Reply", "RequestLog", "article_between_markers", "article_of", "child_env", "cli_env", "completion",
+    "serve", "synthetic_answer", "synthetic_batch_answer", "user_text", "write_bulletins",
 ]
 
 TESTS_DIR = Path(__file__).resolve().parent

@@ -400,3 +400,31 @@ def test_a_stop_ends_the_wait_for_a_rate_limit_token_of_an_unstarted_article():
 
     waited = asyncio.run(main())
     assert len(sent) == 1 and limiter.requests == 1 and waited < 5
+
+
+def test_a_traced_async_client_is_used_as_it_is_in_a_batch(tmp_path):
+    """A wrapper on the client object (LangSmith's wrap_openai) survives the batch; run-wide
+    limits that only our transport can keep are refused rather than silently ignored."""
+    import httpx2
+    import openai
+
+    from extractor.core.errors import ConfigurationError
+
+    d = tmp_path / "in"
+    write_articles(d, 6)
+    server = FakeEndpoint(SYNTHETIC_FACTS)
+    client = openai.AsyncOpenAI(api_key="sk-test", base_url="http://synthetic.test/v1", max_retries=0,
+                                http_client=httpx2.AsyncClient(transport=server.transport()))
+    traced = []
+    original = client.chat.completions.create
+
+    async def trace(*args, **kwargs):
+        traced.append(kwargs.get("model"))
+        return await original(*args, **kwargs)
+
+    client.chat.completions.create = trace
+    ex = Extractor(make_settings(), async_client=client)
+    with pytest.raises(ConfigurationError, match="--rpm/--tpm cannot be kept"):
+        ex.run([d], out=tmp_path / "limited", rpm=60, handle_sigint=False, check_connection=False)
+    summary = ex.run([d], out=tmp_path / "out", concurrency=2, handle_sigint=False, check_connection=False)
+    assert summary.ok == 6 and len(traced) == 6 == len(server.requests)

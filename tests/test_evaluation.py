@@ -252,7 +252,13 @@ def test_cli_eval_exit_codes(gold_dir, tmp_path):
     assert res.exit_code == 0, res.output  # no facts: null is an empty list
     broken.write_text('{"source": "a_zh.txt", "facts": [{"type": "money", "data": 5}]}\n', encoding="utf-8")
     res = runner.invoke(app, ["eval", str(broken), str(bad_gold)])
-    assert res.exit_code == 2 and ":1: fact 1: 'data' must be an object" in res.output, res.output
+    assert res.exit_code == 2 and ":1: fact 1: 'type' must be a string and 'data' an object" in res.output
+    broken.write_text('{"source": "a_zh.txt", "facts": [{"data": {"amount": 5}}]}\n', encoding="utf-8")
+    res = runner.invoke(app, ["eval", str(broken), str(bad_gold)])
+    assert res.exit_code == 2 and "fact 1: 'type' must be a string" in res.output, res.output
+    broken.write_text('{"source": "a_zh.txt", "facts": [{"type": "money", "data": null}]}\n', encoding="utf-8")
+    res = runner.invoke(app, ["eval", str(broken), str(bad_gold)])
+    assert res.exit_code == 0, res.output  # data: null is an empty object, as the scorer reads it
 
     articles = tmp_path / "in"
     articles.mkdir()

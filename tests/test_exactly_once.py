@@ -502,3 +502,23 @@ def test_an_abort_landing_in_the_runs_own_code_writes_no_exports_and_logs_the_ru
         con.close()
     with OutputLock(out):  # released
         pass
+
+
+def test_a_failing_hook_ends_the_run_as_failed_with_its_exports(tmp_path):
+    inp = tmp_path / "in"
+    write_articles(inp, 6)
+    out = tmp_path / "out"
+
+    def broken_hook(record):
+        raise ValueError("the application's hook is broken")
+
+    ex = Extractor(Settings(provider="openai", api_key="sk-test", model="synthetic-model"))
+    with pytest.raises(ValueError, match="hook is broken"):
+        ex.run([inp], out=out, concurrency=2, on_record=broken_hook, handle_sigint=False,
+               transport=FakeEndpoint({"quantities": []}).transport(), check_connection=False)
+    con = sqlite3.connect(out / "extractor.sqlite")
+    try:
+        assert con.execute("SELECT status FROM runs").fetchall() == [("failed",)]
+    finally:
+        con.close()
+    assert (out / "articles.jsonl").exists()  # what was stored is exported

@@ -21,7 +21,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from fakes import CLI, FakeEndpoint
+from fakes import CLI, FakeEndpoint, cli_env
 from fakes import write_bulletins as write_articles
 
 from extractor import Extractor, Settings
@@ -373,8 +373,7 @@ def test_cli_joins_a_cluster_exits_130_on_ctrl_c_then_0_with_only_our_summary_on
     inp, out = tmp_path / "in", tmp_path / "out"
     write_articles(inp, n)
     address = ray_session.get_runtime_context().gcs_address  # HOST:PORT of the test's Ray instance
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("EXTRACTOR_", "OPENAI_"))}
-    env.update(EXTRACTOR_API_KEY="sk-test-ray-SECRET", PYTHONUNBUFFERED="1")
+    env = cli_env("sk-test-ray-SECRET")
     with FakeEndpoint.with_faults(seed=7, latency=0.25) as srv:
         cmd = [sys.executable, "-c", CLI, "run", str(inp), "--out", str(out), "--engine", "ray", "--ray-address",
                address, "--base-url", srv.base_url, "--provider", "openai", "--model", "fault-model",

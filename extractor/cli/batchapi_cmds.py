@@ -39,7 +39,7 @@ BatchId = Annotated[str | None, typer.Option("--batch-id", help="Batch id (defau
 def submit_command(settings: Any, inputs: list[str], options: Any, *, log_json: bool) -> int:
     """``extractor run ... --batch-api``: submit and print how to collect."""
     from extractor.api import Extractor
-    from extractor.model.endpoint import check_configuration
+    from extractor.model.endpoint import check_configuration, shown_url
     from extractor.runs.batchapi import submit
 
     check_configuration(settings)
@@ -56,6 +56,10 @@ def submit_command(settings: Any, inputs: list[str], options: Any, *, log_json: 
         typer.echo(f"submitted batch {batch_id}")
         typer.echo(f"check it with:   extractor batch-status {shlex.quote(str(out))} --batch-id {batch_id}")
         typer.echo(f"collect it with: {collect_cmd}")
+    url = settings.resolved_base_url() or ""
+    if shown_url(url) != url:  # the store keeps no credentials: collecting needs them again
+        typer.echo("the base URL holds credentials, which are not stored: set EXTRACTOR_BASE_URL to it "
+                   "when you check or collect", err=True)
     return EXIT_OK
 
 

@@ -671,8 +671,8 @@ def _require_object(item: Any, where: str) -> dict:
     if not (isinstance(facts, list) and all(isinstance(f, dict) for f in facts)):
         raise ValueError(f"{where}: 'facts' must be a list of objects")
     for n, fact in enumerate(facts, 1):
-        if not isinstance(fact.get("data", {}), dict) or not isinstance(fact.get("type", ""), (str, type(None))):
-            raise ValueError(f"{where}: fact {n}: 'data' must be an object and 'type' a string")
+        if not isinstance(fact.get("data") or {}, dict) or not isinstance(fact.get("type"), str):
+            raise ValueError(f"{where}: fact {n}: 'type' must be a string and 'data' an object")
     return item
 
 

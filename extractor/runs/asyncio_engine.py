@@ -42,15 +42,18 @@ def rate_limited_extractor(extractor: Any, limiter: RateLimiter, transport: http
     settings = extractor.settings
     user_client = extractor.async_client_override
     if transport is None and user_client is not None:
-        if create_is_wrapped(user_client):
-            # A copy over our transport would drop the application's wrapper (tracing).
-            logger.warning("the given async client's create is wrapped (tracing?): it is used as it is, so "
-                           "--rpm/--tpm and the run-wide 429 pause do not apply to it")
+        # A copy over our transport would drop a wrapper on the client object (tracing).
+        why = ("its create is wrapped (tracing?)" if create_is_wrapped(user_client) else
+               None if getattr(getattr(user_client, "_client", None), "_transport", None) is not None else
+               "its transport cannot be reached")
+        if why is not None:
+            if limiter.rpm or limiter.tpm:
+                raise ConfigurationError(f"--rpm/--tpm cannot be kept with the given async client: {why}. Pass a "
+                                         "client without that, or leave the limits to the application")
+            logger.warning("the given async client is used as it is (%s): --concurrency bounds the articles in "
+                           "flight, there is no run-wide 429 pause, and model calls are not counted", why)
             return extractor, None
-        inner = getattr(getattr(user_client, "_client", None), "_transport", None)
-        if inner is None:
-            logger.warning("cannot wrap the given async client's transport; rate limiting is off for this run")
-            return extractor, None
+        inner = user_client._client._transport
         http = httpx2.AsyncClient(transport=RateLimitedTransport(inner, limiter, close_inner=False),
                                   timeout=settings.timeout_s)
         client = user_client.copy(http_client=http, max_retries=0)
@@ -101,7 +104,11 @@ class AsyncioEngine(Engine):
         self.stats.paused_s = round(self.limiter.paused_s, 3)
 
     async def answer(self, jobs: AsyncIterator[Job]) -> AsyncIterator[Answer]:
-        workers = self.options.concurrency + max(2, self.options.concurrency // 2)
+        # Spare workers prepare the next articles while requests wait for a slot; without
+        # our transport (an application's client used as it is) nothing bounds the
+        # requests but the number of workers.
+        spare = max(2, self.options.concurrency // 2) if self._worker_client is not None else 0
+        workers = self.options.concurrency + spare
         inbox: asyncio.Queue = asyncio.Queue(maxsize=workers)
         outbox: asyncio.Queue = asyncio.Queue()
         feeder = asyncio.create_task(self._feed(jobs, inbox, outbox, workers))

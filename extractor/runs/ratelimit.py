@@ -260,11 +260,15 @@ class RateLimitedTransport(httpx2.AsyncBaseTransport):
                 estimate = 1000
         if _abandoned():  # before the waits: a stopped run does not queue for a token it will not use
             raise NotStarted()
-        await self.limiter.acquire(estimate, abandon=_abandoned)
+        if isinstance(self.limiter, RateLimiter):
+            await self.limiter.acquire(estimate, abandon=_abandoned)
+        else:  # an application's own limiter (``limiter=``) with the plain acquire(tokens)
+            await self.limiter.acquire(estimate)
         try:
             _check_gate()  # and after them: the stop may have come meanwhile
         except NotStarted:
-            self.limiter.give_back(estimate)
+            if isinstance(self.limiter, RateLimiter):
+                self.limiter.give_back(estimate)
             raise
         try:
             response = await self.inner.handle_async_request(request)

@@ -83,8 +83,9 @@ class RemoteRateLimiter(RateLimiter):
         self._streak = False
 
     async def acquire(self, tokens: int = 0, *, abandon: Callable[[], bool] | None = None) -> None:
-        # ``abandon`` is for a stop inside one process (see ratelimit.article_gate); a Ray
-        # run is stopped by cancelling its tasks, and the actor's wait ends with them.
+        # ``abandon`` is for a stop inside one process (see ratelimit.article_gate); the Ray
+        # engine sets no gate, so it is never given here (a cancelled caller stops waiting,
+        # though the actor may still take the token it was waiting for).
         self._streak = bool(await self.handle.acquire.remote(tokens))
         self.requests += 1
 

@@ -463,7 +463,11 @@ async def iter_results(extractor: Any, inputs: Iterable[str | os.PathLike[str]],
         # the store while the lock is still held.
         async with contextlib.aclosing(run.records()) as records:
             async for rec in records:
-                yield rec
+                try:
+                    yield rec
+                except Exception as exc:  # the consumer failed (thrown in): the run ends 'failed', not 'interrupted'
+                    await records.athrow(exc)
+                    raise
     finally:
         own_lock.release()
 
@@ -506,7 +510,11 @@ async def arun_batch(extractor: Any, inputs: Iterable[str | os.PathLike[str]], o
 async def _consume(records: AsyncGenerator[ArticleRecord, None], summary: RunSummary, hooks: RunHooks) -> None:
     progress = Progress(total=summary.total)
     async with contextlib.aclosing(records) as closing:
-        await _count_each(closing, summary, hooks, progress)
+        try:
+            await _count_each(closing, summary, hooks, progress)
+        except Exception as exc:  # a hook failed: thrown into the run, which then logs itself as failed
+            await closing.athrow(exc)
+            raise
 
 
 async def _count_each(records: AsyncIterator[ArticleRecord], summary: RunSummary, hooks: RunHooks,
