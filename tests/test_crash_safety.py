@@ -116,16 +116,22 @@ def test_sigkill_at_random_points_then_resume(tmp_path):
     assert summary["articles"] == N and summary["ok"] + summary["error"] == N
 
 
+def start_until_requests(cmd: list[str], srv: FakeEndpoint, n: int) -> subprocess.Popen:
+    """The CLI run ``cmd`` in a child process, returned once the endpoint has seen ``n`` requests."""
+    proc = subprocess.Popen(cmd, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    t0 = time.monotonic()
+    while len(srv.log) < n and proc.poll() is None and time.monotonic() - t0 < 60:
+        time.sleep(0.02)
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    return proc
+
+
 def test_sigint_exits_cleanly_and_says_how_to_resume(tmp_path):
     inp, out = tmp_path / "in", tmp_path / "out"
     write_articles(inp, N)
     with FakeEndpoint(latency=0.05) as srv:
         cmd = command(inp, out, srv, "--quiet")
-        proc = subprocess.Popen(cmd, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        t0 = time.monotonic()
-        while len(srv.log) < 20 and proc.poll() is None and time.monotonic() - t0 < 60:
-            time.sleep(0.02)
-        assert proc.poll() is None, "the run ended before it could be interrupted"
+        proc = start_until_requests(cmd, srv, 20)
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=60)
         assert proc.returncode == 130, (proc.returncode, stdout[-1500:], stderr[-1500:])
@@ -155,11 +161,7 @@ def test_a_second_sigint_aborts_at_once_and_writes_no_exports(tmp_path):
     write_articles(inp, N)
     with FakeEndpoint(latency=30) as srv:  # answers that would keep a graceful stop waiting
         cmd = command(inp, out, srv, "--quiet")
-        proc = subprocess.Popen(cmd, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        t0 = time.monotonic()
-        while len(srv.log) < 4 and proc.poll() is None and time.monotonic() - t0 < 60:
-            time.sleep(0.02)
-        assert proc.poll() is None, "the run ended before it could be interrupted"
+        proc = start_until_requests(cmd, srv, 4)
         proc.send_signal(signal.SIGINT)
         time.sleep(0.5)
         assert proc.poll() is None  # the first waits for the answers in flight

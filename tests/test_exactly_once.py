@@ -121,6 +121,19 @@ def test_wait_queues_behind_the_other_run_and_asks_nothing_twice(tmp_path):
     assert len(lines) == n and len({line["source"] for line in lines}) == n
 
 
+def hold_lock(out: Path, command: list[str], seconds: float = 120) -> subprocess.Popen:
+    """Another process holding OUT's lock (as ``command``), returned once it holds it."""
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import time
+        from extractor.store import OutputLock
+        with OutputLock({str(out)!r}, command={command!r}):
+            print("held", flush=True)
+            time.sleep({seconds})
+    """)], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    return holder
+
+
 def _has_open(pid: int, path: Path) -> bool:
     try:
         return any(os.readlink(f) == str(path) for f in Path(f"/proc/{pid}/fd").iterdir())
@@ -132,15 +145,8 @@ def _has_open(pid: int, path: Path) -> bool:
 def test_ctrl_c_ends_a_run_waiting_for_the_folder(tmp_path):
     inp, out = tmp_path / "in", tmp_path / "out"
     write_articles(inp, 3)
-    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
-        import time
-        from extractor.store import OutputLock
-        with OutputLock({str(out)!r}, command=["extractor", "run", "other"]):
-            print("held", flush=True)
-            time.sleep(120)
-    """)], stdout=subprocess.PIPE, text=True)
+    holder = hold_lock(out, ["extractor", "run", "other"])
     try:
-        assert holder.stdout.readline().strip() == "held"
         with FakeEndpoint() as srv:
             waiting = subprocess.Popen(cli(inp, out, srv, "--wait"), env=env(), stdout=subprocess.PIPE,
                                        stderr=subprocess.PIPE, text=True)
@@ -159,15 +165,8 @@ def test_ctrl_c_ends_a_run_waiting_for_the_folder(tmp_path):
 
 
 def test_lock_names_its_holder_and_dies_with_it(tmp_path):
-    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
-        import sys, time
-        from extractor.store import OutputLock
-        with OutputLock({str(tmp_path)!r}, command=["extractor", "run", "x"]):
-            print("held", flush=True)
-            time.sleep(60)
-    """)], stdout=subprocess.PIPE, text=True)
+    holder = hold_lock(tmp_path, ["extractor", "run", "x"])
     try:
-        assert holder.stdout.readline().strip() == "held"
         with pytest.raises(OutputBusyError) as err:
             OutputLock(tmp_path).acquire()
         assert err.value.holder["pid"] == holder.pid and "extractor run x" in str(err.value)

@@ -2,7 +2,7 @@
 
 ``tests/data/v01_public_names.json`` lists the module-level public names of the v0.1
 source tree (commit 83e443e): functions, classes and assigned names without a leading
-underscore, read from its syntax tree.
+underscore, read from its syntax tree by ``scripts/v01_public_names.py``.
 """
 
 from __future__ import annotations
