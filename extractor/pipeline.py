@@ -21,13 +21,15 @@ without calling the model again. Batches over many articles live in
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
 
@@ -48,7 +50,7 @@ from extractor.grounding.validation import validated_model, validation_context
 from extractor.model.bounds import bounded_model
 from extractor.model.outcome import CallOutcome
 from extractor.model.prompting import PromptTemplate, build_messages, template_for_schema
-from extractor.model.registry import resolve_schema, schema_name, schema_version
+from extractor.model.registry import portable_reference, resolve_schema, schema_name, schema_version
 from extractor.model.settings import Settings
 from extractor.numbers.check import check_numbers
 from extractor.numbers.dates import parse_date
@@ -58,11 +60,16 @@ from extractor.text.reading import Document, document_from_text, read_document
 from extractor.text.textnorm import fold_text
 
 if TYPE_CHECKING:
+    import httpx2
+
+    from extractor.model.batches import BatchService
     from extractor.model.client import ModelClient
+    from extractor.model.ratelimit import RateLimiter
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Extractor", "Prepared", "extract", "aextract", "DERIVE_REVISION"]
+__all__ = ["ArticlePipeline", "ArticleExtractor", "ArticleAnswer", "ExtractorRecipe", "Extractor", "Prepared",
+           "extract", "aextract", "DERIVE_REVISION"]
 
 # Bump when grounding, the number check, dedupe or the fact envelope change what is
 # derived from the same answers: stored results are then re-derived on the next run.
@@ -143,7 +150,7 @@ def _merge_instances(instances: list[BaseModel]) -> BaseModel:
     return type(first).model_construct(**values)
 
 
-def _parent_list(data: BaseModel, path: tuple[PathPart, ...]) -> list | None:
+def _parent_list(data: BaseModel, path: tuple[PathPart, ...]) -> list[Any] | None:
     """The list that holds the item at ``path`` (None when the item is not in a list)."""
     if not path or not isinstance(path[-1], int):
         return None
@@ -195,7 +202,7 @@ class _Derivation:
     stats: GroundingStats = field(default_factory=GroundingStats)
     kept: list[tuple[EvidenceSite, Fact]] = field(default_factory=list)
     dropped_paths: list[tuple[PathPart, ...]] = field(default_factory=list)
-    removals: list[tuple[list, BaseModel]] = field(default_factory=list)
+    removals: list[tuple[list[Any], BaseModel]] = field(default_factory=list)
     facts_by_owner: dict[int, Fact] = field(default_factory=dict)
 
     def ground(self, source: SourceIndex, chunk_of: dict[int, int], hints: dict[int, tuple[int, int]]) -> None:
@@ -288,12 +295,100 @@ def _document_info(prepared: Prepared) -> DocumentInfo:
     )
 
 
-class Extractor:
-    """Reusable extraction engine for single articles: settings, schema, prompt and model clients.
+@dataclass(frozen=True)
+class ArticleAnswer:
+    """What the model said about one article and what was made of it, or why it failed.
+
+    ``answers_json`` holds the model's raw answers (see :meth:`ArticlePipeline.dump_answers`),
+    ``result`` the facts derived from them; an article that failed has only ``error``.
+    """
+
+    answers_json: str | None = None
+    result: ExtractionResult | None = None
+    error: ExtractorError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class ExtractorRecipe:
+    """How to build the same extractor in another process or on another node (picklable).
+
+    ``schema`` is a reference every node can resolve (``module:Class``, an absolute
+    ``file.py:Class``) or the class itself when it lives in ``__main__``; ``settings``
+    carry the API key resolved where the recipe was written, since a node's environment
+    may lack it. Recipes travel in memory (Ray's object store), never into a file.
+    """
+
+    settings: Settings
+    schema: str | type[BaseModel]
+
+    def build(self) -> ArticlePipeline:
+        return ArticlePipeline(self.settings, schema=self.schema)
+
+
+class ArticleExtractor(Protocol):
+    """What the batch layer (:mod:`extractor.runs`) needs of an extractor, and all it may use.
+
+    :class:`ArticlePipeline` implements it; engines and the runner see nothing else, so a
+    new engine needs no knowledge of the stages, the model client or the store.
+    """
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def identity(self) -> Identity: ...
+
+    async def aanswer(self, document: Document) -> ArticleAnswer:
+        """Prepare, ask, derive: the article's answer (its error, when it failed)."""
+        ...
+
+    def rederive(self, document: Document, answers_json: str) -> ExtractionResult:
+        """The facts of stored answers under this extractor's post-processing settings (no call)."""
+        ...
+
+    def over_limiter(self, limiter: RateLimiter, *, pool_size: int) -> ArticleExtractor:
+        """A twin whose model requests all pass ``limiter``; close it with :meth:`aclose`."""
+        ...
+
+    @property
+    def limited_run_wide(self) -> bool:
+        """Whether every request of this extractor passes a run-wide limiter."""
+        ...
+
+    @property
+    def has_own_client(self) -> bool:
+        """Whether an application's own client makes the calls (its endpoint is not probed)."""
+        ...
+
+    def recipe(self) -> ExtractorRecipe: ...
+
+    def batch_service(self) -> BatchService:
+        """The Batch API's files and batches at this extractor's endpoint."""
+        ...
+
+    def batch_requests(self, document: Document) -> list[dict[str, object]]:
+        """The chat-completions bodies of the article's requests (one per chunk), for the Batch API."""
+        ...
+
+    def answer_from_batch(self, document: Document, bodies: Sequence[Mapping[str, object] | ExtractorError],
+                          *, price_factor: float) -> ArticleAnswer:
+        """The article's answer from the bodies the Batch API returned for :meth:`batch_requests`."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+class ArticlePipeline:
+    """One article, start to end: read → clean → chunk → prompt → model → ground → check.
 
     Keep one per application and call it from many threads or tasks; it holds no
-    per-article state. Batches (``Extractor.run``) are added by :class:`extractor.api.Extractor`,
-    the class ``from extractor import Extractor`` gives you.
+    per-article state. This is the single-article engine behind the public
+    :class:`extractor.Extractor` (which adds batches) and the :class:`ArticleExtractor`
+    the batch layer drives.
 
     Args:
         settings: a :class:`Settings`; by default read from the environment.
@@ -320,6 +415,7 @@ class Extractor:
         self._schema_tokens = estimate_tokens(self._schema_json)
         self._client_args = {"client": client, "async_client": async_client}
         self._model_client: ModelClient | None = None
+        self._over_transport = False
 
     # Clients -----------------------------------------------------------------------
     @property
@@ -332,16 +428,53 @@ class Extractor:
             self._model_client = ModelClient(self.settings, **self._client_args)
         return self._model_client
 
+    def over_limiter(self, limiter: RateLimiter, *, pool_size: int) -> ArticlePipeline:
+        """A twin sharing everything but the model client, whose requests all pass ``limiter``
+        (see :meth:`extractor.model.client.ModelClient.limited`). Close it with :meth:`aclose`;
+        an application's own client under it stays open."""
+        twin = copy.copy(self)
+        twin.__dict__.pop("identity", None)  # cached_property: recomputed equal, never shared stale
+        twin._model_client = self.model_client.limited(limiter, pool_size=pool_size)
+        return twin
+
+    def over_transport(self, transport: httpx2.AsyncBaseTransport) -> ArticlePipeline:
+        """A twin whose async requests go over ``transport`` (a stand-in server in tests and
+        benchmarks); batches built on it wrap that transport with their limiter."""
+        twin = copy.copy(self)
+        twin.__dict__.pop("identity", None)
+        twin._model_client = self.model_client.over_transport(transport)
+        twin._over_transport = True
+        return twin
+
     @property
-    def async_client_override(self) -> Any:
-        """The ``openai.AsyncOpenAI`` the application passed in, if any (the batch wraps its transport)."""
-        return self._client_args["async_client"]
+    def limited_run_wide(self) -> bool:
+        return self._model_client is not None and self._model_client.limited_run_wide
+
+    @property
+    def has_own_client(self) -> bool:
+        return self._over_transport or any(c is not None for c in self._client_args.values())
+
+    def batch_service(self) -> BatchService:
+        from extractor.model.batches import BatchService
+
+        return BatchService(self.model_client.client)
+
+    def recipe(self) -> ExtractorRecipe:
+        from pydantic import SecretStr
+
+        if self.has_own_client:
+            logger.warning("the client given to the Extractor is not used in other processes or on other nodes: "
+                           "they build their own from the settings")
+        settings = self.settings
+        if settings.api_key is None:
+            settings = settings.model_copy(update={"api_key": SecretStr(settings.resolved_api_key())})
+        return ExtractorRecipe(settings, portable_reference(self.schema))
 
     def close(self) -> None:
         if self._model_client is not None:
             self._model_client.close()
 
-    def __enter__(self) -> Extractor:
+    def __enter__(self) -> ArticlePipeline:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -432,6 +565,53 @@ class Extractor:
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
 
+    async def aanswer(self, document: Document) -> ArticleAnswer:
+        """The one place the stages run in order for a batch: prepare → ask → keep the raw
+        answers → derive the facts. An article's own failure becomes its answer's ``error``;
+        a :class:`ConfigurationError` (no article can succeed) is raised."""
+        try:
+            # Cleaning and language detection are CPU work; keep them off the event loop.
+            prepared = await asyncio.to_thread(self.prepare, document)
+            outcomes = await self.aask(prepared)
+            answers = self.dump_answers(outcomes)
+            return ArticleAnswer(answers, self.finish(prepared, outcomes))
+        except ConfigurationError:
+            raise
+        except ExtractorError as exc:
+            return ArticleAnswer(error=exc)
+        except Exception as exc:  # one bad article never stops the run
+            logger.debug("internal error on %s", document.source, exc_info=True)
+            return ArticleAnswer(error=ExtractorError(f"{type(exc).__name__}: {exc}"))
+
+    # Requests answered elsewhere (the OpenAI Batch API) -------------------------------
+    def batch_requests(self, document: Document) -> list[dict[str, object]]:
+        prepared = self.prepare(document)
+        return [self.model_client.request_body(list(msgs), self.response_model) for msgs in prepared.messages]
+
+    def answer_from_batch(self, document: Document, bodies: Sequence[Mapping[str, object] | ExtractorError],
+                          *, price_factor: float) -> ArticleAnswer:
+        try:
+            prepared = self.prepare(document)
+            if len(bodies) != len(prepared.chunks):
+                raise ConfigurationError(
+                    f"{document.source}: {len(bodies)} answers for {len(prepared.chunks)} chunks: the article is "
+                    "chunked differently than when it was submitted (chunking settings changed); use the settings "
+                    "it was submitted with")
+            outcomes = []
+            for body in bodies:
+                if isinstance(body, ExtractorError):
+                    raise body
+                outcomes.append(self.model_client.parse_answer(dict(body), self.response_model,
+                                                               price_factor=price_factor))
+            return ArticleAnswer(self.dump_answers(outcomes), self.finish(prepared, outcomes))
+        except ConfigurationError:
+            raise
+        except ExtractorError as exc:
+            return ArticleAnswer(error=exc)
+        except Exception as exc:  # one bad article never stops the collect
+            logger.debug("internal error on %s", document.source, exc_info=True)
+            return ArticleAnswer(error=ExtractorError(f"{type(exc).__name__}: {exc}"))
+
     # Answers kept, facts re-derived ---------------------------------------------------
     @staticmethod
     def dump_answers(outcomes: list[CallOutcome]) -> str:
@@ -520,6 +700,11 @@ class Extractor:
         )
 
 
+Extractor = ArticlePipeline
+"""The v0.1 name of :class:`ArticlePipeline` (``from extractor.pipeline import Extractor``).
+Applications use :class:`extractor.Extractor`, which also runs batches."""
+
+
 def extract(
     text: str,
     *,
@@ -538,7 +723,7 @@ def extract(
     >>> result.facts[0].evidence, result.facts[0].span                  # doctest: +SKIP
     """
     settings = _settings(settings, overrides)
-    ex = Extractor(settings, schema=schema, client=client)
+    ex = ArticlePipeline(settings, schema=schema, client=client)
     try:
         return ex.extract(text, source=source)
     finally:
@@ -557,7 +742,7 @@ async def aextract(
 ) -> ExtractionResult:
     """Async :func:`extract`; ``client`` is an ``openai.AsyncOpenAI`` if given."""
     settings = _settings(settings, overrides)
-    ex = Extractor(settings, schema=schema, async_client=client)
+    ex = ArticlePipeline(settings, schema=schema, async_client=client)
     try:
         return await ex.aextract(text, source=source)
     finally:

@@ -34,7 +34,7 @@ In process (no socket; timeouts are not simulated)::
 
     endpoint = FakeEndpoint(script=[{"quantities": []}])
     Extractor(settings, client=endpoint.client()).extract(text)
-    Extractor(settings).run(inputs, out=out, transport=endpoint.transport())
+    over(Extractor(settings), endpoint.transport()).run(inputs, out=out)
     endpoint.requests[0]["tool_choice"]   # the parsed request bodies; .raw: their bytes
 
 Over loopback (subprocesses, the CLI, real timeouts, resets and truncated bodies)::
@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import hashlib
 import json
 import os
@@ -82,6 +83,14 @@ MODES = ("tools", "json_schema", "json", "md_json")
 
 CLI = "import sys; from extractor.cli import main; sys.argv[0] = 'extractor'; main()"
 """``[sys.executable, "-c", CLI, *args]`` runs the command line in a child process, as the installed script does."""
+
+
+def over(ex: Any, transport: httpx2.AsyncBaseTransport) -> Any:
+    """``ex`` (an ``extractor.Extractor``) whose async requests go over ``transport``, as the
+    library's own client would send them (:meth:`ArticlePipeline.over_transport`)."""
+    twin = copy.copy(ex)
+    twin.pipeline = ex.pipeline.over_transport(transport)
+    return twin
 
 
 def cli_env(api_key: str) -> dict[str, str]:

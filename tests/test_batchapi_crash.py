@@ -101,7 +101,7 @@ def test_submit_killed_before_create_completes_the_submit_once(tmp_path):
             raise openai.AuthenticationError("invalid api key", body=None, response=httpx2.Response(
                 401, request=httpx2.Request("POST", base_url + "/batches")))
 
-        wrong_key.model_client.client.batches.create = refuse
+        wrong_key.pipeline.model_client.client.batches.create = refuse
         with pytest.raises(openai.AuthenticationError):
             submit(wrong_key, [d], out=out)
         with Store(out) as st:

@@ -47,7 +47,7 @@ def test_plugin_schema_is_listed_and_used_end_to_end(plugin_path, tmp_path):
         encoding="utf-8")
     res = run_child('''
         import json
-        from fakes import FakeEndpoint
+        from fakes import FakeEndpoint, over
         from extractor import Extractor, Settings
         from extractor.model.registry import list_schemas, resolve_schema
 
@@ -57,7 +57,7 @@ def test_plugin_schema_is_listed_and_used_end_to_end(plugin_path, tmp_path):
         # SYNTHETIC model answer, with a power-of-ten slip (32 for 320); the tool is named as the request asks
         synthetic = FakeEndpoint(args, prompt_tokens=10, completion_tokens=5)
         ex = Extractor(Settings(provider="openai", api_key="sk-test", model="m", schema_ref="beds"))
-        s = ex.run(["in"], out="out", transport=synthetic.transport(), handle_sigint=False)
+        s = over(ex, synthetic.transport()).run(["in"], out="out", handle_sigint=False)
         print(json.dumps({"ok": s.ok, "facts": s.facts_by_type}))
     ''', plugin_path, tmp_path)
     assert res.returncode == 0, res.stderr[-3000:]

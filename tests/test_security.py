@@ -48,7 +48,7 @@ def settings_for(srv: FakeEndpoint, **kw) -> Settings:
 def test_article_goes_to_the_model_fenced_as_data(clean):
     ex = Extractor(Settings(provider="openai", model="m", api_key="sk-test-security", base_url="http://127.0.0.1:9/v1",
                             clean=clean))
-    prepared = ex.prepare(INJECTION)
+    prepared = ex.pipeline.prepare(INJECTION)
     assert len(prepared.messages) == 1
     system, user = prepared.messages[0]
     assert system["role"] == "system" and user["role"] == "user"

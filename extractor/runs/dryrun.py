@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from extractor.core.errors import ExtractorError, InputError
+from extractor.core.records import DryRunSummary
 from extractor.runs.discovery import count_items, discover_inputs
-from extractor.runs.records import DryRunSummary
-from extractor.text.reading import iter_documents
+from extractor.text.reading import Document, iter_documents
+
+if TYPE_CHECKING:
+    from extractor.pipeline import ArticlePipeline
+
+    Extractor = object  # the public class lives above this layer; it is unwrapped to its pipeline
 
 __all__ = ["estimate_batch"]
 
 
 def estimate_batch(
-    extractor: Any,
+    extractor: ArticlePipeline | Extractor,
     inputs: Iterable[str | os.PathLike[str]],
     *,
     on_progress: Callable[[int, int], None] | None = None,
@@ -25,6 +30,7 @@ def estimate_batch(
     """Read, clean and chunk every article and count the prompt tokens; no model call,
     no API key needed. The cost covers input tokens only (the answer's length is not
     known before the call)."""
+    extractor = getattr(extractor, "pipeline", extractor)  # the public Extractor holds its pipeline
     files, errors = discover_inputs(inputs)
     model = extractor.model_name
     out = DryRunSummary(model=model, errors=len(errors), error_messages=[str(e) for e in errors])
@@ -47,7 +53,7 @@ def estimate_batch(
     return out
 
 
-def _count(extractor: Any, item: Any, out: DryRunSummary) -> None:
+def _count(extractor: ArticlePipeline, item: Document | InputError, out: DryRunSummary) -> None:
     if isinstance(item, InputError):
         out.errors += 1
         out.error_messages.append(str(item))

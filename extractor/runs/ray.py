@@ -10,6 +10,6 @@ Importing this module does not import Ray; using it does.
 
 from __future__ import annotations
 
-from extractor.runs.ray_engine import PoolPlan, RayEngine, extract_dataset, plan_pool
+from extractor.runs.engines.ray import PoolPlan, RayEngine, extract_dataset, plan_pool
 
 __all__ = ["RayEngine", "extract_dataset", "plan_pool", "PoolPlan"]
