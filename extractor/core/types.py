@@ -123,6 +123,8 @@ class Fact(BaseModel):
     dates: dict[str, DateInfo] = Field(default_factory=dict, description="Date fields as ISO periods.")
     flags: list[str] = Field(default_factory=list)
     chunk: int | None = None
+    mentions: dict[str, str] = Field(default_factory=dict, description=(
+        "Label mode: the mention each of the fact's mention references was filled from (mention → Q3)."))
 
 
 class Usage(BaseModel):
