@@ -7,13 +7,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, SEED_FILES
 
 from extractor.core.types import ExtractionResult, Mention
 from extractor.mentions import find_mentions, normalize_id
 from extractor.numbers import values_match
 from extractor.text.cleaning import clean_text
 from extractor.text.reading import document_from_text, read_document
-from tests.conftest import ROOT, SEED_FILES
 
 
 def test_money_quantities_and_dates_get_ids_by_kind_in_text_order():

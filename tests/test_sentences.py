@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from conftest import SEED_FILES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from extractor.text.cleaning import clean_text
 from extractor.text.sentences import split_sentences
-from tests.conftest import SEED_FILES
 
 
 def texts(text: str) -> list[str]:

@@ -59,10 +59,13 @@ FIELD_NOT_IN_TEXT = "field_not_in_text"
 ARTICLE_FIELD_DIFFERS = "article_field_differs"
 ARTICLE_FIELD_NOT_IN_TEXT = "article_field_not_in_text"
 
-# Between two coordinated list members sharing a head noun (烏恰鎮、芒辛鎮衛生院): a list
-# separator right after the first member, and not much more before the shared head.
-_LIST_SEPARATOR = re.compile(r"\s*(?:、|,|，|和|及|与|与|以及|或|و|،|and|or|&|/)\s*", re.IGNORECASE)
+# Between two coordinated list members sharing a head noun (烏恰鎮、芒辛鎮衛生院, 西里、张家坡、石桥、
+# 中庄周边4家卫生院): a list separator right after the first member, then more members, and the
+# shared head right after the last one (a few characters of it: 周边4家).
+_LIST_SEPARATOR = re.compile(r"\s*(?:、|,|，|和|及|与|與|以及|或|و|،|\band\b|\bor\b|&|/)\s*", re.IGNORECASE)
+_CLAUSE_BREAK = re.compile(r"[。;；!?！？:：\n]")
 _MAX_COORDINATION_GAP = 30
+_MAX_LAST_MEMBER = 8
 _MIN_PART = 2
 
 
@@ -82,7 +85,7 @@ class FieldCheck:
 
 
 def _coordinated(folded: str, source: SourceIndex) -> tuple[int, int] | None:
-    """Where a name stands split between coordinated list members (head … 、 … tail)."""
+    """Where a name stands split between coordinated list members (head 、 … last member tail)."""
     hay = source.folded.text
     for k in range(_MIN_PART, len(folded) - _MIN_PART + 1):
         head, tail = folded[:k], folded[k:]
@@ -91,7 +94,9 @@ def _coordinated(folded: str, source: SourceIndex) -> tuple[int, int] | None:
             sep = _LIST_SEPARATOR.match(hay, i + k)
             if sep is not None:
                 j = hay.find(tail, sep.end(), sep.end() + _MAX_COORDINATION_GAP + len(tail))
-                if j != -1:
+                gap = hay[sep.end():j] if j != -1 else ""
+                last = _LIST_SEPARATOR.split(gap)[-1] if gap else ""
+                if j != -1 and not _CLAUSE_BREAK.search(gap) and len(last) <= _MAX_LAST_MEMBER:
                     return source.folded.span_to_original(i, j + len(tail))
             i = hay.find(head, i + 1)
     return None
