@@ -25,6 +25,7 @@ order, so the same text always gets the same ids.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -133,12 +134,9 @@ def _sentences(cleaned: CleanText, lang: str | None) -> tuple[tuple[TextSentence
     return clean, tuple(original)
 
 
-def _sentence_at(sentences: tuple[TextSentence, ...], pos: int) -> str | None:
-    # Sentences are few (tens to hundreds): a scan is as fast as a bisect and simpler.
-    for s in sentences:
-        if s.start <= pos < s.end:
-            return s.id
-    return None
+def _sentence_at(sentences: tuple[TextSentence, ...], starts: list[int], pos: int) -> str | None:
+    i = bisect_right(starts, pos) - 1
+    return sentences[i].id if i >= 0 and pos < sentences[i].end else None
 
 
 @dataclass(frozen=True)
@@ -220,11 +218,12 @@ def find_mentions(
     counters = dict.fromkeys(MENTION_PREFIX, 0)
     mentions: list[Mention] = []
     clean_spans: dict[str, tuple[int, int]] = {}
+    starts = [s.start for s in clean_sentences]
     for f in _readings(cleaned.text, lang, reference):
         counters[f.kind] += 1
         mention_id = f"{MENTION_PREFIX[f.kind]}{counters[f.kind]}"
         start, end = cleaned.span_to_original(f.start, f.end)
         mentions.append(Mention(id=mention_id, kind=f.kind, text=text[start:end], start=start, end=end,
-                                sentence=_sentence_at(clean_sentences, f.start), **f.fields))
+                                sentence=_sentence_at(clean_sentences, starts, f.start), **f.fields))
         clean_spans[mention_id] = (f.start, f.end)
     return MentionSet(tuple(mentions), sentences, cleaned, clean_spans, clean_sentences)

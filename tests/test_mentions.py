@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, SEED_FILES
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from extractor.core.types import ExtractionResult, Mention
 from extractor.mentions import find_mentions, normalize_id
@@ -146,3 +148,16 @@ def test_gold_quantities_and_amounts_are_present_with_value_and_qualifier():
         total += t
     assert total == 70
     assert present / total >= 0.98
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(["醫院", "投入", "500余萬元", "2個", "。", ",", "\n", " ", "约30%", "去年",
+                                 "۱۲ هزار", "نفر", ".", "about 3,400 beds", "2022年8月", "(bào)", "?"]),
+                max_size=30).map("".join))
+def test_every_mention_points_at_its_text_and_sentence(text):
+    found = find_mentions(text, clean_text(text, enabled=False), lang=None)
+    for m in found:
+        assert text[m.start:m.end] == m.text and m.text
+        s = found.sentence_of(m)
+        assert s is not None and s.start <= m.start < m.end <= s.end, (m, s)
+    assert [m.id for m in found.of_kind("quantity")] == [f"Q{i}" for i in range(1, len(found.of_kind("quantity")) + 1)]
