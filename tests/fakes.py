@@ -248,9 +248,12 @@ class _Filler:
             node = self.defs[node["$ref"].rsplit("/", 1)[-1]]
         return node
 
-    def line(self) -> str:
+    def line(self, numeric: bool = False) -> str:
+        """The next line of the article (the next one with a digit, for a fact with a number)."""
+        pool = [ln for ln in self.lines if _NUMBER.search(ln)] if numeric else []
+        pool = pool or self.lines
         self.n_line += 1
-        return self.lines[(self.n_line - 1) % len(self.lines)]
+        return pool[(self.n_line - 1) % len(pool)]
 
     def string(self) -> str:
         self.n_string += 1
@@ -277,7 +280,10 @@ class _Filler:
         kind = node.get("type")
         if kind == "object" or "properties" in node:
             props = node.get("properties") or {}
-            quote = self.line() if "evidence" in props else quote
+            numeric = any(self._resolve(p).get("type") in ("number", "integer")
+                          or any(self._resolve(o).get("type") in ("number", "integer") for o in p.get("anyOf") or ())
+                          for p in props.values())
+            quote = self.line(numeric) if "evidence" in props else quote
             return {k: self.fill(v, k, quote) for k, v in props.items()}
         if kind == "array":
             if name == "evidence":
