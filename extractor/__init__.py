@@ -33,6 +33,12 @@ _LAZY = {
     "SchemaNotFoundError": "extractor.core.errors",
     "OutputBusyError": "extractor.core.errors",
     "Evidence": "extractor.core.evidence",
+    "Mention": "extractor.core.types",
+    "InText": "extractor.core.fields",
+    "Label": "extractor.core.fields",
+    "FromMention": "extractor.core.fields",
+    "MentionRef": "extractor.core.fields",
+    "find_mentions": "extractor.mentions",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]
@@ -61,7 +67,9 @@ if TYPE_CHECKING:  # pragma: no cover
         SchemaNotFoundError,
     )
     from extractor.core.evidence import Evidence  # noqa: F401
+    from extractor.core.fields import FromMention, InText, Label, MentionRef  # noqa: F401
     from extractor.core.options import RunOptions  # noqa: F401
-    from extractor.core.types import ExtractionResult, Fact, Span, Usage  # noqa: F401
+    from extractor.core.types import ExtractionResult, Fact, Mention, Span, Usage  # noqa: F401
+    from extractor.mentions import find_mentions  # noqa: F401
     from extractor.model.settings import Settings  # noqa: F401
     from extractor.pipeline import aextract, extract  # noqa: F401

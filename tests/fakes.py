@@ -13,6 +13,8 @@ What is here:
   callable ``(body) -> answer`` or a script (consumed in order), optionally with latency
   and with the seeded fault injection of :class:`FaultPlan`; it records every request
   (parsed body, raw bytes, arrival and answer times, the article it was about).
+* :func:`quote_article_answer` — the stand-in model: fills any requested schema with real
+  quotes of the article and invented names (``scripts/standin_model.py --quote-article``).
 * :class:`FakeBatchAPI` — OpenAI's files + batches API, in memory.
 * :func:`serve` — serves any of them over HTTP on 127.0.0.1 (a free port).
 
@@ -72,7 +74,8 @@ import httpx2
 __all__ = [
     "ANSWER_FAULTS", "CLI", "FAULTS", "PLAN_ONLY_FAULTS", "TRANSPORT_FAULTS", "FakeBatchAPI", "FakeEndpoint",
     "FaultPlan", "Reply", "RequestLog", "article_between_markers", "article_of", "child_env", "cli_env", "completion",
-    "serve", "synthetic_answer", "synthetic_batch_answer", "user_text", "write_bulletins",
+    "serve", "synthetic_answer", "synthetic_batch_answer", "user_text", "write_bulletins", "INVENTED",
+    "quote_article_answer", "request_schema",
 ]
 
 TESTS_DIR = Path(__file__).resolve().parent
@@ -213,6 +216,118 @@ def synthetic_answer(article: str | None) -> dict:
         return {"quantities": []}
     return {"quantities": [{"measure": "synthetic measure", "value": value, "qualifier": "exact",
                             "evidence": sentence}]}
+
+
+# --------------------------------------------------------------------------- a stand-in model
+
+# Strings the stand-in invents (none occurs in any seed or test article).
+INVENTED = ("Pyongyang Central Clinic", "Dr. Olaf Invented", "Atlantis Health Bureau", "平壤中心醫院",
+            "بیمارستان خیالی آتلانتیس")
+_MARK = re.compile(r"⟦([QMD]\d+)⟧")
+_SENTENCE_MARK = re.compile(r"\[(S\d+)\] ")
+
+
+def request_schema(body: dict) -> dict | None:
+    """The JSON schema a chat request asks to fill: its tool's parameters, or the
+    ``response_format``'s schema (``None`` in the plain JSON modes)."""
+    for tool in body.get("tools") or []:
+        params = (tool.get("function") or {}).get("parameters")
+        if isinstance(params, dict):
+            return params
+    fmt = body.get("response_format") or {}
+    schema = (fmt.get("json_schema") or {}).get("schema")
+    return schema if isinstance(schema, dict) else None
+
+
+class _Filler:
+    """Fills a JSON schema the way a model that quotes well but invents names would."""
+
+    def __init__(self, schema: dict, text: str, strings: tuple[str, ...], items: int):
+        self.defs = schema.get("$defs") or schema.get("definitions") or {}
+        plain = _SENTENCE_MARK.sub("", _MARK.sub("", text))
+        self.lines = [ln.strip() for ln in plain.splitlines() if len(ln.strip()) >= 8] or [plain.strip() or "-"]
+        self.ids = {k: [i for i in _MARK.findall(text) if i[0] == k] for k in "QMD"}
+        self.sentences = _SENTENCE_MARK.findall(text)
+        self.strings, self.items = strings, items
+        self.n_line = self.n_string = self.n_id = 0
+        self.invented: list[str] = []
+
+    def _resolve(self, node: dict) -> dict:
+        while "$ref" in node:
+            node = self.defs[node["$ref"].rsplit("/", 1)[-1]]
+        return node
+
+    def line(self, numeric: bool = False) -> str:
+        """The next line of the article (the next one with a digit, for a fact with a number)."""
+        pool = [ln for ln in self.lines if _NUMBER.search(ln)] if numeric else []
+        pool = pool or self.lines
+        self.n_line += 1
+        return pool[(self.n_line - 1) % len(pool)]
+
+    def string(self) -> str:
+        self.n_string += 1
+        value = self.strings[(self.n_string - 1) % len(self.strings)]
+        self.invented.append(value)
+        return value
+
+    def mention(self, description: str) -> str:
+        kind = next((k for k in "QMD" if f"{k}1, {k}2" in description), "Q")
+        ids = self.ids[kind] or ["Q1"]
+        self.n_id += 1
+        return ids[(self.n_id - 1) % len(ids)]
+
+    def fill(self, node: dict, name: str = "", quote: str = "") -> Any:
+        node = self._resolve(node)
+        options = node.get("anyOf") or node.get("oneOf")
+        if options:
+            real = [o for o in options if self._resolve(o).get("type") != "null"]
+            return self.fill(real[0] if real else options[0], name, quote)
+        if "enum" in node:
+            return node["enum"][0]
+        if "const" in node:
+            return node["const"]
+        kind = node.get("type")
+        if kind == "object" or "properties" in node:
+            props = node.get("properties") or {}
+            numeric = any(self._resolve(p).get("type") in ("number", "integer")
+                          or any(self._resolve(o).get("type") in ("number", "integer") for o in p.get("anyOf") or ())
+                          for p in props.values())
+            quote = self.line(numeric) if "evidence" in props else quote
+            return {k: self.fill(v, k, quote) for k, v in props.items()}
+        if kind == "array":
+            if name == "evidence":
+                return [self.sentences[(self.n_line - 1) % len(self.sentences)]] if self.sentences else ["S1"]
+            return [self.fill(node.get("items") or {"type": "string"}, name, quote) for _ in range(self.items)]
+        if kind in ("number", "integer"):
+            m = _NUMBER.search(quote)
+            value = float(m.group(0).replace(",", "")) if m else 1.0
+            return int(value) if kind == "integer" else value
+        if kind == "boolean":
+            return False
+        if name == "evidence":
+            return quote or self.line()
+        if "mention" in name:
+            return self.mention(node.get("description") or "")
+        return self.string()
+
+
+def quote_article_answer(body: dict, strings: tuple[str, ...] = INVENTED, *, items: int = 2,
+                         invented: list[str] | None = None) -> dict:
+    """SYNTHETIC answer that fills whatever schema the request asks for with REAL quotes
+    (lines of the request's article, in turn) and INVENTED strings (``strings``, in turn) in
+    every other text field: names, places, titles, members, the article's title and outlet.
+    Numbers come from the quoted line; enums take their first value; in label mode a
+    mention field takes an id marked in the text (⟦Q3⟧), and sentence-id evidence an [S3]
+    id. Each invented string used is appended to ``invented``."""
+    schema = request_schema(body)
+    if schema is None:
+        return {}
+    text = article_of(body) or user_text(body)
+    filler = _Filler(schema, text, tuple(strings) or INVENTED, items)
+    answer = filler.fill(schema)
+    if invented is not None:
+        invented.extend(filler.invented)
+    return answer
 
 
 def _tool_name(body: dict, default: str) -> str:
