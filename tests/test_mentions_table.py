@@ -12,7 +12,7 @@ from extractor.core.types import ExtractionResult
 from extractor.mentions import find_mentions
 from extractor.outputs.export import export_all, write_mentions_table
 from extractor.outputs.mentions import MENTION_COLUMNS, mention_rows
-from extractor.store import Identity, Store
+from extractor.store import Identity, NewRecord, Store
 from extractor.text.reading import read_document
 
 IDENT = Identity("health_news", "1.2", "default", "1", "none")
@@ -25,8 +25,8 @@ def _store_seeds(out, paths):
             doc = read_document(path)
             found = find_mentions(doc)
             result = ExtractionResult(mentions=list(found.mentions), sentences=list(found.sentences))
-            st.put(sha256=f"{i:064d}", identity=IDENT, source=path.name, status="ok", run_id=1,
-                   result_json=result.model_dump_json(), text=doc.text, usage_json="{}")
+            st.put(NewRecord(sha256=f"{i:064d}", identity=IDENT, source=path.name, status="ok", run_id=1,
+                   result_json=result.model_dump_json(), text=doc.text, usage_json="{}"))
 
 
 def test_export_writes_every_mention_with_spans_into_the_file(tmp_path):
@@ -54,8 +54,8 @@ def test_export_writes_every_mention_with_spans_into_the_file(tmp_path):
 
 def test_a_store_without_mentions_gets_the_header(tmp_path):
     with Store(tmp_path) as st:
-        st.put(sha256="f" * 64, identity=IDENT, source="a.txt", status="ok", run_id=1,
-               result_json=json.dumps({"facts": []}), text="x", usage_json="{}")
+        st.put(NewRecord(sha256="f" * 64, identity=IDENT, source="a.txt", status="ok", run_id=1,
+               result_json=json.dumps({"facts": []}), text="x", usage_json="{}"))
     export_all(tmp_path)
     header = (tmp_path / "tables" / "mentions.csv").read_text(encoding="utf-8-sig").splitlines()
     assert header == [",".join(MENTION_COLUMNS)]
