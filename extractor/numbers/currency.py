@@ -215,7 +215,9 @@ def _symbol_re() -> tuple[re.Pattern[str], re.Pattern[str]]:
     alt = "|".join(re.escape(s) for s in sym)
     # A symbol that ends in a letter (Rs, RM, LE) must not run on into a word.
     after = re.compile(rf"[^\S\n]*(?P<sym>{alt})(?![A-Za-z])|[^\S\n]*(?P<code>[A-Z]{{3}})(?![A-Za-z])")
-    before = re.compile(rf"(?:(?<![A-Za-z])(?P<code1>[A-Z]{{3}})[^\S\n]*)?(?<![A-Za-z])(?P<sym>{alt})[^\S\n]*:?[^\S\n]*$"
+    # a symbol that starts with a letter (Rs, RM, US$) must start a word; "$" may follow a code (SGD$)
+    before = re.compile(rf"(?:(?<![A-Za-z])(?P<code1>[A-Z]{{3}})[^\S\n]*)?(?:(?<![A-Za-z])|(?![A-Za-z]))(?P<sym>{alt})"
+                        rf"[^\S\n]*:?[^\S\n]*$"
                         rf"|(?<![A-Za-z])(?P<code>[A-Z]{{3}})[^\S\n]*$")
     return after, before
 
