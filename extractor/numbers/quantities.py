@@ -769,6 +769,10 @@ class _Scan:
             fig.negative = bool(_NEG.search(t[max(0, ns - 4):ns]))
             return pre_start, 0
         neg_len = _neg_before(t, pre_start, ns)
+        if not neg_len and self.whole:
+            dm = _DETACHED_MINUS.match(t[:pre_start])
+            if dm:  # parse_quantity("- 10 k"): a mention that starts with a dash is negative (in running
+                neg_len = pre_start - dm.start(1)  # text the dash is as often a bullet: no sign)
         fig.negative = neg_len > 0
         return pre_start - neg_len, neg_len
 
@@ -1234,6 +1238,9 @@ def _run_end(t: str, pos: int) -> int:
 _GLUED_BEFORE_SIGN = re.compile(rf"[A-Za-z0-9{_AR_LETTER}_.)\]%\-−–—]")
 
 
+_DETACHED_MINUS = re.compile(r"^\s*([-−][^\S\n]+)$")
+
+
 def _neg_before(t: str, pre_start: int, ns: int) -> int:
     """Length of a minus sign or word right before the figure (-5, −5, 负五, منفی سه, minus
     five), or 0. A hyphen counts only when nothing word-like is glued before it."""
@@ -1248,18 +1255,71 @@ def _neg_skip(t: str, pos: int) -> int:
     return pos + 1 if _char_in(t, pos, "负負") else pos
 
 
-def _list_members(text: str, qs: list[Quantity]) -> list[Quantity]:
+def _list_members(text: str, qs: list[Quantity], lang: str | None) -> list[Quantity]:
     """A qualifier before the first member of a list applies to every member (约有120家医院、
     45个诊所和300个药房; حدود ۵۰۰ پزشک، ۲۰۰ پرستار و ۳۰ ماما; at least two surgeons and
-    eight nurses), until a member has its own qualifier or the clause ends."""
-    out = list(qs)
-    for i in range(1, len(out)):
-        prev, cur = out[i - 1], out[i]
-        if prev.qualifier == "exact" or cur.qualifier != "exact" or cur.start != cur.number_start:
+    eight nurses), until a member has its own qualifier or the clause ends. A member whose noun
+    is also a month name (۱۲ دی between two counts) is read as a member, not skipped as a date."""
+    out: list[Quantity] = []
+    for cur in qs:
+        prev = out[-1] if out else None
+        if prev is None or prev.qualifier == "exact" or cur.qualifier != "exact" or cur.start != cur.number_start:
+            out.append(cur)
             continue
-        if _LIST_GAP.fullmatch(text[prev.end:cur.start]):
-            out[i] = replace(cur, qualifier=prev.qualifier)
+        gap = text[prev.end:cur.start]
+        if _LIST_GAP.fullmatch(gap) or _noun_phrase_gap(gap):
+            out.append(replace(cur, qualifier=prev.qualifier))
+            continue
+        skipped = _skipped_members(text, prev.end, cur.start, lang)
+        if skipped is not None:
+            out.extend(replace(q, qualifier=prev.qualifier) for q in skipped)
+            out.append(replace(cur, qualifier=prev.qualifier))
+            continue
+        out.append(cur)
     return out
+
+
+def _noun_phrase_gap(gap: str) -> bool:
+    """A noun phrase of up to three more words after a member's unit, then a comma: the list
+    goes on (حدود 885 مستشفى، 1.959 مركزا صحيا، 121 مختبرا; about 167 permanent jobs for
+    nurses, 51 doctors). A verb among the words ends it (حدود ۵۰۰ نفر آمدند، ۲۰۰ نفر رفتند)."""
+    m = _LIST_PHRASE.fullmatch(gap)
+    if m is None:
+        return False
+    words = m.group("words").split()
+    return not any(w.lower() in _EN_VERBS or w in _AR_VERBS_LIST or _FA_VERB.search(w) for w in words)
+
+
+def _skipped_members(text: str, a: int, b: int, lang: str | None) -> list[Quantity] | None:
+    """Figures the scan skipped between two list members (۱۲ دی read as a date), read as members
+    when each sits alone between list separators; None when the gap is anything else."""
+    chunks = re.split(r"[،,]", text[a:b])
+    if len(chunks) < 3 or chunks[0].strip() or chunks[-1].strip(" \t") not in ("", "و", "and"):
+        return None
+    found: list[Quantity] = []
+    pos = a + len(chunks[0]) + 1
+    for chunk in chunks[1:-1]:
+        if not _SKIPPED_MEMBER.fullmatch(chunk):
+            return None
+        qs = _Scan(chunk, lang, False, whole=True).scan(first_only=True)
+        if not qs:
+            return None
+        q = qs[0]
+        found.append(replace(q, start=q.start + pos, end=q.end + pos, number_start=q.number_start + pos,
+                             number_end=q.number_end + pos))
+        pos += len(chunk) + 1
+    return found
+
+
+_LIST_PHRASE = re.compile(r"(?P<words>(?:[^\S\n]*[A-Za-z\u0621-\u065f\u0670-\u06d3\u06fa-\u06ff\u200c'-]+){1,3})"
+                          r"[^\S\n]*[،,][^\S\n]*(?:(?:and|و)[^\S\n]+)?")
+_SKIPPED_MEMBER = re.compile(r"[^\S\n]*[\d۰-۹٠-٩][\d.,٫٬۰-۹٠-٩]*[^\S\n]+[^\W\d_]+[^\S\n]*")
+_EN_VERBS = set("""is are was were be been has have had will would said says went came died left rose fell reached
+received got took made did do does could should may might""".split())
+_AR_VERBS_LIST = set("""بلغ بلغت وصل وصلت تم يتم كان كانت أصبح أصبحت زاد زادت ارتفع ارتفعت انخفض انخفضت سجل سجلت
+توفي أصيب أصيبوا قال قالت يبلغ تبلغ يصل تصل""".split())
+_FA_VERB = re.compile(r"^(?:ن?می)|(?:است|اند|ایم|شد|شدند|شده|کرد|کردند|کرده|دارد|دارند|بود|بودند|گرفت|رفتند|آمدند|کنند"
+                      r"|شوند|باشد|یافت)$")
 
 
 # Between two members: a list separator, after a short head noun in Chinese (医院、). In
@@ -1285,7 +1345,7 @@ def find_quantities(text: str, lang: str | None = None) -> list[Quantity]:
     """
     if not text or not isinstance(text, str):
         return []
-    return _list_members(text, _Scan(text, lang, True).scan())
+    return _list_members(text, _Scan(text, lang, True).scan(), lang)
 
 
 def parse_quantity(text: str, lang: str | None = None) -> Quantity | None:
