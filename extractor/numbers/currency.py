@@ -225,6 +225,9 @@ def _symbol_re() -> tuple[re.Pattern[str], re.Pattern[str]]:
 _AR_WORD = re.compile(rf"[^\S\n]*(?<![{_AR}])([{_AR}][{_AR}{_HARAKAT}]*)")
 _EN_WORDS = re.compile(r"[^\S\n]*(?<![A-Za-z])([A-Za-z][A-Za-z.]*(?:[^\S\n]+[A-Za-z][A-Za-z.]*){0,2})")
 _ZH_MAX = 8
+# The last characters of every symbol and code (a cheap test before the patterns).
+_LAST_CHARS = frozenset("".join(_SYMBOLS) + "".join(_YUAN_SIGNS) + "$:" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_AR_WORD_END = re.compile(rf"(?<![{_AR}])[{_AR}][{_AR}{_HARAKAT}]*$")
 
 
 def currency_after(t: str, pos: int, lang: str | None) -> Currency | None:
@@ -297,12 +300,20 @@ def currency_before(t: str, pos: int, lang: str | None) -> Currency | None:
     head = t[max(0, pos - 12):pos]
     off = pos - len(head)
     stripped = head.rstrip(" \t\u202f")
+    if not stripped or stripped[-1] not in _LAST_CHARS and not "\u3400" <= stripped[-1] <= "\u9fff" \
+            and not "\u0621" <= stripped[-1] <= "\u06ff":
+        return None  # most figures follow a space, a letter or punctuation no currency ends with
     if stripped and "\u3400" <= stripped[-1] <= "\u9fff":
         for k in range(min(_ZH_MAX, len(stripped)), 0, -1):
             w = stripped[-k:]
             if w in zh:
                 return Currency(zh[w], off + len(stripped) - k, off + len(stripped))
         return None
+    glued = _AR_WORD_END.search(head)
+    if glued is not None:  # تومان56,000: a price tag, the currency glued before the digits
+        fam = _families().get(fold_arabic(glued.group(0)))
+        code = _AR_BARE.get((fam, "fa" if lang == "fa" else "ar")) if fam else None
+        return Currency(code, off + glued.start(), pos) if code else None
     _, before = _symbol_re()
     m = before.search(head)
     if m is None:

@@ -129,6 +129,7 @@ _LATIN = re.compile(r"[A-Za-z]")
 
 _RANGE_RE = re.compile(rf"[^\S\n]*(?:[-–—~〜]{{1,2}}|至|到|{_AB}(?:تا|الی|إلى|الى|لغاية|و){_AW}|(?i:to|and)\b)[^\S\n]*")
 # و glued to the second end of a range after بين (ما بين عشرة وعشرين).
+_DECIMAL_WORD = re.compile(r"[^\S\n]+(?:فاصلة|فاصله|ممیز|مميز)[^\S\n]+(\d{1,6})(?![\d.,٫٬])")
 _GLUED_AND = re.compile(rf"[^\S\n]*{_AB}و(?=[\d{_AR_LETTER}])")
 # A bound's inclusion written after it: 50万元（含）以上, 1万(含)-5万元; （不含） excludes it.
 _INCLUSIVE = re.compile(r"[^\S\n]*[(（][^\S\n]*(不?含)[^\S\n]*[)）]")
@@ -483,6 +484,7 @@ class _Scan:
         self.whole = whole
         self.lang_tag = lang
         self._yuan: str | None | bool = False  # the text's yuan currency, once asked for
+        self._currencies: dict[int, Currency | None] = {}  # currency written before each figure start
         self._dates: dict[int, list[tuple[int, int]]] = {}
 
     def _slash_decimals(self, t: str) -> str:
@@ -552,7 +554,7 @@ class _Scan:
     # -- the figure ------------------------------------------------------------
     def figure_at(self, m: re.Match[str], lang: str) -> _Figure | None:
         t, ns = self.t, m.start()
-        money = _currency_before(t, ns, lang) is not None
+        money = self._cur_before(ns, lang) is not None
         if m.group("d") is not None:
             return self._digits_at(ns, lang, money)
         if m.group("c") is not None:
@@ -650,7 +652,7 @@ class _Scan:
         if m.group("d") is None:
             return None
         t = self.t
-        if re.search(r"[A-Za-z][-]?$", before) and _currency_before(t, ns, lang) is None and not _glued_qualifier(before):
+        if re.search(r"[A-Za-z][-]?$", before) and self._cur_before(ns, lang) is None and not _glued_qualifier(before):
             return _past_scale_words(t, end_of(_DIGIT_RE, t, ns))  # H7N9, COVID-19: and no "million" after
         rm = _RA_DECIMAL.match(t, ns)
         if rm:
@@ -690,6 +692,12 @@ class _Scan:
         rng = self._range_after(fig, lang)  # 3至5, ۲ تا ۳, 3 to 5
         if rng is not None:
             value, vmax, pos, approx = rng[0], rng[1], rng[2], approx or rng[3]
+        if rng is None and vmax is None and value == value.to_integral_value():
+            dw = _DECIMAL_WORD.match(t, pos)
+            if dw is not None and _SCALE_NEXT.match(t, dw.end()):
+                fig.reading = replace(r, uncertain="a decimal point said as a word, before a scale word")
+            elif dw is not None:  # 1 فاصلة 5: the decimal point said as a word
+                value, pos = value + Decimal("0." + dw.group(1)), dw.end()
         num_end = pos
         if fig.kind == "c" and self._cn_date_after(r, pos):
             return None, pos
@@ -697,13 +705,13 @@ class _Scan:
         figure_start = pre_start
         unit, pos, pre_start, cur = self._with_currency(fig, info, pre_start, pos, num_end, lang)
         prefixed = pre_start != figure_start  # a currency written before the figure (US$, 港币)
-        money = info.currency is not None or cur is not None or _currency_before(t, pre_start, lang) is not None
+        money = info.currency is not None or cur is not None or self._cur_before(pre_start, lang) is not None
         sub = _subunit_after(t, pos, info, money, fig.reading.value) if vmax is None else None
         sub_doubt = None
         if sub is not None:
             if sub[2] is None:
                 value, pos = value + sub[0], sub[1]  # 十块三毛, 20 dollars 43 cents: the cents are part of it
-                if cur is None and info.currency is None and info.unit in _CASUAL_YUAN:
+                if cur is None and info.currency is None and info.unit in ("块", "塊"):
                     cur = self._code_of(Currency(None, 0, 0, yuan=True))  # 块 with 毛/分 is money
                     unit = cur or unit
             else:
@@ -807,7 +815,7 @@ class _Scan:
         currency written before the figure (US$, €, 港币) and one after it (元, 港币, دولار)."""
         t = self.t
         unit, pos = info.unit, (info.end if info.unit is not None else pos)
-        pre = _currency_before(t, pre_start, lang)
+        pre = self._cur_before(pre_start, lang)
         suf = info.currency
         if suf is not None and suf.yuan:  # 数十亿元人民币, 5000元港币: the currency named after 元
             named = currency_after(t, suf.end, lang)
@@ -826,6 +834,12 @@ class _Scan:
                 pos = num_end  # "$3 million people" never happens; "₹4.5 crore" with a later word does
             unit = code or t[pre.start:pre.end]
         return unit, pos, pre_start, code
+
+    def _cur_before(self, ns: int, lang: str | None) -> Currency | None:
+        """:func:`_currency_before`, asked once per figure start (several steps need it)."""
+        if ns not in self._currencies:
+            self._currencies[ns] = _currency_before(self.t, ns, lang)
+        return self._currencies[ns]
 
     def _code_of(self, c: Currency) -> str | None:
         """The code of one currency written around a figure; 元 and ¥ take the text's yuan."""
@@ -871,7 +885,7 @@ class _Scan:
         if not rm:
             return None
         sm = _CURRENCY_SIGN.match(t, rm.end())  # about $10-$20: the sign again before the second end
-        if sm and not (fig.kind == "d" and _currency_before(t, fig.start, lang) is not None):
+        if sm and not (fig.kind == "d" and self._cur_before(fig.start, lang) is not None):
             sm = None
         m2 = _START.match(t, sm.end() if sm else rm.end())
         sep = rm.group(0).strip()
@@ -910,15 +924,19 @@ class _Scan:
         if m2 is None or m2.group("p") is not None or (m2.group("d") is None) != (fig.kind != "d"):
             return None
         f2 = self.figure_at(m2, lang)
-        if f2 is None or f2.reading.value_max is not None or f2.reading.value <= value:
+        if f2 is None or f2.reading.value_max is not None:
             return None
         u2 = _unit_after(t, f2.end, lang, f2.kind)
         if info.currency is not None:
             if u2.currency is None or u2.unit != info.unit:
                 return None
-        elif not u2.known or u2.unit is None or _canonical_unit(u2.unit, lang) != unit:
+        elif not u2.known or u2.unit is None or _canonical_unit(u2.unit, lang) not in (unit, info.unit):
             return None
-        return f2.reading.value, u2.end
+        v2, end = f2.reading.value, u2.end
+        sub = _subunit_after(t, end, u2, info.currency is not None, v2)
+        if sub is not None and sub[2] is None:
+            v2, end = v2 + sub[0], sub[1]  # 五块六到五块七毛八
+        return (v2, end) if v2 > value else None
 
     def _cn_date_after(self, r: Reading, pos: int) -> bool:
         """九月九日, 十二月, 二〇二四年, 下午三点: Chinese numerals that write a date or a time."""

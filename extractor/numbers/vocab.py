@@ -97,7 +97,7 @@ UNITS_ZH: dict[str, str] = {
 CLASSIFIERS_ZH = _words("例 次 家 个 個 项 項 所 台 臺 辆 輛 张 張 床 期 处 處 批 支 条 條 种 種 组 組 类 類 "
                          "室 部 件 份 篇 座 间 間 栋 棟 户 戶 套 倍 款 岁 歲 床位 张床 張床 余次 村 镇 鎮 乡 鄉 "
                          "县 縣 届 屆 轮 輪 场 場 副 层 層 颗 顆 株 头 頭 只 隻 门 門 节 節 册 冊 名次 幅 "
-                         "斤 双 雙 对 對 块 塊 元钱 分钟 分鐘 秒 瓶 盒 支 剂 劑 针 針 箱 袋 包 辆次 架")
+                         "斤 双 雙 对 對 块 塊 蚊 元钱 分钟 分鐘 秒 瓶 盒 支 剂 劑 针 針 箱 袋 包 辆次 架")
 
 # Currencies are read by extractor.numbers.currency, not from these tables.
 UNITS_AR: dict[str, str | None] = {
