@@ -39,7 +39,8 @@ import re
 from dataclasses import dataclass
 
 from babel import Locale
-from babel.numbers import get_currency_name, list_currencies
+from babel.core import get_global
+from babel.numbers import get_currency_name, get_territory_currencies, list_currencies
 
 from extractor.numbers.normalize import fold_arabic
 
@@ -73,7 +74,8 @@ _SYMBOLS: dict[str, str | None] = {
     "€": "EUR", "£": "GBP", "₹": "INR", "Rs.": "INR", "Rs": "INR", "₩": "KRW", "₪": "ILS", "₺": "TRY",
     "₦": "NGN", "₱": "PHP", "₫": "VND", "₽": "RUB", "₴": "UAH", "₸": "KZT", "GH₵": "GHS", "円": "JPY",
     "RM": "MYR", "Rp": "IDR", "KSh": "KES", "KShs": "KES", "Ksh": "KES", "Kshs": "KES", "L.E.": "EGP",
-    "LE": "EGP", "RMB": "CNY", "﷼": None,
+    "LE": "EGP", "RMB": "CNY", "﷼": None, "Dh": "AED", "Dhs": "AED", "KD": "KWD", "BD": "BHD", "QR": "QAR",
+    "SR": "SAR",
     "ج.م": "EGP", "ج.م.": "EGP", "د.إ": "AED", "ر.س": "SAR", "د.ك": "KWD", "ر.ق": "QAR", "د.ع": "IQD",
     "د.أ": "JOD", "ل.ل": "LBP",
 }
@@ -147,7 +149,7 @@ def _plain(s: str) -> str:
 def _tables() -> tuple[dict[str, str], dict[str, str], dict[tuple[str, str], str], frozenset[str]]:
     """(Chinese words → code, English names → code, (family, adjective stem) → code, ISO codes),
     built once from CLDR."""
-    codes = frozenset(c for c in list_currencies() if re.fullmatch("[A-Z]{3}", c))
+    codes = _current_codes()
     zh: dict[str, str] = {}
     for loc in ("zh", "zh_Hant", "zh_Hant_HK"):
         for code, name in Locale.parse(loc).currencies.items():
@@ -180,6 +182,14 @@ def _tables() -> tuple[dict[str, str], dict[str, str], dict[tuple[str, str], str
 
 
 _HAN_ONLY = re.compile("[\u3400-\u9fff]+")
+
+
+def _current_codes() -> frozenset[str]:
+    """The ISO 4217 codes legal tender somewhere today (CLDR's territory currencies): withdrawn
+    ones (TRL, DEM, ITL) would otherwise share names with the current ones (ليرة تركية)."""
+    known = set(list_currencies())
+    current = {c for terr in get_global("territory_currencies") for c in get_territory_currencies(terr)}
+    return frozenset(c for c in current & known if re.fullmatch("[A-Z]{3}", c))
 
 
 def _stem(adjective: str) -> str:

@@ -835,6 +835,11 @@ class _Scan:
             unit = code or t[pre.start:pre.end]
         return unit, pos, pre_start, code
 
+    def _lead(self, fig: _Figure, lang: str | None) -> int:
+        """Where the figure starts with a currency written before it (between $5 and $10)."""
+        c = self._cur_before(fig.start, lang)
+        return c.start if c is not None else fig.start
+
     def _cur_before(self, ns: int, lang: str | None) -> Currency | None:
         """:func:`_currency_before`, asked once per figure start (several steps need it)."""
         if ns not in self._currencies:
@@ -880,7 +885,8 @@ class _Scan:
         if fig.reading.value_max is not None:
             return None
         rm = _RANGE_RE.match(t, end_of(_INCLUSIVE, t, fig.end))  # 1万(含)-5万元
-        if rm is None and fig.kind in ("a", "d") and _BETWEEN.search(t, max(0, fig.start - 12), fig.start):
+        lead = self._lead(fig, lang)
+        if rm is None and fig.kind in ("a", "d") and _BETWEEN.search(t, max(0, lead - 12), lead):
             rm = _GLUED_AND.match(t, fig.end)  # بين عشرة وعشرين: و glued to the second end
         if not rm:
             return None
@@ -894,7 +900,7 @@ class _Scan:
             return None  # (两~3百: a Chinese numeral and digits may share a range)
         if sep and set(sep) <= set("-–—") and fig.kind != "d" and not (mixed_zh and m2.group("d")):
             return None
-        if sep.lower() in ("and", "و") and not _BETWEEN.search(t, max(0, fig.start - 12), fig.start):
+        if sep.lower() in ("and", "و") and not _BETWEEN.search(t, max(0, lead - 12), lead):
             return None  # "and" makes a range only after "between" (بين ... و)
         f2 = self.figure_at(m2, lang)
         if f2 is None or f2.reading.value_max is not None:
@@ -918,7 +924,7 @@ class _Scan:
             return None  # "rose from 5% to 8%", 从8%到9%: two figures, a change, not a range
         rm = _RANGE_RE.match(t, end_of(_INCLUSIVE, t, pos))
         if (rm and rm.group(0).strip().lower() in ("and", "و")
-                and not _BETWEEN.search(t, max(0, fig.start - 12), fig.start)):
+                and not _BETWEEN.search(t, max(0, self._lead(fig, lang) - 12), self._lead(fig, lang))):
             return None
         m2 = _START.match(t, rm.end()) if rm else None
         if m2 is None or m2.group("p") is not None or (m2.group("d") is None) != (fig.kind != "d"):
