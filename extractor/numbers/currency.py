@@ -148,8 +148,10 @@ def _plain(s: str) -> str:
 @functools.cache
 def _tables() -> tuple[dict[str, str], dict[str, str], dict[tuple[str, str], str], frozenset[str]]:
     """(Chinese words → code, English names → code, (family, adjective stem) → code, ISO codes),
-    built once from CLDR."""
+    built once from CLDR. Names are those of the currencies in use today; a code written as one
+    (``42 BGN``, ``DEM 170 000``) names its currency even after it was withdrawn."""
     codes = _current_codes()
+    written = frozenset(c for c in list_currencies() if re.fullmatch("[A-Z]{3}", c))
     zh: dict[str, str] = {}
     for loc in ("zh", "zh_Hant", "zh_Hant_HK"):
         for code, name in Locale.parse(loc).currencies.items():
@@ -178,7 +180,7 @@ def _tables() -> tuple[dict[str, str], dict[str, str], dict[tuple[str, str], str
             stems[key] = code
     for key in clash:
         del stems[key]
-    return zh, en, stems, codes
+    return zh, en, stems, written
 
 
 _HAN_ONLY = re.compile("[\u3400-\u9fff]+")
