@@ -137,8 +137,8 @@ _EN_ADJECTIVES_EXTRA: dict[str, str] = {"american dollar": "USD", "american doll
                                         "malaysian ringgits": "MYR", "egyptian pounds": "EGP",
                                         "lebanese pounds": "LBP", "british pounds": "GBP"}
 # Words that make the text's 元 the Hong Kong, Taiwan or Macau dollar (or at least not surely CNY).
-_OTHER_YUAN = re.compile("港币|港幣|港元|港紙|港纸|新台币|新臺幣|新台幣|台币|台幣|臺幣|新台元|澳门币|澳門幣|澳门元|澳門元"
-                         "|葡币|葡幣|HK\\$|NT\\$|MOP|HKD|TWD")
+_OTHER_YUAN = re.compile("港币|港幣|港元|港紙|港纸|新台币|新臺幣|新台幣|台币|台幣|臺幣|新台元"
+                         "|澳门币|澳門幣|澳门元|澳門元|葡币|葡幣|HK\\$|NT\\$|MOP|HKD|TWD")
 
 
 def _plain(s: str) -> str:
@@ -275,7 +275,8 @@ def currency_after(t: str, pos: int, lang: str | None) -> Currency | None:
         for n in range(len(words), 0, -1):
             w = " ".join(words[:n]).lower().rstrip(".")
             if w in en or w in _EN_BARE:
-                end = m.start(1) + len(re.match(r"\S+(?:\s+\S+){%d}" % (n - 1), m.group(1)).group(0).rstrip("."))
+                span = re.match(rf"\S+(?:\s+\S+){{{n - 1}}}", m.group(1))
+                end = m.start(1) + len(span.group(0).rstrip(".")) if span else m.end(1)
                 return Currency(en[w] if w in en else _EN_BARE[w], m.start(1), end)
     after, _ = _symbol_re()
     m = after.match(t, pos)
@@ -333,9 +334,9 @@ def currency_before(t: str, pos: int, lang: str | None) -> Currency | None:
     if m.group("sym") is not None:
         code1 = m.group("code1")
         cur = _symbol(m.group("sym"), off + m.start("sym"), off + m.end("sym"), lang)
-        if code1 is not None and code1 in codes and code1 not in _CODE_WORDS:
-            if cur.generic_dollar or cur.code == code1:  # NZD $100.70, SGD$4.90
-                return Currency(code1, off + m.start("code1"), cur.end)
+        if (code1 is not None and code1 in codes and code1 not in _CODE_WORDS
+                and (cur.generic_dollar or cur.code == code1)):  # NZD $100.70, SGD$4.90
+            return Currency(code1, off + m.start("code1"), cur.end)
         return cur
     code = m.group("code")
     if code in codes and code not in _CODE_WORDS:

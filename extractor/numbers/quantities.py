@@ -483,7 +483,8 @@ class _Scan:
         self.skip_dates = skip_dates
         self.whole = whole
         self.lang_tag = lang
-        self._yuan: str | None | bool = False  # the text's yuan currency, once asked for
+        self._yuan: str | None = None  # the text's yuan currency, once asked for
+        self._yuan_asked = False
         self._currencies: dict[int, Currency | None] = {}  # currency written before each figure start
         self._dates: dict[int, list[tuple[int, int]]] = {}
 
@@ -819,7 +820,8 @@ class _Scan:
         suf = info.currency
         if suf is not None and suf.yuan:  # 数十亿元人民币, 5000元港币: the currency named after 元
             named = currency_after(t, suf.end, lang)
-            if named is not None and not named.yuan and named.code in _YUAN_CODES and not t[suf.end:named.start].strip():
+            if (named is not None and not named.yuan and named.code in _YUAN_CODES
+                    and not t[suf.end:named.start].strip()):
                 suf, pos = named, named.end
         if pre is None:
             code = self._code_of(suf) if suf is not None else None
@@ -849,8 +851,8 @@ class _Scan:
     def _code_of(self, c: Currency) -> str | None:
         """The code of one currency written around a figure; 元 and ¥ take the text's yuan."""
         if c.yuan:
-            if self._yuan is False:
-                self._yuan = yuan_currency(self.orig, self.lang_tag)
+            if not self._yuan_asked:
+                self._yuan, self._yuan_asked = yuan_currency(self.orig, self.lang_tag), True
             return self._yuan
         return c.code
 
@@ -1163,7 +1165,8 @@ _AND_AFTER = re.compile(rf"[^\S\n]*(?:(?i:and)\b|{_AB}و)?[^\S\n]*")
 _CENTS_DOUBT = "a figure right after the amount may be its cents"
 
 
-def _subunit_after(t: str, pos: int, info: _Unit, money: bool, whole: Decimal) -> tuple[Decimal, int, str | None] | None:
+def _subunit_after(t: str, pos: int, info: _Unit, money: bool,
+                   whole: Decimal) -> tuple[Decimal, int, str | None] | None:
     """The currency subunits written after an amount: (fraction to add, end, None), or
     (0, pos, doubt) when a figure follows that may be subunits but says no unit."""
     unit_word = t[pos - 1:pos] if info.unit is not None else ""
@@ -1208,10 +1211,9 @@ def _subunit_after(t: str, pos: int, info: _Unit, money: bool, whole: Decimal) -
         return value / 100, sw.end(), None
     if p == pos and d is None:
         return None  # "20 dollars ten years ago": a word figure needs "and" or a subunit to go with the amount
-    if re.match(r"[^\S\n]*(?:[%٪]|[A-Za-z\u0600-\u06ff])", t[end:end + 2]) and not re.match(r"[^\S\n]*$", t[end:end + 2]):
-        nxt = re.match(r"[^\S\n]*(\S)", t[end:end + 3])
-        if nxt is not None and nxt.group(1) not in ",.;:!?)":
-            return None  # "$20 43 people": the figure has its own unit
+    nxt = re.match(r"[^\S\n]*(\S)", t[end:end + 3])
+    if nxt is not None and nxt.group(1) not in ",.;:!?)،؛。，":
+        return None  # "$20 43 people": the figure has its own unit
     return Decimal(0), pos, _CENTS_DOUBT
 
 
@@ -1222,7 +1224,8 @@ def _currency_before(t: str, ns: int, lang: str | None) -> Currency | None:
     c = currency_before(t, ns, lang)
     if c is not None:
         return c
-    if _char_in(t, ns - 1, "N") and not (ns >= 2 and re.match(r"[A-Za-z0-9_]", t[ns - 2])) and _NAIRA_AFTER.match(t, ns):
+    glued = ns >= 2 and re.match(r"[A-Za-z0-9_]", t[ns - 2])
+    if _char_in(t, ns - 1, "N") and not glued and _NAIRA_AFTER.match(t, ns):
         return Currency("NGN", ns - 1, ns)
     return None
 
@@ -1338,10 +1341,10 @@ def _skipped_members(text: str, a: int, b: int, lang: str | None) -> list[Quanti
 _LIST_PHRASE = re.compile(r"(?P<words>(?:[^\S\n]*[A-Za-z\u0621-\u065f\u0670-\u06d3\u06fa-\u06ff\u200c'-]+){1,3})"
                           r"[^\S\n]*[،,][^\S\n]*(?:(?:and|و)[^\S\n]+)?")
 _SKIPPED_MEMBER = re.compile(r"[^\S\n]*[\d۰-۹٠-٩][\d.,٫٬۰-۹٠-٩]*[^\S\n]+[^\W\d_]+[^\S\n]*")
-_EN_VERBS = set("""is are was were be been has have had will would said says went came died left rose fell reached
-received got took made did do does could should may might""".split())
-_AR_VERBS_LIST = set("""بلغ بلغت وصل وصلت تم يتم كان كانت أصبح أصبحت زاد زادت ارتفع ارتفعت انخفض انخفضت سجل سجلت
-توفي أصيب أصيبوا قال قالت يبلغ تبلغ يصل تصل""".split())
+_EN_VERBS = frozenset(re.findall(r"\S+", """is are was were be been has have had will would said says went came died
+left rose fell reached received got took made did do does could should may might"""))
+_AR_VERBS_LIST = frozenset(re.findall(r"\S+", """بلغ بلغت وصل وصلت تم يتم كان كانت أصبح أصبحت زاد زادت ارتفع ارتفعت
+انخفض انخفضت سجل سجلت توفي أصيب أصيبوا قال قالت يبلغ تبلغ يصل تصل"""))
 _FA_VERB = re.compile(r"^(?:ن?می)|(?:است|اند|ایم|شد|شدند|شده|کرد|کردند|کرده|دارد|دارند|بود|بودند|گرفت|رفتند|آمدند|کنند"
                       r"|شوند|باشد|یافت)$")
 
