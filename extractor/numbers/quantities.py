@@ -129,6 +129,10 @@ _LATIN = re.compile(r"[A-Za-z]")
 
 _RANGE_RE = re.compile(rf"[^\S\n]*(?:[-–—~〜]{{1,2}}|至|到|{_AB}(?:تا|الی|إلى|الى|لغاية|و){_AW}|(?i:to|and)\b)[^\S\n]*")
 # و glued to the second end of a range after بين (ما بين عشرة وعشرين).
+# A year-like figure (skipped as a date), then a range separator, right before a figure: the
+# figure may close a range (between 1800 and 1900 million euros).
+_ORPHAN_RANGE_END = re.compile(rf"(?<![\d.,])[12]\d{{3}}[^\S\n]*(?:[-–—~]|至|到|(?i:to|and)|{_AB}(?:تا|إلى|الى|و)){_AW}"
+                               r"[^\S\n]*[$€£]?$")
 _DECIMAL_WORD = re.compile(r"[^\S\n]+(?:فاصلة|فاصله|ممیز|مميز)[^\S\n]+(\d{1,6})(?![\d.,٫٬])")
 _GLUED_AND = re.compile(rf"[^\S\n]*{_AB}و(?=[\d{_AR_LETTER}])")
 # A bound's inclusion written after it: 50万元（含）以上, 1万(含)-5万元; （不含） excludes it.
@@ -766,6 +770,9 @@ class _Scan:
             return None, end_of(_FISCAL_TAIL, t, pos)  # 2022-23: the year and its fiscal tail
         if fig.negative:
             value, vmax = -value, (-vmax if vmax is not None else None)
+        if sub_doubt is None and vmax is None and _ORPHAN_RANGE_END.search(before):
+            # between 1800 and 1900 million euros: the first end was taken for a year
+            sub_doubt = "may be the upper end of a range whose first end was not read as a figure"
         q = self._quantity(fig, value, vmax, qualifier, unit, pre_start - q_len, pos, num_end, neg_len, cur)
         if sub_doubt is not None and not q.uncertain:
             q = replace(q, uncertain=True, reason=sub_doubt)
