@@ -129,6 +129,9 @@ _LATIN = re.compile(r"[A-Za-z]")
 
 _RANGE_RE = re.compile(rf"[^\S\n]*(?:[-–—~〜]{{1,2}}|至|到|{_AB}(?:تا|الی|إلى|الى|لغاية|و){_AW}|(?i:to|and)\b)[^\S\n]*")
 # و glued to the second end of a range after بين (ما بين عشرة وعشرين).
+_SUBUNIT_NAME = re.compile(r"(?i:cents?|pence|c|سنتات|سنت|سينت|سينتات|قرش|قروش)")
+_AMOUNT_AND = re.compile(r"(?:(?i:dollars?|pounds?|euros?|riyals?|rupees?|dinars?)"
+                         rf"|{_AB}(?:دولار|دولارات|جنيه|جنيهات|ريال|يورو))[^\S\n]+(?:(?i:and)|{_AB}و)[^\S\n]*$")
 # A year-like figure (skipped as a date), then a range separator, right before a figure: the
 # figure may close a range (between 1800 and 1900 million euros).
 _ORPHAN_RANGE_END = re.compile(rf"(?<![\d.,])[12]\d{{3}}[^\S\n]*(?:[-–—~]|至|到|(?i:to|and)|{_AB}(?:تا|إلى|الى|و)){_AW}"
@@ -770,6 +773,8 @@ class _Scan:
             return None, end_of(_FISCAL_TAIL, t, pos)  # 2022-23: the year and its fiscal tail
         if fig.negative:
             value, vmax = -value, (-vmax if vmax is not None else None)
+        if sub_doubt is None and unit is not None and _SUBUNIT_NAME.fullmatch(unit) and _AMOUNT_AND.search(before):
+            sub_doubt = "the cents of an amount whose whole units were not read"  # a dollar and 42 cents
         if sub_doubt is None and vmax is None and _ORPHAN_RANGE_END.search(before):
             # between 1800 and 1900 million euros: the first end was taken for a year
             sub_doubt = "may be the upper end of a range whose first end was not read as a figure"
