@@ -114,8 +114,10 @@ def _alt(words: Iterable[str]) -> str:
 
 
 _START = re.compile(
-    # Digits, not inside other digits; after "Rs." the dot ends the abbreviation ("Rs.500").
-    rf"(?P<p>[百千万萬]分之)|(?P<d>(?<![\d.,٫٬/])\d|(?<=[A-Za-z]\.)\d|(?<![\d.,٫٬/A-Za-z])[.٫]\d)|(?P<c>[{CN_START}])"
+    # Digits, not inside other digits (a comma after a digit groups or separates decimals; after a
+    # word it separates clauses, as scraped Chinese writes it: 系統建設,14個); after "Rs." the dot
+    # ends the abbreviation ("Rs.500").
+    rf"(?P<p>[百千万萬]分之)|(?P<d>(?<![\d.٫٬/])(?<![\d.٫٬][,٬])\d|(?<=[A-Za-z]\.)\d|(?<![\d.,٫٬/A-Za-z])[.٫]\d)|(?P<c>[{CN_START}])"
     rf"|(?P<a>{_AR_WORD.pattern})|(?P<e>{_EN_WORD.pattern})"
 )
 _DIGIT_RE = re.compile(DIGITS)
