@@ -35,7 +35,7 @@ class _Veto:
 
 VETO = _Veto()
 Built = Parts | _Veto | None
-ShiftUnit = Literal["day", "week", "month"]
+ShiftUnit = Literal["day", "week", "month", "quarter"]
 RelUnit = Literal["year", "month", "week", "day"]
 
 # Scanning folds, one for one: Arabic letter variants, dashes and full-width punctuation.
@@ -230,16 +230,21 @@ _ZH_YEAR = rf"(?:\d{{4}}|\d{{2}}|[{_ZD}]{{4}}|[{_ZD}]{{2}}|[一二两兩]千[{_Z
 _ZH_MONTH = r"(?:\d{1,2}|十[一二]?|[一二三四五六七八九])"
 _ZH_DAY = r"(?:\d{1,2}|三十一?|[一二]?十[一二三四五六七八九]?|廿[一二三四五六七八九]?|卅一?|[一二三四五六七八九])"
 _DAYMARK = "[日号號]"
-_ZH_TO = r"\s*[-~至到]\s*"
+_ZH_TO = r"\s*(?:-{1,2}|~|至|到)\s*"  # —— folds to --
 # After a day written without 日/号: the end, punctuation or a time, nothing that makes the
 # digits a count (2016年6月29家医院 is June and 29 hospitals).
 _DAY_END = (r"(?=\s*(?:$|[,.;:!?)\]、。；！？）】」』\-~(（]|[上下中]午|早上|晚上?|凌晨|傍晚|夜|星期"
             r"|[周週][一二三四五六日天]"
             r"|礼拜|禮拜|\d{1,2}\s*[:点點时時]|[一二三四五六七八九十]{1,3}[点點时時]))")
-_REL_LABEL = {-2: "year_before_last", -1: "last_year", 0: "this_year", 1: "next_year", 2: "year_after_next"}
-_REL_YEAR_ZH = {"去年": -1, "上年": -1, "今年": 0, "本年": 0, "明年": 1, "前年": -2, "后年": 2, "後年": 2}
-# A year named by reference to another date of the text, not to the publication date.
+_REL_LABEL = {-3: "three_years_ago", -2: "year_before_last", -1: "last_year", 0: "this_year", 1: "next_year",
+              2: "year_after_next", 3: "in_three_years"}
+_REL_YEAR_ZH = {"去年": -1, "上年": -1, "上一年": -1, "今年": 0, "本年": 0, "明年": 1, "下一年": 1, "前年": -2,
+                "后年": 2, "後年": 2, "大前年": -3, "大后年": 3, "大後年": 3}
+# A year named by reference to another date of the text, not to the publication date; days and
+# months too (当晚, 同月, 次日).
 _ANAPHORIC_ZH = ("同年", "当年", "當年", "次年", "翌年", "该年", "該年", "是年")
+_ANAPHORIC_ZH_DAYS = ("当晚", "當晚", "当天", "當天", "当日", "當日", "同日", "次日", "翌日", "同月", "当月", "當月",
+                      "次月", "翌月", "同周", "当周", "當週")
 _SUB_ZH: dict[str, tuple[int | None, int | None, Granularity]] = {  # (first month, last month, unit)
     "上半年": (1, 6, "half"), "前半年": (1, 6, "half"), "下半年": (7, 12, "half"),
     "后半年": (7, 12, "half"), "後半年": (7, 12, "half"), "全年": (None, None, "year")}
@@ -300,7 +305,12 @@ def _zh_sub(m: re.Match[str], year: dict[str, Any]) -> Built:
         label = year.get("label") or ({1: "first_half", 7: "second_half"}.get(m1 or 0) if not year else None)
         return Parts("gregorian", gran, m=m1, m2=m2, label=label,
                      **{k: v for k, v in year.items() if k != "label"})
-    q = _zh_num(m["q"]) or _zh_num(m["qq"]) or 0
+    if m["fm"] or sub == "首月":  # 前五个月, 首月: the first months of a written year
+        n = 1 if sub == "首月" else _zh_num(m["fm"])
+        if not year or n is None or not 1 <= n <= 12:
+            return None  # 前三个月 alone is "the past three months"
+        return Parts("gregorian", "month", m=1, m2=n, **year)
+    q = 1 if m["q"] == "首" else (_zh_num(m["q"]) or _zh_num(m["qq"]) or 0)
     q1, q2 = (1, _zh_num(m["qn"]) or 0) if m["qn"] else (q, q)
     if not 1 <= q1 <= q2 <= 4:
         return None
@@ -319,7 +329,7 @@ def _zh_day(m: re.Match[str]) -> tuple[int | None, int | None] | _Veto:
         return (valid[0], None) if len(valid) == 1 else VETO
     if m["xun"]:
         return {"上": (1, 10), "中": (11, 20)}.get(m["xun"][0], (21, LAST_DAY))
-    return _zh_num(m["d"]), _zh_num(m["d2"])
+    return _zh_num(m["d"]), _zh_num(m["d2"] or m["d2b"] or m["d2c"])
 
 
 def _zh_unreadable_year_before(m: re.Match[str], ctx: Ctx) -> bool:
@@ -338,6 +348,8 @@ def _build_zh(m: re.Match[str], ctx: Ctx) -> Built:
     if m["sub"]:
         return _zh_sub(m, year)
     mo, mo2 = _zh_num(m["m"]), _zh_num(m["m2"])
+    if m["d"] and m["d"][0] in "廿卅" and not re.search(r"[日号號]\s*$", m.group(0)):
+        return VETO  # 五月廿二: a lunar day as often as a solar one
     day = _zh_day(m)
     if isinstance(day, _Veto):
         return VETO
@@ -348,12 +360,16 @@ def _build_zh(m: re.Match[str], ctx: Ctx) -> Built:
 _ZH_YEAR_PART = (rf"(?:(?<![\d{_ZD}十百千万萬.])(?P<y>{_ZH_YEAR})\s*年度?"
                  rf"|民[国國]\s*(?P<roc>\d{{1,3}}|[{_ZD}十百]{{1,4}})\s*年"
                  rf"|(?<![\d{_ZD}.])(?P<rocd>1[0-4]\d)\s*年"
-                 r"|(?<!以)(?P<ry>去年|上年|今年|本年|明年|前年|后年|後年|同年|当年|當年|次年|翌年|该年|該年|是年)度?)")
-_ZH_SUB = (r"(?P<sub>上半年|下半年|前半年|后半年|後半年|全年|第?(?P<q>[一二三四1-4])\s*季度"
-           r"|前(?P<qn>[二两兩三])(?:个|個)?季度|[Qq](?P<qq>[1-4]))")
+                 r"|(?<![以上下大])(?P<ry>大前年|大后年|大後年|上一年|下一年|去年|上年|今年|本年|明年|前年|后年|後年"
+                 r"|同年|当年|當年|次年|翌年|该年|該年|是年)度?)")
+_ZH_SUB = (r"(?P<sub>上半年|下半年|前半年|后半年|後半年|全年|第?(?P<q>[一二三四1-4首])\s*季度"
+           r"|前(?P<qn>[二两兩三])(?:个|個)?季度|[Qq](?P<qq>[1-4])"
+           r"|(?:前(?P<fm>[一二两兩三四五六七八九十]{1,2}|1[01]|[1-9])(?:个|個)?月|首月)(?!份|[前后後内內以]|左右))")
 _ZH_MONTH_DAY = (rf"(?<![\d前近每第头頭数數几幾连連续續余餘多个個.])(?P<m>{_ZH_MONTH})(?:{_ZH_TO}(?P<m2>{_ZH_MONTH}))?"
-                 rf"\s*月份?(?![龄齡])(?:\s*(?:(?P<dg>[12]\d|3[01]|0?[1-9])(?=(?P<hh>[01]?\d|2[0-4]):\d{{2}})|(?P<d>{_ZH_DAY})(?:\s*{_DAYMARK}|{_DAY_END})"
-                 rf"(?:{_ZH_TO}(?P<d2>{_ZH_DAY})\s*{_DAYMARK})?|(?P<xun>[上中下]旬)))?")
+                 rf"\s*月份?(?![龄齡])(?:\s*(?:(?P<dg>[12]\d|3[01]|0?[1-9])(?=(?P<hh>[01]?\d|2[0-4]):\d{{2}})"
+                 rf"|(?P<d>{_ZH_DAY})(?:\s*{_DAYMARK}(?:{_ZH_TO}(?P<d2>{_ZH_DAY})\s*{_DAYMARK})?"
+                 rf"|{_ZH_TO}(?P<d2b>{_ZH_DAY})\s*{_DAYMARK}|{_DAY_END}(?:{_ZH_TO}(?P<d2c>{_ZH_DAY})\s*{_DAYMARK})?)"
+                 rf"|(?P<xun>[上中下]旬)))?")
 _ZH_MAIN = rf"(?:{_ZH_YEAR_PART}\s*,?\s*)?(?:{_ZH_SUB}|{_ZH_MONTH_DAY})"
 
 
@@ -374,19 +390,28 @@ _ZH_YEAR_ONLY = (rf"(?:(?<![\d{_ZD}十百千万萬.])(?P<y>{_ZH_YEAR})(?:{_ZH_TO
                  rf"|民[国國]\s*(?P<roc>\d{{1,3}}|[{_ZD}十百]{{1,4}}))\s*年度?"
                  r"(?![龄齡级級半]|历史|歷史|多|余|餘|之久|左右)")
 
-# Relative words: (unit of the shift, shift) or a year offset.
+# Relative words: (unit of the shift, shift) or a year offset. Weeks and months are written with a
+# prefix (上, 上上, 下, 下下, 这, 本), an optional counter (个, 一) and a word for week.
+_WEEK_WORDS_ZH = ("周", "週", "星期", "礼拜", "禮拜")
+_WEEK_PREFIX_ZH = {"上上": -2, "上": -1, "这": 0, "這": 0, "本": 0, "下": 1, "下下": 2}
 _ZH_SHIFT: dict[str, tuple[ShiftUnit, int]] = {
-    **dict.fromkeys(("上个月", "上個月", "上月"), ("month", -1)),
-    **dict.fromkeys(("本月", "这个月", "這個月"), ("month", 0)),
-    **dict.fromkeys(("下个月", "下個月", "下月"), ("month", 1)),
-    **dict.fromkeys(("上周", "上週", "上星期", "上个星期", "上個星期", "上礼拜", "上禮拜"), ("week", -1)),
-    **dict.fromkeys(("本周", "本週", "这周", "這週", "这个星期", "這個星期", "这礼拜"), ("week", 0)),
-    **dict.fromkeys(("下周", "下週", "下星期", "下个星期", "下個星期"), ("week", 1)),
-    **dict.fromkeys(("昨天", "昨日"), ("day", -1)), **dict.fromkeys(("今天", "今日"), ("day", 0)),
-    **dict.fromkeys(("明天", "明日"), ("day", 1)), "前天": ("day", -2), "大前天": ("day", -3),
-    **dict.fromkeys(("后天", "後天"), ("day", 2)),
+    **{f"{pre}{mid}{word}": ("week", k) for pre, k in _WEEK_PREFIX_ZH.items() for mid in ("", "个", "個", "一")
+       for word in _WEEK_WORDS_ZH if not (mid == "一" and k in (-2, 2))},
+    **{f"今{mid}{word}": ("week", 0) for mid in ("个", "個") for word in _WEEK_WORDS_ZH},  # Cantonese 今個星期
+    **{f"{pre}{mid}月": ("month", k) for pre, k in {"上上": -2, "上": -1, "下": 1, "下下": 2}.items()
+       for mid in ("", "个", "個")},
+    **dict.fromkeys(("本月", "这个月", "這個月", "今個月"), ("month", 0)),
+    **{f"{pre}季度": ("quarter", k) for pre, k in {"上个": -1, "上個": -1, "上": -1, "本": 0, "这个": 0, "這個": 0,
+                                                  "下个": 1, "下個": 1, "下": 1}.items()},
+    **dict.fromkeys(("昨天", "昨日", "昨晚", "昨夜", "昨晨"), ("day", -1)),
+    **dict.fromkeys(("今天", "今日", "今晚", "今夜", "今早", "今晨"), ("day", 0)),
+    **dict.fromkeys(("明天", "明日", "明晚", "明早", "明晨"), ("day", 1)),
+    **dict.fromkeys(("前天", "前晚"), ("day", -2)), "大前天": ("day", -3),
+    **dict.fromkeys(("后天", "後天"), ("day", 2)), **dict.fromkeys(("大后天", "大後天"), ("day", 3)),
 }
 _SHIFT_LABEL = {("day", -3): "three_days_ago", ("day", -2): "day_before_yesterday", ("day", -1): "yesterday",
+                ("day", 3): "in_three_days", ("week", -2): "week_before_last", ("week", 2): "week_after_next",
+                ("month", -2): "month_before_last", ("month", 2): "month_after_next",
                 ("day", 0): "today", ("day", 1): "tomorrow", ("day", 2): "day_after_tomorrow"}
 
 
@@ -408,16 +433,19 @@ def _build_zh_rel(m: re.Match[str], ctx: Ctx) -> Built:
             return VETO  # 去年同期: the same stretch of last year, not the whole year
         k = _REL_YEAR_ZH[word]
         return Parts("gregorian", "year", rel_year=k, label=_REL_LABEL[k])
-    if word in _ANAPHORIC_ZH:
+    if word in _ANAPHORIC_ZH or word in _ANAPHORIC_ZH_DAYS:
         return VETO
     unit, k = _ZH_SHIFT[word]
     d = _zh_num(m["d"])
     if d is not None and unit != "month":
         return None
+    if unit == "week" and ctx.text.startswith("末", m.end()):
+        return VETO  # 上周末: last weekend, two days of the week
     return _shift_parts(unit, k, "gregorian", 0, d)
 
 
-_ZH_REL = (r"(?<!以)(?P<w>" + "|".join(sorted([*_REL_YEAR_ZH, *_ANAPHORIC_ZH, *_ZH_SHIFT], key=len, reverse=True))
+_ZH_REL = (r"(?<![以上下大])(?P<w>" + "|".join(sorted([*_REL_YEAR_ZH, *_ANAPHORIC_ZH, *_ANAPHORIC_ZH_DAYS, *_ZH_SHIFT],
+                                                    key=len, reverse=True))
            + rf")(?:度)?(?:(?P<same>同期)|(?<=月)\s*(?P<d>{_ZH_DAY})\s*{_DAYMARK})?")
 
 
@@ -490,11 +518,118 @@ _ZH_SLASH = (r"(?<![\d/.:])(?P<m>1[0-2]|0?[1-9])/(?P<d>3[01]|[12]\d|0?[1-9])(?![
              r"(?=\s*(?P<cue>\s*[(（](?:[週周]|星期)?[一二三四五六日][)）]|[上下]午|早上|晚上|凌晨|\d{1,2}:\d{2})?)"
              r"(?=\s*[(（]|[\u4e00-\u9fff]|\s*$)")
 
+# A day of a week named relatively: 上周二, 下个星期一, 这礼拜三, 上上周五, 下周的周六 (weeks from Monday).
+_ZH_WEEKDAY_IDX = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
+# What may follow 一, 天 or 日 when it is no weekday: 上周一共 (last week, in all), 这周天气 (this
+# week's weather), 本周日均 (the daily average this week).
+_NOT_WEEKDAY_AFTER = {"一": "共些次度直起同样樣般定切批场場个個位项項家名人天年月周週步带帶线線方致再半段时時期轮輪系号號",
+                      "天": "气氣然内內数數津地空使才堂平真生",
+                      "日": "均常益内內期报報记記程子志本元用"}
+_ZH_WEEK_DAY = (r"(?<![以上下大])(?P<wp>上上|下下|上|下|这|這|本|今)(?P<wm>个|個|一)?(?:周|週|星期|礼拜|禮拜)\s*(?:的\s*)?"
+                r"(?:周|週|星期|礼拜|禮拜)?(?P<wd>[一二三四五六日天])")
+
+
+def _build_zh_week_day(m: re.Match[str], ctx: Ctx) -> Built:
+    """上周二, 下个星期一, 这礼拜三: a day of the week before, after or holding the reference."""
+    wd = m["wd"]
+    nxt = ctx.text[m.end():m.end() + 1]
+    if nxt and nxt in _NOT_WEEKDAY_AFTER.get(wd, "") and not ctx.text.startswith("下午", m.end()):
+        return None  # the week alone is read by the relative-word rule
+    if m["wp"] == "今" and not m["wm"]:
+        return None
+    k = _WEEK_PREFIX_ZH.get(m["wp"], 0)
+    return Parts("gregorian", "day", shift=k, shift_unit="week", weekday=_ZH_WEEKDAY_IDX[wd], week_start=0,
+                 label=_shift_label("week", k) + "_day")
+
+
+# Lunar dates: 正月初八, 腊月廿三, 2012年正月初8, 去年五月初五, 农历二〇二一年六月, 闰四月. A month
+# is lunar when 农历/阴历 is written, or by its name (正月, 冬月, 腊月), a leap month (闰), or a
+# day written 初N; 五月廿二 alone (廿 is also written in solar dates) is not guessed.
+_LUNAR_MARK = r"(?:农历|農曆|农暦|阴历|陰曆|夏历|夏曆|旧历|舊曆)"
+_LUNAR_MONTH = r"(?:正|冬|腊|臘|十[一二]?|[一二三四五六七八九]|1[0-2]|0?[1-9])"
+_LUNAR_DAY_RE = r"(?:初(?:十|[一二三四五六七八九]|10|0?[1-9])|[二廿]十[一二三四五六七八九]?|十[一二三四五六七八九]?|廿[一二三四五六七八九]|三十|卅|[12]\d|30|0?[1-9])"
+_ZH_LUNAR = (rf"(?P<mk1>{_LUNAR_MARK})?\s*(?:(?:(?<![\d{_ZD}])(?P<y>\d{{4}}|[{_ZD}]{{4}})\s*年"
+             r"|(?<![以上下])(?P<ry>大前年|大后年|大後年|去年|今年|明年|前年|后年|後年|本年))\s*)?"
+             rf"(?P<mk2>{_LUNAR_MARK})?\s*(?P<leap>闰|閏)?(?P<lm>{_LUNAR_MONTH})月(?!份|底|末|中|[\d{_ZD}十廿卅]*\s*[日号號])"
+             rf"(?P<ld>{_LUNAR_DAY_RE})?(?![\d{_ZD}十廿卅])")
+_LUNAR_MONTH_NAMES = {"正": 1, "冬": 11, "腊": 12, "臘": 12}
+
+
+def _lunar_day(s: str) -> int | None:
+    s = s.replace("初", "")
+    return int(s) if s.isdigit() else w.zh_int(s)
+
+
+def _build_zh_lunar(m: re.Match[str], ctx: Ctx) -> Built:
+    """A lunar month or day, converted with the lunar calendar (calendar ``chinese``)."""
+    lm, ld = m["lm"], m["ld"]
+    marked = bool(m["mk1"] or m["mk2"])
+    if not (marked or lm in _LUNAR_MONTH_NAMES or m["leap"] or (ld or "").startswith("初")):
+        return VETO if ld and "廿" in ld or ld and ld.startswith("卅") else None
+    mo = _LUNAR_MONTH_NAMES.get(lm) or (int(lm) if lm.isdigit() else w.zh_int(lm))
+    d = _lunar_day(ld) if ld else None
+    if mo is None or not 1 <= mo <= 12 or (ld and ld.startswith("初") and (d is None or d > 10)):
+        return VETO
+    if d is not None and not 1 <= d <= 30:
+        return VETO
+    year: dict[str, Any] = {}
+    if m["y"]:
+        y = _zh_num(m["y"])
+        if y is None or not 1000 <= y <= 2199:
+            return VETO
+        year = {"y": y}
+    elif m["ry"]:
+        k = _REL_YEAR_ZH[m["ry"]]
+        year = {"rel_year": k, "label": _REL_LABEL[k]}
+    return Parts("chinese", "day" if d else "month", m=-mo if m["leap"] else mo, d=d, **year)
+
+
+# Festivals on fixed days: lunar (春节 = 正月初一, 端午 = 五月初五) and solar (国庆节 = 1 October).
+# A festival followed by 期间, 假期, 长假 names the holiday period, not the day: not read.
+_FESTIVALS_LUNAR = {"春节": (1, 1), "春節": (1, 1), "元宵节": (1, 15), "元宵節": (1, 15), "元宵": (1, 15),
+                    "端午节": (5, 5), "端午節": (5, 5), "端午": (5, 5), "七夕节": (7, 7), "七夕節": (7, 7), "七夕": (7, 7),
+                    "中秋节": (8, 15), "中秋節": (8, 15), "中秋": (8, 15), "重阳节": (9, 9), "重陽節": (9, 9),
+                    "重阳": (9, 9), "重陽": (9, 9), "腊八节": (12, 8), "臘八節": (12, 8), "腊八": (12, 8), "臘八": (12, 8)}
+_FESTIVALS_SOLAR = {"妇女节": (3, 8), "婦女節": (3, 8), "三八妇女节": (3, 8), "劳动节": (5, 1), "勞動節": (5, 1),
+                    "五一劳动节": (5, 1), "青年节": (5, 4), "青年節": (5, 4), "儿童节": (6, 1), "兒童節": (6, 1),
+                    "六一儿童节": (6, 1), "建党节": (7, 1), "建黨節": (7, 1), "建军节": (8, 1), "建軍節": (8, 1),
+                    "八一建军节": (8, 1), "教师节": (9, 10), "教師節": (9, 10), "国庆节": (10, 1), "國慶節": (10, 1),
+                    "国庆日": (10, 1), "國慶日": (10, 1), "圣诞节": (12, 25), "聖誕節": (12, 25), "平安夜": (12, 24),
+                    "情人节": (2, 14), "情人節": (2, 14)}
+_ZH_FEAST = (r"(?:(?<![以上下])(?P<ry>大前年|大后年|大後年|去年|今年|明年|前年|后年|後年|本年)\s*|(?<!\d)(?P<y>\d{4})\s*年\s*)?"
+             "(?P<f>" + "|".join(sorted([*_FESTIVALS_LUNAR, *_FESTIVALS_SOLAR], key=len, reverse=True)) + ")"
+             r"(?P<period>\s*(?:期间|期間|假期|长假|長假|小长假|黄金周|黃金週|前后|前後|联欢|聯歡|晚会|晚會|档|檔|节日|節日)|\d)?")
+
+
+def _build_zh_feast(m: re.Match[str], ctx: Ctx) -> Built:
+    """去年春节, 2019年中秋节, 教师节: the festival's day; 春节期间 (a holiday period) is not read."""
+    if m["period"]:
+        return VETO
+    year: dict[str, Any] = {}
+    if m["y"]:
+        year = {"y": int(m["y"])}
+    elif m["ry"]:
+        k = _REL_YEAR_ZH[m["ry"]]
+        year = {"rel_year": k, "label": _REL_LABEL[k]}
+    if m["f"] in _FESTIVALS_LUNAR:
+        mo, d = _FESTIVALS_LUNAR[m["f"]]
+        return Parts("chinese", "day", m=mo, d=d, **year)
+    mo, d = _FESTIVALS_SOLAR[m["f"]]
+    return Parts("gregorian", "day", m=mo, d=d, **year)
+
+
+def _build_zh_two_years(m: re.Match[str], ctx: Ctx) -> Built:
+    """今明两年 (this year and next), 今明两天 (today and tomorrow)."""
+    if m["u"] in "年":
+        return Parts("gregorian", "year", rel_year=0, rel_year2=1, label="this_and_next_year")
+    return Parts("gregorian", "day", shift=0, shift_unit="day", label="today_and_tomorrow")
+
+
 _CHINESE = [
     _rule("zh", _ZH_MAIN, _build_zh, needs=r"[年月季Qq]",
-          first=r"\d〇○零一二两兩三四五六七八九十民去上今本明前后後同当當次翌该該是下全第Qq"),
+          first=r"\d〇○零一二两兩三四五六七八九十民去上今本明前后後同当當次翌该該是下全第Qq大首"),
     _rule("zh_year", _ZH_YEAR_ONLY, _build_zh_year, needs=r"年", first=r"\d〇○零一二两兩三四五六七八九民"),
-    _rule("zh_rel", _ZH_REL, _build_zh_rel, for_numbers=False, needs=r"[年月周週星礼禮天日]",
+    _rule("zh_rel", _ZH_REL, _build_zh_rel, for_numbers=False, needs=r"[年月周週星礼禮天日季晚夜早晨]",
           first=_firsts([*_REL_YEAR_ZH, *_ANAPHORIC_ZH, *_ZH_SHIFT])),
     _rule("zh_day", _ZH_BARE_DAY, _build_zh_bare_day, for_numbers=False, needs=r"[日号號]", first=r"\d"),
     _rule("zh_decade", r"(?:(?P<cent>上世[纪紀]|(?:二十一|二十|十九|21|20|19)\s*世[纪紀])\s*)?"
@@ -503,6 +638,13 @@ _CHINESE = [
     _rule("zh_festival", _ZH_FESTIVAL, _build_zh_festival, for_numbers=False, needs=r"元旦|除夕|初|大年",
           first=r"\d今去明本元除大正"),
     _rule("zh_slash", _ZH_SLASH, _build_zh_slash, needs=r"[\u4e00-\u9fff]", first=r"\d"),
+    _rule("zh_week_day", _ZH_WEEK_DAY, _build_zh_week_day, for_numbers=False, needs=r"[周週星礼禮]",
+          first="上下这這本今"),
+    _rule("zh_lunar", _ZH_LUNAR, _build_zh_lunar, needs=r"月", first=r"\d农農阴陰夏旧舊闰閏正冬腊臘十一二三四五六七八九〇○零去今明前后後本大"),
+    _rule("zh_feast", _ZH_FEAST, _build_zh_feast, for_numbers=False, needs=r"[节節宵午夕秋阳陽八夜]",
+          first=r"\d去今明前后後本大" + "".join({f[0] for f in [*_FESTIVALS_LUNAR, *_FESTIVALS_SOLAR]})),
+    _rule("zh_two_years", r"今明(?:两|兩|2)(?P<u>年|天)", _build_zh_two_years, for_numbers=False, needs="今明",
+          first="今"),
 ]
 
 # ------------------------------------------------------------------ Persian and Arabic

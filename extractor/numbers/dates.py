@@ -37,18 +37,19 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from extractor.numbers.date_parts import DateValue, Granularity, Parts, merge_range, resolve
+from extractor.numbers.date_parts import DateValue, Granularity, Parts, merge_range, resolve, until_reference
 from extractor.numbers.date_rules import Ctx, Token, scan, script_of
 from extractor.numbers.normalize import Normalized
 from extractor.text.textnorm import PINYIN_ANNOTATION, to_ascii_digits
 
-__all__ = ["DateValue", "Granularity", "parse_date", "find_dates"]
+__all__ = ["DateValue", "Granularity", "parse_date", "find_dates", "date_spans"]
 
 # ---------------------------------------------------------------------------
 # Normalisation: digits to ASCII (one for one), inline pinyin and invisible characters removed,
 # with a map back to the original offsets.
 
-_INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff\u202a-\u202e\u2066-\u2069\u0640\u00ad]+")
+# Harakat (tanwin, shadda, sukun...) go too: "محرّم", "غداً" are the month and the word without them.
+_INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff\u202a-\u202e\u2066-\u2069\u0640\u00ad\u064b-\u065f\u0670]+")
 _ONE_FOR_ONE = str.maketrans("％．\u00a0\u3000\u202f－～：", "%.   -~:")
 # Digits to ASCII (as textnorm.to_ascii_digits) and the marks above in one pass: a translation
 # of a megabyte of non-ASCII text costs a noticeable fraction of a second.
@@ -60,7 +61,7 @@ _PINYIN = re.compile("[(（](?<=[\u3400-\u9fff\uf900-\ufaff][(（])" + PINYIN_AN
 
 class _Normalized(Normalized):
     """The date reader's view of a text: the number reader's offset map (:class:`Normalized`),
-    cutting inline pinyin and invisible characters but keeping harakat, and folding digits and
+    cutting inline pinyin, invisible characters and harakat, and folding digits and
     full-width marks in one translation (a megabyte of text is scanned in a fraction of a second)."""
 
     __slots__ = ()
@@ -83,16 +84,38 @@ def _norm_lang(lang: str | None) -> str | None:
 # Two dates joined into one period: "2016年9月3号-2017年10月24号", "10 March to 12 April 2020",
 # "از ۱ تا ۱۰ فروردین"; "and" joins only after "between" (2015年和2018年 are two years).
 # A weekday may stand before the second date: "28 فبراير حتى الأربعاء 3 مارس", "to Friday, 3 March",
-# and 起 before 至 ("自今年元旦起至2月28日").
+# 起 before 至 ("自今年元旦起至2月28日"), and a time of day after the first date: a range of two
+# datetimes ("2019.05.29 15:20-2020.01.12 12:10", "3月9日10时至12日17时").
 _WEEKDAY = (r"(?:(?:یوم\s*)?(?:الاحد|الاثنین|الثلاثاء|الاربعاء|الخمیس|الجمعه|السبت)"
             r"|(?:یک|دو|سه|چهار|پنج)\s*شنبه|شنبه|جمعه"
             r"|(?i:(?:mon|tues|wednes|thurs|fri|satur|sun)day)|星期[一二三四五六日天]|[周週][一二三四五六日])")
-_JOIN = re.compile(r"\s*(?:-|~|起?\s*至|起?\s*到|(?i:to|until|till|through|thru)|تا|الی|حتی|لغایه)\s*"
+_TIME_OF_DAY = (r"(?:\s*(?:[上下]午|早上|晚上|中午|凌晨|傍晚|夜间|夜間|(?:الساعه|ساعت)\s*)?\d{1,2}"
+                r"(?:[:：]\d{2}(?::\d{2})?|\s*[点點时時](?:\s*\d{1,2}\s*分?|半|[一二三]刻)?)"
+                r"(?:\s*(?i:[ap]\.?m\.?))?|\s*零[时時]|\s*(?i:noon|midnight))")
+_JOIN = re.compile(rf"{_TIME_OF_DAY}?\s*(?:-{{1,2}}|~|起?\s*至|起?\s*到|(?i:to|until|till|through|thru)|تا|الی|حتی|لغایه)\s*"
                    rf"(?:{_WEEKDAY}\s*[,،]?\s*(?:الموافق\s*)?)?")
 _AND = re.compile(r"\s*(?:(?i:and)|و)\s*")
 _BETWEEN = re.compile(r"(?:(?i:between)|بین)\s*")
 # "from 2015 to 2018", "between 2015 and 2018": a bare year closing a year.
-_YEAR_TAIL = re.compile(r"\s*(?:-|~|至|到|(?i:to|until|till|through|and)|تا|الی|حتی|و)\s*(\d{4})(?![\d])")
+_YEAR_TAIL = re.compile(r"\s*(?:-{1,2}|~|至|到|(?i:to|until|till|through|and)|تا|الی|حتی|و)\s*(\d{4})(?![\d])")
+# "2001年起至今", "from 2015 to date", "از سال ۹۶ تا کنون", "منذ 2015 حتى الآن": to the reference date.
+_UNTIL_NOW = re.compile(r"\s*(?:起?\s*(?:至今|迄今|到现在|到現在|至现在|至現在|到目前为止|到目前為止|到目前|至目前)"
+                        r"|(?i:to\s+date|until\s+now|till\s+now|to\s+the\s+present(?:\s+day)?)"
+                        r"|تا\s*(?:کنون|به\s*حال|به\s*امروز|حالا)|حتی\s*(?:الان|الان|یومنا\s*هذا))")
+
+# Words that make a written period fuzzy ("2018年底", "early 2020", "أواخر العام الماضي",
+# "اوایل مهر"): its first and last day are not written, so the period is not read (a coarser
+# one would merely contain the truth). Open modifiers (2018年后, since 2015) keep the date named.
+_BLUR_AFTER_ZH = re.compile(r"\s*(?:底|末|伊始|初(?![一二三四五六七八九十\d])|中(?![旬午国國心央期间間文外英方])"
+                            r"|前后|前後|左右|上下(?![午])|[初中末前后後早晚]期|中叶|中葉|年初|年末|年底|年中)")
+_BLUR_BEFORE = re.compile(
+    r"(?:(?i:\b(?:early|mid|late|(?:the\s+)?(?:end|beginning|start|middle|turn|close)\s+of)\s*-?\s*(?:the\s+)?)"
+    r"|(?<![\u0600-\u06ff])(?:اواخر|اوائل|اوایل|مطلع|منتصف|اواسط|نهایه|بدایه|ابتدای|پایان|انتهای|اواسط|میانه)"
+    r"\s*(?:شهر|عام|العام|سنه|السنه|سال|ماه)?\s*)$")
+# A relative word whose prefix the reader does not know ("the day after tomorrow" is read, but not
+# "two days after tomorrow"): the prefix changes the day, so the shorter word is not read alone.
+_REL_PREFIX = re.compile(r"(?:(?i:\b(?:after|before|following|previous|prior\s+to)\s+(?:the\s+)?)"
+                         r"|(?<![\u0600-\u06ff])(?:قبل|بعد|اول|اول\s*من)\s*)$")
 
 
 def _joined(a: Token, b: Token, text: str) -> bool:
@@ -122,6 +145,22 @@ def _year_tail(a: Token, text: str) -> tuple[int, Parts] | None:
     return m.end(), Parts(p.calendar, "year", y=y2)
 
 
+def _fuzzy(a: Token, end: int, text: str) -> int | None:
+    """End of the date with the fuzzy word that makes its bounds unwritten, if there is one
+    before or after it (or an unknown prefix before a relative day)."""
+    if _BLUR_BEFORE.search(text, max(0, a.start - 24), a.start):
+        return end
+    if a.rule.name.startswith("zh"):
+        m = _BLUR_AFTER_ZH.match(text, end)
+        if m:
+            return m.end()
+    p = a.parts
+    if isinstance(p, Parts) and p.shift is not None and p.shift_unit == "day" and _REL_PREFIX.search(
+            text, max(0, a.start - 16), a.start):
+        return end
+    return None
+
+
 _HANT = ("zh-hant", "zh-tw", "zh-hk", "zh-mo", "zh-hant-tw", "zh-hant-hk")
 
 
@@ -146,18 +185,26 @@ def _read(text: str, lang: str | None, reference: date | None
 def _one(a: Token, b: Token | None, scanned: str, norm: _Normalized, text: str, reference: date | None
          ) -> tuple[int, DateValue | None, int]:
     """(end, value, tokens used) of the date starting with token ``a``, joined to ``b`` or to a
-    bare closing year when the text makes them one range."""
+    bare closing year when the text makes them one range; no value when the date is fuzzy."""
     if not isinstance(a.parts, Parts):
         return a.end, None, 1
     if b is not None and isinstance(b.parts, Parts) and _joined(a, b, scanned):
         value = merge_range(a.parts, b.parts, _orig(text, norm, a.start, b.end), reference)
         if value is not None:
-            return b.end, value, 2
+            fuzzy = _fuzzy(a, b.end, scanned)
+            return (b.end, value, 2) if fuzzy is None else (fuzzy, None, 2)
     tail = _year_tail(a, scanned)
     if tail is not None and (b is None or tail[0] <= b.start):
         value = merge_range(a.parts, tail[1], _orig(text, norm, a.start, tail[0]), reference)
         if value is not None:
-            return tail[0], value, 1
+            fuzzy = _fuzzy(a, tail[0], scanned)
+            return (tail[0], value, 1) if fuzzy is None else (fuzzy, None, 1)
+    now = _UNTIL_NOW.match(scanned, a.end)
+    if now is not None and (b is None or now.end() <= b.start):
+        return now.end(), until_reference(a.parts, _orig(text, norm, a.start, now.end()), reference), 1
+    fuzzy = _fuzzy(a, a.end, scanned)
+    if fuzzy is not None:
+        return fuzzy, None, 1
     return a.end, resolve(a.parts, _orig(text, norm, a.start, a.end), reference), 1
 
 
@@ -178,6 +225,16 @@ def find_dates(text: str, *, lang: str | None = None, reference: date | None = N
     if not text:
         return []
     return [(s, e, v) for s, e, v in _read(text, lang, reference) if v is not None]
+
+
+def date_spans(text: str, *, lang: str | None = None) -> list[tuple[int, int]]:
+    """Spans of every date written in ``text``, those that cannot be read safely included
+    (2019年2月29日, 2018年底): the number reader must not read their digits as quantities.
+
+    >>> date_spans("截至2018年底，共120例")
+    [(2, 8)]
+    """
+    return [(s, e) for s, e, _ in _read(text, lang, None)] if text else []
 
 
 _WHOLE_YEAR = re.compile(r"\s*(\d{4})\s*")
