@@ -81,7 +81,9 @@ class Parts:
     label: str | None = None
     week_start: int = 0  # 0 = Monday (ISO); 5 = Saturday (Iran); 6 = Sunday
     weekday: int | None = None  # "on Tuesday": 0 = Monday; the day is found from the reference
-    weekday_dir: int = -1  # -1 on or before the reference (news reports the past), -2 before; 1 on or after, 2 after
+    # -1 on or before the reference (news reports the past), -2 before, -3 the one before that;
+    # 1 on or after, 2 after, 3 the one after that
+    weekday_dir: int = -1
     # With ``shift_unit="week"``, ``weekday`` is a day of that week (下周二, "Wednesday of next week").
 
     @property
@@ -150,13 +152,14 @@ def _weekday(p: Parts, ref: date) -> tuple[date, date]:
     datetime.date(2021, 2, 9)
     """
     assert p.weekday is not None
-    strict = abs(p.weekday_dir) == 2  # "last Monday" on a Monday is a week before
+    strict = abs(p.weekday_dir) >= 2  # "last Monday" on a Monday is a week before
+    extra = timedelta(weeks=1 if abs(p.weekday_dir) == 3 else 0)  # the Monday before last / after next
     if p.weekday_dir < 0:
         back = (ref.weekday() - p.weekday) % 7
-        target = ref - timedelta(days=back or (7 if strict else 0))
+        target = ref - timedelta(days=back or (7 if strict else 0)) - extra
     else:
         ahead = (p.weekday - ref.weekday()) % 7
-        target = ref + timedelta(days=ahead or (7 if strict else 0))
+        target = ref + timedelta(days=ahead or (7 if strict else 0)) + extra
     return target, target
 
 

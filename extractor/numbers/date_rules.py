@@ -670,7 +670,7 @@ _MONTH_QUALIFIERS = {
     "سال آینده": ("rel_year", 1), "الجاری": ("rel_year", 0), "الحالی": ("rel_year", 0), "جاری": ("rel_year", 0),
     "الماضی": ("occurrence", -1), "المنصرم": ("occurrence", -1), "الفائت": ("occurrence", -1),
     "السابق": ("occurrence", -1), "گذشته": ("occurrence", -1), "المقبل": ("occurrence", 1),
-    "القادم": ("occurrence", 1), "آینده": ("occurrence", 1),
+    "القادم": ("occurrence", 1), "آینده": ("occurrence", 1), "الآتی": ("occurrence", 1), "الجای": ("occurrence", 1),
     # "17 ديسمبر من العام الماضي": a year word after the month makes it that year's month, not
     # the month's last occurrence (and must not leave "العام الماضي" to be read on its own).
     "العام الماضی": ("rel_year", -1), "السنه الماضیه": ("rel_year", -1), "العام المنصرم": ("rel_year", -1),
@@ -703,6 +703,9 @@ def _month_year(m: re.Match[str], ctx: Ctx, calendar: str) -> dict[str, Any] | _
         return {kind: k, "label": _REL_LABEL[k] if kind == "rel_year" else _OCCURRENCE_LABEL[k]}
     if ys is None:
         return None if w.name_key(m["mn"]) in w.NEEDS_YEAR else {}
+    g = m.groupdict()
+    if len(ys) == 2 and calendar == "gregorian" and int(ys) <= 31 and not (g.get("d") or g.get("dar") or g.get("do")):
+        return VETO  # "شباط 13": the 13th of February or February 2013? Arabic writes both
     y = expand_two_digit_year(int(ys), calendar) if len(ys) == 2 else int(ys)
     if m["mk"] and _calendar_for_year(y, ctx.area(m.start()), m["mk"]) != calendar:
         return VETO  # "۱۵ اردیبهشت ۲۰۲۳ میلادی": the names and the marker disagree
@@ -720,20 +723,68 @@ def _month_parts(m: re.Match[str], ctx: Ctx) -> Built:
 
 
 _MONTH_NAME = rf"{AB}(?=[{_firsts(_MONTH_NAMES)}])(?P<mn>{_MONTH_AR})(?:\s*ماه)?{AW}"
+
+
+def _between_days(m: re.Match[str], ctx: Ctx, build: Callable[[re.Match[str], Ctx], Built]) -> Built:
+    """"بين 5 و10 مارس": "و" (and) joins two days only after "between"."""
+    if m["sep"] == "و" and not re.search(r"بین\s*$", _before(ctx, m, 8)):
+        return None
+    return build(m, ctx)
+
+
+# Month before day, as Arabic also writes: "يوليو 13-15", "تموز 13 الى 15", "يناير 5، 2020". A
+# lone "شباط 13" (the 13th, or February 2013?) is left to the year rule, which does not guess.
+def _build_ar_mdy(m: re.Match[str], ctx: Ctx) -> Built:
+    calendar, mo = w.month_of_name(m["mn"])
+    if calendar != "gregorian" or not (m["d2"] or m["y"]):
+        return None
+    y = int(m["y"]) if m["y"] else None
+    if y is not None and not _year_ok(y, calendar):
+        return VETO
+    return Parts(calendar, "day", m=mo, d=int(m["d"]), d2=_int(m["d2"]), y=y)
+
+
+# A month named alone: "شهر ديسمبر", "ديسمبر", "في مارس", "ماه رمضان", "اردیبهشت ماه" (the month of
+# the publication year, near it). Names that are also everyday words (مارس "practised", آب
+# "water", رمضان and رجب as given names, solar months that are words: مهر, تیر, دی) need "شهر",
+# "ماه" or a preposition before them, or "ماه" after a solar month.
+_SAFE_ALONE = {w.name_key(n) for n in (
+    "يناير", "فبراير", "أبريل", "إبريل", "يونيو", "يونيه", "يوليو", "يوليه", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر",
+    "ديسمبر", "كانون الثاني", "كانون الأول", "شباط", "حزيران", "أيلول", "تشرين الأول", "تشرين الثاني", "جانفي",
+    "فيفري", "أفريل", "جويلية", "يوليوز", "غشت", "شتنبر", "نونبر", "دجنبر", "ژانویه", "فوریه", "آوریل", "ژوئن",
+    "ژوئیه", "سپتامبر", "اکتبر", "نوامبر", "دسامبر", "ذو القعدة", "ذو الحجة", "جمادى الأولى", "جمادى الآخرة",
+    "ربيع الأول", "ربيع الآخر", "ربيع الثاني")}
+_MONTH_CONTEXT = re.compile(rf"{AB}(?:فی|خلال|منذ|حتی|الی|طوال|در|از|تا|طی)\s*$")
+
+
+def _build_month_alone(m: re.Match[str], ctx: Ctx) -> Built:
+    calendar, mo = w.month_of_name(m["mn"])
+    key = w.name_key(m["mn"])
+    solar_named = calendar == "solar_hijri" and "ماه" in m.group(0)
+    if not (m["sh"] or solar_named or (calendar != "solar_hijri" and key in _SAFE_ALONE)
+            or (calendar == "gregorian" and key not in w.NEEDS_YEAR and _MONTH_CONTEXT.search(_before(ctx, m)))):
+        return None
+    return Parts(calendar, "month", m=mo)
 _ARABIC_SCRIPT = [
     # Not after a colon: "۱۱:۴۴ - ۰۲ شهریور" is a time, then the date (not days 44 to 2).
     # Hyphens may stand between the parts: "١٤ - يناير - ٢٠٢٦".
-    _rule("ar_dmy", r"(?<![\d.,/:])(?P<d>\d{1,2})(?:\s*(?:-|تا|الی|حتی)\s*(?P<d2>\d{1,2}))?\s*(?:-\s*)?(?:ام\s*)?"
-          r"(?:من\s*)?" + _MONTH_NAME + _AR_WHEN + "?", _month_parts, first=r"\d"),
+    _rule("ar_dmy", r"(?<![\d.,/:])(?P<d>\d{1,2})(?:\s*(?P<sep>-|تا|الی|حتی|و)\s*(?P<d2>\d{1,2}))?\s*(?:-\s*)?(?:ام\s*)?"
+          r"(?:من\s*)?(?:شهر\s*)?" + _MONTH_NAME + _AR_WHEN + "?", lambda m, c: _between_days(m, c, _month_parts),
+          first=r"\d"),
     # سوم شهریور, and ranges of ordinal days: یازدهم الی شانزدهم مرداد.
     _rule("fa_ordinal_dmy", AB + rf"(?P<do>{w.FA_ORDINAL_RE})(?:\s*(?:تا|الی|-)\s*(?P<do2>{w.FA_ORDINAL_RE}))?\s*"
           + _MONTH_NAME + _AR_WHEN + "?", _month_parts, first=_firsts(w.FA_ORDINALS)),
     _rule("ar_ordinal_dmy", AB + rf"(?:[وف])?(?P<dar>{w.AR_ORDINAL_RE})\s*(?:من\s*)?(?:شهر\s*)?" + _MONTH_NAME
           + _AR_WHEN + "?", _month_parts, first="وف" + _firsts(w.AR_ORDINALS)),
     _rule("ar_my", _MONTH_NAME + _AR_WHEN, _month_parts, first=_firsts(_MONTH_NAMES)),
+    _rule("ar_mdy", _MONTH_NAME + r"\s*(?<![\d.])(?P<d>[12]\d|3[01]|0?[1-9])(?:\s*(?:-|الی|حتی)\s*(?P<d2>[12]\d|3[01]|0?[1-9]))?"
+          r"(?![\d:./])(?:\s*[,،]?\s*(?P<y>\d{4})(?![\d]))?", _build_ar_mdy, first=_firsts(_MONTH_NAMES)),
+    _rule("ar_month_alone", rf"(?:{AB}[وبل]?(?P<sh>شهر|ماه)\s*)?" + _MONTH_NAME + r"(?!\s*[-,،]?\s*\d)", _build_month_alone,
+          for_numbers=False, first="شم" + _firsts(_MONTH_NAMES)),
 ]
 
-_REL_MONTHS = {"الشهر الجاری": 0, "الشهر الحالی": 0, "الشهر الماضی": -1, "الشهر المنصرم": -1, "الشهر المقبل": 1,
+_REL_MONTHS = {"الشهر الجاری": 0, "الشهر الحالی": 0, "هذا الشهر": 0, "الشهر الماضی": -1, "الشهر المنصرم": -1,
+               "الشهر الفائت": -1, "الشهر قبل الماضی": -2, "الشهر الجای": 1, "الشهر بعد القادم": 2, "الشهر المقبل": 1,
                "الشهر القادم": 1, "ماه جاری": 0, "ماه گذشته": -1, "ماه آینده": 1}
 _REL_MONTH_KEYS = {w.name_key(k): v for k, v in _REL_MONTHS.items()}
 
@@ -784,7 +835,7 @@ def _build_ar_year(m: re.Match[str] | _Alias, ctx: Ctx) -> Built:
 
 
 _ARABIC_SCRIPT += [
-    _rule("ar_year", AB + r"(?:(?P<word>(?:[وب](?=ال))?(?:سال|سنه|عام|العام)(?:های|هایی|ها)?)\s*"
+    _rule("ar_year", AB + r"(?:(?P<word>(?:[وب](?=ال))?(?:سال|سنه|عامی|عام|العام|سنتی)(?:های|هایی|ها)?)\s*"
           r"(?P<y>\d{4}|\d{2})(?:\s*(?:-|تا|الی|لغایت|لغایه)\s*(?P<y2>\d{4}|\d{2}))?(?![\d]|[.,/٫]\d)"
           r"(?:\s*(?P<mk>" + _MARKER + "))?"
           r"|(?<![\d.,/])(?P<y_>\d{4})\s*(?P<mk_>" + _MARKER + "))", lambda m, c: _build_ar_year(_Alias(m), c),
@@ -814,7 +865,7 @@ _FA_REL: dict[str, tuple[RelUnit, int]] = {
     "ماه گذشته": ("month", -1), "ماه جاری": ("month", 0), "این ماه": ("month", 0), "ماه آینده": ("month", 1),
     "هفته گذشته": ("week", -1), "هفته پیش": ("week", -1), "هفته جاری": ("week", 0), "این هفته": ("week", 0),
     "هفته آینده": ("week", 1), "دیروز": ("day", -1), "پریروز": ("day", -2), "امروز": ("day", 0),
-    "فردا": ("day", 1), "پس فردا": ("day", 2),
+    "فردا": ("day", 1), "پس فردا": ("day", 2), "دیشب": ("day", -1), "روز گذشته": ("day", -1), "امشب": ("day", 0),
 }
 _AR_REL: dict[str, tuple[RelUnit, int]] = {
     "العام الماضی": ("year", -1), "السنه الماضیه": ("year", -1), "العام المنصرم": ("year", -1),
@@ -826,6 +877,22 @@ _AR_REL: dict[str, tuple[RelUnit, int]] = {
     "الاسبوع الماضی": ("week", -1), "الاسبوع الجاری": ("week", 0), "الاسبوع الحالی": ("week", 0),
     "هذا الاسبوع": ("week", 0), "الاسبوع المقبل": ("week", 1), "الاسبوع القادم": ("week", 1),
     "امس الاول": ("day", -2), "امس": ("day", -1), "الامس": ("day", -1), "البارحه": ("day", -1), "غدا": ("day", 1),
+    # words with "last" and "next" in other forms, and the unit before last / after next
+    "العام الفائت": ("year", -1), "العام السابق": ("year", -1), "السنه الفائته": ("year", -1),
+    "السنه المنصرمه": ("year", -1), "السنه السابقه": ("year", -1), "السنه الجای": ("year", 1),
+    "الشهر الفائت": ("month", -1), "الشهر السابق": ("month", -1), "الشهر الجای": ("month", 1),
+    "الاسبوع المنصرم": ("week", -1), "الاسبوع الفائت": ("week", -1), "الاسبوع السابق": ("week", -1),
+    "الاسبوع الجای": ("week", 1),
+    **{f"{unit} قبل {word}": (u, -2) for unit, u in (("العام", "year"), ("الشهر", "month"), ("الاسبوع", "week"))
+       for word in ("الماضی", "المنصرم", "الفائت")},
+    **{f"السنه قبل {word}": ("year", -2) for word in ("الماضیه", "المنصرمه", "الفائته")},
+    **{f"{unit} بعد {word}": (u, 2) for unit, u in (("العام", "year"), ("السنه", "year"), ("الشهر", "month"),
+                                                    ("الاسبوع", "week")) for word in ("القادم", "المقبل", "الجای")},
+    # today, tomorrow, the day after tomorrow, the day before yesterday
+    "الیوم": ("day", 0), "هذا الیوم": ("day", 0), "الغد": ("day", 1), "یوم غد": ("day", 1), "یوم الغد": ("day", 1),
+    "بعد غد": ("day", 2), "بعد الغد": ("day", 2), "یوم بعد غد": ("day", 2), "یوم بعد الغد": ("day", 2),
+    "قبل امس": ("day", -2), "یوم قبل امس": ("day", -2), "اول امس": ("day", -2), "اول من امس": ("day", -2),
+    "قبل الامس": ("day", -2),
 }
 _REL_AR_SCRIPT = {w.name_key(k): (v, "fa") for k, v in _FA_REL.items()} | {
     w.name_key(k): (v, "ar") for k, v in _AR_REL.items()}
@@ -836,7 +903,10 @@ def _build_ar_rel(m: re.Match[str], ctx: Ctx) -> Built:
     """سال گذشته, امسال, دیروز / العام الماضي, أمس, الشهر الماضي."""
     if _COUNTED.search(_before(ctx, m)):
         return None  # "۵ سال گذشته": the past five years, not last year
-    (unit, k), lang = _REL_AR_SCRIPT[w.name_key(m["w"])]
+    key = w.name_key(m["w"])
+    if key == "الیوم" and re.match(rf"\s*ال[{_AL}]", ctx.text[m.end():m.end() + 4]):
+        return None  # اليوم العالمي, اليوم الوطني: "the day" of something, not today
+    (unit, k), lang = _REL_AR_SCRIPT[key]
     calendar = "solar_hijri" if lang == "fa" else "gregorian"
     if unit == "year":
         return Parts(calendar, "year", rel_year=k, label=_REL_LABEL[k])
@@ -872,6 +942,52 @@ _ARABIC_SCRIPT += [
           first="وبلف" + _firsts([*_FA_REL, *_AR_REL])),
     _rule("ar_today_weekday", AB + rf"(?:[وف])?الیوم\s*(?:{_AR_WEEKDAYS}){AW}(?!\s*,?\s*(?:الموافق|\d))",
           _build_today_weekday, for_numbers=False, first="وفا", needs="الیوم"),
+]
+
+# A weekday named with "last", "next", "this" or a week: الثلاثاء الماضي, يوم الأحد القادم, هذا الخميس,
+# الاثنين من الأسبوع الماضي; دوشنبه آینده, سه‌شنبه گذشته, این پنجشنبه, جمعه هفته آینده. A weekday
+# alone (past or coming?) is not read. Arabic weeks start on Sunday, Iranian ones on Saturday.
+_AR_WD = {"احد": 6, "اثنین": 0, "ثلاثاء": 1, "ثلاثا": 1, "اربعاء": 2, "اربعا": 2, "خمیس": 3, "جمعه": 4, "سبت": 5}
+_FA_WD = {"شنبه": 5, "یکشنبه": 6, "دوشنبه": 0, "سهشنبه": 1, "چهارشنبه": 2, "پنجشنبه": 3, "جمعه": 4}
+_AR_WD_RE = rf"(?P<al>ال)?(?P<wd>{'|'.join(sorted(_AR_WD, key=len, reverse=True))}){AW}"
+_FA_WD_RE = r"(?P<wd>(?:یک|دو|سه|چهار|پنج)?\s*شنبه|جمعه)" + AW
+_LAST_AR = "الماضی|الماضیه|الماض|المنصرم|المنصرمه|الفائت|الفائته|الفایت|السابق|السابقه"
+_NEXT_AR = "القادم|القادمه|المقبل|المقبله|الاتی|الجای"
+_AR_WEEKDAY_REL = (
+    AB + rf"(?:(?P<yawm>[وبف]?یوم)\s*)?{_AR_WD_RE}\s*(?:"
+    rf"(?P<before>قبل\s*(?:{_LAST_AR}))|(?P<after>بعد\s*(?:{_NEXT_AR}))"
+    rf"|(?P<last>{_LAST_AR})|(?P<next>{_NEXT_AR})"
+    rf"|(?:من\s*)?(?:(?P<tw>هذا\s*الاسبوع|الاسبوع\s*(?:الحالی|الجاری))|الاسبوع\s*(?:(?P<lw>{_LAST_AR})|(?P<nw>{_NEXT_AR}))))"
+    + AW + rf"|{AB}(?P<this>هذا|هذه)\s*" + _AR_WD_RE.replace("(?P<al>", "(?P<al2>").replace("(?P<wd>", "(?P<wd2>"))
+_FA_WEEKDAY_REL = (
+    AB + rf"(?:روز\s*)?{_FA_WD_RE}\s*(?:(?P<last>گذشته|قبل|پیش)|(?P<next>آینده|اینده|بعد|آتی|اتی)"
+    rf"|هفته\s*(?:(?P<lw>گذشته|قبل|پیش)|(?P<nw>آینده|اینده|بعد|آتی|اتی)|(?P<tw>جاری))|(?P<tw2>(?:این|همین)\s*هفته))"
+    + AW + r"(?!\s*از)" + rf"|{AB}(?P<this>این|همین)\s*" + _FA_WD_RE.replace("(?P<wd>", "(?P<wd2>"))
+
+
+def _build_weekday_rel(m: re.Match[str], ctx: Ctx, persian: bool) -> Built:
+    table = _FA_WD if persian else _AR_WD
+    g = m.groupdict()
+    word = re.sub(r"\s+", "", g.get("wd") or g.get("wd2") or "")
+    if word not in table:
+        return None
+    if not persian and not (g.get("al") or g.get("al2")) and not (g.get("tw") or g.get("lw") or g.get("nw")):
+        return None  # a weekday without its article only in "اثنين الأسبوع الحالي"
+    wd, start = table[word], (5 if persian else 6)
+    calendar = "solar_hijri" if persian else "gregorian"
+    week = 0 if g.get("tw") or g.get("tw2") or g.get("this") else (-1 if g.get("lw") else 1 if g.get("nw") else None)
+    if week is not None:
+        return Parts(calendar, "day", shift=week, shift_unit="week", weekday=wd, week_start=start,
+                     label=_shift_label("week", week) + "_day")
+    direction = -3 if g.get("before") else 3 if g.get("after") else -2 if g.get("last") else 2
+    return Parts(calendar, "day", weekday=wd, weekday_dir=direction, week_start=start, label="weekday")
+
+
+_ARABIC_SCRIPT += [
+    _rule("ar_weekday_rel", _AR_WEEKDAY_REL, lambda m, c: _build_weekday_rel(m, c, False), for_numbers=False,
+          first="وبفیاهثخجس"),
+    _rule("fa_weekday_rel", _FA_WEEKDAY_REL, lambda m, c: _build_weekday_rel(m, c, True), for_numbers=False,
+          needs="شنبه|جمعه", first="ریدسچپشجاه"),
 ]
 
 _HALF_FA = r"(?:نیمه|نیم\s*سال|شش\s*ماهه|شش\s*ماه)\s*(?P<hn>اول|نخست|دوم)"
@@ -922,7 +1038,8 @@ _ARABIC_SCRIPT += [
 
 # ----------------------------------------------------------------------------- English
 
-_EN_M = rf"(?=[JFMASONDjfmasond])(?P<mn>{w.EN_MONTH_RE})"
+_EN_M = (rf"(?=[JFMASONDjfmasond])(?P<mn>{w.EN_MONTH_RE}"
+         r"|(?i:mar(?:ch)?|may)(?=\.?,?\s*(?:the\s+)?\d{1,2}(?:st|nd|rd|th)?(?![\w%]|[:.,]\d))|(?<=of\s)(?i:march|may)\b)")
 _EN_ANY_MONTH = r"(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
 _EN_NAMES = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 _ORDSUF = r"(?:st|nd|rd|th)?"
@@ -933,9 +1050,20 @@ _EN_TO = r"\s*(?:-|to|through|until)\s*"
 _EN_REL_YEAR = {"this": 0, "current": 0, "last": -1, "previous": -1, "next": 1}
 
 
+_EN_FUZZY = re.compile(r"(?i:early|mid|late|end|beginning|start)\b")
+_EN_ORDINAL_DAYS = {w_: i for i, w_ in enumerate(
+    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth "
+    "fifteenth sixteenth seventeenth eighteenth nineteenth twentieth".split(), 1)}
+_EN_ORDINAL_DAYS |= {f"twenty{sep}{w_}": 20 + i for w_, i in list(_EN_ORDINAL_DAYS.items())[:9] for sep in ("-", " ")}
+_EN_ORDINAL_DAYS |= {"thirtieth": 30, "thirty-first": 31, "thirty first": 31}
+_EN_ORD_RE = "(?i:" + "|".join(sorted(map(re.escape, _EN_ORDINAL_DAYS), key=len, reverse=True)) + r")\b"
+
+
 def _build_en(m: re.Match[str], ctx: Ctx) -> Built:
     """March 7, 2024 / 7 March 2024 / 25-July-2014 / March 2024 / 10-12 March / February 2 this year."""
     g = m.groupdict()
+    if g.get("fz") is not None or (m.group(0)[:1].isalpha() and _EN_FUZZY.match(m.group(0))):
+        return VETO  # "early March", "mid-May": the month's first and last day are not written
     y, d = _int(g.get("y")), _int(g.get("d"))
     if y is not None and not 1000 <= y <= 2199:
         return VETO
@@ -943,6 +1071,8 @@ def _build_en(m: re.Match[str], ctx: Ctx) -> Built:
     if g.get("ry"):  # "February 2 this year", "17 December last year": the reference's year, moved
         k = _EN_REL_YEAR[g["ry"].lower()]
         year = {"rel_year": k, "label": _REL_LABEL[k]}
+    if g.get("dw"):
+        d = _EN_ORDINAL_DAYS[re.sub(r"\s+", " ", g["dw"].lower())]
     return Parts("gregorian", "day" if d else "month", m=w.en_month(m["mn"]), d=d, d2=_int(g.get("d2")), **year)
 
 
@@ -959,7 +1089,7 @@ def _build_en_which_month(m: re.Match[str]) -> Built:
 # A year named relative to the publication date after a day: "February 2 this year", "of last year".
 _EN_REL_Y = r"(?:,?\s+(?:of\s+)?(?P<ry>(?i:this|current|last|previous|next))\s+(?i:year)\b)"
 _ENGLISH = [
-    _rule("en_mdy", rf"(?<![A-Za-z]){_EN_M}\.?[\])]?,?\s*(?<![\d])(?P<d>\d{{1,2}}){_ORDSUF}"
+    _rule("en_mdy", rf"(?<![A-Za-z]){_EN_M}\.?[\])]?,?\s*(?:(?i:the)\s+)?(?<![\d])(?P<d>\d{{1,2}}){_ORDSUF}"
           rf"(?:{_EN_TO}(?P<d2>\d{{1,2}}){_ORDSUF})?(?![\d:])"
           rf"(?:,?\s+(?:at\s+)?(?:\d{{1,2}}:\d{{2}}(?::\d{{2}})?\s+)?{_EN_Y}|{_EN_REL_Y})?", _build_en,
           first=_firsts(_EN_NAMES)),
@@ -968,12 +1098,18 @@ _ENGLISH = [
           rf"(?:\s*(?:of\s+)?|-){_EN_M}\.?(?:(?:,?\s+|-){_EN_Y}|{_EN_REL_Y})?", _build_en, first=r"\d"),
     _rule("en_my", rf"(?<![A-Za-z]){_EN_M}\.?(?:,?\s+(?:of\s+)?{_EN_Y}|{_EN_REL_Y})", _build_en,
           first=_firsts(_EN_NAMES)),
+    # "the first of March", "March first", "March twenty-third, 2020": a day as an ordinal word
+    _rule("en_word_day", rf"(?i:\b(?:the\s+)?)(?P<dw>{_EN_ORD_RE})\s+(?i:of)\s+{_EN_M}(?:,?\s+{_EN_Y})?",
+          _build_en, for_numbers=False, first="TtFfSsEeNn"),
+    _rule("en_day_word", rf"(?<![A-Za-z])(?P<mn>{w.EN_MONTH_RE}|(?i:march)(?=\s+(?:the\s+)?{_EN_ORD_RE}))"
+          rf"\s+(?:(?i:the)\s+)?(?P<dw>{_EN_ORD_RE})(?:,?\s+{_EN_Y})?", _build_en,
+          for_numbers=False, first=_firsts(_EN_NAMES)),
     _rule("en_which_month", r"(?i:\b(?P<which>last|next|this)\s+)"
           r"(?P<mn>(?i:january|february|april|june|july|august|september|october|november|december)|May|March)\b",
           lambda m, c: _build_en_which_month(m), first=_firsts(["last", "next", "this"]), for_numbers=False),
     # "in March": the month of the reference's year, only when no day or year follows (those
     # make "in March 2018", "till March 31" dates of the rules above, which must win).
-    _rule("en_in_month", r"(?i:\b(?:in|since|during|until|till|by|from|early|mid|late)\b-?\s*)"
+    _rule("en_in_month", r"(?i:\b(?:in|since|during|until|till|by|from|(?P<fz>early|mid|late))\b-?\s*)"
           r"(?P<mn>(?i:january|february|april|june|july|august|september|october|november|december)|May|March)\b"
           r"(?!\.?,?\s*(?:of\s+)?(?:\d|(?i:this|last|next|current|previous)\s+year))",
           _build_en, for_numbers=False,
@@ -983,8 +1119,8 @@ _ENGLISH = [
 
 def _build_en_year(m: re.Match[str], ctx: Ctx) -> Built:
     """in 2015, since 2015, by 2030, during 2018-2020; a fiscal year is not a calendar year."""
-    if m["fy"]:
-        return VETO
+    if m["fy"] or _EN_FUZZY.match(m.group(0)):
+        return VETO  # fiscal years start in other months; "mid-2020", "end of 2020" have no written bounds
     y, y2 = int(m["y"]), m["y2"]
     if y2 is not None and len(y2) == 2:
         return VETO  # "2015-16": a season or fiscal year, not the years 2015 and 2016
@@ -1009,7 +1145,7 @@ def _build_en_part(m: re.Match[str], ctx: Ctx) -> Built:
     return Parts("gregorian", "half" if half else "quarter", y=y, m=size * n - size + 1, m2=size * n)
 
 
-_EN_REL_UNITS: dict[str, ShiftUnit] = {"month": "month", "week": "week"}
+_EN_REL_UNITS: dict[str, ShiftUnit] = {"month": "month", "week": "week", "quarter": "quarter"}
 
 
 def _build_en_decade(m: re.Match[str], ctx: Ctx) -> Built:
@@ -1039,21 +1175,31 @@ def _build_en_weekday(m: re.Match[str], ctx: Ctx) -> Built:
     if _NAMED_DAY.search(before):
         return None
     which = (m["which"] or "").lower()
+    wd = _WEEKDAYS_EN.index((m["wd"] or m["wdl"]).lower())
+    if which == "this":  # this Friday: the Friday of this week
+        return Parts("gregorian", "day", shift=0, shift_unit="week", weekday=wd, label="this_week_day")
     if which:
         direction = -2 if which == "last" else 2
     else:
         direction = 1 if _FUTURE_EN.search(before) else -1
-    return Parts("gregorian", "day", weekday=_WEEKDAYS_EN.index(m["wd"].lower()), weekday_dir=direction,
-                 label="weekday")
+    return Parts("gregorian", "day", weekday=wd, weekday_dir=direction, label="weekday")
+
+
+def _build_en_week_day(m: re.Match[str], ctx: Ctx) -> Built:
+    """Wednesday of next week, Tuesday last week, last week's Sunday, Monday of this week (weeks
+    from Monday, as ISO counts them)."""
+    k = {"last": -1, "previous": -1, "this": 0, "next": 1}[(m["which"] or m["which2"]).lower()]
+    wd = _WEEKDAYS_EN.index((m["wd"] or m["wd2"]).lower())
+    return Parts("gregorian", "day", shift=k, shift_unit="week", weekday=wd, label=_shift_label("week", k) + "_day")
 
 
 def _build_en_rel(m: re.Match[str], ctx: Ctx) -> Built:
     """yesterday, today, last year, this month, next week."""
-    word = m["w"].lower()
-    if word in ("yesterday", "today", "tomorrow", "the day before yesterday"):
-        k = {"yesterday": -1, "today": 0, "tomorrow": 1}.get(word, -2)
+    word = re.sub(r"\s+", " ", m["w"].lower())
+    if word in ("yesterday", "today", "tomorrow") or word.endswith(("day before yesterday", "day after tomorrow")):
+        k = {"yesterday": -1, "today": 0, "tomorrow": 1}.get(word, -2 if "before" in word else 2)
         return _shift_parts("day", k, "gregorian", 0)
-    k = {"last": -1, "this": 0, "current": 0, "next": 1}[m["which"].lower()]
+    k = {"last": -1, "previous": -1, "this": 0, "current": 0, "next": 1}[m["which"].lower()]
     unit = m["unit"].lower()
     if unit == "year":
         return Parts("gregorian", "year", rel_year=k, label=_REL_LABEL[k])
@@ -1072,16 +1218,26 @@ _ENGLISH += [
     _rule("en_decade", r"(?i:(?<![\w'])(?:(?P<y>1[0-9]\d0|20\d0)|'(?P<yy>\d0))s\b)", _build_en_decade,
           needs=r"0s\b", first=r"\d'"),
     # A weekday alone; one followed by its date ("Monday, March 2") is left to the date.
-    _rule("en_weekday", r"(?<![A-Za-z])(?:(?P<which>(?i:last|next))\s+)?"
-          r"(?P<wd>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)(?![A-Za-z])"
+    _rule("en_weekday", r"(?<![A-Za-z])(?:(?P<which>(?i:last|next|this))\s+"
+          r"(?P<wdl>(?i:monday|tuesday|wednesday|thursday|friday|saturday|sunday))|"
+          r"(?P<wd>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday))(?![A-Za-z])"
           r"(?!\s+(?:Times|Telegraph|Express|Mirror|Post|Herald|Mail|Tribune|Independent|Observer|Star|Nation))"
           rf"(?!\.?,?\s*(?:the\s+)?(?:\d{{1,2}}(?:st|nd|rd|th)?\s*(?:of\s+)?{_EN_ANY_MONTH}|{_EN_ANY_MONTH}"
           r"|\d{1,2}[/.-]\d))"
           rf"(?!\s*(?:-|–|to|through|thru|and|or)\s*{_EN_WEEKDAY_RE})", _build_en_weekday, for_numbers=False,
-          needs=r"day\b", first="LlNnMTWFS"),
-    _rule("en_rel", r"(?i:\b(?P<w>yesterday|today|tomorrow|the\s+day\s+before\s+yesterday"
-          r"|(?P<which>last|this|next|current)\s+(?P<unit>year|month|week))\b)", _build_en_rel, for_numbers=False,
-          first=_firsts(["yesterday", "today", "tomorrow", "the", "last", "this", "next", "current"])),
+          needs=r"(?i:day)\b", first="LlNnTtMWFS"),
+    _rule("en_rel", r"(?i:\b(?P<w>yesterday|today|tomorrow|(?:the\s+)?day\s+(?:before\s+yesterday|after\s+tomorrow)"
+          r"|(?P<which>last|this|next|current|previous)\s+(?P<unit>year|month|week|quarter))\b)", _build_en_rel,
+          for_numbers=False,
+          first=_firsts(["yesterday", "today", "tomorrow", "the", "day", "last", "this", "next", "current", "previous"])),
+    _rule("en_week_day", rf"(?i:\b(?P<wd>{_EN_WEEKDAY_RE})\s+(?:of\s+|from\s+)?(?P<which>last|previous|this|next)\s+week\b"
+          rf"|\b(?P<which2>last|previous|this|next)\s+week'?s\s+(?P<wd2>{_EN_WEEKDAY_RE})\b)", _build_en_week_day,
+          for_numbers=False, needs=r"(?i:week)", first="MmTtWwFfSsLlPpNn"),
+    # "the 20th of next month", "on the 5th of this month"
+    _rule("en_day_rel_month", r"(?i:\b(?:the\s+)?(?P<d>[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?\s+of\s+"
+          r"(?P<which>last|previous|this|next)\s+month\b)", lambda m, c: _shift_parts(
+              "month", {"last": -1, "previous": -1, "this": 0, "next": 1}[m["which"].lower()], "gregorian", 0,
+              int(m["d"])), for_numbers=False, needs=r"(?i:month)", first=r"\dTt"),
 ]
 
 RULES: tuple[Rule, ...] = tuple(_NUMERIC + _CHINESE + _ARABIC_SCRIPT + _ENGLISH)
