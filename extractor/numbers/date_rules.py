@@ -178,7 +178,7 @@ def _firsts(words: list[str] | dict[str, Any]) -> str:
 
 # ------------------------------------------------------------------- numeric (all scripts)
 
-_TIME = r"(?:(?:T|\s+)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+_TIME = r"(?:(?:T|\s+)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2}(?![\d.]))?)?"
 _MARKER = (r"(?:ه\s*\.?\s*[قش]\s*\.?|هجری\s*(?:قمری|شمسی)|هجری|قمری|شمسی|خورشیدی|میلادی|ه|م)" + AW)
 
 
@@ -187,6 +187,22 @@ def _build_ymd(m: re.Match[str], ctx: Ctx) -> Built:
     y, mo, d = int(m["y"]), int(m["m"]), int(m["d"])
     cal = _calendar_for_year(y, ctx.area(m.start()))
     return Parts(cal, "day", y=y, m=mo, d=d) if _year_ok(y, cal) else VETO
+
+
+def _build_ym(m: re.Match[str]) -> Built:
+    """A month written year-month, alone or as a range of months (the second may be a year)."""
+    y, mo = int(m["y"]), int(m["m"])
+    g = m.groupdict()
+    if not 1900 <= y <= 2100:
+        return None
+    if g.get("y2") is None:
+        if m["s"] == "-" and mo == (y + 1) % 100:
+            return None  # 2010-11: a season or fiscal year as often as November 2010
+        return Parts("gregorian", "month", y=y, m=mo)
+    y2, m2 = int(g["y2"]), _int(g.get("m2"))
+    if not y <= y2 <= y + 100 or (y2 == y and (m2 or 12) < mo):
+        return None
+    return Parts("gregorian", "month", y=y, m=mo, y2=y2, m2=m2 or 12)
 
 
 def _dm_order(a: int, b: int, sep: str, calendar: str, lang: str | None) -> tuple[int, int] | None:
@@ -217,10 +233,17 @@ def _build_dmy(m: re.Match[str], ctx: Ctx) -> Built:
 
 
 _NUMERIC = [
-    _rule("ymd", r"(?<![\d.])(?<!\d[-/])(?P<y>\d{4})(?P<s>[-/.])(?P<m>\d{1,2})(?P=s)(?P<d>\d{1,2})(?![\d])"
+    # Not inside a longer run of numbers, except as the end of a range (2019.05.29-2020.01.12, … 15:20-2020.01.12).
+    _rule("ymd", r"(?<![\d.])(?:(?<!\d[-/])|(?<=\d:\d\d-)|(?<=\d{4}[-/.]\d\d[-/.]\d\d-)|(?<=\d{4}[-/.]\d[-/.]\d-)"
+          r"|(?<=\d{4}[-/.]\d\d[-/.]\d-)|(?<=\d{4}[-/.]\d[-/.]\d\d-))(?P<y>\d{4})(?P<s>[-/.])(?P<m>\d{1,2})(?P=s)(?P<d>\d{1,2})(?![\d])"
           + _TIME, _build_ymd, first=r"\d"),
     _rule("dmy", r"(?<![\d/.])(?<!\d-)(?P<a>\d{1,2})(?P<s>[-/.])(?P<b>\d{1,2})(?P=s)(?P<y>\d{4})(?![\d])"
           r"(?:\s*(?P<mk>" + _MARKER + "))?", _build_dmy, first=r"\d"),
+    # 1999.08-2002.02, 2008.03-2009 (CV-style month ranges); 2024-03, 2024/03 (a month).
+    _rule("ym_range", r"(?<![\d.])(?P<y>\d{4})(?P<s>[./-])(?P<m>0[1-9]|1[0-2])(?![\d]|(?P=s)\d)\s*(?:-{1,2}|~|至|到|(?i:to))"
+          r"\s*(?P<y2>\d{4})(?:(?P=s)(?P<m2>0[1-9]|1[0-2]))?(?![\d]|[./-]\d)", lambda m, c: _build_ym(m), first=r"\d"),
+    _rule("ym", r"(?<![\d./-])(?P<y>\d{4})(?P<s>[-/])(?P<m>0[1-9]|1[0-2])(?![\d]|[-/.:]\d)", lambda m, c: _build_ym(m),
+          first=r"\d"),
 ]
 
 # ---------------------------------------------------------------------------- Chinese
@@ -779,7 +802,8 @@ _ARABIC_SCRIPT = [
     _rule("ar_my", _MONTH_NAME + _AR_WHEN, _month_parts, first=_firsts(_MONTH_NAMES)),
     _rule("ar_mdy", _MONTH_NAME + r"\s*(?<![\d.])(?P<d>[12]\d|3[01]|0?[1-9])(?:\s*(?:-|الی|حتی)\s*(?P<d2>[12]\d|3[01]|0?[1-9]))?"
           r"(?![\d:./])(?:\s*[,،]?\s*(?P<y>\d{4})(?![\d]))?", _build_ar_mdy, first=_firsts(_MONTH_NAMES)),
-    _rule("ar_month_alone", rf"(?:{AB}[وبل]?(?P<sh>شهر|ماه)\s*)?" + _MONTH_NAME + r"(?!\s*[-,،]?\s*\d)", _build_month_alone,
+    _rule("ar_month_alone", rf"(?:{AB}[وبل]?(?P<sh>شهر|ماه)\s*)?" + _MONTH_NAME
+          + rf"(?!\s*[-,،]?\s*\d|\s*(?:من\s*)?{w.names_regex(list(_MONTH_QUALIFIERS))}{AW})", _build_month_alone,
           for_numbers=False, first="شم" + _firsts(_MONTH_NAMES)),
 ]
 

@@ -90,7 +90,7 @@ _WEEKDAY = (r"(?:(?:یوم\s*)?(?:الاحد|الاثنین|الثلاثاء|ا�
             r"|(?:یک|دو|سه|چهار|پنج)\s*شنبه|شنبه|جمعه"
             r"|(?i:(?:mon|tues|wednes|thurs|fri|satur|sun)day)|星期[一二三四五六日天]|[周週][一二三四五六日])")
 _TIME_OF_DAY = (r"(?:\s*(?:[上下]午|早上|晚上|中午|凌晨|傍晚|夜间|夜間|(?:الساعه|ساعت)\s*)?\d{1,2}"
-                r"(?:[:：]\d{2}(?::\d{2})?|\s*[点點时時](?:\s*\d{1,2}\s*分?|半|[一二三]刻)?)"
+                r"(?:[:：]\d{2}(?::\d{2})?|\s*[点點时時](?:\s*\d{1,2}\s*分?|半|[一二三]刻)?|h(?:\d{2})?\b)"
                 r"(?:\s*(?i:[ap]\.?m\.?))?|\s*零[时時]|\s*(?i:noon|midnight))")
 _JOIN = re.compile(rf"{_TIME_OF_DAY}?\s*(?:-{{1,2}}|~|起?\s*至|起?\s*到|(?i:to|until|till|through|thru)|تا|الی|حتی|لغایه)\s*"
                    rf"(?:{_WEEKDAY}\s*[,،]?\s*(?:الموافق\s*)?)?")
@@ -145,19 +145,59 @@ def _year_tail(a: Token, text: str) -> tuple[int, Parts] | None:
     return m.end(), Parts(p.calendar, "year", y=y2)
 
 
-def _fuzzy(a: Token, end: int, text: str) -> int | None:
-    """End of the date with the fuzzy word that makes its bounds unwritten, if there is one
-    before or after it (or an unknown prefix before a relative day)."""
-    if _BLUR_BEFORE.search(text, max(0, a.start - 24), a.start):
+# Signs that the text names a finer date than the token read, around it, which the reader could
+# not read: "last day of October 2015", "6月第3个星期日", "اخر اثنين من شهر اذار", "二月十三到十五",
+# "5.8. - 16.8.2018" (a range whose start is unread), "من ... الى <unread>". The coarser token
+# merely contains the truth, so it is not given.
+_DAY_WORD_BEFORE = re.compile(
+    r"(?:(?i:\b(?:day|days|week|weekend|monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|wed|thu|fri|sat"
+    r"|sun|first|last|second|third|fourth|1st|2nd|3rd|4th|\d{1,2}(?:st|nd|rd|th)?)\s+(?:of|in)\s+(?:the\s+)?)"
+    r"|(?<![\u0600-\u06ff])(?:یوم|ایام|اسبوع|الاسبوع|(?:ال)?(?:احد|اثنین|ثلاثاء?|اربعاء?|خمیس|جمعه|سبت)|اول|اخر|الاخیر|الاول"
+    r"|عشره?|\d{1,2})\s*(?:(?:من|فی|ب|ل)\s*)?(?:شهر\s*)?"
+    r"|(?<![\u0600-\u06ff])شهر\s*[^\s\d]+\s*)$")
+_DAY_NUMBER_BEFORE = re.compile(r"(?<![\d:.])\d{1,2}(?:st|nd|rd|th|\.)?\s*(?:(?i:of)\s+)?$")
+_RANGE_START_UNREAD = re.compile(r"(?<![\d:])\d{1,4}\.?\s*(?:-{1,2}|~|至|到|(?i:to|until|through|thru)|تا|الی|حتی)\s*$")
+_FROM_BEFORE = re.compile(r"(?:(?i:\b(?:from|between))|从|從|自|由|(?<![\u0600-\u06ff])(?:از|من|بین))\s*$")
+_JOINER_AFTER = re.compile(r"\s*(?:-{1,2}|~|至|到|(?i:to|until|till|through|thru|and)\b|تا|الی|حتی|لل?(?=[\u0600-\u06ff])|و(?=\s*\S))\s*\S")
+_ZH_UNREAD_AFTER = re.compile(
+    r"(?:的\s*)?(?:第|最后|最後|首|头|頭)\s*[\d一二两兩三四五六七八九十]*\s*(?:个|個)?\s*(?:星期|周|週|礼拜|禮拜|天|日|季|月|旬)"
+    r"|[\d〇○一二两兩三四五六七八九十廿卅]+\s*(?:[日号號月季]|个月|個月|-|~|到|至|$)"
+    r"|初[一二三四五六七八九十\d]|正月|腊月|臘月|冬月|[前后後]\s*[\d一二两兩三四五六七八九十]+\s*(?:个|個)?月"
+    r"|端午|中秋|春节|春節|元宵|七夕|重阳|重陽|国庆|國慶")
+_AR_MODIFIER_AFTER = re.compile(r"\s*(?:قبل|بعد)\s*(?:الماضی|الماضیه|المنصرم|الفائت|القادم|المقبل|الجای|التالی)")
+_EN_DAY_TWO_DIGIT_YEAR = re.compile(r",?\s+\d{2}(?=\s*(?:$|[,.;:!?)]))")
+
+
+def _fuzzy(a: Token, end: int, text: str, joined: bool = False) -> int | None:
+    """End of the date with the word that makes it coarser than the text or fuzzy, if there is
+    one before or after it: a fuzzy word (2018年底, early 2020), an unknown prefix before a
+    relative day, a finer date around it that was not read. None when the date stands as read."""
+    before = text[max(0, a.start - 30):a.start]
+    if _BLUR_BEFORE.search(before):
         return end
-    if a.rule.name.startswith("zh"):
+    p = a.parts
+    if not isinstance(p, Parts):
+        return None
+    name = a.rule.name
+    if name.startswith("zh"):
         m = _BLUR_AFTER_ZH.match(text, end)
         if m:
             return m.end()
-    p = a.parts
-    if isinstance(p, Parts) and p.shift is not None and p.shift_unit == "day" and _REL_PREFIX.search(
-            text, max(0, a.start - 16), a.start):
+        if p.gran != "day" and _ZH_UNREAD_AFTER.match(text, end):
+            return end
+    if p.shift is not None and p.shift_unit == "day" and _REL_PREFIX.search(text, max(0, a.start - 16), a.start):
         return end
+    if p.gran != "day" and (_DAY_WORD_BEFORE.search(before)
+                            or (name.startswith(("en", "ar")) and _DAY_NUMBER_BEFORE.search(before))):
+        return end
+    if name.startswith(("ar", "fa", "day_rel")) and _AR_MODIFIER_AFTER.match(text, end):
+        return end
+    if name.startswith("en") and p.gran == "day" and p.y is None and _EN_DAY_TWO_DIGIT_YEAR.match(text, end):
+        return end  # "14th April 15": April 2015, or the 15th of something else?
+    if _RANGE_START_UNREAD.search(before):
+        return end
+    if not joined and _FROM_BEFORE.search(before) and _JOINER_AFTER.match(text, end) and not _UNTIL_NOW.match(text, end):
+        return end  # "from X to <something not read>": X alone is not the period meant
     return None
 
 
@@ -191,13 +231,13 @@ def _one(a: Token, b: Token | None, scanned: str, norm: _Normalized, text: str, 
     if b is not None and isinstance(b.parts, Parts) and _joined(a, b, scanned):
         value = merge_range(a.parts, b.parts, _orig(text, norm, a.start, b.end), reference)
         if value is not None:
-            fuzzy = _fuzzy(a, b.end, scanned)
+            fuzzy = _fuzzy(a, b.end, scanned, joined=True)
             return (b.end, value, 2) if fuzzy is None else (fuzzy, None, 2)
     tail = _year_tail(a, scanned)
     if tail is not None and (b is None or tail[0] <= b.start):
         value = merge_range(a.parts, tail[1], _orig(text, norm, a.start, tail[0]), reference)
         if value is not None:
-            fuzzy = _fuzzy(a, tail[0], scanned)
+            fuzzy = _fuzzy(a, tail[0], scanned, joined=True)
             return (tail[0], value, 1) if fuzzy is None else (fuzzy, None, 1)
     now = _UNTIL_NOW.match(scanned, a.end)
     if now is not None and (b is None or now.end() <= b.start):
