@@ -1068,7 +1068,7 @@ _EN_ANY_MONTH = r"(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
 _EN_NAMES = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 _ORDSUF = r"(?:st|nd|rd|th)?"
 _EN_Y = r"(?P<y>\d{4})(?![\d])"
-_EN_TO = r"\s*(?:-|to|through|until)\s*"
+_EN_TO = r"\s*(?:-|to|through|thru|until)\s*"
 
 
 _EN_REL_YEAR = {"this": 0, "current": 0, "last": -1, "previous": -1, "next": 1}
@@ -1245,6 +1245,7 @@ _ENGLISH += [
     _rule("en_weekday", r"(?<![A-Za-z])(?:(?P<which>(?i:last|next|this))\s+"
           r"(?P<wdl>(?i:monday|tuesday|wednesday|thursday|friday|saturday|sunday))|"
           r"(?P<wd>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday))(?![A-Za-z])"
+          rf"(?!\s+(?i:of|in)\s+(?:(?i:the)\s+)?(?:(?i:month)|{_EN_ANY_MONTH}|\d))"
           r"(?!\s+(?:Times|Telegraph|Express|Mirror|Post|Herald|Mail|Tribune|Independent|Observer|Star|Nation))"
           rf"(?!\.?,?\s*(?:the\s+)?(?:\d{{1,2}}(?:st|nd|rd|th)?\s*(?:of\s+)?{_EN_ANY_MONTH}|{_EN_ANY_MONTH}"
           r"|\d{1,2}[/.-]\d))"

@@ -115,7 +115,7 @@ _BLUR_BEFORE = re.compile(
 # A relative word whose prefix the reader does not know ("the day after tomorrow" is read, but not
 # "two days after tomorrow"): the prefix changes the day, so the shorter word is not read alone.
 _REL_PREFIX = re.compile(r"(?:(?i:\b(?:after|before|following|previous|prior\s+to)\s+(?:the\s+)?)"
-                         r"|(?<![\u0600-\u06ff])(?:قبل|بعد|اول|اول\s*من)\s*)$")
+                         r"|(?<![\u0600-\u06ff])(?:(?:ال)?قبل|(?:ال)?بعد|اول|اول\s*من)\s*)$")
 
 
 def _joined(a: Token, b: Token, text: str) -> bool:
@@ -165,7 +165,7 @@ _ZH_UNREAD_AFTER = re.compile(
     r"|初[一二三四五六七八九十\d]|正月|腊月|臘月|冬月|[前后後]\s*[\d一二两兩三四五六七八九十]+\s*(?:个|個)?月"
     r"|端午|中秋|春节|春節|元宵|七夕|重阳|重陽|国庆|國慶")
 _AR_MODIFIER_AFTER = re.compile(r"\s*(?:قبل|بعد)\s*(?:الماضی|الماضیه|المنصرم|الفائت|القادم|المقبل|الجای|التالی)")
-_EN_DAY_TWO_DIGIT_YEAR = re.compile(r",?\s+\d{2}(?=\s*(?:$|[,.;:!?)]))")
+_EN_DAY_TWO_DIGIT_YEAR = re.compile(r",?\s+\d{2}(?=\s*(?:$|[,;!?)]|\.(?!\d)))")
 
 
 def _fuzzy(a: Token, end: int, text: str, joined: bool = False) -> int | None:
@@ -192,7 +192,8 @@ def _fuzzy(a: Token, end: int, text: str, joined: bool = False) -> int | None:
         return end
     if name.startswith(("ar", "fa", "day_rel")) and _AR_MODIFIER_AFTER.match(text, end):
         return end
-    if name.startswith("en") and p.gran == "day" and p.y is None and _EN_DAY_TWO_DIGIT_YEAR.match(text, end):
+    if (name.startswith("en") and p.gran == "day" and p.y is None and p.m is not None and p.shift is None
+            and _EN_DAY_TWO_DIGIT_YEAR.match(text, end)):
         return end  # "14th April 15": April 2015, or the 15th of something else?
     if _RANGE_START_UNREAD.search(before):
         return end
@@ -296,12 +297,20 @@ def parse_date(text: str, *, lang: str | None = None, reference: date | None = N
     found = _read(text, lang, reference)
     if found:
         return found[0][2]
-    return _whole_mention(text, lang)
+    return _whole_mention(text, lang, reference)
 
 
-def _whole_mention(text: str, lang: str | None) -> DateValue | None:
-    """A bare year ("۱۴۰۲", "2024") or "2010 01 29" is a date only when it is the whole
-    mention; inside an article the same digits are more often a count."""
+_EN_MONTHS_FULL = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+                   "november", "december")
+
+
+def _whole_mention(text: str, lang: str | None, reference: date | None = None) -> DateValue | None:
+    """A bare year ("۱۴۰۲", "2024"), "2010 01 29" or an English month name ("March") is a date
+    only when it is the whole mention; inside an article the same digits are more often a count,
+    and "march" or "may" a verb."""
+    name = text.strip().rstrip(".").lower()
+    if name in _EN_MONTHS_FULL:
+        return resolve(Parts("gregorian", "month", m=_EN_MONTHS_FULL.index(name) + 1), text, reference)
     bare = to_ascii_digits(text)
     m = _WHOLE_YMD.fullmatch(bare)
     if m:
