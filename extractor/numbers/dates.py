@@ -106,8 +106,11 @@ _UNTIL_NOW = re.compile(r"\s*(?:起?\s*(?:至今|迄今|到现在|到現在|至�
 # Words that make a written period fuzzy ("2018年底", "early 2020", "أواخر العام الماضي",
 # "اوایل مهر"): its first and last day are not written, so the period is not read (a coarser
 # one would merely contain the truth). Open modifiers (2018年后, since 2015) keep the date named.
-_BLUR_AFTER_ZH = re.compile(r"\s*(?:底|末|伊始|初(?![一二三四五六七八九十\d])|中(?![旬午国國心央期间間文外英方])"
-                            r"|前后|前後|左右|上下(?![午])|[初中末前后後早晚]期|中叶|中葉|年初|年末|年底|年中)")
+_BLUR_AFTER_ZH = re.compile(r"\s*(?:底|末|尾|伊始|初(?![一二三四五六七八九十\d])|中(?![旬午国國心央期间間文外英方])"
+                            r"|[头頭](?![一二两兩三四五六七八九十\d])|前后|前後|左右|上下(?![午])|[初中末前后後早晚]期|中叶|中葉"
+                            r"|年初|年末|年底|年中"
+                            # before / after the date: an open period the text does not bound (2025年前, 2018年后)
+                            r"|以前|之前|以后|以後|之后|之後|[前后後](?![一二两兩三四五六七八九十\d半个個]))")
 _BLUR_BEFORE = re.compile(
     r"(?:(?i:\b(?:early|mid|late|(?:the\s+)?(?:end|beginning|start|middle|turn|close)\s+of)\s*-?\s*(?:the\s+)?)"
     r"|(?<![\u0600-\u06ff])(?:اواخر|اوائل|اوایل|مطلع|منتصف|اواسط|نهایه|بدایه|ابتدای|پایان|انتهای|اواسط|میانه)"
@@ -156,14 +159,24 @@ _DAY_WORD_BEFORE = re.compile(
     r"|عشره?|\d{1,2})\s*(?:(?:من|فی|ب|ل)\s*)?(?:شهر\s*)?"
     r"|(?<![\u0600-\u06ff])شهر\s*[^\s\d]+\s*)$")
 _DAY_NUMBER_BEFORE = re.compile(r"(?<![\d:.])\d{1,2}(?:st|nd|rd|th|\.)?\s*(?:(?i:of)\s+)?$")
-_RANGE_START_UNREAD = re.compile(r"(?<![\d:])\d{1,4}\.?\s*(?:-{1,2}|~|至|到|(?i:to|until|through|thru)|تا|الی|حتی)\s*$")
+_RANGE_START_UNREAD = re.compile(r"(?<![\d:])\d{1,4}[日号號]?\.?\s*(?:-{1,2}|~|至|到|(?i:to|until|through|thru)|تا|الی|حتی)\s*$")
+# A joiner, then what starts a date: the end of a range the reader did not read.
+_RANGE_END_UNREAD = re.compile(
+    r"\s*(?:(?:-{1,2}|~|至|到)\s*(?:{d}|[〇○一二三四五六七八九十]|星期|[周週][一二三四五六日天]|礼拜|禮拜|[上下本今明去次]\S)"
+    r"|(?i:until|till|through|thru|to)\s+(?:{d}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat"
+    r"|sun)[a-z]*\b)|(?:تا|الی|حتی)\s*(?:{d}|(?:ال)?(?:احد|اثنین|ثلاثاء|اربعاء|خمیس|جمعه|سبت)|(?:یک|دو|سه|چهار|پنج)?\s*شنبه))"
+    .replace("{d}", r"\d(?!\d?\s*[:：]\d)"))  # a digit that starts no time of day
+_BEFORE_AFTER_AR = re.compile(r"(?<![\u0600-\u06ff])(?:قبل|بعد|پیش\s*از|پس\s*از|قبل\s*از|بعد\s*از)\s*$")
 _FROM_BEFORE = re.compile(r"(?:(?i:\b(?:from|between))|从|從|自|由|(?<![\u0600-\u06ff])(?:از|من|بین))\s*$")
 _JOINER_AFTER = re.compile(r"\s*(?:-{1,2}|~|至|到|(?i:to|until|till|through|thru|and)\b|تا|الی|حتی|لل?(?=[\u0600-\u06ff])|و(?=\s*\S))\s*\S")
 _ZH_UNREAD_AFTER = re.compile(
     r"(?:的\s*)?(?:第|最后|最後|首|头|頭)\s*[\d一二两兩三四五六七八九十]*\s*(?:个|個)?\s*(?:星期|周|週|礼拜|禮拜|天|日|季|月|旬)"
     r"|[\d〇○一二两兩三四五六七八九十廿卅]+\s*(?:[日号號月季]|个月|個月|-|~|到|至|$)"
     r"|初[一二三四五六七八九十\d]|正月|腊月|臘月|冬月|[前后後]\s*[\d一二两兩三四五六七八九十]+\s*(?:个|個)?月"
-    r"|端午|中秋|春节|春節|元宵|七夕|重阳|重陽|国庆|國慶")
+    r"|端午|中秋|春节|春節|元宵|七夕|重阳|重陽|国庆|國慶|暑假|寒假|[春夏秋冬](?:季|天)?(?![节節运運装裝耕播收])"
+    r"|立春|雨水|惊蛰|驚蟄|春分|清明|谷雨|穀雨|立夏|小满|小滿|芒种|芒種|夏至|小暑|大暑|立秋|处暑|處暑|白露|秋分|寒露"
+    r"|霜降|立冬|小雪|大雪|冬至|小寒|大寒"
+    r"|[\u4e00-\u9fff]{0,3}[节節](?![能约約省目奏点點水制俭儉拍假])")
 _AR_MODIFIER_AFTER = re.compile(r"\s*(?:قبل|بعد)\s*(?:الماضی|الماضیه|المنصرم|الفائت|القادم|المقبل|الجای|التالی)")
 _EN_DAY_TWO_DIGIT_YEAR = re.compile(r",?\s+\d{2}(?=\s*(?:$|[,;!?)]|\.(?!\d)))")
 
@@ -197,8 +210,11 @@ def _fuzzy(a: Token, end: int, text: str, joined: bool = False) -> int | None:
         return end  # "14th April 15": April 2015, or the 15th of something else?
     if _RANGE_START_UNREAD.search(before):
         return end
-    if not joined and _FROM_BEFORE.search(before) and _JOINER_AFTER.match(text, end) and not _UNTIL_NOW.match(text, end):
+    if not joined and not _UNTIL_NOW.match(text, end) and (
+            (_FROM_BEFORE.search(before) and _JOINER_AFTER.match(text, end)) or _RANGE_END_UNREAD.match(text, end)):
         return end  # "from X to <something not read>": X alone is not the period meant
+    if name.startswith(("ar", "fa")) and p.shift is None and _BEFORE_AFTER_AR.search(before):
+        return end  # قبل عام 2025: an open period the text does not bound
     return None
 
 
