@@ -3,7 +3,8 @@
 Every period is returned as its first and last Gregorian day (inclusive), which is what a fact
 table needs to compare a Persian "اردیبهشت ۱۴۰۲" with an English "May 2023". Solar Hijri goes
 through :mod:`jdatetime`, lunar Hijri through :mod:`hijridate` (Umm al-Qura tables, 1343-1500 AH),
-the Chinese lunar calendar through :mod:`lunar_python` (new moons computed, any year); all raise ``ValueError``/``OverflowError`` for a day that does not exist, which callers treat as
+the Chinese lunar calendar through :mod:`lunar_python` (new moons computed, any year); all raise
+``ValueError``/``OverflowError`` for a day that does not exist, which callers treat as
 "not a date".
 
 >>> month_period(1402, 2, "solar_hijri")
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 __all__ = ["Calendar", "day", "lunar_new_year", "month_period", "months_period", "year_period", "year_of",
            "month_of", "shift_month", "week_period", "expand_two_digit_year", "distance"]
@@ -35,7 +36,7 @@ def _jalali(y: int, m: int, d: int) -> date:
     return g
 
 
-def _lunar_month(y: int, m: int) -> object:
+def _lunar_month(y: int, m: int) -> Any:
     """The lunar month ``m`` of lunar year ``y`` (a negative ``m`` is the leap month after ``-m``),
     from :mod:`lunar_python` (computed from the astronomical new moons, any year)."""
     from lunar_python import LunarMonth
@@ -58,7 +59,7 @@ def _lunar(y: int, m: int, d: int) -> date:
     first month is 除夕, the eve of the new year."""
     if d == 0 and m == 1:
         return _lunar_month_start(y, 1) - timedelta(days=1)
-    if not 1 <= d <= _lunar_month(y, m).getDayCount():  # type: ignore[attr-defined]
+    if not 1 <= d <= _lunar_month(y, m).getDayCount():
         raise ValueError(f"lunar month {m} of {y} has no day {d}")
     return _lunar_month_start(y, m) + timedelta(days=d - 1)
 
@@ -135,7 +136,7 @@ def _lunar_months_period(y: int, m1: int, m2: int) -> tuple[date, date]:
     if not (1 <= abs(m1) <= abs(m2) <= 12):
         raise ValueError(f"lunar months {m1}-{m2}")
     last = _lunar_month(y, m2)
-    return _lunar_month_start(y, m1), _lunar_month_start(y, m2) + timedelta(days=last.getDayCount() - 1)  # type: ignore[attr-defined]
+    return _lunar_month_start(y, m1), _lunar_month_start(y, m2) + timedelta(days=last.getDayCount() - 1)
 
 
 def month_period(y: int, m: int, calendar: str) -> tuple[date, date]:

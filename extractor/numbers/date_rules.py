@@ -240,7 +240,8 @@ _NUMERIC = [
     _rule("dmy", r"(?<![\d/.])(?<!\d-)(?P<a>\d{1,2})(?P<s>[-/.])(?P<b>\d{1,2})(?P=s)(?P<y>\d{4})(?![\d])"
           r"(?:\s*(?P<mk>" + _MARKER + "))?", _build_dmy, first=r"\d"),
     # 1999.08-2002.02, 2008.03-2009 (CV-style month ranges); 2024-03, 2024/03 (a month).
-    _rule("ym_range", r"(?<![\d.])(?P<y>\d{4})(?P<s>[./-])(?P<m>0[1-9]|1[0-2])(?![\d]|(?P=s)\d)\s*(?:-{1,2}|~|至|到|(?i:to))"
+    _rule("ym_range", r"(?<![\d.])(?P<y>\d{4})(?P<s>[./-])(?P<m>0[1-9]|1[0-2])(?![\d]|(?P=s)\d)"
+          r"\s*(?:-{1,2}|~|至|到|(?i:to))"
           r"\s*(?P<y2>\d{4})(?:(?P=s)(?P<m2>0[1-9]|1[0-2]))?(?![\d]|[./-]\d)", lambda m, c: _build_ym(m), first=r"\d"),
     _rule("ym", r"(?<![\d./-])(?P<y>\d{4})(?P<s>[-/])(?P<m>0[1-9]|1[0-2])(?![\d]|[-/.:]\d)", lambda m, c: _build_ym(m),
           first=r"\d"),
@@ -545,10 +546,12 @@ _ZH_SLASH = (r"(?<![\d/.:])(?P<m>1[0-2]|0?[1-9])/(?P<d>3[01]|[12]\d|0?[1-9])(?![
 _ZH_WEEKDAY_IDX = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
 # What may follow 一, 天 or 日 when it is no weekday: 上周一共 (last week, in all), 这周天气 (this
 # week's weather), 本周日均 (the daily average this week).
-_NOT_WEEKDAY_AFTER = {"一": "共些次度直起同样樣般定切批场場个個位项項家名人天年月周週步带帶线線方致再半段时時期轮輪系号號",
+_NOT_WEEKDAY_AFTER = {"一": "共些次度直起同样樣般定切批场場个個位项項家名人天年月周週步带帶线線方致再半段时時期"
+                            "轮輪系号號",
                       "天": "气氣然内內数數津地空使才堂平真生",
                       "日": "均常益内內期报報记記程子志本元用"}
-_ZH_WEEK_DAY = (r"(?<![以上下大])(?P<wp>上上|下下|上|下|这|這|本|今)(?P<wm>个|個|一)?(?:周|週|星期|礼拜|禮拜)\s*(?:的\s*)?"
+_ZH_WEEK_DAY = (r"(?<![以上下大])(?P<wp>上上|下下|上|下|这|這|本|今)(?P<wm>个|個|一)?(?:周|週|星期|礼拜|禮拜)"
+                r"\s*(?:的\s*)?"
                 r"(?:周|週|星期|礼拜|禮拜)?(?P<wd>[一二三四五六日天])")
 
 
@@ -570,7 +573,8 @@ def _build_zh_week_day(m: re.Match[str], ctx: Ctx) -> Built:
 # day written 初N; 五月廿二 alone (廿 is also written in solar dates) is not guessed.
 _LUNAR_MARK = r"(?:农历|農曆|农暦|阴历|陰曆|夏历|夏曆|旧历|舊曆)"
 _LUNAR_MONTH = r"(?:正|冬|腊|臘|十[一二]?|[一二三四五六七八九]|1[0-2]|0?[1-9])"
-_LUNAR_DAY_RE = r"(?:初(?:十|[一二三四五六七八九]|10|0?[1-9])|[二廿]十[一二三四五六七八九]?|十[一二三四五六七八九]?|廿[一二三四五六七八九]|三十|卅|[12]\d|30|0?[1-9])"
+_LUNAR_DAY_RE = (r"(?:初(?:十|[一二三四五六七八九]|10|0?[1-9])|[二廿]十[一二三四五六七八九]?|十[一二三四五六七八九]?"
+                 r"|廿[一二三四五六七八九]|三十|卅|[12]\d|30|0?[1-9])")
 _ZH_LUNAR = (rf"(?P<mk1>{_LUNAR_MARK})?\s*(?:(?:(?<![\d{_ZD}])(?P<y>\d{{4}}|[{_ZD}]{{4}})\s*年"
              r"|(?<![以上下])(?P<ry>大前年|大后年|大後年|去年|今年|明年|前年|后年|後年|本年))\s*)?"
              rf"(?P<mk2>{_LUNAR_MARK})?\s*(?P<leap>闰|閏)?(?P<lm>{_LUNAR_MONTH})月(?!份|底|末|中|[\d{_ZD}十廿卅]*\s*[日号號])"
@@ -610,16 +614,19 @@ def _build_zh_lunar(m: re.Match[str], ctx: Ctx) -> Built:
 # Festivals on fixed days: lunar (春节 = 正月初一, 端午 = 五月初五) and solar (国庆节 = 1 October).
 # A festival followed by 期间, 假期, 长假 names the holiday period, not the day: not read.
 _FESTIVALS_LUNAR = {"春节": (1, 1), "春節": (1, 1), "元宵节": (1, 15), "元宵節": (1, 15), "元宵": (1, 15),
-                    "端午节": (5, 5), "端午節": (5, 5), "端午": (5, 5), "七夕节": (7, 7), "七夕節": (7, 7), "七夕": (7, 7),
+                    "端午节": (5, 5), "端午節": (5, 5), "端午": (5, 5), "七夕节": (7, 7), "七夕節": (7, 7),
+                    "七夕": (7, 7),
                     "中秋节": (8, 15), "中秋節": (8, 15), "中秋": (8, 15), "重阳节": (9, 9), "重陽節": (9, 9),
-                    "重阳": (9, 9), "重陽": (9, 9), "腊八节": (12, 8), "臘八節": (12, 8), "腊八": (12, 8), "臘八": (12, 8)}
+                    "重阳": (9, 9), "重陽": (9, 9), "腊八节": (12, 8), "臘八節": (12, 8), "腊八": (12, 8),
+                    "臘八": (12, 8)}
 _FESTIVALS_SOLAR = {"妇女节": (3, 8), "婦女節": (3, 8), "三八妇女节": (3, 8), "劳动节": (5, 1), "勞動節": (5, 1),
                     "五一劳动节": (5, 1), "青年节": (5, 4), "青年節": (5, 4), "儿童节": (6, 1), "兒童節": (6, 1),
                     "六一儿童节": (6, 1), "建党节": (7, 1), "建黨節": (7, 1), "建军节": (8, 1), "建軍節": (8, 1),
                     "八一建军节": (8, 1), "教师节": (9, 10), "教師節": (9, 10), "国庆节": (10, 1), "國慶節": (10, 1),
                     "国庆日": (10, 1), "國慶日": (10, 1), "圣诞节": (12, 25), "聖誕節": (12, 25), "平安夜": (12, 24),
                     "情人节": (2, 14), "情人節": (2, 14)}
-_ZH_FEAST = (r"(?:(?<![以上下])(?P<ry>大前年|大后年|大後年|去年|今年|明年|前年|后年|後年|本年)\s*|(?<!\d)(?P<y>\d{4})\s*年\s*)?"
+_ZH_FEAST = (r"(?:(?<![以上下])(?P<ry>大前年|大后年|大後年|去年|今年|明年|前年|后年|後年|本年)\s*"
+             r"|(?<!\d)(?P<y>\d{4}|[0〇○零][\d〇○零一二三四五六七八九])\s*年\s*)?"
              "(?P<f>" + "|".join(sorted([*_FESTIVALS_LUNAR, *_FESTIVALS_SOLAR], key=len, reverse=True)) + ")"
              r"(?P<period>\s*(?:期间|期間|假期|长假|長假|小长假|黄金周|黃金週|前后|前後|联欢|聯歡|晚会|晚會|档|檔|节日|節日)|\d)?")
 
@@ -630,7 +637,10 @@ def _build_zh_feast(m: re.Match[str], ctx: Ctx) -> Built:
         return VETO
     year: dict[str, Any] = {}
     if m["y"]:
-        year = {"y": int(m["y"])}
+        y = _zh_num(m["y"])
+        if y is None:
+            return VETO
+        year = {"y": y if y >= 1000 else expand_two_digit_year(y, "gregorian")}  # 零六年端午
     elif m["ry"]:
         k = _REL_YEAR_ZH[m["ry"]]
         year = {"rel_year": k, "label": _REL_LABEL[k]}
@@ -663,7 +673,8 @@ _CHINESE = [
     _rule("zh_slash", _ZH_SLASH, _build_zh_slash, needs=r"[\u4e00-\u9fff]", first=r"\d"),
     _rule("zh_week_day", _ZH_WEEK_DAY, _build_zh_week_day, for_numbers=False, needs=r"[周週星礼禮]",
           first="上下这這本今"),
-    _rule("zh_lunar", _ZH_LUNAR, _build_zh_lunar, needs=r"月", first=r"\d农農阴陰夏旧舊闰閏正冬腊臘十一二三四五六七八九〇○零去今明前后後本大"),
+    _rule("zh_lunar", _ZH_LUNAR, _build_zh_lunar, needs=r"月",
+          first=r"\d农農阴陰夏旧舊闰閏正冬腊臘十一二三四五六七八九〇○零去今明前后後本大"),
     _rule("zh_feast", _ZH_FEAST, _build_zh_feast, for_numbers=False, needs=r"[节節宵午夕秋阳陽八夜]",
           first=r"\d去今明前后後本大" + "".join({f[0] for f in [*_FESTIVALS_LUNAR, *_FESTIVALS_SOLAR]})),
     _rule("zh_two_years", r"今明(?:两|兩|2)(?P<u>年|天)", _build_zh_two_years, for_numbers=False, needs="今明",
@@ -791,7 +802,8 @@ def _build_month_alone(m: re.Match[str], ctx: Ctx) -> Built:
 _ARABIC_SCRIPT = [
     # Not after a colon: "۱۱:۴۴ - ۰۲ شهریور" is a time, then the date (not days 44 to 2).
     # Hyphens may stand between the parts: "١٤ - يناير - ٢٠٢٦".
-    _rule("ar_dmy", r"(?<![\d.,/:])(?P<d>\d{1,2})(?:\s*(?P<sep>-|تا|الی|حتی|و)\s*(?P<d2>\d{1,2}))?\s*(?:-\s*)?(?:ام\s*)?"
+    _rule("ar_dmy", r"(?<![\d.,/:])(?P<d>\d{1,2})(?:\s*(?P<sep>-|تا|الی|حتی|و)\s*(?P<d2>\d{1,2}))?"
+          r"\s*(?:-\s*)?(?:ام\s*)?"
           r"(?:من\s*)?(?:شهر\s*)?" + _MONTH_NAME + _AR_WHEN + "?", lambda m, c: _between_days(m, c, _month_parts),
           first=r"\d"),
     # سوم شهریور, and ranges of ordinal days: یازدهم الی شانزدهم مرداد.
@@ -800,7 +812,8 @@ _ARABIC_SCRIPT = [
     _rule("ar_ordinal_dmy", AB + rf"(?:[وف])?(?P<dar>{w.AR_ORDINAL_RE})\s*(?:من\s*)?(?:شهر\s*)?" + _MONTH_NAME
           + _AR_WHEN + "?", _month_parts, first="وف" + _firsts(w.AR_ORDINALS)),
     _rule("ar_my", _MONTH_NAME + _AR_WHEN, _month_parts, first=_firsts(_MONTH_NAMES)),
-    _rule("ar_mdy", _MONTH_NAME + r"\s*(?<![\d.])(?P<d>[12]\d|3[01]|0?[1-9])(?:\s*(?:-|الی|حتی)\s*(?P<d2>[12]\d|3[01]|0?[1-9]))?"
+    _rule("ar_mdy", _MONTH_NAME + r"\s*(?<![\d.])(?P<d>[12]\d|3[01]|0?[1-9])"
+          r"(?:\s*(?:-|الی|حتی)\s*(?P<d2>[12]\d|3[01]|0?[1-9]))?"
           r"(?![\d:./])(?:\s*[,،]?\s*(?P<y>\d{4})(?![\d]))?", _build_ar_mdy, first=_firsts(_MONTH_NAMES)),
     _rule("ar_month_alone", rf"(?:{AB}[وبل]?(?P<sh>شهر|ماه)\s*)?" + _MONTH_NAME
           + rf"(?!\s*[-,،]?\s*\d|\s*(?:من\s*)?{w.names_regex(list(_MONTH_QUALIFIERS))}{AW})", _build_month_alone,
@@ -891,6 +904,8 @@ _FA_REL: dict[str, tuple[RelUnit, int]] = {
     "هفته آینده": ("week", 1), "دیروز": ("day", -1), "پریروز": ("day", -2), "امروز": ("day", 0),
     "فردا": ("day", 1), "پس فردا": ("day", 2), "دیشب": ("day", -1), "روز گذشته": ("day", -1), "امشب": ("day", 0),
 }
+_AR_UNIT_WORDS: tuple[tuple[str, RelUnit], ...] = (("العام", "year"), ("الشهر", "month"), ("الاسبوع", "week"),
+                                                  ("السنه", "year"))
 _AR_REL: dict[str, tuple[RelUnit, int]] = {
     "العام الماضی": ("year", -1), "السنه الماضیه": ("year", -1), "العام المنصرم": ("year", -1),
     "العام الحالی": ("year", 0), "العام الجاری": ("year", 0), "هذا العام": ("year", 0), "السنه الحالیه": ("year", 0),
@@ -907,11 +922,9 @@ _AR_REL: dict[str, tuple[RelUnit, int]] = {
     "الشهر الفائت": ("month", -1), "الشهر السابق": ("month", -1), "الشهر الجای": ("month", 1),
     "الاسبوع المنصرم": ("week", -1), "الاسبوع الفائت": ("week", -1), "الاسبوع السابق": ("week", -1),
     "الاسبوع الجای": ("week", 1),
-    **{f"{unit} قبل {word}": (u, -2) for unit, u in (("العام", "year"), ("الشهر", "month"), ("الاسبوع", "week"))
-       for word in ("الماضی", "المنصرم", "الفائت")},
+    **{f"{unit} قبل {word}": (u, -2) for unit, u in _AR_UNIT_WORDS[:3] for word in ("الماضی", "المنصرم", "الفائت")},
     **{f"السنه قبل {word}": ("year", -2) for word in ("الماضیه", "المنصرمه", "الفائته")},
-    **{f"{unit} بعد {word}": (u, 2) for unit, u in (("العام", "year"), ("السنه", "year"), ("الشهر", "month"),
-                                                    ("الاسبوع", "week")) for word in ("القادم", "المقبل", "الجای")},
+    **{f"{unit} بعد {word}": (u, 2) for unit, u in _AR_UNIT_WORDS for word in ("القادم", "المقبل", "الجای")},
     # today, tomorrow, the day after tomorrow, the day before yesterday
     "الیوم": ("day", 0), "هذا الیوم": ("day", 0), "الغد": ("day", 1), "یوم غد": ("day", 1), "یوم الغد": ("day", 1),
     "بعد غد": ("day", 2), "بعد الغد": ("day", 2), "یوم بعد غد": ("day", 2), "یوم بعد الغد": ("day", 2),
@@ -1076,8 +1089,9 @@ _EN_REL_YEAR = {"this": 0, "current": 0, "last": -1, "previous": -1, "next": 1}
 
 _EN_FUZZY = re.compile(r"(?i:early|mid|late|end|beginning|start)\b")
 _EN_ORDINAL_DAYS = {w_: i for i, w_ in enumerate(
-    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth "
-    "fifteenth sixteenth seventeenth eighteenth nineteenth twentieth".split(), 1)}
+    ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh",
+     "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth", "nineteenth",
+     "twentieth"], 1)}
 _EN_ORDINAL_DAYS |= {f"twenty{sep}{w_}": 20 + i for w_, i in list(_EN_ORDINAL_DAYS.items())[:9] for sep in ("-", " ")}
 _EN_ORDINAL_DAYS |= {"thirtieth": 30, "thirty-first": 31, "thirty first": 31}
 _EN_ORD_RE = "(?i:" + "|".join(sorted(map(re.escape, _EN_ORDINAL_DAYS), key=len, reverse=True)) + r")\b"
@@ -1254,8 +1268,10 @@ _ENGLISH += [
     _rule("en_rel", r"(?i:\b(?P<w>yesterday|today|tomorrow|(?:the\s+)?day\s+(?:before\s+yesterday|after\s+tomorrow)"
           r"|(?P<which>last|this|next|current|previous)\s+(?P<unit>year|month|week|quarter))\b)", _build_en_rel,
           for_numbers=False,
-          first=_firsts(["yesterday", "today", "tomorrow", "the", "day", "last", "this", "next", "current", "previous"])),
-    _rule("en_week_day", rf"(?i:\b(?P<wd>{_EN_WEEKDAY_RE})\s+(?:of\s+|from\s+)?(?P<which>last|previous|this|next)\s+week\b"
+          first=_firsts(["yesterday", "today", "tomorrow", "the", "day", "last", "this", "next", "current",
+                         "previous"])),
+    _rule("en_week_day", rf"(?i:\b(?P<wd>{_EN_WEEKDAY_RE})\s+(?:of\s+|from\s+)?"
+          r"(?P<which>last|previous|this|next)\s+week\b"
           rf"|\b(?P<which2>last|previous|this|next)\s+week'?s\s+(?P<wd2>{_EN_WEEKDAY_RE})\b)", _build_en_week_day,
           for_numbers=False, needs=r"(?i:week)", first="MmTtWwFfSsLlPpNn"),
     # "the 20th of next month", "on the 5th of this month"

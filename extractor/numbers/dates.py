@@ -92,7 +92,8 @@ _WEEKDAY = (r"(?:(?:یوم\s*)?(?:الاحد|الاثنین|الثلاثاء|ا�
 _TIME_OF_DAY = (r"(?:\s*(?:[上下]午|早上|晚上|中午|凌晨|傍晚|夜间|夜間|(?:الساعه|ساعت)\s*)?\d{1,2}"
                 r"(?:[:：]\d{2}(?::\d{2})?|\s*[点點时時](?:\s*\d{1,2}\s*分?|半|[一二三]刻)?|h(?:\d{2})?\b)"
                 r"(?:\s*(?i:[ap]\.?m\.?))?|\s*零[时時]|\s*(?i:noon|midnight))")
-_JOIN = re.compile(rf"{_TIME_OF_DAY}?\s*(?:-{{1,2}}|~|起?\s*至|起?\s*到|(?i:to|until|till|through|thru)|تا|الی|حتی|لغایه)\s*"
+_JOIN = re.compile(rf"{_TIME_OF_DAY}?\s*(?:-{{1,2}}|~|起?\s*至|起?\s*到|(?i:to|until|till|through|thru)|تا|الی|حتی"
+                   r"|لغایه)\s*"
                    rf"(?:{_WEEKDAY}\s*[,،]?\s*(?:الموافق\s*)?)?")
 _AND = re.compile(r"\s*(?:(?i:and)|و)\s*")
 _BETWEEN = re.compile(r"(?:(?i:between)|بین)\s*")
@@ -159,7 +160,8 @@ _DAY_WORD_BEFORE = re.compile(
     r"|عشره?|\d{1,2})\s*(?:(?:من|فی|ب|ل)\s*)?(?:شهر\s*)?"
     r"|(?<![\u0600-\u06ff])شهر\s*[^\s\d]+\s*)$")
 _DAY_NUMBER_BEFORE = re.compile(r"(?<![\d:.])\d{1,2}(?:st|nd|rd|th|\.)?\s*(?:(?i:of)\s+)?$")
-_RANGE_START_UNREAD = re.compile(r"(?<![\d:])\d{1,4}[日号號]?\.?\s*(?:-{1,2}|~|至|到|(?i:to|until|through|thru)|تا|الی|حتی)\s*$")
+_RANGE_START_UNREAD = re.compile(r"(?<![\d:])\d{1,4}[日号號]?\.?\s*(?:-{1,2}|~|至|到|(?i:to|until|through|thru)"
+                                 r"|تا|الی|حتی)\s*$")
 # A joiner, then what starts a date: the end of a range the reader did not read.
 _RANGE_END_UNREAD = re.compile(
     r"\s*(?:(?:-{1,2}|~|至|到)\s*(?:{d}|[〇○一二三四五六七八九十]|星期|[周週][一二三四五六日天]|礼拜|禮拜|[上下本今明去次]\S)"
@@ -168,7 +170,8 @@ _RANGE_END_UNREAD = re.compile(
     .replace("{d}", r"\d(?!\d?\s*[:：]\d)"))  # a digit that starts no time of day
 _BEFORE_AFTER_AR = re.compile(r"(?<![\u0600-\u06ff])(?:قبل|بعد|پیش\s*از|پس\s*از|قبل\s*از|بعد\s*از)\s*$")
 _FROM_BEFORE = re.compile(r"(?:(?i:\b(?:from|between))|从|從|自|由|(?<![\u0600-\u06ff])(?:از|من|بین))\s*$")
-_JOINER_AFTER = re.compile(r"\s*(?:-{1,2}|~|至|到|(?i:to|until|till|through|thru|and)\b|تا|الی|حتی|لل?(?=[\u0600-\u06ff])|و(?=\s*\S))\s*\S")
+_JOINER_AFTER = re.compile(r"\s*(?:-{1,2}|~|至|到|(?i:to|until|till|through|thru|and)\b|تا|الی|حتی"
+                           r"|لل?(?=[\u0600-\u06ff])|و(?=\s*\S))\s*\S")
 _ZH_UNREAD_AFTER = re.compile(
     r"(?:的\s*)?(?:第|最后|最後|首|头|頭)\s*[\d一二两兩三四五六七八九十]*\s*(?:个|個)?\s*(?:星期|周|週|礼拜|禮拜|天|日|季|月|旬)"
     r"|[\d〇○一二两兩三四五六七八九十廿卅]+\s*(?:[日号號月季]|个月|個月|-|~|到|至|$)"
