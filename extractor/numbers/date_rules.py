@@ -966,6 +966,21 @@ def _build_rel_year_digits(m: re.Match[str], ctx: Ctx) -> Built:
     return Parts(cal, "year", y=y) if _year_ok(y, cal) else VETO
 
 
+def _build_bare_year(m: re.Match[str], ctx: Ctx) -> Built:
+    """منذ 2015, حتى 2030, در ۱۴۰۲, بين 2015 و2018, من 2015 إلى 2018, از ۱۳۹۶ تا ۱۳۹۸: a year written bare
+    after a word that makes it a year; "من"/"از" (also "more than", "of") only open a range."""
+    y, y2 = int(m["y"]), _int(m["y2"])
+    if m["pre"] in ("من", "از", "بین") and y2 is None:
+        return None
+    area = ctx.area(m.start())
+    cal = _calendar_for_year(y, area)
+    if not _year_ok(y, cal) or (cal == "gregorian" and not 1900 <= y <= 2100):
+        return None
+    if y2 is not None and (_calendar_for_year(y2, area) != cal or not y < y2 < y + 100):
+        return None
+    return Parts(cal, "year", y=y, y2=y2)
+
+
 def _build_today_weekday(m: re.Match[str], ctx: Ctx) -> Built:
     """اليوم الاثنين: "today, Monday" (a date written after it, اليوم الأحد الموافق 28 فبراير, wins)."""
     return _shift_parts("day", 0, "gregorian", 6)
@@ -979,6 +994,10 @@ _ARABIC_SCRIPT += [
           first="وبلف" + _firsts([*_FA_REL, *_AR_REL])),
     _rule("ar_today_weekday", AB + rf"(?:[وف])?الیوم\s*(?:{_AR_WEEKDAYS}){AW}(?!\s*,?\s*(?:الموافق|\d))",
           _build_today_weekday, for_numbers=False, first="وفا", needs="الیوم"),
+    _rule("ar_bare_year", AB + r"(?:[وف])?(?P<pre>منذ|حتی|خلال|فی|طی|در|بین|من|از)\s*(?<![\d.])"
+          r"(?P<y>\d{4})(?![\d]|[.,٫/]\d)"
+          r"(?:\s*(?:و|الی|حتی|تا|-)\s*(?P<y2>\d{4})(?![\d]|[.,٫/]\d))?" + _YEAR_DIGITS_END + r"(?!\s*[%٪])",
+          _build_bare_year, first="وفمحخطدبا"),
 ]
 
 # A weekday named with "last", "next", "this" or a week: الثلاثاء الماضي, يوم الأحد القادم, هذا الخميس,
@@ -1155,6 +1174,10 @@ _ENGLISH = [
 ]
 
 
+# A scale word after the digits makes them a figure ("between 1950 and 2000 million euros").
+_EN_SCALE = r"\s*(?:and\s+\d{4}\s+)?(?i:million|billion|trillion|thousand|hundred|bn|mn)\b"
+
+
 def _build_en_year(m: re.Match[str], ctx: Ctx) -> Built:
     """in 2015, since 2015, by 2030, during 2018-2020; a fiscal year is not a calendar year."""
     if m["fy"] or _EN_FUZZY.match(m.group(0)):
@@ -1164,7 +1187,7 @@ def _build_en_year(m: re.Match[str], ctx: Ctx) -> Built:
         return VETO  # "2015-16": a season or fiscal year, not the years 2015 and 2016
     y2 = _int(y2)
     if not 1800 <= y <= 2100 or (y2 is not None and not y < y2 <= 2100):
-        return VETO
+        return None  # "between 3000 and 3001 million": no year, the number reader's figures
     return Parts("gregorian", "year", y=y, y2=y2)
 
 
@@ -1247,7 +1270,8 @@ def _build_en_rel(m: re.Match[str], ctx: Ctx) -> Built:
 _ENGLISH += [
     _rule("en_year", r"(?i:\b(?:(?:in|since|during|between|year|from|until|till|through|throughout|by|early|mid|late"
           r"|end\s+of|beginning\s+of|start\s+of)\b-?\s*|(?P<fy>FY\s*'?|fiscal\s+(?:year\s+)?))"
-          r"(?P<y>\d{4})(?:\s*[-–]\s*(?P<y2>\d{4}|\d{2}))?(?![\d]|[.,]\d|\s*(?:%|per\s*cent)))", _build_en_year,
+          r"(?P<y>\d{4})(?:\s*[-–]\s*(?P<y2>\d{4}|\d{2}))?(?![\d]|[.,]\d|\s*(?:%|per\s*cent)|" + _EN_SCALE + "))",
+          _build_en_year,
           first=_firsts(["in", "since", "during", "between", "year", "from", "until", "till", "through", "by", "early",
                          "mid", "late", "end", "beginning", "start", "FY", "fiscal"])),
     _rule("en_part", r"(?i:\b(?:(?P<tag>[QH][1-4])|(?P<ord>first|second|third|fourth|1st|2nd|3rd|4th)\s+"

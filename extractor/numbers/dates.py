@@ -98,7 +98,9 @@ _JOIN = re.compile(rf"{_TIME_OF_DAY}?\s*(?:-{{1,2}}|~|起?\s*至|起?\s*到|(?i:
 _AND = re.compile(r"\s*(?:(?i:and)|و)\s*")
 _BETWEEN = re.compile(r"(?:(?i:between)|بین)\s*")
 # "from 2015 to 2018", "between 2015 and 2018": a bare year closing a year.
-_YEAR_TAIL = re.compile(r"\s*(?:-{1,2}|~|至|到|(?i:to|until|till|through|and)|تا|الی|حتی|و)\s*(\d{4})(?![\d])")
+_YEAR_TAIL = re.compile(r"\s*(?:-{1,2}|~|至|到|(?i:to|until|till|through|and)|تا|الی|حتی|و)\s*(\d{4})(?![\d])"
+                        r"(?!\s*(?:[%٪万萬亿億]|(?i:million|billion|trillion|thousand|hundred|bn|mn)\b"
+                        r"|(?:ملیون|ملیار|الف|هزار|میلیون|میلیارد)))")
 # "2001年起至今", "from 2015 to date", "از سال ۹۶ تا کنون", "منذ 2015 حتى الآن": to the reference date.
 _UNTIL_NOW = re.compile(r"\s*(?:起?\s*(?:至今|迄今|到现在|到現在|至现在|至現在|到目前为止|到目前為止|到目前|至目前)"
                         r"|(?i:to\s+date|until\s+now|till\s+now|to\s+the\s+present(?:\s+day)?)"
