@@ -540,3 +540,61 @@ def test_weekday_schedules_are_not_dates(text):
 def test_weekday_before_a_count_is_still_a_date():
     found = find_dates("On Saturday, 5,000 people marched", lang="en", reference=REF2)
     assert [(d.text, d.start) for _, _, d in found] == [("Saturday", date(2024, 6, 8))]
+
+
+# --- issue 21: exact or abstain ------------------------------------------------------------------
+
+R21 = date(2021, 6, 14)  # a Monday
+
+
+@pytest.mark.parametrize("text,lang,start,end,gran", [
+    # a weekday of a relative week, a day of a relative month: the day, never the week or month
+    ("下周二", "zh", "2021-06-22", "2021-06-22", "day"),
+    ("上个礼拜天", "zh", "2021-06-13", "2021-06-13", "day"),
+    ("下个月20号", "zh", "2021-07-20", "2021-07-20", "day"),
+    ("the 20th of next month", "en", "2021-07-20", "2021-07-20", "day"),
+    ("next Tuesday", "en", "2021-06-15", "2021-06-15", "day"),
+    ("last Sunday", "en", "2021-06-13", "2021-06-13", "day"),
+    ("الثلاثاء القادم", "ar", "2021-06-15", "2021-06-15", "day"),
+    ("سه‌شنبه آینده", "fa", "2021-06-15", "2021-06-15", "day"),
+    # prefixed relative words
+    ("大后天", "zh", "2021-06-17", "2021-06-17", "day"),
+    ("大前年", "zh", "2018-01-01", "2018-12-31", "year"),
+    ("上上周", "zh", "2021-05-31", "2021-06-06", "week"),
+    ("يوم قبل امس", "ar", "2021-06-12", "2021-06-12", "day"),
+    ("أول من أمس", "ar", "2021-06-12", "2021-06-12", "day"),
+    ("پس‌فردا", "fa", "2021-06-16", "2021-06-16", "day"),
+    # ranges in every form, datetimes across two days
+    ("2018年2——4月", "zh", "2018-02-01", "2018-04-30", "month"),
+    ("从2008年——2018年", "zh", "2008-01-01", "2018-12-31", "year"),
+    ("2019.05.29 15:20-2020.01.12 12:10", "zh", "2019-05-29", "2020-01-12", "day"),
+    ("بين 5 و10 مارس 2020", "ar", "2020-03-05", "2020-03-10", "day"),
+    ("از ۱۰ تا ۱۵ مهر ۱۴۰۰", "fa", "2021-10-02", "2021-10-07", "day"),
+    ("从2001年起至今", "zh", "2001-01-01", "2021-06-14", "day"),
+    # lunar dates, Hijri months with diacritics
+    ("2012年正月初8", "zh", "2012-01-30", "2012-01-30", "day"),
+    ("腊月廿三", "zh", "2021-02-04", "2021-02-04", "day"),
+    ("15 مُحَرَّم 1443 هـ", "ar", "2021-08-23", "2021-08-23", "day"),
+])
+def test_issue_21_exact(text, lang, start, end, gran):
+    d = parse_date(text, lang=lang, reference=R21)
+    assert d is not None and d.resolved, text
+    assert (d.start.isoformat(), d.end.isoformat(), d.granularity) == (start, end, gran)
+
+
+@pytest.mark.parametrize("text,lang", [
+    ("2018年10月底", "zh"), ("early 2020", "en"), ("mid-2020", "en"), ("أواخر العام الماضي", "ar"),
+    ("2025年前", "zh"), ("五月廿二", "zh"), ("上周末", "zh"), ("last day of October 2015", "en"),
+    ("6月第3个星期日", "zh"), ("二月十三到十五", "zh"), ("5.8. - 16.8.2018", "en"), ("去年暑假", "zh"),
+    ("شباط 13", "ar"), ("春节期间", "zh"), ("الخميس", "ar"), ("دوشنبه", "fa"), ("星期三", "zh"),
+])
+def test_issue_21_abstains(text, lang):
+    d = parse_date(text, lang=lang, reference=R21)
+    assert d is None or not d.resolved, d
+
+
+def test_unreadable_date_digits_are_no_quantities():
+    from extractor.numbers import find_quantities
+
+    assert [q.value for q in find_quantities("截至2018年底，共120例")] == [120]
+    assert [q.value for q in find_quantities("截至2019年2月29日，病例120例")] == [120]

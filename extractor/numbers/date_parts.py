@@ -169,6 +169,18 @@ def _anchored(p: Parts, ref: date) -> tuple[date, date] | None:
         y = cal.year_of(ref, p.calendar) + p.rel_year
         return _period(p if p.rel_year2 is None else replace(p, y2=y - p.rel_year + p.rel_year2), y, p.m)
     y, m = cal.month_of(ref, p.calendar)
+    if p.calendar == "chinese" and p.m is not None:
+        # Lunar years straddle Gregorian ones (腊月 falls in January): the one occurrence within
+        # half a year of the reference, if there is exactly one.
+        near = []
+        for k in (-1, 0, 1):
+            try:
+                span = _period(p, y + k, p.m)
+            except (ValueError, OverflowError):
+                continue
+            if cal.distance(*span, ref) <= SAME_YEAR_DAYS:
+                near.append(span)
+        return near[0] if len(near) == 1 else None
     if p.occurrence is not None and p.m is not None:
         before, after = p.m < m, p.m > m
         shift = {-1: 0 if before else -1, 1: 0 if after else 1}[p.occurrence]
