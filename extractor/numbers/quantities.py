@@ -34,7 +34,7 @@ from extractor.numbers.arabic_script import DUAL_NOUNS, read_arabic_script
 from extractor.numbers.arabic_script import NUMBER_WORD as _AR_WORD
 from extractor.numbers.chinese import CN_START, read_chinese
 from extractor.numbers.currency import Currency, currency_after, currency_before, yuan_currency
-from extractor.numbers.dates import find_dates
+from extractor.numbers.dates import date_spans
 from extractor.numbers.english import NUMBER_WORD as _EN_WORD
 from extractor.numbers.english import read_english
 from extractor.numbers.normalize import DIGITS, Normalized, Reading, end_of, fold_arabic, read_digits, to_number
@@ -530,9 +530,10 @@ class _Scan:
         return _detect(self.orig[max(0, oa - 24):ob + 24])
 
     def in_date(self, p: int) -> int | None:
-        """End (normalised) of a date covering normalised offset ``p``, if any. Dates are
-        looked for with :func:`find_dates` in a window around the number only: a written date
-        is short, and scanning a megabyte for dates costs more than reading its numbers."""
+        """End (normalised) of a date covering normalised offset ``p``, if any. Dates (those the
+        date reader cannot read too: 2018年底) are looked for with :func:`date_spans` in a window
+        around the number only: a written date is short, and scanning a megabyte for dates costs
+        more than reading its numbers."""
         t = self.t
         a, b = max(0, p - 30), min(len(t), p + 40)
         if not _DATE_HINT.search(t, a, b):
@@ -543,7 +544,7 @@ class _Scan:
             a, b = max(0, block * 48 - 30), min(len(t), block * 48 + 88)
             oa, ob = self.norm.orig(a), self.norm.orig(b - 1) + 1
             ctx = self.lang if self.lang in ("fa", "ar") else None
-            self._dates[block] = [(s + oa, e + oa) for s, e, _ in find_dates(self.orig[oa:ob], lang=ctx)]
+            self._dates[block] = [(s + oa, e + oa) for s, e in date_spans(self.orig[oa:ob], lang=ctx)]
         op = self.norm.orig(p)
         for s, e in self._dates[block]:
             if s <= op < e:
