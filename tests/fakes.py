@@ -264,10 +264,10 @@ def in_request_form(answer: dict, body: dict) -> dict:
         out = dict(fact)
         if cited:
             out["evidence"] = [found[0] if found else "S999"]
-        for field, kind in (("value", "Q"), ("amount", "M")):
-            if labels and field in fact:
+        for name, kind in (("value", "Q"), ("amount", "M")):
+            if labels and name in fact:
                 marks = [i for i in _MARK.findall(text[found[1]:found[2]]) if i[0] == kind] if found else []
-                out = {k: v for k, v in out.items() if k not in (field, "unit", "qualifier", "currency",
+                out = {k: v for k, v in out.items() if k not in (name, "unit", "qualifier", "currency",
                                                                    "previous_value")}
                 out["mention"] = marks[0] if marks else f"{kind}999"
         return out
