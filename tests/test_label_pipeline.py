@@ -4,6 +4,7 @@ readers give every value, qualifier, unit, evidence and span (SYNTHETIC answers,
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -20,13 +21,16 @@ def settings(**kw) -> Settings:
 
 
 def synthetic_label_answer_003(body: dict) -> dict:
-    """SYNTHETIC answer for seed 003 in label form: ids, labels and sentence ids only."""
+    """SYNTHETIC answer for seed 003 in label form: ids, labels and sentence ids only (read off
+    the marked text, as a model would)."""
     shown = article_of(body) or ""
     assert "⟦M1⟧500余萬元" in shown and "[S5]" in shown  # the model sees the marks it must use
+    clinics = re.search(r"⟦(Q\d+)⟧197個", shown).group(1)
+    county = re.search(r"\[(S\d+)\] [^\[]*英吉沙縣", shown).group(1)
     return {
         "money": [{"mention": "M1", "purpose": "upgrade township health centres", "payer": "濟寧援疆指揮部"}],
-        "quantities": [{"mention": "Q7", "measure": "village clinics covered"}],
-        "places": [{"name": "英吉沙縣", "level": "county", "evidence": ["S2"]}],
+        "quantities": [{"mention": clinics, "measure": "village clinics covered"}],
+        "places": [{"name": "英吉沙縣", "level": "county", "evidence": [county]}],
     }
 
 
