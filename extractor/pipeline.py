@@ -46,7 +46,11 @@ from extractor.grounding.align import (
     ground_quote,
     iter_evidence,
 )
+from extractor.grounding.answer_forms import AnswerForm, AnswerSite, answer_form
+from extractor.grounding.fields import apply_document_checks, apply_field_checks, check_document_fields, check_fields
+from extractor.grounding.marking import QUANTITY_KINDS, render_marked
 from extractor.grounding.validation import validated_model, validation_context
+from extractor.mentions import MentionSet, find_mentions
 from extractor.model.bounds import bounded_model
 from extractor.model.outcome import CallOutcome
 from extractor.model.prompting import PromptTemplate, build_messages, template_for_schema
@@ -80,7 +84,9 @@ DERIVE_REVISION = "2"
 class Prepared:
     """An article read, cleaned, chunked and turned into messages — before any model call.
 
-    ``--dry-run`` stops here; ``prompt_tokens`` is an estimate.
+    ``--dry-run`` stops here; ``prompt_tokens`` is an estimate. ``found`` holds every
+    number, amount, percentage and date of the article with its sentence (read before any
+    model call): label mode shows them to the model by id, and they are the mentions table.
     """
 
     document: Document
@@ -88,6 +94,7 @@ class Prepared:
     chunks: tuple[Chunk, ...]
     messages: tuple[tuple[dict[str, str], ...], ...]
     prompt_tokens: int
+    found: MentionSet
 
 
 DATE_FIELD_NAMES = frozenset({"date", "period", "previous_period", "expected_date", "as_of", "publication_date"})
@@ -199,6 +206,7 @@ class _Derivation:
     settings: Settings
     language: str | None
     reference: date | None
+    sites: dict[int, AnswerSite] = field(default_factory=dict)
     stats: GroundingStats = field(default_factory=GroundingStats)
     kept: list[tuple[EvidenceSite, Fact]] = field(default_factory=list)
     dropped_paths: list[tuple[PathPart, ...]] = field(default_factory=list)
@@ -206,25 +214,53 @@ class _Derivation:
     facts_by_owner: dict[int, Fact] = field(default_factory=dict)
 
     def ground(self, source: SourceIndex, chunk_of: dict[int, int], hints: dict[int, tuple[int, int]]) -> None:
-        """Pass 1: ground every quote, check numbers, decide what is dropped."""
+        """Pass 1: ground every fact (its evidence, and every string that must be in the
+        article), check numbers, decide what is dropped."""
         for site in list(iter_evidence(self.data)):
             self.stats.total += 1
             chunk_index = chunk_of.get(id(site.owner))
-            match = ground_quote(site.quote, source, hint=hints.get(chunk_index) if chunk_index is not None else None,
-                                 fuzzy_threshold=self.settings.fuzzy_threshold)
+            given = self.sites.get(id(site.owner))
+            # Evidence the library filled (label mode, sentence citations) stands where the
+            # readers found it: no search. A quote the model wrote is looked for.
+            match = given.as_match() if given is not None else ground_quote(
+                site.quote, source, hint=hints.get(chunk_index) if chunk_index is not None else None,
+                fuzzy_threshold=self.settings.fuzzy_threshold)
             fact = _new_fact(site, match, chunk_index)
+            if given is not None:
+                fact.mentions = dict(given.mention_ids)
             if fact.grounded:
-                self._grounded(site, fact, match)
+                self._grounded(site, fact, match, from_mentions=bool(fact.mentions))
+                if self._fields_dropped(site, fact, source):
+                    continue
             elif self._ungrounded_dropped(site, fact):
                 continue
             fact.data = site.owner.model_dump(mode="json", exclude={site.field})
             fact.dates = _read_dates(fact.data, lang=self.language, reference=self.reference)
             self.kept.append((site, fact))
 
-    def _grounded(self, site: EvidenceSite, fact: Fact, match: Match) -> None:
+    def _fields_dropped(self, site: EvidenceSite, fact: Fact, source: SourceIndex) -> bool:
+        """Every string the fact states as written must be in the article; True when a miss
+        drops the fact (a list item, facts not kept ungrounded). A kept one is not grounded."""
+        checks = check_fields(site.owner, source, fuzzy_threshold=self.settings.fuzzy_threshold)
+        keep = self.settings.ungrounded == "flag"
+        drop = apply_field_checks(fact, checks, keep_ungrounded=keep)
+        if fact.grounded:
+            return False
+        self.stats.fields_not_in_text += 1
+        parent = _parent_list(self.data, site.path) if drop else None
+        if parent is None:  # kept, flagged: a required single field, or the flag policy
+            self.stats.flagged += 1
+            return False
+        self.removals.append((parent, site.owner))
+        self.dropped_paths.append(site.path)
+        self.stats.dropped += 1
+        return True
+
+    def _grounded(self, site: EvidenceSite, fact: Fact, match: Match, *, from_mentions: bool) -> None:
         self.stats.exact += match.alignment == "exact"
         self.stats.fuzzy += match.alignment == "fuzzy"
-        if not self.settings.check_numbers:
+        # A value filled from a mention is the reader's own: nothing to check it against.
+        if not self.settings.check_numbers or from_mentions:
             return
         check = check_numbers(site.owner, site.quote, lang=self.language)
         for name, value in check.updates:
@@ -293,6 +329,17 @@ def _document_info(prepared: Prepared) -> DocumentInfo:
         cleaned_chars=len(cleaned.text), removed_lines=len(cleaned.removed), chunks=len(prepared.chunks),
         warnings=list(doc.warnings),
     )
+
+
+def _form_rules(template: PromptTemplate, form: AnswerForm) -> str:
+    """The prompt's rules for this answer form; a template written before answer forms (no
+    ``${form_rules}``) serves quote mode only."""
+    if "${form_rules}" not in template.system:
+        if form.needs_mentions:
+            raise ConfigurationError(f"prompt {template.id} cannot ask for mention or sentence ids: use prompt "
+                                     "'default' (v3 or later), or quote mode (labels=False, evidence_mode='quote')")
+        return ""
+    return template.form_rules(f"evidence.{form.evidence}", "numbers.mention" if form.labels else "numbers.value")
 
 
 @dataclass(frozen=True)
@@ -406,12 +453,17 @@ class ArticlePipeline:
     ):
         self.settings = settings or Settings.from_env()
         self.schema = resolve_schema(schema or self.settings.schema_ref)
+        # What the model is asked to fill: the schema itself (quote mode), or its label /
+        # citation form when the schema marks fields filled from mentions.
+        self.form = answer_form(self.schema, labels=self.settings.labels, evidence=self.settings.evidence_mode)
+        asked = self.form.response_model(self.schema)
         # Bounded only when the settings ask for it (--local); else the model, and the
         # request, are exactly the validated schema.
-        self.response_model = bounded_model(validated_model(self.schema), max_items=self.settings.max_list_items,
+        self.response_model = bounded_model(validated_model(asked), max_items=self.settings.max_list_items,
                                             max_chars=self.settings.max_string_chars)
         self.template: PromptTemplate = template_for_schema(schema_name(self.schema), self.settings.prompt)
-        self._schema_json = json.dumps(self.schema.model_json_schema(), ensure_ascii=False)
+        self._form_rules = _form_rules(self.template, self.form)
+        self._schema_json = json.dumps(asked.model_json_schema(), ensure_ascii=False)
         self._schema_tokens = estimate_tokens(self._schema_json)
         self._client_args = {"client": client, "async_client": async_client}
         self._model_client: ModelClient | None = None
@@ -515,6 +567,8 @@ class ArticlePipeline:
             "chunk_tokens": s.chunk_budget(self._schema_tokens), "chunk_overlap_tokens": s.chunk_overlap_tokens,
             "reask_on_ungrounded": s.reask_on_ungrounded, "extra_languages": sorted(s.extra_languages),
             "max_list_items": s.max_list_items, "max_string_chars": s.max_string_chars,
+            "answer_form": [self.form.labels, self.form.evidence, self.form.evidence_unit],
+            "mentions_only": s.mentions_only,
         }
         derive = {"ungrounded": s.ungrounded, "fuzzy_threshold": s.fuzzy_threshold, "check_numbers": s.check_numbers,
                   "revision": DERIVE_REVISION}
@@ -527,33 +581,42 @@ class ArticlePipeline:
         """Read, clean, chunk and build the messages (no model call)."""
         doc = article if isinstance(article, Document) else self.document(article, source=source)
         cleaned = clean_text(doc.text, doc.language, enabled=self.settings.clean)
+        found = find_mentions(doc, cleaned)
         budget = self.settings.chunk_budget(self._schema_tokens)
         chunks = tuple(chunk_text(cleaned.text, max_tokens=budget, overlap_tokens=self.settings.chunk_overlap_tokens))
         if not chunks:
             chunks = (Chunk(index=0, text=cleaned.text, start=0, end=len(cleaned.text)),)
         instructions = (self.schema.__doc__ or "").strip()
         messages = tuple(
-            tuple(build_messages(self.template, article=c.text, schema_instructions=instructions,
-                                 language=doc.language, title=doc.title))
+            tuple(build_messages(self.template, article=self._shown(found, c), schema_instructions=instructions,
+                                 language=doc.language, title=doc.title, form_rules=self._form_rules))
             for c in chunks
         )
         tokens = sum(estimate_tokens(m["content"]) for msgs in messages for m in msgs)
         tokens += self._schema_tokens * len(chunks)
-        return Prepared(doc, cleaned, chunks, messages, tokens)
+        return Prepared(doc, cleaned, chunks, messages, tokens, found)
 
-    def _context(self, chunk: Chunk) -> dict[str, Any]:
-        return validation_context(chunk.text, check_quotes=self.settings.reask_on_ungrounded)
+    def _shown(self, found: MentionSet, chunk: Chunk) -> str:
+        """The chunk as the model sees it: with mention and sentence ids where the form needs them."""
+        if not self.form.needs_mentions:
+            return chunk.text
+        return render_marked(found, start=chunk.start, end=chunk.end, sentence_ids=self.form.evidence == "sentence",
+                             mention_kinds=QUANTITY_KINDS if self.form.labels else ())
+
+    def _context(self, prepared: Prepared, chunk: Chunk) -> dict[str, Any]:
+        return {**validation_context(chunk.text, check_quotes=self.settings.reask_on_ungrounded),
+                **self.form.context(prepared.found)}
 
     # The model ------------------------------------------------------------------------
     def ask(self, prepared: Prepared) -> list[CallOutcome]:
         """One structured model call per chunk; the answers, not yet grounded."""
-        return [self.model_client.call(list(msgs), self.response_model, context=self._context(chunk))
+        return [self.model_client.call(list(msgs), self.response_model, context=self._context(prepared, chunk))
                 for chunk, msgs in zip(prepared.chunks, prepared.messages)]
 
     async def aask(self, prepared: Prepared) -> list[CallOutcome]:
         """Async :meth:`ask`: the chunks' calls run concurrently; one failure cancels the rest."""
         tasks = [asyncio.ensure_future(self.model_client.acall(list(msgs), self.response_model,
-                                                              context=self._context(chunk)))
+                                                              context=self._context(prepared, chunk)))
                  for chunk, msgs in zip(prepared.chunks, prepared.messages)]
         try:
             return list(await asyncio.gather(*tasks))
@@ -572,6 +635,8 @@ class ArticlePipeline:
         try:
             # Cleaning and language detection are CPU work; keep them off the event loop.
             prepared = await asyncio.to_thread(self.prepare, document)
+            if self.settings.mentions_only:
+                return ArticleAnswer("[]", self.mentions_result(prepared))
             outcomes = await self.aask(prepared)
             answers = self.dump_answers(outcomes)
             return ArticleAnswer(answers, self.finish(prepared, outcomes))
@@ -634,6 +699,8 @@ class ArticlePipeline:
     def rederive(self, document: Document, answers_json: str) -> ExtractionResult:
         """The facts of stored answers under this extractor's post-processing settings (no model call)."""
         prepared = self.prepare(document)
+        if self.settings.mentions_only:
+            return self.mentions_result(prepared)
         outcomes = self.load_answers(answers_json)
         if len(outcomes) != len(prepared.chunks):
             raise ExtractorError(f"{document.source}: {len(outcomes)} stored answers for {len(prepared.chunks)} chunks")
@@ -658,6 +725,8 @@ class ArticlePipeline:
 
     def extract_document(self, doc: Document) -> ExtractionResult:
         prepared = self.prepare(doc)
+        if self.settings.mentions_only:
+            return self.mentions_result(prepared)
         return self.finish(prepared, self.ask(prepared))
 
     async def aextract(self, text: str, *, source: str | None = None) -> ExtractionResult:
@@ -671,32 +740,55 @@ class ArticlePipeline:
     async def aextract_document(self, doc: Document) -> ExtractionResult:
         # Cleaning and language detection are CPU work; keep them off the event loop.
         prepared = await asyncio.to_thread(self.prepare, doc)
+        if self.settings.mentions_only:
+            return self.mentions_result(prepared)
         return self.finish(prepared, await self.aask(prepared))
 
     # After the model ----------------------------------------------------------------
+    def mentions_result(self, prepared: Prepared) -> ExtractionResult:
+        """The result of an article whose mentions are all that is asked for (no model call)."""
+        found = prepared.found
+        return ExtractionResult(
+            document=_document_info(prepared), schema_name=self.schema_name, schema_version=self.schema_version,
+            prompt_name=self.template.name, prompt_version=self.template.version, model=self.model_name,
+            provider=None, warnings=list(prepared.document.warnings), mentions=list(found.mentions),
+            sentences=list(found.sentences))
+
     def finish(self, prepared: Prepared, outcomes: list[CallOutcome]) -> ExtractionResult:
         """Merge chunk answers, ground every fact, check numbers, drop or flag, dedupe."""
         doc = prepared.document
         chunk_of = {id(site.owner): chunk.index
                     for chunk, outcome in zip(prepared.chunks, outcomes) for site in iter_evidence(outcome.data)}
-        derivation = _Derivation(_merge_instances([o.data for o in outcomes]), self.settings, doc.language,
-                                 _reference_date(doc.published))
+        merged = _merge_instances([o.data for o in outcomes])
+        warnings: list[str] = list(doc.warnings)
+        sites: dict[int, AnswerSite] = {}
+        if self.form.needs_mentions:
+            # Ids → the user's schema, with values, qualifiers, evidence and spans from the readers.
+            filled = self.form.to_schema(merged, prepared.found)
+            merged, sites = filled.data, filled.sites
+            warnings.extend(filled.problems)
+        source = SourceIndex(doc.text)
+        derivation = _Derivation(merged, self.settings, doc.language, _reference_date(doc.published), sites)
         hints = {c.index: prepared.cleaned.span_to_original(c.start, c.end) for c in prepared.chunks}
-        derivation.ground(SourceIndex(doc.text), chunk_of, hints)
+        derivation.ground(source, chunk_of, hints)
         derivation.dedupe()
         facts = derivation.facts()
+        doc_checks = check_document_fields(derivation.data, doc, source, fuzzy_threshold=self.settings.fuzzy_threshold)
+        warnings.extend(apply_document_checks(derivation.data, doc_checks,
+                                              keep_ungrounded=self.settings.ungrounded == "flag"))
         usage = Usage()
-        warnings: list[str] = list(doc.warnings)
         for o in outcomes:
             usage = usage.add(o.usage)
             warnings.extend(o.warnings)
         if derivation.stats.dropped:
-            warnings.append(f"dropped {derivation.stats.dropped} fact(s) whose evidence is not in the article")
+            warnings.append(f"dropped {derivation.stats.dropped} fact(s) whose evidence, or a name or other string "
+                            "they state, is not in the article")
+        found = prepared.found
         return ExtractionResult(
             data=derivation.data, facts=facts, usage=usage, document=_document_info(prepared), stats=derivation.stats,
             schema_name=self.schema_name, schema_version=self.schema_version, prompt_name=self.template.name,
             prompt_version=self.template.version, model=self.model_name, provider=self.settings.profile().name,
-            warnings=warnings,
+            warnings=warnings, mentions=list(found.mentions), sentences=list(found.sentences),
         )
 
 

@@ -88,6 +88,11 @@ CLI = "import sys; from extractor.cli import main; sys.argv[0] = 'extractor'; ma
 """``[sys.executable, "-c", CLI, *args]`` runs the command line in a child process, as the installed script does."""
 
 
+QUOTE_MODE: dict[str, Any] = {"labels": False, "evidence_mode": "quote"}
+"""Settings of the tests written for quote mode (the model copies quotes and types values):
+their SYNTHETIC answers are in that form. Label mode has tests of its own."""
+
+
 def over(ex: Any, transport: httpx2.AsyncBaseTransport) -> Any:
     """``ex`` (an ``extractor.Extractor``) whose async requests go over ``transport``, as the
     library's own client would send them (:meth:`ArticlePipeline.over_transport`)."""
@@ -206,6 +211,7 @@ def synthetic_answer(article: str | None) -> dict:
     sentence holding a number (the number of its key, ``ART-0001``, does not count)."""
     if not article:
         return {"quantities": []}
+    article = _SENTENCE_MARK.sub("", _MARK.sub("", article))  # written as a quote-mode answer
     for m in _SENTENCE.finditer(article):
         sentence = m.group(0).strip()
         nums = [n for n in _NUMBER.finditer(sentence) if not sentence[: n.start()].endswith("ART-")]
@@ -225,6 +231,49 @@ INVENTED = ("Pyongyang Central Clinic", "Dr. Olaf Invented", "Atlantis Health Bu
             "بیمارستان خیالی آتلانتیس")
 _MARK = re.compile(r"⟦([QMD]\d+)⟧")
 _SENTENCE_MARK = re.compile(r"\[(S\d+)\] ")
+
+
+def in_request_form(answer: dict, body: dict) -> dict:
+    """A SYNTHETIC answer written in quote form (values typed, evidence quoted), in the form
+    the request asks for: in label mode a fact's number becomes the id of the mention marked
+    ``⟦Q3⟧`` in its quoted sentence, and with sentence citations its quote becomes the id of the
+    ``[S3]`` sentence that holds it. The same facts, so a fixture serves both forms; a quote
+    not in the article gets an id that is not there either (as a model's bad quote would)."""
+    text = article_of(body) or ""
+    labels, cited = "⟦" in text, bool(_SENTENCE_MARK.search(text))
+    if not (labels or cited) or not isinstance(answer, dict):
+        return answer
+    sentences = [(m.group(1), m.end()) for m in _SENTENCE_MARK.finditer(text)]
+    spans = [(sid, start, sentences[i + 1][1] - len(f"[{sentences[i + 1][0]}] ") if i + 1 < len(sentences)
+              else len(text)) for i, (sid, start) in enumerate(sentences)]
+
+    def plain(s: str) -> str:
+        return _MARK.sub("", s)
+
+    def where(quote: str) -> tuple[str, int, int] | None:
+        for sid, start, end in spans:
+            if quote.strip() and quote.strip() in plain(text[start:end]):
+                return sid, start, end
+        return None
+
+    def convert(fact: dict) -> dict:
+        quote = fact.get("evidence")
+        if not isinstance(quote, str):
+            return fact
+        found = where(quote)
+        out = dict(fact)
+        if cited:
+            out["evidence"] = [found[0] if found else "S999"]
+        for name, kind in (("value", "Q"), ("amount", "M")):
+            if labels and name in fact:
+                marks = [i for i in _MARK.findall(text[found[1]:found[2]]) if i[0] == kind] if found else []
+                out = {k: v for k, v in out.items() if k not in (name, "unit", "qualifier", "currency",
+                                                                   "previous_value")}
+                out["mention"] = marks[0] if marks else f"{kind}999"
+        return out
+
+    return {key: [convert(f) if isinstance(f, dict) else f for f in value] if isinstance(value, list) else value
+            for key, value in answer.items()}
 
 
 def request_schema(body: dict) -> dict | None:
@@ -270,9 +319,20 @@ class _Filler:
         self.invented.append(value)
         return value
 
+    @staticmethod
+    def _kind(description: str) -> str:
+        return next((k for k in "QMD" if f"{k}1, {k}2" in description), "Q")
+
+    def mentionable(self, item: dict) -> bool:
+        """Whether a list item whose ``mention`` is required can be filled (a model that
+        follows the prompt lists no money fact in an article with no ⟦M⟧ mark)."""
+        props = item.get("properties") or {}
+        if "mention" not in props or "mention" not in (item.get("required") or ()):
+            return True
+        return bool(self.ids[self._kind(self._resolve(props["mention"]).get("description") or "")])
+
     def mention(self, description: str) -> str:
-        kind = next((k for k in "QMD" if f"{k}1, {k}2" in description), "Q")
-        ids = self.ids[kind] or ["Q1"]
+        ids = self.ids[self._kind(description)] or ["Q1"]
         self.n_id += 1
         return ids[(self.n_id - 1) % len(ids)]
 
@@ -297,7 +357,10 @@ class _Filler:
         if kind == "array":
             if name == "evidence":
                 return [self.sentences[(self.n_line - 1) % len(self.sentences)]] if self.sentences else ["S1"]
-            return [self.fill(node.get("items") or {"type": "string"}, name, quote) for _ in range(self.items)]
+            item = self._resolve(node.get("items") or {"type": "string"})
+            if not self.mentionable(item):
+                return []
+            return [self.fill(item, name, quote) for _ in range(self.items)]
         if kind in ("number", "integer"):
             m = _NUMBER.search(quote)
             value = float(m.group(0).replace(",", "")) if m else 1.0
@@ -787,6 +850,8 @@ class FakeEndpoint:
     def _reply(self, body: dict, answer: Answer) -> Reply:
         if isinstance(answer, BaseException):
             raise answer
+        if isinstance(answer, dict):
+            answer = in_request_form(answer, body)
         if isinstance(answer, (dict, str)):
             return Reply.json(200, self._completion(body, answer))
         if isinstance(answer, (Reply, httpx2.Response, tuple)):
@@ -840,7 +905,7 @@ class FakeEndpoint:
 def synthetic_batch_answer(body: dict) -> dict:
     """SYNTHETIC answer to one batch request: a bed count quoting the first sentence with
     a number of its article, and the County Hospital."""
-    article = user_text(body).split(" BEGIN\n", 1)[-1]
+    article = _SENTENCE_MARK.sub("", _MARK.sub("", user_text(body).split(" BEGIN\n", 1)[-1]))
     m = re.search(r"[A-Z][^.\n]*\d[^.\n]*\.", article)
     assert m, "the synthetic batch answer expects a sentence with a number"
     sentence = m.group(0)
@@ -895,7 +960,7 @@ class FakeBatchAPI:
                                        "type": "invalid_request_error"}}}})
                 continue
             body = req["body"]
-            args = '{"quantities": "oops"' if self.broken(cid) else synthetic_batch_answer(body)
+            args = '{"quantities": "oops"' if self.broken(cid) else in_request_form(synthetic_batch_answer(body), body)
             answer = completion(args, name=_tool_name(body, DEFAULT_NAME), model=body["model"])
             out.append({"id": f"req_{i}", "custom_id": cid, "error": None, "response": {
                 "status_code": 200, "request_id": f"r{i}", "body": answer}})

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from fakes import FakeEndpoint, over, user_text
+from fakes import QUOTE_MODE, FakeEndpoint, over, user_text
 
 from extractor import Extractor
 from extractor.model.settings import Settings
@@ -29,7 +29,7 @@ SYNTHETIC_FACTS = {
 
 def make_settings(**kw) -> Settings:
     base = dict(provider="openai", api_key="sk-test-SECRET", model="gpt-4o-mini", max_transport_retries=2,
-                backoff_initial_s=0.01, backoff_max_s=0.05, max_reasks=0)
+                backoff_initial_s=0.01, backoff_max_s=0.05, max_reasks=0, **QUOTE_MODE)
     base.update(kw)
     return Settings(**base)
 

@@ -37,7 +37,8 @@ _CHILD = textwrap.dedent("""
         os._exit(137)  # the process dies before the store learns the batch id
 
     batches.Batches.create = create_then_die
-    settings = Settings(provider="openai", model="gpt-4o-mini", api_key=sys.argv[3], base_url=sys.argv[1])
+    settings = Settings(provider="openai", model="gpt-4o-mini", api_key=sys.argv[3], base_url=sys.argv[1],
+                        labels=False, evidence_mode="quote")  # as make_settings: the same request
     submit(Extractor(settings), [sys.argv[2]], RunOptions(out=sys.argv[4]))
 """)
 

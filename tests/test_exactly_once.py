@@ -31,7 +31,7 @@ from pathlib import Path
 import httpx2
 import pyarrow.parquet as pq
 import pytest
-from fakes import CLI, FakeEndpoint, cli_env, over, user_text
+from fakes import CLI, QUOTE_MODE, FakeEndpoint, cli_env, over, user_text
 from fakes import write_bulletins as write_articles
 
 from extractor import Extractor, OutputBusyError, Settings
@@ -205,7 +205,8 @@ def counting_endpoint() -> FakeEndpoint:
 
 
 def settings(**kw) -> Settings:
-    return Settings(**{"provider": "openai", "api_key": "sk-test", "model": "gpt-4o-mini", "max_reasks": 0, **kw})
+    return Settings(**{"provider": "openai", "api_key": "sk-test", "model": "gpt-4o-mini", "max_reasks": 0,
+                       **QUOTE_MODE, **kw})
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from typing import Any
 
 import instructor
 import pytest
-from fakes import FakeEndpoint
+from fakes import QUOTE_MODE, FakeEndpoint
 
 from extractor import Extractor, Settings
 from extractor.grounding.validation import checking_quotes
@@ -40,13 +40,13 @@ def recorder(mode: str, script: list[dict]) -> FakeEndpoint:
 
 
 def extractor_for(mode: str, rec: FakeEndpoint) -> Extractor:
-    return Extractor(Settings(provider="openai", model="gpt-test", api_key="sk-test", mode=mode),
+    return Extractor(Settings(provider="openai", model="gpt-test", api_key="sk-test", mode=mode, **QUOTE_MODE),
                      client=rec.client(api_key="sk-test"), async_client=rec.async_client(api_key="sk-test"))
 
 
 def call_args(ex: Extractor, article: str = ARTICLE) -> tuple[list, Any, dict]:
     prepared = ex.pipeline.prepare(article)
-    return list(prepared.messages[0]), ex.pipeline.response_model, ex.pipeline._context(prepared.chunks[0])
+    return list(prepared.messages[0]), ex.pipeline.response_model, ex.pipeline._context(prepared, prepared.chunks[0])
 
 
 def instructor_uncached(mode: str, script: list[dict], msgs: list, rm: Any, ctx: dict, kind: str) -> tuple:

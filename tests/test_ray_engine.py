@@ -21,7 +21,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from fakes import CLI, FakeEndpoint, cli_env
+from fakes import CLI, QUOTE_MODE, FakeEndpoint, cli_env
 from fakes import write_bulletins as write_articles
 
 from extractor import Extractor, Settings
@@ -45,7 +45,8 @@ from extractor.text.reading import document_from_text
 
 def settings_for(srv: FakeEndpoint, **kw) -> Settings:
     base = dict(provider="openai", api_key="sk-test-ray-SECRET", model="fault-model", base_url=srv.base_url,
-                max_reasks=0, timeout_s=20, max_transport_retries=2, backoff_initial_s=0.05, backoff_max_s=0.2)
+                max_reasks=0, timeout_s=20, max_transport_retries=2, backoff_initial_s=0.05, backoff_max_s=0.2,
+                **QUOTE_MODE)
     base.update(kw)
     return Settings(**base)
 

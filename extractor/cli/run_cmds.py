@@ -82,6 +82,9 @@ def run(
     keep_ungrounded: KeepUngrounded = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Read, clean, chunk and estimate tokens and cost; "
                                                              "no model call, no key needed.")] = False,
+    mentions_only: Annotated[bool, typer.Option("--mentions-only", help="Find every number, amount, percentage "
+                                                                         "and date (tables/mentions.csv); no model "
+                                                                         "call, no key needed.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     log_json: LogJson = False,
     retry_errors: Annotated[bool, typer.Option("--retry-errors/--no-retry-errors",
@@ -110,6 +113,8 @@ def run(
         settings = SettingsOptions(model=model, base_url=base_url, provider=provider, schema=schema, prompt=prompt,
                                    max_reasks=max_reasks, max_transport_retries=max_transport_retries,
                                    timeout=timeout, no_clean=no_clean, keep_ungrounded=keep_ungrounded).settings()
+        if mentions_only:
+            settings = settings.model_copy(update={"mentions_only": True})
         if dry_run:
             dry = _dry_run(settings, inputs, text_field=text_field, id_field=id_field, log_json=log_json, err=err)
             # As for a run: 1 when any input cannot be used.
@@ -120,7 +125,7 @@ def run(
                              engine="batchapi" if batch_api else engine, ray_address=ray_address,
                              check_connection=False, argv=tuple(sys.argv))
         with ExitStack() as stack:
-            use_local = wants_local(settings, local)
+            use_local = not mentions_only and wants_local(settings, local)
             if use_local:
                 settings = enter_local(stack, settings, local_model)
                 if options.concurrency > 1:
@@ -185,9 +190,11 @@ def _run(settings: Any, inputs: list[str], options: Any, *, quiet: bool, log_jso
     from extractor.model.endpoint import check_configuration, check_endpoint
 
     # Before the progress bar, so that a configuration error is the only line printed.
-    check_configuration(settings)
+    if not settings.mentions_only:
+        check_configuration(settings)
     ex = Extractor(settings)
-    check_endpoint(settings)
+    if not settings.mentions_only:
+        check_endpoint(settings)
     bar = _progress_bar(err) if not quiet and not log_json else None
     task = None
     if bar is not None:
@@ -213,13 +220,15 @@ def _run(settings: Any, inputs: list[str], options: Any, *, quiet: bool, log_jso
     finally:
         if bar is not None:
             bar.stop()
-    _print_summary(summary, used_local=used_local, log_json=log_json, elapsed=time.monotonic() - started)
+    _print_summary(summary, used_local=used_local, log_json=log_json, elapsed=time.monotonic() - started,
+                   mentions_only=settings.mentions_only)
     if summary.interrupted:
         return EXIT_INTERRUPTED
     return summary.exit_code
 
 
-def _print_summary(summary: Any, *, used_local: bool, log_json: bool, elapsed: float) -> None:
+def _print_summary(summary: Any, *, used_local: bool, log_json: bool, elapsed: float,
+                   mentions_only: bool = False) -> None:
     if log_json:
         typer.echo(json.dumps({"summary": summary.to_dict(), "local_model": used_local}, ensure_ascii=False,
                               default=str))
@@ -237,7 +246,7 @@ def _print_summary(summary: Any, *, used_local: bool, log_json: bool, elapsed: f
     table.add_row("failed", str(summary.failed) + (
         f" ({', '.join(f'{k}: {v}' for k, v in sorted(summary.errors_by_kind.items()))})"
         if summary.errors_by_kind else ""))
-    table.add_row("asked the model", str(summary.requested))
+    table.add_row("mentions found (no model)" if mentions_only else "asked the model", str(summary.requested))
     table.add_row("re-derived (no call)", str(summary.rederived))
     table.add_row("already done (no call)", str(summary.reused))
     table.add_row("facts", ", ".join(f"{k}: {v}" for k, v in sorted(summary.facts_by_type.items())) or "0")

@@ -28,13 +28,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from extractor.core.errors import ConfigurationError
 from extractor.core.types import Span
 from extractor.grounding.align import Match
 from extractor.grounding.citations import citation_context, citation_model, fill_citations
 from extractor.grounding.labels import EvidenceUnit, fill_labels, label_context, label_model, uses_labels
 from extractor.mentions import MentionSet
 
-__all__ = ["AnswerForm", "AnswerSite", "FilledAnswer", "EvidenceMode", "default_answer_form"]
+__all__ = ["AnswerForm", "AnswerSite", "FilledAnswer", "EvidenceMode", "default_answer_form", "answer_form"]
 
 EvidenceMode = Literal["quote", "sentence"]
 
@@ -125,5 +126,25 @@ class AnswerForm:
 
 
 def default_answer_form(schema: type[BaseModel]) -> AnswerForm:
-    """Label mode for a schema with ``FromMention`` fields, quote mode otherwise (v0.1's form)."""
-    return AnswerForm(labels=uses_labels(schema))
+    """Label mode with sentence citations for a schema with ``FromMention`` fields (the
+    built-in one), quote mode otherwise (v0.1's form, unchanged for schemas without markers)."""
+    labels = uses_labels(schema)
+    return AnswerForm(labels=labels, evidence="sentence" if labels else "quote")
+
+
+def answer_form(schema: type[BaseModel], *, labels: bool | None = None,
+                evidence: EvidenceMode | None = None) -> AnswerForm:
+    """The form a schema is asked in: the schema's default (:func:`default_answer_form`),
+    with ``labels`` and ``evidence`` overriding it where given.
+
+    >>> from extractor.schemas.health_news import HealthNewsArticle
+    >>> answer_form(HealthNewsArticle)
+    AnswerForm(labels=True, evidence='sentence', evidence_unit='sentence')
+    >>> answer_form(HealthNewsArticle, labels=False, evidence="quote")
+    AnswerForm(labels=False, evidence='quote', evidence_unit='sentence')
+    """
+    default = default_answer_form(schema)
+    if labels and not uses_labels(schema):
+        raise ConfigurationError(f"schema {schema.__name__} marks no field FromMention: label mode needs some "
+                                 "(see extractor.fields), or use labels=False")
+    return AnswerForm(labels=default.labels if labels is None else labels, evidence=evidence or default.evidence)

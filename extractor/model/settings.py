@@ -38,6 +38,10 @@ _ENV = {
 }
 
 
+MENTIONS_ONLY_MODEL = "none (mentions only)"
+"""The model name records of a mentions-only run are kept under (no model is asked)."""
+
+
 class Settings(BaseModel):
     """Everything that changes how an article is extracted.
 
@@ -91,6 +95,16 @@ class Settings(BaseModel):
     reask_on_ungrounded: bool = Field(True, description="Re-ask when a quote is not in the article.")
     check_numbers: bool = True
 
+    # Mentions only: every article read, cleaned and its mentions found; no model is called,
+    # no key or model is needed, and the run's rows are the mentions table.
+    mentions_only: bool = Field(False, description="Find the mentions only; call no model.")
+
+    # The form the model answers in (None: the schema's default: label mode with sentence
+    # citations for a schema that marks FromMention fields, quote mode otherwise)
+    labels: bool | None = Field(None, description="Numbers named by the ids of the mentions the readers found.")
+    evidence_mode: Literal["quote", "sentence"] | None = Field(
+        None, description="Evidence as a verbatim quote, or as the ids of the sentences that state the fact.")
+
     @field_validator("api_key", mode="before")
     @classmethod
     def _empty_key_is_none(cls, v: Any) -> Any:
@@ -127,6 +141,8 @@ class Settings(BaseModel):
         return get_profile(self.provider or guess_provider(self.base_url))
 
     def resolved_model(self) -> str:
+        if self.mentions_only:
+            return MENTIONS_ONLY_MODEL
         model = self.model or self.profile().default_model
         if not model:
             raise ConfigurationError(
@@ -144,6 +160,8 @@ class Settings(BaseModel):
         """The key to send; a placeholder for endpoints that need none."""
         if self.api_key is not None:
             return self.api_key.get_secret_value()
+        if self.mentions_only:
+            return "not-needed"
         profile = self.profile()
         if profile.needs_api_key:
             var = profile.api_key_env or "OPENAI_API_KEY"

@@ -493,6 +493,8 @@ def _check_ready(extractor: ArticleExtractor, options: RunOptions) -> bool:
     settings = extractor.settings
     settings.resolved_api_key()
     settings.resolved_model()
+    if settings.mentions_only:
+        return False  # no model is asked
     if options.check_connection is not None:
         return options.check_connection
     return not extractor.has_own_client
