@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from pydantic import BaseModel
 
@@ -341,7 +341,7 @@ class Extractor:
         if self._model_client is not None:
             self._model_client.close()
 
-    def __enter__(self) -> Extractor:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -49,11 +49,12 @@ from extractor.cli.common import (
     setup_logging,
     wants_local,
 )
+from extractor.core.distribution import pip_install
 
 logger = logging.getLogger("extractor.cli")
 
 Engine = Annotated[str, typer.Option("--engine", help="asyncio (this process) or ray (a Ray cluster; "
-                                                        "pip install 'extractor[ray]').")]
+                                                        f"{pip_install('ray')}).")]
 RayAddress = Annotated[str | None, typer.Option("--ray-address", help="Ray cluster to join: 'auto' (run on a "
                                                    "node of it) or the head's HOST:PORT (default: start a local "
                                                    "Ray). Ray Client 'ray://' is refused: see the README, "

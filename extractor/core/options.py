@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 from extractor.core.errors import ConfigurationError
 
@@ -26,6 +26,32 @@ __all__ = ["RunOptions", "EngineName", "ENGINES"]
 
 EngineName = Literal["asyncio", "ray"]
 ENGINES: tuple[str, ...] = ("asyncio", "ray")
+
+
+class _PathField:
+    """A dataclass field kept as a :class:`~pathlib.Path` and given as any path-like.
+
+    A descriptor-typed field (see the dataclasses docs): mypy and pyright type the
+    constructor's parameter from ``__set__`` (``str | os.PathLike[str]``) and the
+    attribute from ``__get__`` (``Path``), with no plugin. ``__get__`` on the class raises
+    AttributeError, so the dataclass sees no default and the field stays required.
+    """
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._attr = f"_{name}_path"
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> _PathField: ...
+    @overload
+    def __get__(self, obj: object, owner: type | None = None) -> Path: ...
+    def __get__(self, obj: object | None, owner: type | None = None) -> Path | _PathField:
+        if obj is None:
+            raise AttributeError(f"{self._attr[1:-5]} has no default")
+        path: Path = getattr(obj, self._attr)
+        return path
+
+    def __set__(self, obj: object, value: str | os.PathLike[str]) -> None:
+        object.__setattr__(obj, self._attr, Path(os.fspath(value)))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,7 +75,7 @@ class RunOptions:
         argv: the command line, logged with the run (secrets blanked).
     """
 
-    out: Path
+    out: _PathField = _PathField()  # required (no default); a str or any path-like, kept as a Path
     concurrency: int = 8
     rpm: int | None = None
     tpm: int | None = None
@@ -65,7 +91,6 @@ class RunOptions:
     argv: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "out", Path(os.fspath(self.out)))
         if self.argv is not None:
             object.__setattr__(self, "argv", tuple(self.argv))
         if self.concurrency < 1:
