@@ -19,6 +19,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from fakes import FakeEndpoint
 
 pytestmark = pytest.mark.slow
 
@@ -85,3 +86,25 @@ def test_the_checkers_catch_a_users_mistakes(tmp_path):
     assert sorted(pyright_errors) == sorted(EXPECTED), report["generalDiagnostics"]
     for number, word in EXPECTED.items():
         assert word in pyright_errors[number], (number, pyright_errors[number])
+
+
+def synthetic_beds_answer() -> dict:
+    """SYNTHETIC answer: one quantity quoted from the article below."""
+    return {"quantities": [{"measure": "beds", "value": 120, "unit": "bed", "evidence": "The hospital has 120 beds."}]}
+
+
+def test_the_typed_example_runs(tmp_path):
+    """examples/typed_usage.py is not only well typed: it runs, start to end, against an endpoint."""
+    article = tmp_path / "article.txt"
+    article.write_text("County hospital report\n\nThe hospital has 120 beds.\n", encoding="utf-8")
+    with FakeEndpoint(synthetic_beds_answer()) as endpoint:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("EXTRACTOR_")}
+        env.update(EXTRACTOR_BASE_URL=endpoint.base_url, EXTRACTOR_MODEL="synthetic-model")
+        proc = subprocess.run([sys.executable, str(ROOT / "examples" / "typed_usage.py"), str(article)],
+                              cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines.count("1 facts, 1 requests, 0 ungrounded") == 3, proc.stdout  # extract, aextract, Extractor
+    assert sum("The hospital has 120 beds." in line for line in lines) == 3
+    assert lines[-1] == "batch: 1 ok, 0 failed; exit code 0"
+    assert (tmp_path / "out" / "articles.jsonl").is_file()
