@@ -32,7 +32,8 @@ echo "== mypy --strict and pyright on examples/ (a user's code: public names onl
 # As for an installed package, errors inside extractor are the step above's business
 # (--follow-imports=silent); no config file, so no pydantic plugin. pyright reads
 # [tool.pyright] in pyproject.toml (strict); its wheel bundles pyright and Node.js.
-.venv/bin/mypy --strict --config-file= --follow-imports=silent --cache-dir=.mypy_cache/user --no-error-summary examples
+.venv/bin/mypy --strict --config-file= --follow-imports=silent --cache-dir=.mypy_cache/user --exclude '/build/' \
+  --no-error-summary examples
 pyright_says=$(PYRIGHT_PYTHON_IGNORE_WARNINGS=1 .venv/bin/pyright --warnings 2>&1) || { echo "$pyright_says" >&2; exit 1; }
 echo "== pytest (tests and doctests)" >&2
 # Cassettes replay only (record mode 'none' is pytest-recording's default) and the
