@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from pydantic import BaseModel
 
@@ -526,7 +526,7 @@ class ArticlePipeline:
         if self._model_client is not None:
             self._model_client.close()
 
-    def __enter__(self) -> ArticlePipeline:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -31,6 +31,8 @@ from pathlib import Path
 import pytest
 from conftest import SEED_FILES
 
+import extractor
+
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -244,6 +246,15 @@ def test_sdist_holds_the_sources_and_the_mapped_folders(installed):
     assert any(n.startswith("schemas/") for n in names) and any(n.startswith("prompts/") for n in names)
 
 
+def test_the_distribution_is_named_and_versioned_as_ours(installed):
+    version = extractor.__version__
+    assert installed["sdist"].name == f"grounded_extractor-{version}.tar.gz"
+    assert installed["wheel"].name.startswith(f"grounded_extractor-{version}-py3-none-any")
+    with zipfile.ZipFile(installed["wheel"]) as zf:
+        meta = next(zf.read(n).decode() for n in zf.namelist() if n.endswith(".dist-info/METADATA"))
+    assert f"\nName: grounded-extractor\nVersion: {version}\n" in meta
+
+
 def test_wheel_built_from_the_sdist_is_complete(installed):
     with zipfile.ZipFile(installed["wheel"]) as zf:
         names = set(zf.namelist())
@@ -269,6 +280,7 @@ def test_installed_package_has_every_package_and_data_file(installed):
 
 @pytest.mark.parametrize("args, expect", [
     (["--help"], "Usage"),
+    (["--version"], f"extractor {extractor.__version__} (pip package grounded-extractor, "),
     (["schemas"], "health_news"),
     (["providers"], "llamacpp"),
 ])

@@ -146,7 +146,7 @@ def test_records_parts_import_and_requested_twice_without_ray(tmp_path):
 def test_ray_engine_without_ray_says_how_to_install(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError
     ex = Extractor(Settings(provider="openai", api_key="sk-test", model="gpt-4o-mini"))
-    with pytest.raises(ConfigurationError, match=r"pip install 'extractor\[ray\]'"):
+    with pytest.raises(ConfigurationError, match=r"pip install 'grounded-extractor\[ray\]'"):
         ex.run([tmp_path], out=tmp_path / "out", engine="ray", handle_sigint=False, check_connection=False)
 
 

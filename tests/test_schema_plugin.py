@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -27,8 +28,13 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def plugin_path(tmp_path_factory) -> Path:
     target = tmp_path_factory.mktemp("plugin")
+    # Built from a copy: pip builds a local folder in place, and its build/ and *.egg-info
+    # would be left in examples/ (where the type checkers would meet the package twice).
+    source = tmp_path_factory.mktemp("plugin-source") / "schema_plugin"
+    shutil.copytree(ROOT / "examples" / "schema_plugin", source,
+                    ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
     res = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target),
-                          str(ROOT / "examples" / "schema_plugin")], capture_output=True, text=True, timeout=300)
+                          str(source)], capture_output=True, text=True, timeout=300)
     if res.returncode != 0:
         pytest.skip(f"pip could not build the example plugin here: {res.stderr[-500:]}")
     return target

@@ -49,11 +49,12 @@ from extractor.cli.common import (
     setup_logging,
     wants_local,
 )
+from extractor.core.distribution import pip_install
 
 logger = logging.getLogger("extractor.cli")
 
 Engine = Annotated[str, typer.Option("--engine", help="asyncio (this process), ray (a Ray cluster; "
-                                                        "pip install 'extractor[ray]') or batchapi (the OpenAI Batch "
+                                                        f"{pip_install('ray')}) or batchapi (the OpenAI Batch "
                                                         "API: submits, and the same command later collects).")]
 RayAddress = Annotated[str | None, typer.Option("--ray-address", help="Ray cluster to join: 'auto' (run on a "
                                                    "node of it) or the head's HOST:PORT (default: start a local "

@@ -20,7 +20,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Literal, Protocol, TypedDict
+from typing import Any, Literal, Protocol, TypedDict, overload
 
 from extractor.core.errors import ConfigurationError
 from extractor.core.records import ArticleRecord, Progress
@@ -44,6 +44,32 @@ class RequestLimiter(Protocol):
     def on_rate_limited(self, retry_after: float | None = None) -> float: ...
 
     def on_success(self) -> None: ...
+
+
+class _PathField:
+    """A dataclass field kept as a :class:`~pathlib.Path` and given as any path-like.
+
+    A descriptor-typed field (see the dataclasses docs): mypy and pyright type the
+    constructor's parameter from ``__set__`` (``str | os.PathLike[str]``) and the
+    attribute from ``__get__`` (``Path``), with no plugin. ``__get__`` on the class raises
+    AttributeError, so the dataclass sees no default and the field stays required.
+    """
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._attr = f"_{name}_path"
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> _PathField: ...
+    @overload
+    def __get__(self, obj: object, owner: type | None = None) -> Path: ...
+    def __get__(self, obj: object | None, owner: type | None = None) -> Path | _PathField:
+        if obj is None:
+            raise AttributeError(f"{self._attr[1:-5]} has no default")
+        path: Path = getattr(obj, self._attr)
+        return path
+
+    def __set__(self, obj: object, value: str | os.PathLike[str]) -> None:
+        object.__setattr__(obj, self._attr, Path(os.fspath(value)))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -79,7 +105,7 @@ class RunOptions:
         engine_options: settings only one engine understands (see the engine's ``answer``).
     """
 
-    out: Path
+    out: _PathField = _PathField()  # required (no default); a str or any path-like, kept as a Path
     concurrency: int = 8
     rpm: int | None = None
     tpm: int | None = None
@@ -103,7 +129,6 @@ class RunOptions:
     engine_options: Mapping[str, str | int | float | bool] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "out", Path(os.fspath(self.out)))
         if self.argv is not None:
             object.__setattr__(self, "argv", tuple(self.argv))
         if self.only is not None:

@@ -117,7 +117,7 @@ class Fact(BaseModel):
     span: Span | None = None
     spans: list[Span] = Field(default_factory=list, description="All places the evidence was found (merged chunks).")
     alignment: Alignment = "none"
-    score: float = Field(0.0, description="Match score 0-100 of the evidence against the source.")
+    score: float = Field(default=0.0, description="Match score 0-100 of the evidence against the source.")
     grounded: bool = False
     corrections: list[Correction] = Field(default_factory=list)
     dates: dict[str, DateInfo] = Field(default_factory=dict, description="Date fields as ISO periods.")
@@ -133,10 +133,10 @@ class Usage(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
-    requests: int = Field(0, description="HTTP requests sent to the model, retries included.")
-    calls: int = Field(0, description="Structured-extraction calls (one per chunk).")
-    reasks: int = Field(0, description="Validation re-asks (instructor's budget).")
-    transport_retries: int = Field(0, description="Retries after 429/5xx/timeouts (tenacity's budget).")
+    requests: int = Field(default=0, description="HTTP requests sent to the model, retries included.")
+    calls: int = Field(default=0, description="Structured-extraction calls (one per chunk).")
+    reasks: int = Field(default=0, description="Validation re-asks (instructor's budget).")
+    transport_retries: int = Field(default=0, description="Retries after 429/5xx/timeouts (tenacity's budget).")
     cost_usd: float | None = None
 
     def add(self, other: Usage) -> Usage:
@@ -193,7 +193,7 @@ class ExtractionResult(BaseModel):
     them, corrected numbers applied); ``facts`` is the flat list a table is made of.
     """
 
-    data: Any = Field(None, description="The filled schema instance (a plain dict once reloaded from JSON).")
+    data: Any = Field(default=None, description="The filled schema instance (a plain dict once reloaded from JSON).")
     facts: list[Fact] = Field(default_factory=list)
     usage: Usage = Field(default_factory=Usage)
     document: DocumentInfo = Field(default_factory=DocumentInfo)

@@ -146,8 +146,22 @@ class _RedactingFilter(logging.Filter):
 
 # Logger filters do not apply to child loggers, so the ones that log exception texts
 # are named one by one (instructor's retry loop logs each failed attempt's error).
-for _name in ("instructor", "instructor.v2", "instructor.v2.retry", "openai", "openai._base_client", "httpx2"):
-    logging.getLogger(_name).addFilter(_RedactingFilter())
+_redacting_lock = threading.Lock()
+_REDACTED_LOGGERS = ("instructor", "instructor.v2", "instructor.v2.retry", "openai", "openai._base_client", "httpx2")
+
+
+def redact_third_party_logs() -> None:
+    """Put the key-redacting filter on the loggers that print exception texts (idempotent).
+
+    Called when a :class:`ModelClient` is built, not at import: importing extractor
+    changes no logger of another library, and an application that never makes a model
+    call never gets the filter.
+    """
+    with _redacting_lock:  # two clients built at once in two threads add one filter, not two
+        for name in _REDACTED_LOGGERS:
+            third_party = logging.getLogger(name)
+            if not any(isinstance(f, _RedactingFilter) for f in third_party.filters):
+                third_party.addFilter(_RedactingFilter())
 
 
 def repair_json_text(text: str) -> str:
@@ -273,6 +287,7 @@ class ModelClient:
         self.transport: httpx2.AsyncBaseTransport | None = None
         self._building = threading.Lock()  # one client even when threads ask at once
         _KNOWN_SECRETS.update(self._secrets)
+        redact_third_party_logs()
         self.model = settings.resolved_model()
         skip_repeated_async_validator_walks()
         self.mode = _MODES[settings.resolved_mode()]

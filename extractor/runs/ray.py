@@ -1,4 +1,4 @@
-"""Ray Data for batches beyond one machine (``pip install 'extractor[ray]'``).
+"""Ray Data for batches beyond one machine (``pip install 'grounded-extractor[ray]'``).
 
 * ``extractor run INPUT... --out OUT --engine ray [--ray-address auto|HOST:PORT]``, or
   ``Extractor.run(..., engine="ray")``: the batch's model calls on a Ray actor pool

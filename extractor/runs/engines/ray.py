@@ -29,7 +29,7 @@ How a run goes (see the README, 'Beyond one machine', for the operator's view)::
   ``OUT/ray/started/<run>/<actor>.txt`` before the first request; hashes started more
   than once are reported as ``requested_twice``.
 
-Ray is imported only when a run needs it; ``pip install 'extractor[ray]'``.
+Ray is imported only when a run needs it; ``pip install 'grounded-extractor[ray]'``.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from extractor.core.distribution import pip_install
 from extractor.core.errors import ConfigurationError, ExtractorError, InputError, ModelCallError
 from extractor.core.options import RunOptions
 from extractor.runs.engines.base import Answer, Engine, EngineContext, EngineStats, Job
@@ -66,7 +67,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["RayEngine", "PoolPlan", "plan_pool", "extract_dataset", "ExtractWorker", "DatasetWorker",
            "require_ray", "INSTALL_HINT"]
 
-INSTALL_HINT = "pip install 'extractor[ray]'"
+INSTALL_HINT = pip_install("ray")
 PER_ACTOR_TARGET = 8          # requests in flight per actor the pool size aims at
 CALLS_PER_ACTOR = 2           # batches an actor works on at once (one prepares while the other waits)
 DEFAULT_WINDOW = 10_000       # jobs handed to one Ray Data execution (at least; see RayEngine)
