@@ -81,20 +81,20 @@ if TYPE_CHECKING:  # pragma: no cover - read by mypy and pyright, never run
     from extractor.core.errors import OutputBusyError as OutputBusyError
     from extractor.core.errors import SchemaNotFoundError as SchemaNotFoundError
     from extractor.core.evidence import Evidence as Evidence
-    from extractor.core.options import RunOptions as RunOptions
-    from extractor.core.types import ExtractionResult as ExtractionResult
-    from extractor.core.types import Fact as Fact
-    from extractor.core.types import Span as Span
-    from extractor.core.types import Usage as Usage
-    from extractor.model.settings import Settings as Settings
-    from extractor.pipeline import aextract as aextract
-    from extractor.pipeline import extract as extract
-    from extractor.core.types import Mention as Mention
     from extractor.core.fields import FromMention as FromMention
     from extractor.core.fields import InText as InText
     from extractor.core.fields import Label as Label
     from extractor.core.fields import MentionRef as MentionRef
+    from extractor.core.options import RunOptions as RunOptions
+    from extractor.core.types import ExtractionResult as ExtractionResult
+    from extractor.core.types import Fact as Fact
+    from extractor.core.types import Mention as Mention
+    from extractor.core.types import Span as Span
+    from extractor.core.types import Usage as Usage
     from extractor.mentions import find_mentions as find_mentions
+    from extractor.model.settings import Settings as Settings
+    from extractor.pipeline import aextract as aextract
+    from extractor.pipeline import extract as extract
 
 
 def __getattr__(name: str) -> Any:
