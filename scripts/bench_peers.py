@@ -306,8 +306,8 @@ def report(res: dict) -> None:
     for c in sorted({r["concurrency"] for r in runs if r["articles"] > 1}):
         ideal = n * lat / c
         print(f"\nat {c} in flight (ideal {ideal:.2f}s)")
-        print(f"  {'tool':<11}{'wall s':>12}{'× baseline':>12}{'% ideal':>10}{'CPU ms/art':>12}{'marginal':>10}"
-              f"{'peak MB':>10}{'× base':>8}{'req/art':>9}{'KB/art':>8}{'in flight':>10}{'facts/art':>10}")
+        print(f"  {'tool':<11}{'wall s':>13}{'× baseline':>12}{'% ideal':>10}{'CPU ms/art':>12}{'marginal':>10}"
+              f"{'peak MB':>10}{'× base':>11}{'req/art':>9}{'KB/art':>8}{'in flight':>10}{'facts/art':>10}")
         by_round = {(r["tool"], r["round"]): r for r in runs if r["concurrency"] == c and r["articles"] > 1}
         for tool in TOOLS:
             mine = [r for (t, _), r in by_round.items() if t == tool]
@@ -319,10 +319,10 @@ def report(res: dict) -> None:
                          if ("instructor", r["round"]) in by_round]
             one_cpu = {r["round"]: r["cpu_s"] for r in fixed[tool]}
             marginal = [1000 * (r["cpu_s"] - one_cpu[r["round"]]) / (n - 1) for r in mine if r["round"] in one_cpu]
-            print(f"  {tool:<11}{_range([r['wall_s'] for r in mine], '.1f'):>12}{_range(ratio, '.2f'):>12}"
+            print(f"  {tool:<11}{_range([r['wall_s'] for r in mine], '.1f'):>13}{_range(ratio, '.2f'):>12}"
                   f"{_range([100 * ideal / r['wall_s'] for r in mine], '.0f'):>10}"
                   f"{_range([1000 * r['cpu_s'] / n for r in mine], '.1f'):>12}{_range(marginal, '.1f'):>10}"
-                  f"{_range([r["peak_rss_mb"] for r in mine], ".0f"):>10} {_range(rss_ratio, ".2f"):>10}"
+                  f"{_range([r['peak_rss_mb'] for r in mine], '.0f'):>10} {_range(rss_ratio, '.2f'):>10}"
                   f"{_range([r['requests'] / n for r in mine], '.2f'):>9}"
                   f"{_range([r['request_bytes'] / r['requests'] / 1024 * r['requests'] / n for r in mine], '.1f'):>8}"
                   f"{_range([r['peak_in_flight'] for r in mine], '.0f'):>10}"
@@ -331,8 +331,8 @@ def report(res: dict) -> None:
     for tool, rows in fixed.items():
         if rows:
             print(f"  {tool:<11}{_range([r['wall_s'] for r in rows], '.2f')} s wall, "
-                  f"{_range([r['cpu_s'] for r in rows], '.2f')} s CPU, {_range([r['peak_rss_mb'] for r in rows], '.0f')}"
-                  " MB")
+                  f"{_range([r['cpu_s'] for r in rows], '.2f')} s CPU, "
+                  f"{_range([r['peak_rss_mb'] for r in rows], '.0f')} MB")
 
 
 if __name__ == "__main__":
