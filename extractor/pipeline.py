@@ -59,7 +59,7 @@ from extractor.model.settings import Settings
 from extractor.numbers.check import check_numbers
 from extractor.numbers.dates import parse_date
 from extractor.text.chunking import Chunk, chunk_text, estimate_tokens
-from extractor.text.cleaning import CLEANING_VERSION, CleanText, clean_text
+from extractor.text.cleaning import CLEANING_VERSION, CleanText
 from extractor.text.reading import Document, document_from_text, read_document
 from extractor.text.textnorm import fold_text
 
@@ -580,7 +580,7 @@ class ArticlePipeline:
     def prepare(self, article: str | Document, *, source: str | None = None) -> Prepared:
         """Read, clean, chunk and build the messages (no model call)."""
         doc = article if isinstance(article, Document) else self.document(article, source=source)
-        cleaned = clean_text(doc.text, doc.language, enabled=self.settings.clean)
+        cleaned = doc.cleaned_text(enabled=self.settings.clean)
         found = find_mentions(doc, cleaned)
         budget = self.settings.chunk_budget(self._schema_tokens)
         chunks = tuple(chunk_text(cleaned.text, max_tokens=budget, overlap_tokens=self.settings.chunk_overlap_tokens))
