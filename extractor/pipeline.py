@@ -389,6 +389,11 @@ class ArticleExtractor(Protocol):
     @property
     def identity(self) -> Identity: ...
 
+    @property
+    def endpoint_info(self) -> dict[str, Any]:
+        """Provider, model, endpoint and chunk size, as a run reports them."""
+        ...
+
     async def aanswer(self, document: Document) -> ArticleAnswer:
         """Prepare, ask, derive: the article's answer (its error, when it failed)."""
         ...
@@ -548,6 +553,21 @@ class ArticlePipeline:
     @property
     def schema_version(self) -> str:
         return schema_version(self.schema)
+
+    @property
+    def endpoint_info(self) -> dict[str, Any]:
+        """What this extractor asks and where, as a run prints it at its start and writes it
+        in ``summary.json``: provider profile, model, endpoint, mode, chunk size, answer form."""
+        from extractor.model.endpoint import shown_url
+
+        s = self.settings
+        if s.mentions_only:
+            return {"provider": None, "model": self.model_name, "chunk_tokens": None}
+        url = s.resolved_base_url()
+        form = "labels" if self.form.labels else "values"
+        return {"provider": s.profile().name, "model": self.model_name, "base_url": shown_url(url) if url else None,
+                "mode": s.resolved_mode(), "chunk_tokens": s.chunk_budget(self._schema_tokens),
+                "answer_form": f"{form} + {self.form.evidence} evidence"}
 
     @cached_property
     def identity(self) -> Identity:

@@ -178,6 +178,16 @@ def _progress_bar(err: Console) -> Any:
     )
 
 
+def _print_endpoint(info: dict[str, Any], *, log_json: bool, err: Console) -> None:
+    """Which profile, model and chunk size this run uses, before anything is asked (no silent guess)."""
+    if log_json:
+        logger.info("endpoint", extra={"event": {"event": "endpoint", **info}})
+        return
+    err.print(f"provider {info['provider']}, model {info['model']}, {info['base_url']} ({info['mode']} mode), "
+              f"chunks of up to {info['chunk_tokens']:,} tokens, {info['answer_form']}",
+              markup=False, highlight=False, soft_wrap=True)
+
+
 def _log_record(rec: Any) -> None:
     logger.info("article %s", rec.status, extra={"event": {
         "event": "article", "source": rec.source, "sha256": rec.sha256, "status": rec.status, "how": rec.how,
@@ -196,6 +206,7 @@ def _run(settings: Any, inputs: list[str], options: Any, *, quiet: bool, log_jso
     ex = Extractor(settings)
     if not settings.mentions_only:
         check_endpoint(settings)
+        _print_endpoint(ex.pipeline.endpoint_info, log_json=log_json, err=err)
     bar = _progress_bar(err) if not quiet and not log_json else None
     task = None
     if bar is not None:

@@ -137,6 +137,8 @@ class RunSummary:
     errors_by_kind: dict[str, int] = field(default_factory=dict)
     usage: Usage = field(default_factory=Usage)
     paths: dict[str, str] = field(default_factory=dict)
+    # What was asked and where: provider profile, model, endpoint, chunk size (no silent guesses).
+    endpoint: dict[str, Any] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, field_validator
 
 from extractor.core.errors import ConfigurationError
 from extractor.model.providers import Mode, ProviderProfile, get_profile, guess_provider
@@ -40,6 +40,16 @@ _ENV = {
 
 MENTIONS_ONLY_MODEL = "none (mentions only)"
 """The model name records of a mentions-only run are kept under (no model is asked)."""
+
+
+class _ProfileMemo(dict[tuple[str | None, str | None], ProviderProfile]):
+    """The profiles a Settings object resolved: a memo, not part of its value (two settings
+    that say the same are equal whatever either has looked up)."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _ProfileMemo)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 class Settings(BaseModel):
@@ -106,6 +116,8 @@ class Settings(BaseModel):
     evidence_mode: Literal["quote", "sentence"] | None = Field(
         None, description="Evidence as a verbatim quote, or as the ids of the sentences that state the fact.")
 
+    _profiles: _ProfileMemo = PrivateAttr(default_factory=lambda: _ProfileMemo())
+
     @field_validator("api_key", mode="before")
     @classmethod
     def _empty_key_is_none(cls, v: Any) -> Any:
@@ -139,7 +151,19 @@ class Settings(BaseModel):
 
     # Resolution against the profile -------------------------------------------------
     def profile(self) -> ProviderProfile:
-        return get_profile(self.provider or guess_provider(self.base_url))
+        """The provider profile these settings resolve to, read once (the built-in profiles and
+        the user's TOML files as they were then): a run asks for it on every request.
+
+        >>> s = Settings(provider="deepseek")
+        >>> s.profile() is s.profile(), s.profile().name
+        (True, 'deepseek')
+        """
+        # Keyed by what it depends on: model_copy(update=...) shares the private memo.
+        key = (self.provider, self.base_url)
+        profile = self._profiles.get(key)
+        if profile is None:
+            profile = self._profiles[key] = get_profile(self.provider or guess_provider(self.base_url))
+        return profile
 
     def resolved_model(self) -> str:
         if self.mentions_only:

@@ -559,7 +559,8 @@ async def arun_batch(extractor: ArticleExtractor, inputs: Iterable[str | os.Path
         files, errors = await asyncio.to_thread(discover_inputs, inputs)
         total = len(options.only) if options.only is not None else (
             await asyncio.to_thread(count_items, files) + len(errors))
-        summary = RunSummary(run_id=0, out=options.out, engine=str(options.engine), total=total)
+        summary = RunSummary(run_id=0, out=options.out, engine=str(options.engine), total=total,
+                             endpoint=extractor.endpoint_info)
         aborted = False
         try:
             await _consume(iter_results(extractor, inputs, options, summary=summary, lock=lock,
