@@ -52,6 +52,7 @@ from extractor.grounding.marking import QUANTITY_KINDS, render_marked
 from extractor.grounding.validation import validated_model, validation_context
 from extractor.mentions import MentionSet, find_mentions
 from extractor.model.bounds import bounded_model
+from extractor.model.compact import compact_schema
 from extractor.model.outcome import CallOutcome
 from extractor.model.prompting import PromptTemplate, build_messages, template_for_schema
 from extractor.model.registry import portable_reference, resolve_schema, schema_name, schema_version
@@ -468,7 +469,10 @@ class ArticlePipeline:
                                             max_chars=self.settings.max_string_chars)
         self.template: PromptTemplate = template_for_schema(schema_name(self.schema), self.settings.prompt)
         self._form_rules = _form_rules(self.template, self.form)
-        self._schema_json = json.dumps(asked.model_json_schema(), ensure_ascii=False)
+        # The schema as the request carries it (compact unless the settings say otherwise).
+        schema = asked.model_json_schema()
+        self._schema_json = json.dumps(compact_schema(schema) if self.settings.compact_schema else schema,
+                                       ensure_ascii=False)
         self._schema_tokens = estimate_tokens(self._schema_json)
         self._client_args = {"client": client, "async_client": async_client}
         self._model_client: ModelClient | None = None

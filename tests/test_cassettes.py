@@ -28,9 +28,11 @@ MODEL = os.environ.get("EXTRACTOR_RECORD_MODEL", "smollm2-135m-instruct-q4_1")
 
 
 def local_settings(**kw) -> Settings:
-    # Recorded in quote mode with prompt default v2: the request bodies must be the same to replay.
+    # Recorded in quote mode with prompt default v2 and the full JSON schema: the request bodies must be
+    # the same to replay.
     base = dict(provider="llamacpp", base_url=BASE_URL, model=MODEL, max_reasks=1, max_output_tokens=384,
-                max_transport_retries=0, timeout_s=600, prompt="default.v2", **QUOTE_MODE)
+                max_transport_retries=0, timeout_s=600, prompt="default.v2", compact_schema=False,
+                **QUOTE_MODE)
     base.update(kw)
     return Settings(**base)
 

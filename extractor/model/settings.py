@@ -80,6 +80,9 @@ class Settings(BaseModel):
         default=None, ge=1, description="maxItems for every list in the answer's schema.")
     max_string_chars: int | None = Field(
         default=None, ge=1, description="maxLength for every free-text string in the answer's schema.")
+    compact_schema: bool = Field(
+        default=True, description="Send the answer's JSON schema compact (no titles, no empty defaults, repeated "
+        "parts defined once); False: as pydantic writes it.")
 
     # Retry budgets (kept apart, both reported in Usage)
     max_reasks: int = Field(default=2, ge=0, description="Validation re-asks after the first answer.")
