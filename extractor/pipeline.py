@@ -74,7 +74,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 __all__ = ["ArticlePipeline", "ArticleExtractor", "ArticleAnswer", "ExtractorRecipe", "Extractor", "Prepared",
-           "extract", "aextract", "DERIVE_REVISION"]
+           "StagePool", "default_workers", "extract", "aextract", "DERIVE_REVISION"]
 
 # Bump when grounding, the number check, dedupe or the fact envelope change what is
 # derived from the same answers: stored results are then re-derived on the next run.
@@ -377,6 +377,86 @@ class ExtractorRecipe:
         return ArticlePipeline(self.settings, schema=self.schema)
 
 
+# --------------------------------------------------------------------------- worker processes
+
+# The pipeline of a worker process, built once by the pool's initializer from the run's
+# recipe. Module state of the WORKER process only; the parent never sets it.
+_WORKER: ArticlePipeline | None = None
+
+
+def _start_worker(recipe: ExtractorRecipe) -> None:
+    global _WORKER
+    _WORKER = recipe.build()
+
+
+def _in_worker(stage: str, *args: Any) -> Any:
+    """Run one CPU stage in a worker; an article's own failure comes back as a value (an
+    exception class of ours may not survive pickling), a configuration error as such."""
+    assert _WORKER is not None, "the worker's pipeline was not built"
+    try:
+        if stage == "prepare":
+            return _WORKER.prepare(*args)
+        prepared, answers_json = args
+        return _WORKER.finish(prepared, _WORKER.load_answers(answers_json))
+    except ConfigurationError as exc:
+        return _WorkerFailure(str(exc), configuration=True)
+    except ExtractorError as exc:
+        return _WorkerFailure(str(exc))
+    except Exception as exc:  # one bad article never stops the run
+        logger.debug("internal error in a worker", exc_info=True)
+        return _WorkerFailure(f"{type(exc).__name__}: {exc}")
+
+
+@dataclass(frozen=True)
+class _WorkerFailure:
+    message: str
+    configuration: bool = False
+
+    def raise_it(self) -> None:
+        raise (ConfigurationError if self.configuration else ExtractorError)(self.message)
+
+
+class StagePool:
+    """Worker processes for the CPU stages of articles (reading what the runner handed over,
+    cleaning, mentions, grounding), so that the event loop only moves bytes.
+
+    Each worker builds the same pipeline from the run's :class:`ExtractorRecipe` once;
+    an article travels as its :class:`Document`, its prepared form and its answers' JSON.
+    Workers are started with ``spawn`` (no copy of the parent's threads or sockets).
+    """
+
+    def __init__(self, recipe: ExtractorRecipe, workers: int):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.workers = workers
+        self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=_start_worker, initargs=(recipe,))
+
+    async def run(self, stage: str, *args: Any) -> Any:
+        out = await asyncio.get_running_loop().run_in_executor(self._pool, _in_worker, stage, *args)
+        if isinstance(out, _WorkerFailure):
+            out.raise_it()
+        return out
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def default_workers(cpus: int | None = None) -> int:
+    """Worker processes a run uses when not told: one per core beyond the one the event
+    loop (requests, validation, the store) keeps busy; none on a machine of two cores or
+    fewer, where they measured no faster (README, *What we measured*).
+
+    >>> default_workers(2), default_workers(4), default_workers(16)
+    (0, 3, 15)
+    """
+    import os
+
+    cpus = cpus or os.cpu_count() or 1
+    return 0 if cpus <= 2 else cpus - 1
+
+
 class ArticleExtractor(Protocol):
     """What the batch layer (:mod:`extractor.runs`) needs of an extractor, and all it may use.
 
@@ -405,6 +485,10 @@ class ArticleExtractor(Protocol):
 
     def over_limiter(self, limiter: RateLimiter, *, pool_size: int) -> ArticleExtractor:
         """A twin whose model requests all pass ``limiter``; close it with :meth:`aclose`."""
+        ...
+
+    def in_processes(self, workers: int) -> ArticleExtractor:
+        """A twin whose CPU stages run in ``workers`` processes (0: this one); close it with :meth:`aclose`."""
         ...
 
     @property
@@ -477,6 +561,8 @@ class ArticlePipeline:
         self._client_args = {"client": client, "async_client": async_client}
         self._model_client: ModelClient | None = None
         self._over_transport = False
+        self._stages: StagePool | None = None
+        self._closes_client = True
 
     # Clients -----------------------------------------------------------------------
     @property
@@ -505,6 +591,17 @@ class ArticlePipeline:
         twin.__dict__.pop("identity", None)
         twin._model_client = self.model_client.over_transport(transport)
         twin._over_transport = True
+        return twin
+
+    def in_processes(self, workers: int) -> ArticlePipeline:
+        """A twin whose CPU stages (prepare, finish) run in ``workers`` worker processes,
+        its requests still made here; ``workers=0`` is this extractor. Close it with :meth:`aclose`."""
+        if workers <= 0:
+            return self
+        twin = copy.copy(self)
+        twin.__dict__.pop("identity", None)
+        twin._stages = StagePool(self.recipe(), workers)
+        twin._closes_client = False  # the client is this extractor's: its own aclose closes it
         return twin
 
     @property
@@ -542,7 +639,10 @@ class ArticlePipeline:
         self.close()
 
     async def aclose(self) -> None:
-        if self._model_client is not None:
+        if self._stages is not None:
+            stages, self._stages = self._stages, None
+            await asyncio.to_thread(stages.close)
+        if self._model_client is not None and self._closes_client:
             await self._model_client.aclose()
 
     # What this extractor produces: the store keys results by it -----------------------
@@ -657,12 +757,19 @@ class ArticlePipeline:
         answers → derive the facts. An article's own failure becomes its answer's ``error``;
         a :class:`ConfigurationError` (no article can succeed) is raised."""
         try:
-            # Cleaning and language detection are CPU work; keep them off the event loop.
-            prepared = await asyncio.to_thread(self.prepare, document)
+            stages = self._stages
+            # Cleaning, mentions and grounding are CPU work: in the worker processes when
+            # there are some, else off the event loop in a thread.
+            if stages is not None:
+                prepared = await stages.run("prepare", document)
+            else:
+                prepared = await asyncio.to_thread(self.prepare, document)
             if self.settings.mentions_only:
                 return ArticleAnswer("[]", self.mentions_result(prepared))
             outcomes = await self.aask(prepared)
             answers = self.dump_answers(outcomes)
+            if stages is not None:
+                return ArticleAnswer(answers, await stages.run("finish", prepared, answers))
             return ArticleAnswer(answers, self.finish(prepared, outcomes))
         except ConfigurationError:
             raise

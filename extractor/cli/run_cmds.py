@@ -61,6 +61,11 @@ RayAddress = Annotated[str | None, typer.Option("--ray-address", help="Ray clust
                                                    "Ray). Ray Client 'ray://' is refused: see the README, "
                                                    "'Beyond one machine'.")]
 
+Workers = Annotated[int | None, typer.Option("--workers", min=0, help="Processes for the articles' CPU work "
+                                                 "(reading, cleaning, mentions, grounding) beside the one that "
+                                                 "makes the requests; 0: none (default: one per core beyond the "
+                                                 "first, none on 2 cores or fewer).")]
+
 
 # run -------------------------------------------------------------------------------------
 
@@ -95,6 +100,7 @@ def run(
     wait: Wait = False,
     engine: Engine = "asyncio",
     ray_address: RayAddress = None,
+    workers: Workers = None,
     text_field: Annotated[str, typer.Option("--text-field", help="JSONL field holding the article text.")] = "text",
     id_field: Annotated[str, typer.Option("--id-field", help="JSONL field holding the article id.")] = "id",
     local: Local = None,
@@ -124,7 +130,8 @@ def run(
         options = RunOptions(out=out, concurrency=concurrency, rpm=rpm, tpm=tpm, retry_errors=retry_errors,
                              refresh=refresh, text_field=text_field, id_field=id_field, wait=wait,
                              engine="batchapi" if batch_api else engine, ray_address=ray_address,
-                             check_connection=False, argv=tuple(sys.argv))
+                             check_connection=False, argv=tuple(sys.argv),
+                             engine_options={} if workers is None else {"workers": workers})
         with ExitStack() as stack:
             use_local = not mentions_only and wants_local(settings, local)
             if use_local:
