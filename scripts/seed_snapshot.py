@@ -31,7 +31,6 @@ from extractor import Extractor, ModelCallError, Settings
 ROOT = Path(__file__).resolve().parent.parent
 # What else the settings must say for the requests to be those the cassettes hold.
 AS_RECORDED: dict = {"compact_schema": False}
-AS_RECORDED: dict = {"compact_schema": False}
 SEEDS = Path(os.environ.get("EXTRACTOR_SEEDS", ROOT.parent / "shared" / "seeds"))
 if not SEEDS.is_dir():
     SEEDS = ROOT / "examples" / "seeds"

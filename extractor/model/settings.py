@@ -106,7 +106,9 @@ class Settings(BaseModel):
     # Grounding
     ungrounded: Literal["drop", "flag"] = "drop"
     fuzzy_threshold: float = Field(default=85.0, ge=0, le=100)
-    reask_on_ungrounded: bool = Field(default=True, description="Re-ask when a quote is not in the article.")
+    reask_on_ungrounded: bool = Field(default=True, description=(
+        "Re-ask when a quote is not in the article and the answer has grounded facts to keep (an answer that "
+        "quotes nothing of the article is accepted as it is: asked again, such a model gained no fact)."))
     check_numbers: bool = True
 
     # Mentions only: every article read, cleaned and its mentions found; no model is called,
