@@ -48,33 +48,45 @@ BASELINE = ROOT / "scripts" / "peer_instructor.py"
 
 # --------------------------------------------------------------------------- the stand-in endpoint
 
-def serve(port: int, latency: float) -> None:
-    """The SYNTHETIC endpoint (runs until killed). Answers are computed once per schema and
-    seed (copies differ in their last line only) so that the stand-in's own CPU stays small."""
-    sys.path.insert(0, str(ROOT / "tests"))
-    from aiohttp import web
-    from fakes import article_of, completion, quote_article_answer, user_text
+class Answers:
+    """The stand-in model's answers: the schema each request asks for, filled with real lines
+    of its article as quotes and real words of it elsewhere (label mode: the marked ids).
+    Computed once per schema and article text without its last line (copies of a seed
+    differ in their last line only), so that the stand-in's own CPU stays small."""
 
-    state = {"requests": 0, "bytes": 0, "in_flight": 0, "peak_in_flight": 0}
-    answers: dict[str, bytes] = {}
+    def __init__(self) -> None:
+        sys.path.insert(0, str(ROOT / "tests"))
+        from fakes import article_of, completion, quote_article_answer, user_text
 
-    def answer(raw: bytes) -> bytes:
+        self._article_of, self._completion, self._fill, self._user_text = (article_of, completion,
+                                                                             quote_article_answer, user_text)
+        self._done: dict[str, bytes] = {}
+
+    def __call__(self, raw: bytes) -> bytes:
         body = json.loads(raw)
-        text = article_of(body) or user_text(body)
-        seed = text.rstrip().rsplit("\n", 1)[0]  # without the copy's own last line
+        text = self._article_of(body) or self._user_text(body)
+        seed = text.rstrip().rsplit("\n", 1)[0] if "\n" in text.strip() else text
         tools = json.dumps(body.get("tools") or body.get("response_format"), sort_keys=True)
         key = hashlib.sha1(f"{tools}\x00{seed}".encode()).hexdigest()
-        if key not in answers:
+        if key not in self._done:
             # Real words of the article in every text field, so that names stated "as written" are found.
             words = tuple(w for w in seed.replace("⟦", " ").replace("⟧", " ").split() if len(w) >= 4)[:40]
-            filled = quote_article_answer(body, words or ("clinic",), items=2)
+            filled = self._fill(body, words or ("clinic",), items=2)
             choice = body.get("tool_choice")
             if isinstance(choice, dict):  # tools mode: the answer is a call of the requested tool
-                reply = completion(filled, name=choice["function"]["name"], model="bench")
+                reply = self._completion(filled, name=choice["function"]["name"], model="bench")
             else:
-                reply = completion(filled, mode="json_schema", model="bench")
-            answers[key] = json.dumps(reply, ensure_ascii=False).encode()
-        return answers[key]
+                reply = self._completion(filled, mode="json_schema", model="bench")
+            self._done[key] = json.dumps(reply, ensure_ascii=False).encode()
+        return self._done[key]
+
+
+def serve(port: int, latency: float) -> None:
+    """The SYNTHETIC endpoint (runs until killed)."""
+    from aiohttp import web
+
+    state = {"requests": 0, "bytes": 0, "in_flight": 0, "peak_in_flight": 0}
+    answer = Answers()
 
     async def completions(request: web.Request) -> web.Response:
         raw = await request.read()
