@@ -385,7 +385,12 @@ _WORKER: ArticlePipeline | None = None
 
 
 def _start_worker(recipe: ExtractorRecipe) -> None:
+    import signal
+
     global _WORKER
+    # Ctrl-C is the parent's to handle (finish what is in flight, store it): a worker that
+    # died of it would lose the answers already paid for.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER = recipe.build()
 
 
@@ -434,7 +439,14 @@ class StagePool:
                                          initializer=_start_worker, initargs=(recipe,))
 
     async def run(self, stage: str, *args: Any) -> Any:
-        out = await asyncio.get_running_loop().run_in_executor(self._pool, _in_worker, stage, *args)
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            out = await asyncio.get_running_loop().run_in_executor(self._pool, _in_worker, stage, *args)
+        except BrokenProcessPool as exc:
+            # Every further article would fail the same way: the run stops, what is stored stays.
+            raise ConfigurationError(f"the worker processes stopped ({exc}); run again (finished articles are "
+                                     "kept), with fewer --workers or --workers 0 if memory is short") from None
         if isinstance(out, _WorkerFailure):
             out.raise_it()
         return out
