@@ -400,7 +400,10 @@ def _in_worker(stage: str, *args: Any) -> Any:
     assert _WORKER is not None, "the worker's pipeline was not built"
     try:
         if stage == "prepare":
-            return _WORKER.prepare(*args)
+            document, cleaned = args
+            if cleaned is not None:  # cleaned while reading, in the parent: not cleaned again
+                object.__setattr__(document, "cleaned", cleaned)
+            return _WORKER.prepare(document)
         prepared, answers_json = args
         return _WORKER.finish(prepared, _WORKER.load_answers(answers_json))
     except ConfigurationError as exc:
@@ -774,7 +777,8 @@ class ArticlePipeline:
             # Cleaning, mentions and grounding are CPU work: in the worker processes when
             # there are some, else off the event loop in a thread.
             if stages is not None:
-                prepared = await stages.run("prepare", document)
+                # The cleaned text travels apart: a pickled Document leaves it behind.
+                prepared = await stages.run("prepare", document, document.cleaned)
             else:
                 prepared = await asyncio.to_thread(self.prepare, document)
             if self.settings.mentions_only:

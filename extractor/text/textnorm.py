@@ -124,23 +124,50 @@ _SPACE_TO_COLLAPSE = re.compile(r"\s{2,}|[^\S ]")
 def fold(text: str, *, drop_pinyin: bool = True, collapse_space: bool = True) -> Folded:
     """Fold ``text`` for matching (NFKC, traditional→simplified, Persian/Arabic letter
     forms, digits, case, zero-width characters, diacritics, inline pinyin, whitespace)."""
-    # The usual text, where every character folds to exactly one: folded by str.translate
-    # with no Python step per character, its offset map the identity.
+    if len(text) <= _SHORT:  # names, quotes, values: folded again and again within an article
+        return _fold_short(text, drop_pinyin, collapse_space)
+    return _fold(text, drop_pinyin, collapse_space)
+
+
+_SHORT = 200
+
+
+@lru_cache(maxsize=8192)
+def _fold_short(text: str, drop_pinyin: bool, collapse_space: bool) -> Folded:
+    return _fold(text, drop_pinyin, collapse_space)
+
+
+def _fold(text: str, drop_pinyin: bool, collapse_space: bool) -> Folded:
+    # Runs of characters that fold to exactly one each are folded by str.translate, their
+    # offsets a range: Python steps only for the characters that fold to none or several
+    # (zero-width, ligatures, "…") and for inline pinyin.
     chars = set(text)
     unseen = [ch for ch in chars if ord(ch) not in _TABLE]
     if unseen:
         _learn(unseen)
-    pinyin = list(PINYIN_ANNOTATION.finditer(text)) if drop_pinyin else []
-    idx: list[int]
-    if not pinyin and _IRREGULAR.isdisjoint(chars):
-        folded = text.translate(_TABLE)
-        idx = list(range(len(text)))
-    else:
-        pieces = [_TABLE[ord(ch)] for ch in text]
-        for m in pinyin:
-            pieces[m.start():m.end()] = [""] * (m.end() - m.start())
-        folded = "".join(pieces)
-        idx = [i for i, p in enumerate(pieces) for _ in p]
+    cuts: list[tuple[int, int]] = []  # [start, end) of what is not a plain run
+    if drop_pinyin:
+        cuts = [m.span() for m in PINYIN_ANNOTATION.finditer(text)]
+    irregular = chars & _IRREGULAR
+    if irregular:
+        cuts += [(i, i + 1) for i, ch in enumerate(text) if ch in irregular]
+        cuts.sort()
+    parts: list[str] = []
+    idx: list[int] = []
+    pos = 0
+    for a, b in cuts:
+        if a < pos:  # an irregular character inside pinyin already dropped
+            continue
+        parts.append(text[pos:a].translate(_TABLE))
+        idx.extend(range(pos, a))
+        if b - a == 1 and text[a] in irregular:  # (a pinyin annotation is longer: it is dropped)
+            piece = _TABLE[ord(text[a])]
+            parts.append(piece)
+            idx.extend([a] * len(piece))
+        pos = b
+    parts.append(text[pos:].translate(_TABLE))
+    idx.extend(range(pos, len(text)))
+    folded = "".join(parts)
     if collapse_space:
         folded, idx = _collapse_space(folded, idx)
     idx.append(len(text))
