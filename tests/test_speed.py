@@ -258,3 +258,25 @@ def test_worker_processes_give_the_same_records(tmp_path, monkeypatch):
         keep = ("source", "status", "error", "document", "facts", "data", "mentions", "sentences", "warnings")
         rows[workers] = sorted(json.dumps({k: json.loads(x)[k] for k in keep}, sort_keys=True) for x in lines)
     assert rows[0] == rows[1]
+
+
+def test_the_token_estimate_is_the_per_character_count():
+    from extractor.text.chunking import _is_dense, estimate_tokens
+
+    def per_character(text: str) -> int:
+        dense = other = 0
+        for ch in text:
+            if ch.isascii():
+                other += 1
+            elif _is_dense(ch):
+                dense += 1
+            else:
+                other += 2
+        return dense + (other + 3) // 4
+
+    rng = random.Random(22)
+    texts = [s.read_text(encoding="utf-8") for s in SEEDS]
+    texts += ["".join(chr(rng.choice([rng.randint(0, 0x7F), rng.randint(0x80, 0xFFFF), rng.randint(0x4E00, 0x9FFF)]))
+                      for _ in range(rng.randint(0, 60))) for _ in range(3000)]
+    for text in texts:
+        assert estimate_tokens(text) == per_character(text), text
