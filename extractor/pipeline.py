@@ -569,8 +569,8 @@ class ArticlePipeline:
         self.template: PromptTemplate = template_for_schema(schema_name(self.schema), self.settings.prompt)
         self._form_rules = _form_rules(self.template, self.form)
         # The schema as the request carries it (compact unless the settings say otherwise).
-        schema = asked.model_json_schema()
-        self._schema_json = json.dumps(compact_schema(schema) if self.settings.compact_schema else schema,
+        full = asked.model_json_schema()
+        self._schema_json = json.dumps(compact_schema(full) if self.settings.compact_schema else full,
                                        ensure_ascii=False)
         self._schema_tokens = estimate_tokens(self._schema_json)
         self._client_args = {"client": client, "async_client": async_client}
