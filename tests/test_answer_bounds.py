@@ -112,7 +112,9 @@ def test_normal_answers_validate_as_before(gold):
 
 def test_grounding_validator_still_runs():
     model = bounded_model(validated_model(HealthNewsArticle), max_items=3, max_chars=100)
-    answer = {"places": [{"name": "Kermanshah", "evidence": "a sentence that is not in the article"}]}
+    # One quote found, one not: asked again (an answer that quotes nothing is not: tests/test_faults.py).
+    answer = {"places": [{"name": "Kermanshah", "evidence": "Kermanshah has a new hospital."},
+                         {"name": "Kermanshah", "evidence": "a sentence that is not in the article"}]}
     with pytest.raises(ValidationError, match=GROUNDING_ERROR_PREFIX):
         model.model_validate(answer, context=validation_context("Kermanshah has a new hospital."))
     ok = {"places": [{"name": "Kermanshah", "evidence": "Kermanshah has a new hospital."}]}
