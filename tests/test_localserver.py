@@ -538,15 +538,17 @@ def test_every_chunk_fits_the_models_context(fake_python, tmp_path, monkeypatch,
             assert chunks > len(SEED_FILES)  # the seeds do not fit whole: they are split, not refused
 
 
-def test_local_settings_keep_the_users_budgets(fake_python, model_file, monkeypatch):
+def test_local_settings_keep_the_users_budgets(fake_python, tmp_path, monkeypatch):
     from extractor import Settings
 
     monkeypatch.setenv("FAKE_LLAMA_MODE", "serve")
-    with _fake(fake_python, model_file) as srv:
+    model = write_gguf(tmp_path / "m.gguf", llama_like_metadata(context_length=16384))
+    with _fake(fake_python, model) as srv:
         measured = local_settings(Settings(), srv)
         mine = local_settings(Settings(max_output_tokens=300, chunk_tokens=200), srv)
     assert (mine.max_output_tokens, mine.chunk_tokens) == (300, 200)
-    assert measured.chunk_tokens != 200 and measured.max_output_tokens != 512
+    # Measured: the unbounded built-in schema gets an eighth of the context to answer in.
+    assert measured.max_output_tokens == 16384 // 8 and measured.chunk_tokens > 2000
 
 
 def test_a_context_too_small_for_the_schema_is_a_clear_error(fake_python, tmp_path, monkeypatch):
