@@ -27,7 +27,7 @@ which is what :meth:`Settings.chunk_budget` and the chunker count in.
 ...                      prompt_texts=["system prompt", "user prompt"], tool_json=None,
 ...                      answer=AnswerSize(400, 1000, True), max_reasks=1)
 >>> fit.answer_tokens, fit.reask_tokens, fit.text_ratio, fit.chunk_tokens
-(1100, 1612, 4.0, 1232)
+(1024, 1536, 4.0, 1267)
 """
 
 from __future__ import annotations
