@@ -51,7 +51,9 @@ Local = Annotated[
     typer.Option("--local/--no-local", help="Run the tiny embedded model (default: when no key or URL is set "
                                             "and the [local] extra is installed)."),
 ]
-LocalModel = Annotated[Path | None, typer.Option("--local-model", help="GGUF file for --local.")]
+LocalModel = Annotated[Path | None, typer.Option(
+    "--local-model", help="Any GGUF model file for --local (default: the bundled SmolLM2-135M); its context size "
+                          "is read from the file, chunks and answer budget measured with its tokenizer.")]
 LogJson = Annotated[bool, typer.Option("--log-json", help="JSON-lines log on stderr.")]
 Wait = Annotated[bool, typer.Option("--wait", help="If another run is writing OUT, wait for it instead of "
                                                    "exiting with code 2.")]
