@@ -98,13 +98,13 @@ class Settings(BaseModel):
 
     # Mentions only: every article read, cleaned and its mentions found; no model is called,
     # no key or model is needed, and the run's rows are the mentions table.
-    mentions_only: bool = Field(False, description="Find the mentions only; call no model.")
+    mentions_only: bool = Field(default=False, description="Find the mentions only; call no model.")
 
     # The form the model answers in (None: the schema's default: label mode with sentence
     # citations for a schema that marks FromMention fields, quote mode otherwise)
-    labels: bool | None = Field(None, description="Numbers named by the ids of the mentions the readers found.")
+    labels: bool | None = Field(default=None, description="Numbers named by the ids of the mentions the readers found.")
     evidence_mode: Literal["quote", "sentence"] | None = Field(
-        None, description="Evidence as a verbatim quote, or as the ids of the sentences that state the fact.")
+        default=None, description="Evidence as a verbatim quote, or as the ids of the sentences that state the fact.")
 
     @field_validator("api_key", mode="before")
     @classmethod
