@@ -51,9 +51,9 @@ GOLD = ROOT / "gold"
 # the others are the flags of the label-mode / sentence-citation work (issue 24) and can
 # be overridden with --mode-flags until they land.
 MODE_FLAGS: dict[str, list[str]] = {
-    "quote": [],
-    "label": ["--evidence", "label"],
-    "sentence": ["--evidence", "sentence"],
+    "quote": ["--no-labels", "--evidence", "quote"],
+    "label": ["--labels", "--evidence", "sentence"],
+    "sentence": ["--no-labels", "--evidence", "sentence"],
 }
 NUMERIC_TYPES = ("quantity", "money")
 # The CLI of this checkout, run by this interpreter.

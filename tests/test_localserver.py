@@ -524,9 +524,9 @@ def test_every_chunk_fits_the_models_context(fake_python, tmp_path, monkeypatch,
         client = ModelClient(settings)
         chunks = 0
         for path in SEED_FILES:
-            prepared = extractor.prepare(path.read_text(encoding="utf-8"), source=path.name)
+            prepared = extractor.pipeline.prepare(path.read_text(encoding="utf-8"), source=path.name)
             for msgs in prepared.messages:
-                body = client.request_body(list(msgs), extractor.response_model)
+                body = client.request_body(list(msgs), extractor.pipeline.response_model)
                 tool = (_fake_count(json.dumps(body["tools"][0], ensure_ascii=False)) + TOOL_INSTRUCTIONS_TOKENS
                         if renders_tools else 0)
                 prompt = sum(_fake_count(m["content"]) + MESSAGE_FRAMING_TOKENS for m in body["messages"])

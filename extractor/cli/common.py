@@ -46,6 +46,13 @@ NoClean = Annotated[bool, typer.Option("--no-clean", help="Do not remove boilerp
 KeepUngrounded = Annotated[
     bool, typer.Option("--keep-ungrounded", help="Keep facts whose evidence is not in the article (flagged).")
 ]
+Labels = Annotated[bool | None, typer.Option(
+    "--labels/--no-labels", help="Numbers named by the ids of the mentions the readers found (default: for a "
+                                 "schema that marks them, as the built-in one does); --no-labels: the model types "
+                                 "values.")]
+EvidenceMode = Annotated[str | None, typer.Option(
+    "--evidence", help="quote (the model copies a verbatim quote) or sentence (it cites sentence ids; the "
+                       "default with --labels).")]
 Local = Annotated[
     bool | None,
     typer.Option("--local/--no-local", help="Run the tiny embedded model (default: when no key or URL is set "
@@ -73,6 +80,8 @@ class SettingsOptions:
     timeout: float | None = None
     no_clean: bool = False
     keep_ungrounded: bool = False
+    labels: bool | None = None
+    evidence: str | None = None
 
     def settings(self) -> Any:
         """Settings from these options on top of ``EXTRACTOR_*`` and the provider profile."""
@@ -81,7 +90,7 @@ class SettingsOptions:
         overrides: dict[str, Any] = {
             "model": self.model, "base_url": self.base_url, "provider": self.provider, "schema_ref": self.schema,
             "prompt": self.prompt, "max_reasks": self.max_reasks, "max_transport_retries": self.max_transport_retries,
-            "timeout_s": self.timeout,
+            "timeout_s": self.timeout, "labels": self.labels, "evidence_mode": self.evidence,
         }
         if self.no_clean:
             overrides["clean"] = False

@@ -721,20 +721,24 @@ def measure_local_fit(settings: Any, server: LocalServer, *, answer_tokens: int 
     (same template, same response model, same instructor mode), counted by the model's
     tokenizer. Warns when llama.cpp cannot turn the schema into a grammar.
     """
+    from extractor.grounding.answer_forms import answer_form
     from extractor.grounding.validation import validated_model
     from extractor.model.bounds import answer_size, bounded_model
     from extractor.model.client import ModelClient
     from extractor.model.localfit import grammar_problem, plan_local_fit
-    from extractor.model.prompting import build_messages, template_for_schema
+    from extractor.model.prompting import build_messages, form_rules, template_for_schema
     from extractor.model.registry import resolve_schema, schema_name
 
     assert server.n_ctx is not None
     schema = resolve_schema(settings.schema_ref)
-    response_model = bounded_model(validated_model(schema), max_items=settings.max_list_items,
+    # The form the pipeline asks in (label mode with sentence ids for the built-in schema).
+    form = answer_form(schema, labels=settings.labels, evidence=settings.evidence_mode)
+    response_model = bounded_model(validated_model(form.response_model(schema)), max_items=settings.max_list_items,
                                    max_chars=settings.max_string_chars)
     template = template_for_schema(schema_name(schema), settings.prompt)
+    rules = form_rules(template, labels=form.labels, evidence=form.evidence, needs_ids=form.needs_mentions)
     messages = build_messages(template, article="", schema_instructions=(schema.__doc__ or "").strip(),
-                              language="zh-Hant", title=_TITLE_ALLOWANCE)
+                              language="zh-Hant", title=_TITLE_ALLOWANCE, form_rules=rules)
     body = ModelClient(settings).request_body(messages, response_model)
     tools = body.get("tools") or []
     if tools:
