@@ -48,6 +48,7 @@ from extractor.grounding.align import (
 )
 from extractor.grounding.answer_forms import AnswerSite, answer_form
 from extractor.grounding.fields import apply_document_checks, apply_field_checks, check_document_fields, check_fields
+from extractor.grounding.labels import hold_mention_ids
 from extractor.grounding.marking import QUANTITY_KINDS, render_marked
 from extractor.grounding.validation import validated_model, validation_context
 from extractor.mentions import MentionSet, find_mentions
@@ -99,6 +100,7 @@ class Prepared:
     messages: tuple[tuple[dict[str, str], ...], ...]
     prompt_tokens: int
     found: MentionSet
+    response_model: type[BaseModel]
 
 
 DATE_FIELD_NAMES = frozenset({"date", "period", "previous_period", "expected_date", "as_of", "publication_date"})
@@ -562,7 +564,7 @@ class ArticlePipeline:
             "reask_on_ungrounded": s.reask_on_ungrounded, "extra_languages": sorted(s.extra_languages),
             "max_list_items": s.max_list_items, "max_string_chars": s.max_string_chars,
             "answer_form": [self.form.labels, self.form.evidence, self.form.evidence_unit],
-            "mentions_only": s.mentions_only,
+            "mentions_only": s.mentions_only, "grammar_ids": s.grammar_ids,
         }
         derive = {"ungrounded": s.ungrounded, "fuzzy_threshold": s.fuzzy_threshold, "check_numbers": s.check_numbers,
                   "revision": DERIVE_REVISION}
@@ -588,7 +590,22 @@ class ArticlePipeline:
         )
         tokens = sum(estimate_tokens(m["content"]) for msgs in messages for m in msgs)
         tokens += self._schema_tokens * len(chunks)
-        return Prepared(doc, cleaned, chunks, messages, tokens, found)
+        return Prepared(doc, cleaned, chunks, messages, tokens, found, self._asked_for(found))
+
+    def _asked_for(self, found: MentionSet) -> type[BaseModel]:
+        """The response model of one article: the extractor's, or, for a grammar-constrained
+        server in label mode, one whose schema holds every mention id to this article's own."""
+        if not (self.settings.grammar_ids and self.form.labels):
+            return self.response_model
+        base = self.response_model
+
+        class HeldIds(base):  # type: ignore[valid-type,misc]
+            @classmethod
+            def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+                return hold_mention_ids(base.model_json_schema(*args, **kwargs), base, found)
+
+        HeldIds.__name__, HeldIds.__qualname__, HeldIds.__doc__ = base.__name__, base.__qualname__, base.__doc__
+        return HeldIds
 
     def _chunk_budget(self) -> int:
         """Tokens of cleaned text per chunk: the settings' budget, less the room the mention and
@@ -610,12 +627,12 @@ class ArticlePipeline:
     # The model ------------------------------------------------------------------------
     def ask(self, prepared: Prepared) -> list[CallOutcome]:
         """One structured model call per chunk; the answers, not yet grounded."""
-        return [self.model_client.call(list(msgs), self.response_model, context=self._context(prepared, chunk))
+        return [self.model_client.call(list(msgs), prepared.response_model, context=self._context(prepared, chunk))
                 for chunk, msgs in zip(prepared.chunks, prepared.messages)]
 
     async def aask(self, prepared: Prepared) -> list[CallOutcome]:
         """Async :meth:`ask`: the chunks' calls run concurrently; one failure cancels the rest."""
-        tasks = [asyncio.ensure_future(self.model_client.acall(list(msgs), self.response_model,
+        tasks = [asyncio.ensure_future(self.model_client.acall(list(msgs), prepared.response_model,
                                                               context=self._context(prepared, chunk)))
                  for chunk, msgs in zip(prepared.chunks, prepared.messages)]
         try:

@@ -668,16 +668,19 @@ class LocalServer:
 
 # What a run against the embedded model changes unless the user set it: each token costs
 # up to a second on a busy 2-core machine, so the answer and the re-ask budget are small.
-LOCAL_DEFAULTS = {"max_output_tokens": 512, "max_reasks": 1, "timeout_s": 900.0, "max_transport_retries": 1}
+# grammar_ids: llama.cpp holds the answer to its schema's grammar, so in label mode the
+# mention ids can be held to the article's own (a small model then names real mentions).
+LOCAL_DEFAULTS = {"max_output_tokens": 512, "max_reasks": 1, "timeout_s": 900.0, "max_transport_retries": 1,
+                  "grammar_ids": True}
 
 # The bundled SmolLM2-135M only. Under the tool grammar it now and then repeats list items,
 # or prose inside one string, until the output budget runs out, and a cut-off answer fails
 # the article. With maxItems / maxLength in the schema (extractor.model.bounds) llama.cpp's
 # grammar ends every list and string; measured on the seeds, its answers then stay under
-# 400 tokens (the longest: three lists of one item each). One item per list costs nothing
-# here (the model's facts do not survive grounding); a capable GGUF behind --local-model
-# keeps its lists unbounded.
-BUNDLED_MODEL_BOUNDS = {"max_list_items": 1, "max_string_chars": 60}
+# 400 tokens (the longest: three lists of one item each). In label mode an item is a mention
+# id and a few words, so three items per list keep the answer as short; a capable GGUF
+# behind --local-model keeps its lists unbounded.
+BUNDLED_MODEL_BOUNDS = {"max_list_items": 3, "max_string_chars": 60}
 
 
 def local_settings(settings: Any, server: LocalServer) -> Any:
