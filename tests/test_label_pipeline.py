@@ -142,7 +142,7 @@ def test_grammar_held_ids_name_only_the_articles_own_mentions_and_sentences():
     params = server.requests[0]["tools"][0]["function"]["parameters"]
     money_ids = params["$defs"]["LabelMoney"]["properties"]["mention"]["enum"]
     assert money_ids == [m.id for m in result.mentions if m.kind == "money"]
-    assert params["properties"]["quantities"]["minItems"] == 1
+    assert params["properties"]["quantities"]["minItems"] == 1 and "quantities" in params["required"]
     cited = params["$defs"]["CitedPlace"]["properties"]["evidence"]
     assert cited["minItems"] == 1 and cited["items"]["enum"][0] == "S1"
     assert result.facts_of("money")[0].data["amount"] == 5_000_000

@@ -366,9 +366,13 @@ def hold_mention_ids(schema: dict[str, Any], model: type[BaseModel], mentions: M
                 prop.update(choice)
             if spec.required:
                 held.add(name)
-    for prop in (out.get("properties") or {}).values():
+    required = out.setdefault("required", [])
+    for name, prop in (out.get("properties") or {}).items():
         items = prop.get("items") if isinstance(prop, dict) else None
         ref = items.get("$ref", "") if isinstance(items, dict) else ""
         if ref.rsplit("/", 1)[-1] in held:
+            # Present and not empty: a grammar skips an optional property altogether.
             prop["minItems"] = max(1, prop.get("minItems", 0))
+            if name not in required:
+                required.append(name)
     return out
