@@ -5,6 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 
+# Error kinds a re-run may well fix: the network, a rate limit or a server error
+# (transport), an answer that did not fit (validation, empty: models vary), our own
+# (internal). The others fail the same way until something changes: the file (input)
+# or the question (refusal).
+RETRYABLE_KINDS = frozenset({"transport", "validation", "empty", "internal"})
+
+
+def retryable(error_kind: str | None) -> bool:
+    """Whether an article that failed with ``error_kind`` is worth running again as is.
+
+    >>> retryable("transport"), retryable("input")
+    (True, False)
+    """
+    return error_kind in RETRYABLE_KINDS
+
+
 class ExtractorError(Exception):
     """Base class of every error the library raises on purpose."""
 

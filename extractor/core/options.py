@@ -47,6 +47,9 @@ class RunOptions:
         check_connection: test that the endpoint accepts connections before the run
             (default: when the library builds the client itself).
         argv: the command line, logged with the run (secrets blanked).
+        follow_symlinks: read files that symlinks lead to outside the named inputs (by
+            default such a link is skipped and reported: a shared input folder must not
+            become a way to send any readable file on the machine to the model).
     """
 
     out: Path
@@ -63,6 +66,7 @@ class RunOptions:
     ray_address: str | None = None
     check_connection: bool | None = None
     argv: tuple[str, ...] | None = None
+    follow_symlinks: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "out", Path(os.fspath(self.out)))

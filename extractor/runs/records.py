@@ -10,9 +10,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from extractor.core.errors import RETRYABLE_KINDS, retryable
 from extractor.core.types import ExtractionResult, Usage
+from extractor.runs.discovery import Skipped
 
-__all__ = ["ArticleRecord", "Progress", "RunSummary", "DryRunSummary", "How"]
+__all__ = ["ArticleRecord", "Progress", "RunSummary", "DryRunSummary", "How", "RETRYABLE_KINDS", "retryable"]
+
 
 # How a record came about in this run: asked the model, re-derived from stored answers
 # (0 calls), or reused as stored (0 calls, nothing recomputed).
@@ -132,10 +135,31 @@ class RunSummary:
     errors_by_kind: dict[str, int] = field(default_factory=dict)
     usage: Usage = field(default_factory=Usage)
     paths: dict[str, str] = field(default_factory=dict)
+    skipped: list[Skipped] = field(default_factory=list)
+    export_error: str | None = None
 
     @property
     def exit_code(self) -> int:
+        """0 every article ok; 1 some failed; 3 the outputs could not be written (storage)."""
+        if self.export_error:
+            return 3
         return 0 if self.failed == 0 else 1
+
+    @property
+    def retryable(self) -> int:
+        """Failed articles worth running again as they are (see :data:`RETRYABLE_KINDS`)."""
+        return sum(n for kind, n in self.errors_by_kind.items() if retryable(kind))
+
+    @property
+    def not_retryable(self) -> int:
+        """Failed articles that will fail again until the file (or the question) changes."""
+        return self.failed - self.retryable
+
+    def skipped_by_reason(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for s in self.skipped:
+            counts[s.reason] = counts.get(s.reason, 0) + 1
+        return dict(sorted(counts.items()))
 
     @property
     def reused(self) -> int:
@@ -166,12 +190,15 @@ class RunSummary:
         d["usage"] = self.usage.model_dump()
         d["reused"] = self.reused
         d["exit_code"] = self.exit_code
+        d["retryable"], d["not_retryable"] = self.retryable, self.not_retryable
+        d["skipped"] = [s.to_dict() for s in self.skipped]
+        d["skipped_by_reason"] = self.skipped_by_reason()
         return d
 
     def counts(self) -> dict[str, Any]:
-        """The figures the store logs with the run."""
+        """The figures the store logs with the run (skipped paths by reason, not one by one)."""
         d = self.to_dict()
-        for key in ("out", "paths", "wall_s", "exit_code"):
+        for key in ("out", "paths", "wall_s", "exit_code", "skipped"):
             d.pop(key, None)
         return json.loads(json.dumps(d, default=str))
 

@@ -37,7 +37,7 @@ from extractor.core.errors import ConfigurationError, ExtractorError, InputError
 from extractor.core.options import RunOptions
 from extractor.core.types import ExtractionResult
 from extractor.model.endpoint import check_endpoint
-from extractor.runs.discovery import count_items, discover_inputs, file_key, file_sha, jsonl_keys
+from extractor.runs.discovery import count_items, discover, discover_inputs, file_key, file_sha, jsonl_keys
 from extractor.runs.engine import Answer, Engine, Job, is_fatal
 from extractor.runs.records import ArticleRecord, Progress, RunSummary
 from extractor.store import OutputLock, RecordState, Store, input_error_key
@@ -172,7 +172,8 @@ class BatchRun:
     # The run -----------------------------------------------------------------------------
     async def records(self) -> AsyncGenerator[ArticleRecord, None]:
         if self.discovered is None:
-            self.discovered = await asyncio.to_thread(discover_inputs, self.inputs)
+            self.discovered = await asyncio.to_thread(discover_inputs, self.inputs,
+                                                      follow_symlinks=self.options.follow_symlinks)
         files, errors = self.discovered
         self.discovered = None  # the producer owns the lists from here
         self._open()
@@ -485,9 +486,10 @@ async def arun_batch(extractor: Any, inputs: Iterable[str | os.PathLike[str]], o
     try:
         if _check_ready(extractor, options, transport):
             await asyncio.to_thread(check_endpoint, extractor.settings)
-        files, errors = await asyncio.to_thread(discover_inputs, inputs)
+        found = await asyncio.to_thread(discover, inputs, follow_symlinks=options.follow_symlinks)
+        files, errors = found.files, [*found.missing, *found.errors]
         total = await asyncio.to_thread(count_items, files) + len(errors)
-        summary = RunSummary(run_id=0, out=options.out, engine=options.engine, total=total)
+        summary = RunSummary(run_id=0, out=options.out, engine=options.engine, total=total, skipped=found.skipped)
         aborted = False
         try:
             await _consume(iter_results(extractor, inputs, options, stop=hooks.stop, limiter=limiter,
@@ -541,6 +543,7 @@ async def _export(out: Path, summary: RunSummary) -> None:
     try:
         paths = await asyncio.to_thread(export_all, out, run=summary)
     except Exception as exc:
+        summary.export_error = f"{type(exc).__name__}: {exc}"
         logger.error("writing the exports of %s failed: %s: %s (the store is intact; re-run the same command "
                      "after fixing the cause: it makes no model calls for finished articles and writes the "
                      "exports again)", out, type(exc).__name__, exc)

@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping
@@ -32,13 +31,14 @@ from pathlib import Path
 from typing import Any
 
 from extractor.core.identity import Identity
+from extractor.core.redact import redact_argv, redact_mapping, without_userinfo
 from extractor.store.batch_jobs import BatchJobs
 from extractor.store.migrations import migrate
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["Store", "Identity", "StoredRecord", "RecordState", "DB_NAME", "input_error_key", "SECRET_FIELDS",
-           "redact_settings", "legacy_request_key", "LEGACY_COMPARED"]
+           "redact_settings", "redact_argv", "without_userinfo", "legacy_request_key", "LEGACY_COMPARED"]
 
 DB_NAME = "extractor.sqlite"
 SECRET_FIELDS = frozenset({"api_key"})
@@ -103,29 +103,13 @@ def legacy_request_key(identity: Identity) -> str:
 
 
 def redact_settings(settings: Any) -> dict[str, Any]:
-    """Settings as a JSON-able dict without secrets (the API key is never stored)."""
+    """Settings as a JSON-able dict without secrets (the API key is never stored; URLs
+    lose their ``user:password@``): :func:`extractor.core.redact.redact_mapping`."""
     if hasattr(settings, "model_dump"):
         data = settings.model_dump(mode="json", exclude=set(SECRET_FIELDS))
     else:
         data = dict(settings or {})
-    for key in list(data):
-        if key in SECRET_FIELDS or "key" in key.lower() or "secret" in key.lower() or key.lower() == "token":
-            data.pop(key)
-        elif isinstance(data[key], str):
-            data[key] = without_userinfo(data[key])
-    return data
-
-
-_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
-
-
-def without_userinfo(text: str) -> str:
-    """``text`` with the ``user:password@`` of any URL in it removed.
-
-    >>> without_userinfo("http://analyst:hunter2@vllm.internal:8000/v1")
-    'http://vllm.internal:8000/v1'
-    """
-    return _USERINFO.sub("", text)
+    return redact_mapping({k: v for k, v in data.items() if k not in SECRET_FIELDS})
 
 
 class Store:
@@ -437,29 +421,3 @@ class Store:
 
 def _json(value: Mapping[str, Any] | None) -> str | None:
     return json.dumps(dict(value), ensure_ascii=False, sort_keys=True, default=str) if value else None
-
-
-def redact_argv(argv: list[str]) -> list[str]:
-    """The command line with the value of any key-like option blanked, and no
-    ``user:password@`` in URLs.
-
-    >>> redact_argv(["run", "--api-key", "sk-1", "--base-url", "http://me:pw@gpu:8000/v1"])
-    ['run', '--api-key', '***', '--base-url', 'http://gpu:8000/v1']
-    """
-    out: list[str] = []
-    hide_next = False
-    for arg in map(without_userinfo, argv):
-        if hide_next:
-            out.append("***")
-            hide_next = False
-            continue
-        name = arg.lower().split("=", 1)[0]
-        if name.startswith("--") and any(w in name for w in ("key", "secret", "password")):
-            if "=" in arg:
-                out.append(arg.split("=", 1)[0] + "=***")
-            else:
-                out.append(arg)
-                hide_next = True
-            continue
-        out.append(arg)
-    return out
