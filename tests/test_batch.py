@@ -87,7 +87,8 @@ def test_one_record_per_article_including_bad_inputs(tmp_path):
     for line in lines:
         assert line["source"] not in by_source, "a source appears twice"
         by_source[line["source"]] = line
-    assert len(lines) == 5 + 3 + 2 + 1 + 1  # txt, jsonl (1 ok, 2 bad), empty+binary, loop, missing
+    assert len(lines) == 5 + 3 + 2 + 1  # txt, jsonl (1 ok, 2 bad), empty+binary, missing
+    assert [(x.path, x.reason) for x in s.skipped] == [(str(d / "self"), "symlink_loop")]  # a link, not an article
     assert s.ok == 6 and s.failed == len(lines) - 6 and s.exit_code == 1
     assert srv.calls == 6
     errors = [line for line in lines if line["status"] == "error"]

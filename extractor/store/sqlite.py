@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping
@@ -30,9 +31,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from extractor.core.errors import StoreDamagedError
 from extractor.core.identity import Identity
 from extractor.core.redact import redact_argv, redact_mapping, without_userinfo
 from extractor.store.batch_jobs import BatchJobs
+from extractor.store.integrity import check_store
 from extractor.store.migrations import migrate
 
 logger = logging.getLogger(__name__)
@@ -125,18 +128,54 @@ class Store:
         self.out = Path(out)
         self.out.mkdir(parents=True, exist_ok=True)
         self.path = self.out / filename
+        # An emptied, cut, overwritten or deleted store, or one whose log was deleted
+        # under a run, is refused: opened as it is, it would pay again for what it lost.
+        check_store(self.path)
         # isolation_level=None: we open transactions ourselves, one per record.
         self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30.0)
         try:
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
             ran = migrate(self.conn)
+        except sqlite3.DatabaseError as exc:
+            self.conn.close()
+            if isinstance(exc, sqlite3.OperationalError) and not _damaged(exc):
+                raise  # locked, full, read-only: the environment, not the file (see store.failures)
+            raise StoreDamagedError(f"{self.path} cannot be used: {exc}. Rebuild it with --rebuild-store or choose "
+                                    "a new --out.", path=str(self.path)) from exc
         except BaseException:
             self.conn.close()
             raise
         if ran:
             logger.debug("store %s migrated: %s", self.path, ", ".join(ran))
         self.batch_jobs = BatchJobs(self.conn)
+        self._wal_file = self._wal_identity()
+
+    # The write-ahead log ------------------------------------------------------------------
+    def _wal_identity(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(f"{self.path}-wal")
+        except OSError:
+            return None
+        return st.st_dev, st.st_ino
+
+    def guard_wal(self) -> None:
+        """Save the log's writes into the store file if its ``-wal`` was deleted or replaced.
+
+        SQLite keeps writing into a deleted log through its open descriptor, so the
+        writes are not lost yet, but a kill would lose them. Called after every record
+        write: it checkpoints everything into the store file and starts a new log.
+        """
+        now = self._wal_identity()
+        if now == self._wal_file:
+            return
+        if self._wal_file is not None:
+            logger.warning("%s-wal was deleted or replaced while this run wrote into it: its records are now saved "
+                           "into %s and a new log started", self.path.name, self.path)
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self.conn.execute("PRAGMA journal_mode=DELETE")  # checkpoints and drops the lost log
+            self.conn.execute("PRAGMA journal_mode=WAL")
+        self._wal_file = self._wal_identity()
 
     # Lifecycle ------------------------------------------------------------------------
     def close(self) -> None:
@@ -331,6 +370,7 @@ class Store:
                     " AND s.request_key=records.request_key)",
                     (source, sha256, identity.request_key),
                 )
+        self.guard_wal()
         if not stored:
             logger.warning("%s: kept its earlier answer; this request failed: %s", source or sha256[:12], error)
         return stored
@@ -343,6 +383,7 @@ class Store:
                 "UPDATE records SET result_json=?, derive_key=?, run_id=?, updated_at=?"
                 " WHERE sha256=? AND request_key=?",
                 (result_json, identity.derive_key, run_id, time.time(), sha256, identity.request_key))
+        self.guard_wal()
 
     def adopt_legacy(self, sha256: str, identity: Identity, settings: Mapping[str, Any]) -> bool:
         """Re-key a v0.1 record of this content to ``identity`` when it answers the same question.
@@ -386,6 +427,7 @@ class Store:
             self.conn.execute("BEGIN IMMEDIATE")
             self._put_source(source, sha256, identity, run_id=run_id, file=file, scope=scope,
                              duplicate_of=duplicate_of, now=time.time())
+        self.guard_wal()
 
     def _put_source(self, source: str, sha256: str, identity: Identity, *, run_id: int | None, file: str | None,
                     scope: str, duplicate_of: str | None, now: float) -> None:
@@ -417,6 +459,13 @@ class Store:
                                         (f, run_id))
                 removed += cur.rowcount
         return removed
+
+
+_DAMAGE_WORDS = ("malformed", "not a database", "corrupt", "disk image")
+
+
+def _damaged(exc: sqlite3.Error) -> bool:
+    return any(w in str(exc).lower() for w in _DAMAGE_WORDS)
 
 
 def _json(value: Mapping[str, Any] | None) -> str | None:
