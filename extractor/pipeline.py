@@ -46,6 +46,7 @@ from extractor.grounding.align import (
 )
 from extractor.grounding.validation import validated_model, validation_context
 from extractor.model.bounds import bounded_model
+from extractor.model.budget import check_article_text, check_prompt_tokens
 from extractor.model.outcome import CallOutcome
 from extractor.model.prompting import PromptTemplate, build_messages, template_for_schema
 from extractor.model.registry import resolve_schema, schema_name, schema_version
@@ -393,6 +394,7 @@ class Extractor:
     def prepare(self, article: str | Document, *, source: str | None = None) -> Prepared:
         """Read, clean, chunk and build the messages (no model call)."""
         doc = article if isinstance(article, Document) else self.document(article, source=source)
+        check_article_text(doc.text, source=doc.source, budget=self.settings.max_article_tokens)
         cleaned = clean_text(doc.text, doc.language, enabled=self.settings.clean)
         budget = self.settings.chunk_budget(self._schema_tokens)
         chunks = tuple(chunk_text(cleaned.text, max_tokens=budget, overlap_tokens=self.settings.chunk_overlap_tokens))
@@ -406,6 +408,7 @@ class Extractor:
         )
         tokens = sum(estimate_tokens(m["content"]) for msgs in messages for m in msgs)
         tokens += self._schema_tokens * len(chunks)
+        check_prompt_tokens(tokens, source=doc.source, budget=self.settings.max_article_tokens)
         return Prepared(doc, cleaned, chunks, messages, tokens)
 
     def _context(self, chunk: Chunk) -> dict[str, Any]:

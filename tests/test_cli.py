@@ -127,9 +127,18 @@ def test_out_is_a_file_is_one_line_and_exit_2(tmp_path):
     assert "is a file" in res.output and "Traceback" not in res.output
 
 
-def test_dry_run_with_missing_input_exits_1(tmp_path):
+def test_dry_run_with_missing_input_exits_2(tmp_path):
+    # A path that does not exist is a mistaken command (exit 2), not an article that failed.
     res = runner.invoke(app, ["run", str(tmp_path / "nope.txt"), "--out", str(tmp_path / "o"), "--dry-run",
                               "--no-local"])
+    assert res.exit_code == 2, res.output
+    assert "nope.txt: file not found" in res.output and not (tmp_path / "o").exists()
+
+
+def test_dry_run_with_an_unusable_input_exits_1(tmp_path):
+    (tmp_path / "empty.txt").write_bytes(b"")
+    res = runner.invoke(app, ["run", str(_articles(tmp_path / "in", 1)), str(tmp_path / "empty.txt"), "--out",
+                              str(tmp_path / "o"), "--dry-run", "--no-local"])
     assert res.exit_code == 1, res.output
 
 

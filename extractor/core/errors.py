@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 # Error kinds a re-run may well fix: the network, a rate limit or a server error
 # (transport), an answer that did not fit (validation, empty: models vary), our own
 # (internal). The others fail the same way until something changes: the file (input)

@@ -21,11 +21,14 @@ def estimate_batch(
     on_progress: Callable[[int, int], None] | None = None,
     text_field: str = "text",
     id_field: str = "id",
+    follow_symlinks: bool = False,
 ) -> DryRunSummary:
     """Read, clean and chunk every article and count the prompt tokens; no model call,
     no API key needed. The cost covers input tokens only (the answer's length is not
-    known before the call)."""
-    files, errors = discover_inputs(inputs)
+    known before the call). One article at a time: memory is that of the largest
+    article, and an article over the per-article budget is counted as unusable (its
+    text is refused from its length, before cleaning or chunking)."""
+    files, errors = discover_inputs(inputs, follow_symlinks=follow_symlinks)
     model = extractor.model_name
     out = DryRunSummary(model=model, errors=len(errors), error_messages=[str(e) for e in errors])
     total = count_items(files)

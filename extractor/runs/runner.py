@@ -33,7 +33,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from extractor.core.errors import ConfigurationError, ExtractorError, InputError, ModelCallError
+from extractor.core.errors import ConfigurationError, ExtractorError, InputError, ModelCallError, StoreDamagedError
 from extractor.core.options import RunOptions
 from extractor.core.types import ExtractionResult
 from extractor.model.endpoint import check_endpoint
@@ -542,6 +542,8 @@ async def _export(out: Path, summary: RunSummary) -> None:
     # export that fails is logged; it must not replace the run's own outcome.
     try:
         paths = await asyncio.to_thread(export_all, out, run=summary)
+    except StoreDamagedError as exc:  # the run itself failed on it and says so: not twice
+        summary.export_error = str(exc)
     except Exception as exc:
         summary.export_error = f"{type(exc).__name__}: {exc}"
         logger.error("writing the exports of %s failed: %s: %s (the store is intact; re-run the same command "

@@ -124,13 +124,15 @@ class Store:
     True
     """
 
-    def __init__(self, out: str | Path, *, filename: str = DB_NAME):
+    def __init__(self, out: str | Path, *, filename: str = DB_NAME, check: bool = True):
         self.out = Path(out)
         self.out.mkdir(parents=True, exist_ok=True)
         self.path = self.out / filename
         # An emptied, cut, overwritten or deleted store, or one whose log was deleted
         # under a run, is refused: opened as it is, it would pay again for what it lost.
-        check_store(self.path)
+        # (``check=False``: the rebuild, which opens a new store beside what is left.)
+        if check:
+            check_store(self.path)
         # isolation_level=None: we open transactions ourselves, one per record.
         self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30.0)
         try:
@@ -374,6 +376,75 @@ class Store:
         if not stored:
             logger.warning("%s: kept its earlier answer; this request failed: %s", source or sha256[:12], error)
         return stored
+
+    # Rebuilding a store -----------------------------------------------------------------
+    _SALVAGED = ("runs", "records", "sources", "batch_jobs", "batch_items")
+
+    def salvage(self, damaged: Path) -> dict[str, int]:
+        """Copy every row still readable from the store file ``damaged`` (read as it is,
+        never written) into this store, table by table, until the first unreadable page
+        of each; rows this store has already are kept. Returns rows copied per table."""
+        copied: dict[str, int] = {}
+        try:
+            src = sqlite3.connect(f"file:{damaged}?immutable=1", uri=True)
+        except sqlite3.Error as exc:
+            logger.warning("%s cannot be read at all (%s): nothing salvaged from it", damaged, exc)
+            return copied
+        try:
+            for table in self._SALVAGED:
+                copied[table] = self._copy_table(src, table)
+        finally:
+            src.close()
+        self.guard_wal()
+        return copied
+
+    def _copy_table(self, src: sqlite3.Connection, table: str) -> int:
+        mine = [r[1] for r in self.conn.execute(f"PRAGMA table_info({table})")]
+        try:
+            theirs = {r[1] for r in src.execute(f"PRAGMA table_info({table})")}
+        except sqlite3.Error:
+            return 0
+        cols = [c for c in mine if c in theirs]
+        if not cols:
+            return 0
+        names = ", ".join(cols)
+        n = 0
+        cur = src.execute(f"SELECT {names} FROM {table}")  # noqa: S608 - our own table and column names
+        try:
+            while rows := cur.fetchmany(500):
+                with self.conn:
+                    self.conn.execute("BEGIN IMMEDIATE")
+                    done = self.conn.executemany(
+                        f"INSERT OR IGNORE INTO {table} ({names}) VALUES ({', '.join('?' * len(cols))})", rows)
+                n += max(done.rowcount, 0)
+        except sqlite3.DatabaseError as exc:  # the damaged part: what came before is kept
+            logger.warning("salvaging %s stopped at a damaged page after %d row(s): %s", table, n, exc)
+        return n
+
+    def restore(self, record: StoredRecord, *, derive_key: str | None, file: str | None = None) -> bool:
+        """Put back a record rebuilt from the exports, unless this store has it already,
+        and point its source at it (unless the source shows a record already). True when
+        the record was added. Rebuilt records have no raw answers: a later change of the
+        post-processing settings asks again instead of re-deriving."""
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            cur = self.conn.execute(
+                "INSERT OR IGNORE INTO records (sha256, request_key, schema_name, schema_version, prompt_name,"
+                " prompt_version, model, source, status, error, error_kind, result_json, derive_key, document_json,"
+                " text, usage_json, attempts, run_id, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
+                (record.sha256, record.request_key, record.schema_name, record.schema_version, record.prompt_name,
+                 record.prompt_version, record.model, record.source, record.status, record.error, record.error_kind,
+                 record.result_json, derive_key if record.status == "ok" else None, record.document_json,
+                 record.text, record.usage_json, record.attempts, record.created_at, record.updated_at))
+            if record.source is not None:
+                self.conn.execute(
+                    "INSERT OR IGNORE INTO sources (source, sha256, request_key, file, scope, duplicate_of, run_id,"
+                    " updated_at) VALUES (?, ?, ?, ?, 'article', ?, NULL, ?)",
+                    (record.source, record.sha256, record.request_key, file, record.duplicate_of,
+                     record.updated_at))
+        self.guard_wal()
+        return cur.rowcount > 0
 
     def put_derived(self, sha256: str, identity: Identity, *, result_json: str, run_id: int | None) -> None:
         """Replace the facts of an ``ok`` record re-derived from its stored answers (no model call)."""
