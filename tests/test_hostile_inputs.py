@@ -18,11 +18,13 @@ import asyncio
 import json
 import os
 import stat
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
-from fakes import FakeEndpoint
+from fakes import CLI, FakeEndpoint, cli_env
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
@@ -267,6 +269,142 @@ def test_batch_goes_on_through_hostile_corpus(tmp_path):
     assert summary.errors_by_kind.get("input", 0) == sum(1 for r in records if r.error_kind == "input")
     lines = (tmp_path / "out" / "articles.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(lines) == len(records)
+
+
+# --------------------------------------------------------------------------- a hostile shared folder
+
+OUTSIDE = "OUTSIDE-THE-ROOT-7f3a The private clinic earned 999 dollars."
+
+
+def build_hostile_folder(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A shared inbox someone prepared: links out of it (to a file, a folder, a device),
+    a symlink loop, a folder loop, a FIFO, a socket, dot-files, other file types, and two
+    real articles. Returns (folder, {entry name: the reason it must be skipped for})."""
+    import socket
+
+    outside = tmp_path / "private"
+    outside.mkdir()
+    (outside / "secret.txt").write_text(OUTSIDE, encoding="utf-8")
+    d = tmp_path / "inbox"
+    (d / "sub").mkdir(parents=True)
+    (d / "a.txt").write_text(f"ART-9101 {SENTENCE}\n", encoding="utf-8")
+    (d / "sub" / "b.md").write_text(f"ART-9102 {SENTENCE}\n", encoding="utf-8")
+    os.symlink(outside / "secret.txt", d / "passwd.txt")  # ln -s /etc/passwd in/passwd.txt
+    os.symlink(outside, d / "etc_dir")  # ln -s /etc in/etc_dir
+    os.symlink("/dev/zero", d / "zero.txt")
+    os.symlink("loop_b.txt", d / "loop_a.txt")
+    os.symlink("loop_a.txt", d / "loop_b.txt")
+    os.symlink("..", d / "sub" / "up")
+    os.symlink("a.txt", d / "alias.txt")  # a link inside the folder: read (once per name)
+    os.mkfifo(d / "fifo.txt")
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(d / "sock.txt"))
+    sock.close()
+    (d / ".hidden.txt").write_text(OUTSIDE, encoding="utf-8")
+    (d / ".git").mkdir()
+    (d / ".git" / "config.txt").write_text(OUTSIDE, encoding="utf-8")
+    (d / "blob.bin").write_bytes(OUTSIDE.encode())
+    (d / "notes.docx").write_bytes(b"PK\x03\x04" + OUTSIDE.encode())
+    return d, {"passwd.txt": "link_outside", "etc_dir": "link_outside", "zero.txt": "link_outside",
+               "loop_a.txt": "symlink_loop", "loop_b.txt": "symlink_loop", "sub/up": "symlink_loop",
+               "fifo.txt": "special_file", "sock.txt": "special_file", ".hidden.txt": "hidden", ".git": "hidden",
+               "blob.bin": "unsupported_type", "notes.docx": "unsupported_type"}
+
+
+def _hostile_cli(inp: list[str], out: Path, srv: FakeEndpoint, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", CLI, "run", *inp, "--out", str(out), "--base-url", srv.base_url,
+                           "--provider", "openai", "--model", "fault-model", "--no-local", "--quiet", *extra],
+                          env=cli_env("sk-test-hostile"), capture_output=True, text=True, timeout=120)
+
+
+def test_a_hostile_folder_is_read_inside_its_root_only(tmp_path):
+    d, expected = build_hostile_folder(tmp_path)
+    out = tmp_path / "out"
+    with FakeEndpoint() as srv:
+        t0 = time.monotonic()
+        done = _hostile_cli([str(d)], out, srv)
+        elapsed = time.monotonic() - t0
+        sent = b"".join(srv.raw)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert elapsed < 90  # no FIFO or device held it
+    # Nothing outside the root (nor a hidden or unsupported file) reached the endpoint or the outputs.
+    assert b"OUTSIDE-THE-ROOT" not in sent
+    assert not [p for p in out.rglob("*") if p.is_file() and b"OUTSIDE-THE-ROOT" in p.read_bytes()]
+    lines = [json.loads(x) for x in (out / "articles.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert sorted(Path(x["source"]).name for x in lines) == ["a.txt", "alias.txt", "b.md"]
+    assert all(x["status"] == "ok" for x in lines) and srv.calls == 2  # alias.txt is a copy of a.txt
+    # Every entry passed over is in the summary with its reason, and in the printed output.
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    skipped = {str(Path(s["path"]).relative_to(d)): s["reason"] for s in summary["skipped"]}
+    assert skipped == expected
+    assert summary["skipped_by_reason"] == {"hidden": 2, "link_outside": 3, "special_file": 2, "symlink_loop": 3,
+                                            "unsupported_type": 2}
+    assert "skipped 12 path(s) that are not articles" in done.stderr
+    assert f"{d / 'passwd.txt'}: a symlink to a place outside the input" in done.stderr
+    # Opting in follows the links out (the device and the loops are still refused, never opened).
+    with FakeEndpoint() as srv:
+        done = _hostile_cli([str(d)], tmp_path / "out2", srv, "--follow-symlinks")
+        assert b"OUTSIDE-THE-ROOT" in b"".join(srv.raw)
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads((tmp_path / "out2" / "summary.json").read_text(encoding="utf-8"))
+    skipped = {str(Path(s["path"]).relative_to(d)): s["reason"] for s in summary["skipped"]}
+    assert skipped["zero.txt"] == "special_file" and "passwd.txt" not in skipped and "etc_dir" not in skipped
+
+
+def test_named_links_pipes_and_globs_in_a_hostile_folder(tmp_path):
+    d, _ = build_hostile_folder(tmp_path)
+    out = tmp_path / "out"
+    with FakeEndpoint() as srv:
+        # A glob is a walk: what it matches outside the root or that is not a file is skipped.
+        t0 = time.monotonic()
+        done = _hostile_cli([str(d / "*.txt")], out, srv)
+        assert time.monotonic() - t0 < 90 and done.returncode == 0, done.stderr[-3000:]
+        summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+        assert {Path(s["path"]).name: s["reason"] for s in summary["skipped"]} == {
+            "passwd.txt": "link_outside", "zero.txt": "link_outside", "loop_a.txt": "symlink_loop",
+            "loop_b.txt": "symlink_loop", "fifo.txt": "special_file", "sock.txt": "special_file"}
+        # Named one by one (as a shell's `in/*` names them), each is an input error with its reason.
+        named = [str(d / n) for n in ("a.txt", "passwd.txt", "fifo.txt", "zero.txt", "blob.bin")]
+        done = _hostile_cli(named, tmp_path / "out2", srv)
+        assert done.returncode == 1, done.stderr[-3000:]
+        sent = b"".join(srv.raw)
+    assert b"OUTSIDE-THE-ROOT" not in sent
+    errors = {Path(x["source"]).name: x["error"] for x in
+              map(json.loads, (tmp_path / "out2" / "articles.jsonl").read_text(encoding="utf-8").splitlines())
+              if x["status"] == "error"}
+    assert "outside the folder it is in" in errors["passwd.txt"] and "--follow-symlinks" in errors["passwd.txt"]
+    assert "named pipe (FIFO)" in errors["fifo.txt"] and "never opened" in errors["fifo.txt"]
+    assert "/dev/zero" in errors["zero.txt"]
+    assert "unsupported file type '.bin'" in errors["blob.bin"]
+    summary = json.loads((tmp_path / "out2" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["failed"]["not_retryable"] == 4 and summary["failed"]["retryable"] == 0
+
+
+def test_a_glob_that_only_finds_a_fifo_ends_at_once_with_exit_2(tmp_path):
+    g = tmp_path / "g"
+    g.mkdir()
+    os.mkfifo(g / "f.txt")
+    with FakeEndpoint() as srv:
+        t0 = time.monotonic()
+        done = _hostile_cli([str(g / "*.txt")], tmp_path / "out", srv)
+    assert time.monotonic() - t0 < 60
+    assert done.returncode == 2, done.stderr
+    assert "nothing to extract" in done.stderr and "special file" in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_content_hash_never_opens_a_pipe(tmp_path):
+    from extractor.runs.discovery import count_items, file_sha, jsonl_keys
+
+    os.mkfifo(tmp_path / "f.txt")
+    os.mkfifo(tmp_path / "f.jsonl")
+
+    async def go():
+        return await asyncio.wait_for(asyncio.to_thread(lambda: (
+            file_sha(tmp_path / "f.txt"), jsonl_keys(tmp_path / "f.jsonl", "text", "id"),
+            count_items([tmp_path / "f.jsonl"]))), timeout=20)
+
+    assert asyncio.run(go()) == (None, None, 1)
 
 
 # --------------------------------------------------------------------------- properties

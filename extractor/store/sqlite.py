@@ -172,7 +172,7 @@ class Store:
         if now == self._wal_file:
             return
         if self._wal_file is not None:
-            logger.warning("%s-wal was deleted or replaced while this run wrote into it: its records are now saved "
+            logger.error("%s-wal was deleted or replaced while this run wrote into it: its records are now saved "
                            "into %s and a new log started", self.path.name, self.path)
             self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self.conn.execute("PRAGMA journal_mode=DELETE")  # checkpoints and drops the lost log
