@@ -41,6 +41,7 @@ from extractor.runs.discovery import count_items, discover, discover_inputs, fil
 from extractor.runs.engine import Answer, Engine, Job, is_fatal
 from extractor.runs.records import ArticleRecord, Progress, RunSummary
 from extractor.store import OutputLock, RecordState, Store, input_error_key
+from extractor.store.failures import storage_error
 from extractor.text.reading import Document, document_from_info, iter_documents
 
 logger = logging.getLogger(__name__)
@@ -545,7 +546,11 @@ async def _export(out: Path, summary: RunSummary) -> None:
     except StoreDamagedError as exc:  # the run itself failed on it and says so: not twice
         summary.export_error = str(exc)
     except Exception as exc:
-        summary.export_error = f"{type(exc).__name__}: {exc}"
+        storage = storage_error(exc, str(out))
+        summary.export_error = str(storage) if storage else f"{type(exc).__name__}: {exc}"
+        if storage is not None:  # a full disk, a read-only folder: the caller says it, once (exit 3 at the CLI)
+            logger.debug("writing the exports of %s failed", out, exc_info=True)
+            return
         logger.error("writing the exports of %s failed: %s: %s (the store is intact; re-run the same command "
                      "after fixing the cause: it makes no model calls for finished articles and writes the "
                      "exports again)", out, type(exc).__name__, exc)

@@ -16,6 +16,7 @@ True
 from __future__ import annotations
 
 import errno
+import os
 import sqlite3
 
 from extractor.core.errors import StorageError, StoreDamagedError
@@ -42,6 +43,22 @@ _SQLITE = (
     ("unable to open database file", "the store cannot be opened (a missing or read-only folder)"),
 )
 _DAMAGE = ("malformed", "not a database", "disk image")
+
+
+def _full(where: str) -> bool:
+    try:
+        st = os.statvfs(where)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < 256 * 1024
+
+
+def _size_limited() -> bool:
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return False
+    return resource.getrlimit(resource.RLIMIT_FSIZE)[0] != resource.RLIM_INFINITY
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
@@ -71,5 +88,9 @@ def storage_error(exc: BaseException, where: str | None = None) -> StorageError 
                                          "choose a new --out", path=where)
             for words, cause in _SQLITE:
                 if words in text:
+                    if words == "disk i/o error" and where and _full(where):
+                        cause = STORAGE_ERRNOS[errno.ENOSPC]  # SQLite's I/O error is the full disk it met
+                    elif words == "disk i/o error" and _size_limited():
+                        cause = STORAGE_ERRNOS[errno.EFBIG]
                     return StorageError(prefix + cause, path=where)
     return None

@@ -137,20 +137,32 @@ def store_problem(path: Path) -> str | None:
     page_size = struct.unpack(">H", header[16:18])[0]
     page_size = 65536 if page_size == 1 else page_size
     change, pages, valid_for = (struct.unpack(">I", header[i:i + 4])[0] for i in (24, 28, 92))
-    suspicious = page_size < 512 or size % page_size != 0
-    if valid_for == change and pages and pages * page_size > size:
+    short = bool(valid_for == change and pages and pages * page_size > size)
+    # With its log beside it, the file alone is not the store: a checkpoint cut short (a
+    # full disk) leaves pages only in the log, which SQLite replays. quick_check decides.
+    logged = _log_frames(path)
+    if short and not logged:
         return f"is truncated: {size:,} bytes where its header counts {pages:,} pages of {page_size:,}"
-    if suspicious:
-        verdict = _quick_check(path)
+    if short or page_size < 512 or size % page_size != 0:
+        verdict = _quick_check(path, with_log=logged)
         if verdict != "ok":
             return f"is damaged (SQLite quick_check: {verdict})"
     return None
 
 
-def _quick_check(path: Path) -> str:
+def _log_frames(path: Path) -> bool:
     try:
-        # immutable: read the file as it is, never write, never replay a log into it.
-        conn = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+        return os.path.getsize(f"{path}-wal") > _WAL_HEADER
+    except OSError:
+        return False
+
+
+def _quick_check(path: Path, *, with_log: bool = False) -> str:
+    try:
+        # Read only, never replaying a log into the file: ``mode=ro`` reads the log when
+        # there is one; ``immutable`` reads the file as it is.
+        mode = "mode=ro" if with_log else "immutable=1"
+        conn = sqlite3.connect(f"file:{path}?{mode}", uri=True)
         try:
             rows = conn.execute("PRAGMA quick_check(5)").fetchall()
         finally:
