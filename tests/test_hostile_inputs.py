@@ -407,6 +407,45 @@ def test_the_content_hash_never_opens_a_pipe(tmp_path):
     assert asyncio.run(go()) == (None, None, 1)
 
 
+def _peak_rss_mb(args: list[str]) -> tuple[subprocess.CompletedProcess, float, float]:
+    """Run the CLI in a fresh child (its own peak memory, measured by the child itself)."""
+    code = ("import resource, sys, runpy; from extractor.cli import main; sys.argv = ['extractor', *sys.argv[1:]]\n"
+            "try:\n    main()\nfinally:\n"
+            "    print('PEAK_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)")
+    t0 = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", code, *args], env=cli_env("sk-test-hostile"), capture_output=True,
+                          text=True, timeout=600)
+    peak = next(int(x.split()[1]) for x in done.stderr.splitlines() if x.startswith("PEAK_KB")) / 1024
+    return done, peak, time.monotonic() - t0
+
+
+@pytest.mark.slow
+def test_dry_run_of_a_20_megabyte_article_is_quick_and_small(tmp_path):
+    """v0.2: an 18 MB article of random words was planned as 7,442 calls; --dry-run took
+    156 s and 1.1 GB. Now it is refused by the per-article budget from its length."""
+    import random
+
+    rng = random.Random(7)
+    words = "hospital county clinic surgery patients beds ward doctors nurses insurance fund year".split()
+    p = tmp_path / "big.txt"
+    with open(p, "w", encoding="utf-8") as fh:
+        for _ in range(20):
+            fh.write(" ".join(rng.choice(words) for _ in range(140_000)) + "\n")
+    assert 19_000_000 < p.stat().st_size < 20_000_000
+    args = ["run", str(p), "--out", str(tmp_path / "out"), "--dry-run", "--provider", "openai", "--model",
+            "gpt-4o-mini", "--no-local"]
+    done, peak_mb, wall_s = _peak_rss_mb(args)
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert "over the per-article budget of 200,000" in " ".join(done.stderr.split())
+    assert peak_mb < 400 and wall_s < 60, (peak_mb, wall_s)
+    # With the budget lifted on purpose it is read, cleaned and chunked one article at a
+    # time in bounded memory (v0.2: 1.1-1.2 GB).
+    done, peak_mb, wall_s = _peak_rss_mb([*args, "--max-article-tokens", "0"])
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert peak_mb < 700, peak_mb
+    assert not (tmp_path / "out").exists()
+
+
 # --------------------------------------------------------------------------- properties
 
 ALLOWED = (ExtractorError, ValueError)

@@ -59,7 +59,8 @@ def _count(extractor: Any, item: Any, out: DryRunSummary) -> None:
         prepared = extractor.prepare(item)
     except ExtractorError as exc:
         out.errors += 1
-        out.error_messages.append(f"{item.source}: {exc}")
+        named = isinstance(exc, InputError) and exc.source
+        out.error_messages.append(str(exc) if named else f"{item.source}: {exc}")
         return
     out.articles += 1
     out.chunks += len(prepared.chunks)
