@@ -247,8 +247,8 @@ def test_an_oversized_article_is_refused_before_any_call(tmp_path, synthetic_ser
     assert "--max-article-tokens" in huge["error"]
     # A budget between a short article's prompt and the long one's refuses the long one too,
     # from its estimated prompt (every chunk's messages and schema), after chunking.
-    from extractor.pipeline import Extractor
     from extractor.model.settings import Settings
+    from extractor.pipeline import Extractor
 
     ex = Extractor(Settings(provider="llamacpp", model="synthetic", base_url=url))
     short, long_ = (ex.prepare(ex.read(inp / name)).prompt_tokens for name in ("a0.txt", "long.txt"))

@@ -426,7 +426,7 @@ def test_dry_run_of_a_20_megabyte_article_is_quick_and_small(tmp_path):
     import random
 
     rng = random.Random(7)
-    words = "hospital county clinic surgery patients beds ward doctors nurses insurance fund year".split()
+    words = ["hospital", "county", "clinic", "surgery", "patients", "beds", "ward", "doctors", "nurses", "insurance", "fund", "year"]
     p = tmp_path / "big.txt"
     with open(p, "w", encoding="utf-8") as fh:
         for _ in range(20):

@@ -8,6 +8,7 @@ mark is dropped, because it is an encoding artefact, not text.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import re
@@ -15,7 +16,7 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import Any, Literal
 
 from extractor.core.errors import InputError
 
@@ -409,7 +410,7 @@ def _not_regular(source: str, mode: int) -> InputError:
     return InputError(source, f"is {file_kind(mode)}, not a regular file; it is never opened")
 
 
-def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
+def open_regular(path: str | os.PathLike[str]) -> io.BufferedReader:
     """Open a regular file for reading in binary, or raise :class:`InputError` naming it.
 
     A pipe, socket or device is refused from its ``stat`` before any ``open``; the
@@ -430,7 +431,7 @@ def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
     if not stat.S_ISREG(mode):
         os.close(fd)
         raise _not_regular(source, mode)
-    return os.fdopen(fd, "rb")
+    return open(fd, "rb")
 
 
 def _read_bytes(path: Path, max_bytes: int) -> bytes:
