@@ -195,7 +195,9 @@ def test_unreadable_permissions(tmp_path):
 def test_five_megabyte_single_line_is_read_and_chunked_in_bounded_time(tmp_path):
     p = tmp_path / "long_line.txt"
     p.write_text("word " * 1_000_000 + SENTENCE, encoding="utf-8")
-    ex = Extractor(Settings(provider="openai", api_key="sk-test-hostile", model="m", base_url="http://127.0.0.1:9/v1"))
+    # The per-article budget (200k tokens) would refuse it: lifted, to time reading and chunking.
+    ex = Extractor(Settings(provider="openai", api_key="sk-test-hostile", model="m", base_url="http://127.0.0.1:9/v1",
+                            max_article_tokens=0))
     # CPU time, not wall time: other processes on a busy machine must not fail this
     # test, a quadratic slip in reading or chunking must (it takes ~10 s of CPU).
     t0 = time.process_time()
@@ -408,10 +410,12 @@ def test_the_content_hash_never_opens_a_pipe(tmp_path):
 
 
 def _peak_rss_mb(args: list[str]) -> tuple[subprocess.CompletedProcess, float, float]:
-    """Run the CLI in a fresh child (its own peak memory, measured by the child itself)."""
-    code = ("import resource, sys, runpy; from extractor.cli import main; sys.argv = ['extractor', *sys.argv[1:]]\n"
+    """Run the CLI in a fresh child: its own peak memory (VmHWM: unlike ru_maxrss, it does
+    not carry over the forking parent's peak across exec), measured by the child itself."""
+    code = ("import re, sys; from extractor.cli import main; sys.argv = ['extractor', *sys.argv[1:]]\n"
             "try:\n    main()\nfinally:\n"
-            "    print('PEAK_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)")
+            "    hwm = re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1)\n"
+            "    print('PEAK_KB', hwm, file=sys.stderr)")
     t0 = time.monotonic()
     done = subprocess.run([sys.executable, "-c", code, *args], env=cli_env("sk-test-hostile"), capture_output=True,
                           text=True, timeout=600)

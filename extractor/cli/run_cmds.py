@@ -217,7 +217,7 @@ def _preflight(settings: Any, inputs: list[str], options: Any, *, rebuild: bool,
     ex = Extractor(settings)
     _discover(inputs, options.follow_symlinks)
     if not rebuild:
-        check_store(options.out / DB_NAME)
+        check_store(options.out / DB_NAME, ray_recovers=options.engine == "ray")
     if connect:
         check_endpoint(settings)
     return ex

@@ -178,8 +178,14 @@ def _advice(out: Path) -> str:
             f"Python: extractor.outputs.rebuild.rebuild_store({str(out)!r})), or choose a new --out")
 
 
-def check_store(path: Path) -> None:
-    """Raise :class:`StoreDamagedError` when the store at ``path`` must not be opened as it is."""
+def check_store(path: Path, *, ray_recovers: bool = True) -> None:
+    """Raise :class:`StoreDamagedError` when the store at ``path`` must not be opened as it is.
+
+    A missing or empty store beside a Ray record set is the Ray engine's designed
+    recovery (its workers' records are imported before anything is asked): allowed when
+    ``ray_recovers`` (the default; the command line passes False for another engine,
+    which would not import them).
+    """
     out = path.parent
     problem = store_problem(path)
     lost = wal_lost(path) if problem is None and path.exists() else 0
@@ -192,6 +198,13 @@ def check_store(path: Path) -> None:
     if problem is None and not path.exists() and (Path(f"{path}-wal").exists() or Path(f"{path}-shm").exists()):
         problem = "is missing while its write-ahead log is still there"
     elsewhere = records_elsewhere(out)
+    if problem in (None, "is empty (0 bytes)") and elsewhere.ray_parts:
+        if ray_recovers:
+            return
+        raise StoreDamagedError(f"{path} is {'missing' if problem is None else 'empty'}, but the Ray record set "
+                                f"in {out} holds {elsewhere.ray_parts} part(s) of records: run with --engine ray, "
+                                "which imports them first, or rebuild the store with --rebuild-store.",
+                                path=str(path))
     if problem is None:
         if elsewhere:
             raise StoreDamagedError(f"{path} is missing, but {elsewhere.describe()}: the store that records what was "
