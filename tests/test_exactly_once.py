@@ -63,6 +63,12 @@ def wait_for_holder(out: Path, proc: subprocess.Popen, timeout: float = 60) -> d
     raise AssertionError("the first run never took the lock")
 
 
+def start_first_run(inp: Path, out: Path, srv: FakeEndpoint) -> tuple[subprocess.Popen, dict]:
+    """A CLI run on ``inp`` into ``out``, returned with its lock record once it holds OUT."""
+    first = subprocess.Popen(cli(inp, out, srv), env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return first, wait_for_holder(out, first)
+
+
 def article_lines(out: Path) -> list[dict]:
     return [json.loads(x) for x in (out / "articles.jsonl").read_text(encoding="utf-8").splitlines()]
 
@@ -76,9 +82,7 @@ def test_second_run_on_the_same_folder_is_refused_at_once(tmp_path):
     inp, out = tmp_path / "in", tmp_path / "out"
     write_articles(inp, n)
     with FakeEndpoint(latency=0.15) as srv:
-        first = subprocess.Popen(cli(inp, out, srv), env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                 text=True)
-        holder = wait_for_holder(out, first)
+        first, holder = start_first_run(inp, out, srv)
         t0 = time.monotonic()
         second = subprocess.run(cli(inp, out, srv), env=env(), capture_output=True, text=True, timeout=60)
         refused_in = time.monotonic() - t0
@@ -104,9 +108,7 @@ def test_wait_queues_behind_the_other_run_and_asks_nothing_twice(tmp_path):
     inp, out = tmp_path / "in", tmp_path / "out"
     write_articles(inp, n)
     with FakeEndpoint(latency=0.1) as srv:
-        first = subprocess.Popen(cli(inp, out, srv), env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                 text=True)
-        wait_for_holder(out, first)
+        first, _ = start_first_run(inp, out, srv)
         second = subprocess.Popen(cli(inp, out, srv, "--wait", "--log-json"), env=env(), stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True)
         first.communicate(timeout=120)
@@ -129,9 +131,7 @@ def test_deleting_the_lock_file_does_not_let_a_second_run_in(tmp_path):
     inp, out = tmp_path / "in", tmp_path / "out"
     write_articles(inp, n)
     with FakeEndpoint(latency=0.1) as srv:
-        first = subprocess.Popen(cli(inp, out, srv), env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                 text=True)
-        wait_for_holder(out, first)
+        first, _ = start_first_run(inp, out, srv)
         (out / ".lock").unlink()
         second = subprocess.run(cli(inp, out, srv), env=env(), capture_output=True, text=True, timeout=60)
         # A third one, with --wait, queues behind the first instead of running beside it.
