@@ -3,6 +3,11 @@
 >>> from extractor import extract                       # doctest: +SKIP
 >>> result = extract(open("article.txt").read())        # doctest: +SKIP
 >>> result.facts[0].evidence, result.facts[0].span      # doctest: +SKIP
+
+The names below are resolved on first use, so that ``import extractor.numbers`` (or the
+CLI's ``--help``) does not pay for instructor, openai and lingua; type checkers read
+the explicit re-exports in the ``TYPE_CHECKING`` block. Importing this package has no
+other effect: no import hook, no logging set-up.
 """
 
 from __future__ import annotations
@@ -10,12 +15,38 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from extractor import _moved
+# The one copy of the version: setuptools reads it for the distribution's metadata
+# ([tool.setuptools.dynamic] in pyproject.toml), `extractor --version` prints it.
+__version__ = "0.3.0"
 
-__version__ = "0.1.0"
+__all__ = [
+    "ConfigurationError",
+    "Evidence",
+    "ExtractionResult",
+    "Extractor",
+    "ExtractorError",
+    "Fact",
+    "InputError",
+    "ModelCallError",
+    "OutputBusyError",
+    "RunOptions",
+    "SchemaNotFoundError",
+    "Settings",
+    "Span",
+    "Usage",
+    "Mention",
+    "InText",
+    "Label",
+    "FromMention",
+    "MentionRef",
+    "__version__",
+    "aextract",
+    "extract",
+    "find_mentions",
+]
 
-# Attributes resolved on first use, so that `import extractor.numbers` (or the CLI's
-# `--help`) does not pay for instructor, openai and lingua.
+# Where each lazy name lives (tests/test_packaging.py checks that it agrees with the
+# TYPE_CHECKING imports and with __all__).
 _LAZY = {
     "extract": "extractor.pipeline",
     "aextract": "extractor.pipeline",
@@ -33,12 +64,37 @@ _LAZY = {
     "SchemaNotFoundError": "extractor.core.errors",
     "OutputBusyError": "extractor.core.errors",
     "Evidence": "extractor.core.evidence",
+    "Mention": "extractor.core.types",
+    "InText": "extractor.core.fields",
+    "Label": "extractor.core.fields",
+    "FromMention": "extractor.core.fields",
+    "MentionRef": "extractor.core.fields",
+    "find_mentions": "extractor.mentions",
 }
 
-__all__ = sorted(_LAZY) + ["__version__"]
-
-# v0.1 module paths (extractor.batch, extractor.settings, ...) keep importing.
-_moved.install()
+if TYPE_CHECKING:  # pragma: no cover - read by mypy and pyright, never run
+    from extractor.api import Extractor as Extractor
+    from extractor.core.errors import ConfigurationError as ConfigurationError
+    from extractor.core.errors import ExtractorError as ExtractorError
+    from extractor.core.errors import InputError as InputError
+    from extractor.core.errors import ModelCallError as ModelCallError
+    from extractor.core.errors import OutputBusyError as OutputBusyError
+    from extractor.core.errors import SchemaNotFoundError as SchemaNotFoundError
+    from extractor.core.evidence import Evidence as Evidence
+    from extractor.core.fields import FromMention as FromMention
+    from extractor.core.fields import InText as InText
+    from extractor.core.fields import Label as Label
+    from extractor.core.fields import MentionRef as MentionRef
+    from extractor.core.options import RunOptions as RunOptions
+    from extractor.core.types import ExtractionResult as ExtractionResult
+    from extractor.core.types import Fact as Fact
+    from extractor.core.types import Mention as Mention
+    from extractor.core.types import Span as Span
+    from extractor.core.types import Usage as Usage
+    from extractor.mentions import find_mentions as find_mentions
+    from extractor.model.settings import Settings as Settings
+    from extractor.pipeline import aextract as aextract
+    from extractor.pipeline import extract as extract
 
 
 def __getattr__(name: str) -> Any:
@@ -50,18 +106,5 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-if TYPE_CHECKING:  # pragma: no cover
-    from extractor.api import Extractor  # noqa: F401
-    from extractor.core.errors import (  # noqa: F401
-        ConfigurationError,
-        ExtractorError,
-        InputError,
-        ModelCallError,
-        OutputBusyError,
-        SchemaNotFoundError,
-    )
-    from extractor.core.evidence import Evidence  # noqa: F401
-    from extractor.core.options import RunOptions  # noqa: F401
-    from extractor.core.types import ExtractionResult, Fact, Span, Usage  # noqa: F401
-    from extractor.model.settings import Settings  # noqa: F401
-    from extractor.pipeline import aextract, extract  # noqa: F401
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -2,8 +2,8 @@
 
 v0.1 hard-coded the built-in schema's evaluation keys and its consortium member rows;
 both are now declared by the schema (``key_fields``, ``child_tables``), and these two
-names read them from the built-in schema. :mod:`extractor._moved` forwards
-``extractor.evaluation.KEY_FIELDS`` and ``extractor.export.member_rows`` here.
+names read them from the built-in schema. The shims ``extractor/evaluation.py`` and
+``extractor/export.py`` forward ``KEY_FIELDS`` and ``member_rows`` here (:mod:`extractor._v01_paths`).
 """
 
 from __future__ import annotations

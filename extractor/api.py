@@ -1,82 +1,171 @@
 """The public :class:`Extractor`: one article (:mod:`extractor.pipeline`) plus batches (:mod:`extractor.runs`).
 
 ``from extractor import Extractor`` gives this class. It lives above both layers so
-that the single-article pipeline never imports the batch machinery.
+that the single-article pipeline never imports the batch machinery; it holds an
+:class:`~extractor.pipeline.ArticlePipeline` (``ex.pipeline``) and hands it to the
+runner for batches. The command line uses the same calls.
 
->>> from extractor import Extractor, Settings                          # doctest: +SKIP
+>>> from extractor import Extractor, RunOptions, Settings                # doctest: +SKIP
 >>> ex = Extractor(Settings(provider="vllm", base_url="http://gpu:8000/v1", model="Qwen2.5-7B"))  # doctest: +SKIP
->>> summary = ex.run(["articles/"], out="out", concurrency=64)  # doctest: +SKIP
->>> summary.ok, summary.paths["articles"]  # doctest: +SKIP
+>>> summary = ex.run(["articles/"], out="out", concurrency=64)          # doctest: +SKIP
+>>> summary.ok, summary.paths["articles"]                               # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Unpack
 
-from extractor.core.options import RunOptions
-from extractor.pipeline import Extractor as _Pipeline
-from extractor.pipeline import aextract, extract
-from extractor.runs.records import ArticleRecord, RunSummary
-from extractor.runs.runner import RunHooks, arun_batch, iter_results, run_batch
+from pydantic import BaseModel
 
-__all__ = ["Extractor", "extract", "aextract"]
+from extractor.core.identity import Identity
+from extractor.core.options import RunKeywords, RunOptions
+from extractor.core.records import ArticleRecord, RunSummary
+from extractor.core.types import ExtractionResult
+from extractor.model.settings import Settings
+from extractor.pipeline import ArticlePipeline, aextract, extract
+from extractor.runs.runner import arun_batch, iter_results, run_batch
 
-_HOOKS = ("on_progress", "on_record", "stop")
-_INJECTED = ("limiter", "transport")
+if TYPE_CHECKING:
+    import openai
+
+__all__ = ["Extractor", "extract", "aextract", "Paths"]
+
+Paths = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
+"""Files, folders (searched recursively) or glob patterns: one, or several."""
 
 
-def _inputs(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> list[str]:
+def _inputs(paths: Paths) -> list[str]:
     if isinstance(paths, (str, os.PathLike)):
         return [os.fspath(paths)]
     return [os.fspath(p) for p in paths]
 
 
-def _split(out: str | os.PathLike[str] | None, options: RunOptions | None,
-           kwargs: dict[str, Any]) -> tuple[RunOptions, RunHooks, dict[str, Any]]:
-    """``RunOptions`` from either an options object or the keyword style (``out=``, ``concurrency=``...)."""
-    hooks = RunHooks(**{k: kwargs.pop(k) for k in _HOOKS if k in kwargs})
-    injected = {k: kwargs.pop(k) for k in _INJECTED if k in kwargs}
+def _options(out: str | os.PathLike[str] | None, options: RunOptions | None, keywords: RunKeywords) -> RunOptions:
+    """``RunOptions`` from an options object, keywords, or both (keywords win)."""
     if options is None:
         if out is None:
             raise TypeError("give out= (the output folder) or options=RunOptions(out=...)")
-        options = RunOptions.of(Path(os.fspath(out)), **kwargs)
-    elif kwargs or out is not None:
-        options = options.but(**({"out": Path(os.fspath(out))} if out is not None else {}), **kwargs)
-    return options, hooks, injected
+        return RunOptions.of(Path(os.fspath(out)), **keywords)
+    changes = dict(keywords)
+    if out is not None:
+        changes["out"] = Path(os.fspath(out))
+    return options.but(**changes) if changes else options
 
 
-class Extractor(_Pipeline):
-    """Reusable extraction engine: single articles (sync and async) and batches.
+class Extractor:
+    """Extraction for applications: single articles (sync and async) and batches.
 
-    Keep one per application; it holds no per-article state. See
-    :class:`extractor.pipeline.Extractor` for the single-article methods.
+    Keep one per application and share it between threads and tasks; it holds no
+    per-article state. Its clients are built on first use from ``settings`` (or the
+    environment), or are the ones you pass: ``client`` (an ``openai.OpenAI``) for
+    :meth:`extract`, ``async_client`` (an ``openai.AsyncOpenAI``) for :meth:`aextract`
+    and batches. Clients you pass are never closed by the library; close the
+    Extractor (``with``/``async with`` or :meth:`close`/:meth:`aclose`) to release the
+    ones it built.
+
+    Args:
+        settings: what to extract and from which endpoint (default: ``Settings.from_env()``).
+        schema: a schema class or reference, overriding ``settings.schema_ref``.
+        client / async_client: your own OpenAI clients.
     """
 
-    def run(self, paths: Any, *, out: str | os.PathLike[str] | None = None, options: RunOptions | None = None,
-            **kwargs: Any) -> RunSummary:
-        """Run the batch over files, folders or globs (see :func:`extractor.runs.run_batch`).
+    def __init__(self, settings: Settings | None = None, *, schema: type[BaseModel] | str | None = None,
+                 client: openai.OpenAI | None = None, async_client: openai.AsyncOpenAI | None = None):
+        self.pipeline = ArticlePipeline(settings, schema=schema, client=client, async_client=async_client)
+
+    @property
+    def settings(self) -> Settings:
+        return self.pipeline.settings
+
+    @property
+    def schema(self) -> type[BaseModel]:
+        return self.pipeline.schema
+
+    @property
+    def identity(self) -> Identity:
+        """The request and derivation fingerprints results are stored under."""
+        return self.pipeline.identity
+
+    # One article -----------------------------------------------------------------------
+    def extract(self, text: str, *, source: str | None = None) -> ExtractionResult:
+        """Facts from one article's text; spans point into ``text``."""
+        return self.pipeline.extract(text, source=source)
+
+    async def aextract(self, text: str, *, source: str | None = None) -> ExtractionResult:
+        """Async :meth:`extract`."""
+        return await self.pipeline.aextract(text, source=source)
+
+    def extract_file(self, path: str | os.PathLike[str]) -> ExtractionResult:
+        """Facts from one file (any encoding, .txt/.html/.md); spans point into its decoded text."""
+        return self.pipeline.extract_file(os.fspath(path))
+
+    async def aextract_file(self, path: str | os.PathLike[str]) -> ExtractionResult:
+        """Async :meth:`extract_file`."""
+        return await self.pipeline.aextract_file(os.fspath(path))
+
+    # Batches ---------------------------------------------------------------------------
+    def run(self, paths: Paths, *, out: str | os.PathLike[str] | None = None, options: RunOptions | None = None,
+            **keywords: Unpack[RunKeywords]) -> RunSummary:
+        """Run the batch over files, folders or globs into an output folder.
 
         Give ``options=RunOptions(...)`` or the same fields as keywords (``out=``,
-        ``concurrency=``, ``engine="ray"``, ...); ``on_progress=``/``on_record=`` are hooks.
+        ``concurrency=``, ``engine="ray"``, ``on_progress=``...). See
+        :func:`extractor.runs.runner.run_batch` for what a run does. Raises a clear
+        ``RuntimeError`` when called from a running event loop: use :meth:`arun` there.
 
         >>> summary = Extractor(settings).run(["articles/"], out="out", concurrency=16)  # doctest: +SKIP
         >>> summary.exit_code, summary.to_dict()["ok"]                                      # doctest: +SKIP
         """
-        handle_sigint = kwargs.pop("handle_sigint", True)
-        opts, hooks, injected = _split(out, options, kwargs)
-        return run_batch(self, _inputs(paths), opts, hooks=hooks, handle_sigint=handle_sigint, **injected)
+        return run_batch(self.pipeline, _inputs(paths), _options(out, options, keywords))
 
-    async def arun(self, paths: Any, *, out: str | os.PathLike[str] | None = None,
-                   options: RunOptions | None = None, **kwargs: Any) -> RunSummary:
+    async def arun(self, paths: Paths, *, out: str | os.PathLike[str] | None = None,
+                   options: RunOptions | None = None, **keywords: Unpack[RunKeywords]) -> RunSummary:
         """Async :meth:`run`."""
-        opts, hooks, injected = _split(out, options, kwargs)
-        return await arun_batch(self, _inputs(paths), opts, hooks=hooks, **injected)
+        return await arun_batch(self.pipeline, _inputs(paths), _options(out, options, keywords))
 
-    def aiter_results(self, paths: Any, *, out: str | os.PathLike[str] | None = None,
-                      options: RunOptions | None = None, **kwargs: Any) -> AsyncIterator[ArticleRecord]:
+    def aiter_results(self, paths: Paths, *, out: str | os.PathLike[str] | None = None,
+                      options: RunOptions | None = None, **keywords: Unpack[RunKeywords]
+                      ) -> AsyncIterator[ArticleRecord]:
         """Async iterator over one record per article as the batch finishes them (no exports)."""
-        opts, hooks, injected = _split(out, options, kwargs)
-        return iter_results(self, _inputs(paths), opts, stop=hooks.stop, **injected)
+        return iter_results(self.pipeline, _inputs(paths), _options(out, options, keywords))
+
+    def iter_results(self, paths: Paths, *, out: str | os.PathLike[str] | None = None,
+                     options: RunOptions | None = None, **keywords: Unpack[RunKeywords]) -> Iterator[ArticleRecord]:
+        """Sync :meth:`aiter_results`: the batch runs in its own event loop in this thread,
+        one record at a time; leaving the loop early stops the run (finished articles are kept)."""
+        agen = iter_results(self.pipeline, _inputs(paths), _options(out, options, keywords))
+        loop = asyncio.new_event_loop()
+        try:
+            while True:
+                try:
+                    yield loop.run_until_complete(agen.__anext__())
+                except StopAsyncIteration:
+                    return
+        finally:
+            loop.run_until_complete(agen.aclose())
+            loop.close()
+
+    # Lifecycle -------------------------------------------------------------------------
+    def close(self) -> None:
+        """Close the sync client the library built (yours stays open)."""
+        self.pipeline.close()
+
+    async def aclose(self) -> None:
+        """Close the async client the library built (yours stays open)."""
+        await self.pipeline.aclose()
+
+    def __enter__(self) -> Extractor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Extractor:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()

@@ -21,13 +21,15 @@ without calling the model again. Batches over many articles live in
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from pydantic import BaseModel
 
@@ -44,12 +46,16 @@ from extractor.grounding.align import (
     ground_quote,
     iter_evidence,
 )
+from extractor.grounding.answer_forms import AnswerForm, AnswerSite, answer_form
+from extractor.grounding.fields import apply_document_checks, apply_field_checks, check_document_fields, check_fields
+from extractor.grounding.marking import QUANTITY_KINDS, render_marked
 from extractor.grounding.validation import validated_model, validation_context
+from extractor.mentions import MentionSet, find_mentions
 from extractor.model.bounds import bounded_model
 from extractor.model.budget import check_article_text, check_prompt_tokens
 from extractor.model.outcome import CallOutcome
 from extractor.model.prompting import PromptTemplate, build_messages, template_for_schema
-from extractor.model.registry import resolve_schema, schema_name, schema_version
+from extractor.model.registry import portable_reference, resolve_schema, schema_name, schema_version
 from extractor.model.settings import Settings
 from extractor.numbers.check import check_numbers
 from extractor.numbers.dates import parse_date
@@ -59,11 +65,16 @@ from extractor.text.reading import Document, document_from_text, read_document
 from extractor.text.textnorm import fold_text
 
 if TYPE_CHECKING:
+    import httpx2
+
+    from extractor.model.batches import BatchService
     from extractor.model.client import ModelClient
+    from extractor.model.ratelimit import RateLimiter
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Extractor", "Prepared", "extract", "aextract", "DERIVE_REVISION"]
+__all__ = ["ArticlePipeline", "ArticleExtractor", "ArticleAnswer", "ExtractorRecipe", "Extractor", "Prepared",
+           "extract", "aextract", "DERIVE_REVISION"]
 
 # Bump when grounding, the number check, dedupe or the fact envelope change what is
 # derived from the same answers: stored results are then re-derived on the next run.
@@ -74,7 +85,9 @@ DERIVE_REVISION = "2"
 class Prepared:
     """An article read, cleaned, chunked and turned into messages — before any model call.
 
-    ``--dry-run`` stops here; ``prompt_tokens`` is an estimate.
+    ``--dry-run`` stops here; ``prompt_tokens`` is an estimate. ``found`` holds every
+    number, amount, percentage and date of the article with its sentence (read before any
+    model call): label mode shows them to the model by id, and they are the mentions table.
     """
 
     document: Document
@@ -82,6 +95,7 @@ class Prepared:
     chunks: tuple[Chunk, ...]
     messages: tuple[tuple[dict[str, str], ...], ...]
     prompt_tokens: int
+    found: MentionSet
 
 
 DATE_FIELD_NAMES = frozenset({"date", "period", "previous_period", "expected_date", "as_of", "publication_date"})
@@ -144,7 +158,7 @@ def _merge_instances(instances: list[BaseModel]) -> BaseModel:
     return type(first).model_construct(**values)
 
 
-def _parent_list(data: BaseModel, path: tuple[PathPart, ...]) -> list | None:
+def _parent_list(data: BaseModel, path: tuple[PathPart, ...]) -> list[Any] | None:
     """The list that holds the item at ``path`` (None when the item is not in a list)."""
     if not path or not isinstance(path[-1], int):
         return None
@@ -193,32 +207,61 @@ class _Derivation:
     settings: Settings
     language: str | None
     reference: date | None
+    sites: dict[int, AnswerSite] = field(default_factory=dict)
     stats: GroundingStats = field(default_factory=GroundingStats)
     kept: list[tuple[EvidenceSite, Fact]] = field(default_factory=list)
     dropped_paths: list[tuple[PathPart, ...]] = field(default_factory=list)
-    removals: list[tuple[list, BaseModel]] = field(default_factory=list)
+    removals: list[tuple[list[Any], BaseModel]] = field(default_factory=list)
     facts_by_owner: dict[int, Fact] = field(default_factory=dict)
 
     def ground(self, source: SourceIndex, chunk_of: dict[int, int], hints: dict[int, tuple[int, int]]) -> None:
-        """Pass 1: ground every quote, check numbers, decide what is dropped."""
+        """Pass 1: ground every fact (its evidence, and every string that must be in the
+        article), check numbers, decide what is dropped."""
         for site in list(iter_evidence(self.data)):
             self.stats.total += 1
             chunk_index = chunk_of.get(id(site.owner))
-            match = ground_quote(site.quote, source, hint=hints.get(chunk_index) if chunk_index is not None else None,
-                                 fuzzy_threshold=self.settings.fuzzy_threshold)
+            given = self.sites.get(id(site.owner))
+            # Evidence the library filled (label mode, sentence citations) stands where the
+            # readers found it: no search. A quote the model wrote is looked for.
+            match = given.as_match() if given is not None else ground_quote(
+                site.quote, source, hint=hints.get(chunk_index) if chunk_index is not None else None,
+                fuzzy_threshold=self.settings.fuzzy_threshold)
             fact = _new_fact(site, match, chunk_index)
+            if given is not None:
+                fact.mentions = dict(given.mention_ids)
             if fact.grounded:
-                self._grounded(site, fact, match)
+                self._grounded(site, fact, match, from_mentions=bool(fact.mentions))
+                if self._fields_dropped(site, fact, source):
+                    continue
             elif self._ungrounded_dropped(site, fact):
                 continue
             fact.data = site.owner.model_dump(mode="json", exclude={site.field})
             fact.dates = _read_dates(fact.data, lang=self.language, reference=self.reference)
             self.kept.append((site, fact))
 
-    def _grounded(self, site: EvidenceSite, fact: Fact, match: Match) -> None:
+    def _fields_dropped(self, site: EvidenceSite, fact: Fact, source: SourceIndex) -> bool:
+        """Every string the fact states as written must be in the article; True when a miss
+        drops the fact (a list item, facts not kept ungrounded). A kept one is not grounded."""
+        checks = check_fields(site.owner, source, fuzzy_threshold=self.settings.fuzzy_threshold)
+        keep = self.settings.ungrounded == "flag"
+        drop = apply_field_checks(fact, checks, keep_ungrounded=keep)
+        if fact.grounded:
+            return False
+        self.stats.fields_not_in_text += 1
+        parent = _parent_list(self.data, site.path) if drop else None
+        if parent is None:  # kept, flagged: a required single field, or the flag policy
+            self.stats.flagged += 1
+            return False
+        self.removals.append((parent, site.owner))
+        self.dropped_paths.append(site.path)
+        self.stats.dropped += 1
+        return True
+
+    def _grounded(self, site: EvidenceSite, fact: Fact, match: Match, *, from_mentions: bool) -> None:
         self.stats.exact += match.alignment == "exact"
         self.stats.fuzzy += match.alignment == "fuzzy"
-        if not self.settings.check_numbers:
+        # A value filled from a mention is the reader's own: nothing to check it against.
+        if not self.settings.check_numbers or from_mentions:
             return
         check = check_numbers(site.owner, site.quote, lang=self.language)
         for name, value in check.updates:
@@ -289,12 +332,111 @@ def _document_info(prepared: Prepared) -> DocumentInfo:
     )
 
 
-class Extractor:
-    """Reusable extraction engine for single articles: settings, schema, prompt and model clients.
+def _form_rules(template: PromptTemplate, form: AnswerForm) -> str:
+    """The prompt's rules for this answer form; a template written before answer forms (no
+    ``${form_rules}``) serves quote mode only."""
+    if "${form_rules}" not in template.system:
+        if form.needs_mentions:
+            raise ConfigurationError(f"prompt {template.id} cannot ask for mention or sentence ids: use prompt "
+                                     "'default' (v3 or later), or quote mode (labels=False, evidence_mode='quote')")
+        return ""
+    return template.form_rules(f"evidence.{form.evidence}", "numbers.mention" if form.labels else "numbers.value")
+
+
+@dataclass(frozen=True)
+class ArticleAnswer:
+    """What the model said about one article and what was made of it, or why it failed.
+
+    ``answers_json`` holds the model's raw answers (see :meth:`ArticlePipeline.dump_answers`),
+    ``result`` the facts derived from them; an article that failed has only ``error``.
+    """
+
+    answers_json: str | None = None
+    result: ExtractionResult | None = None
+    error: ExtractorError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class ExtractorRecipe:
+    """How to build the same extractor in another process or on another node (picklable).
+
+    ``schema`` is a reference every node can resolve (``module:Class``, an absolute
+    ``file.py:Class``) or the class itself when it lives in ``__main__``; ``settings``
+    carry the API key resolved where the recipe was written, since a node's environment
+    may lack it. Recipes travel in memory (Ray's object store), never into a file.
+    """
+
+    settings: Settings
+    schema: str | type[BaseModel]
+
+    def build(self) -> ArticlePipeline:
+        return ArticlePipeline(self.settings, schema=self.schema)
+
+
+class ArticleExtractor(Protocol):
+    """What the batch layer (:mod:`extractor.runs`) needs of an extractor, and all it may use.
+
+    :class:`ArticlePipeline` implements it; engines and the runner see nothing else, so a
+    new engine needs no knowledge of the stages, the model client or the store.
+    """
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def identity(self) -> Identity: ...
+
+    async def aanswer(self, document: Document) -> ArticleAnswer:
+        """Prepare, ask, derive: the article's answer (its error, when it failed)."""
+        ...
+
+    def rederive(self, document: Document, answers_json: str) -> ExtractionResult:
+        """The facts of stored answers under this extractor's post-processing settings (no call)."""
+        ...
+
+    def over_limiter(self, limiter: RateLimiter, *, pool_size: int) -> ArticleExtractor:
+        """A twin whose model requests all pass ``limiter``; close it with :meth:`aclose`."""
+        ...
+
+    @property
+    def limited_run_wide(self) -> bool:
+        """Whether every request of this extractor passes a run-wide limiter."""
+        ...
+
+    @property
+    def has_own_client(self) -> bool:
+        """Whether an application's own client makes the calls (its endpoint is not probed)."""
+        ...
+
+    def recipe(self) -> ExtractorRecipe: ...
+
+    def batch_service(self) -> BatchService:
+        """The Batch API's files and batches at this extractor's endpoint."""
+        ...
+
+    def batch_requests(self, document: Document) -> list[dict[str, object]]:
+        """The chat-completions bodies of the article's requests (one per chunk), for the Batch API."""
+        ...
+
+    def answer_from_batch(self, document: Document, bodies: Sequence[Mapping[str, object] | ExtractorError],
+                          *, price_factor: float) -> ArticleAnswer:
+        """The article's answer from the bodies the Batch API returned for :meth:`batch_requests`."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+class ArticlePipeline:
+    """One article, start to end: read → clean → chunk → prompt → model → ground → check.
 
     Keep one per application and call it from many threads or tasks; it holds no
-    per-article state. Batches (``Extractor.run``) are added by :class:`extractor.api.Extractor`,
-    the class ``from extractor import Extractor`` gives you.
+    per-article state. This is the single-article engine behind the public
+    :class:`extractor.Extractor` (which adds batches) and the :class:`ArticleExtractor`
+    the batch layer drives.
 
     Args:
         settings: a :class:`Settings`; by default read from the environment.
@@ -312,15 +454,21 @@ class Extractor:
     ):
         self.settings = settings or Settings.from_env()
         self.schema = resolve_schema(schema or self.settings.schema_ref)
+        # What the model is asked to fill: the schema itself (quote mode), or its label /
+        # citation form when the schema marks fields filled from mentions.
+        self.form = answer_form(self.schema, labels=self.settings.labels, evidence=self.settings.evidence_mode)
+        asked = self.form.response_model(self.schema)
         # Bounded only when the settings ask for it (--local); else the model, and the
         # request, are exactly the validated schema.
-        self.response_model = bounded_model(validated_model(self.schema), max_items=self.settings.max_list_items,
+        self.response_model = bounded_model(validated_model(asked), max_items=self.settings.max_list_items,
                                             max_chars=self.settings.max_string_chars)
         self.template: PromptTemplate = template_for_schema(schema_name(self.schema), self.settings.prompt)
-        self._schema_json = json.dumps(self.schema.model_json_schema(), ensure_ascii=False)
+        self._form_rules = _form_rules(self.template, self.form)
+        self._schema_json = json.dumps(asked.model_json_schema(), ensure_ascii=False)
         self._schema_tokens = estimate_tokens(self._schema_json)
         self._client_args = {"client": client, "async_client": async_client}
         self._model_client: ModelClient | None = None
+        self._over_transport = False
 
     # Clients -----------------------------------------------------------------------
     @property
@@ -333,16 +481,53 @@ class Extractor:
             self._model_client = ModelClient(self.settings, **self._client_args)
         return self._model_client
 
+    def over_limiter(self, limiter: RateLimiter, *, pool_size: int) -> ArticlePipeline:
+        """A twin sharing everything but the model client, whose requests all pass ``limiter``
+        (see :meth:`extractor.model.client.ModelClient.limited`). Close it with :meth:`aclose`;
+        an application's own client under it stays open."""
+        twin = copy.copy(self)
+        twin.__dict__.pop("identity", None)  # cached_property: recomputed equal, never shared stale
+        twin._model_client = self.model_client.limited(limiter, pool_size=pool_size)
+        return twin
+
+    def over_transport(self, transport: httpx2.AsyncBaseTransport) -> ArticlePipeline:
+        """A twin whose async requests go over ``transport`` (a stand-in server in tests and
+        benchmarks); batches built on it wrap that transport with their limiter."""
+        twin = copy.copy(self)
+        twin.__dict__.pop("identity", None)
+        twin._model_client = self.model_client.over_transport(transport)
+        twin._over_transport = True
+        return twin
+
     @property
-    def async_client_override(self) -> Any:
-        """The ``openai.AsyncOpenAI`` the application passed in, if any (the batch wraps its transport)."""
-        return self._client_args["async_client"]
+    def limited_run_wide(self) -> bool:
+        return self._model_client is not None and self._model_client.limited_run_wide
+
+    @property
+    def has_own_client(self) -> bool:
+        return self._over_transport or any(c is not None for c in self._client_args.values())
+
+    def batch_service(self) -> BatchService:
+        from extractor.model.batches import BatchService
+
+        return BatchService(self.model_client.client)
+
+    def recipe(self) -> ExtractorRecipe:
+        from pydantic import SecretStr
+
+        if self.has_own_client:
+            logger.warning("the client given to the Extractor is not used in other processes or on other nodes: "
+                           "they build their own from the settings")
+        settings = self.settings
+        if settings.api_key is None:
+            settings = settings.model_copy(update={"api_key": SecretStr(settings.resolved_api_key())})
+        return ExtractorRecipe(settings, portable_reference(self.schema))
 
     def close(self) -> None:
         if self._model_client is not None:
             self._model_client.close()
 
-    def __enter__(self) -> Extractor:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -383,6 +568,8 @@ class Extractor:
             "chunk_tokens": s.chunk_budget(self._schema_tokens), "chunk_overlap_tokens": s.chunk_overlap_tokens,
             "reask_on_ungrounded": s.reask_on_ungrounded, "extra_languages": sorted(s.extra_languages),
             "max_list_items": s.max_list_items, "max_string_chars": s.max_string_chars,
+            "answer_form": [self.form.labels, self.form.evidence, self.form.evidence_unit],
+            "mentions_only": s.mentions_only,
         }
         derive = {"ungrounded": s.ungrounded, "fuzzy_threshold": s.fuzzy_threshold, "check_numbers": s.check_numbers,
                   "revision": DERIVE_REVISION}
@@ -396,34 +583,43 @@ class Extractor:
         doc = article if isinstance(article, Document) else self.document(article, source=source)
         check_article_text(doc.text, source=doc.source, budget=self.settings.max_article_tokens)
         cleaned = clean_text(doc.text, doc.language, enabled=self.settings.clean)
+        found = find_mentions(doc, cleaned)
         budget = self.settings.chunk_budget(self._schema_tokens)
         chunks = tuple(chunk_text(cleaned.text, max_tokens=budget, overlap_tokens=self.settings.chunk_overlap_tokens))
         if not chunks:
             chunks = (Chunk(index=0, text=cleaned.text, start=0, end=len(cleaned.text)),)
         instructions = (self.schema.__doc__ or "").strip()
         messages = tuple(
-            tuple(build_messages(self.template, article=c.text, schema_instructions=instructions,
-                                 language=doc.language, title=doc.title))
+            tuple(build_messages(self.template, article=self._shown(found, c), schema_instructions=instructions,
+                                 language=doc.language, title=doc.title, form_rules=self._form_rules))
             for c in chunks
         )
         tokens = sum(estimate_tokens(m["content"]) for msgs in messages for m in msgs)
         tokens += self._schema_tokens * len(chunks)
         check_prompt_tokens(tokens, source=doc.source, budget=self.settings.max_article_tokens)
-        return Prepared(doc, cleaned, chunks, messages, tokens)
+        return Prepared(doc, cleaned, chunks, messages, tokens, found)
 
-    def _context(self, chunk: Chunk) -> dict[str, Any]:
-        return validation_context(chunk.text, check_quotes=self.settings.reask_on_ungrounded)
+    def _shown(self, found: MentionSet, chunk: Chunk) -> str:
+        """The chunk as the model sees it: with mention and sentence ids where the form needs them."""
+        if not self.form.needs_mentions:
+            return chunk.text
+        return render_marked(found, start=chunk.start, end=chunk.end, sentence_ids=self.form.evidence == "sentence",
+                             mention_kinds=QUANTITY_KINDS if self.form.labels else ())
+
+    def _context(self, prepared: Prepared, chunk: Chunk) -> dict[str, Any]:
+        return {**validation_context(chunk.text, check_quotes=self.settings.reask_on_ungrounded),
+                **self.form.context(prepared.found)}
 
     # The model ------------------------------------------------------------------------
     def ask(self, prepared: Prepared) -> list[CallOutcome]:
         """One structured model call per chunk; the answers, not yet grounded."""
-        return [self.model_client.call(list(msgs), self.response_model, context=self._context(chunk))
+        return [self.model_client.call(list(msgs), self.response_model, context=self._context(prepared, chunk))
                 for chunk, msgs in zip(prepared.chunks, prepared.messages)]
 
     async def aask(self, prepared: Prepared) -> list[CallOutcome]:
         """Async :meth:`ask`: the chunks' calls run concurrently; one failure cancels the rest."""
         tasks = [asyncio.ensure_future(self.model_client.acall(list(msgs), self.response_model,
-                                                              context=self._context(chunk)))
+                                                              context=self._context(prepared, chunk)))
                  for chunk, msgs in zip(prepared.chunks, prepared.messages)]
         try:
             return list(await asyncio.gather(*tasks))
@@ -434,6 +630,55 @@ class Extractor:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
+
+    async def aanswer(self, document: Document) -> ArticleAnswer:
+        """The one place the stages run in order for a batch: prepare → ask → keep the raw
+        answers → derive the facts. An article's own failure becomes its answer's ``error``;
+        a :class:`ConfigurationError` (no article can succeed) is raised."""
+        try:
+            # Cleaning and language detection are CPU work; keep them off the event loop.
+            prepared = await asyncio.to_thread(self.prepare, document)
+            if self.settings.mentions_only:
+                return ArticleAnswer("[]", self.mentions_result(prepared))
+            outcomes = await self.aask(prepared)
+            answers = self.dump_answers(outcomes)
+            return ArticleAnswer(answers, self.finish(prepared, outcomes))
+        except ConfigurationError:
+            raise
+        except ExtractorError as exc:
+            return ArticleAnswer(error=exc)
+        except Exception as exc:  # one bad article never stops the run
+            logger.debug("internal error on %s", document.source, exc_info=True)
+            return ArticleAnswer(error=ExtractorError(f"{type(exc).__name__}: {exc}"))
+
+    # Requests answered elsewhere (the OpenAI Batch API) -------------------------------
+    def batch_requests(self, document: Document) -> list[dict[str, object]]:
+        prepared = self.prepare(document)
+        return [self.model_client.request_body(list(msgs), self.response_model) for msgs in prepared.messages]
+
+    def answer_from_batch(self, document: Document, bodies: Sequence[Mapping[str, object] | ExtractorError],
+                          *, price_factor: float) -> ArticleAnswer:
+        try:
+            prepared = self.prepare(document)
+            if len(bodies) != len(prepared.chunks):
+                raise ConfigurationError(
+                    f"{document.source}: {len(bodies)} answers for {len(prepared.chunks)} chunks: the article is "
+                    "chunked differently than when it was submitted (chunking settings changed); use the settings "
+                    "it was submitted with")
+            outcomes = []
+            for body in bodies:
+                if isinstance(body, ExtractorError):
+                    raise body
+                outcomes.append(self.model_client.parse_answer(dict(body), self.response_model,
+                                                               price_factor=price_factor))
+            return ArticleAnswer(self.dump_answers(outcomes), self.finish(prepared, outcomes))
+        except ConfigurationError:
+            raise
+        except ExtractorError as exc:
+            return ArticleAnswer(error=exc)
+        except Exception as exc:  # one bad article never stops the collect
+            logger.debug("internal error on %s", document.source, exc_info=True)
+            return ArticleAnswer(error=ExtractorError(f"{type(exc).__name__}: {exc}"))
 
     # Answers kept, facts re-derived ---------------------------------------------------
     @staticmethod
@@ -457,6 +702,8 @@ class Extractor:
     def rederive(self, document: Document, answers_json: str) -> ExtractionResult:
         """The facts of stored answers under this extractor's post-processing settings (no model call)."""
         prepared = self.prepare(document)
+        if self.settings.mentions_only:
+            return self.mentions_result(prepared)
         outcomes = self.load_answers(answers_json)
         if len(outcomes) != len(prepared.chunks):
             raise ExtractorError(f"{document.source}: {len(outcomes)} stored answers for {len(prepared.chunks)} chunks")
@@ -481,6 +728,8 @@ class Extractor:
 
     def extract_document(self, doc: Document) -> ExtractionResult:
         prepared = self.prepare(doc)
+        if self.settings.mentions_only:
+            return self.mentions_result(prepared)
         return self.finish(prepared, self.ask(prepared))
 
     async def aextract(self, text: str, *, source: str | None = None) -> ExtractionResult:
@@ -494,33 +743,61 @@ class Extractor:
     async def aextract_document(self, doc: Document) -> ExtractionResult:
         # Cleaning and language detection are CPU work; keep them off the event loop.
         prepared = await asyncio.to_thread(self.prepare, doc)
+        if self.settings.mentions_only:
+            return self.mentions_result(prepared)
         return self.finish(prepared, await self.aask(prepared))
 
     # After the model ----------------------------------------------------------------
+    def mentions_result(self, prepared: Prepared) -> ExtractionResult:
+        """The result of an article whose mentions are all that is asked for (no model call)."""
+        found = prepared.found
+        return ExtractionResult(
+            document=_document_info(prepared), schema_name=self.schema_name, schema_version=self.schema_version,
+            prompt_name=self.template.name, prompt_version=self.template.version, model=self.model_name,
+            provider=None, warnings=list(prepared.document.warnings), mentions=list(found.mentions),
+            sentences=list(found.sentences))
+
     def finish(self, prepared: Prepared, outcomes: list[CallOutcome]) -> ExtractionResult:
         """Merge chunk answers, ground every fact, check numbers, drop or flag, dedupe."""
         doc = prepared.document
         chunk_of = {id(site.owner): chunk.index
                     for chunk, outcome in zip(prepared.chunks, outcomes) for site in iter_evidence(outcome.data)}
-        derivation = _Derivation(_merge_instances([o.data for o in outcomes]), self.settings, doc.language,
-                                 _reference_date(doc.published))
+        merged = _merge_instances([o.data for o in outcomes])
+        warnings: list[str] = list(doc.warnings)
+        sites: dict[int, AnswerSite] = {}
+        if self.form.needs_mentions:
+            # Ids → the user's schema, with values, qualifiers, evidence and spans from the readers.
+            filled = self.form.to_schema(merged, prepared.found)
+            merged, sites = filled.data, filled.sites
+            warnings.extend(filled.problems)
+        source = SourceIndex(doc.text)
+        derivation = _Derivation(merged, self.settings, doc.language, _reference_date(doc.published), sites)
         hints = {c.index: prepared.cleaned.span_to_original(c.start, c.end) for c in prepared.chunks}
-        derivation.ground(SourceIndex(doc.text), chunk_of, hints)
+        derivation.ground(source, chunk_of, hints)
         derivation.dedupe()
         facts = derivation.facts()
+        doc_checks = check_document_fields(derivation.data, doc, source, fuzzy_threshold=self.settings.fuzzy_threshold)
+        warnings.extend(apply_document_checks(derivation.data, doc_checks,
+                                              keep_ungrounded=self.settings.ungrounded == "flag"))
         usage = Usage()
-        warnings: list[str] = list(doc.warnings)
         for o in outcomes:
             usage = usage.add(o.usage)
             warnings.extend(o.warnings)
         if derivation.stats.dropped:
-            warnings.append(f"dropped {derivation.stats.dropped} fact(s) whose evidence is not in the article")
+            warnings.append(f"dropped {derivation.stats.dropped} fact(s) whose evidence, or a name or other string "
+                            "they state, is not in the article")
+        found = prepared.found
         return ExtractionResult(
             data=derivation.data, facts=facts, usage=usage, document=_document_info(prepared), stats=derivation.stats,
             schema_name=self.schema_name, schema_version=self.schema_version, prompt_name=self.template.name,
             prompt_version=self.template.version, model=self.model_name, provider=self.settings.profile().name,
-            warnings=warnings,
+            warnings=warnings, mentions=list(found.mentions), sentences=list(found.sentences),
         )
+
+
+Extractor = ArticlePipeline
+"""The v0.1 name of :class:`ArticlePipeline` (``from extractor.pipeline import Extractor``).
+Applications use :class:`extractor.Extractor`, which also runs batches."""
 
 
 def extract(
@@ -541,7 +818,7 @@ def extract(
     >>> result.facts[0].evidence, result.facts[0].span                  # doctest: +SKIP
     """
     settings = _settings(settings, overrides)
-    ex = Extractor(settings, schema=schema, client=client)
+    ex = ArticlePipeline(settings, schema=schema, client=client)
     try:
         return ex.extract(text, source=source)
     finally:
@@ -560,7 +837,7 @@ async def aextract(
 ) -> ExtractionResult:
     """Async :func:`extract`; ``client`` is an ``openai.AsyncOpenAI`` if given."""
     settings = _settings(settings, overrides)
-    ex = Extractor(settings, schema=schema, async_client=client)
+    ex = ArticlePipeline(settings, schema=schema, async_client=client)
     try:
         return await ex.aextract(text, source=source)
     finally:

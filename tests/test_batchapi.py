@@ -11,10 +11,11 @@ import json
 from pathlib import Path
 
 import pytest
-from fakes import FakeBatchAPI, FakeEndpoint
+from fakes import FakeBatchAPI, FakeEndpoint, over
 from typer.testing import CliRunner
 
 from extractor import Extractor
+from extractor.pipeline import ArticlePipeline
 from extractor.runs.batchapi import collect, poll, submit
 from extractor.store import Store
 from tests.test_batch import SYNTHETIC_FACTS, make_settings, write_articles
@@ -53,19 +54,19 @@ def test_submit_status_collect_same_outputs_as_a_run(tmp_path):
     st = poll(ex, out)
     assert (st.batch_id, st.status, st.ended) == ("batch_1", "in_progress", False)
     pending = collect(ex, out)
-    assert not pending.ready and pending.ok == 0  # not ended: nothing written
+    assert pending.pending == 5 and pending.ok == 0  # not ended: nothing written
     st = poll(ex, out, batch_id)
     assert st.status == "completed" and st.completed == 5 and st.failed == 0
 
     s = collect(ex, out, batch_id)
-    assert s.ready and (s.ok, s.failed, s.total) == (5, 0, 5) and s.exit_code == 0
+    assert s.pending == 0 and (s.ok, s.failed, s.total) == (5, 0, 5) and s.exit_code == 0
     assert s.facts_by_type.get("quantity") == 5
     assert s.usage.prompt_tokens == 500 and s.usage.calls == 5
     assert s.usage.cost_usd is not None and s.usage.cost_usd > 0
 
     # The same articles through a normal run (SYNTHETIC chat server) give the same shape.
     ref = tmp_path / "ref"
-    Extractor(make_settings()).run([d], out=ref, transport=FakeEndpoint(SYNTHETIC_FACTS).transport())
+    over(Extractor(make_settings()), FakeEndpoint(SYNTHETIC_FACTS).transport()).run([d], out=ref)
     got, want = read_lines(out), read_lines(ref)
     assert [x["source"] for x in got] == [x["source"] for x in want]
     assert [x["status"] for x in got] == [x["status"] for x in want]
@@ -90,7 +91,7 @@ def test_cost_is_half_the_profile_price(tmp_path):
     ex = synthetic_extractor(api)
     submit(ex, [d], out=tmp_path / "out")
     s = collect(ex, tmp_path / "out")
-    full = ex.model_client.price.cost(100, 20)
+    full = ex.pipeline.model_client.price.cost(100, 20)
     assert s.usage.cost_usd == pytest.approx(full / 2)
 
 
@@ -107,7 +108,7 @@ def test_resumable_and_no_duplicates(tmp_path):
 
     s1 = collect(ex, out, first)
     s2 = collect(ex, out, first)  # collecting twice
-    assert (s1.ok, s2.ok, s2.already_collected) == (3, 0, 3)
+    assert (s1.ok, s1.requested, s2.requested, s2.reused) == (3, 3, 0, 3)  # collecting twice writes nothing new
     with Store(out) as st:
         assert st.count() == 3
         attempts = [r.attempts for r in st.iter_records()]
@@ -135,7 +136,7 @@ def test_crash_mid_collect_can_be_rerun(tmp_path, monkeypatch):
     out = tmp_path / "out"
     ex = synthetic_extractor(api)
     bid = submit(ex, [d], out=out)
-    real_finish = ex.finish
+    real_finish = ex.pipeline.finish
     calls = {"n": 0}
 
     def crashing_finish(prepared, outcomes):
@@ -144,12 +145,12 @@ def test_crash_mid_collect_can_be_rerun(tmp_path, monkeypatch):
             raise KeyboardInterrupt("synthetic crash")
         return real_finish(prepared, outcomes)
 
-    monkeypatch.setattr(ex, "finish", crashing_finish)
+    monkeypatch.setattr(ex.pipeline, "finish", crashing_finish)
     with pytest.raises(KeyboardInterrupt):
         collect(ex, out, bid)
-    monkeypatch.setattr(ex, "finish", real_finish)
+    monkeypatch.setattr(ex.pipeline, "finish", real_finish)
     s = collect(ex, out, bid)
-    assert (s.ok, s.already_collected) == (2, 1)
+    assert (s.ok, s.requested, s.reused) == (3, 2, 1)
     with Store(out) as st:
         assert st.count() == 3 and st.count("ok") == 3
 
@@ -212,7 +213,8 @@ def test_failed_batch_makes_error_records_and_can_be_resubmitted(tmp_path):
     ex = synthetic_extractor(api)
     bid = submit(ex, [d], out=out)
     s = collect(ex, out, bid)
-    assert s.ready and s.status == "failed" and (s.ok, s.failed) == (0, 2)
+    assert s.pending == 0 and (s.ok, s.failed) == (0, 2)
+    assert "batch batch_1 failed" in read_lines(out)[0]["error"]
     assert all("model not available in batch" in x["error"] for x in read_lines(out))
     api.batch_fails = False
     again = submit(ex, [d], out=out)
@@ -253,16 +255,18 @@ def test_cli_submit_status_collect(tmp_path, monkeypatch):
 
     d = tmp_path / "in"
     write_articles(d, 2)
-    api = FakeBatchAPI()
+    api = FakeBatchAPI(in_progress_polls=1)  # the run looks once right after submitting: still running
     out = tmp_path / "out"
-    real_client = Extractor.model_client
+    real_client = ArticlePipeline.model_client
 
     def fake_client(self):  # the CLI builds its own Extractor: give it the SYNTHETIC API
         if self._model_client is None:
             self._client_args["client"] = api.client(api_key=SECRET)
         return real_client.fget(self)
 
-    monkeypatch.setattr(Extractor, "model_client", property(fake_client))
+    monkeypatch.setattr(ArticlePipeline, "model_client", property(fake_client))
+    for where in ("extractor.model.endpoint", "extractor.runs.runner"):  # no network here
+        monkeypatch.setattr(f"{where}.check_endpoint", lambda *a, **k: None)
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
     for var in ("EXTRACTOR_MODEL", "EXTRACTOR_BASE_URL", "EXTRACTOR_PROVIDER", "EXTRACTOR_API_KEY"):
         monkeypatch.delenv(var, raising=False)
@@ -335,7 +339,7 @@ def test_copies_and_already_done_articles_appear_once_each_after_collect(tmp_pat
     ex = synthetic_extractor(api)
     submit(ex, [d], out=out)
     s = collect(ex, out, "batch_1")
-    assert s.ready and len(api.files["file-1"].decode().splitlines()) == 2  # the copy is not paid for
+    assert s.pending == 0 and len(api.files["file-1"].decode().splitlines()) == 2  # the copy is not paid for
     assert sorted(Path(x["source"]).name for x in read_lines(out)) == sorted(p.name for p in d.iterdir())
     (d / "renamed.txt").write_bytes(first.read_bytes())  # done content under a new name: nothing to submit
     assert submit(ex, [d], out=out) is None and len(api.batches) == 1

@@ -37,7 +37,8 @@ _CHILD = textwrap.dedent("""
         os._exit(137)  # the process dies before the store learns the batch id
 
     batches.Batches.create = create_then_die
-    settings = Settings(provider="openai", model="gpt-4o-mini", api_key=sys.argv[3], base_url=sys.argv[1])
+    settings = Settings(provider="openai", model="gpt-4o-mini", api_key=sys.argv[3], base_url=sys.argv[1],
+                        labels=False, evidence_mode="quote")  # as make_settings: the same request
     submit(Extractor(settings), [sys.argv[2]], RunOptions(out=sys.argv[4]))
 """)
 
@@ -101,7 +102,7 @@ def test_submit_killed_before_create_completes_the_submit_once(tmp_path):
             raise openai.AuthenticationError("invalid api key", body=None, response=httpx2.Response(
                 401, request=httpx2.Request("POST", base_url + "/batches")))
 
-        wrong_key.model_client.client.batches.create = refuse
+        wrong_key.pipeline.model_client.client.batches.create = refuse
         with pytest.raises(openai.AuthenticationError):
             submit(wrong_key, [d], out=out)
         with Store(out) as st:

@@ -13,6 +13,7 @@ import os
 
 import pytest
 from conftest import SEED_FILES
+from fakes import QUOTE_MODE
 
 from extractor import Extractor, ModelCallError, Settings
 from extractor.schemas.health_news import HealthNewsArticle
@@ -27,8 +28,9 @@ MODEL = os.environ.get("EXTRACTOR_RECORD_MODEL", "smollm2-135m-instruct-q4_1")
 
 
 def local_settings(**kw) -> Settings:
+    # Recorded in quote mode with prompt default v2: the request bodies must be the same to replay.
     base = dict(provider="llamacpp", base_url=BASE_URL, model=MODEL, max_reasks=1, max_output_tokens=384,
-                max_transport_retries=0, timeout_s=600)
+                max_transport_retries=0, timeout_s=600, prompt="default.v2", **QUOTE_MODE)
     base.update(kw)
     return Settings(**base)
 

@@ -100,7 +100,7 @@ def test_registry_finds_entry_point_plugins(monkeypatch):
     monkeypatch.setattr("extractor.model.registry.entry_points", lambda group: [ep] if group == "extractor.schemas" else [])
     assert resolve_schema("plugin_news") is HealthNewsArticle
     names = {s.name: s for s in list_schemas()}
-    assert names["plugin_news"].origin.startswith("plugin:") and names["health_news"].version == "1.1"
+    assert names["plugin_news"].origin.startswith("plugin:") and names["health_news"].version == "1.2"
 
 
 def test_a_plugin_cannot_take_the_built_in_schemas_name(monkeypatch, caplog):

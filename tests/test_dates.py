@@ -68,8 +68,9 @@ def test_month_day_without_year_is_unresolved():
 def test_find_dates_spans_in_seed_like_text():
     text = "發布時間: 2022-09-27 10:14:15 | 截至2022年8月底，1月22日(rì)召開2024年度會議，در سال ۹۶"
     found = find_dates(text)
+    # 2022年8月底 (the end of August) has no written first day: not read, rather than the month
     assert [text[s:e] for s, e, _ in found] == [
-        "2022-09-27 10:14:15", "2022年8月", "1月22日", "2024年度", "سال ۹۶"]
+        "2022-09-27 10:14:15", "1月22日", "2024年度", "سال ۹۶"]
     for s, e, d in found:
         assert d.text == text[s:e]
 
@@ -232,7 +233,6 @@ def test_relative_dates(text, lang, start, end, gran, rel):
     ("2016年6月211:30", "zh"),  # 2日 11:30 or 21日 1:30
     ("同年3月", "zh"),  # "the same year": another date of the text, not the publication's
     ("去年同期", "zh"),  # the same stretch of last year, not the whole year
-    ("农历八月十五", "zh"),  # lunar calendar
     ("康熙三年五月", "zh"),  # era year we cannot read: not May of the publication year
     ("۵ سال گذشته", "fa"),  # the past five years
     ("در ۶ ماه گذشته", "fa"),  # the past six months, not the 6th of last month
@@ -469,7 +469,7 @@ REF2 = date(2024, 6, 12)  # a Wednesday; Solar Hijri 1403-03-23
     ("5 جمادى الأول 1445 هـ", "ar", None, "2023-11-19", "2023-11-19", "day"),
     ("10 ربيع آخر 1446 هـ", "ar", None, "2024-10-13", "2024-10-13", "day"),
     # decades
-    ("2000年代初", "zh", None, "2000-01-01", "2009-12-31", "decade"),
+    ("2000年代", "zh", None, "2000-01-01", "2009-12-31", "decade"),
     ("上世紀九十年代", "zh-Hant", None, "1990-01-01", "1999-12-31", "decade"),
     ("in the 1990s", "en", None, "1990-01-01", "1999-12-31", "decade"),
     # 元旦, the lunar new year
@@ -510,6 +510,7 @@ def test_news_patterns(text, lang, ref, start, end, gran):
 
 @pytest.mark.parametrize("text,lang", [
     ("20年代", "zh"),  # the 1920s or the 2020s
+    ("2000年代初", "zh"),  # the early 2000s: its bounds are not written (not the whole decade)
     ("98年10月", "zh-Hant"),  # ROC 98 (2009) in Taiwan, 1998 in Hong Kong
     ("初三学生", "zh"),  # the third year of junior high, not a lunar day
     ("约1/3的人", "zh"),  # a fraction
@@ -539,3 +540,61 @@ def test_weekday_schedules_are_not_dates(text):
 def test_weekday_before_a_count_is_still_a_date():
     found = find_dates("On Saturday, 5,000 people marched", lang="en", reference=REF2)
     assert [(d.text, d.start) for _, _, d in found] == [("Saturday", date(2024, 6, 8))]
+
+
+# --- issue 21: exact or abstain ------------------------------------------------------------------
+
+R21 = date(2021, 6, 14)  # a Monday
+
+
+@pytest.mark.parametrize("text,lang,start,end,gran", [
+    # a weekday of a relative week, a day of a relative month: the day, never the week or month
+    ("下周二", "zh", "2021-06-22", "2021-06-22", "day"),
+    ("上个礼拜天", "zh", "2021-06-13", "2021-06-13", "day"),
+    ("下个月20号", "zh", "2021-07-20", "2021-07-20", "day"),
+    ("the 20th of next month", "en", "2021-07-20", "2021-07-20", "day"),
+    ("next Tuesday", "en", "2021-06-15", "2021-06-15", "day"),
+    ("last Sunday", "en", "2021-06-13", "2021-06-13", "day"),
+    ("الثلاثاء القادم", "ar", "2021-06-15", "2021-06-15", "day"),
+    ("سه‌شنبه آینده", "fa", "2021-06-15", "2021-06-15", "day"),
+    # prefixed relative words
+    ("大后天", "zh", "2021-06-17", "2021-06-17", "day"),
+    ("大前年", "zh", "2018-01-01", "2018-12-31", "year"),
+    ("上上周", "zh", "2021-05-31", "2021-06-06", "week"),
+    ("يوم قبل امس", "ar", "2021-06-12", "2021-06-12", "day"),
+    ("أول من أمس", "ar", "2021-06-12", "2021-06-12", "day"),
+    ("پس‌فردا", "fa", "2021-06-16", "2021-06-16", "day"),
+    # ranges in every form, datetimes across two days
+    ("2018年2——4月", "zh", "2018-02-01", "2018-04-30", "month"),
+    ("从2008年——2018年", "zh", "2008-01-01", "2018-12-31", "year"),
+    ("2019.05.29 15:20-2020.01.12 12:10", "zh", "2019-05-29", "2020-01-12", "day"),
+    ("بين 5 و10 مارس 2020", "ar", "2020-03-05", "2020-03-10", "day"),
+    ("از ۱۰ تا ۱۵ مهر ۱۴۰۰", "fa", "2021-10-02", "2021-10-07", "day"),
+    ("从2001年起至今", "zh", "2001-01-01", "2021-06-14", "day"),
+    # lunar dates, Hijri months with diacritics
+    ("2012年正月初8", "zh", "2012-01-30", "2012-01-30", "day"),
+    ("腊月廿三", "zh", "2021-02-04", "2021-02-04", "day"),
+    ("15 مُحَرَّم 1443 هـ", "ar", "2021-08-23", "2021-08-23", "day"),
+])
+def test_issue_21_exact(text, lang, start, end, gran):
+    d = parse_date(text, lang=lang, reference=R21)
+    assert d is not None and d.resolved, text
+    assert (d.start.isoformat(), d.end.isoformat(), d.granularity) == (start, end, gran)
+
+
+@pytest.mark.parametrize("text,lang", [
+    ("2018年10月底", "zh"), ("early 2020", "en"), ("mid-2020", "en"), ("أواخر العام الماضي", "ar"),
+    ("2025年前", "zh"), ("五月廿二", "zh"), ("上周末", "zh"), ("last day of October 2015", "en"),
+    ("6月第3个星期日", "zh"), ("二月十三到十五", "zh"), ("5.8. - 16.8.2018", "en"), ("去年暑假", "zh"),
+    ("شباط 13", "ar"), ("春节期间", "zh"), ("الخميس", "ar"), ("دوشنبه", "fa"), ("星期三", "zh"),
+])
+def test_issue_21_abstains(text, lang):
+    d = parse_date(text, lang=lang, reference=R21)
+    assert d is None or not d.resolved, d
+
+
+def test_unreadable_date_digits_are_no_quantities():
+    from extractor.numbers import find_quantities
+
+    assert [q.value for q in find_quantities("截至2018年底，共120例")] == [120]
+    assert [q.value for q in find_quantities("截至2019年2月29日，病例120例")] == [120]

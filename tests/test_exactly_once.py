@@ -31,7 +31,7 @@ from pathlib import Path
 import httpx2
 import pyarrow.parquet as pq
 import pytest
-from fakes import CLI, FakeEndpoint, cli_env, user_text
+from fakes import CLI, QUOTE_MODE, FakeEndpoint, cli_env, over, user_text
 from fakes import write_bulletins as write_articles
 
 from extractor import Extractor, OutputBusyError, Settings
@@ -231,7 +231,7 @@ def test_python_api_is_refused_too(tmp_path):
     with OutputLock(tmp_path / "out"):
         ex = Extractor(Settings(provider="openai", api_key="sk-x", model="m"))
         with pytest.raises(OutputBusyError):
-            ex.run([tmp_path], out=tmp_path / "out", transport=FakeEndpoint(script=[]).transport())
+            over(ex, FakeEndpoint(script=[]).transport()).run([tmp_path], out=tmp_path / "out")
 
 
 # --------------------------------------------------------------------------- settings between runs
@@ -254,7 +254,8 @@ def counting_endpoint() -> FakeEndpoint:
 
 
 def settings(**kw) -> Settings:
-    return Settings(**{"provider": "openai", "api_key": "sk-test", "model": "gpt-4o-mini", "max_reasks": 0, **kw})
+    return Settings(**{"provider": "openai", "api_key": "sk-test", "model": "gpt-4o-mini", "max_reasks": 0,
+                       **QUOTE_MODE, **kw})
 
 
 @pytest.fixture
@@ -268,8 +269,7 @@ def articles(tmp_path) -> Path:
 
 def run(tmp_path: Path, articles: Path, endpoint: FakeEndpoint, **kw):
     opts = {k: kw.pop(k) for k in ("refresh",) if k in kw}
-    return Extractor(settings(**kw)).run([articles], out=tmp_path / "out", transport=endpoint.transport(),
-                                         handle_sigint=False, **opts)
+    return over(Extractor(settings(**kw)), endpoint.transport()).run([articles], out=tmp_path / "out", handle_sigint=False, **opts)
 
 
 def flagged_facts(out: Path) -> int:
@@ -465,8 +465,7 @@ def test_sigkill_during_export_leaves_every_output_complete(tmp_path):
     for i in range(n):
         (d / f"a{i:04d}.txt").write_text(TEXT.format(i=i, beds=100 + i), encoding="utf-8")
     t = counting_endpoint()
-    Extractor(settings(ungrounded="flag")).run([d], out=tmp_path / "out", transport=t.transport(),
-                                               handle_sigint=False)
+    over(Extractor(settings(ungrounded="flag")), t.transport()).run([d], out=tmp_path / "out", handle_sigint=False)
     out = tmp_path / "out"
     rng = random.Random(15)
     for _ in range(6):
@@ -510,17 +509,14 @@ def test_a_stop_starts_no_new_request_and_keeps_the_answers_in_flight(tmp_path):
             stop.set()
 
         stopper = asyncio.create_task(stop_when_two_are_in_flight())
-        summary = await ex.arun([inp], out=tmp_path / "out", concurrency=2, stop=stop,
-                                transport=srv.transport(), check_connection=False)
+        summary = await over(ex, srv.transport()).arun([inp], out=tmp_path / "out", concurrency=2, stop=stop, check_connection=False)
         await stopper
         return summary
 
     summary = asyncio.run(main())
     assert summary.interrupted and sent_after_stop == []
     assert srv.calls == 2 and summary.ok == 2  # the two in flight were answered and stored
-    again = Extractor(Settings(provider="openai", api_key="sk-test", model="synthetic-model")).run(
-        [inp], out=tmp_path / "out", transport=FakeEndpoint({"quantities": []}).transport(),
-        check_connection=False, handle_sigint=False)
+    again = over(Extractor(Settings(provider="openai", api_key="sk-test", model="synthetic-model")), FakeEndpoint({"quantities": []}).transport()).run([inp], out=tmp_path / "out", check_connection=False, handle_sigint=False)
     assert again.requested == 10 and again.ok == 12
 
 
@@ -537,8 +533,7 @@ def test_an_abort_landing_in_the_runs_own_code_writes_no_exports_and_logs_the_ru
 
     async def main():
         ex = Extractor(Settings(provider="openai", api_key="sk-test", model="synthetic-model"))
-        await ex.arun([inp], out=out, concurrency=2, on_record=abort,
-                      transport=FakeEndpoint({"quantities": []}).transport(), check_connection=False)
+        await over(ex, FakeEndpoint({"quantities": []}).transport()).arun([inp], out=out, concurrency=2, on_record=abort, check_connection=False)
 
     with pytest.raises(KeyboardInterrupt):
         asyncio.run(main())
@@ -562,8 +557,7 @@ def test_a_failing_hook_ends_the_run_as_failed_with_its_exports(tmp_path):
 
     ex = Extractor(Settings(provider="openai", api_key="sk-test", model="synthetic-model"))
     with pytest.raises(ValueError, match="hook is broken"):
-        ex.run([inp], out=out, concurrency=2, on_record=broken_hook, handle_sigint=False,
-               transport=FakeEndpoint({"quantities": []}).transport(), check_connection=False)
+        over(ex, FakeEndpoint({"quantities": []}).transport()).run([inp], out=out, concurrency=2, on_record=broken_hook, handle_sigint=False, check_connection=False)
     con = sqlite3.connect(out / "extractor.sqlite")
     try:
         assert con.execute("SELECT status FROM runs").fetchall() == [("failed",)]

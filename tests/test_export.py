@@ -9,7 +9,7 @@ import os
 import pyarrow.parquet as pq
 
 from extractor.outputs.export import export_all
-from extractor.store import Identity, Store, input_error_key
+from extractor.store import Identity, NewRecord, Store, input_error_key
 
 IDENT = Identity("health_news", "1.0", "default", "1", "gpt-4o-mini")
 
@@ -38,10 +38,10 @@ RESULT = {
 
 def _fill(out):
     with Store(out) as st:
-        st.put(sha256="f" * 64, identity=IDENT, source="a.txt", status="ok", run_id=1,
-               result_json=json.dumps(RESULT), text=TEXT, usage_json=json.dumps(RESULT["usage"]))
-        st.put(sha256=input_error_key("bad.txt"), identity=IDENT, source="bad.txt", status="error", run_id=1,
-               error="bad.txt: is empty (0 bytes)", error_kind="input")
+        st.put(NewRecord(sha256="f" * 64, identity=IDENT, source="a.txt", status="ok", run_id=1,
+               result_json=json.dumps(RESULT), text=TEXT, usage_json=json.dumps(RESULT["usage"])))
+        st.put(NewRecord(sha256=input_error_key("bad.txt"), identity=IDENT, source="bad.txt", status="error", run_id=1,
+               error="bad.txt: is empty (0 bytes)", error_kind="input"))
 
 
 def test_articles_jsonl_has_every_article_with_text(tmp_path):

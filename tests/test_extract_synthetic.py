@@ -11,7 +11,7 @@ import time
 
 import pytest
 from conftest import seed_text
-from fakes import FakeEndpoint, Reply, completion
+from fakes import QUOTE_MODE, FakeEndpoint, Reply, completion
 
 from extractor import Extractor, ExtractorError, ModelCallError, Settings, aextract, extract
 from extractor.core.errors import ConfigurationError
@@ -23,7 +23,8 @@ SEED_000 = seed_text("000")
 
 
 def settings(**kw) -> Settings:
-    base = dict(provider="openai", model="synthetic-model", api_key="sk-test-synthetic", backoff_initial_s=0.01)
+    base = dict(provider="openai", model="synthetic-model", api_key="sk-test-synthetic", backoff_initial_s=0.01,
+                **QUOTE_MODE)
     base.update(kw)
     return Settings(**base)
 

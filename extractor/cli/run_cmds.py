@@ -12,6 +12,7 @@ full, file-size limit, OUT read-only, a damaged store); 130 interrupted with Ctr
 from __future__ import annotations
 
 import json
+import shlex
 import logging
 import sys
 import time
@@ -56,11 +57,13 @@ from extractor.cli.common import (
     storage_exit,
     wants_local,
 )
+from extractor.core.distribution import pip_install
 
 logger = logging.getLogger("extractor.cli")
 
-Engine = Annotated[str, typer.Option("--engine", help="asyncio (this process) or ray (a Ray cluster; "
-                                                        "pip install 'extractor[ray]').")]
+Engine = Annotated[str, typer.Option("--engine", help="asyncio (this process), ray (a Ray cluster; "
+                                                        f"{pip_install('ray')}) or batchapi (the OpenAI Batch "
+                                                        "API: submits, and the same command later collects).")]
 RayAddress = Annotated[str | None, typer.Option("--ray-address", help="Ray cluster to join: 'auto' (run on a "
                                                    "node of it) or the head's HOST:PORT (default: start a local "
                                                    "Ray). Ray Client 'ray://' is refused: see the README, "
@@ -100,6 +103,9 @@ def run(
     keep_ungrounded: KeepUngrounded = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Read, clean, chunk and estimate tokens and cost; "
                                                              "no model call, no key needed.")] = False,
+    mentions_only: Annotated[bool, typer.Option("--mentions-only", help="Find every number, amount, percentage "
+                                                                         "and date (tables/mentions.csv); no model "
+                                                                         "call, no key needed.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     log_json: LogJson = False,
     retry_errors: Annotated[bool, typer.Option("--retry-errors/--no-retry-errors",
@@ -113,9 +119,10 @@ def run(
     id_field: Annotated[str, typer.Option("--id-field", help="JSONL field holding the article id.")] = "id",
     local: Local = None,
     local_model: LocalModel = None,
-    batch_api: Annotated[bool, typer.Option("--batch-api", help="Submit to the OpenAI Batch API (half price, "
-                                                                "answers within 24h) and exit; collect with "
-                                                                "`extractor batch-collect OUT`.")] = False,
+    batch_api: Annotated[bool, typer.Option("--batch-api", help="The same as --engine batchapi: submit to the "
+                                                                "OpenAI Batch API (half price, answers within "
+                                                                "24h); run the same command again (or "
+                                                                "`extractor batch-collect OUT`) to collect.")] = False,
     max_article_tokens: MaxArticleTokens = None,
     follow_symlinks: FollowSymlinks = False,
     rebuild_store: RebuildStore = False,
@@ -136,6 +143,8 @@ def run(
                                    max_reasks=max_reasks, max_transport_retries=max_transport_retries,
                                    timeout=timeout, no_clean=no_clean, keep_ungrounded=keep_ungrounded,
                                    max_article_tokens=max_article_tokens).settings()
+        if mentions_only:
+            settings = settings.model_copy(update={"mentions_only": True})
         secrets = run_secrets(settings)
         setup_logging(log_json, err, quiet, secrets)
         if dry_run:
@@ -147,10 +156,10 @@ def run(
             raise typer.Exit(EXIT_FAILED if dry.errors else EXIT_OK)
         options = RunOptions(out=out, concurrency=concurrency, rpm=rpm, tpm=tpm, retry_errors=retry_errors,
                              refresh=refresh, text_field=text_field, id_field=id_field, wait=wait,
-                             engine=engine, ray_address=ray_address, check_connection=False,  # type: ignore[arg-type]
-                             argv=tuple(sys.argv), follow_symlinks=follow_symlinks)
+                             engine="batchapi" if batch_api else engine, ray_address=ray_address,
+                             check_connection=False, argv=tuple(sys.argv), follow_symlinks=follow_symlinks)
         with ExitStack() as stack:
-            use_local = wants_local(settings, local) and not batch_api
+            use_local = not mentions_only and options.engine != "batchapi" and wants_local(settings, local)
             if use_local:
                 settings = enter_local(stack, settings, local_model)
                 if options.concurrency > 1:
@@ -158,11 +167,7 @@ def run(
                     logger.warning("--local: concurrency lowered from %d to 1", options.concurrency)
                     options = options.but(concurrency=1)
             # Everything that can be wrong with the command is found before OUT exists.
-            ex = _preflight(settings, inputs, options, rebuild=rebuild_store, connect=not batch_api)
-            if batch_api:
-                from extractor.cli.batchapi_cmds import submit_command
-
-                raise typer.Exit(submit_command(settings, inputs, options, log_json=log_json))
+            ex = _preflight(settings, inputs, options, rebuild=rebuild_store)
             if rebuild_store:
                 _rebuild(ex, options, err)
             code = _run(ex, inputs, options, quiet=quiet, log_json=log_json, err=err, used_local=use_local,
@@ -199,7 +204,7 @@ def _discover(inputs: list[str], follow_symlinks: bool) -> Any:
     return found
 
 
-def _preflight(settings: Any, inputs: list[str], options: Any, *, rebuild: bool, connect: bool = True) -> Any:
+def _preflight(settings: Any, inputs: list[str], options: Any, *, rebuild: bool) -> Any:
     """Check the command before OUT is created; return the Extractor to run with.
 
     Order: the output folder can be written; the configuration (key, model, schema);
@@ -212,13 +217,15 @@ def _preflight(settings: Any, inputs: list[str], options: Any, *, rebuild: bool,
     from extractor.store import DB_NAME
     from extractor.store.integrity import check_store
 
+    asks = not settings.mentions_only  # --mentions-only needs no key, model or endpoint
     check_out(options.out)
-    check_configuration(settings)
+    if asks:
+        check_configuration(settings)
     ex = Extractor(settings)
     _discover(inputs, options.follow_symlinks)
     if not rebuild:
         check_store(options.out / DB_NAME, ray_recovers=options.engine == "ray")
-    if connect:
+    if asks:
         check_endpoint(settings)
     return ex
 
@@ -232,21 +239,43 @@ def _rebuild(ex: Any, options: Any, err: Console) -> None:
         report = rebuild_store(options.out)
         ray = options.out / "ray" / "records"
         if ray.is_dir():
-            from extractor.runs.ray_records import import_missing, records_location
-
-            with Store(options.out) as store:
-                n = import_missing(store, ex.identity, records_location(options.out))
+            n = _import_ray_records(ex, options.out)
             if n:
                 err.print(f"imported {n} record(s) from the Ray record set", markup=False, highlight=False)
     err.print(report.describe(), markup=False, highlight=False, soft_wrap=True)
 
 
+def _import_ray_records(ex: Any, out: Path) -> int:
+    """Records the Ray workers wrote that the rebuilt store lacks (what a Ray run recovers
+    at its start, done here for every engine)."""
+    import dataclasses
+
+    from extractor.runs.engines.ray_records import document_from_meta, missing_rows, records_location
+    from extractor.store import NewRecord, Store
+
+    identity = ex.identity
+    with Store(out) as store:
+        rows = missing_rows(records_location(out), identity.request_key, store.done_keys(identity))
+        for row in rows:
+            meta = json.loads(row["document_json"] or "{}")
+            doc = document_from_meta(row["text"] or "", {**meta, "sha256": row["sha256"], "source": row["source"]})
+            ident = dataclasses.replace(identity, derive_key=row["derive_key"]) if row["derive_key"] else identity
+            status = "ok" if row["status"] == "ok" else "error"
+            if status == "error" and store.lookup(doc.sha256, identity) is not None:
+                continue
+            store.put(NewRecord(sha256=doc.sha256, identity=ident, source=row["source"], status=status, run_id=None,
+                                error=row["error"], error_kind=row["error_kind"], answers_json=row["answers_json"],
+                                result_json=row["result_json"], document_json=row["document_json"], text=doc.text,
+                                usage_json=row["usage_json"], file=row["file"]))
+    return len(rows)
+
+
 def _dry_run(settings: Any, inputs: list[str], *, text_field: str, id_field: str, log_json: bool,
              err: Console, follow_symlinks: bool) -> Any:
-    from extractor.pipeline import Extractor  # one article at a time, no model: no openai import
+    from extractor.pipeline import ArticlePipeline  # one article at a time, no model: no openai import
     from extractor.runs.dryrun import estimate_batch
 
-    summary = estimate_batch(Extractor(settings), inputs, text_field=text_field, id_field=id_field,
+    summary = estimate_batch(ArticlePipeline(settings), inputs, text_field=text_field, id_field=id_field,
                              follow_symlinks=follow_symlinks)
     if log_json:
         typer.echo(json.dumps({"dry_run": summary.to_dict()}, ensure_ascii=False))
@@ -286,8 +315,6 @@ def _log_record(rec: Any) -> None:
 
 def _run(ex: Any, inputs: list[str], options: Any, *, quiet: bool, log_json: bool, err: Console,
          used_local: bool, secrets: tuple[str, ...]) -> int:
-    from extractor.runs.runner import RunHooks, run_batch
-
     bar = _progress_bar(err) if not quiet and not log_json else None
     task = None
     if bar is not None:
@@ -304,8 +331,8 @@ def _run(ex: Any, inputs: list[str], options: Any, *, quiet: bool, log_json: boo
     quiet_stdout = redirect_stdout(sys.stderr) if options.engine == "ray" else nullcontext()
     try:
         with quiet_stdout:
-            summary = run_batch(ex, inputs, options, hooks=RunHooks(on_progress=on_progress,
-                                                                    on_record=_log_record if log_json else None))
+            summary = ex.run(inputs, options=options.but(on_progress=on_progress,
+                                                         on_record=_log_record if log_json else None))
     except KeyboardInterrupt:  # the second Ctrl-C: no summary, no exports; the store is intact
         err.print(f"aborted; the articles stored so far are kept. {_resume_hint(secrets)}", markup=False,
                   soft_wrap=True, highlight=False)
@@ -314,7 +341,7 @@ def _run(ex: Any, inputs: list[str], options: Any, *, quiet: bool, log_json: boo
         if bar is not None:
             bar.stop()
     _print_summary(summary, used_local=used_local, log_json=log_json, elapsed=time.monotonic() - started,
-                   secrets=secrets, err=err)
+                   secrets=secrets, err=err, mentions_only=ex.settings.mentions_only)
     if summary.interrupted:
         return EXIT_INTERRUPTED
     return summary.exit_code
@@ -348,7 +375,7 @@ def _print_skipped(skipped: list[Any], err: Console) -> None:
 
 
 def _print_summary(summary: Any, *, used_local: bool, log_json: bool, elapsed: float, secrets: tuple[str, ...],
-                   err: Console) -> None:
+                   err: Console, mentions_only: bool = False) -> None:
     if log_json:
         typer.echo(json.dumps({"summary": summary.to_dict(), "local_model": used_local}, ensure_ascii=False,
                               default=str))
@@ -363,12 +390,14 @@ def _print_summary(summary: Any, *, used_local: bool, log_json: bool, elapsed: f
     table = Table(title=title, show_header=False)
     table.add_row("articles", f"{summary.ok + summary.failed} of {summary.total}")
     table.add_row("ok", str(summary.ok))
+    if summary.pending:
+        table.add_row("waiting in a batch", f"{summary.pending} ({', '.join(summary.batches)})")
     table.add_row("failed", str(summary.failed) + (
         f" ({', '.join(f'{k}: {v}' for k, v in sorted(summary.errors_by_kind.items()))})"
         if summary.errors_by_kind else ""))
     if summary.skipped:
         table.add_row("skipped (not articles)", ", ".join(f"{k}: {v}" for k, v in summary.skipped_by_reason().items()))
-    table.add_row("asked the model", str(summary.requested))
+    table.add_row("mentions found (no model)" if mentions_only else "asked the model", str(summary.requested))
     table.add_row("re-derived (no call)", str(summary.rederived))
     table.add_row("already done (no call)", str(summary.reused))
     table.add_row("facts", ", ".join(f"{k}: {v}" for k, v in sorted(summary.facts_by_type.items())) or "0")
@@ -392,6 +421,11 @@ def _print_summary(summary: Any, *, used_local: bool, log_json: bool, elapsed: f
         err.print(f"error: the outputs could not be written: {summary.export_error}. The store is intact: re-run "
                   "the same command once the cause is fixed (no model call for finished articles).",
                   markup=False, highlight=False, soft_wrap=True)
+    if summary.pending:
+        batches = ", ".join(summary.batches)
+        console.print(f"{summary.pending} article(s) wait in Batch API batch {batches}. Collect them by running "
+                      f"the same command again (add --wait to wait for them), or with:\n  extractor batch-collect "
+                      f"{shlex.quote(str(summary.out))}", soft_wrap=True, markup=False, highlight=False)
     if summary.interrupted:
         console.print(f"interrupted: finished articles are saved. {_resume_hint(secrets)}",
                       soft_wrap=True, markup=False, highlight=False)
@@ -452,13 +486,11 @@ def extract(
             from extractor.model.endpoint import check_configuration, check_endpoint
 
             check_configuration(settings)
-            ex = Extractor(settings)
-            doc = ex.read(file)
+            if not file.is_file():
+                raise InputError(str(file), "no such file")
             check_endpoint(settings)
-            try:
-                result = ex.extract_document(doc)
-            finally:
-                ex.close()
+            with Extractor(settings) as ex:
+                result = ex.extract_file(file)
     except ConfigurationError as exc:
         raise fail(str(exc)) from None
     except (InputError, ModelCallError) as exc:

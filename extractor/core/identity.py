@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Identity", "fingerprint"]
+__all__ = ["Identity", "fingerprint", "legacy_request_key"]
 
 
 def fingerprint(params: Mapping[str, Any]) -> str:
@@ -67,3 +67,13 @@ class Identity:
         """One line for messages: ``health_news@1.1, prompt default@2, model gpt-4o-mini``."""
         return (f"{self.schema_name}@{self.schema_version}, prompt {self.prompt_name}@{self.prompt_version}, "
                 f"model {self.model}")
+
+
+def legacy_request_key(identity: Identity) -> str:
+    """The key migration m004 gave a v0.1 record with these five names.
+
+    >>> legacy_request_key(Identity("health_news", "1.0", "default", "1", "gpt-4o-mini"))
+    'v0.1/health_news@1.0/default@1/gpt-4o-mini'
+    """
+    s, sv, p, pv, m = identity.as_tuple()
+    return f"v0.1/{s}@{sv}/{p}@{pv}/{m}"

@@ -26,7 +26,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import unquote
 
-__all__ = ["redact", "redact_argv", "redact_mapping", "without_userinfo", "secrets_of", "RedactingFilter",
+__all__ = ["redact", "redact_argv", "redact_mapping", "redact_settings", "without_userinfo", "secrets_of", "SECRET_FIELDS",
+           "RedactingFilter",
            "MASK", "SECRET_WORDS"]
 
 MASK = "[redacted]"
@@ -112,6 +113,24 @@ def redact_mapping(data: Mapping[str, Any], secrets: Iterable[str | None] = ()) 
     # Token *counts* (max_output_tokens, chunk_tokens...) are figures, not credentials.
     return {k: clean(v) for k, v in data.items()
             if not _secret_name(str(k)) or str(k).lower().endswith(("_tokens", "tokens_s", "_token_count"))}
+
+
+SECRET_FIELDS = frozenset({"api_key"})
+
+
+def redact_settings(settings: Any) -> dict[str, Any]:
+    """Settings as a JSON-able dict without secrets (the API key is never stored; URLs
+    lose their ``user:password@``): :func:`redact_mapping` of the settings' fields.
+
+    >>> redact_settings({"api_key": "sk-1", "base_url": "http://me:pw@gpu:8000/v1", "model": "m"})
+    {'base_url': 'http://gpu:8000/v1', 'model': 'm'}
+    """
+    data: dict[str, Any]
+    if hasattr(settings, "model_dump"):
+        data = settings.model_dump(mode="json", exclude=set(SECRET_FIELDS))
+    else:
+        data = dict(settings or {})
+    return redact_mapping({k: v for k, v in data.items() if k not in SECRET_FIELDS})
 
 
 def secrets_of(*, api_key: str | None = None, urls: Iterable[str | None] = ()) -> tuple[str, ...]:

@@ -46,6 +46,63 @@ class DateInfo(BaseModel):
     resolved: bool = False
 
 
+MentionKind = Literal["quantity", "money", "date"]
+MENTION_PREFIX: dict[str, str] = {"quantity": "Q", "money": "M", "date": "D"}
+
+
+class Sentence(BaseModel):
+    """One sentence of the cleaned article: ``id`` (``S1``, ``S2``… in text order) and its
+    span ``[start, end)`` in the ORIGINAL text (what a model cites in sentence-citation mode)."""
+
+    model_config = ConfigDict(frozen=True)
+    id: str
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+
+
+class Mention(BaseModel):
+    """A number, amount, percentage or date the readers found in the article, before any model.
+
+    ``id`` is short and stable for the same text: a letter for the kind (``Q`` quantities,
+    percentages included; ``M`` money; ``D`` dates) and the mention's rank among the
+    article's mentions of that kind in text order (``Q1``, ``M3``, ``D2``). ``start``/``end``
+    point into the ORIGINAL text and ``text`` is what they point at. Quantities and money
+    carry ``value`` (fully scaled; ``value_max`` closes a range), ``unit`` (money:
+    ``currency``) and ``qualifier``; dates carry the ISO period ``date_start``…``date_end``
+    (inclusive), ``granularity``, ``calendar`` and ``resolved`` (False for a relative or
+    year-less date without a publication date to read it against). ``sentence`` is the
+    id of the sentence it stands in.
+
+    >>> m = Mention(id="M1", kind="money", text="500余萬元", start=10, end=16, value=5000000,
+    ...             currency="CNY", qualifier="more_than", sentence="S2")
+    >>> m.value, m.qualifier, m.span
+    (5000000, 'more_than', Span(start=10, end=16))
+    """
+
+    model_config = ConfigDict(frozen=True)
+    id: str
+    kind: MentionKind
+    text: str
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    value: int | float | None = None
+    value_max: int | float | None = None
+    unit: str | None = None
+    currency: str | None = None
+    qualifier: str | None = None
+    uncertain: bool = False
+    date_start: str | None = None
+    date_end: str | None = None
+    granularity: str | None = None
+    calendar: str | None = None
+    resolved: bool | None = None
+    sentence: str | None = None
+
+    @property
+    def span(self) -> Span:
+        return Span(start=self.start, end=self.end)
+
+
 class Fact(BaseModel):
     """One fact: the model's fields plus where its evidence stands in the source.
 
@@ -60,12 +117,14 @@ class Fact(BaseModel):
     span: Span | None = None
     spans: list[Span] = Field(default_factory=list, description="All places the evidence was found (merged chunks).")
     alignment: Alignment = "none"
-    score: float = Field(0.0, description="Match score 0-100 of the evidence against the source.")
+    score: float = Field(default=0.0, description="Match score 0-100 of the evidence against the source.")
     grounded: bool = False
     corrections: list[Correction] = Field(default_factory=list)
     dates: dict[str, DateInfo] = Field(default_factory=dict, description="Date fields as ISO periods.")
     flags: list[str] = Field(default_factory=list)
     chunk: int | None = None
+    mentions: dict[str, str] = Field(default_factory=dict, description=(
+        "Label mode: the mention each of the fact's mention references was filled from (mention → Q3)."))
 
 
 class Usage(BaseModel):
@@ -74,10 +133,10 @@ class Usage(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
-    requests: int = Field(0, description="HTTP requests sent to the model, retries included.")
-    calls: int = Field(0, description="Structured-extraction calls (one per chunk).")
-    reasks: int = Field(0, description="Validation re-asks (instructor's budget).")
-    transport_retries: int = Field(0, description="Retries after 429/5xx/timeouts (tenacity's budget).")
+    requests: int = Field(default=0, description="HTTP requests sent to the model, retries included.")
+    calls: int = Field(default=0, description="Structured-extraction calls (one per chunk).")
+    reasks: int = Field(default=0, description="Validation re-asks (instructor's budget).")
+    transport_retries: int = Field(default=0, description="Retries after 429/5xx/timeouts (tenacity's budget).")
     cost_usd: float | None = None
 
     def add(self, other: Usage) -> Usage:
@@ -123,6 +182,9 @@ class GroundingStats(BaseModel):
     flagged: int = 0
     corrected: int = 0
     merged_duplicates: int = 0
+    fields_not_in_text: int = Field(default=0, description=(
+        "Facts with a name, place or other as-written string that is not in the article (dropped unless "
+        "ungrounded facts are kept)."))
 
 
 class ExtractionResult(BaseModel):
@@ -132,7 +194,7 @@ class ExtractionResult(BaseModel):
     them, corrected numbers applied); ``facts`` is the flat list a table is made of.
     """
 
-    data: Any = Field(None, description="The filled schema instance (a plain dict once reloaded from JSON).")
+    data: Any = Field(default=None, description="The filled schema instance (a plain dict once reloaded from JSON).")
     facts: list[Fact] = Field(default_factory=list)
     usage: Usage = Field(default_factory=Usage)
     document: DocumentInfo = Field(default_factory=DocumentInfo)
@@ -144,6 +206,9 @@ class ExtractionResult(BaseModel):
     model: str = ""
     provider: str | None = None
     warnings: list[str] = Field(default_factory=list)
+    mentions: list[Mention] = Field(default_factory=list, description=(
+        "Every number, amount, percentage and date the readers found, found before any model call."))
+    sentences: list[Sentence] = Field(default_factory=list, description="The cleaned text's sentences (ids S1...).")
 
     @field_serializer("data")
     def _dump_data(self, value: Any, info: Any) -> Any:

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationInfo, create_model, model_validator
 from extractor.core.evidence import checked_number_fields
 from extractor.grounding.align import SourceIndex, iter_evidence
 
-__all__ = ["GROUNDING_ERROR_PREFIX", "validated_model", "validation_context", "checking_quotes"]
+__all__ = ["GROUNDING_ERROR_PREFIX", "validated_model", "validation_context", "checking_quotes", "active_context"]
 
 GROUNDING_ERROR_PREFIX = "evidence check failed"
 _ANY_NUMBER = re.compile(
@@ -55,8 +55,14 @@ def checking_quotes(context: dict[str, Any] | None) -> Iterator[None]:
         _CURRENT.reset(token)
 
 
+def active_context(info: ValidationInfo) -> dict[str, Any]:
+    """The context of the validation in progress: the explicit ``context=``, else the one
+    :func:`checking_quotes` set (empty when there is none)."""
+    return (info.context if info.context is not None else _CURRENT.get()) or {}
+
+
 def _check(instance: BaseModel, info: ValidationInfo) -> BaseModel:
-    ctx = (info.context if info.context is not None else _CURRENT.get()) or {}
+    ctx = active_context(info)
     source: SourceIndex | None = ctx.get("extractor_source")
     if source is None or not ctx.get("extractor_check_quotes", True):
         return instance

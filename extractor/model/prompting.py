@@ -2,7 +2,7 @@
 
 >>> t = load_template("default")
 >>> (t.name, t.version)
-('default', '2')
+('default', '3')
 """
 
 from __future__ import annotations
@@ -24,11 +24,26 @@ _FILE = re.compile(r"^(?P<name>[\w-]+)\.v(?P<version>[\w.]+)\.md$")
 
 @dataclass(frozen=True)
 class PromptTemplate:
+    """A versioned prompt: ``system`` and ``user`` messages, plus optional ``rules``
+    sections (``[rules.evidence.quote]``, ``[rules.numbers.mention]``...) that
+    :func:`build_messages` puts in place of ``${form_rules}`` for the answer form in use."""
+
     name: str
     version: str
     system: str
     user: str
     description: str = ""
+    rules: tuple[tuple[str, str], ...] = ()
+
+    def form_rules(self, *keys: str) -> str:
+        """The ``rules.<key>`` sections asked for, in order; a missing one is an error
+        (a template that cannot describe the form must not be sent silently)."""
+        found = dict(self.rules)
+        missing = [k for k in keys if k not in found]
+        if missing:
+            raise ConfigurationError(f"prompt {self.id} has no [rules.{missing[0]}] section, which this answer form "
+                                     "needs: use prompt 'default' (v3 or later) or add the section")
+        return "\n".join(found[k] for k in keys)
 
     @property
     def id(self) -> str:
@@ -44,25 +59,27 @@ def _parse(text: str, origin: str) -> PromptTemplate:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigurationError(f"prompt {origin}: bad front matter: {exc}") from exc
     body = m.group(2)
-    parts = re.split(r"^\[(system|user)\]\s*$", body, flags=re.M)
+    parts = re.split(r"^\[(system|user|rules\.[\w.]+)\]\s*$", body, flags=re.M)
     sections = {parts[i]: parts[i + 1].strip("\n") for i in range(1, len(parts) - 1, 2)}
     if "system" not in sections or "user" not in sections:
         raise ConfigurationError(f"prompt {origin}: needs a [system] and a [user] section")
     for key in ("name", "version"):
         if key not in meta:
             raise ConfigurationError(f"prompt {origin}: front matter lacks {key!r}")
+    rules = tuple((k[len("rules."):], v) for k, v in sections.items() if k.startswith("rules."))
     return PromptTemplate(str(meta["name"]), str(meta["version"]), sections["system"], sections["user"],
-                          meta.get("description", ""))
+                          meta.get("description", ""), rules)
+
+
+def _bundled() -> list[PromptTemplate]:
+    return [_parse(entry.read_text(encoding="utf-8"), entry.name)
+            for entry in resources.files("extractor.prompts").iterdir() if _FILE.match(entry.name)]
 
 
 def list_templates() -> dict[str, PromptTemplate]:
     """Bundled templates by name; the highest version of each name wins."""
     found: dict[str, PromptTemplate] = {}
-    for entry in resources.files("extractor.prompts").iterdir():
-        m = _FILE.match(entry.name)
-        if not m:
-            continue
-        t = _parse(entry.read_text(encoding="utf-8"), entry.name)
+    for t in _bundled():
         best = found.get(t.name)
         if best is None or _version_key(t.version) > _version_key(best.version):
             found[t.name] = t
@@ -81,7 +98,7 @@ def load_template(ref: str) -> PromptTemplate:
     templates = list_templates()
     if ref in templates:
         return templates[ref]
-    for t in templates.values():
+    for t in _bundled():  # an older version by its id, e.g. default.v2
         if t.id == ref:
             return t
     raise ConfigurationError(f"unknown prompt {ref!r}; bundled: {', '.join(sorted(templates))}, "
@@ -102,6 +119,7 @@ def build_messages(
     schema_instructions: str = "",
     language: str | None = None,
     title: str | None = None,
+    form_rules: str = "",
 ) -> list[dict[str, str]]:
     """System and user messages for one chunk of an article.
 
@@ -121,6 +139,7 @@ def build_messages(
         "schema_instructions": (f"\nAbout this schema: {schema_instructions.strip()}"
                                 if schema_instructions.strip() else ""),
         "metadata": (" (" + "; ".join(meta) + ")") if meta else "",
+        "form_rules": form_rules,
     }
     return [
         {"role": "system", "content": Template(template.system).safe_substitute(values)},

@@ -113,6 +113,25 @@ def resolve_schema(ref: str | type[BaseModel]) -> type[BaseModel]:
     raise SchemaNotFoundError(f"unknown schema {ref!r}; known: {', '.join(known)} (or use 'module:Class')")
 
 
+def portable_reference(schema: type[BaseModel]) -> str | type[BaseModel]:
+    """How another process or node finds ``schema``: ``module:Class`` (the module must be
+    importable there), an absolute ``file.py:Class`` for a schema loaded from a file (the
+    file must be at that path there), or the class itself when it was defined in
+    ``__main__`` (then it travels by value).
+
+    >>> from extractor.schemas.health_news import HealthNewsArticle
+    >>> portable_reference(HealthNewsArticle)
+    'extractor.schemas.health_news:HealthNewsArticle'
+    """
+    module = schema.__module__
+    if module == "__main__":
+        return schema
+    file = getattr(sys.modules.get(module), "__file__", None)
+    if module.startswith("_extractor_user_schema_") and file:
+        return f"{Path(file).resolve()}:{schema.__qualname__}"
+    return f"{module}:{schema.__qualname__}"
+
+
 def list_schemas() -> list[SchemaInfo]:
     """Built-in and plugin schemas; a plugin that fails to load is listed with the error."""
     rows: list[SchemaInfo] = []

@@ -39,6 +39,10 @@ _ENV = {
 }
 
 
+MENTIONS_ONLY_MODEL = "none (mentions only)"
+"""The model name records of a mentions-only run are kept under (no model is asked)."""
+
+
 class Settings(BaseModel):
     """Everything that changes how an article is extracted.
 
@@ -51,32 +55,33 @@ class Settings(BaseModel):
 
     # Endpoint
     provider: str | None = Field(
-        None, description="Profile name: openai, azure, deepseek, qwen, ollama, vllm, llamacpp.")
-    model: str | None = Field(None, description="Model name; the profile's default when not set.")
+        default=None, description="Profile name: openai, azure, deepseek, qwen, ollama, vllm, llamacpp.")
+    model: str | None = Field(default=None, description="Model name; the profile's default when not set.")
     base_url: str | None = None
-    api_key: SecretStr | None = Field(None, repr=False)
-    mode: Mode | None = Field(None, description="instructor mode; the profile's default when not set.")
+    api_key: SecretStr | None = Field(default=None, repr=False)
+    mode: Mode | None = Field(default=None, description="instructor mode; the profile's default when not set.")
     temperature: float = 0.0
     max_output_tokens: int | None = 4096
-    timeout_s: float = Field(120.0, gt=0)
+    timeout_s: float = Field(default=120.0, gt=0)
     # Answer bounds for grammar-constrained servers (llama.cpp): maxItems on every list and
     # maxLength on every free-text string of the schema sent, so that a looping model has
     # to close its answer. None (the default) leaves the request as it is; --local sets
     # both for the bundled model (extractor.model.localserver.BUNDLED_MODEL_BOUNDS).
-    max_list_items: int | None = Field(None, ge=1, description="maxItems for every list in the answer's schema.")
+    max_list_items: int | None = Field(
+        default=None, ge=1, description="maxItems for every list in the answer's schema.")
     max_string_chars: int | None = Field(
-        None, ge=1, description="maxLength for every free-text string in the answer's schema.")
+        default=None, ge=1, description="maxLength for every free-text string in the answer's schema.")
 
     # Retry budgets (kept apart, both reported in Usage)
-    max_reasks: int = Field(2, ge=0, description="Validation re-asks after the first answer.")
-    max_transport_retries: int = Field(5, ge=0, description="Retries after transport failures.")
-    backoff_initial_s: float = Field(1.0, ge=0)
-    backoff_max_s: float = Field(60.0, ge=0)
-    max_retry_after_s: float = Field(120.0, ge=0, description="Longest Retry-After we are willing to honour.")
+    max_reasks: int = Field(default=2, ge=0, description="Validation re-asks after the first answer.")
+    max_transport_retries: int = Field(default=5, ge=0, description="Retries after transport failures.")
+    backoff_initial_s: float = Field(default=1.0, ge=0)
+    backoff_max_s: float = Field(default=60.0, ge=0)
+    max_retry_after_s: float = Field(default=120.0, ge=0, description="Longest Retry-After we are willing to honour.")
 
     # What to extract
-    schema_ref: str = Field("health_news", description="Schema name, 'module:Class' or 'file.py:Class'.")
-    prompt: str | None = Field(None, description="Prompt template name; the schema's own, else 'default'.")
+    schema_ref: str = Field(default="health_news", description="Schema name, 'module:Class' or 'file.py:Class'.")
+    prompt: str | None = Field(default=None, description="Prompt template name; the schema's own, else 'default'.")
 
     # Input handling
     # A spending cap, not part of the question: an article either fits and is asked the
@@ -86,16 +91,26 @@ class Settings(BaseModel):
         200_000, ge=0, description="Most prompt tokens one article may send (all its chunks); 0 or None: no limit.")
     clean: bool = True
     chunk_tokens: int | None = Field(
-        None, description="Token budget per chunk; derived from the context size when None.")
+        default=None, description="Token budget per chunk; derived from the context size when None.")
     chunk_overlap_tokens: int = 200
     extra_languages: tuple[str, ...] = Field(
-        (), description="Languages (ISO 639-1) detected besides zh, fa, ar and en, e.g. ('fr', 'ur').")
+        default=(), description="Languages (ISO 639-1) detected besides zh, fa, ar and en, e.g. ('fr', 'ur').")
 
     # Grounding
     ungrounded: Literal["drop", "flag"] = "drop"
-    fuzzy_threshold: float = Field(85.0, ge=0, le=100)
-    reask_on_ungrounded: bool = Field(True, description="Re-ask when a quote is not in the article.")
+    fuzzy_threshold: float = Field(default=85.0, ge=0, le=100)
+    reask_on_ungrounded: bool = Field(default=True, description="Re-ask when a quote is not in the article.")
     check_numbers: bool = True
+
+    # Mentions only: every article read, cleaned and its mentions found; no model is called,
+    # no key or model is needed, and the run's rows are the mentions table.
+    mentions_only: bool = Field(default=False, description="Find the mentions only; call no model.")
+
+    # The form the model answers in (None: the schema's default: label mode with sentence
+    # citations for a schema that marks FromMention fields, quote mode otherwise)
+    labels: bool | None = Field(default=None, description="Numbers named by the ids of the mentions the readers found.")
+    evidence_mode: Literal["quote", "sentence"] | None = Field(
+        default=None, description="Evidence as a verbatim quote, or as the ids of the sentences that state the fact.")
 
     @field_validator("api_key", mode="before")
     @classmethod
@@ -133,6 +148,8 @@ class Settings(BaseModel):
         return get_profile(self.provider or guess_provider(self.base_url))
 
     def resolved_model(self) -> str:
+        if self.mentions_only:
+            return MENTIONS_ONLY_MODEL
         model = self.model or self.profile().default_model
         if not model:
             raise ConfigurationError(
@@ -150,6 +167,8 @@ class Settings(BaseModel):
         """The key to send; a placeholder for endpoints that need none."""
         if self.api_key is not None:
             return self.api_key.get_secret_value()
+        if self.mentions_only:
+            return "not-needed"
         profile = self.profile()
         if profile.needs_api_key:
             var = profile.api_key_env or "OPENAI_API_KEY"

@@ -65,8 +65,13 @@ _AR = {
               "ترليون": 10**12},
     "dual": {"ألفان": 10**3, "ألفين": 10**3, "ألفي": 10**3, "مليونان": 10**6, "مليونين": 10**6,
              "مليوني": 10**6, "ملياران": 10**9, "مليارين": 10**9, "ملياري": 10**9},
-    "plural": {"آلاف": 10**3, "ملايين": 10**6, "مليارات": 10**9, "بلايين": 10**9, "تريليونات": 10**12},
-    "acc": {"ألفا": 10**3, "مليونا": 10**6, "مليارا": 10**9},
+    "plural": {"آلاف": 10**3, "ملايين": 10**6, "مليارات": 10**9, "بلايين": 10**9, "بليونات": 10**9,
+               "تريليونات": 10**12, "ترليونات": 10**12},
+    "acc": {"ألفا": 10**3, "مليونا": 10**6, "مليارا": 10**9, "بليونا": 10**9, "تريليونا": 10**12,
+            "ترليونا": 10**12},
+    "dual_big": {"تريليونان": 10**12, "تريليونين": 10**12, "ترليونان": 10**12, "ترليونين": 10**12},
+    # ثلاث مئات, أربع مئات: the plural of hundred after 3-9 (a form news uses beside أربعمائة)
+    "hundreds": {"مئات": 100, "مئآت": 100},
     # Duals of counted nouns say "two" by themselves: خلال عامين "within two years".
     "dualnoun": {w: 2 for w in [
         "عامين", "عامان", "سنتين", "سنتان", "شهرين", "شهران", "يومين", "يومان", "أسبوعين", "أسبوعان", "ساعتين",
@@ -87,7 +92,7 @@ def _table() -> dict[str, tuple[str, int]]:
 
 
 _WORDS = _table()
-SCALE_WORDS = {w for w, (k, _) in _WORDS.items() if k in ("scale", "plural", "acc", "dual")}
+SCALE_WORDS = {w for w, (k, _) in _WORDS.items() if k in ("scale", "plural", "acc", "dual", "dual_big")}
 DUAL_NOUNS = {w for w, (k, _) in _WORDS.items() if k == "dualnoun"}
 _HALF = {fold_arabic(w) for w in ("نیم", "نصف")}
 # Words that are more often something else when they stand alone: یک "a", نه "no", ده
@@ -118,7 +123,7 @@ NUMBER_WORD = _start_pattern()
 
 # و then an ordinal (سوم, چهارم, بیستمین): the number before it is part of the ordinal.
 _ORDINAL_NEXT = re.compile(rf"\s*و\s*(?:اول|دوم|سوم|[{_LETTERS}]+(?:م|مین|ام))(?![{_LETTERS}])")
-_MULTIPLIERS = ("scale", "plural", "acc", "dual", "hundred", "ten")
+_MULTIPLIERS = ("scale", "plural", "acc", "dual", "dual_big", "hundred", "hundreds", "ten")
 
 
 def _lookup(word: str) -> tuple[str, int] | None:
@@ -187,9 +192,11 @@ def _apply(n: WordNumber, kind: str, v: Decimal, joined: bool, prev: str | None,
             return False  # آلاف alone is "thousands": vague
         if kind == "acc" and not n.slots and not n.after_scale:
             return n.scale(int(v))  # مليارا: "a billion" (accusative); see _ACC_DOUBT
-        return n.scale(int(v), bare_ok=kind == "scale", joined=joined)
-    if kind == "dual":
-        return not n.slots and n.add(Decimal(2), "u") and n.scale(int(v))
+        return n.scale(int(v), bare_ok=kind == "scale", joined=joined, same_level=kind == "scale" and not n.slots)
+    if kind in ("dual", "dual_big"):
+        return not n.slots and n.add(Decimal(2), "u") and n.scale(int(v), joined=joined, same_level=True)
+    if kind == "hundreds":  # أربع مئات: only after a unit 3-9
+        return n.slots == {"u"} and 3 <= n.group <= 9 and n.hundred(joined=False)
     if kind == "dualnoun":  # the whole figure: nothing joins it
         return n.empty and n.add(Decimal(2), "u") and n._set(n.group, {"x"})
     if kind == "half" and prev == "dualnoun":  # عامين ونصف: two and a half years

@@ -2,8 +2,9 @@
 
 Every period is returned as its first and last Gregorian day (inclusive), which is what a fact
 table needs to compare a Persian "اردیبهشت ۱۴۰۲" with an English "May 2023". Solar Hijri goes
-through :mod:`jdatetime`, lunar Hijri through :mod:`hijridate` (Umm al-Qura tables, 1343-1500 AH);
-both raise ``ValueError``/``OverflowError`` for a day that does not exist, which callers treat as
+through :mod:`jdatetime`, lunar Hijri through :mod:`hijridate` (Umm al-Qura tables, 1343-1500 AH),
+the Chinese lunar calendar through :mod:`lunar_python` (new moons computed, any year); all raise
+``ValueError``/``OverflowError`` for a day that does not exist, which callers treat as
 "not a date".
 
 >>> month_period(1402, 2, "solar_hijri")
@@ -12,13 +13,15 @@ both raise ``ValueError``/``OverflowError`` for a day that does not exist, which
 (datetime.date(2024, 7, 1), datetime.date(2024, 12, 31))
 >>> day(1445, 9, 1, "hijri")
 datetime.date(2024, 3, 11)
+>>> day(2012, 1, 8, "chinese"), month_period(2020, -4, "chinese")
+(datetime.date(2012, 1, 30), (datetime.date(2020, 5, 23), datetime.date(2020, 6, 20)))
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 __all__ = ["Calendar", "day", "lunar_new_year", "month_period", "months_period", "year_period", "year_of",
            "month_of", "shift_month", "week_period", "expand_two_digit_year", "distance"]
@@ -33,19 +36,32 @@ def _jalali(y: int, m: int, d: int) -> date:
     return g
 
 
-# Gregorian day (MMDD) of the Chinese lunar new year (正月初一), 1990-2050, checked against the
-# lunardate package's tables. Only the new-year days are read (除夕, 大年初一..初十): other lunar
-# dates would need the whole calendar.
-_LUNAR_NEW_YEAR_FROM = 1990
-_LUNAR_NEW_YEAR = [
-    "0127", "0215", "0204", "0123", "0210", "0131", "0219", "0207", "0128", "0216",
-    "0205", "0124", "0212", "0201", "0122", "0209", "0129", "0218", "0207", "0126",
-    "0214", "0203", "0123", "0210", "0131", "0219", "0208", "0128", "0216", "0205",
-    "0125", "0212", "0201", "0122", "0210", "0129", "0217", "0206", "0126", "0213",
-    "0203", "0123", "0211", "0131", "0219", "0208", "0128", "0215", "0204", "0124",
-    "0212", "0201", "0122", "0210", "0130", "0217", "0206", "0126", "0214", "0202",
-    "0123",
-]
+def _lunar_month(y: int, m: int) -> Any:
+    """The lunar month ``m`` of lunar year ``y`` (a negative ``m`` is the leap month after ``-m``),
+    from :mod:`lunar_python` (computed from the astronomical new moons, any year)."""
+    from lunar_python import LunarMonth
+
+    month = LunarMonth.fromYm(y, m)
+    if month is None:
+        raise ValueError(f"lunar year {y} has no month {m}")
+    return month
+
+
+def _lunar_month_start(y: int, m: int) -> date:
+    from lunar_python import Solar
+
+    s = Solar.fromJulianDay(_lunar_month(y, m).getFirstJulianDay())
+    return date(s.getYear(), s.getMonth(), s.getDay())
+
+
+def _lunar(y: int, m: int, d: int) -> date:
+    """Day ``d`` of lunar month ``m`` (negative: the leap month) of lunar year ``y``; day 0 of the
+    first month is 除夕, the eve of the new year."""
+    if d == 0 and m == 1:
+        return _lunar_month_start(y, 1) - timedelta(days=1)
+    if not 1 <= d <= _lunar_month(y, m).getDayCount():
+        raise ValueError(f"lunar month {m} of {y} has no day {d}")
+    return _lunar_month_start(y, m) + timedelta(days=d - 1)
 
 
 def lunar_new_year(y: int) -> date:
@@ -54,11 +70,7 @@ def lunar_new_year(y: int) -> date:
     >>> lunar_new_year(2026)
     datetime.date(2026, 2, 17)
     """
-    i = y - _LUNAR_NEW_YEAR_FROM
-    if not 0 <= i < len(_LUNAR_NEW_YEAR):
-        raise ValueError(f"no lunar new year table for {y}")
-    mmdd = _LUNAR_NEW_YEAR[i]
-    return date(y, int(mmdd[:2]), int(mmdd[2:]))
+    return _lunar(y, 1, 1)
 
 
 def _hijri(y: int, m: int, d: int) -> date:
@@ -84,10 +96,8 @@ def day(y: int, m: int, d: int, calendar: str) -> date:
         return _jalali(y, m, d)
     if calendar == "hijri":
         return _hijri(y, m, d)
-    if calendar == "chinese":  # day d of the first lunar month (d = 0: 除夕, the eve) of Gregorian year y
-        if m != 1:
-            raise ValueError("only the first lunar month is read")
-        return lunar_new_year(y) + timedelta(days=d - 1)
+    if calendar == "chinese":  # lunar year y (whose new year falls in Gregorian year y); m < 0: leap month
+        return _lunar(y, m, d)
     return date(y, m, d)
 
 
@@ -107,6 +117,8 @@ def _month_start(y: int, m: int, calendar: str) -> date:
 
 def months_period(y: int, m1: int, m2: int, calendar: str) -> tuple[date, date]:
     """First day of month ``m1`` to last day of month ``m2`` of year ``y``."""
+    if calendar == "chinese":
+        return _lunar_months_period(y, m1, m2)
     if not (1 <= m1 <= m2 <= 12):
         raise ValueError(f"months {m1}-{m2}")
     # The day before the next month starts: no calendar's month lengths to tabulate.
@@ -116,6 +128,15 @@ def months_period(y: int, m1: int, m2: int, calendar: str) -> tuple[date, date]:
     else:
         end = _month_start(ny, nm, calendar) - timedelta(days=1)
     return _month_start(y, m1, calendar), end
+
+
+def _lunar_months_period(y: int, m1: int, m2: int) -> tuple[date, date]:
+    """First day of lunar month ``m1`` to last day of lunar month ``m2`` (a leap month, negative,
+    counts as its own month); a leap month after ``m2`` is not part of ``m2``."""
+    if not (1 <= abs(m1) <= abs(m2) <= 12):
+        raise ValueError(f"lunar months {m1}-{m2}")
+    last = _lunar_month(y, m2)
+    return _lunar_month_start(y, m1), _lunar_month_start(y, m2) + timedelta(days=last.getDayCount() - 1)
 
 
 def month_period(y: int, m: int, calendar: str) -> tuple[date, date]:

@@ -89,10 +89,12 @@ class WordNumber:
             return False
         return self._set(self.group * 100, {"h"})
 
-    def scale(self, level: int, *, bare_ok: bool = True, joined: bool = False) -> bool:
+    def scale(self, level: int, *, bare_ok: bool = True, joined: bool = False, same_level: bool = False) -> bool:
         """A scale word (thousand, million...) multiplying the group before it, or the scales
         right before it (هزار میلیارد). ``bare_ok`` lets it stand for one of itself (after
-        و/and it always does: مليون وألف is 1 001 000)."""
+        و/and it always does: مليون وألف is 1 001 000). ``same_level``: a bare scale or a dual
+        after و adds to the part of the same scale (مئة ألف وألف is 101 000, مئة مليون
+        ومليونان 102 000 000), the way Arabic says 101 and 102 of a scale."""
         if self.closed:
             return False
         parts = list(self.parts)
@@ -109,6 +111,11 @@ class WordNumber:
             return False
         while parts and parts[-1][0] < level:
             base += parts.pop()[1]
+        if (same_level and joined and parts and parts[-1][0] == level and base <= 2 and len(self.parts) == len(parts)
+                and parts[-1][1] >= 100 * level):  # (only after hundreds of the scale: ألف وألف is no number)
+            self.parts = parts[:-1] + [(level, parts[-1][1] + base * level)]
+            self.group, self.slots, self.after_scale = Decimal(0), set(), True
+            return True
         if parts and parts[-1][0] <= level:
             return False  # سه هزار و دو هزار: two figures, not one
         self.parts = parts + [(level, base * level)]

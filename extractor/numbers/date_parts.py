@@ -23,7 +23,7 @@ from typing import Literal
 
 from extractor.numbers import calendars as cal
 
-__all__ = ["DateValue", "Granularity", "Parts", "resolve", "merge_range", "LAST_DAY"]
+__all__ = ["DateValue", "Granularity", "Parts", "resolve", "merge_range", "until_reference", "finer", "LAST_DAY"]
 
 Granularity = Literal["day", "week", "month", "quarter", "half", "year", "decade", "unknown"]
 
@@ -74,13 +74,17 @@ class Parts:
     m2: int | None = None
     d2: int | None = None
     rel_year: int | None = None
+    rel_year2: int | None = None  # the last year of a relative range (今明两年: 0 to 1)
     shift: int | None = None
-    shift_unit: Literal["day", "week", "month"] | None = None
+    shift_unit: Literal["day", "week", "month", "quarter"] | None = None
     occurrence: int | None = None
     label: str | None = None
     week_start: int = 0  # 0 = Monday (ISO); 5 = Saturday (Iran); 6 = Sunday
     weekday: int | None = None  # "on Tuesday": 0 = Monday; the day is found from the reference
-    weekday_dir: int = -1  # -1 on or before the reference (news reports the past), -2 before; 1 on or after, 2 after
+    # -1 on or before the reference (news reports the past), -2 before, -3 the one before that;
+    # 1 on or after, 2 after, 3 the one after that
+    weekday_dir: int = -1
+    # With ``shift_unit="week"``, ``weekday`` is a day of that week (下周二, "Wednesday of next week").
 
     @property
     def needs_reference(self) -> bool:
@@ -89,8 +93,8 @@ class Parts:
 
 def _possible(m: int | None, d: int | None, calendar: str) -> bool:
     """Whether month ``m`` can have day ``d`` in some year of ``calendar``."""
-    if m is not None and not 1 <= m <= 12:
-        return False
+    if m is not None and not 1 <= (abs(m) if calendar == "chinese" else m) <= 12:
+        return False  # a negative month is a leap month of the Chinese lunar calendar
     if d is None or d == LAST_DAY:
         return True
     if calendar == "chinese":
@@ -120,14 +124,23 @@ def _period(p: Parts, y: int, m: int | None) -> tuple[date, date]:
 
 
 def _shifted(p: Parts, ref: date) -> tuple[date, date]:
-    """Period of a shift from the reference: yesterday, last month (+ day), last week."""
+    """Period of a shift from the reference: yesterday, last month (+ day), last week (+ weekday),
+    last quarter."""
     shift = p.shift or 0
     if p.shift_unit == "week":
-        return cal.week_period(ref, shift, p.week_start)
+        week = cal.week_period(ref, shift, p.week_start)
+        if p.weekday is None:
+            return week
+        target = week[0] + timedelta(days=(p.weekday - p.week_start) % 7)
+        return target, target
     if p.shift_unit == "day":
         target = ref + timedelta(days=shift)
         return target, target
-    y, m = cal.shift_month(*cal.month_of(ref, p.calendar), shift)
+    y, m = cal.month_of(ref, p.calendar)
+    if p.shift_unit == "quarter":
+        y, m = cal.shift_month(y, m - (m - 1) % 3, 3 * shift)
+        return _period(replace(p, shift=None, m=m, m2=m + 2), y, m)
+    y, m = cal.shift_month(y, m, shift)
     return _period(replace(p, shift=None), y, m)
 
 
@@ -139,21 +152,35 @@ def _weekday(p: Parts, ref: date) -> tuple[date, date]:
     datetime.date(2021, 2, 9)
     """
     assert p.weekday is not None
-    strict = abs(p.weekday_dir) == 2  # "last Monday" on a Monday is a week before
+    strict = abs(p.weekday_dir) >= 2  # "last Monday" on a Monday is a week before
+    extra = timedelta(weeks=1 if abs(p.weekday_dir) == 3 else 0)  # the Monday before last / after next
     if p.weekday_dir < 0:
         back = (ref.weekday() - p.weekday) % 7
-        target = ref - timedelta(days=back or (7 if strict else 0))
+        target = ref - timedelta(days=back or (7 if strict else 0)) - extra
     else:
         ahead = (p.weekday - ref.weekday()) % 7
-        target = ref + timedelta(days=ahead or (7 if strict else 0))
+        target = ref + timedelta(days=ahead or (7 if strict else 0)) + extra
     return target, target
 
 
 def _anchored(p: Parts, ref: date) -> tuple[date, date] | None:
     """Period of a year-less date read against the reference; None when too far to tell."""
     if p.rel_year is not None:
-        return _period(p, cal.year_of(ref, p.calendar) + p.rel_year, p.m)
+        y = cal.year_of(ref, p.calendar) + p.rel_year
+        return _period(p if p.rel_year2 is None else replace(p, y2=y - p.rel_year + p.rel_year2), y, p.m)
     y, m = cal.month_of(ref, p.calendar)
+    if p.calendar == "chinese" and p.m is not None:
+        # Lunar years straddle Gregorian ones (腊月 falls in January): the one occurrence within
+        # half a year of the reference, if there is exactly one.
+        near = []
+        for k in (-1, 0, 1):
+            try:
+                span = _period(p, y + k, p.m)
+            except (ValueError, OverflowError):
+                continue
+            if cal.distance(*span, ref) <= SAME_YEAR_DAYS:
+                near.append(span)
+        return near[0] if len(near) == 1 else None
     if p.occurrence is not None and p.m is not None:
         before, after = p.m < m, p.m > m
         shift = {-1: 0 if before else -1, 1: 0 if after else 1}[p.occurrence]
@@ -180,10 +207,10 @@ def _span(p: Parts, ref: date | None) -> tuple[date, date] | None:
         return _period(p, p.y, p.m)
     if ref is None:
         return None
-    if p.weekday is not None:
-        return _weekday(p, ref)
     if p.shift is not None:
         return _shifted(p, ref)
+    if p.weekday is not None:
+        return _weekday(p, ref)
     return _anchored(p, ref)
 
 
@@ -216,17 +243,43 @@ def _fill(p: Parts, other: Parts) -> Parts:
                    label=p.label or other.label)
 
 
+_FINEST_FIRST = ("day", "week", "month", "quarter", "half", "year", "decade", "unknown")
+
+
+def finer(a: Granularity, b: Granularity) -> Granularity:
+    """The finer of two units: a range from a month to a day ("从上个月到今天") is counted in days."""
+    return a if _FINEST_FIRST.index(a) <= _FINEST_FIRST.index(b) else b
+
+
 def merge_range(a: Parts, b: Parts, text: str, reference: date | None) -> DateValue | None:
-    """One period from ``a`` to ``b`` ("2016年9月3号-2017年10月24号"); None when the two do not
-    make a range (other calendars, end before start, one side not a date)."""
-    if a.calendar != b.calendar or a.shift is not None or b.shift is not None or (a.weekday, b.weekday) != (None, None):
-        return None
-    a, b = _fill(a, b), _fill(b, a)
+    """One period from ``a`` to ``b`` ("2016年9月3号-2017年10月24号", "از امروز تا فردا"); None
+    when the two do not make a range (other calendars, end before start, one side not a date).
+    Two written dates lend each other the year (and month) one of them leaves out; a date given
+    relative to the reference (a shift, a weekday) lends nothing and borrows nothing."""
+    relative = any(p.shift is not None or p.weekday is not None for p in (a, b))
+    if not relative:
+        if a.calendar != b.calendar:
+            return None
+        a, b = _fill(a, b), _fill(b, a)
     va, vb = resolve(a, text, reference), resolve(b, text, reference)
     if va is None or vb is None or va.resolved != vb.resolved:
         return None
+    gran = finer(a.gran, b.gran)
     if not va.resolved:
-        return DateValue(None, None, a.gran, a.calendar, text, False, a.label or b.label)
+        return DateValue(None, None, gran, a.calendar, text, False, a.label or b.label)
     if va.start is None or vb.end is None or vb.end < va.start:
         return None
-    return DateValue(va.start, vb.end, a.gran, a.calendar, text, True, a.label or b.label)
+    return DateValue(va.start, vb.end, gran, a.calendar, text, True, a.label or b.label)
+
+
+def until_reference(a: Parts, text: str, reference: date | None) -> DateValue | None:
+    """From the start of ``a`` to the reference date ("2001年起至今", "from 2015 to date"), the
+    end counted in days; unresolved without a reference, None when ``a`` starts after it."""
+    va = resolve(a, text, reference)
+    if va is None:
+        return None
+    if reference is None or not va.resolved or va.start is None:
+        return DateValue(None, None, "day", a.calendar, text, False, a.label or "until_reference")
+    if va.start > reference:
+        return None
+    return DateValue(va.start, reference, "day", a.calendar, text, True, a.label or "until_reference")

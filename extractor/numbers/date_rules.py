@@ -35,7 +35,7 @@ class _Veto:
 
 VETO = _Veto()
 Built = Parts | _Veto | None
-ShiftUnit = Literal["day", "week", "month"]
+ShiftUnit = Literal["day", "week", "month", "quarter"]
 RelUnit = Literal["year", "month", "week", "day"]
 
 # Scanning folds, one for one: Arabic letter variants, dashes and full-width punctuation.
@@ -178,7 +178,7 @@ def _firsts(words: list[str] | dict[str, Any]) -> str:
 
 # ------------------------------------------------------------------- numeric (all scripts)
 
-_TIME = r"(?:(?:T|\s+)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+_TIME = r"(?:(?:T|\s+)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2}(?![\d./-]))?)?"
 _MARKER = (r"(?:ه\s*\.?\s*[قش]\s*\.?|هجری\s*(?:قمری|شمسی)|هجری|قمری|شمسی|خورشیدی|میلادی|ه|م)" + AW)
 
 
@@ -187,6 +187,22 @@ def _build_ymd(m: re.Match[str], ctx: Ctx) -> Built:
     y, mo, d = int(m["y"]), int(m["m"]), int(m["d"])
     cal = _calendar_for_year(y, ctx.area(m.start()))
     return Parts(cal, "day", y=y, m=mo, d=d) if _year_ok(y, cal) else VETO
+
+
+def _build_ym(m: re.Match[str]) -> Built:
+    """A month written year-month, alone or as a range of months (the second may be a year)."""
+    y, mo = int(m["y"]), int(m["m"])
+    g = m.groupdict()
+    if not 1900 <= y <= 2100:
+        return None
+    if g.get("y2") is None:
+        if m["s"] == "-" and mo == (y + 1) % 100:
+            return None  # 2010-11: a season or fiscal year as often as November 2010
+        return Parts("gregorian", "month", y=y, m=mo)
+    y2, m2 = int(g["y2"]), _int(g.get("m2"))
+    if not y <= y2 <= y + 100 or (y2 == y and (m2 or 12) < mo):
+        return None
+    return Parts("gregorian", "month", y=y, m=mo, y2=y2, m2=m2 or 12)
 
 
 def _dm_order(a: int, b: int, sep: str, calendar: str, lang: str | None) -> tuple[int, int] | None:
@@ -217,10 +233,18 @@ def _build_dmy(m: re.Match[str], ctx: Ctx) -> Built:
 
 
 _NUMERIC = [
-    _rule("ymd", r"(?<![\d.])(?<!\d[-/])(?P<y>\d{4})(?P<s>[-/.])(?P<m>\d{1,2})(?P=s)(?P<d>\d{1,2})(?![\d])"
+    # Not inside a longer run of numbers, except as the end of a range (2019.05.29-2020.01.12, … 15:20-2020.01.12).
+    _rule("ymd", r"(?<![\d.])(?:(?<!\d[-/])|(?<=\d:\d\d-)|(?<=\d{4}[-/.]\d\d[-/.]\d\d-)|(?<=\d{4}[-/.]\d[-/.]\d-)"
+          r"|(?<=\d{4}[-/.]\d\d[-/.]\d-)|(?<=\d{4}[-/.]\d[-/.]\d\d-))(?P<y>\d{4})(?P<s>[-/.])(?P<m>\d{1,2})(?P=s)(?P<d>\d{1,2})(?![\d])"
           + _TIME, _build_ymd, first=r"\d"),
     _rule("dmy", r"(?<![\d/.])(?<!\d-)(?P<a>\d{1,2})(?P<s>[-/.])(?P<b>\d{1,2})(?P=s)(?P<y>\d{4})(?![\d])"
           r"(?:\s*(?P<mk>" + _MARKER + "))?", _build_dmy, first=r"\d"),
+    # 1999.08-2002.02, 2008.03-2009 (CV-style month ranges); 2024-03, 2024/03 (a month).
+    _rule("ym_range", r"(?<![\d.])(?P<y>\d{4})(?P<s>[./-])(?P<m>0[1-9]|1[0-2])(?![\d]|(?P=s)\d)"
+          r"\s*(?:-{1,2}|~|至|到|(?i:to))"
+          r"\s*(?P<y2>\d{4})(?:(?P=s)(?P<m2>0[1-9]|1[0-2]))?(?![\d]|[./-]\d)", lambda m, c: _build_ym(m), first=r"\d"),
+    _rule("ym", r"(?<![\d./-])(?P<y>\d{4})(?P<s>[-/])(?P<m>0[1-9]|1[0-2])(?![\d]|[-/.:]\d)", lambda m, c: _build_ym(m),
+          first=r"\d"),
 ]
 
 # ---------------------------------------------------------------------------- Chinese
@@ -230,16 +254,21 @@ _ZH_YEAR = rf"(?:\d{{4}}|\d{{2}}|[{_ZD}]{{4}}|[{_ZD}]{{2}}|[一二两兩]千[{_Z
 _ZH_MONTH = r"(?:\d{1,2}|十[一二]?|[一二三四五六七八九])"
 _ZH_DAY = r"(?:\d{1,2}|三十一?|[一二]?十[一二三四五六七八九]?|廿[一二三四五六七八九]?|卅一?|[一二三四五六七八九])"
 _DAYMARK = "[日号號]"
-_ZH_TO = r"\s*[-~至到]\s*"
+_ZH_TO = r"\s*(?:-{1,2}|~|至|到)\s*"  # —— folds to --
 # After a day written without 日/号: the end, punctuation or a time, nothing that makes the
 # digits a count (2016年6月29家医院 is June and 29 hospitals).
 _DAY_END = (r"(?=\s*(?:$|[,.;:!?)\]、。；！？）】」』\-~(（]|[上下中]午|早上|晚上?|凌晨|傍晚|夜|星期"
             r"|[周週][一二三四五六日天]"
             r"|礼拜|禮拜|\d{1,2}\s*[:点點时時]|[一二三四五六七八九十]{1,3}[点點时時]))")
-_REL_LABEL = {-2: "year_before_last", -1: "last_year", 0: "this_year", 1: "next_year", 2: "year_after_next"}
-_REL_YEAR_ZH = {"去年": -1, "上年": -1, "今年": 0, "本年": 0, "明年": 1, "前年": -2, "后年": 2, "後年": 2}
-# A year named by reference to another date of the text, not to the publication date.
+_REL_LABEL = {-3: "three_years_ago", -2: "year_before_last", -1: "last_year", 0: "this_year", 1: "next_year",
+              2: "year_after_next", 3: "in_three_years"}
+_REL_YEAR_ZH = {"去年": -1, "上年": -1, "上一年": -1, "今年": 0, "本年": 0, "明年": 1, "下一年": 1, "前年": -2,
+                "后年": 2, "後年": 2, "大前年": -3, "大后年": 3, "大後年": 3}
+# A year named by reference to another date of the text, not to the publication date; days and
+# months too (当晚, 同月, 次日).
 _ANAPHORIC_ZH = ("同年", "当年", "當年", "次年", "翌年", "该年", "該年", "是年")
+_ANAPHORIC_ZH_DAYS = ("当晚", "當晚", "当天", "當天", "当日", "當日", "同日", "次日", "翌日", "同月", "当月", "當月",
+                      "次月", "翌月", "同周", "当周", "當週")
 _SUB_ZH: dict[str, tuple[int | None, int | None, Granularity]] = {  # (first month, last month, unit)
     "上半年": (1, 6, "half"), "前半年": (1, 6, "half"), "下半年": (7, 12, "half"),
     "后半年": (7, 12, "half"), "後半年": (7, 12, "half"), "全年": (None, None, "year")}
@@ -300,7 +329,12 @@ def _zh_sub(m: re.Match[str], year: dict[str, Any]) -> Built:
         label = year.get("label") or ({1: "first_half", 7: "second_half"}.get(m1 or 0) if not year else None)
         return Parts("gregorian", gran, m=m1, m2=m2, label=label,
                      **{k: v for k, v in year.items() if k != "label"})
-    q = _zh_num(m["q"]) or _zh_num(m["qq"]) or 0
+    if m["fm"] or sub == "首月":  # 前五个月, 首月: the first months of a written year
+        n = 1 if sub == "首月" else _zh_num(m["fm"])
+        if not year or n is None or not 1 <= n <= 12:
+            return None  # 前三个月 alone is "the past three months"
+        return Parts("gregorian", "month", m=1, m2=n, **year)
+    q = 1 if m["q"] == "首" else (_zh_num(m["q"]) or _zh_num(m["qq"]) or 0)
     q1, q2 = (1, _zh_num(m["qn"]) or 0) if m["qn"] else (q, q)
     if not 1 <= q1 <= q2 <= 4:
         return None
@@ -319,7 +353,7 @@ def _zh_day(m: re.Match[str]) -> tuple[int | None, int | None] | _Veto:
         return (valid[0], None) if len(valid) == 1 else VETO
     if m["xun"]:
         return {"上": (1, 10), "中": (11, 20)}.get(m["xun"][0], (21, LAST_DAY))
-    return _zh_num(m["d"]), _zh_num(m["d2"])
+    return _zh_num(m["d"]), _zh_num(m["d2"] or m["d2b"] or m["d2c"])
 
 
 def _zh_unreadable_year_before(m: re.Match[str], ctx: Ctx) -> bool:
@@ -338,6 +372,8 @@ def _build_zh(m: re.Match[str], ctx: Ctx) -> Built:
     if m["sub"]:
         return _zh_sub(m, year)
     mo, mo2 = _zh_num(m["m"]), _zh_num(m["m2"])
+    if m["d"] and m["d"][0] in "廿卅" and not re.search(r"[日号號]\s*$", m.group(0)):
+        return VETO  # 五月廿二: a lunar day as often as a solar one
     day = _zh_day(m)
     if isinstance(day, _Veto):
         return VETO
@@ -348,12 +384,16 @@ def _build_zh(m: re.Match[str], ctx: Ctx) -> Built:
 _ZH_YEAR_PART = (rf"(?:(?<![\d{_ZD}十百千万萬.])(?P<y>{_ZH_YEAR})\s*年度?"
                  rf"|民[国國]\s*(?P<roc>\d{{1,3}}|[{_ZD}十百]{{1,4}})\s*年"
                  rf"|(?<![\d{_ZD}.])(?P<rocd>1[0-4]\d)\s*年"
-                 r"|(?<!以)(?P<ry>去年|上年|今年|本年|明年|前年|后年|後年|同年|当年|當年|次年|翌年|该年|該年|是年)度?)")
-_ZH_SUB = (r"(?P<sub>上半年|下半年|前半年|后半年|後半年|全年|第?(?P<q>[一二三四1-4])\s*季度"
-           r"|前(?P<qn>[二两兩三])(?:个|個)?季度|[Qq](?P<qq>[1-4]))")
+                 r"|(?<![以上下大])(?P<ry>大前年|大后年|大後年|上一年|下一年|去年|上年|今年|本年|明年|前年|后年|後年"
+                 r"|同年|当年|當年|次年|翌年|该年|該年|是年)度?)")
+_ZH_SUB = (r"(?P<sub>上半年|下半年|前半年|后半年|後半年|全年|第?(?P<q>[一二三四1-4首])\s*季度"
+           r"|前(?P<qn>[二两兩三])(?:个|個)?季度|[Qq](?P<qq>[1-4])"
+           r"|(?:前(?P<fm>[一二两兩三四五六七八九十]{1,2}|1[01]|[1-9])(?:个|個)?月|首月)(?!份|[前后後内內以]|左右))")
 _ZH_MONTH_DAY = (rf"(?<![\d前近每第头頭数數几幾连連续續余餘多个個.])(?P<m>{_ZH_MONTH})(?:{_ZH_TO}(?P<m2>{_ZH_MONTH}))?"
-                 rf"\s*月份?(?![龄齡])(?:\s*(?:(?P<dg>[12]\d|3[01]|0?[1-9])(?=(?P<hh>[01]?\d|2[0-4]):\d{{2}})|(?P<d>{_ZH_DAY})(?:\s*{_DAYMARK}|{_DAY_END})"
-                 rf"(?:{_ZH_TO}(?P<d2>{_ZH_DAY})\s*{_DAYMARK})?|(?P<xun>[上中下]旬)))?")
+                 rf"\s*月份?(?![龄齡])(?:\s*(?:(?P<dg>[12]\d|3[01]|0?[1-9])(?=(?P<hh>[01]?\d|2[0-4]):\d{{2}})"
+                 rf"|(?P<d>{_ZH_DAY})(?:\s*{_DAYMARK}(?:{_ZH_TO}(?P<d2>{_ZH_DAY})\s*{_DAYMARK})?"
+                 rf"|{_ZH_TO}(?P<d2b>{_ZH_DAY})\s*{_DAYMARK}|{_DAY_END}(?:{_ZH_TO}(?P<d2c>{_ZH_DAY})\s*{_DAYMARK})?)"
+                 rf"|(?P<xun>[上中下]旬)))?")
 _ZH_MAIN = rf"(?:{_ZH_YEAR_PART}\s*,?\s*)?(?:{_ZH_SUB}|{_ZH_MONTH_DAY})"
 
 
@@ -374,19 +414,28 @@ _ZH_YEAR_ONLY = (rf"(?:(?<![\d{_ZD}十百千万萬.])(?P<y>{_ZH_YEAR})(?:{_ZH_TO
                  rf"|民[国國]\s*(?P<roc>\d{{1,3}}|[{_ZD}十百]{{1,4}}))\s*年度?"
                  r"(?![龄齡级級半]|历史|歷史|多|余|餘|之久|左右)")
 
-# Relative words: (unit of the shift, shift) or a year offset.
+# Relative words: (unit of the shift, shift) or a year offset. Weeks and months are written with a
+# prefix (上, 上上, 下, 下下, 这, 本), an optional counter (个, 一) and a word for week.
+_WEEK_WORDS_ZH = ("周", "週", "星期", "礼拜", "禮拜")
+_WEEK_PREFIX_ZH = {"上上": -2, "上": -1, "这": 0, "這": 0, "本": 0, "下": 1, "下下": 2}
 _ZH_SHIFT: dict[str, tuple[ShiftUnit, int]] = {
-    **dict.fromkeys(("上个月", "上個月", "上月"), ("month", -1)),
-    **dict.fromkeys(("本月", "这个月", "這個月"), ("month", 0)),
-    **dict.fromkeys(("下个月", "下個月", "下月"), ("month", 1)),
-    **dict.fromkeys(("上周", "上週", "上星期", "上个星期", "上個星期", "上礼拜", "上禮拜"), ("week", -1)),
-    **dict.fromkeys(("本周", "本週", "这周", "這週", "这个星期", "這個星期", "这礼拜"), ("week", 0)),
-    **dict.fromkeys(("下周", "下週", "下星期", "下个星期", "下個星期"), ("week", 1)),
-    **dict.fromkeys(("昨天", "昨日"), ("day", -1)), **dict.fromkeys(("今天", "今日"), ("day", 0)),
-    **dict.fromkeys(("明天", "明日"), ("day", 1)), "前天": ("day", -2), "大前天": ("day", -3),
-    **dict.fromkeys(("后天", "後天"), ("day", 2)),
+    **{f"{pre}{mid}{word}": ("week", k) for pre, k in _WEEK_PREFIX_ZH.items() for mid in ("", "个", "個", "一")
+       for word in _WEEK_WORDS_ZH if not (mid == "一" and k in (-2, 2))},
+    **{f"今{mid}{word}": ("week", 0) for mid in ("个", "個") for word in _WEEK_WORDS_ZH},  # Cantonese 今個星期
+    **{f"{pre}{mid}月": ("month", k) for pre, k in {"上上": -2, "上": -1, "下": 1, "下下": 2}.items()
+       for mid in ("", "个", "個")},
+    **dict.fromkeys(("本月", "这个月", "這個月", "今個月"), ("month", 0)),
+    **{f"{pre}季度": ("quarter", k) for pre, k in {"上个": -1, "上個": -1, "上": -1, "本": 0, "这个": 0, "這個": 0,
+                                                  "下个": 1, "下個": 1, "下": 1}.items()},
+    **dict.fromkeys(("昨天", "昨日", "昨晚", "昨夜", "昨晨"), ("day", -1)),
+    **dict.fromkeys(("今天", "今日", "今晚", "今夜", "今早", "今晨"), ("day", 0)),
+    **dict.fromkeys(("明天", "明日", "明晚", "明早", "明晨"), ("day", 1)),
+    **dict.fromkeys(("前天", "前晚"), ("day", -2)), "大前天": ("day", -3),
+    **dict.fromkeys(("后天", "後天"), ("day", 2)), **dict.fromkeys(("大后天", "大後天"), ("day", 3)),
 }
 _SHIFT_LABEL = {("day", -3): "three_days_ago", ("day", -2): "day_before_yesterday", ("day", -1): "yesterday",
+                ("day", 3): "in_three_days", ("week", -2): "week_before_last", ("week", 2): "week_after_next",
+                ("month", -2): "month_before_last", ("month", 2): "month_after_next",
                 ("day", 0): "today", ("day", 1): "tomorrow", ("day", 2): "day_after_tomorrow"}
 
 
@@ -408,16 +457,19 @@ def _build_zh_rel(m: re.Match[str], ctx: Ctx) -> Built:
             return VETO  # 去年同期: the same stretch of last year, not the whole year
         k = _REL_YEAR_ZH[word]
         return Parts("gregorian", "year", rel_year=k, label=_REL_LABEL[k])
-    if word in _ANAPHORIC_ZH:
+    if word in _ANAPHORIC_ZH or word in _ANAPHORIC_ZH_DAYS:
         return VETO
     unit, k = _ZH_SHIFT[word]
     d = _zh_num(m["d"])
     if d is not None and unit != "month":
         return None
+    if unit == "week" and ctx.text.startswith("末", m.end()):
+        return VETO  # 上周末: last weekend, two days of the week
     return _shift_parts(unit, k, "gregorian", 0, d)
 
 
-_ZH_REL = (r"(?<!以)(?P<w>" + "|".join(sorted([*_REL_YEAR_ZH, *_ANAPHORIC_ZH, *_ZH_SHIFT], key=len, reverse=True))
+_ZH_REL = (r"(?<![以上下大])(?P<w>" + "|".join(sorted([*_REL_YEAR_ZH, *_ANAPHORIC_ZH, *_ANAPHORIC_ZH_DAYS, *_ZH_SHIFT],
+                                                    key=len, reverse=True))
            + rf")(?:度)?(?:(?P<same>同期)|(?<=月)\s*(?P<d>{_ZH_DAY})\s*{_DAYMARK})?")
 
 
@@ -490,11 +542,127 @@ _ZH_SLASH = (r"(?<![\d/.:])(?P<m>1[0-2]|0?[1-9])/(?P<d>3[01]|[12]\d|0?[1-9])(?![
              r"(?=\s*(?P<cue>\s*[(（](?:[週周]|星期)?[一二三四五六日][)）]|[上下]午|早上|晚上|凌晨|\d{1,2}:\d{2})?)"
              r"(?=\s*[(（]|[\u4e00-\u9fff]|\s*$)")
 
+# A day of a week named relatively: 上周二, 下个星期一, 这礼拜三, 上上周五, 下周的周六 (weeks from Monday).
+_ZH_WEEKDAY_IDX = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
+# What may follow 一, 天 or 日 when it is no weekday: 上周一共 (last week, in all), 这周天气 (this
+# week's weather), 本周日均 (the daily average this week).
+_NOT_WEEKDAY_AFTER = {"一": "共些次度直起同样樣般定切批场場个個位项項家名人天年月周週步带帶线線方致再半段时時期"
+                            "轮輪系号號",
+                      "天": "气氣然内內数數津地空使才堂平真生",
+                      "日": "均常益内內期报報记記程子志本元用"}
+_ZH_WEEK_DAY = (r"(?<![以上下大])(?P<wp>上上|下下|上|下|这|這|本|今)(?P<wm>个|個|一)?(?:周|週|星期|礼拜|禮拜)"
+                r"\s*(?:的\s*)?"
+                r"(?:周|週|星期|礼拜|禮拜)?(?P<wd>[一二三四五六日天])")
+
+
+def _build_zh_week_day(m: re.Match[str], ctx: Ctx) -> Built:
+    """上周二, 下个星期一, 这礼拜三: a day of the week before, after or holding the reference."""
+    wd = m["wd"]
+    nxt = ctx.text[m.end():m.end() + 1]
+    if nxt and nxt in _NOT_WEEKDAY_AFTER.get(wd, "") and not ctx.text.startswith("下午", m.end()):
+        return None  # the week alone is read by the relative-word rule
+    if m["wp"] == "今" and not m["wm"]:
+        return None
+    k = _WEEK_PREFIX_ZH.get(m["wp"], 0)
+    return Parts("gregorian", "day", shift=k, shift_unit="week", weekday=_ZH_WEEKDAY_IDX[wd], week_start=0,
+                 label=_shift_label("week", k) + "_day")
+
+
+# Lunar dates: 正月初八, 腊月廿三, 2012年正月初8, 去年五月初五, 农历二〇二一年六月, 闰四月. A month
+# is lunar when 农历/阴历 is written, or by its name (正月, 冬月, 腊月), a leap month (闰), or a
+# day written 初N; 五月廿二 alone (廿 is also written in solar dates) is not guessed.
+_LUNAR_MARK = r"(?:农历|農曆|农暦|阴历|陰曆|夏历|夏曆|旧历|舊曆)"
+_LUNAR_MONTH = r"(?:正|冬|腊|臘|十[一二]?|[一二三四五六七八九]|1[0-2]|0?[1-9])"
+_LUNAR_DAY_RE = (r"(?:初(?:十|[一二三四五六七八九]|10|0?[1-9])|[二廿]十[一二三四五六七八九]?|十[一二三四五六七八九]?"
+                 r"|廿[一二三四五六七八九]|三十|卅|[一二三四五六七八九]|[12]\d|30|0?[1-9])")
+_ZH_LUNAR = (rf"(?P<mk1>{_LUNAR_MARK})?\s*(?:(?:(?<![\d{_ZD}])(?P<y>\d{{4}}|[{_ZD}]{{4}})\s*年"
+             r"|(?<![以上下])(?P<ry>大前年|大后年|大後年|去年|今年|明年|前年|后年|後年|本年))\s*)?"
+             rf"(?P<mk2>{_LUNAR_MARK})?\s*(?P<leap>闰|閏)?(?P<lm>{_LUNAR_MONTH})月(?!份|底|末|中|[\d{_ZD}十廿卅]*\s*[日号號])"
+             rf"(?P<ld>{_LUNAR_DAY_RE})?(?![\d{_ZD}十廿卅])")
+_LUNAR_MONTH_NAMES = {"正": 1, "冬": 11, "腊": 12, "臘": 12}
+
+
+def _lunar_day(s: str) -> int | None:
+    s = s.replace("初", "")
+    return int(s) if s.isdigit() else w.zh_int(s)
+
+
+def _build_zh_lunar(m: re.Match[str], ctx: Ctx) -> Built:
+    """A lunar month or day, converted with the lunar calendar (calendar ``chinese``)."""
+    lm, ld = m["lm"], m["ld"]
+    marked = bool(m["mk1"] or m["mk2"])
+    if not (marked or lm in _LUNAR_MONTH_NAMES or m["leap"] or (ld or "").startswith("初")):
+        return VETO if ld and "廿" in ld or ld and ld.startswith("卅") else None
+    mo = _LUNAR_MONTH_NAMES.get(lm) or (int(lm) if lm.isdigit() else w.zh_int(lm))
+    d = _lunar_day(ld) if ld else None
+    if mo is None or not 1 <= mo <= 12 or (ld and ld.startswith("初") and (d is None or d > 10)):
+        return VETO
+    if d is not None and not 1 <= d <= 30:
+        return VETO
+    year: dict[str, Any] = {}
+    if m["y"]:
+        y = _zh_num(m["y"])
+        if y is None or not 1000 <= y <= 2199:
+            return VETO
+        year = {"y": y}
+    elif m["ry"]:
+        k = _REL_YEAR_ZH[m["ry"]]
+        year = {"rel_year": k, "label": _REL_LABEL[k]}
+    return Parts("chinese", "day" if d else "month", m=-mo if m["leap"] else mo, d=d, **year)
+
+
+# Festivals on fixed days: lunar (春节 = 正月初一, 端午 = 五月初五) and solar (国庆节 = 1 October).
+# A festival followed by 期间, 假期, 长假 names the holiday period, not the day: not read.
+_FESTIVALS_LUNAR = {"春节": (1, 1), "春節": (1, 1), "元宵节": (1, 15), "元宵節": (1, 15), "元宵": (1, 15),
+                    "端午节": (5, 5), "端午節": (5, 5), "端午": (5, 5), "七夕节": (7, 7), "七夕節": (7, 7),
+                    "七夕": (7, 7),
+                    "中秋节": (8, 15), "中秋節": (8, 15), "中秋": (8, 15), "重阳节": (9, 9), "重陽節": (9, 9),
+                    "重阳": (9, 9), "重陽": (9, 9), "腊八节": (12, 8), "臘八節": (12, 8), "腊八": (12, 8),
+                    "臘八": (12, 8)}
+_FESTIVALS_SOLAR = {"妇女节": (3, 8), "婦女節": (3, 8), "三八妇女节": (3, 8), "劳动节": (5, 1), "勞動節": (5, 1),
+                    "五一劳动节": (5, 1), "青年节": (5, 4), "青年節": (5, 4), "儿童节": (6, 1), "兒童節": (6, 1),
+                    "六一儿童节": (6, 1), "建党节": (7, 1), "建黨節": (7, 1), "建军节": (8, 1), "建軍節": (8, 1),
+                    "八一建军节": (8, 1), "教师节": (9, 10), "教師節": (9, 10), "国庆节": (10, 1), "國慶節": (10, 1),
+                    "国庆日": (10, 1), "國慶日": (10, 1), "圣诞节": (12, 25), "聖誕節": (12, 25), "平安夜": (12, 24),
+                    "情人节": (2, 14), "情人節": (2, 14)}
+_ZH_FEAST = (r"(?:(?<![以上下])(?P<ry>大前年|大后年|大後年|去年|今年|明年|前年|后年|後年|本年)\s*"
+             r"|(?<!\d)(?P<y>\d{4}|[0〇○零][\d〇○零一二三四五六七八九])\s*年\s*)?"
+             "(?P<f>" + "|".join(sorted([*_FESTIVALS_LUNAR, *_FESTIVALS_SOLAR], key=len, reverse=True)) + ")"
+             r"(?P<period>\s*(?:期间|期間|假期|长假|長假|小长假|黄金周|黃金週|前后|前後|联欢|聯歡|晚会|晚會|档|檔|节日|節日)|\d)?")
+
+
+def _build_zh_feast(m: re.Match[str], ctx: Ctx) -> Built:
+    """去年春节, 2019年中秋节, 教师节: the festival's day; 春节期间 (a holiday period) is not read."""
+    if m["period"]:
+        return VETO
+    year: dict[str, Any] = {}
+    if m["y"]:
+        y = _zh_num(m["y"])
+        if y is None:
+            return VETO
+        year = {"y": y if y >= 1000 else expand_two_digit_year(y, "gregorian")}  # 零六年端午
+    elif m["ry"]:
+        k = _REL_YEAR_ZH[m["ry"]]
+        year = {"rel_year": k, "label": _REL_LABEL[k]}
+    if m["f"] in _FESTIVALS_LUNAR:
+        mo, d = _FESTIVALS_LUNAR[m["f"]]
+        return Parts("chinese", "day", m=mo, d=d, **year)
+    mo, d = _FESTIVALS_SOLAR[m["f"]]
+    return Parts("gregorian", "day", m=mo, d=d, **year)
+
+
+def _build_zh_two_years(m: re.Match[str], ctx: Ctx) -> Built:
+    """今明两年 (this year and next), 今明两天 (today and tomorrow)."""
+    if m["u"] in "年":
+        return Parts("gregorian", "year", rel_year=0, rel_year2=1, label="this_and_next_year")
+    return Parts("gregorian", "day", shift=0, shift_unit="day", label="today_and_tomorrow")
+
+
 _CHINESE = [
     _rule("zh", _ZH_MAIN, _build_zh, needs=r"[年月季Qq]",
-          first=r"\d〇○零一二两兩三四五六七八九十民去上今本明前后後同当當次翌该該是下全第Qq"),
+          first=r"\d〇○零一二两兩三四五六七八九十民去上今本明前后後同当當次翌该該是下全第Qq大首"),
     _rule("zh_year", _ZH_YEAR_ONLY, _build_zh_year, needs=r"年", first=r"\d〇○零一二两兩三四五六七八九民"),
-    _rule("zh_rel", _ZH_REL, _build_zh_rel, for_numbers=False, needs=r"[年月周週星礼禮天日]",
+    _rule("zh_rel", _ZH_REL, _build_zh_rel, for_numbers=False, needs=r"[年月周週星礼禮天日季晚夜早晨]",
           first=_firsts([*_REL_YEAR_ZH, *_ANAPHORIC_ZH, *_ZH_SHIFT])),
     _rule("zh_day", _ZH_BARE_DAY, _build_zh_bare_day, for_numbers=False, needs=r"[日号號]", first=r"\d"),
     _rule("zh_decade", r"(?:(?P<cent>上世[纪紀]|(?:二十一|二十|十九|21|20|19)\s*世[纪紀])\s*)?"
@@ -503,6 +671,14 @@ _CHINESE = [
     _rule("zh_festival", _ZH_FESTIVAL, _build_zh_festival, for_numbers=False, needs=r"元旦|除夕|初|大年",
           first=r"\d今去明本元除大正"),
     _rule("zh_slash", _ZH_SLASH, _build_zh_slash, needs=r"[\u4e00-\u9fff]", first=r"\d"),
+    _rule("zh_week_day", _ZH_WEEK_DAY, _build_zh_week_day, for_numbers=False, needs=r"[周週星礼禮]",
+          first="上下这這本今"),
+    _rule("zh_lunar", _ZH_LUNAR, _build_zh_lunar, needs=r"月",
+          first=r"\d农農阴陰夏旧舊闰閏正冬腊臘十一二三四五六七八九〇○零去今明前后後本大"),
+    _rule("zh_feast", _ZH_FEAST, _build_zh_feast, for_numbers=False, needs=r"[节節宵午夕秋阳陽八夜]",
+          first=r"\d去今明前后後本大" + "".join({f[0] for f in [*_FESTIVALS_LUNAR, *_FESTIVALS_SOLAR]})),
+    _rule("zh_two_years", r"今明(?:两|兩|2)(?P<u>年|天)", _build_zh_two_years, for_numbers=False, needs="今明",
+          first="今"),
 ]
 
 # ------------------------------------------------------------------ Persian and Arabic
@@ -528,7 +704,7 @@ _MONTH_QUALIFIERS = {
     "سال آینده": ("rel_year", 1), "الجاری": ("rel_year", 0), "الحالی": ("rel_year", 0), "جاری": ("rel_year", 0),
     "الماضی": ("occurrence", -1), "المنصرم": ("occurrence", -1), "الفائت": ("occurrence", -1),
     "السابق": ("occurrence", -1), "گذشته": ("occurrence", -1), "المقبل": ("occurrence", 1),
-    "القادم": ("occurrence", 1), "آینده": ("occurrence", 1),
+    "القادم": ("occurrence", 1), "آینده": ("occurrence", 1), "الآتی": ("occurrence", 1), "الجای": ("occurrence", 1),
     # "17 ديسمبر من العام الماضي": a year word after the month makes it that year's month, not
     # the month's last occurrence (and must not leave "العام الماضي" to be read on its own).
     "العام الماضی": ("rel_year", -1), "السنه الماضیه": ("rel_year", -1), "العام المنصرم": ("rel_year", -1),
@@ -561,6 +737,9 @@ def _month_year(m: re.Match[str], ctx: Ctx, calendar: str) -> dict[str, Any] | _
         return {kind: k, "label": _REL_LABEL[k] if kind == "rel_year" else _OCCURRENCE_LABEL[k]}
     if ys is None:
         return None if w.name_key(m["mn"]) in w.NEEDS_YEAR else {}
+    g = m.groupdict()
+    if len(ys) == 2 and calendar == "gregorian" and int(ys) <= 31 and not (g.get("d") or g.get("dar") or g.get("do")):
+        return VETO  # "شباط 13": the 13th of February or February 2013? Arabic writes both
     y = expand_two_digit_year(int(ys), calendar) if len(ys) == 2 else int(ys)
     if m["mk"] and _calendar_for_year(y, ctx.area(m.start()), m["mk"]) != calendar:
         return VETO  # "۱۵ اردیبهشت ۲۰۲۳ میلادی": the names and the marker disagree
@@ -578,20 +757,71 @@ def _month_parts(m: re.Match[str], ctx: Ctx) -> Built:
 
 
 _MONTH_NAME = rf"{AB}(?=[{_firsts(_MONTH_NAMES)}])(?P<mn>{_MONTH_AR})(?:\s*ماه)?{AW}"
+
+
+def _between_days(m: re.Match[str], ctx: Ctx, build: Callable[[re.Match[str], Ctx], Built]) -> Built:
+    """"بين 5 و10 مارس": "و" (and) joins two days only after "between"."""
+    if m["sep"] == "و" and not re.search(r"بین\s*$", _before(ctx, m, 8)):
+        return None
+    return build(m, ctx)
+
+
+# Month before day, as Arabic also writes: "يوليو 13-15", "تموز 13 الى 15", "يناير 5، 2020". A
+# lone "شباط 13" (the 13th, or February 2013?) is left to the year rule, which does not guess.
+def _build_ar_mdy(m: re.Match[str], ctx: Ctx) -> Built:
+    calendar, mo = w.month_of_name(m["mn"])
+    if calendar != "gregorian" or not (m["d2"] or m["y"]):
+        return None
+    y = int(m["y"]) if m["y"] else None
+    if y is not None and not _year_ok(y, calendar):
+        return VETO
+    return Parts(calendar, "day", m=mo, d=int(m["d"]), d2=_int(m["d2"]), y=y)
+
+
+# A month named alone: "شهر ديسمبر", "ديسمبر", "في مارس", "ماه رمضان", "اردیبهشت ماه" (the month of
+# the publication year, near it). Names that are also everyday words (مارس "practised", آب
+# "water", رمضان and رجب as given names, solar months that are words: مهر, تیر, دی) need "شهر",
+# "ماه" or a preposition before them, or "ماه" after a solar month.
+_SAFE_ALONE = {w.name_key(n) for n in (
+    "يناير", "فبراير", "أبريل", "إبريل", "يونيو", "يونيه", "يوليو", "يوليه", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر",
+    "ديسمبر", "كانون الثاني", "كانون الأول", "شباط", "حزيران", "أيلول", "تشرين الأول", "تشرين الثاني", "جانفي",
+    "فيفري", "أفريل", "جويلية", "يوليوز", "غشت", "شتنبر", "نونبر", "دجنبر", "ژانویه", "فوریه", "آوریل", "ژوئن",
+    "ژوئیه", "سپتامبر", "اکتبر", "نوامبر", "دسامبر", "ذو القعدة", "ذو الحجة", "جمادى الأولى", "جمادى الآخرة",
+    "ربيع الأول", "ربيع الآخر", "ربيع الثاني")}
+_MONTH_CONTEXT = re.compile(rf"{AB}(?:فی|خلال|منذ|حتی|الی|طوال|در|از|تا|طی)\s*$")
+
+
+def _build_month_alone(m: re.Match[str], ctx: Ctx) -> Built:
+    calendar, mo = w.month_of_name(m["mn"])
+    key = w.name_key(m["mn"])
+    solar_named = calendar == "solar_hijri" and "ماه" in m.group(0)
+    if not (m["sh"] or solar_named or (calendar != "solar_hijri" and key in _SAFE_ALONE)
+            or (calendar == "gregorian" and key not in w.NEEDS_YEAR and _MONTH_CONTEXT.search(_before(ctx, m)))):
+        return None
+    return Parts(calendar, "month", m=mo)
 _ARABIC_SCRIPT = [
     # Not after a colon: "۱۱:۴۴ - ۰۲ شهریور" is a time, then the date (not days 44 to 2).
     # Hyphens may stand between the parts: "١٤ - يناير - ٢٠٢٦".
-    _rule("ar_dmy", r"(?<![\d.,/:])(?P<d>\d{1,2})(?:\s*(?:-|تا|الی|حتی)\s*(?P<d2>\d{1,2}))?\s*(?:-\s*)?(?:ام\s*)?"
-          r"(?:من\s*)?" + _MONTH_NAME + _AR_WHEN + "?", _month_parts, first=r"\d"),
+    _rule("ar_dmy", r"(?<![\d.,/:])(?P<d>\d{1,2})(?:\s*(?P<sep>-|تا|الی|حتی|و)\s*(?P<d2>\d{1,2}))?"
+          r"\s*(?:-\s*)?(?:ام\s*)?"
+          r"(?:من\s*)?(?:شهر\s*)?" + _MONTH_NAME + _AR_WHEN + "?", lambda m, c: _between_days(m, c, _month_parts),
+          first=r"\d"),
     # سوم شهریور, and ranges of ordinal days: یازدهم الی شانزدهم مرداد.
     _rule("fa_ordinal_dmy", AB + rf"(?P<do>{w.FA_ORDINAL_RE})(?:\s*(?:تا|الی|-)\s*(?P<do2>{w.FA_ORDINAL_RE}))?\s*"
           + _MONTH_NAME + _AR_WHEN + "?", _month_parts, first=_firsts(w.FA_ORDINALS)),
     _rule("ar_ordinal_dmy", AB + rf"(?:[وف])?(?P<dar>{w.AR_ORDINAL_RE})\s*(?:من\s*)?(?:شهر\s*)?" + _MONTH_NAME
           + _AR_WHEN + "?", _month_parts, first="وف" + _firsts(w.AR_ORDINALS)),
     _rule("ar_my", _MONTH_NAME + _AR_WHEN, _month_parts, first=_firsts(_MONTH_NAMES)),
+    _rule("ar_mdy", _MONTH_NAME + r"\s*(?<![\d.])(?P<d>[12]\d|3[01]|0?[1-9])"
+          r"(?:\s*(?:-|الی|حتی)\s*(?P<d2>[12]\d|3[01]|0?[1-9]))?"
+          r"(?![\d:./])(?:\s*[,،]?\s*(?P<y>\d{4})(?![\d]))?", _build_ar_mdy, first=_firsts(_MONTH_NAMES)),
+    _rule("ar_month_alone", rf"(?:{AB}[وبل]?(?P<sh>شهر|ماه)\s*)?" + _MONTH_NAME
+          + rf"(?!\s*[-,،]?\s*\d|\s*(?:من\s*)?{w.names_regex(list(_MONTH_QUALIFIERS))}{AW})", _build_month_alone,
+          for_numbers=False, first="شم" + _firsts(_MONTH_NAMES)),
 ]
 
-_REL_MONTHS = {"الشهر الجاری": 0, "الشهر الحالی": 0, "الشهر الماضی": -1, "الشهر المنصرم": -1, "الشهر المقبل": 1,
+_REL_MONTHS = {"الشهر الجاری": 0, "الشهر الحالی": 0, "هذا الشهر": 0, "الشهر الماضی": -1, "الشهر المنصرم": -1,
+               "الشهر الفائت": -1, "الشهر قبل الماضی": -2, "الشهر الجای": 1, "الشهر بعد القادم": 2, "الشهر المقبل": 1,
                "الشهر القادم": 1, "ماه جاری": 0, "ماه گذشته": -1, "ماه آینده": 1}
 _REL_MONTH_KEYS = {w.name_key(k): v for k, v in _REL_MONTHS.items()}
 
@@ -642,7 +872,7 @@ def _build_ar_year(m: re.Match[str] | _Alias, ctx: Ctx) -> Built:
 
 
 _ARABIC_SCRIPT += [
-    _rule("ar_year", AB + r"(?:(?P<word>(?:[وب](?=ال))?(?:سال|سنه|عام|العام)(?:های|هایی|ها)?)\s*"
+    _rule("ar_year", AB + r"(?:(?P<word>(?:[وب](?=ال))?(?:سال|سنه|عامی|عام|العام|سنتی)(?:های|هایی|ها)?)\s*"
           r"(?P<y>\d{4}|\d{2})(?:\s*(?:-|تا|الی|لغایت|لغایه)\s*(?P<y2>\d{4}|\d{2}))?(?![\d]|[.,/٫]\d)"
           r"(?:\s*(?P<mk>" + _MARKER + "))?"
           r"|(?<![\d.,/])(?P<y_>\d{4})\s*(?P<mk_>" + _MARKER + "))", lambda m, c: _build_ar_year(_Alias(m), c),
@@ -672,8 +902,10 @@ _FA_REL: dict[str, tuple[RelUnit, int]] = {
     "ماه گذشته": ("month", -1), "ماه جاری": ("month", 0), "این ماه": ("month", 0), "ماه آینده": ("month", 1),
     "هفته گذشته": ("week", -1), "هفته پیش": ("week", -1), "هفته جاری": ("week", 0), "این هفته": ("week", 0),
     "هفته آینده": ("week", 1), "دیروز": ("day", -1), "پریروز": ("day", -2), "امروز": ("day", 0),
-    "فردا": ("day", 1), "پس فردا": ("day", 2),
+    "فردا": ("day", 1), "پس فردا": ("day", 2), "دیشب": ("day", -1), "روز گذشته": ("day", -1), "امشب": ("day", 0),
 }
+_AR_UNIT_WORDS: tuple[tuple[str, RelUnit], ...] = (("العام", "year"), ("الشهر", "month"), ("الاسبوع", "week"),
+                                                  ("السنه", "year"))
 _AR_REL: dict[str, tuple[RelUnit, int]] = {
     "العام الماضی": ("year", -1), "السنه الماضیه": ("year", -1), "العام المنصرم": ("year", -1),
     "العام الحالی": ("year", 0), "العام الجاری": ("year", 0), "هذا العام": ("year", 0), "السنه الحالیه": ("year", 0),
@@ -684,6 +916,20 @@ _AR_REL: dict[str, tuple[RelUnit, int]] = {
     "الاسبوع الماضی": ("week", -1), "الاسبوع الجاری": ("week", 0), "الاسبوع الحالی": ("week", 0),
     "هذا الاسبوع": ("week", 0), "الاسبوع المقبل": ("week", 1), "الاسبوع القادم": ("week", 1),
     "امس الاول": ("day", -2), "امس": ("day", -1), "الامس": ("day", -1), "البارحه": ("day", -1), "غدا": ("day", 1),
+    # words with "last" and "next" in other forms, and the unit before last / after next
+    "العام الفائت": ("year", -1), "العام السابق": ("year", -1), "السنه الفائته": ("year", -1),
+    "السنه المنصرمه": ("year", -1), "السنه السابقه": ("year", -1), "السنه الجای": ("year", 1),
+    "الشهر الفائت": ("month", -1), "الشهر السابق": ("month", -1), "الشهر الجای": ("month", 1),
+    "الاسبوع المنصرم": ("week", -1), "الاسبوع الفائت": ("week", -1), "الاسبوع السابق": ("week", -1),
+    "الاسبوع الجای": ("week", 1),
+    **{f"{unit} قبل {word}": (u, -2) for unit, u in _AR_UNIT_WORDS[:3] for word in ("الماضی", "المنصرم", "الفائت")},
+    **{f"السنه قبل {word}": ("year", -2) for word in ("الماضیه", "المنصرمه", "الفائته")},
+    **{f"{unit} بعد {word}": (u, 2) for unit, u in _AR_UNIT_WORDS for word in ("القادم", "المقبل", "الجای")},
+    # today, tomorrow, the day after tomorrow, the day before yesterday
+    "الیوم": ("day", 0), "هذا الیوم": ("day", 0), "الغد": ("day", 1), "یوم غد": ("day", 1), "یوم الغد": ("day", 1),
+    "بعد غد": ("day", 2), "بعد الغد": ("day", 2), "یوم بعد غد": ("day", 2), "یوم بعد الغد": ("day", 2),
+    "قبل امس": ("day", -2), "یوم قبل امس": ("day", -2), "اول امس": ("day", -2), "اول من امس": ("day", -2),
+    "قبل الامس": ("day", -2),
 }
 _REL_AR_SCRIPT = {w.name_key(k): (v, "fa") for k, v in _FA_REL.items()} | {
     w.name_key(k): (v, "ar") for k, v in _AR_REL.items()}
@@ -694,7 +940,10 @@ def _build_ar_rel(m: re.Match[str], ctx: Ctx) -> Built:
     """سال گذشته, امسال, دیروز / العام الماضي, أمس, الشهر الماضي."""
     if _COUNTED.search(_before(ctx, m)):
         return None  # "۵ سال گذشته": the past five years, not last year
-    (unit, k), lang = _REL_AR_SCRIPT[w.name_key(m["w"])]
+    key = w.name_key(m["w"])
+    if key == "الیوم" and re.match(rf"\s*ال[{_AL}]", ctx.text[m.end():m.end() + 4]):
+        return None  # اليوم العالمي, اليوم الوطني: "the day" of something, not today
+    (unit, k), lang = _REL_AR_SCRIPT[key]
     calendar = "solar_hijri" if lang == "fa" else "gregorian"
     if unit == "year":
         return Parts(calendar, "year", rel_year=k, label=_REL_LABEL[k])
@@ -717,6 +966,21 @@ def _build_rel_year_digits(m: re.Match[str], ctx: Ctx) -> Built:
     return Parts(cal, "year", y=y) if _year_ok(y, cal) else VETO
 
 
+def _build_bare_year(m: re.Match[str], ctx: Ctx) -> Built:
+    """منذ 2015, حتى 2030, در ۱۴۰۲, بين 2015 و2018, من 2015 إلى 2018, از ۱۳۹۶ تا ۱۳۹۸: a year written bare
+    after a word that makes it a year; "من"/"از" (also "more than", "of") only open a range."""
+    y, y2 = int(m["y"]), _int(m["y2"])
+    if m["pre"] in ("من", "از", "بین") and y2 is None:
+        return None
+    area = ctx.area(m.start())
+    cal = _calendar_for_year(y, area)
+    if not _year_ok(y, cal) or (cal == "gregorian" and not 1900 <= y <= 2100):
+        return None
+    if y2 is not None and (_calendar_for_year(y2, area) != cal or not y < y2 < y + 100):
+        return None
+    return Parts(cal, "year", y=y, y2=y2)
+
+
 def _build_today_weekday(m: re.Match[str], ctx: Ctx) -> Built:
     """اليوم الاثنين: "today, Monday" (a date written after it, اليوم الأحد الموافق 28 فبراير, wins)."""
     return _shift_parts("day", 0, "gregorian", 6)
@@ -730,6 +994,56 @@ _ARABIC_SCRIPT += [
           first="وبلف" + _firsts([*_FA_REL, *_AR_REL])),
     _rule("ar_today_weekday", AB + rf"(?:[وف])?الیوم\s*(?:{_AR_WEEKDAYS}){AW}(?!\s*,?\s*(?:الموافق|\d))",
           _build_today_weekday, for_numbers=False, first="وفا", needs="الیوم"),
+    _rule("ar_bare_year", AB + r"(?:[وف])?(?P<pre>منذ|حتی|خلال|فی|طی|در|بین|من|از)\s*(?<![\d.])"
+          r"(?P<y>\d{4})(?![\d]|[.,٫/]\d)"
+          r"(?:\s*(?:و|الی|حتی|تا|-)\s*(?P<y2>\d{4})(?![\d]|[.,٫/]\d))?" + _YEAR_DIGITS_END + r"(?!\s*[%٪])",
+          _build_bare_year, first="وفمحخطدبا"),
+]
+
+# A weekday named with "last", "next", "this" or a week: الثلاثاء الماضي, يوم الأحد القادم, هذا الخميس,
+# الاثنين من الأسبوع الماضي; دوشنبه آینده, سه‌شنبه گذشته, این پنجشنبه, جمعه هفته آینده. A weekday
+# alone (past or coming?) is not read. Arabic weeks start on Sunday, Iranian ones on Saturday.
+_AR_WD = {"احد": 6, "اثنین": 0, "ثلاثاء": 1, "ثلاثا": 1, "اربعاء": 2, "اربعا": 2, "خمیس": 3, "جمعه": 4, "سبت": 5}
+_FA_WD = {"شنبه": 5, "یکشنبه": 6, "دوشنبه": 0, "سهشنبه": 1, "چهارشنبه": 2, "پنجشنبه": 3, "جمعه": 4}
+_AR_WD_RE = rf"(?P<al>ال)?(?P<wd>{'|'.join(sorted(_AR_WD, key=len, reverse=True))}){AW}"
+_FA_WD_RE = r"(?P<wd>(?:یک|دو|سه|چهار|پنج)?\s*شنبه|جمعه)" + AW
+_LAST_AR = "الماضی|الماضیه|الماض|المنصرم|المنصرمه|الفائت|الفائته|الفایت|السابق|السابقه"
+_NEXT_AR = "القادم|القادمه|المقبل|المقبله|الاتی|الجای"
+_AR_WEEKDAY_REL = (
+    AB + rf"(?:(?P<yawm>[وبف]?یوم)\s*)?{_AR_WD_RE}\s*(?:"
+    rf"(?P<before>قبل\s*(?:{_LAST_AR}))|(?P<after>بعد\s*(?:{_NEXT_AR}))"
+    rf"|(?P<last>{_LAST_AR})|(?P<next>{_NEXT_AR})"
+    rf"|(?:من\s*)?(?:(?P<tw>هذا\s*الاسبوع|الاسبوع\s*(?:الحالی|الجاری))|الاسبوع\s*(?:(?P<lw>{_LAST_AR})|(?P<nw>{_NEXT_AR}))))"
+    + AW + rf"|{AB}(?P<this>هذا|هذه)\s*" + _AR_WD_RE.replace("(?P<al>", "(?P<al2>").replace("(?P<wd>", "(?P<wd2>"))
+_FA_WEEKDAY_REL = (
+    AB + rf"(?:روز\s*)?{_FA_WD_RE}\s*(?:(?P<last>گذشته|قبل|پیش)|(?P<next>آینده|اینده|بعد|آتی|اتی)"
+    rf"|هفته\s*(?:(?P<lw>گذشته|قبل|پیش)|(?P<nw>آینده|اینده|بعد|آتی|اتی)|(?P<tw>جاری))|(?P<tw2>(?:این|همین)\s*هفته))"
+    + AW + r"(?!\s*از)" + rf"|{AB}(?P<this>این|همین)\s*" + _FA_WD_RE.replace("(?P<wd>", "(?P<wd2>"))
+
+
+def _build_weekday_rel(m: re.Match[str], ctx: Ctx, persian: bool) -> Built:
+    table = _FA_WD if persian else _AR_WD
+    g = m.groupdict()
+    word = re.sub(r"\s+", "", g.get("wd") or g.get("wd2") or "")
+    if word not in table:
+        return None
+    if not persian and not (g.get("al") or g.get("al2")) and not (g.get("tw") or g.get("lw") or g.get("nw")):
+        return None  # a weekday without its article only in "اثنين الأسبوع الحالي"
+    wd, start = table[word], (5 if persian else 6)
+    calendar = "solar_hijri" if persian else "gregorian"
+    week = 0 if g.get("tw") or g.get("tw2") or g.get("this") else (-1 if g.get("lw") else 1 if g.get("nw") else None)
+    if week is not None:
+        return Parts(calendar, "day", shift=week, shift_unit="week", weekday=wd, week_start=start,
+                     label=_shift_label("week", week) + "_day")
+    direction = -3 if g.get("before") else 3 if g.get("after") else -2 if g.get("last") else 2
+    return Parts(calendar, "day", weekday=wd, weekday_dir=direction, week_start=start, label="weekday")
+
+
+_ARABIC_SCRIPT += [
+    _rule("ar_weekday_rel", _AR_WEEKDAY_REL, lambda m, c: _build_weekday_rel(m, c, False), for_numbers=False,
+          first="وبفیاهثخجس"),
+    _rule("fa_weekday_rel", _FA_WEEKDAY_REL, lambda m, c: _build_weekday_rel(m, c, True), for_numbers=False,
+          needs="شنبه|جمعه", first="ریدسچپشجاه"),
 ]
 
 _HALF_FA = r"(?:نیمه|نیم\s*سال|شش\s*ماهه|شش\s*ماه)\s*(?P<hn>اول|نخست|دوم)"
@@ -780,20 +1094,33 @@ _ARABIC_SCRIPT += [
 
 # ----------------------------------------------------------------------------- English
 
-_EN_M = rf"(?=[JFMASONDjfmasond])(?P<mn>{w.EN_MONTH_RE})"
+_EN_M = (rf"(?=[JFMASONDjfmasond])(?P<mn>{w.EN_MONTH_RE}"
+         r"|(?i:mar(?:ch)?|may)(?=\.?,?\s*(?:the\s+)?\d{1,2}(?:st|nd|rd|th)?(?![\w%]|[:.,]\d))|(?<=of\s)(?i:march|may)\b)")
 _EN_ANY_MONTH = r"(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
 _EN_NAMES = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 _ORDSUF = r"(?:st|nd|rd|th)?"
 _EN_Y = r"(?P<y>\d{4})(?![\d])"
-_EN_TO = r"\s*(?:-|to|through|until)\s*"
+_EN_TO = r"\s*(?:-|to|through|thru|until)\s*"
 
 
 _EN_REL_YEAR = {"this": 0, "current": 0, "last": -1, "previous": -1, "next": 1}
 
 
+_EN_FUZZY = re.compile(r"(?i:early|mid|late|end|beginning|start)\b")
+_EN_ORDINAL_DAYS = {w_: i for i, w_ in enumerate(
+    ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh",
+     "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth", "nineteenth",
+     "twentieth"], 1)}
+_EN_ORDINAL_DAYS |= {f"twenty{sep}{w_}": 20 + i for w_, i in list(_EN_ORDINAL_DAYS.items())[:9] for sep in ("-", " ")}
+_EN_ORDINAL_DAYS |= {"thirtieth": 30, "thirty-first": 31, "thirty first": 31}
+_EN_ORD_RE = "(?i:" + "|".join(sorted(map(re.escape, _EN_ORDINAL_DAYS), key=len, reverse=True)) + r")\b"
+
+
 def _build_en(m: re.Match[str], ctx: Ctx) -> Built:
     """March 7, 2024 / 7 March 2024 / 25-July-2014 / March 2024 / 10-12 March / February 2 this year."""
     g = m.groupdict()
+    if g.get("fz") is not None or (m.group(0)[:1].isalpha() and _EN_FUZZY.match(m.group(0))):
+        return VETO  # "early March", "mid-May": the month's first and last day are not written
     y, d = _int(g.get("y")), _int(g.get("d"))
     if y is not None and not 1000 <= y <= 2199:
         return VETO
@@ -801,6 +1128,8 @@ def _build_en(m: re.Match[str], ctx: Ctx) -> Built:
     if g.get("ry"):  # "February 2 this year", "17 December last year": the reference's year, moved
         k = _EN_REL_YEAR[g["ry"].lower()]
         year = {"rel_year": k, "label": _REL_LABEL[k]}
+    if g.get("dw"):
+        d = _EN_ORDINAL_DAYS[re.sub(r"\s+", " ", g["dw"].lower())]
     return Parts("gregorian", "day" if d else "month", m=w.en_month(m["mn"]), d=d, d2=_int(g.get("d2")), **year)
 
 
@@ -817,7 +1146,7 @@ def _build_en_which_month(m: re.Match[str]) -> Built:
 # A year named relative to the publication date after a day: "February 2 this year", "of last year".
 _EN_REL_Y = r"(?:,?\s+(?:of\s+)?(?P<ry>(?i:this|current|last|previous|next))\s+(?i:year)\b)"
 _ENGLISH = [
-    _rule("en_mdy", rf"(?<![A-Za-z]){_EN_M}\.?[\])]?,?\s*(?<![\d])(?P<d>\d{{1,2}}){_ORDSUF}"
+    _rule("en_mdy", rf"(?<![A-Za-z]){_EN_M}\.?[\])]?,?\s*(?:(?i:the)\s+)?(?<![\d])(?P<d>\d{{1,2}}){_ORDSUF}"
           rf"(?:{_EN_TO}(?P<d2>\d{{1,2}}){_ORDSUF})?(?![\d:])"
           rf"(?:,?\s+(?:at\s+)?(?:\d{{1,2}}:\d{{2}}(?::\d{{2}})?\s+)?{_EN_Y}|{_EN_REL_Y})?", _build_en,
           first=_firsts(_EN_NAMES)),
@@ -826,12 +1155,18 @@ _ENGLISH = [
           rf"(?:\s*(?:of\s+)?|-){_EN_M}\.?(?:(?:,?\s+|-){_EN_Y}|{_EN_REL_Y})?", _build_en, first=r"\d"),
     _rule("en_my", rf"(?<![A-Za-z]){_EN_M}\.?(?:,?\s+(?:of\s+)?{_EN_Y}|{_EN_REL_Y})", _build_en,
           first=_firsts(_EN_NAMES)),
+    # "the first of March", "March first", "March twenty-third, 2020": a day as an ordinal word
+    _rule("en_word_day", rf"(?i:\b(?:the\s+)?)(?P<dw>{_EN_ORD_RE})\s+(?i:of)\s+{_EN_M}(?:,?\s+{_EN_Y})?",
+          _build_en, for_numbers=False, first="TtFfSsEeNn"),
+    _rule("en_day_word", rf"(?<![A-Za-z])(?P<mn>{w.EN_MONTH_RE}|(?i:march)(?=\s+(?:the\s+)?{_EN_ORD_RE}))"
+          rf"\s+(?:(?i:the)\s+)?(?P<dw>{_EN_ORD_RE})(?:,?\s+{_EN_Y})?", _build_en,
+          for_numbers=False, first=_firsts(_EN_NAMES)),
     _rule("en_which_month", r"(?i:\b(?P<which>last|next|this)\s+)"
           r"(?P<mn>(?i:january|february|april|june|july|august|september|october|november|december)|May|March)\b",
           lambda m, c: _build_en_which_month(m), first=_firsts(["last", "next", "this"]), for_numbers=False),
     # "in March": the month of the reference's year, only when no day or year follows (those
     # make "in March 2018", "till March 31" dates of the rules above, which must win).
-    _rule("en_in_month", r"(?i:\b(?:in|since|during|until|till|by|from|early|mid|late)\b-?\s*)"
+    _rule("en_in_month", r"(?i:\b(?:in|since|during|until|till|by|from|(?P<fz>early|mid|late))\b-?\s*)"
           r"(?P<mn>(?i:january|february|april|june|july|august|september|october|november|december)|May|March)\b"
           r"(?!\.?,?\s*(?:of\s+)?(?:\d|(?i:this|last|next|current|previous)\s+year))",
           _build_en, for_numbers=False,
@@ -839,16 +1174,20 @@ _ENGLISH = [
 ]
 
 
+# A scale word after the digits makes them a figure ("between 1950 and 2000 million euros").
+_EN_SCALE = r"\s*(?:and\s+\d{4}\s+)?(?i:million|billion|trillion|thousand|hundred|bn|mn)\b"
+
+
 def _build_en_year(m: re.Match[str], ctx: Ctx) -> Built:
     """in 2015, since 2015, by 2030, during 2018-2020; a fiscal year is not a calendar year."""
-    if m["fy"]:
-        return VETO
+    if m["fy"] or _EN_FUZZY.match(m.group(0)):
+        return VETO  # fiscal years start in other months; "mid-2020", "end of 2020" have no written bounds
     y, y2 = int(m["y"]), m["y2"]
     if y2 is not None and len(y2) == 2:
         return VETO  # "2015-16": a season or fiscal year, not the years 2015 and 2016
     y2 = _int(y2)
     if not 1800 <= y <= 2100 or (y2 is not None and not y < y2 <= 2100):
-        return VETO
+        return None  # "between 3000 and 3001 million": no year, the number reader's figures
     return Parts("gregorian", "year", y=y, y2=y2)
 
 
@@ -867,7 +1206,7 @@ def _build_en_part(m: re.Match[str], ctx: Ctx) -> Built:
     return Parts("gregorian", "half" if half else "quarter", y=y, m=size * n - size + 1, m2=size * n)
 
 
-_EN_REL_UNITS: dict[str, ShiftUnit] = {"month": "month", "week": "week"}
+_EN_REL_UNITS: dict[str, ShiftUnit] = {"month": "month", "week": "week", "quarter": "quarter"}
 
 
 def _build_en_decade(m: re.Match[str], ctx: Ctx) -> Built:
@@ -897,21 +1236,31 @@ def _build_en_weekday(m: re.Match[str], ctx: Ctx) -> Built:
     if _NAMED_DAY.search(before):
         return None
     which = (m["which"] or "").lower()
+    wd = _WEEKDAYS_EN.index((m["wd"] or m["wdl"]).lower())
+    if which == "this":  # this Friday: the Friday of this week
+        return Parts("gregorian", "day", shift=0, shift_unit="week", weekday=wd, label="this_week_day")
     if which:
         direction = -2 if which == "last" else 2
     else:
         direction = 1 if _FUTURE_EN.search(before) else -1
-    return Parts("gregorian", "day", weekday=_WEEKDAYS_EN.index(m["wd"].lower()), weekday_dir=direction,
-                 label="weekday")
+    return Parts("gregorian", "day", weekday=wd, weekday_dir=direction, label="weekday")
+
+
+def _build_en_week_day(m: re.Match[str], ctx: Ctx) -> Built:
+    """Wednesday of next week, Tuesday last week, last week's Sunday, Monday of this week (weeks
+    from Monday, as ISO counts them)."""
+    k = {"last": -1, "previous": -1, "this": 0, "next": 1}[(m["which"] or m["which2"]).lower()]
+    wd = _WEEKDAYS_EN.index((m["wd"] or m["wd2"]).lower())
+    return Parts("gregorian", "day", shift=k, shift_unit="week", weekday=wd, label=_shift_label("week", k) + "_day")
 
 
 def _build_en_rel(m: re.Match[str], ctx: Ctx) -> Built:
     """yesterday, today, last year, this month, next week."""
-    word = m["w"].lower()
-    if word in ("yesterday", "today", "tomorrow", "the day before yesterday"):
-        k = {"yesterday": -1, "today": 0, "tomorrow": 1}.get(word, -2)
+    word = re.sub(r"\s+", " ", m["w"].lower())
+    if word in ("yesterday", "today", "tomorrow") or word.endswith(("day before yesterday", "day after tomorrow")):
+        k = {"yesterday": -1, "today": 0, "tomorrow": 1}.get(word, -2 if "before" in word else 2)
         return _shift_parts("day", k, "gregorian", 0)
-    k = {"last": -1, "this": 0, "current": 0, "next": 1}[m["which"].lower()]
+    k = {"last": -1, "previous": -1, "this": 0, "current": 0, "next": 1}[m["which"].lower()]
     unit = m["unit"].lower()
     if unit == "year":
         return Parts("gregorian", "year", rel_year=k, label=_REL_LABEL[k])
@@ -921,7 +1270,8 @@ def _build_en_rel(m: re.Match[str], ctx: Ctx) -> Built:
 _ENGLISH += [
     _rule("en_year", r"(?i:\b(?:(?:in|since|during|between|year|from|until|till|through|throughout|by|early|mid|late"
           r"|end\s+of|beginning\s+of|start\s+of)\b-?\s*|(?P<fy>FY\s*'?|fiscal\s+(?:year\s+)?))"
-          r"(?P<y>\d{4})(?:\s*[-–]\s*(?P<y2>\d{4}|\d{2}))?(?![\d]|[.,]\d|\s*(?:%|per\s*cent)))", _build_en_year,
+          r"(?P<y>\d{4})(?:\s*[-–]\s*(?P<y2>\d{4}|\d{2}))?(?![\d]|[.,]\d|\s*(?:%|per\s*cent)|" + _EN_SCALE + "))",
+          _build_en_year,
           first=_firsts(["in", "since", "during", "between", "year", "from", "until", "till", "through", "by", "early",
                          "mid", "late", "end", "beginning", "start", "FY", "fiscal"])),
     _rule("en_part", r"(?i:\b(?:(?P<tag>[QH][1-4])|(?P<ord>first|second|third|fourth|1st|2nd|3rd|4th)\s+"
@@ -930,16 +1280,29 @@ _ENGLISH += [
     _rule("en_decade", r"(?i:(?<![\w'])(?:(?P<y>1[0-9]\d0|20\d0)|'(?P<yy>\d0))s\b)", _build_en_decade,
           needs=r"0s\b", first=r"\d'"),
     # A weekday alone; one followed by its date ("Monday, March 2") is left to the date.
-    _rule("en_weekday", r"(?<![A-Za-z])(?:(?P<which>(?i:last|next))\s+)?"
-          r"(?P<wd>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)(?![A-Za-z])"
+    _rule("en_weekday", r"(?<![A-Za-z])(?:(?P<which>(?i:last|next|this))\s+"
+          r"(?P<wdl>(?i:monday|tuesday|wednesday|thursday|friday|saturday|sunday))|"
+          r"(?P<wd>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday))(?![A-Za-z])"
+          rf"(?!\s+(?i:of|in)\s+(?:(?i:the)\s+)?(?:(?i:month)|{_EN_ANY_MONTH}|\d))"
           r"(?!\s+(?:Times|Telegraph|Express|Mirror|Post|Herald|Mail|Tribune|Independent|Observer|Star|Nation))"
           rf"(?!\.?,?\s*(?:the\s+)?(?:\d{{1,2}}(?:st|nd|rd|th)?\s*(?:of\s+)?{_EN_ANY_MONTH}|{_EN_ANY_MONTH}"
           r"|\d{1,2}[/.-]\d))"
           rf"(?!\s*(?:-|–|to|through|thru|and|or)\s*{_EN_WEEKDAY_RE})", _build_en_weekday, for_numbers=False,
-          needs=r"day\b", first="LlNnMTWFS"),
-    _rule("en_rel", r"(?i:\b(?P<w>yesterday|today|tomorrow|the\s+day\s+before\s+yesterday"
-          r"|(?P<which>last|this|next|current)\s+(?P<unit>year|month|week))\b)", _build_en_rel, for_numbers=False,
-          first=_firsts(["yesterday", "today", "tomorrow", "the", "last", "this", "next", "current"])),
+          needs=r"(?i:day)\b", first="LlNnTtMWFS"),
+    _rule("en_rel", r"(?i:\b(?P<w>yesterday|today|tomorrow|(?:the\s+)?day\s+(?:before\s+yesterday|after\s+tomorrow)"
+          r"|(?P<which>last|this|next|current|previous)\s+(?P<unit>year|month|week|quarter))\b)", _build_en_rel,
+          for_numbers=False,
+          first=_firsts(["yesterday", "today", "tomorrow", "the", "day", "last", "this", "next", "current",
+                         "previous"])),
+    _rule("en_week_day", rf"(?i:\b(?P<wd>{_EN_WEEKDAY_RE})\s+(?:of\s+|from\s+)?"
+          r"(?P<which>last|previous|this|next)\s+week\b"
+          rf"|\b(?P<which2>last|previous|this|next)\s+week'?s\s+(?P<wd2>{_EN_WEEKDAY_RE})\b)", _build_en_week_day,
+          for_numbers=False, needs=r"(?i:week)", first="MmTtWwFfSsLlPpNn"),
+    # "the 20th of next month", "on the 5th of this month"
+    _rule("en_day_rel_month", r"(?i:\b(?:the\s+)?(?P<d>[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?\s+of\s+"
+          r"(?P<which>last|previous|this|next)\s+month\b)", lambda m, c: _shift_parts(
+              "month", {"last": -1, "previous": -1, "this": 0, "next": 1}[m["which"].lower()], "gregorian", 0,
+              int(m["d"])), for_numbers=False, needs=r"(?i:month)", first=r"\dTt"),
 ]
 
 RULES: tuple[Rule, ...] = tuple(_NUMERIC + _CHINESE + _ARABIC_SCRIPT + _ENGLISH)

@@ -33,7 +33,8 @@ from typing import Literal, get_args
 from extractor.numbers.arabic_script import DUAL_NOUNS, read_arabic_script
 from extractor.numbers.arabic_script import NUMBER_WORD as _AR_WORD
 from extractor.numbers.chinese import CN_START, read_chinese
-from extractor.numbers.dates import find_dates
+from extractor.numbers.currency import Currency, currency_after, currency_before, yuan_currency
+from extractor.numbers.dates import date_spans
 from extractor.numbers.english import NUMBER_WORD as _EN_WORD
 from extractor.numbers.english import read_english
 from extractor.numbers.normalize import DIGITS, Normalized, Reading, end_of, fold_arabic, read_digits, to_number
@@ -41,7 +42,6 @@ from extractor.numbers.vocab import (
     AR_VERB_QUALIFIERS,
     CLASSIFIERS_ZH,
     COUNTERS_AR,
-    CURRENCY_PRE,
     FRACTION_WORDS,
     FUSED_ZH,
     HALF_BEFORE_SCALE,
@@ -65,7 +65,12 @@ Qualifier = Literal["exact", "more_than", "at_least", "about", "nearly", "up_to"
 @dataclass(frozen=True)
 class Quantity:
     """A figure stated in the text, with its span (``start``/``end``, qualifier and unit
-    included) and the span of the number alone (``number_start``/``number_end``)."""
+    included) and the span of the number alone (``number_start``/``number_end``).
+
+    ``currency`` is the ISO 4217 code of the currency the text names for the figure (``港币``
+    HKD, ``ريال قطري`` QAR, ``€`` EUR), or None when it names none or names a family of
+    currencies without saying which (``ريال`` alone in Arabic): never guessed. ``unit`` is then
+    the code too, or the currency word as written."""
 
     value: int | float
     qualifier: Qualifier
@@ -78,6 +83,7 @@ class Quantity:
     number_end: int = 0
     uncertain: bool = False
     reason: str | None = None
+    currency: str | None = None  # ISO 4217 code of the currency the text names, if it names one
 
 
 _QUALIFIER: dict[str, Qualifier] = {q: q for q in get_args(Qualifier)}
@@ -108,11 +114,14 @@ def _alt(words: Iterable[str]) -> str:
 
 
 _START = re.compile(
-    # Digits, not inside other digits; after "Rs." the dot ends the abbreviation ("Rs.500").
-    rf"(?P<p>[百千万萬]分之)|(?P<d>(?<![\d.,٫٬/])\d|(?<=[A-Za-z]\.)\d|(?<![\d.,٫٬/A-Za-z])[.٫]\d)|(?P<c>[{CN_START}])"
+    # Digits, not inside other digits (a comma after a digit groups or separates decimals; after a
+    # word it separates clauses, as scraped Chinese writes it: 系統建設,14個); after "Rs." the dot
+    # ends the abbreviation ("Rs.500").
+    rf"(?P<p>[百千万萬]分之)|(?P<d>(?<![\d.٫٬/])(?<![\d.٫٬][,٬])\d|(?<=[A-Za-z]\.)\d|(?<![\d.,٫٬/A-Za-z])[.٫]\d)|(?P<c>[{CN_START}])"
     rf"|(?P<a>{_AR_WORD.pattern})|(?P<e>{_EN_WORD.pattern})"
 )
 _DIGIT_RE = re.compile(DIGITS)
+_FW_COMMA_GROUP = re.compile(r"\d{1,3}(?:,\d{3})*，\d{3}(?:[,，]\d{3})*(?:\.\d+)?(?![\d,，])")
 _CN_DIGIT_RUN = re.compile("[零〇○一二两兩三四五六七八九]{3,}")
 # After digits, what a script reader might take further: a numeral, 点/余, a letter, و.
 _MAY_CONTINUE = re.compile(rf"[^\S\n]*(?:[{CN_START}点點余餘多几幾来來兆]|[A-Za-z{_AR_LETTER}])")
@@ -120,7 +129,20 @@ _HAN = re.compile(r"[\u3400-\u9fff]")
 _ARABIC = re.compile(rf"[{_AR_LETTER}]")
 _LATIN = re.compile(r"[A-Za-z]")
 
-_RANGE_RE = re.compile(rf"[^\S\n]*(?:[-–—~〜]|至|到|{_AB}(?:تا|الی|إلى|الى|لغاية|و){_AW}|(?i:to|and)\b)[^\S\n]*")
+_RANGE_RE = re.compile(rf"[^\S\n]*(?:[-–—~〜]{{1,2}}|至|到|{_AB}(?:تا|الی|إلى|الى|لغاية|و){_AW}|(?i:to|and)\b)[^\S\n]*")
+# و glued to the second end of a range after بين (ما بين عشرة وعشرين).
+_SUBUNIT_NAME = re.compile(r"(?i:cents?|pence|c|سنتات|سنت|سينت|سينتات|قرش|قروش)")
+_AMOUNT_AND = re.compile(r"(?:(?i:dollars?|pounds?|euros?|riyals?|rupees?|dinars?)"
+                         rf"|{_AB}(?:دولار|دولارات|جنيه|جنيهات|ريال|يورو))[^\S\n]+(?:(?i:and)|{_AB}و)[^\S\n]*$")
+# A year-like figure (skipped as a date), then a range separator, right before a figure: the
+# figure may close a range (between 1800 and 1900 million euros).
+_ORPHAN_RANGE_END = re.compile(rf"(?<![\d.,])[12]\d{{3}}[^\S\n]*(?:[-–—~]|至|到|(?i:to|and)|{_AB}(?:تا|إلى|الى|و)){_AW}"
+                               r"[^\S\n]*[$€£]?$")
+_DECIMAL_WORD = re.compile(r"[^\S\n]+(?:فاصلة|فاصله|ممیز|مميز)[^\S\n]+(\d{1,6})(?![\d.,٫٬])")
+_GLUED_AND = re.compile(rf"[^\S\n]*{_AB}و(?=[\d{_AR_LETTER}])")
+# A bound's inclusion written after it: 50万元（含）以上, 1万(含)-5万元; （不含） excludes it.
+_INCLUSIVE = re.compile(r"[^\S\n]*[(（][^\S\n]*(不?含)[^\S\n]*[)）]")
+_CURRENCY_SIGN = re.compile(r"(?:US\$|[$€£¥￥₹])[^\S\n]?(?=\d)")
 _BETWEEN = re.compile(rf"(?:(?i:\bbetween)|{_AB}(?:بين|بین))[^\S\n]*$")
 _TIME_RE = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?(?!\d)")
 _CLOCK_ZH = re.compile(r"(上午|下午|晚上|早上|凌晨|中午|傍晚|早|晚)\s*$")
@@ -128,7 +150,7 @@ _CLOCK_ZH = re.compile(r"(上午|下午|晚上|早上|凌晨|中午|傍晚|早|�
 _CLOCK_ZH_SURE = re.compile(r"\s?(?:[时時](?![间間期代段])|[点點]\s?(?:\d{1,2}\s?分|半|钟|鐘|整))")
 _CLOCK_ZH_AFTER = re.compile(r"\s?[点點时時](?:\s?\d{1,2}\s?分|半|钟|鐘|许|許|整)?")
 _DATE_HINT = re.compile(r"[年月日号號/\-.:]|[A-Za-z\u0600-\u06ff]")
-_CN_DATE_AFTER = re.compile(r"[月日号號]|[点點时時](?![0-9零〇一二两三四五六七八九])")
+_CN_DATE_AFTER = re.compile(r"[月号號]|日(?![元圆圓币幣])|[点點时時](?![0-9零〇一二两三四五六七八九])")
 _PER_UNIT = {"百分之": "percent", "千分之": "per_mille", "万分之": "per_ten_thousand", "萬分之": "per_ten_thousand"}
 _COMMA_DECIMAL = re.compile(r"(?<![\d,.٫٬])\d{1,3}(,)\d{1,2}(?![\d,٫٬])")
 _SLASH_DECIMAL = re.compile(r"(?<![\d/])\d{1,6}(/)\d{1,4}(?![\d/])")
@@ -160,9 +182,6 @@ _WORD_AR_RE = re.compile(rf"[^\S\n]*([{_AR_LETTER}\u064b-\u065f]+)")
 _UNIT_EN_RE = re.compile(r"(?i:[^\S\n]*(" + "|".join(f"(?:{p})" for p, _ in UNITS_EN) + "))")
 _UNIT_EN_COMPILED = [(re.compile(rf"(?i:{p})$"), u) for p, u in UNITS_EN]
 _WORD_EN_RE = re.compile(r"[^\S\n]*([A-Za-z][A-Za-z-]*)")
-_CURRENCY_RE = re.compile(r"(?<![A-Za-z0-9_])(₹|₦|Rs\.?|INR|NGN|KShs?|Kshs?|KES|EGP|L\.E\.|LE|SAR|AED|PKR|GH₵|GHS"
-                          r"|US\$|\$"
-                          r"|USD|¥|￥|RMB|€|EUR|£|GBP|N\$|NAD|N)\.?\s*$")
 # After the digits of "N190 million", what makes N the naira and not a mask class (N95): a scale
 # word or thousands grouping.
 _NAIRA_AFTER = re.compile(r"\d{1,3}(?:,\d{3})+(?!\d)|[\d.]+[^\S\n]*(?i:million|billion|trillion|thousand|bn|m|k)\b")
@@ -176,7 +195,10 @@ _POST_EN_RE = re.compile(r"(?i:[^\S\n]*(\bor\s+more\b|\bor\s+over\b|\band\s+(?:o
                          r"|\bplus\b|(?<=[\d%])\+(?![\d+=])|\bat\s+least\b|\bor\s+fewer\b|\bor\s+less\b))")
 _TIME_UNITS = {"year", "month", "day", "hour", "week"}
 # Units after which 多/余 means "and more" (一倍多, 3公里多). Not classifiers: 3台多功能设备.
-_MEASURE_UNITS = _TIME_UNITS | {"倍", "km", "m", "kg", "t", "斤", "CNY", "岁", "歲", "分钟", "分鐘", "秒"}
+_MEASURE_UNITS = _TIME_UNITS | {"倍", "km", "m", "kg", "t", "斤", "CNY", "元", "岁", "歲", "分钟", "分鐘", "秒"}
+# Currencies whose unit is 元 in Chinese (人民币元, 港元, 新台币元, 澳门元).
+_YUAN_CODES = {"CNY", "HKD", "TWD", "MOP"}
+_GE_SCALE = re.compile(r"[个個]([亿億万萬])(?![\d零〇一二两兩三四五六七八九十百千])")
 _POST_TIME_ZH = re.compile(r"([多余餘])(个月|個月|小时|小時|星期|月)?|(半)(个月|個月|小时|小時)?")
 
 
@@ -280,9 +302,7 @@ def _unit_zh(u: str) -> str:
 def _unit_ar(u: str, lang: str) -> str:
     f = fold_arabic(u)
     for k, v in UNITS_AR.items():
-        if fold_arabic(k) == f:
-            if v is None:  # ریال / ريال: Iranian rial in Persian text, Saudi riyal in Arabic
-                return "IRR" if lang == "fa" else "SAR"
+        if fold_arabic(k) == f and v is not None:
             return v
     return u
 
@@ -299,10 +319,14 @@ class _Unit:
     unit: str | None = None
     end: int = 0
     known: bool = False  # a unit of the vocabulary, not just the next word
+    currency: Currency | None = None  # when the unit is a currency
 
 
 def _unit_after(t: str, pos: int, lang: str, kind: str) -> _Unit:
-    """The unit right after a figure: a known unit, a Chinese classifier, or the next word."""
+    """The unit right after a figure: a currency, a known unit, a Chinese classifier, or the next word."""
+    cur = currency_after(t, pos, lang)
+    if cur is not None:
+        return _Unit(cur.code or t[cur.start:cur.end], cur.end, True, cur)
     um = _UNIT_AR_RE.match(t, pos)
     if um:
         u = "percent" if um.group(1) in ("%", "٪") else _unit_ar(um.group(1), lang)
@@ -328,8 +352,8 @@ _COUNTERS = {fold_arabic(w) for w in COUNTERS_AR}
 
 
 def _canonical_unit(u: str, lang: str) -> str:
-    """A unit as :func:`_unit_after` names it (percent, CNY...), to compare two ends of a range."""
-    return u if u in UNITS_ZH.values() or u in ("percent", "IRR", "SAR") else (_unit_zh(u) if _HAN.search(u) else u)
+    """A unit as :func:`_unit_after` names it (percent, m2...), to compare two ends of a range."""
+    return u if u in UNITS_ZH.values() or u == "percent" else (_unit_zh(u) if _HAN.search(u) else u)
 _FINANCIAL_ONLY = set("壹贰貳叁參叄肆伍陆陸柒捌玖拾佰仟")
 
 
@@ -356,13 +380,28 @@ def _post_qualifier(t: str, pos: int) -> tuple[str | None, int]:
     return None, pos
 
 
-def _pre_qualifier(before: str, unit: str | None, after: str, scaled_big: bool) -> tuple[str | None, int]:
+def _post_qualifier_bound(t: str, pos: int) -> tuple[str | None, int]:
+    """:func:`_post_qualifier`, after a bound's inclusion if one is written: 50万元（含）以上 is
+    at least 500000, 50万元（不含）以上 more than it."""
+    im = _INCLUSIVE.match(t, pos)
+    if im is None:
+        return _post_qualifier(t, pos)
+    q, end = _post_qualifier(t, im.end())
+    if q is None:
+        return None, pos
+    if im.group(1) == "不含":
+        q = {"at_least": "more_than", "up_to": "less_than"}.get(q, q)
+    return q, end
+
+
+def _pre_qualifier(before: str, unit: str | None, after: str, scaled_big: bool,
+                   gaps: bool = True) -> tuple[str | None, int]:
     """The qualifier written before the number, and its length: right before it, or before a
     bracket ("أكثر من (38,000,000)"), a Chinese verb (至少派驻1名, 约需2周) or the subject of an
     Arabic verb (لم يتجاوز العدد ست حالات). None when the words there make something else
     (近三年 "the last three years", 预约 "appointment")."""
     q, n = _qualifier_at(before, unit, after, scaled_big)
-    if q is not None or not before:
+    if q is not None or not before or not gaps:
         return q, n
     folded = before.translate(_AR_FOLD_1) if _ARABIC.search(before[-30:]) else before
     for gap in _QUALIFIER_GAPS:  # each checked by one cheap regex on the end of the text
@@ -452,6 +491,10 @@ class _Scan:
         self.t = self._comma_decimals(self._slash_decimals(self.norm.text))
         self.skip_dates = skip_dates
         self.whole = whole
+        self.lang_tag = lang
+        self._yuan: str | None = None  # the text's yuan currency, once asked for
+        self._yuan_asked = False
+        self._currencies: dict[int, Currency | None] = {}  # currency written before each figure start
         self._dates: dict[int, list[tuple[int, int]]] = {}
 
     def _slash_decimals(self, t: str) -> str:
@@ -487,9 +530,10 @@ class _Scan:
         return _detect(self.orig[max(0, oa - 24):ob + 24])
 
     def in_date(self, p: int) -> int | None:
-        """End (normalised) of a date covering normalised offset ``p``, if any. Dates are
-        looked for with :func:`find_dates` in a window around the number only: a written date
-        is short, and scanning a megabyte for dates costs more than reading its numbers."""
+        """End (normalised) of a date covering normalised offset ``p``, if any. Dates (those the
+        date reader cannot read too: 2018年底) are looked for with :func:`date_spans` in a window
+        around the number only: a written date is short, and scanning a megabyte for dates costs
+        more than reading its numbers."""
         t = self.t
         a, b = max(0, p - 30), min(len(t), p + 40)
         if not _DATE_HINT.search(t, a, b):
@@ -500,7 +544,7 @@ class _Scan:
             a, b = max(0, block * 48 - 30), min(len(t), block * 48 + 88)
             oa, ob = self.norm.orig(a), self.norm.orig(b - 1) + 1
             ctx = self.lang if self.lang in ("fa", "ar") else None
-            self._dates[block] = [(s + oa, e + oa) for s, e, _ in find_dates(self.orig[oa:ob], lang=ctx)]
+            self._dates[block] = [(s + oa, e + oa) for s, e in date_spans(self.orig[oa:ob], lang=ctx)]
         op = self.norm.orig(p)
         for s, e in self._dates[block]:
             if s <= op < e:
@@ -521,7 +565,7 @@ class _Scan:
     # -- the figure ------------------------------------------------------------
     def figure_at(self, m: re.Match[str], lang: str) -> _Figure | None:
         t, ns = self.t, m.start()
-        money = _currency_before(t, ns) is not None
+        money = self._cur_before(ns, lang) is not None
         if m.group("d") is not None:
             return self._digits_at(ns, lang, money)
         if m.group("c") is not None:
@@ -549,6 +593,12 @@ class _Scan:
         if v is None:
             return None
         unsure = "digits grouped by plain spaces" if " " in dm.group(0) else None
+        fw = _FW_COMMA_GROUP.match(t, ns)
+        if fw is not None and fw.end() > dm.end() and not _SCALE_NEXT.match(t, fw.end()):
+            # 82，225.00元: a clause comma of Chinese text between digits, or a thousands separator
+            grouped = Decimal(re.sub("[,，]", "", fw.group(0)))
+            return _Figure(Reading(grouped, fw.end(), uncertain="a full-width comma read as a thousands separator"),
+                           "d", ns, fw.end())
         plain = Reading(v, dm.end(), uncertain=unsure)
         best = None
         if _MAY_CONTINUE.match(t, plain.end):  # most figures are followed by a unit: no reader needed
@@ -613,7 +663,7 @@ class _Scan:
         if m.group("d") is None:
             return None
         t = self.t
-        if re.search(r"[A-Za-z][-]?$", before) and _currency_before(t, ns) is None and not _glued_qualifier(before):
+        if re.search(r"[A-Za-z][-]?$", before) and self._cur_before(ns, lang) is None and not _glued_qualifier(before):
             return _past_scale_words(t, end_of(_DIGIT_RE, t, ns))  # H7N9, COVID-19: and no "million" after
         rm = _RA_DECIMAL.match(t, ns)
         if rm:
@@ -653,13 +703,32 @@ class _Scan:
         rng = self._range_after(fig, lang)  # 3至5, ۲ تا ۳, 3 to 5
         if rng is not None:
             value, vmax, pos, approx = rng[0], rng[1], rng[2], approx or rng[3]
+        if rng is None and vmax is None and value == value.to_integral_value():
+            dw = _DECIMAL_WORD.match(t, pos)
+            if dw is not None and _SCALE_NEXT.match(t, dw.end()):
+                fig.reading = replace(r, uncertain="a decimal point said as a word, before a scale word")
+            elif dw is not None:  # 1 فاصلة 5: the decimal point said as a word
+                value, pos = value + Decimal("0." + dw.group(1)), dw.end()
         num_end = pos
         if fig.kind == "c" and self._cn_date_after(r, pos):
             return None, pos
         info, value, vmax = self._unit_of(fig, pos, pct_prefix, lang, value, vmax)
-        unit, pos, pre_start = self._with_currency(fig, info, pre_start, pos, num_end, lang)
+        figure_start = pre_start
+        unit, pos, pre_start, cur = self._with_currency(fig, info, pre_start, pos, num_end, lang)
+        prefixed = pre_start != figure_start  # a currency written before the figure (US$, 港币)
+        money = info.currency is not None or cur is not None or self._cur_before(pre_start, lang) is not None
+        sub = _subunit_after(t, pos, info, money, fig.reading.value) if vmax is None else None
+        sub_doubt = None
+        if sub is not None:
+            if sub[2] is None:
+                value, pos = value + sub[0], sub[1]  # 十块三毛, 20 dollars 43 cents: the cents are part of it
+                if cur is None and info.currency is None and info.unit in ("块", "塊"):
+                    cur = self._code_of(Currency(None, 0, 0, yuan=True))  # 块 with 毛/分 is money
+                    unit = cur or unit
+            else:
+                sub_doubt = sub[2]
         if vmax is None and info.known and unit is not None:
-            second = self._range_after_unit(fig, value, unit, pos, lang)  # 8.4%到8.8%, 5万元至10万元
+            second = self._range_after_unit(fig, value, unit, info, pos, lang)  # 8.4%到8.8%, 5万元至10万元
             if second is not None:
                 vmax, pos = second
         if fig.kind == "c" and t[fig.end - 2:fig.end] in ("点多", "點多") and unit is None and not pct_prefix:
@@ -674,7 +743,7 @@ class _Scan:
             value += half
         if _is_fraction(t, info, num_end):
             return None, max(pos, _run_end(t, num_end + 2) if t.startswith("分之", num_end) else pos)
-        post_q, pos = _post_qualifier(t, pos)
+        post_q, pos = _post_qualifier_bound(t, pos)
         before = t[max(0, pre_start - 40):pre_start]
         if post_q is None and _PASSED_FROM.search(before) and _PASSED_VERB.match(t, pos):
             post_q = "more_than"  # از ۹۶ میلیون دوز عبور کرد: it passed 96 million
@@ -688,9 +757,18 @@ class _Scan:
                 value, pre_start = value / 2, pre_start - len(hm.group(0))
                 before = t[max(0, pre_start - 40):pre_start]
         scaled_big = r.scaled and bool(re.search(r"[万萬亿億]", t[fig.start:num_end]))
-        pre_q, q_len = _pre_qualifier(before, unit, t[num_end:num_end + 20], scaled_big)
+        # A currency written before the figure (最高增加新台幣5.86億元) ends the reach of a qualifier
+        # across a verb: only one written right before the currency applies.
+        pre_q, q_len = _pre_qualifier(before, unit, t[num_end:num_end + 20], scaled_big,
+                                      gaps=not prefixed)
         if pre_q == "up_to" and approx == "more_than":
             pre_q = None  # 最高达2万余人次: the figure itself says "more than 20000"
+        if q_len and not prefixed:
+            ahead = currency_before(t, pre_start - q_len, lang)  # 人民币约3亿元: the currency before the qualifier
+            if ahead is not None:
+                cur = self._agree(ahead, info.currency) if info.currency is not None else self._code_of(ahead)
+                unit = cur or unit
+                q_len += pre_start - q_len - ahead.start
         qualifier = _QUALIFIER[pre_q or post_q or approx or "exact"]
         if not self._counts(fig, info, unit, pre_q, before, pos, lang):
             return None, fig.end
@@ -698,7 +776,15 @@ class _Scan:
             return None, end_of(_FISCAL_TAIL, t, pos)  # 2022-23: the year and its fiscal tail
         if fig.negative:
             value, vmax = -value, (-vmax if vmax is not None else None)
-        return self._quantity(fig, value, vmax, qualifier, unit, pre_start - q_len, pos, num_end, neg_len), pos
+        if sub_doubt is None and unit is not None and _SUBUNIT_NAME.fullmatch(unit) and _AMOUNT_AND.search(before):
+            sub_doubt = "the cents of an amount whose whole units were not read"  # a dollar and 42 cents
+        if sub_doubt is None and vmax is None and _ORPHAN_RANGE_END.search(before):
+            # between 1800 and 1900 million euros: the first end was taken for a year
+            sub_doubt = "may be the upper end of a range whose first end was not read as a figure"
+        q = self._quantity(fig, value, vmax, qualifier, unit, pre_start - q_len, pos, num_end, neg_len, cur)
+        if sub_doubt is not None and not q.uncertain:
+            q = replace(q, uncertain=True, reason=sub_doubt)
+        return q, pos
 
     def _sign(self, fig: _Figure, pre_start: int, pct_prefix: bool) -> tuple[int, int]:
         """(start of the mention, length of the sign before the number); sets ``fig.negative``."""
@@ -707,6 +793,10 @@ class _Scan:
             fig.negative = bool(_NEG.search(t[max(0, ns - 4):ns]))
             return pre_start, 0
         neg_len = _neg_before(t, pre_start, ns)
+        if not neg_len and self.whole:
+            dm = _DETACHED_MINUS.match(t[:pre_start])
+            if dm:  # parse_quantity("- 10 k"): a mention that starts with a dash is negative (in running
+                neg_len = pre_start - dm.start(1)  # text the dash is as often a bullet: no sign)
         fig.negative = neg_len > 0
         return pre_start - neg_len, neg_len
 
@@ -725,27 +815,77 @@ class _Scan:
         if first and fold_arabic(first.group(1)) in DUAL_NOUNS:
             return _Unit(first.group(1), pos, True), value, vmax  # عامين: two years, the noun is the unit
         if fig.kind in ("a", "d") and fold_arabic(t[max(fig.start, pos - 3):pos]) == "همت":
-            return _Unit("IRT", pos, True), value, vmax  # ۱۲۰ همت: 120 thousand billion tomans
+            # ۱۲۰ همت: 120 thousand billion tomans
+            return _Unit("IRT", pos, True, Currency("IRT", pos - 3, pos)), value, vmax
+        if fig.kind in ("c", "d") and t[pos:pos + 1] in ("个", "個"):
+            sm = _GE_SCALE.match(t, pos)
+            if sm and r.value == r.value.to_integral_value():  # 两个亿, 一个亿: colloquial 亿/万
+                mult = Decimal(10**8 if sm.group(1) in "亿億" else 10**4)
+                return (_unit_after(t, sm.end(), lang, fig.kind), value * mult,
+                        (vmax * mult if vmax is not None else None))
         return _unit_after(t, pos, lang, fig.kind), value, vmax
 
     def _with_currency(self, fig: _Figure, info: _Unit, pre_start: int, pos: int, num_end: int,
-                       lang: str) -> tuple[str | None, int, int]:
-        """(unit, end of the mention, start of the mention) with a currency sign before digits."""
+                       lang: str) -> tuple[str | None, int, int, str | None]:
+        """(unit, end of the mention, start of the mention, ISO code of its currency) with a
+        currency written before the figure (US$, €, 港币) and one after it (元, 港币, دولار)."""
         t = self.t
         unit, pos = info.unit, (info.end if info.unit is not None else pos)
-        cm = _currency_before(t, pre_start) if fig.kind == "d" else None
-        if not cm:
-            return unit, pos, pre_start
-        currency = CURRENCY_PRE.get(cm.group(1), cm.group(1))
-        pre_start -= pre_start - cm.start()
-        if unit is None or lang == "en" and unit not in ("INR", "USD", "CNY", "EUR", "GBP"):
-            if unit is not None and not info.known:
+        pre = self._cur_before(pre_start, lang)
+        suf = info.currency
+        if suf is not None and suf.yuan:  # 数十亿元人民币, 5000元港币: the currency named after 元
+            named = currency_after(t, suf.end, lang)
+            if (named is not None and not named.yuan and named.code in _YUAN_CODES
+                    and not t[suf.end:named.start].strip()):
+                suf, pos = named, named.end
+        if pre is None:
+            code = self._code_of(suf) if suf is not None else None
+            return (code or unit) if suf is not None else unit, pos, pre_start, code
+        pre_start = pre.start
+        if suf is not None:
+            code = self._agree(pre, suf)
+            return code or unit, pos, pre_start, code
+        code = self._code_of(pre)
+        if unit is None or lang == "en" and not info.known:
+            if unit is not None:
                 pos = num_end  # "$3 million people" never happens; "₹4.5 crore" with a later word does
-            unit = currency
-        return unit, pos, pre_start
+            unit = code or t[pre.start:pre.end]
+        return unit, pos, pre_start, code
+
+    def _lead(self, fig: _Figure, lang: str | None) -> int:
+        """Where the figure starts with a currency written before it (between $5 and $10)."""
+        c = self._cur_before(fig.start, lang)
+        return c.start if c is not None else fig.start
+
+    def _cur_before(self, ns: int, lang: str | None) -> Currency | None:
+        """:func:`_currency_before`, asked once per figure start (several steps need it)."""
+        if ns not in self._currencies:
+            self._currencies[ns] = _currency_before(self.t, ns, lang)
+        return self._currencies[ns]
+
+    def _code_of(self, c: Currency) -> str | None:
+        """The code of one currency written around a figure; 元 and ¥ take the text's yuan."""
+        if c.yuan:
+            if not self._yuan_asked:
+                self._yuan, self._yuan_asked = yuan_currency(self.orig, self.lang_tag), True
+            return self._yuan
+        return c.code
+
+    def _agree(self, pre: Currency, suf: Currency) -> str | None:
+        """The currency of a figure with one written before and one after it: 港币…元 HKD,
+        $…USD, NZD $, SGD…$; two that disagree give none."""
+        if suf.yuan:
+            return pre.code if pre.code in _YUAN_CODES else (self._code_of(pre) if pre.yuan else None)
+        if pre.yuan:
+            return suf.code if suf.code in _YUAN_CODES else None
+        if pre.generic_dollar and suf.code and suf.code.endswith("D"):
+            return suf.code
+        if suf.generic_dollar and pre.code and pre.code.endswith("D"):
+            return pre.code
+        return pre.code if pre.code == suf.code else None
 
     def _quantity(self, fig: _Figure, value: Decimal, vmax: Decimal | None, qualifier: Qualifier, unit: str | None,
-                  start: int, pos: int, num_end: int, neg_len: int) -> Quantity:
+                  start: int, pos: int, num_end: int, neg_len: int, currency: str | None = None) -> Quantity:
         t, r = self.t, fig.reading
         os_, oe = self.norm.span(start, pos)
         # The number's own span leaves out 余/多 written after it (2000余人次).
@@ -754,53 +894,72 @@ class _Scan:
         return Quantity(
             value=to_number(value), qualifier=qualifier, unit=unit, start=os_, end=oe, text=self.orig[os_:oe],
             value_max=to_number(vmax) if vmax is not None else None, number_start=nos, number_end=noe,
-            uncertain=r.uncertain is not None, reason=r.uncertain,
+            uncertain=r.uncertain is not None, reason=r.uncertain, currency=currency,
         )
 
     def _range_after(self, fig: _Figure, lang: str) -> tuple[Decimal, Decimal, int, str | None] | None:
         t = self.t
-        rm = _RANGE_RE.match(t, fig.end)
-        if not rm or fig.reading.value_max is not None:
+        if fig.reading.value_max is not None:
             return None
-        m2 = _START.match(t, rm.end())
+        rm = _RANGE_RE.match(t, end_of(_INCLUSIVE, t, fig.end))  # 1万(含)-5万元
+        lead = self._lead(fig, lang)
+        if rm is None and fig.kind in ("a", "d") and _BETWEEN.search(t, max(0, lead - 12), lead):
+            rm = _GLUED_AND.match(t, fig.end)  # بين عشرة وعشرين: و glued to the second end
+        if not rm:
+            return None
+        sm = _CURRENCY_SIGN.match(t, rm.end())  # about $10-$20: the sign again before the second end
+        if sm and not (fig.kind == "d" and self._cur_before(fig.start, lang) is not None):
+            sm = None
+        m2 = _START.match(t, sm.end() if sm else rm.end())
         sep = rm.group(0).strip()
-        if not m2 or m2.group("p") is not None or (m2.group("d") is None) != (fig.kind != "d"):
+        mixed_zh = lang == "zh" and fig.kind in ("c", "d") and m2 is not None and (m2.group("c") or m2.group("d"))
+        if not m2 or m2.group("p") is not None or (m2.group("d") is None) != (fig.kind != "d") and not mixed_zh:
+            return None  # (两~3百: a Chinese numeral and digits may share a range)
+        if sep and set(sep) <= set("-–—") and fig.kind != "d" and not (mixed_zh and m2.group("d")):
             return None
-        if sep in "-–—" and fig.kind != "d":
-            return None
-        if sep.lower() in ("and", "و") and not _BETWEEN.search(t, max(0, fig.start - 12), fig.start):
+        if sep.lower() in ("and", "و") and not _BETWEEN.search(t, max(0, lead - 12), lead):
             return None  # "and" makes a range only after "between" (بين ... و)
         f2 = self.figure_at(m2, lang)
         if f2 is None or f2.reading.value_max is not None:
             return None
         v, v2 = fig.reading.value, f2.reading.value
-        mult = _shared_scale(t, m2.start(), f2) if not _has_scale(t[fig.start:fig.end]) else None
+        mult = _shared_scale(t, m2.start(), f2)
+        own = _largest_scale(t[fig.start:fig.end])
+        if mult and own is not None and own >= mult:
+            mult = None  # 三百到五百: the first end has its own scale (一千到两千万: 千 is below 万, and shares it)
         if mult and v * mult <= v2:
             v = v * mult  # 3至5万元, 三至五万, 3 to 5 million: the scale written once applies to both
         if v2 <= v:
             return None
         return v, v2, f2.end, f2.reading.approx
 
-    def _range_after_unit(self, fig: _Figure, value: Decimal, unit: str, pos: int,
+    def _range_after_unit(self, fig: _Figure, value: Decimal, unit: str, info: _Unit, pos: int,
                           lang: str) -> tuple[Decimal, int] | None:
         """(upper end, end) of a range whose ends both carry the unit: 8.4%到8.8%, 5万元至10万元."""
         t = self.t
         if _CHANGE_FROM.search(t, max(0, fig.start - 12), fig.start):
             return None  # "rose from 5% to 8%", 从8%到9%: two figures, a change, not a range
-        rm = _RANGE_RE.match(t, pos)
+        rm = _RANGE_RE.match(t, end_of(_INCLUSIVE, t, pos))
         if (rm and rm.group(0).strip().lower() in ("and", "و")
-                and not _BETWEEN.search(t, max(0, fig.start - 12), fig.start)):
+                and not _BETWEEN.search(t, max(0, self._lead(fig, lang) - 12), self._lead(fig, lang))):
             return None
         m2 = _START.match(t, rm.end()) if rm else None
         if m2 is None or m2.group("p") is not None or (m2.group("d") is None) != (fig.kind != "d"):
             return None
         f2 = self.figure_at(m2, lang)
-        if f2 is None or f2.reading.value_max is not None or f2.reading.value <= value:
+        if f2 is None or f2.reading.value_max is not None:
             return None
         u2 = _unit_after(t, f2.end, lang, f2.kind)
-        if not u2.known or u2.unit is None or _canonical_unit(u2.unit, lang) != unit:
+        if info.currency is not None:
+            if u2.currency is None or u2.unit != info.unit:
+                return None
+        elif not u2.known or u2.unit is None or _canonical_unit(u2.unit, lang) not in (unit, info.unit):
             return None
-        return f2.reading.value, u2.end
+        v2, end = f2.reading.value, u2.end
+        sub = _subunit_after(t, end, u2, info.currency is not None, v2)
+        if sub is not None and sub[2] is None:
+            v2, end = v2 + sub[0], sub[1]  # 五块六到五块七毛八
+        return (v2, end) if v2 > value else None
 
     def _cn_date_after(self, r: Reading, pos: int) -> bool:
         """九月九日, 十二月, 二〇二四年, 下午三点: Chinese numerals that write a date or a time."""
@@ -814,6 +973,8 @@ class _Scan:
         t = self.t
         if unit not in _MEASURE_UNITS and unit not in ("个", "個"):
             return None
+        if unit in ("个", "個") and t[pos:pos + 1] == "半" and not _HAN.match(t, pos + 1):
+            return pos + 1, None, unit, Decimal("0.5")  # 五個半: five and a half (not 三个半岛, peninsulas)
         if unit not in _TIME_UNITS and t[pos:pos + 1] == "半":
             return None  # 半 after other units starts a new word (一倍半? rare; 3公里半路)
         pm = _POST_TIME_ZH.match(t, pos)
@@ -973,12 +1134,13 @@ _RUN = re.compile(
 
 
 _SCALE_WORD_VALUES = {"万": 10**4, "萬": 10**4, "亿": 10**8, "億": 10**8, "万亿": 10**12, "萬億": 10**12,
+                      "千": 10**3, "仟": 10**3, "百": 10**2, "佰": 10**2,
                       "thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12, "lakh": 10**5,
                       "crore": 10**7, **{fold_arabic(w): v for w, v in (("هزار", 10**3), ("میلیون", 10**6),
                                                                        ("میلیارد", 10**9), ("ألف", 10**3),
                                                                        ("آلاف", 10**3), ("مليون", 10**6),
                                                                        ("ملايين", 10**6), ("مليار", 10**9))}}
-_TRAILING_SCALE = re.compile(r"(万亿|萬億|[万萬亿億]|(?i:thousand|million|billion|trillion|lakh|crore)s?"
+_TRAILING_SCALE = re.compile(r"(万亿|萬億|[万萬亿億千仟百佰]|(?i:thousand|million|billion|trillion|lakh|crore)s?"
                              rf"|[{_AR_LETTER}]+)[余餘多几幾]?$")
 
 
@@ -1005,14 +1167,82 @@ def _shared_scale(t: str, start: int, f2: _Figure) -> Decimal | None:
     return _trailing_scale(t[start:f2.end])
 
 
-def _currency_before(t: str, ns: int) -> re.Match[str] | None:
-    """The currency sign or code written right before the digits at ``ns`` (₹, Rs., KSh, N), if any."""
-    cm = _CURRENCY_RE.search(t, max(0, ns - 8), ns)
-    if cm is None or cm.end() != ns:
+_CN_DIGIT_VALUE = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两": 2, "兩": 2, "〇": 0} | {
+    str(i): i for i in range(10)}
+_CN_D = "[零〇一二两兩三四五六七八九0-9]"
+# After 元/块/蚊 (or a Cantonese 個 with 毫): 三毛, 六角, 七毛八, 一角七分, 零四, 四分, and after 块/蚊/個
+# alone an elided 角 (一块二 = 1.2).
+_ZH_SUBUNIT = re.compile(rf"(?P<j>{_CN_D})[角毛毫](?:(?P<f>{_CN_D})[分仙]?)?|零(?P<z>{_CN_D})分?|(?P<f2>{_CN_D})[分仙]"
+                         rf"|(?P<e>{_CN_D})(?![\d零〇一二两兩三四五六七八九十百千万萬亿億个個块塊元角毛分])")
+_CASUAL_YUAN = {"块", "塊", "蚊", "個", "个"}
+_SUBUNIT_WORD = re.compile(rf"[^\S\n]*(?:¢|(?i:c|cents?|pence|p|sens?)\b|{_AB}(?:سنتات|سنت|سينتات|سينت|قروش|قرش){_AW})")
+_AND_AFTER = re.compile(rf"[^\S\n]*(?:(?i:and)\b|{_AB}و)?[^\S\n]*")
+_CENTS_DOUBT = "a figure right after the amount may be its cents"
+
+
+def _subunit_after(t: str, pos: int, info: _Unit, money: bool,
+                   whole: Decimal) -> tuple[Decimal, int, str | None] | None:
+    """The currency subunits written after an amount: (fraction to add, end, None), or
+    (0, pos, doubt) when a figure follows that may be subunits but says no unit."""
+    unit_word = t[pos - 1:pos] if info.unit is not None else ""
+    if info.unit is not None and _HAN.match(unit_word) and (money or info.unit in _CASUAL_YUAN):
+        if unit_word in "元圆圓块塊蚊" or unit_word in "個个" and re.match(rf"{_CN_D}[毫角]", t[pos:pos + 2]):
+            m = _ZH_SUBUNIT.match(t, pos)
+            if m is None or m.group("e") is not None and unit_word in "元圆圓":
+                return None
+            if whole != whole.to_integral_value():
+                return None
+            if m.group("j") is not None:
+                frac = Decimal(_CN_DIGIT_VALUE[m.group("j")]) / 10
+                if m.group("f") is not None:
+                    frac += Decimal(_CN_DIGIT_VALUE[m.group("f")]) / 100
+            elif m.group("z") is not None:
+                frac = Decimal(_CN_DIGIT_VALUE[m.group("z")]) / 100
+            elif m.group("f2") is not None:
+                frac = Decimal(_CN_DIGIT_VALUE[m.group("f2")]) / 100
+            else:
+                frac = Decimal(_CN_DIGIT_VALUE[m.group("e")]) / 10
+            return frac, m.end(), None
         return None
-    if cm.group(1) == "N" and not (cm.end(1) == ns and _NAIRA_AFTER.match(t, ns)):
-        return None  # N95 masks
-    return cm
+    if not money or whole != whole.to_integral_value():
+        return None
+    a = _AND_AFTER.match(t, pos)
+    p = a.end() if a else pos
+    d = re.match(r"\d{1,2}(?![\d.,])", t[p:p + 3])
+    r = None
+    if d is not None:
+        value, end = Decimal(d.group(0)), p + d.end()
+    else:
+        r = read_english(t, p) if _EN_WORD.match(t, p) else None
+        if r is None or r.value >= 100 or r.value != r.value.to_integral_value():
+            return None
+        value, end = r.value, r.end
+    sw = _SUBUNIT_WORD.match(t, end)
+    if sw is not None and d is None:
+        # "dollars and eighteen cents": number readers (text2num) keep 4538, money readers
+        # (Duckling) add the cents; the whole units are given, flagged
+        return Decimal(0), pos, "cents written in words after the amount are not included"
+    if sw is not None:
+        return value / 100, sw.end(), None
+    if p == pos and d is None:
+        return None  # "20 dollars ten years ago": a word figure needs "and" or a subunit to go with the amount
+    nxt = re.match(r"[^\S\n]*(\S)", t[end:end + 3])
+    if nxt is not None and nxt.group(1) not in ",.;:!?)،؛。，":
+        return None  # "$20 43 people": the figure has its own unit
+    return Decimal(0), pos, _CENTS_DOUBT
+
+
+def _currency_before(t: str, ns: int, lang: str | None) -> Currency | None:
+    """The currency sign, code or word written right before the figure at ``ns`` (₹, Rs., US$,
+    KSh, EUR, 港币), if any; ``N`` is the naira only before grouped digits or a scale word
+    (N190 million, never N95)."""
+    c = currency_before(t, ns, lang)
+    if c is not None:
+        return c
+    glued = ns >= 2 and re.match(r"[A-Za-z0-9_]", t[ns - 2])
+    if _char_in(t, ns - 1, "N") and not glued and _NAIRA_AFTER.match(t, ns):
+        return Currency("NGN", ns - 1, ns)
+    return None
 
 
 _SCALES_AFTER = re.compile(r"(?:[^\S\n]*(?i:hundred|thousand|million|billion|trillion|lakh|crore|bn|mn|cr)s?\b)*")
@@ -1029,8 +1259,13 @@ def _glued_qualifier(before: str) -> bool:
     return m is not None
 
 
-def _has_scale(s: str) -> bool:
-    return _trailing_scale(s) is not None or bool(re.search(r"[万萬亿億]", s))
+def _largest_scale(s: str) -> Decimal | None:
+    """The largest scale word written in a figure (一千二百 → 10³, 3万 → 10⁴, 2 million → 10⁶), if any."""
+    found = [Decimal(_SCALE_WORD_VALUES[c]) for c in re.findall("万亿|萬億|[万萬亿億千仟百佰]", s)]
+    tail = _trailing_scale(s)
+    if tail is not None:
+        found.append(tail)
+    return max(found, default=None)
 
 
 def _run_end(t: str, pos: int) -> int:
@@ -1043,6 +1278,9 @@ def _run_end(t: str, pos: int) -> int:
 # letter or digit (COVID-19, 2015-2017), a closing bracket, another dash. After a Chinese
 # character (增长-3.2%) it is a minus.
 _GLUED_BEFORE_SIGN = re.compile(rf"[A-Za-z0-9{_AR_LETTER}_.)\]%\-−–—]")
+
+
+_DETACHED_MINUS = re.compile(r"^\s*([-−][^\S\n]+)$")
 
 
 def _neg_before(t: str, pre_start: int, ns: int) -> int:
@@ -1059,18 +1297,71 @@ def _neg_skip(t: str, pos: int) -> int:
     return pos + 1 if _char_in(t, pos, "负負") else pos
 
 
-def _list_members(text: str, qs: list[Quantity]) -> list[Quantity]:
+def _list_members(text: str, qs: list[Quantity], lang: str | None) -> list[Quantity]:
     """A qualifier before the first member of a list applies to every member (约有120家医院、
     45个诊所和300个药房; حدود ۵۰۰ پزشک، ۲۰۰ پرستار و ۳۰ ماما; at least two surgeons and
-    eight nurses), until a member has its own qualifier or the clause ends."""
-    out = list(qs)
-    for i in range(1, len(out)):
-        prev, cur = out[i - 1], out[i]
-        if prev.qualifier == "exact" or cur.qualifier != "exact" or cur.start != cur.number_start:
+    eight nurses), until a member has its own qualifier or the clause ends. A member whose noun
+    is also a month name (۱۲ دی between two counts) is read as a member, not skipped as a date."""
+    out: list[Quantity] = []
+    for cur in qs:
+        prev = out[-1] if out else None
+        if prev is None or prev.qualifier == "exact" or cur.qualifier != "exact" or cur.start != cur.number_start:
+            out.append(cur)
             continue
-        if _LIST_GAP.fullmatch(text[prev.end:cur.start]):
-            out[i] = replace(cur, qualifier=prev.qualifier)
+        gap = text[prev.end:cur.start]
+        if _LIST_GAP.fullmatch(gap) or _noun_phrase_gap(gap):
+            out.append(replace(cur, qualifier=prev.qualifier))
+            continue
+        skipped = _skipped_members(text, prev.end, cur.start, lang)
+        if skipped is not None:
+            out.extend(replace(q, qualifier=prev.qualifier) for q in skipped)
+            out.append(replace(cur, qualifier=prev.qualifier))
+            continue
+        out.append(cur)
     return out
+
+
+def _noun_phrase_gap(gap: str) -> bool:
+    """A noun phrase of up to three more words after a member's unit, then a comma: the list
+    goes on (حدود 885 مستشفى، 1.959 مركزا صحيا، 121 مختبرا; about 167 permanent jobs for
+    nurses, 51 doctors). A verb among the words ends it (حدود ۵۰۰ نفر آمدند، ۲۰۰ نفر رفتند)."""
+    m = _LIST_PHRASE.fullmatch(gap)
+    if m is None:
+        return False
+    words = m.group("words").split()
+    return not any(w.lower() in _EN_VERBS or w in _AR_VERBS_LIST or _FA_VERB.search(w) for w in words)
+
+
+def _skipped_members(text: str, a: int, b: int, lang: str | None) -> list[Quantity] | None:
+    """Figures the scan skipped between two list members (۱۲ دی read as a date), read as members
+    when each sits alone between list separators; None when the gap is anything else."""
+    chunks = re.split(r"[،,]", text[a:b])
+    if len(chunks) < 3 or chunks[0].strip() or chunks[-1].strip(" \t") not in ("", "و", "and"):
+        return None
+    found: list[Quantity] = []
+    pos = a + len(chunks[0]) + 1
+    for chunk in chunks[1:-1]:
+        if not _SKIPPED_MEMBER.fullmatch(chunk):
+            return None
+        qs = _Scan(chunk, lang, False, whole=True).scan(first_only=True)
+        if not qs:
+            return None
+        q = qs[0]
+        found.append(replace(q, start=q.start + pos, end=q.end + pos, number_start=q.number_start + pos,
+                             number_end=q.number_end + pos))
+        pos += len(chunk) + 1
+    return found
+
+
+_LIST_PHRASE = re.compile(r"(?P<words>(?:[^\S\n]*[A-Za-z\u0621-\u065f\u0670-\u06d3\u06fa-\u06ff\u200c'-]+){1,3})"
+                          r"[^\S\n]*[،,][^\S\n]*(?:(?:and|و)[^\S\n]+)?")
+_SKIPPED_MEMBER = re.compile(r"[^\S\n]*[\d۰-۹٠-٩][\d.,٫٬۰-۹٠-٩]*[^\S\n]+[^\W\d_]+[^\S\n]*")
+_EN_VERBS = frozenset(re.findall(r"\S+", """is are was were be been has have had will would said says went came died
+left rose fell reached received got took made did do does could should may might"""))
+_AR_VERBS_LIST = frozenset(re.findall(r"\S+", """بلغ بلغت وصل وصلت تم يتم كان كانت أصبح أصبحت زاد زادت ارتفع ارتفعت
+انخفض انخفضت سجل سجلت توفي أصيب أصيبوا قال قالت يبلغ تبلغ يصل تصل"""))
+_FA_VERB = re.compile(r"^(?:ن?می)|(?:است|اند|ایم|شد|شدند|شده|کرد|کردند|کرده|دارد|دارند|بود|بودند|گرفت|رفتند|آمدند|کنند"
+                      r"|شوند|باشد|یافت)$")
 
 
 # Between two members: a list separator, after a short head noun in Chinese (医院、). In
@@ -1096,7 +1387,7 @@ def find_quantities(text: str, lang: str | None = None) -> list[Quantity]:
     """
     if not text or not isinstance(text, str):
         return []
-    return _list_members(text, _Scan(text, lang, True).scan())
+    return _list_members(text, _Scan(text, lang, True).scan(), lang)
 
 
 def parse_quantity(text: str, lang: str | None = None) -> Quantity | None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 __all__ = ["AR_VERB_QUALIFIERS",
            "VAGUE_BEFORE_SCALE", "HALF_BEFORE_SCALE", "FRACTION_WORDS", "PRE_QUALIFIERS", "POST_QUALIFIERS",
            "UNITS_ZH", "CLASSIFIERS_ZH", "UNITS_AR", "UNITS_EN", "COUNTERS_AR", "STOP_AR", "STOP_EN",
-           "CURRENCY_PRE", "NEG_WORDS", "FUSED_ZH"]
+           "NEG_WORDS", "FUSED_ZH"]
 
 
 def _words(s: str) -> list[str]:
@@ -47,7 +47,7 @@ PRE_QUALIFIERS: dict[str, dict[str, str]] = {
         # "did not exceed": at most the figure
         "up_to": "حداکثر|حد اکثر|ما يصل إلى|ما يصل الى|حتى|تا سقف|لم يتجاوز|لم تتجاوز|لا يتجاوز|لا تتجاوز|"
                  "لم يتعد|لم تتعد|لا يتعدى|لا تتعدى",
-        "less_than": "کمتر از|كمتر از|زیر|أقل من|اقل من|ما دون",
+        "less_than": "کمتر از|كمتر از|زیر|أقل من|اقل من|ما دون|تحت",
         "about": "در حدود|حدودا|حدوداً|حدود|تقریبا|تقریباً|حوالي|حوالى|نحو|زهاء|تقريبا|تقريباً|قرابة|في حدود",
         "nearly": "نزدیک به|قریب به|نزدیک|ما يقارب|يقارب|تقارب|ما يناهز|يناهز|تناهز|ناهز|ناهزت|ما يقرب من|يقرب من",
     }),
@@ -87,8 +87,6 @@ FUSED_ZH = "超过|超過|突破|超|破|过|過|逾|近|将近|將近|接近"
 
 UNITS_ZH: dict[str, str] = {
     "人次": "person_time", "人": "person", "名": "person", "位": "person",
-    "元": "CNY", "块钱": "CNY", "塊錢": "CNY", "人民币": "CNY", "人民幣": "CNY",
-    "美元": "USD", "港元": "HKD", "港币": "HKD", "欧元": "EUR", "歐元": "EUR", "日元": "JPY",
     "平方米": "m2", "平米": "m2", "㎡": "m2", "平方公里": "km2", "公里": "km", "公顷": "ha",
     "公頃": "ha", "米": "m", "公斤": "kg", "千克": "kg", "吨": "t", "噸": "t",
     "个百分点": "percentage_point", "個百分點": "percentage_point", "百分点": "percentage_point",
@@ -99,13 +97,12 @@ UNITS_ZH: dict[str, str] = {
 CLASSIFIERS_ZH = _words("例 次 家 个 個 项 項 所 台 臺 辆 輛 张 張 床 期 处 處 批 支 条 條 种 種 组 組 类 類 "
                          "室 部 件 份 篇 座 间 間 栋 棟 户 戶 套 倍 款 岁 歲 床位 张床 張床 余次 村 镇 鎮 乡 鄉 "
                          "县 縣 届 屆 轮 輪 场 場 副 层 層 颗 顆 株 头 頭 只 隻 门 門 节 節 册 冊 名次 幅 "
-                         "斤 双 雙 对 對 块 塊 元钱 分钟 分鐘 秒 瓶 盒 支 剂 劑 针 針 箱 袋 包 辆次 架")
+                         "斤 双 雙 对 對 块 塊 蚊 元钱 分钟 分鐘 秒 瓶 盒 支 剂 劑 针 針 箱 袋 包 辆次 架")
 
+# Currencies are read by extractor.numbers.currency, not from these tables.
 UNITS_AR: dict[str, str | None] = {
     "درصد": "percent", "در صد": "percent", "بالمئة": "percent", "بالمائة": "percent",
     "في المئة": "percent", "في المائة": "percent", "فی صد": "percent", "٪": "percent", "%": "percent",
-    "ریال": None, "تومان": "IRT", "تومن": "IRT", "دلار": "USD", "دولار": "USD", "یورو": "EUR", "درهم": "AED",
-    "جنيه": "EGP", "ج.م": "EGP", "روپیه": "INR", "روبية": "INR", "ريال سعودي": "SAR", "ریال سعودی": "SAR",
     "نفر": "person", "شخص": "person", "أشخاص": "person", "نسمة": "person",
     "متر مربع": "m2", "مترمربع": "m2", "متر": "m", "کیلومتر": "km", "كيلومتر": "km",
     "هکتار": "ha", "هكتار": "ha",
@@ -123,9 +120,6 @@ STOP_AR = {"و", "در", "از", "به", "با", "که", "تا", "را", "این
 
 UNITS_EN: list[tuple[str, str]] = [
     (r"%|per\s*cent|percent|pct\b", "percent"),
-    (r"rupees?|Rs\b\.?|INR\b", "INR"), (r"dollars?|USD\b|US\$", "USD"),
-    (r"yuan|RMB\b|CNY\b|renminbi", "CNY"), (r"euros?|EUR\b", "EUR"), (r"rials?\b|IRR\b", "IRR"),
-    (r"tomans?\b", "IRT"), (r"riyals?\b|SAR\b", "SAR"),
     (r"square\s+met(?:re|er)s?|sq\.?\s?m\b|sqm\b|m²|m2\b", "m2"),
     (r"km²|km2\b|square\s+kilomet(?:re|er)s?", "km2"),
     (r"people\b|persons\b|individuals\b", "person"), (r"person[- ]times\b", "person_time"),
@@ -134,14 +128,6 @@ STOP_EN = set(_words("""a an the of and or in on at to for by from with as is ar
 that this these those which who per than more less about over under up percent out into its it their
 his her our we they he she new you i me him them us can cannot could should would will shall may might
 must do does did has have had am not no"""))
-
-CURRENCY_PRE: dict[str, str] = {
-    "₹": "INR", "Rs": "INR", "Rs.": "INR", "INR": "INR", "US$": "USD", "$": "USD", "USD": "USD",
-    "¥": "CNY", "￥": "CNY", "RMB": "CNY", "€": "EUR", "EUR": "EUR", "£": "GBP", "GBP": "GBP",
-    "₦": "NGN", "NGN": "NGN", "N": "NGN", "KSh": "KES", "KShs": "KES", "Ksh": "KES", "Kshs": "KES", "KES": "KES",
-    "N$": "NAD", "NAD": "NAD", "EGP": "EGP", "LE": "EGP", "L.E.": "EGP", "SAR": "SAR", "AED": "AED", "PKR": "PKR",
-    "GH₵": "GHS", "GHS": "GHS",
-}
 
 # Words that make the figure after them negative.
 NEG_WORDS = "负|負|零下|منفی|سالب|ناقص|minus|negative"

@@ -5,6 +5,8 @@
     OUT/tables/<type>.parquet     the same, typed (pyarrow)
     OUT/tables/<child>.csv        one row per item of a list a schema declares as a child
                                   table (the health-news schema: consortium_members)
+    OUT/tables/mentions.csv       one row per number, amount, percentage and date the readers
+                                  found (extractor.outputs.mentions), with or without a model
     OUT/summary.json              counts, facts by type, tokens, cost, wall time
 
 Exports stream: articles are read from the store one at a time, fact rows are spooled
@@ -33,12 +35,13 @@ from typing import Any
 
 from extractor.core.errors import RETRYABLE_KINDS, retryable
 from extractor.core.schema import ChildTable, child_tables_of
+from extractor.outputs.mentions import MENTION_COLUMNS, MENTIONS_TABLE, mention_rows
 from extractor.store import DB_NAME, Store
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["export_all", "article_line", "fact_rows", "write_table", "schema_tables", "ARTICLES", "TABLES",
-           "SUMMARY"]
+__all__ = ["export_all", "article_line", "fact_rows", "write_table", "write_mentions_table", "schema_tables",
+           "ARTICLES", "TABLES", "SUMMARY"]
 
 ARTICLES = "articles.jsonl"
 TABLES = "tables"
@@ -113,7 +116,8 @@ def article_line(rec: Any) -> dict[str, Any]:
         "sha256": sha, "status": rec.status, "error": rec.error, "error_kind": rec.error_kind,
         "document": document, "facts": result.get("facts", []), "data": result.get("data"),
         "usage": result.get("usage") or _loads(rec.usage_json), "stats": result.get("stats"),
-        "warnings": result.get("warnings", []), "schema_name": rec.schema_name, "schema_version": rec.schema_version,
+        "warnings": result.get("warnings", []), "mentions": result.get("mentions", []),
+        "sentences": result.get("sentences", []), "schema_name": rec.schema_name, "schema_version": rec.schema_version,
         "prompt_name": rec.prompt_name, "prompt_version": rec.prompt_version, "model": rec.model,
         "provider": result.get("provider"), "attempts": rec.attempts, "updated_at": rec.updated_at, "text": rec.text,
     }
@@ -287,6 +291,16 @@ def write_table(rows: Iterable[dict[str, Any]], csv_path: Path, parquet_path: Pa
     finally:
         spool.close()
         spool.path.unlink(missing_ok=True)
+
+
+def write_mentions_table(rows: Iterable[dict[str, Any]], tables_dir: str | os.PathLike[str]) -> tuple[Path, Path]:
+    """``tables_dir/mentions.csv`` and ``.parquet`` from mention rows
+    (:func:`extractor.outputs.mentions.mention_rows`); the header alone when there are none."""
+    tables_dir = Path(tables_dir)
+    tables_dir.mkdir(parents=True, exist_ok=True)
+    csv_path, parquet_path = tables_dir / f"{MENTIONS_TABLE}.csv", tables_dir / f"{MENTIONS_TABLE}.parquet"
+    write_table(({c: row.get(c) for c in MENTION_COLUMNS} for row in rows), csv_path, parquet_path, MENTION_COLUMNS)
+    return csv_path, parquet_path
 
 
 def _write_spooled(spool: _Spool, csv_path: Path, parquet_path: Path, header: list[str] | None) -> None:
@@ -480,13 +494,16 @@ def _read_store(out: Path, scratch: Path, spools: dict[str, _Spool]) -> tuple[_T
                 if rec.status == "ok":
                     for table, row in (*fact_rows(line), *child_rows(line, schemas.children)):
                         spool(table).add(row)
+                    for row in mention_rows(line):
+                        spool(MENTIONS_TABLE).add(row)
         for usage_json in store.iter_shown_usage():
             totals.add_usage(usage_json)
         last_run = store.last_run()
-    for name, header in schemas.headers.items():
+    for name, header in {**schemas.headers, MENTIONS_TABLE: MENTION_COLUMNS}.items():
         if not spool(name).rows:  # a table no article filled: its header from the schema
             spool(name).columns.update({c: _ColumnKind() for c in header})
-    child_names = {c.name for tables in schemas.children.values() for c in tables}
+    # Not fact tables: counted apart in the summary.
+    child_names = {c.name for tables in schemas.children.values() for c in tables} | {MENTIONS_TABLE}
     return totals, child_names, last_run
 
 

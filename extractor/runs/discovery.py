@@ -29,46 +29,13 @@ from pathlib import Path
 from typing import Any
 
 from extractor.core.errors import InputError
+from extractor.core.records import SKIP_REASONS, SUPPORTED_SUFFIXES, Skipped
 from extractor.text.reading import file_kind, jsonl_source, open_regular
 
 __all__ = ["SUPPORTED_SUFFIXES", "SKIP_REASONS", "Skipped", "Discovery", "discover", "discover_inputs", "count_items",
            "file_sha", "jsonl_keys", "file_key"]
 
-SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".jsonl"})
 _GLOB_CHARS = set("*?[")
-
-SKIP_REASONS = {
-    "hidden": "hidden (its name starts with a dot)",
-    "unsupported_type": "not an article type (" + ", ".join(sorted(SUPPORTED_SUFFIXES)) + ")",
-    "link_outside": "a symlink to a place outside the input (add --follow-symlinks to read it)",
-    "special_file": "not a regular file (a pipe, socket or device is never opened)",
-    "symlink_loop": "a symlink loop",
-    "broken_symlink": "a symlink to nothing",
-    "seen_folder": "a folder already read through another path",
-    "unreadable": "cannot be read",
-}
-"""Why a walk or a glob passed over a path: the reason codes of :class:`Skipped`."""
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """A path a folder walk or a glob passed over, and why (a :data:`SKIP_REASONS` code).
-
-    >>> str(Skipped("in/passwd.txt", "link_outside", "-> /etc/passwd"))
-    'in/passwd.txt: a symlink to a place outside the input (add --follow-symlinks to read it): -> /etc/passwd'
-    """
-
-    path: str
-    reason: str
-    detail: str = ""
-
-    def __str__(self) -> str:
-        text = f"{self.path}: {SKIP_REASONS.get(self.reason, self.reason)}"
-        return f"{text}: {self.detail}" if self.detail else text
-
-    def to_dict(self) -> dict[str, str]:
-        return {"path": self.path, "reason": self.reason, "detail": self.detail}
-
 
 @dataclass
 class Discovery:
@@ -369,7 +336,7 @@ def jsonl_keys(path: Path, text_field: str, id_field: str) -> list[tuple[str, st
     return out
 
 
-def file_key(path: str | os.PathLike) -> str:
+def file_key(path: str | os.PathLike[str]) -> str:
     """A file's key in the store's ``sources`` table: absolute and normalised, so that
     ``in/a.txt`` and ``/work/in/a.txt`` are the same file."""
     return os.path.normpath(os.path.abspath(os.fspath(path)))

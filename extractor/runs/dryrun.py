@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 from extractor.core.errors import ExtractorError, InputError
+from extractor.core.records import DryRunSummary
 from extractor.runs.discovery import count_items, discover_inputs
-from extractor.runs.records import DryRunSummary
-from extractor.text.reading import iter_documents
+from extractor.text.reading import Document, iter_documents
+
+if TYPE_CHECKING:
+    from extractor.pipeline import ArticlePipeline
 
 __all__ = ["estimate_batch"]
 
 
 def estimate_batch(
-    extractor: Any,
+    extractor: ArticlePipeline | object,
     inputs: Iterable[str | os.PathLike[str]],
     *,
     on_progress: Callable[[int, int], None] | None = None,
@@ -28,20 +31,22 @@ def estimate_batch(
     known before the call). One article at a time: memory is that of the largest
     article, and an article over the per-article budget is counted as unusable (its
     text is refused from its length, before cleaning or chunking)."""
+    # The public Extractor (a layer above) holds its pipeline.
+    pipeline = cast("ArticlePipeline", getattr(extractor, "pipeline", extractor))
     files, errors = discover_inputs(inputs, follow_symlinks=follow_symlinks)
-    model = extractor.model_name
+    model = pipeline.model_name
     out = DryRunSummary(model=model, errors=len(errors), error_messages=[str(e) for e in errors])
     total = count_items(files)
     done = 0
     for path in files:
         for item in iter_documents(path, text_field=text_field, id_field=id_field,
-                                   languages=extractor.settings.extra_languages):
+                                   languages=pipeline.settings.extra_languages):
             done += 1
-            _count(extractor, item, out)
+            _count(pipeline, item, out)
             if on_progress is not None:
                 on_progress(done, total)
     try:
-        price = extractor.settings.profile().price_for(model)
+        price = pipeline.settings.profile().price_for(model)
     except ExtractorError:
         price = None
     if price is not None:
@@ -50,7 +55,7 @@ def estimate_batch(
     return out
 
 
-def _count(extractor: Any, item: Any, out: DryRunSummary) -> None:
+def _count(extractor: ArticlePipeline, item: Document | InputError, out: DryRunSummary) -> None:
     if isinstance(item, InputError):
         out.errors += 1
         out.error_messages.append(str(item))

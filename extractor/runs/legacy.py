@@ -24,39 +24,38 @@ from extractor.runs import (  # noqa: F401 - the rest of v0.1's extractor.batch
     estimate_batch,
     runner,
 )
-from extractor.runs.runner import RunHooks
 
 __all__ = ["run_batch", "arun_batch", "iter_results", "estimate_batch", "discover_inputs", "RateLimiter",
            "RateLimitedTransport", "ArticleRecord", "Progress", "RunSummary", "DryRunSummary", "SUPPORTED_SUFFIXES"]
 
-_HOOKS = ("on_progress", "on_record", "stop")
-_INJECTED = ("limiter", "transport")
 
-
-def _split(kwargs: dict[str, Any]) -> tuple[Any, RunHooks, dict[str, Any]]:
+def _split(extractor: Any, kwargs: dict[str, Any]) -> tuple[Any, Any]:
+    """The v0.1 keywords as (extractor, RunOptions): ``transport=`` becomes a twin of the
+    extractor that sends over it; everything else is a RunOptions field."""
     from extractor.core.options import RunOptions
 
-    hooks = RunHooks(**{k: kwargs.pop(k) for k in _HOOKS if k in kwargs})
-    injected = {k: kwargs.pop(k) for k in _INJECTED if k in kwargs}
+    pipeline = getattr(extractor, "pipeline", extractor)
+    transport = kwargs.pop("transport", None)
+    if transport is not None:
+        pipeline = pipeline.over_transport(transport)
     kwargs.pop("summary", None)
-    return RunOptions.of(kwargs.pop("out"), **kwargs), hooks, injected
+    return pipeline, RunOptions.of(kwargs.pop("out"), **kwargs)
 
 
 def run_batch(extractor: Any, inputs: Iterable[str | os.PathLike[str]], **kwargs: Any) -> RunSummary:
     """v0.1: ``run_batch(extractor, inputs, out=..., concurrency=..., ...)``."""
-    handle_sigint = kwargs.pop("handle_sigint", True)
-    options, hooks, injected = _split(kwargs)
-    return runner.run_batch(extractor, inputs, options, hooks=hooks, handle_sigint=handle_sigint, **injected)
+    pipeline, options = _split(extractor, kwargs)
+    return runner.run_batch(pipeline, inputs, options)
 
 
 async def arun_batch(extractor: Any, inputs: Iterable[str | os.PathLike[str]], **kwargs: Any) -> RunSummary:
     """v0.1: ``await arun_batch(extractor, inputs, out=..., ...)``."""
-    options, hooks, injected = _split(kwargs)
-    return await runner.arun_batch(extractor, inputs, options, hooks=hooks, **injected)
+    pipeline, options = _split(extractor, kwargs)
+    return await runner.arun_batch(pipeline, inputs, options)
 
 
 def iter_results(extractor: Any, inputs: Iterable[str | os.PathLike[str]],
                  **kwargs: Any) -> AsyncIterator[ArticleRecord]:
     """v0.1: ``async for rec in iter_results(extractor, inputs, out=..., ...)``."""
-    options, hooks, injected = _split(kwargs)
-    return runner.iter_results(extractor, inputs, options, stop=hooks.stop, **injected)
+    pipeline, options = _split(extractor, kwargs)
+    return runner.iter_results(pipeline, inputs, options)

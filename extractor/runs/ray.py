@@ -1,4 +1,4 @@
-"""Ray Data for batches beyond one machine (``pip install 'extractor[ray]'``).
+"""Ray Data for batches beyond one machine (``pip install 'grounded-extractor[ray]'``).
 
 * ``extractor run INPUT... --out OUT --engine ray [--ray-address auto|HOST:PORT]``, or
   ``Extractor.run(..., engine="ray")``: the batch's model calls on a Ray actor pool
@@ -10,6 +10,6 @@ Importing this module does not import Ray; using it does.
 
 from __future__ import annotations
 
-from extractor.runs.ray_engine import PoolPlan, RayEngine, extract_dataset, plan_pool
+from extractor.runs.engines.ray import PoolPlan, RayEngine, extract_dataset, plan_pool
 
 __all__ = ["RayEngine", "extract_dataset", "plan_pool", "PoolPlan"]

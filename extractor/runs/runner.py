@@ -2,18 +2,24 @@
 
     inputs ─discover─▶ files ─read─▶ Documents ─decide─┬─ reuse: the stored record (no call)
                                                        ├─ rederive: facts from stored answers (no call)
+                                                       ├─ pending: waits in a Batch API batch (no call)
                                                        └─ request: a Job ─engine─▶ Answer ─store─▶ record
     end / Ctrl-C ─▶ exports regenerated from the store
 
-Every article ends as exactly one record, ``ok`` or ``error`` with the reason; a bad
-article never stops the run. Results are written to SQLite one transaction per
-article (:mod:`extractor.store`), so a killed run restarted with the same command
-picks up where it stopped and makes no model call for finished articles. One process
-writes an output folder at a time: a second run is refused at once (or waits, with
-``RunOptions(wait=True)``), so an article is never paid for twice.
+Every article ends as exactly one record, ``ok`` or ``error`` with the reason (or
+``pending`` while a Batch API batch holds it); a bad article never stops the run.
+Results are written to SQLite one transaction per article (:mod:`extractor.store`),
+so a killed run restarted with the same command picks up where it stopped and makes no
+model call for finished articles. One process writes an output folder at a time: a
+second run is refused at once (or waits, with ``RunOptions(wait=True)``), so an article
+is never paid for twice.
+
+The runner owns everything around the engine: the store, the lock, the engine's
+folders, the run's request limiter (``concurrency`` requests in flight, ``rpm``/``tpm``)
+and the extractor whose requests pass it. The engine only schedules.
 
 >>> from extractor import Extractor, RunOptions, Settings          # doctest: +SKIP
->>> summary = run_batch(Extractor(Settings.from_env()), ["articles/"], RunOptions(out="out"))  # doctest: +SKIP
+>>> summary = Extractor(Settings.from_env()).run(["articles/"], options=RunOptions(out="out"))  # doctest: +SKIP
 >>> summary.ok, summary.failed, summary.paths["articles"]  # doctest: +SKIP
 """
 
@@ -21,66 +27,47 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import os
+import shutil
 import signal
 import sys
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from extractor.core.errors import ConfigurationError, ExtractorError, InputError, ModelCallError, StoreDamagedError
+from extractor.core.identity import Identity
 from extractor.core.options import RunOptions
+from extractor.core.records import ArticleRecord, Progress, RunSummary
 from extractor.core.types import ExtractionResult
 from extractor.model.endpoint import check_endpoint
+from extractor.model.ratelimit import RateLimiter
 from extractor.runs.discovery import count_items, discover, discover_inputs, file_key, file_sha, jsonl_keys
-from extractor.runs.engine import Answer, Engine, Job, is_fatal
-from extractor.runs.records import ArticleRecord, Progress, RunSummary
-from extractor.store import OutputLock, RecordState, Store, input_error_key
+from extractor.runs.engines import Answer, Engine, EngineContext, Job, engine_class, is_fatal
+from extractor.store import NewRecord, OutputLock, RecordState, Store, input_error_key
 from extractor.store.failures import storage_error
 from extractor.text.reading import Document, document_from_info, iter_documents
 
+if TYPE_CHECKING:
+    from extractor.pipeline import ArticleExtractor
+
 logger = logging.getLogger(__name__)
 
-__all__ = ["RunHooks", "BatchRun", "Decision", "decide", "store_answer", "make_engine", "iter_results", "arun_batch",
-           "run_batch", "doc_json"]
+__all__ = ["BatchRun", "Decision", "decide", "iter_results", "arun_batch", "run_batch", "doc_json"]
 
 _DONE = object()
-
-
-@dataclass(frozen=True, kw_only=True)
-class RunHooks:
-    """Callbacks and controls of a running batch (not options: they are live objects).
-
-    ``on_progress`` gets a :class:`Progress` after each article and ``on_record`` the
-    :class:`ArticleRecord`; setting ``stop`` ends the run early (finished articles are
-    kept and exported; a re-run does the rest).
-    """
-
-    on_progress: Callable[[Progress], None] | None = None
-    on_record: Callable[[ArticleRecord], None] | None = None
-    stop: asyncio.Event | None = None
 
 
 class Decision(Enum):
     REUSE = "reuse"
     REDERIVE = "rederive"
     REQUEST = "request"
-
-
-def make_engine(extractor: Any, options: RunOptions, *, limiter: Any = None, transport: Any = None) -> Engine:
-    """The engine ``options.engine`` names (Ray is imported only when asked for)."""
-    if options.engine == "ray":
-        from extractor.runs.ray_engine import RayEngine
-
-        return RayEngine(extractor, options, transport=transport)
-    from extractor.runs.asyncio_engine import AsyncioEngine
-
-    return AsyncioEngine(extractor, options, limiter=limiter, transport=transport)
 
 
 def doc_json(doc: Document) -> str:
@@ -97,8 +84,8 @@ def _error_kind(exc: BaseException) -> str:
     return "input" if isinstance(exc, InputError) else "internal"
 
 
-def decide(store: Store, identity: Any, sha: str, options: RunOptions,
-           settings: dict[str, Any]) -> tuple[Decision, RecordState | None]:
+def decide(store: Store, identity: Identity, sha: str, options: RunOptions,
+           settings: dict[str, object]) -> tuple[Decision, RecordState | None]:
     """Whether content ``sha`` needs the model under this request and derivation key.
 
     ``settings`` (the run's settings as JSON) decide whether a v0.1 record of the same
@@ -118,45 +105,45 @@ def decide(store: Store, identity: Any, sha: str, options: RunOptions,
     return (Decision.REDERIVE if state.has_answers else Decision.REQUEST), state
 
 
-def store_answer(store: Store, identity: Any, run_id: int, answer: Answer) -> ArticleRecord:
-    """Write an engine's answer as the article's record (one transaction) and report it.
-
-    The same for every engine, so the store and the exports never know which one ran.
-    """
+def _record_of(answer: Answer, identity: Identity, run_id: int | None) -> tuple[NewRecord, ArticleRecord]:
+    """An engine's answer as the store's record and the run's report of it."""
     doc = answer.job.document
     if answer.error is not None:
         kind = _error_kind(answer.error)
-        written = store.put(sha256=doc.sha256, identity=identity, source=doc.source, status="error", run_id=run_id,
-                            error=str(answer.error), error_kind=kind, document_json=doc_json(doc), text=doc.text,
-                            file=answer.job.file)
-        return ArticleRecord(doc.source, doc.sha256, "error", error=str(answer.error), error_kind=kind,
-                             how="requested", kept_previous=not written)
+        new = NewRecord(sha256=doc.sha256, identity=identity, source=doc.source, status="error", run_id=run_id,
+                        error=str(answer.error), error_kind=kind, document_json=doc_json(doc), text=doc.text,
+                        file=answer.job.file)
+        return new, ArticleRecord(doc.source, doc.sha256, "error", error=str(answer.error), error_kind=kind,
+                                  how="requested")
     result_json = answer.result_text()
     result = answer.result or ExtractionResult.model_validate_json(result_json)
-    store.put(sha256=doc.sha256, identity=identity, source=doc.source, status="ok", run_id=run_id,
-              answers_json=answer.answers_json, result_json=result_json,
-              document_json=result.document.model_dump_json(), text=doc.text,
-              usage_json=result.usage.model_dump_json(), file=answer.job.file)
-    return ArticleRecord.of_result(result, source=doc.source, sha256=doc.sha256, how="requested",
-                                   result_json=result_json, usage=result.usage)
+    if answer.derive_key:
+        identity = dataclasses.replace(identity, derive_key=answer.derive_key)
+    new = NewRecord(sha256=doc.sha256, identity=identity, source=doc.source, status="ok", run_id=run_id,
+                    answers_json=answer.answers_json, result_json=result_json,
+                    document_json=result.document.model_dump_json(), text=doc.text,
+                    usage_json=result.usage.model_dump_json(), file=answer.job.file)
+    return new, ArticleRecord.of_result(result, source=doc.source, sha256=doc.sha256, how="requested",
+                                        result_json=result_json, usage=result.usage)
 
 
 @dataclass
 class BatchRun:
-    """One run of ``extractor`` over ``inputs`` into ``options.out``, with ``engine``.
+    """One run of ``extractor`` over ``inputs`` into ``options.out``, on ``engine``.
 
     Iterate :meth:`records` to drive it: one :class:`ArticleRecord` per article, each
-    written to the store before it is yielded. The caller holds the output folder's lock.
+    written to the store before it is yielded. The caller holds the output folder's lock
+    and has opened the store; the run closes neither.
     """
 
-    extractor: Any
+    extractor: ArticleExtractor
     inputs: list[str]
     options: RunOptions
     engine: Engine
+    store: Store
     summary: RunSummary
-    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    stop: asyncio.Event
     discovered: tuple[list[Path], list[InputError]] | None = None
-    store: Store = field(init=False)
     run_id: int = field(init=False, default=0)
     in_flight: dict[str, str] = field(init=False, default_factory=dict)   # sha256 -> source being asked
     seen: dict[str, str] = field(init=False, default_factory=dict)        # sha256 -> first source this run
@@ -166,9 +153,10 @@ class BatchRun:
 
     def __post_init__(self) -> None:
         self.identity = self.extractor.identity
-        self.settings_dump = self.extractor.settings.model_dump(mode="json")
-        self.out_queue: asyncio.Queue = asyncio.Queue()
-        self.jobs: asyncio.Queue = asyncio.Queue(maxsize=max(16, self.options.concurrency * 2))
+        self.settings_dump: dict[str, object] = self.extractor.settings.model_dump(mode="json")
+        self.out_queue: asyncio.Queue[ArticleRecord | BaseException | object] = asyncio.Queue()
+        # Read ahead of the engine by this many articles: enough to keep every request slot fed.
+        self.jobs: asyncio.Queue[Job | object] = asyncio.Queue(maxsize=max(16, self.options.concurrency * 2))
 
     # The run -----------------------------------------------------------------------------
     async def records(self) -> AsyncGenerator[ArticleRecord, None]:
@@ -177,7 +165,12 @@ class BatchRun:
                                                       follow_symlinks=self.options.follow_symlinks)
         files, errors = self.discovered
         self.discovered = None  # the producer owns the lists from here
-        self._open()
+        self.run_id = self.store.start_run(settings=self.extractor.settings, identity=self.identity,
+                                           inputs=self.inputs, argv=self.options.argv, engine=self.engine.name)
+        self.summary.run_id = self.run_id
+        # Discovery errors (a missing path, a glob that matched nothing) belong to a command
+        # line, not to an article: the exports show those of the latest run only.
+        self.store.clear_discovery_errors()
         status = "failed"
         main = asyncio.create_task(self._produce_and_answer(files, errors))
         stopper = asyncio.create_task(self.stop.wait())
@@ -196,14 +189,14 @@ class BatchRun:
             await self.engine.aclose()
             self._close(status)
 
-    async def _drain(self, stopper: asyncio.Task) -> AsyncIterator[ArticleRecord]:
-        getter: asyncio.Task | None = None
+    async def _drain(self, stopper: asyncio.Task[bool]) -> AsyncIterator[ArticleRecord]:
+        getter: asyncio.Task[ArticleRecord | BaseException | object] | None = None
         finishing = False
         while True:
             if getter is None:
                 getter = asyncio.create_task(self.out_queue.get())
-            done, _ = await asyncio.wait({getter} if finishing else {getter, stopper},
-                                         return_when=asyncio.FIRST_COMPLETED)
+            waited: set[asyncio.Future[Any]] = {getter} if finishing else {getter, stopper}
+            done, _ = await asyncio.wait(waited, return_when=asyncio.FIRST_COMPLETED)
             if getter not in done:
                 self.summary.interrupted = True
                 # Requests in flight are paid for: store their answers, start no new one
@@ -220,32 +213,21 @@ class BatchRun:
                     if isinstance(rec, ArticleRecord):
                         yield rec
                 return
-            rec, getter = getter.result(), None
-            if rec is _DONE:
+            item, getter = getter.result(), None
+            if item is _DONE:
                 return
-            if isinstance(rec, BaseException):
-                raise rec
-            yield rec
-
-    def _open(self) -> None:
-        self.store = Store(self.options.out)
-        self.run_id = self.store.start_run(settings=self.extractor.settings, identity=self.identity,
-                                           inputs=self.inputs, argv=self.options.argv, engine=self.engine.name)
-        self.summary.run_id = self.run_id
-        # Discovery errors (a missing path, a glob that matched nothing) belong to a command
-        # line, not to an article: the exports show those of the latest run only.
-        self.store.clear_discovery_errors()
+            if isinstance(item, BaseException):
+                raise item
+            if isinstance(item, ArticleRecord):
+                yield item
 
     def _close(self, status: str) -> None:
-        stats = self.engine.stats
+        stats = self.engine.count()
         self.summary.model_calls, self.summary.rate_limited = stats.model_calls, stats.rate_limited
         self.summary.paused_s, self.summary.requested_twice = stats.paused_s, stats.requested_twice
-        try:
-            if status == "finished":
-                self._prune()
-            self.store.finish_run(self.run_id, status=status, counts=self.summary.counts())
-        finally:
-            self.store.close()
+        if status == "finished" and self.options.only is None:  # a selection did not see every source
+            self._prune()
+        self.store.finish_run(self.run_id, status=status, counts=self.summary.counts())
 
     def _prune(self) -> None:
         try:
@@ -257,23 +239,42 @@ class BatchRun:
             logger.info("dropped %d stale source(s) of re-read files from the exports", removed)
 
     async def _produce_and_answer(self, files: list[Path], errors: list[InputError]) -> None:
-        producer = asyncio.create_task(self._produce(files, errors))
         try:
-            async for answer in self.engine.answer(self._jobs()):
-                await self._record_answer(answer)
-            if not self.stop.is_set():  # stopped, it may wait on a queue nobody reads: cancelled below
-                await producer
+            await self._store_recovered()
+            producer = asyncio.create_task(self._produce(files, errors))
+            try:
+                async for answer in self.engine.answer(self._jobs()):
+                    await self._record_answer(answer)
+                if not self.stop.is_set():  # stopped, it may wait on a queue nobody reads: cancelled below
+                    await producer
+            finally:
+                producer.cancel()
+                await asyncio.gather(producer, return_exceptions=True)
             await self.out_queue.put(_DONE)
         except asyncio.CancelledError:
             raise
         except BaseException as exc:
             await self.out_queue.put(exc)
-        finally:
-            producer.cancel()
-            await asyncio.gather(producer, return_exceptions=True)
+
+    async def _store_recovered(self) -> None:
+        """Answers an engine kept from an earlier run (a driver that died after its workers
+        finished) go into the store before anything is decided, so they cost no call."""
+        if not self.engine.keeps_records:
+            return
+        done = frozenset(await asyncio.to_thread(self.store.done_keys, self.identity))
+        n = 0
+        async for answer in self.engine.recovered(done):
+            sha = answer.job.document.sha256
+            if not answer.ok and self.store.lookup(sha, self.identity) is not None:
+                continue  # an error never replaces what the store holds
+            new, _ = _record_of(answer, self.identity, None)
+            self.store.put(new)
+            n += 1
+        if n:
+            logger.info("stored %d answer(s) of an earlier run that the store lacked", n)
 
     async def _jobs(self) -> AsyncIterator[Job]:
-        while (job := await self.jobs.get()) is not _DONE:
+        while isinstance(job := await self.jobs.get(), Job):
             if self.stop.is_set():  # not started: asked on the next run
                 return
             yield job
@@ -281,7 +282,7 @@ class BatchRun:
     # Step: produce -----------------------------------------------------------------------
     async def _produce(self, files: list[Path], errors: list[InputError]) -> None:
         try:
-            for exc in errors:
+            for exc in errors if self.options.only is None else ():
                 await self._emit(self._input_error(exc, None))
             for path in files:
                 if self.stop.is_set():
@@ -301,6 +302,7 @@ class BatchRun:
     async def _settled_without_reading(self, path: Path, fkey: str) -> bool:
         """A cheap pre-check (hashes only: no decoding, cleaning or language detection)
         that keeps a re-run of a finished batch fast. True when the file needs no reading."""
+        keys: list[tuple[str, str]] | None
         if path.suffix.lower() == ".jsonl":
             keys = await asyncio.to_thread(jsonl_keys, path, self.options.text_field, self.options.id_field)
         else:
@@ -308,6 +310,7 @@ class BatchRun:
             keys = [(str(path), sha)] if sha else None
         if not keys or any(sha in self.in_flight for _, sha in keys):
             return False
+        keys = [(source, sha) for source, sha in keys if self._selected(sha)]
         decisions = [self._decide(sha) for _, sha in keys]
         if any(d is Decision.REQUEST for d, _ in decisions):
             return False
@@ -315,6 +318,9 @@ class BatchRun:
             await self._emit(await self._settle(sha, source, fkey, decision, state))
         self.done_files.append(fkey)
         return True
+
+    def _selected(self, sha: str) -> bool:
+        return self.options.only is None or sha in self.options.only
 
     async def _read(self, path: Path, fkey: str) -> None:
         items = iter_documents(path, text_field=self.options.text_field, id_field=self.options.id_field,
@@ -325,8 +331,9 @@ class BatchRun:
                 self.done_files.append(fkey)
                 return
             if isinstance(item, InputError):
-                await self._emit(self._input_error(item, fkey))
-            else:
+                if self.options.only is None:  # a selection of contents is not about unreadable lines
+                    await self._emit(self._input_error(item, fkey))
+            elif self._selected(item.sha256):
                 await self._classify(item, fkey)
 
     async def _classify(self, doc: Document, fkey: str) -> None:
@@ -384,10 +391,11 @@ class BatchRun:
         return ArticleRecord.of_result(result, source=source, sha256=sha, how="rederived", result_json=result_json)
 
     def _input_error(self, exc: InputError, fkey: str | None) -> ArticleRecord:
+        """The one writer of input errors (unreadable files, paths that found nothing)."""
         source = str(exc.source) if exc.source is not None else None
-        self.store.put(sha256=input_error_key(source or str(exc)), identity=self.identity, source=source,
-                       status="error", run_id=self.run_id, error=str(exc), error_kind="input", file=fkey,
-                       scope="article" if fkey else "discovery")
+        self.store.put(NewRecord(sha256=input_error_key(source or str(exc)), identity=self.identity, source=source,
+                                 status="error", run_id=self.run_id, error=str(exc), error_kind="input", file=fkey,
+                                 scope="article" if fkey else "discovery"))
         return ArticleRecord(source=source, sha256=None, status="error", error=str(exc), error_kind="input")
 
     # Step: the engine's answers ----------------------------------------------------------
@@ -395,47 +403,106 @@ class BatchRun:
         doc = answer.job.document
         sha, source = doc.sha256, doc.source or doc.sha256
         try:
-            rec = self._store_ok(answer) if answer.ok else self._store_error(answer)
+            if answer.pending is not None:
+                # The source shows the article's record once the batch is collected.
+                self.store.put_source(source, sha, self.identity, run_id=self.run_id, file=answer.job.file)
+                rec = ArticleRecord(source, sha, "pending", how="requested", pending=answer.pending)
+            else:
+                rec = self._store(answer)
         finally:
             self.in_flight.pop(sha, None)
         self.seen.setdefault(sha, source)
         await self._emit(rec)
         copies = self.waiting.pop(sha, [])
-        state = self.store.lookup(sha, self.identity) if copies else None
+        state = self.store.lookup(sha, self.identity) if copies and answer.pending is None else None
         for copy, copy_file in copies:
-            await self._emit(self._reuse(sha, copy, copy_file, state, duplicate_of=source))
+            if answer.pending is not None:
+                self.store.put_source(copy, sha, self.identity, run_id=self.run_id, file=copy_file,
+                                      duplicate_of=source)
+                await self._emit(ArticleRecord(copy, sha, "pending", how="reused", duplicate_of=source,
+                                               pending=answer.pending))
+            else:
+                await self._emit(self._reuse(sha, copy, copy_file, state, duplicate_of=source))
 
-    def _store_ok(self, answer: Answer) -> ArticleRecord:
-        self.ok += 1
-        return store_answer(self.store, self.identity, self.run_id, answer)
-
-    def _store_error(self, answer: Answer) -> ArticleRecord:
-        assert answer.error is not None
-        if is_fatal(answer.error) and self.ok == 0:
+    def _store(self, answer: Answer) -> ArticleRecord:
+        if answer.error is not None and is_fatal(answer.error) and self.ok == 0:
             # Every further article would fail the same way: stop before paying for more.
             raise ConfigurationError(getattr(answer.error, "last_error", None) or str(answer.error))
-        return store_answer(self.store, self.identity, self.run_id, answer)
+        new, rec = _record_of(answer, self.identity, self.run_id)
+        written = self.store.put(new)
+        self.ok += rec.ok
+        if not written:
+            rec.kept_previous = True
+        return rec
 
     async def _emit(self, rec: ArticleRecord) -> None:
         await self.out_queue.put(rec)
 
 
-# --------------------------------------------------------------------------- entry points
+# --------------------------------------------------------------------------- what a run needs
 
 
-def _check_ready(extractor: Any, options: RunOptions, transport: Any) -> bool:
+def _limiter(extractor: ArticleExtractor, options: RunOptions) -> RateLimiter:
+    """The run's limiter: ``concurrency`` requests in flight, ``rpm``/``tpm``, the 429 pause.
+    An application's :class:`RateLimiter` shared by several runs is used as it is."""
+    if isinstance(options.limiter, RateLimiter):
+        return options.limiter
+    s = extractor.settings
+    return RateLimiter(options.rpm, options.tpm, backoff_initial_s=s.backoff_initial_s, backoff_max_s=s.backoff_max_s,
+                       max_pause_s=s.max_retry_after_s, max_in_flight=options.concurrency)
+
+
+def _folders(out: Path, cls: type[Engine]) -> tuple[Path, Path]:
+    """The engine's folder, its named subfolders, and a fresh folder for this run (earlier
+    runs' are removed: the lock is ours, so they are done with)."""
+    workdir = out / (cls.workdir_name or cls.name)
+    for sub in cls.folders:
+        (workdir / sub).mkdir(parents=True, exist_ok=True)
+    runs = workdir / cls.run_folder
+    if runs.is_dir():
+        for old in runs.iterdir():
+            shutil.rmtree(old, ignore_errors=True)
+    run_dir = runs / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    return workdir, run_dir
+
+
+@contextlib.asynccontextmanager
+async def _engine(extractor: ArticleExtractor, options: RunOptions, store: Store) -> AsyncIterator[Engine]:
+    """The engine ``options.engine`` names, with its context; the limited extractor closed after it."""
+    cls = engine_class(str(options.engine))
+    limiter = _limiter(extractor, options)
+    limited = extractor.over_limiter(limiter, pool_size=options.concurrency)
+    try:
+        workdir, run_dir = _folders(options.out, cls)
+        engine = cls(EngineContext(extractor=limited, limiter=limiter, options=options, workdir=workdir,
+                                   run_dir=run_dir, journal=store.batch_jobs))
+        try:
+            yield engine
+        finally:
+            await engine.aclose()
+    finally:
+        if limited is not extractor:
+            try:
+                await limited.aclose()
+            except Exception:  # closing must not hide the run's own outcome
+                logger.debug("closing the batch client failed", exc_info=True)
+
+
+def _check_ready(extractor: ArticleExtractor, options: RunOptions) -> bool:
     """Settings that cannot work fail here, before any file is read; returns whether to
-    test the endpoint's connection."""
+    test the endpoint's connection (by default: when the library builds the client)."""
     settings = extractor.settings
     settings.resolved_api_key()
     settings.resolved_model()
+    if settings.mentions_only:
+        return False  # no model is asked
     if options.check_connection is not None:
         return options.check_connection
-    return transport is None and extractor.async_client_override is None
+    return not extractor.has_own_client
 
 
-async def iter_results(extractor: Any, inputs: Iterable[str | os.PathLike[str]], options: RunOptions, *,
-                       stop: asyncio.Event | None = None, limiter: Any = None, transport: Any = None,
+async def iter_results(extractor: ArticleExtractor, inputs: Iterable[str | os.PathLike[str]], options: RunOptions, *,
                        summary: RunSummary | None = None, lock: OutputLock | None = None,
                        discovered: tuple[list[Path], list[InputError]] | None = None
                        ) -> AsyncGenerator[ArticleRecord, None]:
@@ -451,51 +518,56 @@ async def iter_results(extractor: Any, inputs: Iterable[str | os.PathLike[str]],
     (endpoint unreachable, key rejected); :class:`~extractor.core.errors.OutputBusyError`
     when another process writes ``options.out``.
     """
-    _check_ready(extractor, options, transport)
+    _check_ready(extractor, options)
     own_lock = lock or OutputLock(options.out, wait=options.wait, command=list(options.argv or sys.argv))
-    stop = stop or asyncio.Event()
+    stop = options.stop or asyncio.Event()
     if not await own_lock.aacquire(stop=stop):
         return
     try:
-        engine = make_engine(extractor, options, limiter=limiter, transport=transport)
-        run = BatchRun(extractor, [os.fspath(i) for i in inputs], options, engine,
-                       summary or RunSummary(run_id=0, out=options.out, engine=engine.name), stop,
-                       discovered)
-        # Closed here, not by the loop's finaliser later: the run logs its end and closes
-        # the store while the lock is still held.
-        async with contextlib.aclosing(run.records()) as records:
-            async for rec in records:
-                try:
-                    yield rec
-                except Exception as exc:  # the consumer failed (thrown in): the run ends 'failed', not 'interrupted'
-                    await records.athrow(exc)
-                    raise
+        store = Store(options.out)
+        try:
+            async with _engine(extractor, options, store) as engine:
+                summary = summary or RunSummary(run_id=0, out=options.out)
+                summary.engine = engine.name
+                run = BatchRun(extractor, [os.fspath(i) for i in inputs], options, engine, store, summary, stop,
+                               discovered)
+                # Closed here, not by the loop's finaliser later: the run logs its end while
+                # the store is open and the lock still held.
+                async with contextlib.aclosing(run.records()) as records:
+                    async for rec in records:
+                        try:
+                            yield rec
+                        except Exception as exc:  # the consumer failed (thrown in): the run ends 'failed'
+                            await records.athrow(exc)
+                            raise
+        finally:
+            store.close()
     finally:
         own_lock.release()
 
 
-async def arun_batch(extractor: Any, inputs: Iterable[str | os.PathLike[str]], options: RunOptions, *,
-                     hooks: RunHooks | None = None, limiter: Any = None, transport: Any = None) -> RunSummary:
-    """Async :func:`run_batch`."""
-    hooks = hooks or RunHooks()
+async def arun_batch(extractor: ArticleExtractor, inputs: Iterable[str | os.PathLike[str]],
+                     options: RunOptions) -> RunSummary:
+    """Async :func:`run_batch` (signals are the application's: ``handle_sigint`` is not used)."""
     inputs = [os.fspath(i) for i in inputs]
     started = time.monotonic()
     lock = OutputLock(options.out, wait=options.wait, command=list(options.argv or sys.argv))
-    if not await lock.aacquire(stop=hooks.stop):
+    if not await lock.aacquire(stop=options.stop):
         logger.warning("interrupted while waiting for %s: nothing was done", options.out)
-        return RunSummary(run_id=0, out=options.out, engine=options.engine, interrupted=True)
+        return RunSummary(run_id=0, out=options.out, engine=str(options.engine), interrupted=True)
     try:
-        if _check_ready(extractor, options, transport):
+        if _check_ready(extractor, options):
             await asyncio.to_thread(check_endpoint, extractor.settings)
         found = await asyncio.to_thread(discover, inputs, follow_symlinks=options.follow_symlinks)
         files, errors = found.files, [*found.missing, *found.errors]
-        total = await asyncio.to_thread(count_items, files) + len(errors)
-        summary = RunSummary(run_id=0, out=options.out, engine=options.engine, total=total, skipped=found.skipped)
+        total = len(options.only) if options.only is not None else (
+            await asyncio.to_thread(count_items, files) + len(errors))
+        summary = RunSummary(run_id=0, out=options.out, engine=str(options.engine), total=total,
+                             skipped=found.skipped)
         aborted = False
         try:
-            await _consume(iter_results(extractor, inputs, options, stop=hooks.stop, limiter=limiter,
-                                        transport=transport, summary=summary, lock=lock,
-                                        discovered=(files, errors)), summary, hooks)
+            await _consume(iter_results(extractor, inputs, options, summary=summary, lock=lock,
+                                        discovered=(files, errors)), summary, options)
         except (asyncio.CancelledError, KeyboardInterrupt):
             # An abort (the second Ctrl-C): at once, no exports. The store has every
             # finished article; the next run writes the exports.
@@ -510,17 +582,17 @@ async def arun_batch(extractor: Any, inputs: Iterable[str | os.PathLike[str]], o
         lock.release()
 
 
-async def _consume(records: AsyncGenerator[ArticleRecord, None], summary: RunSummary, hooks: RunHooks) -> None:
+async def _consume(records: AsyncGenerator[ArticleRecord, None], summary: RunSummary, options: RunOptions) -> None:
     progress = Progress(total=summary.total)
     async with contextlib.aclosing(records) as closing:
         try:
-            await _count_each(closing, summary, hooks, progress)
+            await _count_each(closing, summary, options, progress)
         except Exception as exc:  # a hook failed: thrown into the run, which then logs itself as failed
             await closing.athrow(exc)
             raise
 
 
-async def _count_each(records: AsyncIterator[ArticleRecord], summary: RunSummary, hooks: RunHooks,
+async def _count_each(records: AsyncIterator[ArticleRecord], summary: RunSummary, options: RunOptions,
                       progress: Progress) -> None:
     async for rec in records:
         summary.add(rec)
@@ -530,10 +602,10 @@ async def _count_each(records: AsyncIterator[ArticleRecord], summary: RunSummary
         progress.tokens, progress.cost_usd = summary.usage.total_tokens, summary.usage.cost_usd or 0.0
         if progress.done > progress.total:
             progress.total = summary.total = progress.done
-        if hooks.on_record is not None:
-            hooks.on_record(rec)
-        if hooks.on_progress is not None:
-            hooks.on_progress(progress)
+        if options.on_record is not None:
+            options.on_record(rec)
+        if options.on_progress is not None:
+            options.on_progress(progress)
 
 
 async def _export(out: Path, summary: RunSummary) -> None:
@@ -559,9 +631,8 @@ async def _export(out: Path, summary: RunSummary) -> None:
         summary.paths = {k: str(v) for k, v in paths.items()}
 
 
-def run_batch(extractor: Any, inputs: Iterable[str | os.PathLike[str]], options: RunOptions, *,
-              hooks: RunHooks | None = None, limiter: Any = None, transport: Any = None,
-              handle_sigint: bool = True) -> RunSummary:
+def run_batch(extractor: ArticleExtractor, inputs: Iterable[str | os.PathLike[str]],
+              options: RunOptions) -> RunSummary:
     """Extract every article under ``inputs`` into ``options.out``; returns a :class:`RunSummary`.
 
     ``inputs`` are files, folders (searched recursively) and glob patterns; .txt, .md,
@@ -573,22 +644,26 @@ def run_batch(extractor: Any, inputs: Iterable[str | os.PathLike[str]], options:
     ``retry_errors=False``); a changed post-processing setting re-derives the facts
     from the stored answers, a changed request setting asks again.
 
-    With ``handle_sigint`` (main thread only) the first Ctrl-C stops the run cleanly —
-    finished articles are kept and exported, the summary has ``interrupted=True`` —
-    and a second Ctrl-C aborts at once.
+    With ``options.handle_sigint`` (main thread only) the first Ctrl-C stops the run
+    cleanly — finished articles are kept and exported, the summary has
+    ``interrupted=True`` — and a second Ctrl-C aborts at once.
 
     Raises :class:`ConfigurationError` (missing key or model, unreachable endpoint)
     before any article is processed, and :class:`~extractor.core.errors.OutputBusyError`
     when another process is writing ``options.out`` (unless ``options.wait``).
     """
-    hooks = hooks or RunHooks()
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        raise RuntimeError("run() cannot be called from a running event loop; use 'await Extractor.arun(...)' "
+                           "(or arun_batch) there")
 
     async def main() -> RunSummary:
-        stop = hooks.stop or asyncio.Event()
-        with _sigint_stops(stop, enabled=handle_sigint):
-            return await arun_batch(extractor, inputs, options, hooks=RunHooks(
-                on_progress=hooks.on_progress, on_record=hooks.on_record, stop=stop), limiter=limiter,
-                transport=transport)
+        stop = options.stop or asyncio.Event()
+        with _sigint_stops(stop, enabled=options.handle_sigint):
+            return await arun_batch(extractor, inputs, options.but(stop=stop))
 
     return asyncio.run(main())
 

@@ -8,6 +8,7 @@ from extractor.store.sqlite import (
     DB_NAME,
     SECRET_FIELDS,
     Identity,
+    NewRecord,
     RecordState,
     Store,
     StoredRecord,
@@ -15,5 +16,5 @@ from extractor.store.sqlite import (
     redact_settings,
 )
 
-__all__ = ["DB_NAME", "SECRET_FIELDS", "LOCK_NAME", "Identity", "OutputLock", "RecordState", "Store", "StoredRecord",
-           "input_error_key", "redact_settings"]
+__all__ = ["DB_NAME", "SECRET_FIELDS", "LOCK_NAME", "Identity", "NewRecord", "OutputLock", "RecordState", "Store",
+           "StoredRecord", "input_error_key", "redact_settings"]

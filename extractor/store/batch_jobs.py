@@ -83,6 +83,10 @@ class BatchJobs:
             rows = self._rows("SELECT * FROM batch_jobs WHERE batch_id=? OR job_id=?", (ref, ref))
         return rows[0] if rows else None
 
+    def all_jobs(self) -> list[dict[str, Any]]:
+        """Every job, oldest first."""
+        return self._rows("SELECT * FROM batch_jobs ORDER BY created_at, rowid")
+
     def pending_shas(self, request_key: str | None = None) -> set[str]:
         """Articles waiting in a job not collected yet that has not ended badly (with
         ``request_key``: only the jobs asking that question; another model's pending
@@ -92,6 +96,15 @@ class BatchJobs:
         if request_key is None:
             return {r[0] for r in self.conn.execute(sql)}
         return {r[0] for r in self.conn.execute(sql + " AND j.request_key = ?", (request_key,))}
+
+    def open_jobs(self, request_keys: Iterable[str]) -> list[dict[str, Any]]:
+        """Jobs asking one of these questions, with a batch, not collected and not ended badly:
+        their articles are waiting and must not be asked again."""
+        keys = list(request_keys)
+        marks = ", ".join("?" * len(keys))
+        return self._rows(f"SELECT * FROM batch_jobs WHERE batch_id IS NOT NULL AND collected_at IS NULL"
+                          f" AND status NOT IN {BAD_ENDINGS!r} AND request_key IN ({marks})"
+                          " ORDER BY created_at, rowid", tuple(keys))
 
     def items(self, job_id: str) -> list[tuple[str, str | None, str, int, int, int, str]]:
         """``(sha256, source, path, chunk_index, chunks, collected, custom_id)`` of a job's requests, in order."""

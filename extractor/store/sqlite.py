@@ -29,22 +29,22 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from extractor.core.errors import StoreDamagedError
-from extractor.core.identity import Identity
-from extractor.core.redact import redact_argv, redact_mapping, without_userinfo
+from extractor.core.identity import Identity, legacy_request_key
+from extractor.core.redact import SECRET_FIELDS, redact_argv, redact_settings, without_userinfo
 from extractor.store.batch_jobs import BatchJobs
 from extractor.store.integrity import check_store
 from extractor.store.migrations import migrate
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Store", "Identity", "StoredRecord", "RecordState", "DB_NAME", "input_error_key", "SECRET_FIELDS",
-           "redact_settings", "redact_argv", "without_userinfo", "legacy_request_key", "LEGACY_COMPARED"]
+__all__ = ["Store", "NewRecord", "Identity", "StoredRecord", "RecordState", "DB_NAME", "input_error_key",
+           "SECRET_FIELDS", "redact_settings", "redact_argv", "without_userinfo", "legacy_request_key",
+           "LEGACY_COMPARED"]
 
 DB_NAME = "extractor.sqlite"
-SECRET_FIELDS = frozenset({"api_key"})
 # The settings a v0.1 run logged that decide whether its records answer a new run's
 # question (v0.1 keyed records by schema, prompt and model only).
 LEGACY_COMPARED = ("temperature", "max_output_tokens", "mode", "clean", "chunk_tokens", "chunk_overlap_tokens",
@@ -99,20 +99,29 @@ def input_error_key(source: str) -> str:
     return "input:" + hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def legacy_request_key(identity: Identity) -> str:
-    """The key migration m004 gave a v0.1 record with these five names."""
-    s, sv, p, pv, m = identity.as_tuple()
-    return f"v0.1/{s}@{sv}/{p}@{pv}/{m}"
+@dataclass(frozen=True, kw_only=True)
+class NewRecord:
+    """One article's record as :meth:`Store.put` writes it.
 
+    ``identity`` is the request it answers (its ``derive_key`` is stamped on an ``ok``
+    record); ``scope`` is ``article``, or ``discovery`` for an input path that found
+    nothing (shown for the latest run only).
+    """
 
-def redact_settings(settings: Any) -> dict[str, Any]:
-    """Settings as a JSON-able dict without secrets (the API key is never stored; URLs
-    lose their ``user:password@``): :func:`extractor.core.redact.redact_mapping`."""
-    if hasattr(settings, "model_dump"):
-        data = settings.model_dump(mode="json", exclude=set(SECRET_FIELDS))
-    else:
-        data = dict(settings or {})
-    return redact_mapping({k: v for k, v in data.items() if k not in SECRET_FIELDS})
+    sha256: str
+    identity: Identity
+    source: str | None
+    status: Literal["ok", "error"]
+    run_id: int | None
+    error: str | None = None
+    error_kind: str | None = None
+    answers_json: str | None = None
+    result_json: str | None = None
+    document_json: str | None = None
+    text: str | None = None
+    usage_json: str | None = None
+    file: str | None = None
+    scope: Literal["article", "discovery"] = "article"
 
 
 class Store:
@@ -312,33 +321,18 @@ class Store:
                 yield StoredRecord(*row)
 
     # Records: writing -------------------------------------------------------------------
-    def put(
-        self,
-        *,
-        sha256: str,
-        identity: Identity,
-        source: str | None,
-        status: str,
-        run_id: int | None,
-        error: str | None = None,
-        error_kind: str | None = None,
-        answers_json: str | None = None,
-        result_json: str | None = None,
-        document_json: str | None = None,
-        text: str | None = None,
-        usage_json: str | None = None,
-        file: str | None = None,
-        scope: str = "article",
-    ) -> bool:
+    def put(self, record: NewRecord) -> bool:
         """Insert or replace one record in its own transaction; False when it was kept.
 
-        The record is keyed by content and request; the ``sources`` row of ``source``
+        The record is keyed by content and request; the ``sources`` row of its source
         is pointed at it in the same transaction, so the store knows which record each
         source shows now (see :meth:`put_source`). An ``ok`` record is stamped with the
         identity's ``derive_key``: the post-processing its facts were derived with.
         An error never replaces an ``ok`` record of the same key (a ``--refresh`` or a
         late batch that failed): the answer already paid for is kept, and False returned.
         """
+        r = record
+        identity, sha256, source, status, error = r.identity, r.sha256, r.source, r.status, r.error
         now = time.time()
         derive_key = identity.derive_key if status == "ok" else None
         with self.conn:
@@ -356,12 +350,12 @@ class Store:
                 " attempts=records.attempts + 1, run_id=excluded.run_id, updated_at=excluded.updated_at"
                 " WHERE NOT (records.status='ok' AND excluded.status='error')",
                 (sha256, identity.request_key, *identity.as_tuple(), _json(identity.request_params), source, status,
-                 error, error_kind, answers_json, result_json, derive_key, document_json, text, usage_json, run_id,
-                 now, now),
+                 error, r.error_kind, r.answers_json, r.result_json, derive_key, r.document_json, r.text, r.usage_json,
+                 r.run_id, now, now),
             )
             stored = cur.rowcount > 0
-            self._put_source(source if source is not None else sha256, sha256, identity, run_id=run_id, file=file,
-                             scope=scope, duplicate_of=None, now=now)
+            self._put_source(source if source is not None else sha256, sha256, identity, run_id=r.run_id, file=r.file,
+                             scope=r.scope, duplicate_of=None, now=now)
             if source is not None:
                 # An earlier *error* record of this source under another key (a file that
                 # could not be read before, or has changed since) is dropped, unless

@@ -45,4 +45,4 @@ class HospitalBeds(BaseModel):
     schema_name: ClassVar[str] = "beds"
     schema_version: ClassVar[str] = "1.0"
 
-    bed_counts: list[BedCount] = Field(default_factory=list)
+    bed_counts: list[BedCount] = Field(default_factory=list[BedCount])

@@ -18,17 +18,18 @@ How a run goes (see the README, 'Beyond one machine', for the operator's view)::
 * **Concurrency** means what it means for the asyncio engine: requests in flight
   run-wide. It is split over the actors (:func:`plan_pool`); each actor's transport
   has its own semaphore of that share.
-* **Rate limits** are run-wide: a limiter actor (:mod:`extractor.runs.ray_limiter`)
-  holds the one :class:`~extractor.runs.ratelimit.RateLimiter` every request passes.
-* **Records**: the driver writes SQLite from the answers, as for every engine, so the
+* **Rate limits** are run-wide: a limiter actor (:mod:`extractor.runs.engines.ray_limiter`)
+  holds the one :class:`~extractor.model.ratelimit.RateLimiter` every request passes.
+* **Records**: the runner writes SQLite from the answers, as for every engine, so the
   outputs are the same by construction; the workers' Parquet parts
-  (:mod:`extractor.runs.ray_records`) are the durable copy that a new run imports
-  before deciding (a driver that died after the workers finished costs 0 calls).
+  (:mod:`extractor.runs.engines.ray_records`) are the durable copy that a new run hands
+  the runner as recovered answers before deciding (a driver that died after the workers
+  finished costs 0 calls).
 * **Requested twice**: each actor logs the content hashes it starts to
   ``OUT/ray/started/<run>/<actor>.txt`` before the first request; hashes started more
   than once are reported as ``requested_twice``.
 
-Ray is imported only when a run needs it; ``pip install 'extractor[ray]'``.
+Ray is imported only when a run needs it; ``pip install 'grounded-extractor[ray]'``.
 """
 
 from __future__ import annotations
@@ -38,25 +39,24 @@ import json
 import logging
 import math
 import os
-import shutil
-import sys
 import threading
 import time
-import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from extractor.core.distribution import pip_install
 from extractor.core.errors import ConfigurationError, ExtractorError, InputError, ModelCallError
 from extractor.core.options import RunOptions
-from extractor.runs.engine import Answer, Engine, Job
-from extractor.runs.ray_records import (
+from extractor.runs.engines.base import Answer, Engine, EngineContext, EngineStats, Job
+from extractor.runs.engines.ray_records import (
+    RECORDS_ENV,
     StartedLog,
     compact,
     document_from_meta,
     document_meta,
-    import_missing,
+    missing_rows,
     records_location,
     requested_twice,
     write_part,
@@ -67,7 +67,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["RayEngine", "PoolPlan", "plan_pool", "extract_dataset", "ExtractWorker", "DatasetWorker",
            "require_ray", "INSTALL_HINT"]
 
-INSTALL_HINT = "pip install 'extractor[ray]'"
+INSTALL_HINT = pip_install("ray")
 PER_ACTOR_TARGET = 8          # requests in flight per actor the pool size aims at
 CALLS_PER_ACTOR = 2           # batches an actor works on at once (one prepares while the other waits)
 DEFAULT_WINDOW = 10_000       # jobs handed to one Ray Data execution (at least; see RayEngine)
@@ -176,33 +176,6 @@ def plan_pool(concurrency: int, cluster_cpus: float, env: Mapping[str, str] | No
 
 # --------------------------------------------------------------------------- what workers need
 
-def schema_for_workers(extractor: Any) -> str | type:
-    """How workers find the extractor's schema: ``module:Class`` (the module must be
-    importable on every node), an absolute ``file.py:Class`` for a schema loaded from a
-    file (the file must be at that path on every node), or the class itself when it was
-    defined in ``__main__`` (then Ray ships it by value)."""
-    schema = extractor.schema
-    module = schema.__module__
-    if module == "__main__":
-        return schema
-    loaded = sys.modules.get(module)
-    file = getattr(loaded, "__file__", None)
-    if module.startswith("_extractor_user_schema_") and file:
-        return f"{Path(file).resolve()}:{schema.__qualname__}"
-    return f"{module}:{schema.__qualname__}"
-
-
-def settings_for_workers(settings: Any) -> Any:
-    """The settings with the API key resolved on the driver (a node's environment may
-    lack it). They travel in Ray's object store, never into a file we write."""
-    from pydantic import SecretStr
-
-    if settings.api_key is None:
-        key = settings.resolved_api_key()
-        settings = settings.model_copy(update={"api_key": SecretStr(key)})
-    return settings
-
-
 def _error_fields(exc: BaseException) -> dict[str, Any]:
     if isinstance(exc, ModelCallError):
         return {"status": "error", "error": str(exc), "error_kind": exc.kind, "error_class": "ModelCallError",
@@ -243,7 +216,6 @@ class _WorkerBase:
         self.ex: Any = None
         self.setup_error: BaseException | None = None
         self.log: StartedLog | None = None
-        self.asking: asyncio.Semaphore | None = None
 
     def _setup(self) -> None:
         if self.ex is not None or self.setup_error is not None:
@@ -255,21 +227,18 @@ class _WorkerBase:
             if isinstance(spec, ray.ObjectRef):
                 spec = ray.get(spec)
             self.spec = spec
-            from extractor.runs.asyncio_engine import rate_limited_extractor
-            from extractor.runs.ray_limiter import RemoteRateLimiter
+            from extractor.runs.engines.ray_limiter import RemoteRateLimiter
 
-            base = spec["extractor_cls"](spec["settings"], schema=spec["schema"])
+            base = spec["recipe"].build()
             want = spec.get("request_key")
             if want and base.identity.request_key != want:
+                ident = base.identity
                 raise ConfigurationError(
                     "the Ray workers build a different request than the driver (schema "
-                    f"{base.schema_name}@{base.schema_version}, prompt {base.template.name}@{base.template.version}): "
+                    f"{ident.schema_name}@{ident.schema_version}, prompt {ident.prompt_name}@{ident.prompt_version}): "
                     "install the same version of extractor, the schema's module and the prompts on every node")
             limiter = RemoteRateLimiter(spec["limiter"], spec["rpm"], spec["tpm"], max_in_flight=spec["in_flight"])
-            self.ex, _ = rate_limited_extractor(base, limiter, None, spec["in_flight"])  # lives as long as the actor
-            # Articles asking the model at once (each needs one request slot at least): an
-            # article is logged as started when it gets one, i.e. as its first request goes.
-            self.asking = asyncio.Semaphore(spec["in_flight"])
+            self.ex = base.over_limiter(limiter, pool_size=spec["in_flight"])  # lives as long as the actor
             if spec.get("started_dir"):
                 context = ray.get_runtime_context()
                 self.log = StartedLog(spec["started_dir"], context.get_actor_id() or f"pid{os.getpid()}",
@@ -282,23 +251,21 @@ class _WorkerBase:
 
     async def _extract(self, doc: Any) -> dict[str, Any]:
         """One article through the pipeline, as the asyncio engine runs it."""
-        ex, asking = self.ex, self.asking
-        assert asking is not None
+        from extractor.model.ratelimit import article_gate
+
+        log = self.log
+        started = (lambda: log.start(doc.sha256)) if log is not None else None  # as its first request goes
         try:
-            prepared = await asyncio.to_thread(ex.prepare, doc)
-            async with asking:
-                if self.log is not None:
-                    self.log.start(doc.sha256)  # as the first request goes, flushed
-                outcomes = await ex.aask(prepared)
-            answers = ex.dump_answers(outcomes)
-            result = ex.finish(prepared, outcomes)
+            with article_gate(lambda: False, on_start=started):
+                answer = await self.ex.aanswer(doc)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # one bad article never stops the run
-            if not isinstance(exc, ExtractorError):
-                logger.debug("internal error on %s", doc.source, exc_info=True)
+        except Exception as exc:  # a configuration error: reported on the row, the driver stops the run
             return _error_fields(exc)
-        return {"status": "ok", "answers_json": answers, "result_json": result.model_dump_json(),
+        if answer.error is not None or answer.result is None:
+            return _error_fields(answer.error or ExtractorError("no result"))
+        result = answer.result
+        return {"status": "ok", "answers_json": answer.answers_json, "result_json": result.model_dump_json(),
                 "document_json": result.document.model_dump_json(), "usage_json": result.usage.model_dump_json(),
                 "_facts": result.facts}
 
@@ -493,12 +460,13 @@ class RayEngine(Engine):
     """
 
     name = "ray"
+    folders = ("records",)
+    run_folder = "started"
+    keeps_records = True
 
-    def __init__(self, extractor: Any, options: RunOptions, *, transport: Any = None):
-        super().__init__(extractor, options)
-        if transport is not None:
-            raise ConfigurationError("the ray engine's workers make their own HTTP clients, so a transport cannot "
-                                     "be handed to them: point base_url at the server instead")
+    def __init__(self, context: EngineContext):
+        super().__init__(context)
+        options = context.options
         # ray.init reads RAY_ADDRESS when no address is given: refuse ray:// from there too.
         address = options.ray_address or os.environ.get("RAY_ADDRESS", "")
         if address.startswith("ray://"):
@@ -508,27 +476,18 @@ class RayEngine(Engine):
                 "of the cluster with --ray-address auto, or give the head's HOST:PORT (e.g. head:6379); "
                 "see the README, 'Beyond one machine'")
         self._ray = require_ray()
-        if extractor.async_client_override is not None:
-            logger.warning("the ray engine builds its own clients on the workers from the settings; "
-                           "the async client given to the Extractor is not used")
-        self.out = Path(options.out)
-        self.records = records_location(self.out)
-        run_token = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
-        if "://" not in self.records:
-            Path(self.records).mkdir(parents=True, exist_ok=True)  # workers write only where it exists
-            started_root = Path(self.records).parent / "started"  # beside the records: as widely shared
-        else:
-            started_root = self.out / "ray" / "started"
-        if started_root.resolve() == (self.out / "ray" / "started").resolve():
-            shutil.rmtree(started_root, ignore_errors=True)  # the lock is ours: earlier runs' logs are done with
-        self.started_dir = started_root / run_token
-        self.started_dir.mkdir(parents=True, exist_ok=True)
+        self.records = records_location(options.out)
+        if "://" not in self.records and not Path(self.records).is_dir():
+            # Workers write only where the folder exists (a node that does not see it keeps
+            # no records): we do not create it for them elsewhere than in OUT.
+            raise ConfigurationError(f"{RECORDS_ENV}={self.records}: no such folder. Create it on a filesystem "
+                                     "every node mounts at the same path, or use an object store URI (s3://...)")
+        self.started_dir = context.run_dir
         self.not_persisted = 0
         self.window = _env_number(os.environ, "EXTRACTOR_RAY_WINDOW", int) or max(DEFAULT_WINDOW,
                                                                                  50 * options.concurrency)
-        self.imported = self._import_records()
         self.plan: PoolPlan | None = None
-        self._connected: asyncio.Task | None = None
+        self._connected: asyncio.Task[None] | None = None
         self._owns_ray = False
         self._limiter: Any = None
         self._spec_ref: Any = None
@@ -540,17 +499,22 @@ class RayEngine(Engine):
         self.windows = 0
 
     # Resume --------------------------------------------------------------------------------
-    def _import_records(self) -> int:
-        """Records the workers wrote but the store lacks (the driver died first) go in now,
-        before the runner decides, so they cost no call."""
-        from extractor.store import Store
-
+    async def recovered(self, done: frozenset[str]) -> AsyncIterator[Answer]:
+        """Records the workers wrote that the store lacks (the driver died first)."""
         try:
-            with Store(self.out) as store:
-                return import_missing(store, self.extractor.identity, self.records)
+            rows = await asyncio.to_thread(missing_rows, self.records, self.extractor.identity.request_key, done)
         except Exception as exc:  # resume is an optimisation: the run itself still works
-            logger.warning("could not import the Ray workers' records from %s: %s", self.records, exc)
-            return 0
+            logger.warning("could not read the Ray workers' records from %s: %s", self.records, exc)
+            return
+        for row in rows:
+            meta = json.loads(row["document_json"] or "{}")
+            doc = document_from_meta(row["text"] or "", {**meta, "sha256": row["sha256"], "source": row["source"]})
+            job = Job(doc, row["file"])
+            if row["status"] == "ok":
+                yield Answer(job, answers_json=row["answers_json"], result_json=row["result_json"],
+                             derive_key=row["derive_key"])
+            else:
+                yield Answer(job, error=error_of(row))
 
     # Ray -------------------------------------------------------------------------------------
     def _connect(self) -> None:
@@ -568,8 +532,7 @@ class RayEngine(Engine):
         self._limiter = _start_limiter(ray, self.options.rpm, self.options.tpm, settings)
         ident = self.extractor.identity
         self._spec_ref = ray.put({
-            "extractor_cls": type(self.extractor), "settings": settings_for_workers(settings),
-            "schema": schema_for_workers(self.extractor), "request_key": ident.request_key,
+            "recipe": self.extractor.recipe(), "request_key": ident.request_key,
             "derive_key": ident.derive_key, "limiter": self._limiter, "rpm": self.options.rpm,
             "tpm": self.options.tpm, "in_flight": self.plan.in_flight, "records": self.records,
             "started_dir": str(self.started_dir.resolve()),
@@ -601,7 +564,7 @@ class RayEngine(Engine):
 
     # The engine interface ------------------------------------------------------------------
     async def answer(self, jobs: AsyncIterator[Job]) -> AsyncIterator[Answer]:
-        inbox: asyncio.Queue = asyncio.Queue(maxsize=self.window)
+        inbox: asyncio.Queue[Any] = asyncio.Queue[Any](maxsize=self.window)
         collector = asyncio.create_task(self._collect(jobs, inbox))
         next_jid = 0
         try:
@@ -642,7 +605,7 @@ class RayEngine(Engine):
             await asyncio.gather(collector, return_exceptions=True)
             await self._count()
 
-    async def _collect(self, jobs: AsyncIterator[Job], inbox: asyncio.Queue) -> None:
+    async def _collect(self, jobs: AsyncIterator[Job], inbox: asyncio.Queue[Any]) -> None:
         try:
             async for job in jobs:
                 if self._connected is None:  # Ray starts with the first job: a finished run never starts it
@@ -672,7 +635,7 @@ class RayEngine(Engine):
         pending = dict(window)
         ds = self._dataset(window)
         loop = asyncio.get_running_loop()
-        results: asyncio.Queue = asyncio.Queue()
+        results: asyncio.Queue[Any] = asyncio.Queue[Any]()
         stop = threading.Event()
         thread = threading.Thread(target=self._drive, args=(ds, results, loop, stop), name="extractor-ray-window",
                                   daemon=True)
@@ -710,7 +673,7 @@ class RayEngine(Engine):
                 async for answer in self._run_window(sorted(pending.items()), retry=True):
                     yield answer
 
-    def _drive(self, ds: Any, results: asyncio.Queue, loop: asyncio.AbstractEventLoop,
+    def _drive(self, ds: Any, results: asyncio.Queue[Any], loop: asyncio.AbstractEventLoop,
                stop: threading.Event) -> None:
         """Iterate the dataset (blocking) in a thread; hand each batch to the event loop."""
 
@@ -753,6 +716,9 @@ class RayEngine(Engine):
             return Answer(job, answers_json=row["answers_json"], result_json=row["result_json"])
         return Answer(job, error=error_of(row))
 
+    def count(self) -> EngineStats:
+        return self.stats  # filled from the limiter actor as the run ends (_count)
+
     async def _count(self) -> None:
         if self._limiter is not None:
             try:
@@ -794,7 +760,7 @@ class RayEngine(Engine):
 
 
 def _start_limiter(ray: Any, rpm: int | None, tpm: int | None, settings: Any) -> Any:
-    from extractor.runs.ray_limiter import start_limiter
+    from extractor.runs.engines.ray_limiter import start_limiter
 
     return start_limiter(ray, rpm, tpm, settings)
 
@@ -828,17 +794,16 @@ def extract_dataset(ds: Any, options: RunOptions | None = None, *, settings: Any
     ray = require_ray()
     from ray.data import ActorPoolStrategy
 
-    from extractor.pipeline import Extractor
+    from extractor.pipeline import ArticlePipeline
 
     options = options or RunOptions(out=Path("."))
-    ex = extractor or Extractor(settings, schema=schema)
+    ex = extractor or ArticlePipeline(settings, schema=schema)
     if not ray.is_initialized():
         ray.init(include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR,
                  **local_instance_config(None))
     plan = plan_pool(options.concurrency, float(ray.cluster_resources().get("CPU", 1.0)))
     limiter = _start_limiter(ray, options.rpm, options.tpm, ex.settings)
-    spec = {"extractor_cls": type(ex), "settings": settings_for_workers(ex.settings),
-            "schema": schema_for_workers(ex), "request_key": ex.identity.request_key,
+    spec = {"recipe": ex.recipe(), "request_key": ex.identity.request_key,
             "derive_key": ex.identity.derive_key, "limiter": limiter, "rpm": options.rpm, "tpm": options.tpm,
             "in_flight": plan.in_flight, "text_field": options.text_field, "id_field": options.id_field}
     return ds.map_batches(

@@ -6,8 +6,8 @@ under ``OUT/ray/records/`` (or an object-store URI, see :func:`records_location`
 *before* the batch is handed back to the driver. The driver still writes every
 answer to SQLite (the exports come from there, the same as for every engine); the
 parts are what survives a driver that dies after the workers finished: the next run
-imports the records the store lacks (:func:`import_missing`) before deciding, so
-finished articles cost 0 calls.
+stores the records the store lacks (:func:`missing_rows`, handed to the runner as
+recovered answers) before deciding, so finished articles cost 0 calls.
 
 A part is written to a temporary ``.``-prefixed name, fsynced and renamed into place
 (readers skip ``.`` names), so a reader sees whole parts only. A retried batch can
@@ -19,7 +19,6 @@ is never written: a record holds the article, the answers and the facts only.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import logging
 import os
@@ -36,13 +35,12 @@ import pyarrow.dataset as pads
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from extractor.core.identity import Identity
 from extractor.text.reading import Document
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["RECORD_SCHEMA", "RECORDS_ENV", "records_location", "write_part", "compact", "read_records",
-           "import_missing", "document_meta", "document_from_meta", "StartedLog", "started_counts", "requested_twice"]
+           "missing_rows", "document_meta", "document_from_meta", "StartedLog", "started_counts", "requested_twice"]
 
 RECORDS_ENV = "EXTRACTOR_RAY_RECORDS"
 
@@ -189,39 +187,22 @@ def _best_rows(table: pa.Table) -> dict[str, dict[str, Any]]:
     return best
 
 
-def import_missing(store: Any, identity: Identity, location: str) -> int:
-    """Put into ``store`` every Parquet record of ``identity``'s request that it lacks.
+def missing_rows(location: str, request_key: str, done: Iterable[str]) -> list[dict[str, Any]]:
+    """The best record of every content hash of ``request_key`` not in ``done`` (the hashes
+    the store holds ``ok``): an ``ok`` row before an error, then the latest.
 
-    A record the store lacks, or an ``ok`` record where the store holds only an error
-    (the driver died after the worker finished the retry), goes in through
-    :meth:`~extractor.store.Store.put` with the derivation key it was made with, so the
-    runner's decision then reuses it (or re-derives it) with 0 calls. Returns the number
-    of records imported.
+    The filtering happens in Arrow, so that a finished run of millions costs seconds.
     """
-    started = time.monotonic()
-    keys = read_records(location, identity.request_key, columns=("sha256", "status", "finished_at"))
+    keys = read_records(location, request_key, columns=("sha256", "status", "finished_at"))
     if keys.num_rows == 0:
-        return 0
-    done = store.done_keys(identity)
-    if done:  # in Arrow, so that a finished run of millions costs seconds
-        keys = keys.filter(pc.invert(pc.is_in(keys.column("sha256"), value_set=pa.array(list(done), pa.string()))))
-    wanted: set[str] = set()
-    for sha, row in _best_rows(keys).items():
-        if row["status"] == "ok" or store.lookup(sha, identity) is None:
-            wanted.add(sha)
+        return []
+    done = list(done)
+    if done:
+        keys = keys.filter(pc.invert(pc.is_in(keys.column("sha256"), value_set=pa.array(done, pa.string()))))
+    wanted = set(_best_rows(keys))
     if not wanted:
-        return 0
-    rows = _best_rows(read_records(location, identity.request_key, sha256=wanted))
-    for sha, row in rows.items():
-        status = row["status"] if row["status"] in ("ok", "error") else "error"
-        ident = dataclasses.replace(identity, derive_key=row["derive_key"]) if row["derive_key"] else identity
-        store.put(sha256=sha, identity=ident, source=row["source"], status=status, run_id=None,
-                  error=row["error"], error_kind=row["error_kind"], answers_json=row["answers_json"],
-                  result_json=row["result_json"], document_json=row["document_json"], text=row["text"],
-                  usage_json=row["usage_json"], file=row["file"])
-    logger.info("imported %d record(s) written by Ray workers that the store lacked (%.2fs)", len(rows),
-                time.monotonic() - started)
-    return len(rows)
+        return []
+    return list(_best_rows(read_records(location, request_key, sha256=wanted)).values())
 
 
 def document_meta(doc: Document) -> dict[str, Any]:

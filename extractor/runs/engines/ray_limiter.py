@@ -1,9 +1,9 @@
 """Run-wide rate limits for the Ray engine: one small limiter actor, a proxy in each worker.
 
-The token buckets and the pause after a 429 are :class:`~extractor.runs.ratelimit.RateLimiter`'s,
+The token buckets and the pause after a 429 are :class:`~extractor.model.ratelimit.RateLimiter`'s,
 unchanged: :class:`LimiterState` holds one inside a Ray actor (async, ``num_cpus=0``,
 up to 1,000 calls at once), so ten nodes share one ``--rpm``/``--tpm`` budget and one
-pause. Each worker's HTTP transport (:class:`~extractor.runs.ratelimit.RateLimitedTransport`)
+pause. Each worker's HTTP transport (:class:`~extractor.model.ratelimit.RateLimitedTransport`)
 talks to :class:`RemoteRateLimiter`, a :class:`RateLimiter` whose ``acquire`` asks the
 actor for a permit (about 1.5 ms on one machine), whose 429 and token corrections are
 sent to the actor without waiting, and whose in-flight semaphore is the worker's own
@@ -18,7 +18,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from extractor.runs.ratelimit import RateLimiter
+from extractor.model.ratelimit import RateLimiter
 
 logger = logging.getLogger(__name__)
 

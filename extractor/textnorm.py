@@ -1,0 +1,5 @@
+"""Deprecated v0.1 path: moved to :mod:`extractor.text.textnorm`. See :mod:`extractor._v01_paths`."""
+
+from extractor._v01_paths import forward
+
+__getattr__, __dir__ = forward(__name__, "extractor.text.textnorm")
