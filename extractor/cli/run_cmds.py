@@ -12,8 +12,8 @@ full, file-size limit, OUT read-only, a damaged store); 130 interrupted with Ctr
 from __future__ import annotations
 
 import json
-import shlex
 import logging
+import shlex
 import sys
 import time
 from contextlib import ExitStack, nullcontext, redirect_stdout
@@ -233,7 +233,7 @@ def _preflight(settings: Any, inputs: list[str], options: Any, *, rebuild: bool)
 def _rebuild(ex: Any, options: Any, err: Console) -> None:
     """``--rebuild-store``: rebuild OUT's store under its lock, and import the Ray record set."""
     from extractor.outputs.rebuild import rebuild_store
-    from extractor.store import OutputLock, Store
+    from extractor.store import OutputLock
 
     with OutputLock(options.out, wait=options.wait, command=list(options.argv or sys.argv)):
         report = rebuild_store(options.out)

@@ -26,8 +26,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import unquote
 
-__all__ = ["redact", "redact_argv", "redact_mapping", "redact_settings", "without_userinfo", "secrets_of", "SECRET_FIELDS",
-           "RedactingFilter",
+__all__ = ["redact", "redact_argv", "redact_mapping", "redact_settings", "without_userinfo", "secrets_of",
+           "SECRET_FIELDS", "RedactingFilter",
            "MASK", "SECRET_WORDS"]
 
 MASK = "[redacted]"
