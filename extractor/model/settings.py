@@ -88,7 +88,8 @@ class Settings(BaseModel):
     # same way, or is refused before any call. Here, not in RunOptions, because it guards
     # one article wherever it is extracted: extract(), a batch and --dry-run alike.
     max_article_tokens: int | None = Field(
-        default=200_000, ge=0, description="Most prompt tokens one article may send (all its chunks); 0 or None: no limit.")
+        default=200_000, ge=0,
+        description="Most prompt tokens one article may send (all its chunks); 0 or None: no limit.")
     clean: bool = True
     chunk_tokens: int | None = Field(
         default=None, description="Token budget per chunk; derived from the context size when None.")
