@@ -53,6 +53,7 @@ from extractor.grounding.marking import QUANTITY_KINDS, render_marked
 from extractor.grounding.validation import validated_model, validation_context
 from extractor.mentions import MentionSet, find_mentions
 from extractor.model.bounds import bounded_model
+from extractor.model.budget import check_article_text, check_prompt_tokens
 from extractor.model.outcome import CallOutcome
 from extractor.model.prompting import PromptTemplate, build_messages, form_rules, template_for_schema
 from extractor.model.registry import portable_reference, resolve_schema, schema_name, schema_version
@@ -576,6 +577,7 @@ class ArticlePipeline:
     def prepare(self, article: str | Document, *, source: str | None = None) -> Prepared:
         """Read, clean, chunk and build the messages (no model call)."""
         doc = article if isinstance(article, Document) else self.document(article, source=source)
+        check_article_text(doc.text, source=doc.source, budget=self.settings.max_article_tokens)
         cleaned = clean_text(doc.text, doc.language, enabled=self.settings.clean)
         found = find_mentions(doc, cleaned)
         budget = self._chunk_budget()
@@ -590,6 +592,7 @@ class ArticlePipeline:
         )
         tokens = sum(estimate_tokens(m["content"]) for msgs in messages for m in msgs)
         tokens += self._schema_tokens * len(chunks)
+        check_prompt_tokens(tokens, source=doc.source, budget=self.settings.max_article_tokens)
         return Prepared(doc, cleaned, chunks, messages, tokens, found, self._asked_for(found))
 
     def _asked_for(self, found: MentionSet) -> type[BaseModel]:

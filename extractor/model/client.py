@@ -37,6 +37,8 @@ from tenacity import (
 )
 
 from extractor.core.errors import ConfigurationError, ModelCallError
+from extractor.core.redact import redact as redact_text
+from extractor.core.redact import secrets_of
 from extractor.core.types import Usage
 from extractor.grounding.validation import GROUNDING_ERROR_PREFIX, checking_quotes
 from extractor.model.endpoint import shown_url
@@ -143,18 +145,15 @@ class _Wait:
 
 
 _CONTROL = re.compile(r"[\x00-\x1f]")
-_SECRETISH = re.compile(r"(?i)(?:bearer\s+\S+|\bsk-[A-Za-z0-9_\-]{8,})")
 # Keys seen by any ModelClient in this process, so that the log filter below can remove
 # them from third-party log lines (instructor logs raw exception texts at ERROR).
 _KNOWN_SECRETS: set[str] = set()
 
 
 def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """``text`` without the given secrets, known keys, or bearer/``sk-`` tokens."""
-    for key in (*secrets, *_KNOWN_SECRETS):
-        if key:
-            text = text.replace(key, "[redacted]")
-    return _SECRETISH.sub("[redacted]", text)
+    """``text`` without the given secrets, known keys, URL passwords, or bearer/``sk-``
+    tokens (:func:`extractor.core.redact.redact` with this process's known keys)."""
+    return redact_text(text, (*secrets, *_KNOWN_SECRETS))
 
 
 class _RedactingFilter(logging.Filter):
@@ -454,6 +453,8 @@ class ModelClient:
     def _secrets(self) -> tuple[str, ...]:
         keys = [self.settings.api_key.get_secret_value() if self.settings.api_key else None]
         keys += [getattr(c, "api_key", None) for c in (self._client, self._async_client)]
+        # A password in the base URL is a credential too (``http://user:pw@host/v1``).
+        keys += secrets_of(urls=[self.settings.base_url])
         return tuple(k for k in keys if isinstance(k, str) and len(k) >= 4)
 
     def _fail_unredacted(self, exc: BaseException, counters: _Counters, attempts: int) -> ModelCallError:
