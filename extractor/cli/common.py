@@ -72,12 +72,21 @@ NoClean = Annotated[bool, typer.Option("--no-clean", help="Do not remove boilerp
 KeepUngrounded = Annotated[
     bool, typer.Option("--keep-ungrounded", help="Keep facts whose evidence is not in the article (flagged).")
 ]
+Labels = Annotated[bool | None, typer.Option(
+    "--labels/--no-labels", help="Numbers named by the ids of the mentions the readers found (default: for a "
+                                 "schema that marks them, as the built-in one does); --no-labels: the model types "
+                                 "values.")]
+EvidenceMode = Annotated[str | None, typer.Option(
+    "--evidence", help="quote (the model copies a verbatim quote) or sentence (it cites sentence ids; the "
+                       "default with --labels).")]
 Local = Annotated[
     bool | None,
     typer.Option("--local/--no-local", help="Run the tiny embedded model (default: when no key or URL is set "
                                             "and the [local] extra is installed)."),
 ]
-LocalModel = Annotated[Path | None, typer.Option("--local-model", help="GGUF file for --local.")]
+LocalModel = Annotated[Path | None, typer.Option(
+    "--local-model", help="Any GGUF model file for --local (default: the bundled SmolLM2-135M); its context size "
+                          "is read from the file, chunks and answer budget measured with its tokenizer.")]
 LogJson = Annotated[bool, typer.Option("--log-json", help="JSON-lines log on stderr.")]
 Wait = Annotated[bool, typer.Option("--wait", help="If another run is writing OUT, wait for it instead of "
                                                    "exiting with code 2.")]
@@ -97,6 +106,8 @@ class SettingsOptions:
     timeout: float | None = None
     no_clean: bool = False
     keep_ungrounded: bool = False
+    labels: bool | None = None
+    evidence: str | None = None
     max_article_tokens: int | None = None
 
     def settings(self) -> Any:
@@ -106,7 +117,8 @@ class SettingsOptions:
         overrides: dict[str, Any] = {
             "model": self.model, "base_url": self.base_url, "provider": self.provider, "schema_ref": self.schema,
             "prompt": self.prompt, "max_reasks": self.max_reasks, "max_transport_retries": self.max_transport_retries,
-            "timeout_s": self.timeout, "max_article_tokens": self.max_article_tokens,
+            "timeout_s": self.timeout, "labels": self.labels, "evidence_mode": self.evidence,
+            "max_article_tokens": self.max_article_tokens,
         }
         if self.no_clean:
             overrides["clean"] = False

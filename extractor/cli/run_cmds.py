@@ -33,7 +33,9 @@ from extractor.cli.common import (
     EXIT_USAGE,
     LOCAL_NOTE,
     BaseUrl,
+    EvidenceMode,
     KeepUngrounded,
+    Labels,
     Local,
     LocalModel,
     LogJson,
@@ -101,6 +103,8 @@ def run(
     timeout: Timeout = None,
     no_clean: NoClean = False,
     keep_ungrounded: KeepUngrounded = False,
+    labels: Labels = None,
+    evidence: EvidenceMode = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Read, clean, chunk and estimate tokens and cost; "
                                                              "no model call, no key needed.")] = False,
     mentions_only: Annotated[bool, typer.Option("--mentions-only", help="Find every number, amount, percentage "
@@ -142,6 +146,7 @@ def run(
         settings = SettingsOptions(model=model, base_url=base_url, provider=provider, schema=schema, prompt=prompt,
                                    max_reasks=max_reasks, max_transport_retries=max_transport_retries,
                                    timeout=timeout, no_clean=no_clean, keep_ungrounded=keep_ungrounded,
+                                   labels=labels, evidence=evidence,
                                    max_article_tokens=max_article_tokens).settings()
         if mentions_only:
             settings = settings.model_copy(update={"mentions_only": True})
@@ -466,6 +471,8 @@ def extract(
     timeout: Timeout = None,
     no_clean: NoClean = False,
     keep_ungrounded: KeepUngrounded = False,
+    labels: Labels = None,
+    evidence: EvidenceMode = None,
     log_json: LogJson = False,
     local: Local = None,
     local_model: LocalModel = None,
@@ -477,7 +484,8 @@ def extract(
     try:
         settings = SettingsOptions(model=model, base_url=base_url, provider=provider, schema=schema, prompt=prompt,
                                    max_reasks=max_reasks, max_transport_retries=max_transport_retries,
-                                   timeout=timeout, no_clean=no_clean, keep_ungrounded=keep_ungrounded).settings()
+                                   timeout=timeout, no_clean=no_clean, keep_ungrounded=keep_ungrounded,
+                                   labels=labels, evidence=evidence).settings()
         with ExitStack() as stack:
             use_local = wants_local(settings, local)
             if use_local:

@@ -46,7 +46,8 @@ class ModelCallError(ExtractorError):
     """The model could not produce a usable answer within the retry budgets.
 
     ``kind`` is ``"transport"`` (network, rate limit, server errors), ``"validation"``
-    (the answer never fitted the schema), ``"refusal"`` or ``"empty"``.
+    (the answer never fitted the schema), ``"context"`` (the server refused a request that
+    does not fit the model's context), ``"refusal"`` or ``"empty"``.
     """
 
     def __init__(self, kind: str, *, attempts: int, last_error: str, model: str | None = None):

@@ -50,7 +50,8 @@ from extractor.model.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ModelClient", "CallOutcome", "repair_json_text", "is_transient", "retry_after_seconds", "answer_text",
+__all__ = ["ModelClient", "CallOutcome", "repair_json_text", "is_transient", "is_context_overflow",
+           "retry_after_seconds", "answer_text",
            "repair_completion"]
 
 _MODES = {
@@ -95,6 +96,27 @@ def _plain_json(value: Any) -> bool:
     if type(value) is list:
         return all(_plain_json(v) for v in value)
     return False
+
+
+# What servers say when a prompt and its answer budget exceed the context: OpenAI's and
+# llama-cpp-python's code, vLLM's and llama.cpp's own server's wording.
+_CONTEXT_OVERFLOW = re.compile(
+    r"context[_ ](?:length|window|size)|maximum context|exceeds? the available context", re.I)
+
+
+def is_context_overflow(exc: BaseException) -> bool:
+    """Whether a server refused a request because it does not fit the model's context.
+
+    >>> import httpx2, openai
+    >>> response = httpx2.Response(400, request=httpx2.Request("POST", "http://127.0.0.1/v1/chat/completions"))
+    >>> is_context_overflow(openai.BadRequestError(
+    ...     "Error code: 400 - This model's maximum context length is 8192 tokens. However, you requested 9437 tokens",
+    ...     response=response, body={"code": "context_length_exceeded"}))
+    True
+    """
+    if not isinstance(exc, openai.BadRequestError):
+        return False
+    return getattr(exc, "code", None) == "context_length_exceeded" or bool(_CONTEXT_OVERFLOW.search(str(exc)))
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -450,6 +472,12 @@ class ModelClient:
                 "transport", attempts=counters.requests,
                 last_error=f"cannot reach {url} ({_describe(root)}); is the server running? set EXTRACTOR_BASE_URL",
                 model=self.model,
+            )
+        if is_context_overflow(root):
+            return ModelCallError(
+                "context", attempts=counters.requests, model=self.model,
+                last_error=f"the request does not fit the model's context ({_describe(root)}); lower chunk_tokens "
+                "or max_output_tokens, or use a model with a longer context",
             )
         if isinstance(root, openai.APIError):
             return ModelCallError("transport", attempts=counters.requests, last_error=_describe(root), model=self.model)

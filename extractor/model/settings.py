@@ -103,6 +103,11 @@ class Settings(BaseModel):
     reask_on_ungrounded: bool = Field(default=True, description="Re-ask when a quote is not in the article.")
     check_numbers: bool = True
 
+    # For a server that turns the answer's schema into a grammar (llama.cpp): mention-id fields
+    # are held to the article's own ids and each list of such facts asks for one item at least.
+    grammar_ids: bool = Field(default=False, description="Hold mention ids to the article's own in the answer "
+                                                         "schema (grammar-constrained local servers).")
+
     # Mentions only: every article read, cleaned and its mentions found; no model is called,
     # no key or model is needed, and the run's rows are the mentions table.
     mentions_only: bool = Field(default=False, description="Find the mentions only; call no model.")
