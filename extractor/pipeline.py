@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import dataclasses
 import json
 import logging
 from collections.abc import Mapping, Sequence
@@ -399,8 +400,9 @@ def _in_worker(stage: str, *args: Any) -> Any:
             document, cleaned = args
             if cleaned is not None:  # cleaned while reading, in the parent: not cleaned again
                 object.__setattr__(document, "cleaned", cleaned)
-            return _WORKER.prepare(document)
+            return _portable(_WORKER.prepare(document))
         prepared, answers_json = args
+        prepared = dataclasses.replace(prepared, response_model=_WORKER.response_model)
         return _WORKER.finish(prepared, _WORKER.load_answers(answers_json))
     except ConfigurationError as exc:
         return _WorkerFailure(str(exc), configuration=True)
@@ -409,6 +411,12 @@ def _in_worker(stage: str, *args: Any) -> Any:
     except Exception as exc:  # one bad article never stops the run
         logger.debug("internal error in a worker", exc_info=True)
         return _WorkerFailure(f"{type(exc).__name__}: {exc}")
+
+
+def _portable(prepared: Prepared) -> Prepared:
+    """``prepared`` as it travels between processes: without its response model, a class
+    built at run time that pickle cannot name (each side puts its own back)."""
+    return dataclasses.replace(prepared, response_model=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -801,6 +809,7 @@ class ArticlePipeline:
             if stages is not None:
                 # The cleaned text travels apart: a pickled Document leaves it behind.
                 prepared = await stages.run("prepare", document, document.cleaned)
+                prepared = dataclasses.replace(prepared, response_model=self.response_model)
             else:
                 prepared = await asyncio.to_thread(self.prepare, document)
             if self.settings.mentions_only:
@@ -808,7 +817,7 @@ class ArticlePipeline:
             outcomes = await self.aask(prepared)
             answers = self.dump_answers(outcomes)
             if stages is not None:
-                return ArticleAnswer(answers, await stages.run("finish", prepared, answers))
+                return ArticleAnswer(answers, await stages.run("finish", _portable(prepared), answers))
             return ArticleAnswer(answers, self.finish(prepared, outcomes))
         except ConfigurationError:
             raise

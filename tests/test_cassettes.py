@@ -119,7 +119,7 @@ def label_settings(**kw) -> Settings:
     own by the grammar, lists and strings bounded, sizes fixed so that replays match."""
     base = dict(provider="llamacpp", base_url=BASE_URL, model=MODEL, max_reasks=1, max_output_tokens=512,
                 max_transport_retries=0, timeout_s=900, chunk_tokens=1800, grammar_ids=True, max_list_items=3,
-                max_string_chars=60)
+                max_string_chars=60, compact_schema=False)  # the schema as it was recorded
     base.update(kw)
     return Settings(**base)
 

@@ -337,7 +337,7 @@ def _log_record(rec: Any) -> None:
 
 def _run(ex: Any, inputs: list[str], options: Any, *, quiet: bool, log_json: bool, err: Console,
          used_local: bool, secrets: tuple[str, ...]) -> int:
-    if not ex.settings.mentions_only:
+    if not ex.settings.mentions_only and (log_json or not quiet):  # --quiet: errors only (summary.json says it)
         _print_endpoint(ex.pipeline.endpoint_info, log_json=log_json, err=err)
     bar = _progress_bar(err) if not quiet and not log_json else None
     task = None
