@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Unpack
 
@@ -32,7 +32,7 @@ from extractor.runs.runner import arun_batch, iter_results, run_batch
 if TYPE_CHECKING:
     import openai
 
-__all__ = ["Extractor", "extract", "aextract", "Paths"]
+__all__ = ["Extractor", "RecordStream", "extract", "aextract", "Paths"]
 
 Paths = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
 """Files, folders (searched recursively) or glob patterns: one, or several."""
@@ -54,6 +54,44 @@ def _options(out: str | os.PathLike[str] | None, options: RunOptions | None, key
     if out is not None:
         changes["out"] = Path(os.fspath(out))
     return options.but(**changes) if changes else options
+
+
+def _no_running_loop(call: str, instead: str) -> None:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    raise RuntimeError(f"Extractor.{call}() cannot be called from a running event loop; use "
+                       f"'Extractor.{instead}(...)' there")
+
+
+class RecordStream(AsyncIterator[ArticleRecord]):
+    """The records of a batch as it finishes them (:meth:`Extractor.aiter_results`).
+
+    An async iterator and an async context manager: ``async with`` (or :meth:`aclose`)
+    ends the run at once when you leave early, with the answers in flight stored and no
+    task left; without it, an early ``break`` leaves that to the event loop's clean-up of
+    abandoned generators, which may come after your loop has ended.
+    """
+
+    def __init__(self, records: AsyncGenerator[ArticleRecord, None]):
+        self._records = records
+
+    def __aiter__(self) -> RecordStream:
+        return self
+
+    async def __anext__(self) -> ArticleRecord:
+        return await self._records.__anext__()
+
+    async def aclose(self) -> None:
+        """Stop the run: no new request; the answers in flight are stored first."""
+        await self._records.aclose()
+
+    async def __aenter__(self) -> RecordStream:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
 
 class Extractor:
@@ -128,26 +166,37 @@ class Extractor:
         return await arun_batch(self.pipeline, _inputs(paths), _options(out, options, keywords))
 
     def aiter_results(self, paths: Paths, *, out: str | os.PathLike[str] | None = None,
-                      options: RunOptions | None = None, **keywords: Unpack[RunKeywords]
-                      ) -> AsyncIterator[ArticleRecord]:
-        """Async iterator over one record per article as the batch finishes them (no exports)."""
-        return iter_results(self.pipeline, _inputs(paths), _options(out, options, keywords))
+                      options: RunOptions | None = None, **keywords: Unpack[RunKeywords]) -> RecordStream:
+        """One record per article as the batch finishes them (no exports), each stored first.
+
+        Use it as ``async with`` when you may leave early: leaving starts no new request,
+        stores the answers of those in flight (they are paid for) and returns when no task
+        of the run is left. A plain ``async for`` that runs to the end needs nothing more.
+
+        >>> async with ex.aiter_results(["articles/"], out="out") as records:  # doctest: +SKIP
+        ...     async for rec in records:
+        ...         if rec.status == "error":
+        ...             break
+        """
+        return RecordStream(iter_results(self.pipeline, _inputs(paths), _options(out, options, keywords)))
 
     def iter_results(self, paths: Paths, *, out: str | os.PathLike[str] | None = None,
                      options: RunOptions | None = None, **keywords: Unpack[RunKeywords]) -> Iterator[ArticleRecord]:
         """Sync :meth:`aiter_results`: the batch runs in its own event loop in this thread,
-        one record at a time; leaving the loop early stops the run (finished articles are kept)."""
+        one record at a time. Leaving the loop early (``break``, an exception) starts no new
+        request and stores the answers of those in flight before the generator closes.
+        Raises ``RuntimeError`` in a running event loop: use :meth:`aiter_results` there."""
+        _no_running_loop("iter_results", "aiter_results")
         agen = iter_results(self.pipeline, _inputs(paths), _options(out, options, keywords))
-        loop = asyncio.new_event_loop()
-        try:
-            while True:
-                try:
-                    yield loop.run_until_complete(agen.__anext__())
-                except StopAsyncIteration:
-                    return
-        finally:
-            loop.run_until_complete(agen.aclose())
-            loop.close()
+        with asyncio.Runner() as runner:
+            try:
+                while True:
+                    try:
+                        yield runner.run(agen.__anext__())
+                    except StopAsyncIteration:
+                        return
+            finally:
+                runner.run(agen.aclose())
 
     # Lifecycle -------------------------------------------------------------------------
     def close(self) -> None:

@@ -14,6 +14,9 @@ from extractor.core.types import ExtractionResult, Usage
 
 __all__ = ["ArticleRecord", "Progress", "RunSummary", "DryRunSummary", "How"]
 
+EXIT_INTERRUPTED = 130
+"""The exit code of an interrupted run (128 + SIGINT, as shells report Ctrl-C)."""
+
 # How a record came about in this run: asked the model, re-derived from stored answers
 # (0 calls), or reused as stored (0 calls, nothing recomputed).
 How = Literal["requested", "rederived", "reused"]
@@ -105,7 +108,9 @@ class Progress:
 
 @dataclass
 class RunSummary:
-    """What a run did. ``exit_code`` is 0 when every article is ok, else 1.
+    """What a run did. ``exit_code`` is 0 when every article is ok, 1 when some failed, 130
+    when the run was interrupted (Ctrl-C, ``stop``, a cancelled ``arun``: the command line's
+    code; the same command again resumes it).
 
     ``requested`` articles were sent to the model in this run, ``rederived`` ones had
     their facts made again from stored answers (a post-processing setting changed),
@@ -140,6 +145,17 @@ class RunSummary:
 
     @property
     def exit_code(self) -> int:
+        """0 every article ok, 1 some failed, 130 interrupted (resumable).
+
+        >>> RunSummary(run_id=1, out=Path("out"), ok=3).exit_code
+        0
+        >>> RunSummary(run_id=1, out=Path("out"), ok=2, failed=1).exit_code
+        1
+        >>> RunSummary(run_id=1, out=Path("out"), ok=2, interrupted=True).exit_code
+        130
+        """
+        if self.interrupted:
+            return EXIT_INTERRUPTED
         return 0 if self.failed == 0 else 1
 
     @property
