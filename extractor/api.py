@@ -114,6 +114,12 @@ class Extractor:
     def __init__(self, settings: Settings | None = None, *, schema: type[BaseModel] | str | None = None,
                  client: openai.OpenAI | None = None, async_client: openai.AsyncOpenAI | None = None):
         self.pipeline = ArticlePipeline(settings, schema=schema, client=client, async_client=async_client)
+        if not self.pipeline.settings.mentions_only:
+            # openai and instructor take up to a second to load: here, once, rather than on an
+            # event loop in the first aextract (the clients themselves are built off the loop).
+            from extractor.model.client import preload
+
+            preload()
 
     @property
     def settings(self) -> Settings:

@@ -480,6 +480,20 @@ class ArticlePipeline:
             self._model_client = ModelClient(self.settings, **self._client_args)
         return self._model_client
 
+    async def _ready_model_client(self) -> ModelClient:
+        """:attr:`model_client`, made ready for async calls off the event loop the first time:
+        importing openai and instructor, building the connection pool and what the first
+        request and answer build lazily take up to a second that would stall every task."""
+        client = self._model_client
+        if client is None or not client.has_async_client:
+            client = await asyncio.to_thread(self._warm_model_client)
+        return client
+
+    def _warm_model_client(self) -> ModelClient:
+        client = self.model_client
+        client.warm_up(self.response_model)
+        return client
+
     def over_limiter(self, limiter: RateLimiter, *, pool_size: int) -> ArticlePipeline:
         """A twin sharing everything but the model client, whose requests all pass ``limiter``
         (see :meth:`extractor.model.client.ModelClient.limited`). Close it with :meth:`aclose`;
@@ -615,8 +629,9 @@ class ArticlePipeline:
 
     async def aask(self, prepared: Prepared) -> list[CallOutcome]:
         """Async :meth:`ask`: the chunks' calls run concurrently; one failure cancels the rest."""
-        tasks = [asyncio.ensure_future(self.model_client.acall(list(msgs), self.response_model,
-                                                              context=self._context(prepared, chunk)))
+        client = await self._ready_model_client()
+        tasks = [asyncio.ensure_future(client.acall(list(msgs), self.response_model,
+                                                    context=self._context(prepared, chunk)))
                  for chunk, msgs in zip(prepared.chunks, prepared.messages)]
         try:
             return list(await asyncio.gather(*tasks))
@@ -730,8 +745,9 @@ class ArticlePipeline:
         return self.finish(prepared, self.ask(prepared))
 
     async def aextract(self, text: str, *, source: str | None = None) -> ExtractionResult:
-        """Async :meth:`extract`."""
-        return await self.aextract_document(self.document(text, source=source))
+        """Async :meth:`extract`. The CPU work (reading, cleaning, mentions, grounding) runs in
+        a worker thread and the model client is built in one: the event loop only waits."""
+        return await self._aextract_prepared(await asyncio.to_thread(self.prepare, text, source=source))
 
     async def aextract_file(self, path: str | Path) -> ExtractionResult:
         doc = await asyncio.to_thread(self.read, path)
@@ -739,10 +755,13 @@ class ArticlePipeline:
 
     async def aextract_document(self, doc: Document) -> ExtractionResult:
         # Cleaning and language detection are CPU work; keep them off the event loop.
-        prepared = await asyncio.to_thread(self.prepare, doc)
+        return await self._aextract_prepared(await asyncio.to_thread(self.prepare, doc))
+
+    async def _aextract_prepared(self, prepared: Prepared) -> ExtractionResult:
         if self.settings.mentions_only:
             return self.mentions_result(prepared)
-        return self.finish(prepared, await self.aask(prepared))
+        outcomes = await self.aask(prepared)
+        return await asyncio.to_thread(self.finish, prepared, outcomes)
 
     # After the model ----------------------------------------------------------------
     def mentions_result(self, prepared: Prepared) -> ExtractionResult:

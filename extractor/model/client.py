@@ -13,6 +13,9 @@ end up in :class:`~extractor.core.types.Usage`.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import importlib
 import inspect
 import logging
 import os
@@ -49,7 +52,7 @@ from extractor.model.settings import Settings
 logger = logging.getLogger(__name__)
 
 __all__ = ["ModelClient", "CallOutcome", "repair_json_text", "is_transient", "retry_after_seconds", "answer_text",
-           "repair_completion"]
+           "repair_completion", "preload"]
 
 _MODES = {
     "tools": instructor.Mode.TOOLS,
@@ -218,6 +221,32 @@ def answer_text(completion: Any) -> str | None:
     return m.group(1) if m else content
 
 
+_SAMPLE_COMPLETION: dict[str, Any] = {
+    "id": "warm-up", "object": "chat.completion", "created": 0, "model": "-",
+    "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
+        "role": "assistant", "content": None, "refusal": None,
+        "tool_calls": [{"id": "-", "type": "function", "function": {"name": "-", "arguments": "{}"}}]}}],
+    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+}
+
+
+@functools.cache
+def preload() -> None:
+    """Load, once per process, what the first request and answer would load lazily:
+    instructor's OpenAI handlers, the SDK's answer models, the async HTTP stack's backend.
+    :class:`extractor.Extractor` calls it when built, so that no request pays for it on
+    the event loop. Sends nothing."""
+    with contextlib.suppress(ImportError):  # instructor's layout: loaded on its first request otherwise
+        importlib.import_module("instructor.v2.providers.openai")
+    from openai._models import construct_type
+    from openai.types.chat import ChatCompletion
+
+    # The SDK reads an answer with construct_type, which completes its models on first use.
+    construct_type(type_=ChatCompletion, value=_SAMPLE_COMPLETION)
+    with contextlib.suppress(ImportError):  # the async HTTP stack loads it on its first request
+        importlib.import_module("anyio._backends._asyncio")
+
+
 class _EmptyAnswer(Exception):
     pass
 
@@ -320,6 +349,19 @@ class ModelClient:
                 if self._async_client is None:
                     self._async_client = openai.AsyncOpenAI(**self._client_kwargs())
         return self._async_client
+
+    @property
+    def has_async_client(self) -> bool:
+        """Whether the async client exists (built, or the application's)."""
+        return self._async_client is not None
+
+    def warm_up(self, response_model: type[BaseModel]) -> None:
+        """Build the async client and the request schema of ``response_model`` (and
+        :func:`preload`), so that whoever calls this pays for it rather than the event
+        loop's first request. Sends nothing."""
+        preload()
+        self.async_client  # noqa: B018 - built here
+        self.request_body([{"role": "user", "content": "-"}], response_model)
 
     def close(self) -> None:
         """Close the sync client if this object built it (an application's own client stays open)."""

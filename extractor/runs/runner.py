@@ -511,7 +511,8 @@ async def _engine(extractor: ArticleExtractor, options: RunOptions, store: Store
     """The engine ``options.engine`` names, with its context; the limited extractor closed after it."""
     cls = engine_class(str(options.engine))
     limiter = _limiter(extractor, options)
-    limited = extractor.over_limiter(limiter, pool_size=options.concurrency)
+    # Off the event loop: the first one imports openai and builds a connection pool.
+    limited = await asyncio.to_thread(extractor.over_limiter, limiter, pool_size=options.concurrency)
     try:
         workdir, run_dir = _folders(options.out, cls)
         engine = cls(EngineContext(extractor=limited, limiter=limiter, options=options, workdir=workdir,
