@@ -42,16 +42,19 @@ from extractor.grounding.align import (
     Match,
     PathPart,
     SourceIndex,
+    evidence_problems,
     fact_type_of,
     ground_quote,
     iter_evidence,
 )
 from extractor.grounding.answer_forms import AnswerForm, AnswerSite, answer_form
 from extractor.grounding.fields import apply_document_checks, apply_field_checks, check_document_fields, check_fields
+from extractor.grounding.labels import uses_labels
 from extractor.grounding.marking import QUANTITY_KINDS, render_marked
 from extractor.grounding.validation import validated_model, validation_context
 from extractor.mentions import MentionSet, find_mentions
 from extractor.model.bounds import bounded_model
+from extractor.model.client_kinds import check_client_kinds
 from extractor.model.outcome import CallOutcome
 from extractor.model.prompting import PromptTemplate, build_messages, template_for_schema
 from extractor.model.registry import portable_reference, resolve_schema, schema_name, schema_version
@@ -452,7 +455,13 @@ class ArticlePipeline:
         async_client: Any = None,
     ):
         self.settings = settings or Settings.from_env()
+        # Mistakes no article can get past are told here, before any call.
+        check_client_kinds(client, async_client)
         self.schema = resolve_schema(schema or self.settings.schema_ref)
+        if not self.settings.mentions_only and not uses_labels(self.schema):
+            problems = evidence_problems(self.schema)
+            if problems:
+                raise ConfigurationError(f"schema {self.schema.__name__} cannot ground any fact: " + "; ".join(problems))
         # What the model is asked to fill: the schema itself (quote mode), or its label /
         # citation form when the schema marks fields filled from mentions.
         self.form = answer_form(self.schema, labels=self.settings.labels, evidence=self.settings.evidence_mode)
