@@ -461,7 +461,8 @@ class ArticlePipeline:
         if not self.settings.mentions_only and not uses_labels(self.schema):
             problems = evidence_problems(self.schema)
             if problems:
-                raise ConfigurationError(f"schema {self.schema.__name__} cannot ground any fact: " + "; ".join(problems))
+                raise ConfigurationError(f"schema {self.schema.__name__} cannot ground any fact: "
+                                         + "; ".join(problems))
         # What the model is asked to fill: the schema itself (quote mode), or its label /
         # citation form when the schema marks fields filled from mentions.
         self.form = answer_form(self.schema, labels=self.settings.labels, evidence=self.settings.evidence_mode)

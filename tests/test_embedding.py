@@ -264,3 +264,133 @@ async def test_an_applications_own_clients_stay_open():
         assert len((await ex.aextract("The hospital has 120 beds.\n")).facts) == 1
     assert not mine.is_closed()
     await mine.close()
+
+
+# --------------------------------------------------------------------------- errors at the first chance
+
+
+def test_a_client_of_the_wrong_kind_is_refused_when_the_extractor_is_built():
+    import openai
+
+    from extractor import ConfigurationError, aextract, extract
+
+    sync = openai.OpenAI(api_key="sk-test", base_url="http://127.0.0.1:9/v1")
+    async_ = openai.AsyncOpenAI(api_key="sk-test", base_url="http://127.0.0.1:9/v1")
+    with pytest.raises(ConfigurationError, match=r"async_client= must be an async client .*got OpenAI"):
+        Extractor(synthetic_settings(), async_client=sync)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match=r"client= must be a sync client .*got AsyncOpenAI"):
+        Extractor(synthetic_settings(), client=async_)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match=r"client= must be a sync client"):
+        extract("The hospital has 120 beds.", settings=synthetic_settings(), client=async_)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match=r"client= must be an async client"):
+        asyncio.run(aextract("The hospital has 120 beds.", settings=synthetic_settings(),
+                             client=sync))  # type: ignore[arg-type]
+    # The right kinds are taken.
+    Extractor(synthetic_settings(), client=sync, async_client=async_)
+
+
+def test_a_schema_whose_facts_cannot_be_grounded_is_refused_when_the_extractor_is_built():
+    from pydantic import BaseModel
+
+    from extractor import ConfigurationError, Evidence
+
+    class Beds(BaseModel):
+        count: int
+
+    class BedsWithNumberEvidence(BaseModel):
+        count: int
+        evidence: int
+
+    class Ward(BaseModel):
+        beds: int
+        quote: Evidence
+
+    class Hospital(BaseModel):
+        wards: list[Ward]
+
+    with pytest.raises(ConfigurationError, match=r"schema Beds cannot ground any fact: no model in it has an "
+                                                 r"evidence field"):
+        Extractor(synthetic_settings(), schema=Beds)
+    with pytest.raises(ConfigurationError, match=r"BedsWithNumberEvidence.evidence is typed int"):
+        Extractor(synthetic_settings(), schema=BedsWithNumberEvidence)
+    Extractor(synthetic_settings(), schema=Hospital)  # nested, and an Evidence field of another name
+    Extractor(synthetic_settings(mentions_only=True), schema=Beds)  # no model asked: nothing to ground
+
+
+def _refusing_url() -> str:
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on: connections are refused
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/v1"
+
+
+@pytest.mark.parametrize("call", ["extract", "aextract", "run", "run_unchecked"])
+def test_an_endpoint_that_refuses_connections_fails_within_the_connect_deadline(tmp_path, call):
+    import time
+
+    from extractor import ConfigurationError, ModelCallError
+
+    url = _refusing_url()
+    ex = Extractor(synthetic_settings(base_url=url, connect_deadline_s=1.0, max_transport_retries=20,
+                                      backoff_initial_s=0.3))
+    write_bulletins(tmp_path / "in", 3)
+    started = time.monotonic()
+    error: type[Exception] = ModelCallError if call in ("extract", "aextract") else ConfigurationError
+    with pytest.raises(error) as caught:
+        if call == "extract":
+            ex.extract("The hospital has 120 beds.")
+        elif call == "aextract":
+            asyncio.run(ex.aextract("The hospital has 120 beds."))
+        else:  # the batch tests the endpoint first, or its first article finds out
+            ex.run([tmp_path / "in"], out=tmp_path / "out", handle_sigint=False,
+                   check_connection=call == "run")
+    elapsed = time.monotonic() - started
+    assert elapsed < 3.0, elapsed  # 20 retries with backoff would take minutes
+    message = str(caught.value)
+    assert f"cannot reach {url}" in message and "base_url=" in message and "--base-url" not in message
+    assert "connect_deadline_s=1" in message
+
+
+def test_the_default_connect_deadline_is_a_few_seconds():
+    assert 1 <= Settings().connect_deadline_s <= 10
+    assert Settings.from_env({"EXTRACTOR_CONNECT_DEADLINE": "2.5"}).connect_deadline_s == 2.5
+
+
+def test_library_messages_name_library_parameters_and_the_cli_adds_its_flags(tmp_path):
+    from typer.testing import CliRunner
+
+    from extractor.cli import app
+    from extractor.core.errors import OutputBusyError
+    from extractor.core.options import RunOptions
+
+    busy = str(OutputBusyError("out", {"pid": 1}))
+    assert "wait=True" in busy and "--wait" not in busy
+    with pytest.raises(Exception, match=r"ray_address='auto' is for the ray engine; pass engine='ray'"):
+        RunOptions(out="out", ray_address="auto")
+    url = _refusing_url()
+    (tmp_path / "a.txt").write_text("The hospital has 120 beds.\n", encoding="utf-8")
+    res = CliRunner().invoke(app, ["extract", str(tmp_path / "a.txt"), "--provider", "vllm", "--model", "m",
+                                   "--base-url", url])
+    assert res.exit_code == 2
+    assert f"cannot reach {url}" in res.output and "[command line: --base-url]" in res.output, res.output
+
+
+def test_outcomes_the_library_handles_log_no_error(caplog):
+    """instructor logs each failed attempt (the validation errors, 19 lines) at ERROR; during
+    the library's own calls those lines are DEBUG, and nothing else it handles is an ERROR."""
+    caplog.set_level(logging.DEBUG)
+    article = "County Hospital report.\n\nThe hospital has 120 beds.\n"
+    invented = {"quantities": [{"measure": "beds", "value": 900, "qualifier": "exact",
+                                "evidence": "A dialysis centre with 900 beds opened in May."}]}  # SYNTHETIC: not in the article
+    endpoint = FakeEndpoint(invented)
+    result = Extractor(synthetic_settings(max_reasks=2), client=endpoint.client()).extract(article)
+    assert result.usage.requests == 3 and result.stats.dropped == 1  # handled: re-asked twice, then dropped
+    assert any(r.name.startswith("instructor") for r in caplog.records)  # instructor did log the attempts...
+    errors = [(r.name, r.getMessage()[:80]) for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == []  # ...as DEBUG
+    # Outside the library's calls, instructor's own ERROR lines are left as they are.
+    caplog.clear()
+    logging.getLogger("instructor.v2.retry").error("an application's own instructor call failed")
+    assert [r.levelname for r in caplog.records] == ["ERROR"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ import typer
 from rich.console import Console
 
 __all__ = ["EXIT_OK", "EXIT_FAILED", "EXIT_USAGE", "EXIT_NOT_READY", "EXIT_INTERRUPTED", "LOCAL_NOTE",
-           "SettingsOptions", "setup_logging", "fail", "money", "wants_local", "enter_local", "check_out"]
+           "SettingsOptions", "setup_logging", "fail", "with_flags", "money", "wants_local", "enter_local", "check_out"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_READY, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -127,9 +128,28 @@ def setup_logging(log_json: bool, console: Console, quiet: bool = False) -> None
     logging.getLogger("instructor").setLevel(logging.CRITICAL)
 
 
+# The library's messages name its parameters (``base_url=``); a command line user needs
+# the flags that set them, added to the message by :func:`with_flags`.
+_FLAGS = {"base_url": "--base-url", "api_key": "EXTRACTOR_API_KEY", "model": "--model",
+          "provider": "--provider, or --local for the embedded model", "wait": "--wait", "out": "--out",
+          "engine": "--engine", "ray_address": "--ray-address", "timeout_s": "--timeout", "schema": "--schema",
+          "prompt": "--prompt", "max_reasks": "--max-reasks", "max_transport_retries": "--max-transport-retries"}
+_PARAMETER = re.compile(r"\b([a-z_]+)=")
+
+
+def with_flags(message: str) -> str:
+    """``message`` with the command line's flags for the library parameters it names.
+
+    >>> with_flags("cannot reach http://gpu:8000/v1: check base_url= (or EXTRACTOR_BASE_URL)")
+    'cannot reach http://gpu:8000/v1: check base_url= (or EXTRACTOR_BASE_URL) [command line: --base-url]'
+    """
+    flags = [_FLAGS[name] for name in dict.fromkeys(_PARAMETER.findall(message)) if name in _FLAGS]
+    return f"{message} [command line: {'; '.join(flags)}]" if flags else message
+
+
 def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
-    """Print ``error: message`` on stderr; raise the returned Exit."""
-    typer.echo(f"error: {message}", err=True)
+    """Print ``error: message`` on stderr (with the flags for the parameters it names); raise the returned Exit."""
+    typer.echo(f"error: {with_flags(message)}", err=True)
     return typer.Exit(code)
 
 

@@ -60,6 +60,6 @@ class OutputBusyError(ExtractorError):
         if h.get("command"):
             who += f": {h['command']}"
         super().__init__(
-            f"{out} is being written by another run ({who}). Wait for it to finish, add --wait to queue "
-            "behind it, or choose another --out."
+            f"{out} is being written by another run ({who}). Wait for it to finish, pass wait=True to queue "
+            "behind it, or choose another out= folder."
         )

@@ -4,7 +4,7 @@ Arguments win over the environment, the environment over the provider profile::
 
     EXTRACTOR_MODEL, EXTRACTOR_BASE_URL, EXTRACTOR_PROVIDER, EXTRACTOR_API_KEY
     (falling back to the profile's key variable, then OPENAI_API_KEY),
-    EXTRACTOR_TIMEOUT, EXTRACTOR_MAX_REASKS, EXTRACTOR_MAX_TRANSPORT_RETRIES,
+    EXTRACTOR_TIMEOUT, EXTRACTOR_CONNECT_DEADLINE, EXTRACTOR_MAX_REASKS, EXTRACTOR_MAX_TRANSPORT_RETRIES,
     EXTRACTOR_TEMPERATURE, EXTRACTOR_MODE, EXTRACTOR_SCHEMA,
     EXTRACTOR_MAX_LIST_ITEMS, EXTRACTOR_MAX_STRING_CHARS
 
@@ -28,6 +28,7 @@ _ENV = {
     "provider": "EXTRACTOR_PROVIDER",
     "api_key": "EXTRACTOR_API_KEY",
     "timeout_s": "EXTRACTOR_TIMEOUT",
+    "connect_deadline_s": "EXTRACTOR_CONNECT_DEADLINE",
     "max_reasks": "EXTRACTOR_MAX_REASKS",
     "max_transport_retries": "EXTRACTOR_MAX_TRANSPORT_RETRIES",
     "temperature": "EXTRACTOR_TEMPERATURE",
@@ -62,6 +63,9 @@ class Settings(BaseModel):
     temperature: float = 0.0
     max_output_tokens: int | None = 4096
     timeout_s: float = Field(default=120.0, gt=0)
+    connect_deadline_s: float = Field(
+        default=5.0, gt=0, description="Seconds, retries included, after which an endpoint that does not accept "
+        "connections (refused, unknown host, no answer to the connect) is given up on.")
     # Answer bounds for grammar-constrained servers (llama.cpp): maxItems on every list and
     # maxLength on every free-text string of the schema sent, so that a looping model has
     # to close its answer. None (the default) leaves the request as it is; --local sets
@@ -167,8 +171,8 @@ class Settings(BaseModel):
         if profile.needs_api_key:
             var = profile.api_key_env or "OPENAI_API_KEY"
             raise ConfigurationError(
-                f"no API key for provider {profile.name!r}: set EXTRACTOR_API_KEY or {var}, "
-                "or use --local / a local provider (ollama, vllm, llamacpp)"
+                f"no API key for provider {profile.name!r}: pass api_key= or set EXTRACTOR_API_KEY or {var}, "
+                "or choose a local provider= (ollama, vllm, llamacpp)"
             )
         return "not-needed"
 

@@ -654,9 +654,9 @@ async def _export(out: Path, summary: RunSummary) -> None:
     try:
         paths = await asyncio.to_thread(export_all, out, run=summary)
     except Exception as exc:
-        logger.error("writing the exports of %s failed: %s: %s (the store is intact; re-run the same command "
-                     "after fixing the cause: it makes no model calls for finished articles and writes the "
-                     "exports again)", out, type(exc).__name__, exc)
+        logger.warning("writing the exports of %s failed: %s: %s (the store is intact; re-run the same command "
+                       "after fixing the cause: it makes no model calls for finished articles and writes the "
+                       "exports again)", out, type(exc).__name__, exc)
         logger.debug("export failure", exc_info=True)
     else:
         summary.paths = {k: str(v) for k, v in paths.items()}
