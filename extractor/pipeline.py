@@ -63,6 +63,7 @@ from extractor.numbers.check import check_numbers
 from extractor.numbers.dates import parse_date
 from extractor.text.chunking import Chunk, chunk_text, estimate_tokens
 from extractor.text.cleaning import CLEANING_VERSION, CleanText, clean_text
+from extractor.text.language import is_supported
 from extractor.text.reading import Document, document_from_text, read_document
 from extractor.text.textnorm import fold_text
 
@@ -80,7 +81,7 @@ __all__ = ["ArticlePipeline", "ArticleExtractor", "ArticleAnswer", "ExtractorRec
 
 # Bump when grounding, the number check, dedupe or the fact envelope change what is
 # derived from the same answers: stored results are then re-derived on the next run.
-DERIVE_REVISION = "2"
+DERIVE_REVISION = "3"  # 3: facts of an article in an unsupported language are flagged
 
 
 @dataclass(frozen=True)
@@ -324,14 +325,35 @@ class _Derivation:
         return facts
 
 
-def _document_info(prepared: Prepared) -> DocumentInfo:
+def _document_info(prepared: Prepared, language_note: str | None) -> DocumentInfo:
     doc, cleaned = prepared.document, prepared.cleaned
     return DocumentInfo(
         source=doc.source, sha256=doc.sha256, encoding=doc.encoding, format=doc.format, language=doc.language,
+        language_unsupported=language_note is not None,
         title=doc.title, published=doc.published, outlet=doc.outlet, chars=len(doc.text),
         cleaned_chars=len(cleaned.text), removed_lines=len(cleaned.removed), chunks=len(prepared.chunks),
         warnings=list(doc.warnings),
     )
+
+
+LANGUAGE_UNSUPPORTED = "language_unsupported"
+"""The flag (and the start of the warning) of an article in a language the readers are not built for."""
+
+
+def _language_note(language: str | None, extra: tuple[str, ...]) -> str | None:
+    """The warning for an article whose language the readers are not built for, or None.
+
+    >>> _language_note("fr", ())
+    "language_unsupported: the article reads as 'fr'; the number, date and sentence readers are built for Chinese, Persian, Arabic and English (facts are still asked for and grounded; add the language to Settings.extra_languages if you expect it)"
+    >>> _language_note("fr", ("fr",)) is None
+    True
+    """  # noqa: E501
+    if is_supported(language, extra):
+        return None
+    what = f"reads as {language!r}" if language else "has too few letters to tell its language"
+    return (f"{LANGUAGE_UNSUPPORTED}: the article {what}; the number, date and sentence readers are built for "
+            "Chinese, Persian, Arabic and English (facts are still asked for and grounded; add the language to "
+            "Settings.extra_languages if you expect it)")
 
 
 def _form_rules(template: PromptTemplate, form: AnswerForm) -> str:
@@ -777,11 +799,12 @@ class ArticlePipeline:
     def mentions_result(self, prepared: Prepared) -> ExtractionResult:
         """The result of an article whose mentions are all that is asked for (no model call)."""
         found = prepared.found
+        note = _language_note(prepared.document.language, self.settings.extra_languages)
         return ExtractionResult(
-            document=_document_info(prepared), schema_name=self.schema_name, schema_version=self.schema_version,
-            prompt_name=self.template.name, prompt_version=self.template.version, model=self.model_name,
-            provider=None, warnings=list(prepared.document.warnings), mentions=list(found.mentions),
-            sentences=list(found.sentences))
+            document=_document_info(prepared, note), schema_name=self.schema_name,
+            schema_version=self.schema_version, prompt_name=self.template.name, prompt_version=self.template.version,
+            model=self.model_name, provider=None, warnings=[*prepared.document.warnings, *filter(None, [note])],
+            mentions=list(found.mentions), sentences=list(found.sentences))
 
     def finish(self, prepared: Prepared, outcomes: list[CallOutcome]) -> ExtractionResult:
         """Merge chunk answers, ground every fact, check numbers, drop or flag, dedupe."""
@@ -790,6 +813,9 @@ class ArticlePipeline:
                     for chunk, outcome in zip(prepared.chunks, outcomes) for site in iter_evidence(outcome.data)}
         merged = _merge_instances([o.data for o in outcomes])
         warnings: list[str] = list(doc.warnings)
+        note = _language_note(doc.language, self.settings.extra_languages)
+        if note is not None:
+            warnings.append(note)
         sites: dict[int, AnswerSite] = {}
         if self.form.needs_mentions:
             # Ids → the user's schema, with values, qualifiers, evidence and spans from the readers.
@@ -802,6 +828,9 @@ class ArticlePipeline:
         derivation.ground(source, chunk_of, hints)
         derivation.dedupe()
         facts = derivation.facts()
+        if note is not None:  # on every fact too: the tables are read without the article's warnings
+            for fact in facts:
+                fact.flags.append(LANGUAGE_UNSUPPORTED)
         doc_checks = check_document_fields(derivation.data, doc, source, fuzzy_threshold=self.settings.fuzzy_threshold)
         warnings.extend(apply_document_checks(derivation.data, doc_checks,
                                               keep_ungrounded=self.settings.ungrounded == "flag"))
@@ -814,7 +843,8 @@ class ArticlePipeline:
                             "they state, is not in the article")
         found = prepared.found
         return ExtractionResult(
-            data=derivation.data, facts=facts, usage=usage, document=_document_info(prepared), stats=derivation.stats,
+            data=derivation.data, facts=facts, usage=usage, document=_document_info(prepared, note),
+            stats=derivation.stats,
             schema_name=self.schema_name, schema_version=self.schema_version, prompt_name=self.template.name,
             prompt_version=self.template.version, model=self.model_name, provider=self.settings.profile().name,
             warnings=warnings, mentions=list(found.mentions), sentences=list(found.sentences),

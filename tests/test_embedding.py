@@ -394,3 +394,90 @@ def test_outcomes_the_library_handles_log_no_error(caplog):
     caplog.clear()
     logging.getLogger("instructor.v2.retry").error("an application's own instructor call failed")
     assert [r.levelname for r in caplog.records] == ["ERROR"]
+
+
+# --------------------------------------------------------------------------- languages, the run summary, stdin
+
+FRENCH = ("Rapport de l'hôpital du comté\n\nL'hôpital du comté a réalisé 120 opérations l'année dernière. Le "
+          "ministère de la santé a investi trois millions d'euros dans le nouveau service de cardiologie.\n")
+GERMAN = ("Das Kreiskrankenhaus hat im vergangenen Jahr 120 Operationen durchgeführt. Das Ministerium investierte "
+          "drei Millionen Euro in die neue Station für Kardiologie.\n")
+RUSSIAN = "Районная больница провела 120 операций в прошлом году. Министерство вложило три миллиона рублей.\n"
+JAPANESE = "県立病院は昨年120件の手術を行いました。厚生労働省は新しい病棟に3億円を投資しました。\n"
+ENGLISH = "County hospital report\n\nThe county hospital performed 120 operations last year.\n"
+
+
+@pytest.mark.parametrize("text,language", [(FRENCH, "fr"), (GERMAN, "de"), (RUSSIAN, "ru"), (JAPANESE, "ja")])
+def test_an_article_in_a_language_the_readers_are_not_built_for_is_flagged(text, language):
+    ex = Extractor(synthetic_settings(), client=FakeEndpoint().client())
+    result = ex.extract(text)
+    assert result.document.language == language  # was "en" (fr, de) or None (ru) before 0.3.0
+    assert result.document.language_unsupported
+    assert any(w.startswith("language_unsupported: ") and repr(language) in w for w in result.warnings)
+    assert result.facts and all("language_unsupported" in f.flags for f in result.facts)
+    # A language the application says it expects is not flagged.
+    expected = Extractor(synthetic_settings(extra_languages=(language,)), client=FakeEndpoint().client())
+    assert not expected.extract(text).document.language_unsupported
+
+
+def test_the_languages_the_readers_are_built_for_are_not_flagged(seeds):
+    ex = Extractor(synthetic_settings(mentions_only=True))
+    for text in (ENGLISH, *seeds.values()):
+        result = ex.extract(text)
+        assert not result.document.language_unsupported, result.document.language
+        assert not any(w.startswith("language_unsupported") for w in result.warnings)
+    assert ex.extract("12 345 !!!").document.language_unsupported  # no language to tell
+
+
+def test_the_run_summary_counts_unsupported_languages_and_names_what_was_asked(tmp_path):
+    inp = tmp_path / "in"
+    inp.mkdir()
+    (inp / "en.txt").write_text(ENGLISH, encoding="utf-8")
+    (inp / "fr.txt").write_text(FRENCH, encoding="utf-8")
+    settings = synthetic_settings(provider="vllm", base_url="http://gpu:8000/v1", mode="tools", chunk_tokens=3000)
+    ex = over(Extractor(settings), FakeEndpoint().transport())
+    summary = ex.run([inp], out=tmp_path / "out", check_connection=False, handle_sigint=False)
+    assert (summary.ok, summary.language_unsupported) == (2, 1)
+    assert (summary.provider, summary.model, summary.chunk_tokens) == ("vllm", "synthetic-model", 3000)
+    written = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    assert (written["provider"], written["model"], written["chunk_tokens"]) == ("vllm", "synthetic-model", 3000)
+    assert written["languages"] == {"en": 1, "fr": 1} and written["language_unsupported"] == 1
+    assert written["run"]["language_unsupported"] == 1
+
+
+def test_the_cli_summary_names_provider_model_and_chunk_size(tmp_path):
+    from typer.testing import CliRunner
+
+    from extractor.cli import app
+
+    inp = tmp_path / "in"
+    inp.mkdir()
+    (inp / "en.txt").write_text(ENGLISH, encoding="utf-8")
+    (inp / "fr.txt").write_text(FRENCH, encoding="utf-8")
+    with FakeEndpoint() as endpoint:
+        res = CliRunner().invoke(app, ["run", str(inp), "--out", str(tmp_path / "out"), "--base-url",
+                                       endpoint.base_url, "--model", "synthetic-model", "--provider", "llamacpp",
+                                       "--quiet", "--no-local"])
+    assert res.exit_code == 0, res.output
+    assert "synthetic-model (llamacpp), chunks of " in res.output and " tokens" in res.output
+    assert "language unsupported" in res.output and "1 (facts flagged" in res.output
+
+
+def test_extract_dash_reads_the_article_from_stdin(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from extractor.cli import app
+
+    for var in ("EXTRACTOR_API_KEY", "OPENAI_API_KEY", "EXTRACTOR_BASE_URL", "EXTRACTOR_MODEL", "EXTRACTOR_PROVIDER"):
+        monkeypatch.delenv(var, raising=False)
+    args = ["extract", "-", "--model", "synthetic-model", "--provider", "llamacpp", "--no-local"]
+    with FakeEndpoint() as endpoint:
+        res = CliRunner().invoke(app, [*args, "--base-url", endpoint.base_url], input=ENGLISH.encode("utf-8"))
+        assert res.exit_code == 0, res.output
+        result = json.loads(res.stdout)
+        assert result["document"]["source"] == "<stdin>"
+        assert [f["evidence"] for f in result["facts"]] == ["The county hospital performed 120 operations last year."]
+        span = result["facts"][0]["span"]
+        assert ENGLISH[span["start"]:span["end"]] == result["facts"][0]["evidence"]
+        empty = CliRunner().invoke(app, [*args, "--base-url", endpoint.base_url], input=b"  \n")
+    assert empty.exit_code == 1 and "<stdin>: is empty" in empty.output

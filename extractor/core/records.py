@@ -51,6 +51,7 @@ class ArticleRecord:
     _result: ExtractionResult | None = field(default=None, repr=False)
     kept_previous: bool = False
     pending: str | None = None
+    language_unsupported: bool = False
 
     @property
     def ok(self) -> bool:
@@ -72,7 +73,8 @@ class ArticleRecord:
                   result_json: str | None = None, usage: Usage | None = None) -> ArticleRecord:
         by_type = facts_by_type(result)
         return cls(source, sha256, "ok", how=how, facts=len(result.facts), facts_by_type=by_type, usage=usage,
-                   result_json=result_json, _result=result)
+                   result_json=result_json, _result=result,
+                   language_unsupported=result.document.language_unsupported)
 
 
 def facts_by_type(result: ExtractionResult) -> dict[str, int]:
@@ -117,6 +119,9 @@ class RunSummary:
     ``cached`` ones were reused as stored; the last two cost no call. Of the ``failed``
     ones, ``kept_previous`` still show the answer stored before (a failed ``--refresh``).
     ``pending`` articles wait in the Batch API ``batches``: the same run again collects them.
+    ``language_unsupported`` counts the articles extracted in this run whose language the
+    readers are not built for (their facts are flagged). ``provider``, ``model`` and
+    ``chunk_tokens`` (the article text per chunk, in tokens) say what the run asked.
     """
 
     run_id: int
@@ -137,6 +142,10 @@ class RunSummary:
     pending: int = 0
     batches: list[str] = field(default_factory=list)
     interrupted: bool = False
+    language_unsupported: int = 0
+    provider: str | None = None
+    model: str | None = None
+    chunk_tokens: int | None = None
     wall_s: float = 0.0
     facts_by_type: dict[str, int] = field(default_factory=dict)
     errors_by_kind: dict[str, int] = field(default_factory=dict)
@@ -171,6 +180,7 @@ class RunSummary:
                 self.batches.append(rec.pending)
             return
         self.cached += rec.cached
+        self.language_unsupported += rec.language_unsupported
         self.rederived += rec.how == "rederived"
         self.requested += rec.how == "requested" and rec.error_kind != "input"
         self.duplicates += rec.duplicate_of is not None

@@ -163,6 +163,9 @@ class DocumentInfo(BaseModel):
     encoding: str | None = None
     format: str | None = None
     language: str | None = None
+    language_unsupported: bool = Field(default=False, description=(
+        "The readers (numbers, dates, sentences) are not built for the article's language, or it could not be "
+        "detected: its facts carry the flag 'language_unsupported'."))
     title: str | None = None
     published: str | None = None
     outlet: str | None = None

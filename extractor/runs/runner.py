@@ -569,6 +569,7 @@ async def iter_results(extractor: ArticleExtractor, inputs: Iterable[str | os.Pa
             async with _engine(extractor, options, store) as engine:
                 summary = summary or RunSummary(run_id=0, out=options.out)
                 summary.engine = engine.name
+                _name_the_request(summary, extractor)
                 run = BatchRun(extractor, [os.fspath(i) for i in inputs], options, engine, store, summary, stop,
                                discovered)
                 # Closed here, not by the loop's finaliser later: the run logs its end while
@@ -584,6 +585,15 @@ async def iter_results(extractor: ArticleExtractor, inputs: Iterable[str | os.Pa
             store.close()
     finally:
         own_lock.release()
+
+
+def _name_the_request(summary: RunSummary, extractor: ArticleExtractor) -> None:
+    """What the run asks, in its summary: the provider, the model, the chunk size."""
+    identity = extractor.identity
+    summary.provider = extractor.settings.profile().name
+    summary.model = identity.model
+    chunk_tokens = identity.request_params.get("chunk_tokens")
+    summary.chunk_tokens = chunk_tokens if isinstance(chunk_tokens, int) else None
 
 
 async def arun_batch(extractor: ArticleExtractor, inputs: Iterable[str | os.PathLike[str]],
