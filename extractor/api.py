@@ -17,14 +17,14 @@ import asyncio
 import os
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Unpack
+from typing import TYPE_CHECKING, Generic, Self, Unpack, cast
 
 from pydantic import BaseModel
 
 from extractor.core.identity import Identity
 from extractor.core.options import RunKeywords, RunOptions
 from extractor.core.records import ArticleRecord, RunSummary
-from extractor.core.types import ExtractionResult
+from extractor.core.types import ExtractionResult, ModelT
 from extractor.model.settings import Settings
 from extractor.pipeline import ArticlePipeline, aextract, extract
 from extractor.runs.runner import arun_batch, iter_results, run_batch
@@ -94,7 +94,7 @@ class RecordStream(AsyncIterator[ArticleRecord]):
         await self.aclose()
 
 
-class Extractor:
+class Extractor(Generic[ModelT]):
     """Extraction for applications: single articles (sync and async) and batches.
 
     Keep one per application and share it between threads and tasks; it holds no
@@ -105,14 +105,23 @@ class Extractor:
     Extractor (``with``/``async with`` or :meth:`close`/:meth:`aclose`) to release the
     ones it built.
 
+    Building one checks what can be checked before any call (a client of the wrong kind,
+    a schema whose facts cannot be grounded: :class:`~extractor.core.errors.ConfigurationError`)
+    and loads openai and instructor (about a second, once per process), so that no
+    request pays for that on an event loop: build it at start-up. (Inside a running loop,
+    ``await asyncio.to_thread(Extractor, settings)`` keeps the loop free meanwhile.)
+
+    With a schema class, results are typed: ``Extractor(settings, schema=MySchema)`` is an
+    ``Extractor[MySchema]`` whose ``extract(...).data`` is a ``MySchema``.
+
     Args:
         settings: what to extract and from which endpoint (default: ``Settings.from_env()``).
         schema: a schema class or reference, overriding ``settings.schema_ref``.
         client / async_client: your own OpenAI clients.
     """
 
-    def __init__(self, settings: Settings | None = None, *, schema: type[BaseModel] | str | None = None,
-                 client: openai.OpenAI | None = None, async_client: openai.AsyncOpenAI | None = None):
+    def __init__(self, settings: Settings | None = None, *, schema: type[ModelT] | str | None = None,
+                 client: openai.OpenAI | None = None, async_client: openai.AsyncOpenAI | None = None) -> None:
         self.pipeline = ArticlePipeline(settings, schema=schema, client=client, async_client=async_client)
         if not self.pipeline.settings.mentions_only:
             # openai and instructor take up to a second to load: here, once, rather than on an
@@ -135,21 +144,24 @@ class Extractor:
         return self.pipeline.identity
 
     # One article -----------------------------------------------------------------------
-    def extract(self, text: str, *, source: str | None = None) -> ExtractionResult:
-        """Facts from one article's text; spans point into ``text``."""
-        return self.pipeline.extract(text, source=source)
+    def extract(self, text: str, *, source: str | None = None) -> ExtractionResult[ModelT]:
+        """Facts from one article's text; spans point into ``text``. Raises
+        :class:`~extractor.core.errors.InputError` (empty text) or
+        :class:`~extractor.core.errors.ModelCallError` (no usable answer within the budgets)."""
+        return cast("ExtractionResult[ModelT]", self.pipeline.extract(text, source=source))
 
-    async def aextract(self, text: str, *, source: str | None = None) -> ExtractionResult:
-        """Async :meth:`extract`."""
-        return await self.pipeline.aextract(text, source=source)
+    async def aextract(self, text: str, *, source: str | None = None) -> ExtractionResult[ModelT]:
+        """Async :meth:`extract`. The event loop only waits: reading, cleaning, finding the
+        mentions, grounding and building the client happen in worker threads."""
+        return cast("ExtractionResult[ModelT]", await self.pipeline.aextract(text, source=source))
 
-    def extract_file(self, path: str | os.PathLike[str]) -> ExtractionResult:
+    def extract_file(self, path: str | os.PathLike[str]) -> ExtractionResult[ModelT]:
         """Facts from one file (any encoding, .txt/.html/.md); spans point into its decoded text."""
-        return self.pipeline.extract_file(os.fspath(path))
+        return cast("ExtractionResult[ModelT]", self.pipeline.extract_file(os.fspath(path)))
 
-    async def aextract_file(self, path: str | os.PathLike[str]) -> ExtractionResult:
+    async def aextract_file(self, path: str | os.PathLike[str]) -> ExtractionResult[ModelT]:
         """Async :meth:`extract_file`."""
-        return await self.pipeline.aextract_file(os.fspath(path))
+        return cast("ExtractionResult[ModelT]", await self.pipeline.aextract_file(os.fspath(path)))
 
     # Batches ---------------------------------------------------------------------------
     def run(self, paths: Paths, *, out: str | os.PathLike[str] | None = None, options: RunOptions | None = None,
@@ -210,16 +222,17 @@ class Extractor:
         self.pipeline.close()
 
     async def aclose(self) -> None:
-        """Close the async client the library built (yours stays open)."""
+        """Close the clients the library built, async and sync (yours stay open)."""
+        self.pipeline.close()
         await self.pipeline.aclose()
 
-    def __enter__(self) -> Extractor:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    async def __aenter__(self) -> Extractor:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:

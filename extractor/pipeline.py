@@ -29,13 +29,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self, Unpack, cast
 
 from pydantic import BaseModel
 
 from extractor.core.errors import ConfigurationError, ExtractorError
 from extractor.core.identity import Identity, fingerprint
-from extractor.core.types import DateInfo, DocumentInfo, ExtractionResult, Fact, GroundingStats, Span, Usage
+from extractor.core.types import DateInfo, DocumentInfo, ExtractionResult, Fact, GroundingStats, ModelT, Span, Usage
 from extractor.grounding.align import (
     EvidenceSite,
     MapKey,
@@ -58,7 +58,7 @@ from extractor.model.client_kinds import check_client_kinds
 from extractor.model.outcome import CallOutcome
 from extractor.model.prompting import PromptTemplate, build_messages, template_for_schema
 from extractor.model.registry import portable_reference, resolve_schema, schema_name, schema_version
-from extractor.model.settings import Settings
+from extractor.model.settings import Settings, SettingsKeywords
 from extractor.numbers.check import check_numbers
 from extractor.numbers.dates import parse_date
 from extractor.text.chunking import Chunk, chunk_text, estimate_tokens
@@ -69,6 +69,7 @@ from extractor.text.textnorm import fold_text
 
 if TYPE_CHECKING:
     import httpx2
+    import openai
 
     from extractor.model.batches import BatchService
     from extractor.model.client import ModelClient
@@ -859,24 +860,26 @@ Applications use :class:`extractor.Extractor`, which also runs batches."""
 def extract(
     text: str,
     *,
-    schema: type[BaseModel] | str | None = None,
+    schema: type[ModelT] | str | None = None,
     settings: Settings | None = None,
-    client: Any = None,
+    client: openai.OpenAI | None = None,
     source: str | None = None,
-    **overrides: Any,
-) -> ExtractionResult:
+    **overrides: Unpack[SettingsKeywords],
+) -> ExtractionResult[ModelT]:
     """Facts from one article with the default (or given) schema.
 
     ``overrides`` are :class:`Settings` fields (``model=``, ``base_url=``, ...), applied on
-    top of ``settings`` or the environment.
+    top of ``settings`` or the environment; a misspelt one is a type error and a
+    :class:`ConfigurationError`. ``client`` is your ``openai.OpenAI`` (kept open). With a
+    schema class, ``result.data`` is typed as that class. For many articles, keep one
+    :class:`extractor.Extractor`: this builds (and closes) a client per call.
 
-    >>> result = extract(open("article.txt", encoding="utf-8").read())  # doctest: +SKIP
-    >>> result.facts[0].evidence, result.facts[0].span                  # doctest: +SKIP
+    >>> result = extract(open("article.txt", encoding="utf-8").read(), model="gpt-4o-mini")  # doctest: +SKIP
+    >>> result.facts[0].evidence, result.facts[0].span                                      # doctest: +SKIP
     """
-    settings = _settings(settings, overrides)
-    ex = ArticlePipeline(settings, schema=schema, client=client)
+    ex = ArticlePipeline(_settings(settings, dict(overrides)), schema=schema, client=client)
     try:
-        return ex.extract(text, source=source)
+        return cast("ExtractionResult[ModelT]", ex.extract(text, source=source))
     finally:
         if client is None:
             ex.close()
@@ -885,23 +888,30 @@ def extract(
 async def aextract(
     text: str,
     *,
-    schema: type[BaseModel] | str | None = None,
+    schema: type[ModelT] | str | None = None,
     settings: Settings | None = None,
-    client: Any = None,
+    client: openai.AsyncOpenAI | None = None,
     source: str | None = None,
-    **overrides: Any,
-) -> ExtractionResult:
-    """Async :func:`extract`; ``client`` is an ``openai.AsyncOpenAI`` if given."""
-    settings = _settings(settings, overrides)
-    ex = ArticlePipeline(settings, schema=schema, async_client=client)
+    **overrides: Unpack[SettingsKeywords],
+) -> ExtractionResult[ModelT]:
+    """Async :func:`extract`; ``client`` is your ``openai.AsyncOpenAI`` if given (kept open).
+
+    The event loop only waits: the settings, the schema and the client are made, and the
+    article read, cleaned and grounded, in worker threads.
+
+    >>> result = await aextract(text, model="gpt-4o-mini", base_url="http://gpu:8000/v1")  # doctest: +SKIP
+    """
+    check_client_kinds(None, client, names=("client", "client"))
+    ex = await asyncio.to_thread(
+        lambda: ArticlePipeline(_settings(settings, dict(overrides)), schema=schema, async_client=client))
     try:
-        return await ex.aextract(text, source=source)
+        return cast("ExtractionResult[ModelT]", await ex.aextract(text, source=source))
     finally:
         if client is None:
             await ex.aclose()
 
 
-def _settings(settings: Settings | None, overrides: dict[str, Any]) -> Settings:
+def _settings(settings: Settings | None, overrides: Mapping[str, Any]) -> Settings:
     if settings is None:
         return Settings.from_env(**overrides)
     if not overrides:

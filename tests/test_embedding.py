@@ -481,3 +481,54 @@ def test_extract_dash_reads_the_article_from_stdin(tmp_path, monkeypatch):
         assert ENGLISH[span["start"]:span["end"]] == result["facts"][0]["evidence"]
         empty = CliRunner().invoke(app, [*args, "--base-url", endpoint.base_url], input=b"  \n")
     assert empty.exit_code == 1 and "<stdin>: is empty" in empty.output
+
+
+# --------------------------------------------------------------------------- typed calls
+
+
+def test_settings_keywords_name_every_settings_field():
+    import typing
+
+    from extractor.model.settings import SettingsKeywords
+
+    hints = typing.get_type_hints(SettingsKeywords)
+    assert set(hints) == set(Settings.model_fields)
+    for name, info in Settings.model_fields.items():
+        if name != "api_key":  # a str is taken too (it is kept as a SecretStr)
+            assert hints[name] == info.annotation, name
+
+
+def test_keyword_overrides_are_checked_at_run_time_too():
+    from extractor import ConfigurationError, extract
+
+    endpoint = FakeEndpoint()
+    with pytest.raises(ConfigurationError, match="modle"):
+        extract("The hospital has 120 beds.", settings=synthetic_settings(), client=endpoint.client(),
+                modle="x")  # type: ignore[call-arg]
+    result = extract("The hospital has 120 beds.", settings=synthetic_settings(), client=endpoint.client(),
+                     max_reasks=1)
+    assert len(result.facts) == 1
+
+
+def test_results_are_typed_with_the_schema_and_load_back_into_it():
+    from pydantic import BaseModel
+
+    from extractor import Evidence, ExtractionResult
+
+    class Count(BaseModel):
+        measure: str
+        value: float
+        evidence: Evidence
+
+    class Report(BaseModel):
+        quantities: list[Count] = []
+
+    ex = Extractor(synthetic_settings(), schema=Report, client=FakeEndpoint().client())
+    result = ex.extract("County Hospital report.\n\nThe hospital has 120 beds.\n")
+    assert isinstance(result.data, Report) and result.data.quantities[0].value == 120
+    stored = result.model_dump_json()
+    again = ExtractionResult[Report].model_validate_json(stored)
+    assert isinstance(again.data, Report) and again.data.model_dump() == result.data.model_dump()
+    assert again.facts == result.facts
+    plain = ExtractionResult.model_validate_json(stored)  # without the schema: a dict, as stored results load
+    assert plain.data == result.data.model_dump(mode="json")

@@ -15,7 +15,7 @@ Arguments win over the environment, the environment over the provider profile::
 from __future__ import annotations
 
 import os
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
@@ -102,13 +102,13 @@ class Settings(BaseModel):
 
     # Mentions only: every article read, cleaned and its mentions found; no model is called,
     # no key or model is needed, and the run's rows are the mentions table.
-    mentions_only: bool = Field(False, description="Find the mentions only; call no model.")
+    mentions_only: bool = Field(default=False, description="Find the mentions only; call no model.")
 
     # The form the model answers in (None: the schema's default: label mode with sentence
     # citations for a schema that marks FromMention fields, quote mode otherwise)
-    labels: bool | None = Field(None, description="Numbers named by the ids of the mentions the readers found.")
+    labels: bool | None = Field(default=None, description="Numbers named by the ids of the mentions the readers found.")
     evidence_mode: Literal["quote", "sentence"] | None = Field(
-        None, description="Evidence as a verbatim quote, or as the ids of the sentences that state the fact.")
+        default=None, description="Evidence as a verbatim quote, or as the ids of the sentences that state the fact.")
 
     @field_validator("api_key", mode="before")
     @classmethod
@@ -185,3 +185,39 @@ class Settings(BaseModel):
         budget = context - schema_tokens - answer - 600  # 600: system prompt and message framing
         # Long contexts are not used to the full: recall drops on very long inputs.
         return max(512, min(budget, 12_000))
+
+
+class SettingsKeywords(TypedDict, total=False):
+    """The fields of :class:`Settings` as keyword arguments (``extract(text, model="x")``), so
+    that a type checker catches ``modle=`` or ``timeout_s="60"``. ``tests/test_embedding.py``
+    checks that it names every field of :class:`Settings`."""
+
+    provider: str | None
+    model: str | None
+    base_url: str | None
+    api_key: str | SecretStr | None
+    mode: Mode | None
+    temperature: float
+    max_output_tokens: int | None
+    timeout_s: float
+    connect_deadline_s: float
+    max_list_items: int | None
+    max_string_chars: int | None
+    max_reasks: int
+    max_transport_retries: int
+    backoff_initial_s: float
+    backoff_max_s: float
+    max_retry_after_s: float
+    schema_ref: str
+    prompt: str | None
+    clean: bool
+    chunk_tokens: int | None
+    chunk_overlap_tokens: int
+    extra_languages: tuple[str, ...]
+    ungrounded: Literal["drop", "flag"]
+    fuzzy_threshold: float
+    reask_on_ungrounded: bool
+    check_numbers: bool
+    mentions_only: bool
+    labels: bool | None
+    evidence_mode: Literal["quote", "sentence"] | None
