@@ -24,6 +24,7 @@ import asyncio
 import copy
 import json
 import logging
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -500,6 +501,7 @@ class ArticlePipeline:
         self._schema_tokens = estimate_tokens(self._schema_json)
         self._client_args = {"client": client, "async_client": async_client}
         self._model_client: ModelClient | None = None
+        self._building = threading.Lock()
         self._over_transport = False
 
     # Clients -----------------------------------------------------------------------
@@ -508,9 +510,11 @@ class ArticlePipeline:
         """The client that makes the calls (openai and instructor are imported here, not
         before: reading, cleaning, ``--dry-run`` and re-deriving never need them)."""
         if self._model_client is None:
-            from extractor.model.client import ModelClient
+            with self._building:  # one client when worker threads ask at once (aextract builds it in one)
+                if self._model_client is None:
+                    from extractor.model.client import ModelClient
 
-            self._model_client = ModelClient(self.settings, **self._client_args)
+                    self._model_client = ModelClient(self.settings, **self._client_args)
         return self._model_client
 
     async def _ready_model_client(self) -> ModelClient:
