@@ -75,7 +75,9 @@ def test_second_run_on_the_same_folder_is_refused_at_once(tmp_path):
     n = 30
     inp, out = tmp_path / "in", tmp_path / "out"
     write_articles(inp, n)
-    with FakeEndpoint(latency=0.15) as srv:
+    # Latency enough for the first run to outlast the second's start (its Extractor loads openai
+    # before it takes the folder).
+    with FakeEndpoint(latency=0.6) as srv:
         first = subprocess.Popen(cli(inp, out, srv), env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                  text=True)
         holder = wait_for_holder(out, first)
