@@ -107,7 +107,7 @@ def test_cancelled_twice_arun_gives_up_at_once(tmp_path):
 
 
 def test_leaving_aiter_results_early_stores_the_answers_in_flight(tmp_path, destroyed_tasks):
-    endpoint, ex = _in_flight_run(tmp_path, latency=0.3)
+    endpoint, ex = _in_flight_run(tmp_path, latency=1.0)
 
     async def main() -> tuple[int, set[asyncio.Task[object]]]:
         async with ex.aiter_results([tmp_path / "in"], out=tmp_path / "out", concurrency=20,
@@ -125,7 +125,7 @@ def test_leaving_aiter_results_early_stores_the_answers_in_flight(tmp_path, dest
 
 
 def test_leaving_the_sync_iter_results_early_stores_the_answers_in_flight(tmp_path, destroyed_tasks):
-    endpoint, ex = _in_flight_run(tmp_path, latency=0.3)
+    endpoint, ex = _in_flight_run(tmp_path, latency=1.0)
     seen = 0
     for record in ex.iter_results([tmp_path / "in"], out=tmp_path / "out", concurrency=20, check_connection=False):
         assert record.ok
