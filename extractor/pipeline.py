@@ -48,16 +48,17 @@ from extractor.grounding.align import (
     ground_quote,
     iter_evidence,
 )
-from extractor.grounding.answer_forms import AnswerForm, AnswerSite, answer_form
+from extractor.grounding.answer_forms import AnswerSite, answer_form
 from extractor.grounding.fields import apply_document_checks, apply_field_checks, check_document_fields, check_fields
-from extractor.grounding.labels import uses_labels
+from extractor.grounding.labels import hold_mention_ids, uses_labels
 from extractor.grounding.marking import QUANTITY_KINDS, render_marked
 from extractor.grounding.validation import validated_model, validation_context
 from extractor.mentions import MentionSet, find_mentions
 from extractor.model.bounds import bounded_model
+from extractor.model.budget import check_article_text, check_prompt_tokens
 from extractor.model.client_kinds import check_client_kinds
 from extractor.model.outcome import CallOutcome
-from extractor.model.prompting import PromptTemplate, build_messages, template_for_schema
+from extractor.model.prompting import PromptTemplate, build_messages, form_rules, template_for_schema
 from extractor.model.registry import portable_reference, resolve_schema, schema_name, schema_version
 from extractor.model.settings import Settings, SettingsKeywords
 from extractor.numbers.check import check_numbers
@@ -85,6 +86,10 @@ __all__ = ["ArticlePipeline", "ArticleExtractor", "ArticleAnswer", "ExtractorRec
 # derived from the same answers: stored results are then re-derived on the next run.
 DERIVE_REVISION = "3"  # 3: facts of an article in an unsupported language are flagged
 
+# The share of a chunk's token budget left for article text when the model is shown
+# mention and sentence ids (they add 2-3% to the seeds' prompt tokens; scripts/tokens_per_fact.py).
+ID_ROOM = 0.92
+
 
 @dataclass(frozen=True)
 class Prepared:
@@ -101,6 +106,7 @@ class Prepared:
     messages: tuple[tuple[dict[str, str], ...], ...]
     prompt_tokens: int
     found: MentionSet
+    response_model: type[BaseModel]
 
 
 DATE_FIELD_NAMES = frozenset({"date", "period", "previous_period", "expected_date", "as_of", "publication_date"})
@@ -358,17 +364,6 @@ def _language_note(language: str | None, extra: tuple[str, ...]) -> str | None:
             "Settings.extra_languages if you expect it)")
 
 
-def _form_rules(template: PromptTemplate, form: AnswerForm) -> str:
-    """The prompt's rules for this answer form; a template written before answer forms (no
-    ``${form_rules}``) serves quote mode only."""
-    if "${form_rules}" not in template.system:
-        if form.needs_mentions:
-            raise ConfigurationError(f"prompt {template.id} cannot ask for mention or sentence ids: use prompt "
-                                     "'default' (v3 or later), or quote mode (labels=False, evidence_mode='quote')")
-        return ""
-    return template.form_rules(f"evidence.{form.evidence}", "numbers.mention" if form.labels else "numbers.value")
-
-
 @dataclass(frozen=True)
 class ArticleAnswer:
     """What the model said about one article and what was made of it, or why it failed.
@@ -496,7 +491,8 @@ class ArticlePipeline:
         self.response_model = bounded_model(validated_model(asked), max_items=self.settings.max_list_items,
                                             max_chars=self.settings.max_string_chars)
         self.template: PromptTemplate = template_for_schema(schema_name(self.schema), self.settings.prompt)
-        self._form_rules = _form_rules(self.template, self.form)
+        self._form_rules = form_rules(self.template, labels=self.form.labels, evidence=self.form.evidence,
+                                      needs_ids=self.form.needs_mentions)
         self._schema_json = json.dumps(asked.model_json_schema(), ensure_ascii=False)
         self._schema_tokens = estimate_tokens(self._schema_json)
         self._client_args = {"client": client, "async_client": async_client}
@@ -615,11 +611,11 @@ class ArticlePipeline:
             "prompt_text": fingerprint({"system": self.template.system, "user": self.template.user}),
             "model": self.model_name, "mode": s.resolved_mode(), "temperature": s.temperature,
             "max_output_tokens": s.max_output_tokens, "clean": s.clean, "cleaning": CLEANING_VERSION,
-            "chunk_tokens": s.chunk_budget(self._schema_tokens), "chunk_overlap_tokens": s.chunk_overlap_tokens,
+            "chunk_tokens": self._chunk_budget(), "chunk_overlap_tokens": s.chunk_overlap_tokens,
             "reask_on_ungrounded": s.reask_on_ungrounded, "extra_languages": sorted(s.extra_languages),
             "max_list_items": s.max_list_items, "max_string_chars": s.max_string_chars,
             "answer_form": [self.form.labels, self.form.evidence, self.form.evidence_unit],
-            "mentions_only": s.mentions_only,
+            "mentions_only": s.mentions_only, "grammar_ids": s.grammar_ids,
         }
         derive = {"ungrounded": s.ungrounded, "fuzzy_threshold": s.fuzzy_threshold, "check_numbers": s.check_numbers,
                   "revision": DERIVE_REVISION}
@@ -631,9 +627,10 @@ class ArticlePipeline:
     def prepare(self, article: str | Document, *, source: str | None = None) -> Prepared:
         """Read, clean, chunk and build the messages (no model call)."""
         doc = article if isinstance(article, Document) else self.document(article, source=source)
+        check_article_text(doc.text, source=doc.source, budget=self.settings.max_article_tokens)
         cleaned = clean_text(doc.text, doc.language, enabled=self.settings.clean)
         found = find_mentions(doc, cleaned)
-        budget = self.settings.chunk_budget(self._schema_tokens)
+        budget = self._chunk_budget()
         chunks = tuple(chunk_text(cleaned.text, max_tokens=budget, overlap_tokens=self.settings.chunk_overlap_tokens))
         if not chunks:
             chunks = (Chunk(index=0, text=cleaned.text, start=0, end=len(cleaned.text)),)
@@ -645,7 +642,29 @@ class ArticlePipeline:
         )
         tokens = sum(estimate_tokens(m["content"]) for msgs in messages for m in msgs)
         tokens += self._schema_tokens * len(chunks)
-        return Prepared(doc, cleaned, chunks, messages, tokens, found)
+        check_prompt_tokens(tokens, source=doc.source, budget=self.settings.max_article_tokens)
+        return Prepared(doc, cleaned, chunks, messages, tokens, found, self._asked_for(found))
+
+    def _asked_for(self, found: MentionSet) -> type[BaseModel]:
+        """The response model of one article: the extractor's, or, for a grammar-constrained
+        server in label mode, one whose schema holds every mention id to this article's own."""
+        if not (self.settings.grammar_ids and self.form.labels):
+            return self.response_model
+        base = self.response_model
+
+        class HeldIds(base):  # type: ignore[valid-type,misc]
+            @classmethod
+            def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+                return hold_mention_ids(base.model_json_schema(*args, **kwargs), base, found)
+
+        HeldIds.__name__, HeldIds.__qualname__, HeldIds.__doc__ = base.__name__, base.__qualname__, base.__doc__
+        return HeldIds
+
+    def _chunk_budget(self) -> int:
+        """Tokens of cleaned text per chunk: the settings' budget, less the room the mention and
+        sentence ids take in the text the model is shown (+2-3% measured on the seeds; 8% kept)."""
+        budget = self.settings.chunk_budget(self._schema_tokens)
+        return int(budget * ID_ROOM) if self.form.needs_mentions else budget
 
     def _shown(self, found: MentionSet, chunk: Chunk) -> str:
         """The chunk as the model sees it: with mention and sentence ids where the form needs them."""
@@ -661,13 +680,13 @@ class ArticlePipeline:
     # The model ------------------------------------------------------------------------
     def ask(self, prepared: Prepared) -> list[CallOutcome]:
         """One structured model call per chunk; the answers, not yet grounded."""
-        return [self.model_client.call(list(msgs), self.response_model, context=self._context(prepared, chunk))
+        return [self.model_client.call(list(msgs), prepared.response_model, context=self._context(prepared, chunk))
                 for chunk, msgs in zip(prepared.chunks, prepared.messages)]
 
     async def aask(self, prepared: Prepared) -> list[CallOutcome]:
         """Async :meth:`ask`: the chunks' calls run concurrently; one failure cancels the rest."""
         client = await self._ready_model_client()
-        tasks = [asyncio.ensure_future(client.acall(list(msgs), self.response_model,
+        tasks = [asyncio.ensure_future(client.acall(list(msgs), prepared.response_model,
                                                     context=self._context(prepared, chunk)))
                  for chunk, msgs in zip(prepared.chunks, prepared.messages)]
         try:

@@ -237,8 +237,9 @@ def in_request_form(answer: dict, body: dict) -> dict:
     """A SYNTHETIC answer written in quote form (values typed, evidence quoted), in the form
     the request asks for: in label mode a fact's number becomes the id of the mention marked
     ``⟦Q3⟧`` in its quoted sentence, and with sentence citations its quote becomes the id of the
-    ``[S3]`` sentence that holds it. The same facts, so a fixture serves both forms; a quote
-    not in the article gets an id that is not there either (as a model's bad quote would)."""
+    ``[S3]`` sentence that holds it. The same facts, so a fixture serves both forms; a fact the
+    form cannot express (its quote is in no sentence, no mention of its kind stands there) is
+    left out, as a model that follows the prompt would leave it out."""
     text = article_of(body) or ""
     labels, cited = "⟦" in text, bool(_SENTENCE_MARK.search(text))
     if not (labels or cited) or not isinstance(answer, dict):
@@ -256,24 +257,31 @@ def in_request_form(answer: dict, body: dict) -> dict:
                 return sid, start, end
         return None
 
-    def convert(fact: dict) -> dict:
+    def convert(fact: dict) -> dict | None:
         quote = fact.get("evidence")
         if not isinstance(quote, str):
             return fact
         found = where(quote)
+        if found is None:
+            return None
         out = dict(fact)
         if cited:
-            out["evidence"] = [found[0] if found else "S999"]
+            out["evidence"] = [found[0]]
         for name, kind in (("value", "Q"), ("amount", "M")):
             if labels and name in fact:
-                marks = [i for i in _MARK.findall(text[found[1]:found[2]]) if i[0] == kind] if found else []
+                marks = [i for i in _MARK.findall(text[found[1]:found[2]]) if i[0] == kind]
+                if not marks:
+                    return None
                 out = {k: v for k, v in out.items() if k not in (name, "unit", "qualifier", "currency",
                                                                    "previous_value")}
-                out["mention"] = marks[0] if marks else f"{kind}999"
+                out["mention"] = marks[0]
         return out
 
-    return {key: [convert(f) if isinstance(f, dict) else f for f in value] if isinstance(value, list) else value
-            for key, value in answer.items()}
+    def converted(items: list[object]) -> list[object]:
+        kept = [convert(f) if isinstance(f, dict) else f for f in items]
+        return [f for f in kept if f is not None]
+
+    return {key: converted(value) if isinstance(value, list) else value for key, value in answer.items()}
 
 
 def request_schema(body: dict) -> dict | None:

@@ -17,6 +17,7 @@ from fakes import QUOTE_MODE, FakeEndpoint, over, user_text
 from extractor import Extractor
 from extractor.model.settings import Settings
 from extractor.runs import RateLimiter, discover_inputs, estimate_batch
+from extractor.runs.discovery import discover
 from extractor.store import Store
 
 SYNTHETIC_FACTS = {
@@ -60,9 +61,12 @@ def test_discovery_files_folders_globs_hidden_and_loops(tmp_path):
     names = sorted(p.name for p in files)
     assert names == ["a0000.txt", "a0001.txt", "x.md", "y.html"]
     msgs = " | ".join(str(e) for e in errors)
-    assert "missing.txt: file not found" in msgs
-    assert "symlink loop" in msgs or "loop" in msgs
-    assert "self" in msgs
+    assert msgs == f"{tmp_path / 'missing.txt'}: file not found"
+    # What the walk passed over is not an error: each is reported with its reason.
+    found = discover([d, str(tmp_path / "in" / "sub" / "*.txt"), tmp_path / "missing.txt"])
+    assert {Path(s.path).name: s.reason for s in found.skipped} == {
+        "z.csv": "unsupported_type", ".hidden.txt": "hidden", ".git": "hidden", "loop": "symlink_loop",
+        "self": "symlink_loop"}
 
 
 def test_one_record_per_article_including_bad_inputs(tmp_path):
@@ -82,7 +86,8 @@ def test_one_record_per_article_including_bad_inputs(tmp_path):
     for line in lines:
         assert line["source"] not in by_source, "a source appears twice"
         by_source[line["source"]] = line
-    assert len(lines) == 5 + 3 + 2 + 1 + 1  # txt, jsonl (1 ok, 2 bad), empty+binary, loop, missing
+    assert len(lines) == 5 + 3 + 2 + 1  # txt, jsonl (1 ok, 2 bad), empty+binary, missing
+    assert [(x.path, x.reason) for x in s.skipped] == [(str(d / "self"), "symlink_loop")]  # a link, not an article
     assert s.ok == 6 and s.failed == len(lines) - 6 and s.exit_code == 1
     assert srv.calls == 6
     errors = [line for line in lines if line["status"] == "error"]

@@ -108,3 +108,39 @@ def test_flag_policy_keeps_ungrounded_but_never_as_grounded():
         assert fact.grounded == (fact.alignment != "none")
         if not fact.grounded:
             assert fact.span is None and "ungrounded" in fact.flags
+
+
+# --------------------------------------------------------------------------- label mode
+
+def label_settings(**kw) -> Settings:
+    """As ``--local`` asks the bundled model in label mode: mention ids held to the article's
+    own by the grammar, lists and strings bounded, sizes fixed so that replays match."""
+    base = dict(provider="llamacpp", base_url=BASE_URL, model=MODEL, max_reasks=1, max_output_tokens=512,
+                max_transport_retries=0, timeout_s=900, chunk_tokens=1800, grammar_ids=True, max_list_items=3,
+                max_string_chars=60)
+    base.update(kw)
+    return Settings(**base)
+
+
+def assert_label_guarantees(result, text: str) -> None:
+    """What label mode guarantees whatever the model says: every number is its mention's
+    reading, every evidence is the article's own text at its span, no quote is re-asked."""
+    by_id = {m.id: m for m in result.mentions}
+    for fact in result.facts:
+        assert fact.grounded and text[fact.span.start:fact.span.end] == fact.evidence
+        if fact.type in ("quantity", "money"):
+            mention = by_id[fact.mentions["mention"]]
+            value = fact.data["value" if fact.type == "quantity" else "amount"]
+            assert (value, fact.data["qualifier"]) == (float(mention.value), mention.qualifier)
+            assert fact.span.start <= mention.start and mention.end <= fact.span.end
+    u = result.usage
+    assert u.requests == u.calls + u.reasks + u.transport_retries
+
+
+@pytest.mark.parametrize("path", SEED_FILES, ids=[p.name[:3] for p in SEED_FILES])
+def test_label_mode_seed_replayed(path):
+    text = path.read_text(encoding="utf-8")
+    result = extract_or_error(label_settings(), text, path.name)
+    if result is None:
+        return
+    assert_label_guarantees(result, text)

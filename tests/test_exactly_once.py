@@ -63,6 +63,12 @@ def wait_for_holder(out: Path, proc: subprocess.Popen, timeout: float = 60) -> d
     raise AssertionError("the first run never took the lock")
 
 
+def start_first_run(inp: Path, out: Path, srv: FakeEndpoint) -> tuple[subprocess.Popen, dict]:
+    """A CLI run on ``inp`` into ``out``, returned with its lock record once it holds OUT."""
+    first = subprocess.Popen(cli(inp, out, srv), env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return first, wait_for_holder(out, first)
+
+
 def article_lines(out: Path) -> list[dict]:
     return [json.loads(x) for x in (out / "articles.jsonl").read_text(encoding="utf-8").splitlines()]
 
@@ -78,9 +84,7 @@ def test_second_run_on_the_same_folder_is_refused_at_once(tmp_path):
     # Latency enough for the first run to outlast the second's start (its Extractor loads openai
     # before it takes the folder).
     with FakeEndpoint(latency=0.6) as srv:
-        first = subprocess.Popen(cli(inp, out, srv), env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                 text=True)
-        holder = wait_for_holder(out, first)
+        first, holder = start_first_run(inp, out, srv)
         t0 = time.monotonic()
         second = subprocess.run(cli(inp, out, srv), env=env(), capture_output=True, text=True, timeout=60)
         refused_in = time.monotonic() - t0
@@ -108,9 +112,7 @@ def test_wait_queues_behind_the_other_run_and_asks_nothing_twice(tmp_path):
     write_articles(inp, n)
     # Latency enough for the first run to outlast the second's start (its Extractor loads openai first).
     with FakeEndpoint(latency=0.6) as srv:
-        first = subprocess.Popen(cli(inp, out, srv), env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                 text=True)
-        wait_for_holder(out, first)
+        first, _ = start_first_run(inp, out, srv)
         second = subprocess.Popen(cli(inp, out, srv, "--wait", "--log-json"), env=env(), stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True)
         first.communicate(timeout=120)
@@ -123,6 +125,53 @@ def test_wait_queues_behind_the_other_run_and_asks_nothing_twice(tmp_path):
     assert len(per_article) == n and max(per_article.values()) == 1
     lines = article_lines(out)
     assert len(lines) == n and len({line["source"] for line in lines}) == n
+
+
+@pytest.mark.slow
+def test_deleting_the_lock_file_does_not_let_a_second_run_in(tmp_path):
+    """`rm out/.lock` during a run, then a second run: the folder itself is locked, so the
+    second run is refused at once and no article is paid for twice (v0.2: 205 of 300)."""
+    n = 40
+    inp, out = tmp_path / "in", tmp_path / "out"
+    write_articles(inp, n)
+    with FakeEndpoint(latency=0.1) as srv:
+        first, _ = start_first_run(inp, out, srv)
+        (out / ".lock").unlink()
+        second = subprocess.run(cli(inp, out, srv), env=env(), capture_output=True, text=True, timeout=60)
+        # A third one, with --wait, queues behind the first instead of running beside it.
+        third = subprocess.Popen(cli(inp, out, srv, "--wait"), env=env(), stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+        first_out, first_err = first.communicate(timeout=120)
+        third_out, third_err = third.communicate(timeout=120)
+        per_article = srv.requests_per_article()
+    assert first.returncode == 0, first_err[-2000:]
+    assert second.returncode == 2, (second.stdout[-1000:], second.stderr[-1000:])
+    message = " ".join(second.stderr.split())
+    assert "being written by another run" in message and "OUT/.lock, which names it, was removed" in message
+    assert third.returncode == 0, third_err[-2000:]
+    assert len(per_article) == n and max(per_article.values()) == 1, per_article
+    lines = article_lines(out)
+    assert len(lines) == n and len({line["source"] for line in lines}) == n
+
+
+def test_a_lock_file_replaced_before_it_is_locked_is_locked_again(tmp_path):
+    lock = OutputLock(tmp_path)
+    real_open = lock._open
+    replaced = []
+
+    def open_then_replace() -> int:
+        fd = real_open()
+        if not replaced:  # someone swaps the file between our open and our flock
+            (tmp_path / ".lock").unlink()
+            (tmp_path / ".lock").write_text("")
+            replaced.append(True)
+        return fd
+
+    lock._open = open_then_replace  # type: ignore[method-assign]
+    with lock:
+        assert replaced and lock._names(lock._fd)  # the file at the path is the one locked
+        with pytest.raises(OutputBusyError):
+            OutputLock(tmp_path).acquire()
 
 
 def hold_lock(out: Path, command: list[str], seconds: float = 120) -> subprocess.Popen:

@@ -18,11 +18,13 @@ import asyncio
 import json
 import os
 import stat
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
-from fakes import FakeEndpoint
+from fakes import CLI, FakeEndpoint, cli_env
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
@@ -193,7 +195,9 @@ def test_unreadable_permissions(tmp_path):
 def test_five_megabyte_single_line_is_read_and_chunked_in_bounded_time(tmp_path):
     p = tmp_path / "long_line.txt"
     p.write_text("word " * 1_000_000 + SENTENCE, encoding="utf-8")
-    ex = Extractor(Settings(provider="openai", api_key="sk-test-hostile", model="m", base_url="http://127.0.0.1:9/v1"))
+    # The per-article budget (200k tokens) would refuse it: lifted, to time reading and chunking.
+    ex = Extractor(Settings(provider="openai", api_key="sk-test-hostile", model="m", base_url="http://127.0.0.1:9/v1",
+                            max_article_tokens=0))
     # CPU time, not wall time: other processes on a busy machine must not fail this
     # test, a quadratic slip in reading or chunking must (it takes ~10 s of CPU).
     t0 = time.process_time()
@@ -244,8 +248,16 @@ def test_batch_goes_on_through_hostile_corpus(tmp_path):
         assert r.source not in by_source, f"two records for {r.source}"
         by_source[r.source] = r
     c = tmp_path / "c"
+    # Found by the walk, links that lead nowhere and the pipe are not articles: they are
+    # skipped, each reported once with its reason (the folder loop is not followed).
+    skipped = {s.path: s.reason for s in summary.skipped}
+    assert skipped == {str(c / "loop_a.txt"): "symlink_loop", str(c / "loop_b.txt"): "symlink_loop",
+                       str(c / "dangling.txt"): "broken_symlink", str(c / "fifo.txt"): "special_file",
+                       str(c / "sub" / "up"): "symlink_loop"}
     for name, e in exp.items():
-        if e == "ok":
+        if str(c / name) in skipped:
+            assert str(c / name) not in by_source
+        elif e == "ok":
             assert by_source[str(c / name)].ok, by_source[str(c / name)]
         elif e == "error":
             r = by_source[str(c / name)]
@@ -255,13 +267,187 @@ def test_batch_goes_on_through_hostile_corpus(tmp_path):
             assert r.ok or (r.error_kind == "input" and name in r.error), r
     jsonl = [s for s in by_source if s and "broken.jsonl" in s]
     assert len(jsonl) == 9  # 2 articles + 7 bad lines
-    # The folder loop is reported once, not followed forever.
-    loops = [r for r in records if r.error and "loop" in r.error and "sub" in (r.source or "")]
-    assert len(loops) == 1, [r.error for r in records if r.error]
     assert summary.ok + summary.failed == len(records) == summary.total
     assert summary.errors_by_kind.get("input", 0) == sum(1 for r in records if r.error_kind == "input")
     lines = (tmp_path / "out" / "articles.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(lines) == len(records)
+
+
+# --------------------------------------------------------------------------- a hostile shared folder
+
+OUTSIDE = "OUTSIDE-THE-ROOT-7f3a The private clinic earned 999 dollars."
+
+
+def build_hostile_folder(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A shared inbox someone prepared: links out of it (to a file, a folder, a device),
+    a symlink loop, a folder loop, a FIFO, a socket, dot-files, other file types, and two
+    real articles. Returns (folder, {entry name: the reason it must be skipped for})."""
+    import socket
+
+    outside = tmp_path / "private"
+    outside.mkdir()
+    (outside / "secret.txt").write_text(OUTSIDE, encoding="utf-8")
+    d = tmp_path / "inbox"
+    (d / "sub").mkdir(parents=True)
+    (d / "a.txt").write_text(f"ART-9101 {SENTENCE}\n", encoding="utf-8")
+    (d / "sub" / "b.md").write_text(f"ART-9102 {SENTENCE}\n", encoding="utf-8")
+    os.symlink(outside / "secret.txt", d / "passwd.txt")  # ln -s /etc/passwd in/passwd.txt
+    os.symlink(outside, d / "etc_dir")  # ln -s /etc in/etc_dir
+    os.symlink("/dev/zero", d / "zero.txt")
+    os.symlink("loop_b.txt", d / "loop_a.txt")
+    os.symlink("loop_a.txt", d / "loop_b.txt")
+    os.symlink("..", d / "sub" / "up")
+    os.symlink("a.txt", d / "alias.txt")  # a link inside the folder: read (once per name)
+    os.mkfifo(d / "fifo.txt")
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(d / "sock.txt"))
+    sock.close()
+    (d / ".hidden.txt").write_text(OUTSIDE, encoding="utf-8")
+    (d / ".git").mkdir()
+    (d / ".git" / "config.txt").write_text(OUTSIDE, encoding="utf-8")
+    (d / "blob.bin").write_bytes(OUTSIDE.encode())
+    (d / "notes.docx").write_bytes(b"PK\x03\x04" + OUTSIDE.encode())
+    return d, {"passwd.txt": "link_outside", "etc_dir": "link_outside", "zero.txt": "link_outside",
+               "loop_a.txt": "symlink_loop", "loop_b.txt": "symlink_loop", "sub/up": "symlink_loop",
+               "fifo.txt": "special_file", "sock.txt": "special_file", ".hidden.txt": "hidden", ".git": "hidden",
+               "blob.bin": "unsupported_type", "notes.docx": "unsupported_type"}
+
+
+def _hostile_cli(inp: list[str], out: Path, srv: FakeEndpoint, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", CLI, "run", *inp, "--out", str(out), "--base-url", srv.base_url,
+                           "--provider", "openai", "--model", "fault-model", "--no-local", "--quiet", *extra],
+                          env=cli_env("sk-test-hostile"), capture_output=True, text=True, timeout=120)
+
+
+def test_a_hostile_folder_is_read_inside_its_root_only(tmp_path):
+    d, expected = build_hostile_folder(tmp_path)
+    out = tmp_path / "out"
+    with FakeEndpoint() as srv:
+        t0 = time.monotonic()
+        done = _hostile_cli([str(d)], out, srv)
+        elapsed = time.monotonic() - t0
+        sent = b"".join(srv.raw)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert elapsed < 90  # no FIFO or device held it
+    # Nothing outside the root (nor a hidden or unsupported file) reached the endpoint or the outputs.
+    assert b"OUTSIDE-THE-ROOT" not in sent
+    assert not [p for p in out.rglob("*") if p.is_file() and b"OUTSIDE-THE-ROOT" in p.read_bytes()]
+    lines = [json.loads(x) for x in (out / "articles.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert sorted(Path(x["source"]).name for x in lines) == ["a.txt", "alias.txt", "b.md"]
+    assert all(x["status"] == "ok" for x in lines) and srv.calls == 2  # alias.txt is a copy of a.txt
+    # Every entry passed over is in the summary with its reason, and in the printed output.
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    skipped = {str(Path(s["path"]).relative_to(d)): s["reason"] for s in summary["skipped"]}
+    assert skipped == expected
+    assert summary["skipped_by_reason"] == {"hidden": 2, "link_outside": 3, "special_file": 2, "symlink_loop": 3,
+                                            "unsupported_type": 2}
+    assert "skipped 12 path(s) that are not articles" in done.stderr
+    assert f"{d / 'passwd.txt'}: a symlink to a place outside the input" in done.stderr
+    # Opting in follows the links out (the device and the loops are still refused, never opened).
+    with FakeEndpoint() as srv:
+        done = _hostile_cli([str(d)], tmp_path / "out2", srv, "--follow-symlinks")
+        assert b"OUTSIDE-THE-ROOT" in b"".join(srv.raw)
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads((tmp_path / "out2" / "summary.json").read_text(encoding="utf-8"))
+    skipped = {str(Path(s["path"]).relative_to(d)): s["reason"] for s in summary["skipped"]}
+    assert skipped["zero.txt"] == "special_file" and "passwd.txt" not in skipped and "etc_dir" not in skipped
+
+
+def test_named_links_pipes_and_globs_in_a_hostile_folder(tmp_path):
+    d, _ = build_hostile_folder(tmp_path)
+    out = tmp_path / "out"
+    with FakeEndpoint() as srv:
+        # A glob is a walk: what it matches outside the root or that is not a file is skipped.
+        t0 = time.monotonic()
+        done = _hostile_cli([str(d / "*.txt")], out, srv)
+        assert time.monotonic() - t0 < 90 and done.returncode == 0, done.stderr[-3000:]
+        summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+        assert {Path(s["path"]).name: s["reason"] for s in summary["skipped"]} == {
+            "passwd.txt": "link_outside", "zero.txt": "link_outside", "loop_a.txt": "symlink_loop",
+            "loop_b.txt": "symlink_loop", "fifo.txt": "special_file", "sock.txt": "special_file"}
+        # Named one by one (as a shell's `in/*` names them), each is an input error with its reason.
+        named = [str(d / n) for n in ("a.txt", "passwd.txt", "fifo.txt", "zero.txt", "blob.bin")]
+        done = _hostile_cli(named, tmp_path / "out2", srv)
+        assert done.returncode == 1, done.stderr[-3000:]
+        sent = b"".join(srv.raw)
+    assert b"OUTSIDE-THE-ROOT" not in sent
+    errors = {Path(x["source"]).name: x["error"] for x in
+              map(json.loads, (tmp_path / "out2" / "articles.jsonl").read_text(encoding="utf-8").splitlines())
+              if x["status"] == "error"}
+    assert "outside the folder it is in" in errors["passwd.txt"] and "--follow-symlinks" in errors["passwd.txt"]
+    assert "named pipe (FIFO)" in errors["fifo.txt"] and "never opened" in errors["fifo.txt"]
+    assert "/dev/zero" in errors["zero.txt"]
+    assert "unsupported file type '.bin'" in errors["blob.bin"]
+    summary = json.loads((tmp_path / "out2" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["failed"]["not_retryable"] == 4 and summary["failed"]["retryable"] == 0
+
+
+def test_a_glob_that_only_finds_a_fifo_ends_at_once_with_exit_2(tmp_path):
+    g = tmp_path / "g"
+    g.mkdir()
+    os.mkfifo(g / "f.txt")
+    with FakeEndpoint() as srv:
+        t0 = time.monotonic()
+        done = _hostile_cli([str(g / "*.txt")], tmp_path / "out", srv)
+    assert time.monotonic() - t0 < 60
+    assert done.returncode == 2, done.stderr
+    assert "nothing to extract" in done.stderr and "special file" in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_content_hash_never_opens_a_pipe(tmp_path):
+    from extractor.runs.discovery import count_items, file_sha, jsonl_keys
+
+    os.mkfifo(tmp_path / "f.txt")
+    os.mkfifo(tmp_path / "f.jsonl")
+
+    async def go():
+        return await asyncio.wait_for(asyncio.to_thread(lambda: (
+            file_sha(tmp_path / "f.txt"), jsonl_keys(tmp_path / "f.jsonl", "text", "id"),
+            count_items([tmp_path / "f.jsonl"]))), timeout=20)
+
+    assert asyncio.run(go()) == (None, None, 1)
+
+
+def _peak_rss_mb(args: list[str]) -> tuple[subprocess.CompletedProcess, float, float]:
+    """Run the CLI in a fresh child: its own peak memory (VmHWM: unlike ru_maxrss, it does
+    not carry over the forking parent's peak across exec), measured by the child itself."""
+    code = ("import re, sys; from extractor.cli import main; sys.argv = ['extractor', *sys.argv[1:]]\n"
+            "try:\n    main()\nfinally:\n"
+            "    hwm = re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1)\n"
+            "    print('PEAK_KB', hwm, file=sys.stderr)")
+    t0 = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", code, *args], env=cli_env("sk-test-hostile"), capture_output=True,
+                          text=True, timeout=600)
+    peak = next(int(x.split()[1]) for x in done.stderr.splitlines() if x.startswith("PEAK_KB")) / 1024
+    return done, peak, time.monotonic() - t0
+
+
+@pytest.mark.slow
+def test_dry_run_of_a_20_megabyte_article_is_quick_and_small(tmp_path):
+    """v0.2: an 18 MB article of random words was planned as 7,442 calls; --dry-run took
+    156 s and 1.1 GB. Now it is refused by the per-article budget from its length."""
+    import random
+
+    rng = random.Random(7)
+    words = ["hospital", "county", "clinic", "surgery", "patients", "beds", "ward", "doctors", "nurses", "insurance", "fund", "year"]
+    p = tmp_path / "big.txt"
+    with open(p, "w", encoding="utf-8") as fh:
+        for _ in range(20):
+            fh.write(" ".join(rng.choice(words) for _ in range(140_000)) + "\n")
+    assert 19_000_000 < p.stat().st_size < 20_000_000
+    args = ["run", str(p), "--out", str(tmp_path / "out"), "--dry-run", "--provider", "openai", "--model",
+            "gpt-4o-mini", "--no-local"]
+    done, peak_mb, wall_s = _peak_rss_mb(args)
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert "over the per-article budget of 200,000" in " ".join(done.stderr.split())
+    assert peak_mb < 400 and wall_s < 60, (peak_mb, wall_s)
+    # With the budget lifted on purpose it is read, cleaned and chunked one article at a
+    # time in bounded memory (v0.2: 1.1-1.2 GB).
+    done, peak_mb, wall_s = _peak_rss_mb([*args, "--max-article-tokens", "0"])
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert peak_mb < 700, peak_mb
+    assert not (tmp_path / "out").exists()
 
 
 # --------------------------------------------------------------------------- properties

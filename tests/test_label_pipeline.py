@@ -131,3 +131,20 @@ def test_mentions_only_needs_no_key_and_calls_nothing(tmp_path, monkeypatch):
     money = [r for r in rows if r["kind"] == "money" and r["text"].startswith("500")]
     assert money and (float(money[0]["value"]), money[0]["qualifier"], money[0]["currency"]) == (
         5_000_000, "more_than", "CNY")
+
+
+def test_grammar_held_ids_name_only_the_articles_own_mentions_and_sentences():
+    """For a grammar-constrained server (--local): the schema sent holds every id to the article's."""
+    text = seed_text("003")
+    server = FakeEndpoint(answer=synthetic_label_answer_003)
+    ex = Extractor(settings(grammar_ids=True), client=server.client())
+    result = ex.extract(text)
+    params = server.requests[0]["tools"][0]["function"]["parameters"]
+    money_ids = params["$defs"]["LabelMoney"]["properties"]["mention"]["enum"]
+    assert money_ids == [m.id for m in result.mentions if m.kind == "money"]
+    assert params["properties"]["quantities"]["minItems"] == 1 and "quantities" in params["required"]
+    cited = params["$defs"]["CitedPlace"]["properties"]["evidence"]
+    assert cited["minItems"] == 1 and cited["items"]["enum"][0] == "S1"
+    assert result.facts_of("money")[0].data["amount"] == 5_000_000
+    # The extractor's own response model (and so stored answers) is unchanged.
+    assert "enum" not in str(ex.pipeline.response_model.model_json_schema()["$defs"]["LabelMoney"])

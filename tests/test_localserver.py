@@ -9,6 +9,7 @@ SIGTERM. One test, marked ``local_server``, runs the real server with the real m
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import signal
 import socket
@@ -19,6 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
+from gguf_writer import llama_like_metadata, write_gguf
 
 from extractor.core.errors import ConfigurationError, ExtractorError, ModelCallError
 from extractor.model import localserver
@@ -29,6 +31,7 @@ from extractor.model.localserver import (
     LocalServerError,
     default_model_path,
     local_available,
+    local_settings,
 )
 
 SEEDS = Path("/work/shared/seeds")
@@ -61,7 +64,25 @@ if mode == "stubborn":
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
 time.sleep(float(os.environ.get("FAKE_DELAY", "0")))
 
+def fake_count(text):
+    # A SYNTHETIC tokenizer shaped like SmolLM2's: ~2.2 tokens a CJK or Arabic-script
+    # character, one token per 3 other characters.
+    dense = sum(1 for ch in text if ord(ch) >= 0x0590)
+    return (dense * 22 + 9) // 10 + (len(text) - dense + 2) // 3
+
 class H(BaseHTTPRequestHandler):
+    def do_POST(self):
+        data = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+        if self.path == "/extras/tokenize/count":
+            body = json.dumps({"count": fake_count(data["input"])}).encode()
+            self.send_response(200)
+        else:
+            body = b"{}"
+            self.send_response(404)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
     def do_GET(self):
         if self.path == "/v1/models":
             body = json.dumps({"object": "list", "data": [{"id": args.model_alias, "object": "model"}]}).encode()
@@ -108,9 +129,9 @@ def fake_python(tmp_path: Path) -> str:
 
 @pytest.fixture
 def model_file(tmp_path: Path) -> Path:
-    path = tmp_path / "tiny-model.Q4_0.gguf"
-    path.write_bytes(b"GGUF")
-    return path
+    # A header-only GGUF file (tests/gguf_writer.py): enough for LocalServer to read the
+    # model's context size; the fake server never loads it.
+    return write_gguf(tmp_path / "tiny-model.Q4_0.gguf", llama_like_metadata(context_length=4096))
 
 
 def _fake(fake_python: str, model_file: Path, **kw) -> LocalServer:
@@ -409,3 +430,132 @@ def test_local_settings_keep_what_the_user_set():
     assert (s.provider, s.base_url, s.model) == ("llamacpp", _Started.base_url, _Started.model_name)
     assert s.max_reasks == 3  # set by the user: kept
     assert s.max_output_tokens == LOCAL_DEFAULTS["max_output_tokens"] and s.timeout_s == LOCAL_DEFAULTS["timeout_s"]
+
+
+# Any GGUF file: its header decides the context; the bundled one is pinned by hash ----------
+def _fake_count(text: str) -> int:
+    namespace: dict = {}
+    exec(FAKE_SERVER[FAKE_SERVER.index("def fake_count"):FAKE_SERVER.index("class H")], namespace)
+    return namespace["fake_count"](text)
+
+
+def test_context_size_comes_from_the_gguf_header(fake_python, tmp_path, monkeypatch):
+    monkeypatch.setenv("FAKE_LLAMA_MODE", "serve")
+    small = write_gguf(tmp_path / "small.gguf", llama_like_metadata(context_length=3000))
+    with _fake(fake_python, small) as srv:
+        assert srv.gguf is not None and srv.gguf.context_length == 3000
+        assert srv.n_ctx == 2816  # whole multiples of 256
+        assert srv.command()[srv.command().index("--n_ctx") + 1] == "2816"
+    # A long-context model is capped: at CONTEXT_CAP_TOKENS, and by the KV-cache budget.
+    long = write_gguf(tmp_path / "long.gguf", llama_like_metadata(context_length=131072))
+    with _fake(fake_python, long) as srv:
+        assert srv.n_ctx == localserver.CONTEXT_CAP_TOKENS
+    with _fake(fake_python, long, kv_cache_budget_bytes=30 * 3 * 128 * 2 * 5000) as srv:
+        assert srv.n_ctx == 4864
+    # An explicit n_ctx wins.
+    with _fake(fake_python, long, n_ctx=6000) as srv:
+        assert srv.n_ctx == 6000
+
+
+def test_a_file_that_is_not_gguf_is_refused_before_llama_cpp_starts(fake_python, tmp_path):
+    bad = tmp_path / "model.gguf"
+    bad.write_text("<html>404 Not Found</html>")
+    srv = LocalServer(model_path=bad, python=fake_python)
+    with pytest.raises(ConfigurationError, match=r"not a GGUF model file \(it starts with b'<htm'") as info:
+        srv.start()
+    assert str(bad) in str(info.value) and srv.pid is None and srv.log_path is None
+
+
+def test_pinned_hash(fake_python, model_file, monkeypatch):
+    import hashlib
+
+    monkeypatch.setenv("FAKE_LLAMA_MODE", "serve")
+    right = hashlib.sha256(model_file.read_bytes()).hexdigest()
+    with pytest.raises(LocalServerError, match=f"SHA-256 {right} is not the pinned {'0' * 64}") as info:
+        _fake(fake_python, model_file, expected_sha256="0" * 64).start()
+    assert str(model_file) in str(info.value)
+    with _fake(fake_python, model_file, expected_sha256=right.upper()) as srv:
+        assert srv.running
+
+
+def test_a_changed_bundled_file_is_refused(fake_python, tmp_path):
+    # The bundled file's name with other bytes: the pin catches it.
+    fake_bundled = write_gguf(tmp_path / localserver.BUNDLED_MODEL_FILE)
+    with pytest.raises(LocalServerError, match=f"is not the pinned {localserver.BUNDLED_MODEL_SHA256}"):
+        LocalServer(model_path=fake_bundled, python=fake_python).start()
+
+
+@pytest.mark.skipif(not local_available(), reason=f"the [local] extra is not installed: {INSTALL_COMMAND}")
+def test_the_installed_bundled_file_matches_its_pin():
+    assert localserver.file_sha256(default_model_path()) == localserver.BUNDLED_MODEL_SHA256
+
+
+def test_count_tokens_asks_the_server(fake_python, model_file, monkeypatch):
+    monkeypatch.setenv("FAKE_LLAMA_MODE", "serve")
+    srv = _fake(fake_python, model_file)
+    with pytest.raises(LocalServerError, match="not running"):
+        srv.count_tokens("x")
+    with srv:
+        assert srv.count_tokens("县医院 hospital") == _fake_count("县医院 hospital") == 7 + 3
+
+
+@pytest.mark.parametrize(("context_length", "renders_tools"), [(4096, False), (8192, False), (16384, True),
+                                                              (32768, True)])
+def test_every_chunk_fits_the_models_context(fake_python, tmp_path, monkeypatch, context_length, renders_tools):
+    """The measured fit on a running server: every chunk of every seed, with its prompt, the
+    tool schema the template writes, the answer budget and a re-ask's room, fits the context
+    the server runs with, counted by the server's own (fake) tokenizer."""
+    from conftest import SEED_FILES
+
+    from extractor import Extractor, Settings
+    from extractor.model.client import ModelClient
+    from extractor.model.localfit import MESSAGE_FRAMING_TOKENS, TOOL_INSTRUCTIONS_TOKENS
+
+    monkeypatch.setenv("FAKE_LLAMA_MODE", "serve")
+    # Qwen's template writes the tools into the prompt; SmolLM2's does not.
+    template = "{% for tool in tools %}{{ tool | tojson }}{% endfor %}" if renders_tools else "{{ messages }}"
+    model = write_gguf(tmp_path / "model.gguf", llama_like_metadata(context_length=context_length,
+                                                                   chat_template=template))
+    with _fake(fake_python, model) as srv:
+        settings = local_settings(Settings(), srv)
+        assert settings.chunk_tokens and settings.max_output_tokens
+        assert settings.max_output_tokens <= srv.n_ctx // 5
+        extractor = Extractor(settings)
+        client = ModelClient(settings)
+        chunks = 0
+        for path in SEED_FILES:
+            prepared = extractor.pipeline.prepare(path.read_text(encoding="utf-8"), source=path.name)
+            for msgs in prepared.messages:
+                body = client.request_body(list(msgs), extractor.pipeline.response_model)
+                tool = (_fake_count(json.dumps(body["tools"][0], ensure_ascii=False)) + TOOL_INSTRUCTIONS_TOKENS
+                        if renders_tools else 0)
+                prompt = sum(_fake_count(m["content"]) + MESSAGE_FRAMING_TOKENS for m in body["messages"])
+                answer = settings.max_output_tokens
+                reask = answer + 512
+                assert prompt + tool + answer + reask <= srv.n_ctx, (path.name, prompt, tool, answer, srv.n_ctx)
+                chunks += 1
+        if context_length == 4096:
+            assert chunks > len(SEED_FILES)  # the seeds do not fit whole: they are split, not refused
+
+
+def test_local_settings_keep_the_users_budgets(fake_python, tmp_path, monkeypatch):
+    from extractor import Settings
+
+    monkeypatch.setenv("FAKE_LLAMA_MODE", "serve")
+    model = write_gguf(tmp_path / "m.gguf", llama_like_metadata(context_length=16384))
+    with _fake(fake_python, model) as srv:
+        measured = local_settings(Settings(), srv)
+        mine = local_settings(Settings(max_output_tokens=300, chunk_tokens=200), srv)
+    assert (mine.max_output_tokens, mine.chunk_tokens) == (300, 200)
+    # Measured: the unbounded built-in schema gets an eighth of the context to answer in.
+    assert measured.max_output_tokens == 16384 // 8 and measured.chunk_tokens > 2000
+
+
+def test_a_context_too_small_for_the_schema_is_a_clear_error(fake_python, tmp_path, monkeypatch):
+    from extractor import Settings
+
+    monkeypatch.setenv("FAKE_LLAMA_MODE", "serve")
+    tiny = write_gguf(tmp_path / "tiny.gguf", llama_like_metadata(
+        context_length=2048, chat_template="{{ tools | tojson }}"))
+    with _fake(fake_python, tiny) as srv, pytest.raises(ConfigurationError, match="leaves no room for article text"):
+        local_settings(Settings(), srv)

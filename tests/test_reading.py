@@ -109,6 +109,68 @@ def test_explicit_encoding(tmp_path):
         read_document(p, encoding="utf-8")
 
 
+# ---------------------------------------------------------------- mojibake: refuse to guess badly
+
+ENGLISH_QUOTED = ("The County Hospital said \u201cwe performed 1,200 surgeries\u201d last year. "
+                  "Officials\u2019 report \u2014 released on Monday \u2014 lists 340 beds.\n") * 4
+
+
+def test_utf8_with_three_stray_bytes_is_utf8_flagged_not_mac_iceland(tmp_path):
+    # v0.2 read this as mac_iceland: every \u201d became \u201a\u00c4\u00f9 ("‚Äù"), status ok.
+    data = ENGLISH_QUOTED.encode("utf-8")
+    data = data[:40] + b"\xff" + data[40:200] + b"\xfe" + data[200:300] + b"\x80" + data[300:]
+    p = tmp_path / "stray.txt"
+    p.write_bytes(data)
+    doc = read_document(p)
+    assert doc.encoding == "utf_8" and "\u201cwe performed 1,200 surgeries\u201d" in doc.text
+    assert "\u201a\u00c4" not in doc.text and doc.text.count("\ufffd") == 3
+    assert doc.warnings == ("encoding_repaired: 3 invalid UTF-8 byte sequence(s) replaced with U+FFFD",)
+
+
+def test_short_english_and_chinese_with_stray_bytes_is_utf8_flagged_not_cp1252(tmp_path):
+    text = "Hospital report: \u533b\u9662\u5b8c\u6210\u4e86100\u53f0\u624b\u672f last year in the county."
+    data = text.encode("utf-8")
+    data = data[:-5] + b"\x92\x93" + data[-5:]
+    p = tmp_path / "short.txt"
+    p.write_bytes(data)
+    doc = read_document(p)
+    assert doc.encoding == "utf_8" and "\u533b\u9662\u5b8c\u6210\u4e86100\u53f0\u624b\u672f" in doc.text
+    assert doc.warnings and doc.warnings[0].startswith("encoding_repaired:")
+
+
+def test_a_repaired_encoding_reaches_the_article_record(tmp_path):
+    from extractor.text.reading import ENCODING_REPAIRED, iter_documents
+
+    p = tmp_path / "lines.jsonl"
+    p.write_bytes(json.dumps({"id": "a", "text": "The hospital has 120 beds."}).encode() + b"\n\xff\n")
+    (doc,) = [d for d in iter_documents(p) if not isinstance(d, InputError)]
+    assert doc.warnings and doc.warnings[0].startswith(ENCODING_REPAIRED)
+
+
+@pytest.mark.parametrize("encoding,text", [
+    ("cp1252", "The caf\u00e9 in Z\u00fcrich \u2014 \u201cna\u00efve\u201d r\u00e9sum\u00e9 of the county hospital. " * 8),
+    ("gb18030", "\u533b\u9662\u53bb\u5e74\u5b8c\u6210\u4e861200\u53f0\u624b\u672f\uff0c\u5e8a\u4f4d340\u5f20\u3002" * 8),
+    ("cp1256", "\u0623\u062c\u0631\u0649 \u0627\u0644\u0645\u0633\u062a\u0634\u0641\u0649 1200 \u0639\u0645\u0644\u064a\u0629 "
+               "\u062c\u0631\u0627\u062d\u064a\u0629 \u0641\u064a \u0627\u0644\u0639\u0627\u0645 \u0627\u0644\u0645\u0627\u0636\u064a. " * 8),
+])
+def test_a_legacy_code_page_is_read_when_it_reads_as_a_supported_language(tmp_path, encoding, text):
+    p = tmp_path / "legacy.txt"
+    p.write_bytes(text.encode(encoding))
+    doc = read_document(p)
+    assert doc.text == text and doc.warnings == ()
+
+
+def test_bytes_no_encoding_reads_as_a_supported_language_are_an_input_error(tmp_path):
+    import random
+
+    p = tmp_path / "noise.txt"
+    rng = random.Random(1)
+    p.write_bytes(bytes(rng.randrange(32, 256) for _ in range(3000)))
+    with pytest.raises(InputError) as ei:
+        read_document(p)
+    assert str(p) in str(ei.value) and "not valid UTF-8" in str(ei.value) and "convert it to UTF-8" in str(ei.value)
+
+
 # ---------------------------------------------------------------- bad input
 
 @pytest.mark.parametrize("data,problem", [

@@ -251,6 +251,89 @@ def test_key_not_in_batch_outputs_or_report(leak_key, tmp_path):
         assert leak_key.encode() not in data, f"API key leaked into {path}"
 
 
+def _forms(secret: str) -> list[bytes]:
+    """A secret as it could appear in a file: raw, UTF-16, base64 of a Basic header."""
+    return [secret.encode(), secret.encode("utf-16-le")]
+
+
+@pytest.mark.slow
+def test_no_credential_in_any_artefact_or_printed_line_of_a_run(tmp_path):
+    """A batch whose API key and URL password are distinctive strings: every file under OUT
+    (store and its log, lock, exports, report) and every line printed by a run, an
+    interrupted run (its "Resume with:" hint), a --log-json run, a dry run, a report and a
+    failing command hold neither. The endpoint echoes the Authorization header back in
+    some of its errors (as some proxies do)."""
+    import base64
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from fakes import CLI, cli_env, write_bulletins
+
+    key = "sk-GREPKEY" + secrets.token_hex(10)
+    password = "PWGREP" + secrets.token_hex(10)
+    user = "analyst"
+    needles = {"api key": key, "URL password": password, "user:password": f"{user}:{password}",
+               "Basic header": base64.b64encode(f"{user}:{password}".encode()).decode()}
+    inp, out = tmp_path / "in", tmp_path / "out"
+    write_bulletins(inp, 40)
+    printed: dict[str, str] = {}
+    plan = lambda k, n: "echo_auth" if k in ("ART-0003", "ART-0007") else "ok"  # noqa: E731
+    with FakeEndpoint.with_faults(plan=plan, latency=0.05) as srv:
+        url = srv.base_url.replace("http://", f"http://{user}:{password}@")
+        env = cli_env(key)
+        base = [sys.executable, "-c", CLI, "run", str(inp), "--out", str(out), "--base-url", url, "--provider",
+                "openai", "--model", "fault-model", "--no-local", "--concurrency", "2", "--max-transport-retries", "0"]
+        # An interrupted run: the resume hint is printed, and the lock names its holder.
+        proc = subprocess.Popen([*base, "--quiet"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        t0 = time.monotonic()
+        lock_text = ""
+        while len(srv.log) < 6 and proc.poll() is None and time.monotonic() - t0 < 60:
+            lock_text = lock_text or (out / ".lock").read_text(encoding="utf-8") if (out / ".lock").exists() else ""
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=60)
+        assert proc.returncode == 130, stderr[-2000:]
+        printed["interrupted run"] = stdout + stderr + lock_text
+        assert "Resume with:" in printed["interrupted run"] and "credentials removed" in printed["interrupted run"]
+        assert "--base-url http://127.0.0.1:" in printed["interrupted run"]  # the URL, less its password
+        assert '"command"' in lock_text and "--base-url" in lock_text
+        for label, extra in (("run", []), ("log-json run", ["--log-json", "--refresh"]), ("dry run", ["--dry-run"]),
+                             ("debug run", ["--debug", "--retry-errors"])):
+            done = subprocess.run([*base, *extra], env=env, capture_output=True, text=True, timeout=180)
+            assert done.returncode in (0, 1), (label, done.stderr[-2000:])
+            printed[label] = done.stdout + done.stderr
+        # A failing command prints its error line: the store refused (exit 3) ...
+        (out / "extractor.sqlite").write_bytes(b"")
+        bad = subprocess.run(base, env=env, capture_output=True, text=True, timeout=60)
+        assert bad.returncode == 3, bad.stderr[-2000:]
+        printed["refused run"] = bad.stdout + bad.stderr
+        rebuilt = subprocess.run([*base, "--rebuild-store"], env=env, capture_output=True, text=True, timeout=120)
+        assert rebuilt.returncode in (0, 1), rebuilt.stderr[-2000:]
+        printed["rebuilt run"] = rebuilt.stdout + rebuilt.stderr
+        # ... and an endpoint that refuses connections (exit 2) names the URL, less its password.
+        closed = url.rsplit(":", 1)[0] + ":9/v1"
+        down = subprocess.run([*base[:base.index("--base-url") + 1], closed, *base[base.index("--base-url") + 2:]],
+                              env=env, capture_output=True, text=True, timeout=60)
+        assert down.returncode == 2 and "cannot reach http://127.0.0.1:9/v1" in down.stderr, down.stderr
+        printed["unreachable endpoint"] = down.stdout + down.stderr
+    report = subprocess.run([sys.executable, "-c", CLI, "report", str(out)], env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert report.returncode == 0, report.stderr
+    printed["report"] = report.stdout + report.stderr
+    assert any(line.get("status") == "error" for line in
+               map(json.loads, (out / "articles.jsonl").read_text(encoding="utf-8").splitlines()))
+    files = _all_bytes(out)
+    assert {"extractor.sqlite", ".lock", "articles.jsonl", "summary.json", "report.html"} <= {
+        Path(p).name for p in files}
+    found = {(what, where): 1 for what, needle in needles.items() for where, text in printed.items()
+             if needle in text}
+    found.update({(what, where): 1 for what, needle in needles.items() for where, data in files.items()
+                  if any(form in data for form in _forms(needle))})
+    assert not found, f"credentials found: {sorted(found)}"
+
+
 def test_cassettes_hold_no_secret():
     folder = ROOT / "cassettes"
     if not folder.is_dir():

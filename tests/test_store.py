@@ -131,3 +131,120 @@ def test_no_url_credentials_in_the_run_log_or_the_lock_file(tmp_path):
         row = st.conn.execute("SELECT argv, settings_json FROM runs").fetchone()
     assert "hunter2" not in lock_text and "gpu:8000" in lock_text
     assert "hunter2" not in row[0] + row[1] and "gpu:8000" in row[1]
+
+
+# --------------------------------------------------------------------------- the store is the ledger
+
+
+def _new_store(out) -> None:
+    with Store(out) as st:
+        st.start_run(settings={}, identity=IDENT, inputs=[])
+
+
+def test_a_store_that_is_not_a_ledger_any_more_is_refused(tmp_path):
+    import pytest
+
+    from extractor.core.errors import StoreDamagedError
+
+    store = tmp_path / "extractor.sqlite"
+    _new_store(tmp_path)
+    (tmp_path / "articles.jsonl").write_text('{"source": "a.txt"}\n{"source": "b.txt"}\n', encoding="utf-8")
+    size = store.stat().st_size
+    cases = {
+        "empty (0 bytes)": b"",
+        "not a SQLite database": os.urandom(size),
+        "truncated": store.read_bytes()[: size // 2],
+    }
+    good = store.read_bytes()
+    for words, data in cases.items():
+        store.write_bytes(data)
+        with pytest.raises(StoreDamagedError) as ei:
+            Store(tmp_path)
+        assert words in str(ei.value) and "articles.jsonl lists 2 article(s)" in str(ei.value)
+        assert "--rebuild-store" in str(ei.value)
+        assert store.read_bytes() == data  # refused before SQLite could touch it
+    store.write_bytes(good)
+    Store(tmp_path).close()
+    store.unlink()
+    with pytest.raises(StoreDamagedError, match="is missing, but articles.jsonl lists 2"):
+        Store(tmp_path)
+    # With nothing elsewhere, an empty or missing store is a new one.
+    (tmp_path / "articles.jsonl").unlink()
+    store.write_bytes(b"")
+    Store(tmp_path).close()
+
+
+def test_a_ray_record_set_recovers_a_missing_store_for_the_ray_engine_only(tmp_path):
+    import pytest
+
+    from extractor.core.errors import StoreDamagedError
+    from extractor.store.integrity import check_store
+
+    parts = tmp_path / "ray" / "records"
+    parts.mkdir(parents=True)
+    (parts / "part-1.parquet").write_bytes(b"PAR1")
+    check_store(tmp_path / "extractor.sqlite")  # the Ray engine imports the parts first
+    with pytest.raises(StoreDamagedError, match="run with --engine ray"):
+        check_store(tmp_path / "extractor.sqlite", ray_recovers=False)
+
+
+_LOSE_THE_LOG = textwrap.dedent("""
+    import os, sqlite3, sys
+    out = sys.argv[1]
+    con = sqlite3.connect(os.path.join(out, "extractor.sqlite"), isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA wal_autocheckpoint=0")
+    for i in range(30):
+        con.execute("INSERT INTO runs (started_at, status) VALUES (?, 'running')", (float(i),))
+    os.unlink(os.path.join(out, "extractor.sqlite-wal"))
+    os._exit(0)  # as SIGKILL: no close, no checkpoint
+""")
+
+
+def test_a_log_deleted_before_a_kill_is_refused_then_rebuilt(tmp_path):
+    import pytest
+
+    from extractor.core.errors import StoreDamagedError
+    from extractor.outputs.rebuild import rebuild_store
+
+    _new_store(tmp_path)
+    subprocess.run([sys.executable, "-c", _LOSE_THE_LOG, str(tmp_path)], check=True)
+    with pytest.raises(StoreDamagedError) as ei:
+        Store(tmp_path)
+    assert "extractor.sqlite-wal" in str(ei.value) and "page(s) of its last writes are gone" in str(ei.value)
+    report = rebuild_store(tmp_path)
+    assert report.rebuilt and any(n.startswith("extractor.sqlite-shm.damaged-") for n in report.moved_aside)
+    with Store(tmp_path) as st:
+        assert len(st.runs()) == 1  # what the store file held is kept; what the lost log held is gone
+
+
+def test_a_log_deleted_under_an_open_store_is_saved_at_the_next_write(tmp_path):
+    with Store(tmp_path) as st:
+        st.conn.execute("PRAGMA wal_autocheckpoint=0")
+        for i in range(20):
+            st.put(NewRecord(sha256=f"{i:064x}", identity=IDENT, source=f"a{i}.txt", status="ok", run_id=None,
+                   result_json="{}"))
+        os.unlink(tmp_path / "extractor.sqlite-wal")
+        st.put(NewRecord(sha256="f" * 64, identity=IDENT, source="z.txt", status="ok", run_id=None, result_json="{}"))
+        # As after a SIGKILL: the file alone (read as it is) holds every record.
+        con = sqlite3.connect(f"file:{tmp_path / 'extractor.sqlite'}?immutable=1", uri=True)
+        try:
+            assert con.execute("SELECT count(*) FROM records").fetchone()[0] == 21
+        finally:
+            con.close()
+
+
+def test_storage_failures_are_named_in_one_line():
+    import errno
+
+    from extractor.core.errors import StoreDamagedError
+    from extractor.store.failures import storage_error
+
+    assert "no space left" in str(storage_error(OSError(errno.ENOSPC, "x", "out/a")))
+    assert "read-only" in str(storage_error(OSError(errno.EROFS, "x")))
+    assert "file too large" in str(storage_error(OSError(errno.EFBIG, "x")))
+    wrapped = RuntimeError("export failed")
+    wrapped.__cause__ = sqlite3.OperationalError("database or disk is full")
+    assert "no space left" in str(storage_error(wrapped, "out"))
+    assert isinstance(storage_error(sqlite3.DatabaseError("database disk image is malformed")), StoreDamagedError)
+    assert storage_error(ValueError("a bug")) is None

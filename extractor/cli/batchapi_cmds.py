@@ -6,8 +6,9 @@ Both read the settings the batch was submitted with from ``OUT/extractor.sqlite`
 (the API key comes from the environment, as always), so no option needs repeating.
 
 Exit codes: 0 done and every article ok; 1 some articles failed; 2 usage or
-configuration error; 3 the batch has not ended yet (``--no-wait``); 130 Ctrl-C while
-waiting (run the same command again).
+configuration error; 3 storage (disk full, OUT read-only, a damaged store); 75 the
+batch has not ended yet (``--no-wait``; 3 before 0.3); 130 Ctrl-C while waiting (run
+the same command again).
 """
 
 from __future__ import annotations
@@ -27,10 +28,12 @@ from extractor.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_NOT_READY,
     EXIT_OK,
+    EXIT_STORAGE,
     LogJson,
     fail,
     money,
     setup_logging,
+    shown_command,
 )
 
 OutArg = Annotated[Path, typer.Argument(help="The output folder the batch was submitted into.")]
@@ -93,7 +96,7 @@ def batch_collect(
     log_json: LogJson = False,
 ) -> None:
     """Download a finished Batch API job into OUT: one record per article, exports regenerated."""
-    from extractor.core.errors import ExtractorError
+    from extractor.core.errors import ExtractorError, StorageError
     from extractor.runs.batchapi import collect
 
     setup_logging(log_json, Console(stderr=True))
@@ -101,8 +104,12 @@ def batch_collect(
         with _extractor(out, batch_id) as ex:
             s = collect(ex, out, batch_id, wait=wait, poll_interval=poll_interval, argv=sys.argv)
     except KeyboardInterrupt:
-        typer.echo(f"interrupted; nothing lost. Resume with: {shlex.join(sys.argv)}", err=True)
+        command, redacted = shown_command()
+        typer.echo(f"interrupted; nothing lost. Resume with: {command}"
+                   + (" (credentials removed: give them again)" if redacted else ""), err=True)
         raise typer.Exit(EXIT_INTERRUPTED) from None
+    except StorageError as exc:
+        raise fail(str(exc), EXIT_STORAGE) from None
     except ExtractorError as exc:
         raise fail(str(exc)) from None
     if log_json:

@@ -1,17 +1,29 @@
 """What every command shares: option types, exit codes, logging, settings from options, errors.
 
-Exit codes, the same for every command: 0 done and every article ok; 1 finished but
-some articles failed; 2 usage or configuration error (missing key, unreachable
-endpoint, unknown schema, the output folder busy with another run); 3 a Batch API job
-has not ended yet; 130 interrupted with Ctrl-C (resumable).
+Exit codes, the same for every command (:data:`EXIT_CODES`), each meaning one thing:
+
+* 0 — done, every article ok;
+* 1 — finished, but some articles failed (the summary says which are worth retrying);
+* 2 — usage or configuration error: a bad option, a missing key, an unknown schema or
+  provider, an unreachable endpoint, an input path that does not exist, nothing to
+  extract, OUT busy with another run. Checked before OUT is created: a mistaken command
+  leaves nothing behind;
+* 3 — storage or environment: the disk is full, a file-size limit, OUT read-only, the
+  store damaged. One line says the cause (``--debug`` adds the traceback);
+* 75 — a Batch API job has not ended yet (``batch-collect --no-wait``): try again later;
+* 130 — interrupted with Ctrl-C (resumable: run the same command again).
+
+Anything else is a bug (70, with the traceback under ``--debug``).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
+from collections.abc import Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,10 +32,24 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-__all__ = ["EXIT_OK", "EXIT_FAILED", "EXIT_USAGE", "EXIT_NOT_READY", "EXIT_INTERRUPTED", "LOCAL_NOTE",
-           "SettingsOptions", "setup_logging", "fail", "with_flags", "money", "wants_local", "enter_local", "check_out"]
+from extractor.core.redact import RedactingFilter, redact, redact_argv, secrets_of
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_READY, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+__all__ = ["EXIT_OK", "EXIT_FAILED", "EXIT_USAGE", "EXIT_STORAGE", "EXIT_NOT_READY", "EXIT_INTERRUPTED",
+           "EXIT_INTERNAL", "EXIT_CODES", "EXIT_CODES_HELP", "LOCAL_NOTE", "SettingsOptions", "setup_logging", "fail",
+           "with_flags", "money", "wants_local", "enter_local", "check_out", "shown_command", "run_secrets", "storage_exit"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_STORAGE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_NOT_READY = 75  # EX_TEMPFAIL: a Batch API job still running (3 before 0.3: 3 is now storage)
+EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug
+EXIT_CODES = {
+    EXIT_OK: "every article ok",
+    EXIT_FAILED: "some articles failed (the summary says which are worth retrying)",
+    EXIT_USAGE: "usage or configuration error, input path not found, nothing to extract, OUT busy (nothing created)",
+    EXIT_STORAGE: "storage or environment: disk full, file-size limit, OUT read-only, store damaged",
+    EXIT_NOT_READY: "a Batch API job has not ended yet",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C); run the same command to resume",
+}
+EXIT_CODES_HELP = "Exit codes: " + "; ".join(f"{code} {what}" for code, what in EXIT_CODES.items()) + "."
 
 LOCAL_NOTE = (
     "note: this run used the tiny embedded model (--local). It is there for trying the tool offline and "
@@ -47,12 +73,21 @@ NoClean = Annotated[bool, typer.Option("--no-clean", help="Do not remove boilerp
 KeepUngrounded = Annotated[
     bool, typer.Option("--keep-ungrounded", help="Keep facts whose evidence is not in the article (flagged).")
 ]
+Labels = Annotated[bool | None, typer.Option(
+    "--labels/--no-labels", help="Numbers named by the ids of the mentions the readers found (default: for a "
+                                 "schema that marks them, as the built-in one does); --no-labels: the model types "
+                                 "values.")]
+EvidenceMode = Annotated[str | None, typer.Option(
+    "--evidence", help="quote (the model copies a verbatim quote) or sentence (it cites sentence ids; the "
+                       "default with --labels).")]
 Local = Annotated[
     bool | None,
     typer.Option("--local/--no-local", help="Run the tiny embedded model (default: when no key or URL is set "
                                             "and the [local] extra is installed)."),
 ]
-LocalModel = Annotated[Path | None, typer.Option("--local-model", help="GGUF file for --local.")]
+LocalModel = Annotated[Path | None, typer.Option(
+    "--local-model", help="Any GGUF model file for --local (default: the bundled SmolLM2-135M); its context size "
+                          "is read from the file, chunks and answer budget measured with its tokenizer.")]
 LogJson = Annotated[bool, typer.Option("--log-json", help="JSON-lines log on stderr.")]
 Wait = Annotated[bool, typer.Option("--wait", help="If another run is writing OUT, wait for it instead of "
                                                    "exiting with code 2.")]
@@ -72,6 +107,9 @@ class SettingsOptions:
     timeout: float | None = None
     no_clean: bool = False
     keep_ungrounded: bool = False
+    labels: bool | None = None
+    evidence: str | None = None
+    max_article_tokens: int | None = None
 
     def settings(self) -> Any:
         """Settings from these options on top of ``EXTRACTOR_*`` and the provider profile."""
@@ -80,7 +118,8 @@ class SettingsOptions:
         overrides: dict[str, Any] = {
             "model": self.model, "base_url": self.base_url, "provider": self.provider, "schema_ref": self.schema,
             "prompt": self.prompt, "max_reasks": self.max_reasks, "max_transport_retries": self.max_transport_retries,
-            "timeout_s": self.timeout,
+            "timeout_s": self.timeout, "labels": self.labels, "evidence_mode": self.evidence,
+            "max_article_tokens": self.max_article_tokens,
         }
         if self.no_clean:
             overrides["clean"] = False
@@ -101,8 +140,12 @@ class _JsonFormatter(logging.Formatter):
         return json.dumps(data, ensure_ascii=False, default=str)
 
 
-def setup_logging(log_json: bool, console: Console, quiet: bool = False) -> None:
-    """One handler for the CLI's own log (rich or JSON lines on stderr), libraries quieted."""
+def setup_logging(log_json: bool, console: Console, quiet: bool = False, secrets: Iterable[str] = ()) -> None:
+    """One handler for the CLI's own log (rich or JSON lines on stderr), libraries quieted.
+
+    Every line it prints is redacted (:func:`extractor.core.redact.redact`), with
+    ``secrets`` (the run's key and URL password) on top of the generic rules.
+    """
     root = logging.getLogger()
     for h in list(root.handlers):
         if getattr(h, "_extractor_cli", False):
@@ -117,6 +160,9 @@ def setup_logging(log_json: bool, console: Console, quiet: bool = False) -> None
         handler = RichHandler(console=console, show_path=False, show_time=False, markup=False)
         level = logging.ERROR if quiet else logging.WARNING
     handler._extractor_cli = True  # type: ignore[attr-defined]
+    handler.addFilter(RedactingFilter(secrets))
+    if os.environ.get("EXTRACTOR_DEBUG"):
+        level = logging.DEBUG
     handler.setLevel(level)
     root.addHandler(handler)
     root.setLevel(min(level, root.level) if root.level else level)
@@ -147,10 +193,44 @@ def with_flags(message: str) -> str:
     return f"{message} [command line: {'; '.join(flags)}]" if flags else message
 
 
-def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
-    """Print ``error: message`` on stderr (with the flags for the parameters it names); raise the returned Exit."""
-    typer.echo(f"error: {with_flags(message)}", err=True)
+def fail(message: str, code: int = EXIT_USAGE, secrets: Iterable[str] = ()) -> typer.Exit:
+    """Print ``error: message`` on stderr, redacted, with the flags for the parameters it names;
+    raise the returned Exit."""
+    typer.echo(f"error: {with_flags(redact(message, secrets))}", err=True)
     return typer.Exit(code)
+
+
+def storage_exit(exc: BaseException, secrets: Iterable[str] = (), where: Any = None) -> typer.Exit | None:
+    """One line and exit 3 when ``exc`` is a storage failure (disk full, read-only, a
+    damaged store...), with the traceback only under ``--debug``; None otherwise.
+    ``where`` (the output folder) names the place when the error names none."""
+    from extractor.store.failures import storage_error
+
+    cause = storage_error(exc, str(where) if where is not None else None)
+    if cause is None:
+        return None
+    if os.environ.get("EXTRACTOR_DEBUG"):
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+    return fail(str(cause), EXIT_STORAGE, secrets)
+
+
+def run_secrets(settings: Any) -> tuple[str, ...]:
+    """The credentials a command must never print: its API key and the base URL's password."""
+    key = settings.api_key.get_secret_value() if getattr(settings, "api_key", None) is not None else None
+    url = settings.base_url if getattr(settings, "base_url", None) else None
+    return secrets_of(api_key=key, urls=[url, os.environ.get("EXTRACTOR_BASE_URL")])
+
+
+def shown_command(argv: Iterable[str] | None = None, secrets: Iterable[str] = ()) -> tuple[str, bool]:
+    """``(command line, redacted)``: the command as it may be printed (a resume hint) and
+    whether credentials were removed from it (then the user must supply them again)."""
+    import shlex
+
+    raw = list(sys.argv if argv is None else argv)
+    shown = redact_argv(raw, secrets)
+    return shlex.join(shown), shown != raw
 
 
 def money(v: float | None) -> str:
@@ -181,14 +261,26 @@ def enter_local(stack: ExitStack, settings: Any, local_model: Path | None) -> An
 
 
 def check_out(out: Path) -> None:
-    """OUT must be a folder that can be created and written: else one line, exit 2."""
-    import os
-
+    """OUT must be a folder that can be created and written; checked without creating
+    anything (the run creates it, once every other check passed). A file where the
+    folder should be: exit 2. A read-only place: exit 3."""
     if out.exists() and not out.is_dir():
         raise fail(f"--out {out} is a file, not a folder; name a folder for the store and exports") from None
+    existing = out
+    while not existing.exists():
+        if existing.parent == existing:
+            break
+        existing = existing.parent
+    if not existing.is_dir():
+        raise fail(f"--out {out} cannot be created: {existing} is a file") from None
+    if not os.access(existing, os.W_OK | os.X_OK):
+        why = "is read-only" if _read_only_fs(existing) else "is not writable"
+        what = "" if existing == out else f" ({existing} {why})"
+        raise fail(f"--out {out} cannot be written{what or ': it ' + why}", EXIT_STORAGE) from None
+
+
+def _read_only_fs(path: Path) -> bool:
     try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise fail(f"--out {out} cannot be created: {exc.strerror or exc}") from None
-    if not os.access(out, os.W_OK | os.X_OK):
-        raise fail(f"--out {out} is not writable") from None
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):  # pragma: no cover - no statvfs
+        return False

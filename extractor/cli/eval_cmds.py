@@ -65,9 +65,18 @@ def eval_run_command(
     """
     # The batch layer imports openai/instructor: only load it here.
     from extractor.api import Extractor
-    from extractor.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, SettingsOptions, enter_local, fail, wants_local
+    from extractor.cli.common import (
+        EXIT_FAILED,
+        EXIT_INTERRUPTED,
+        SettingsOptions,
+        check_out,
+        enter_local,
+        fail,
+        wants_local,
+    )
     from extractor.core.errors import ExtractorError
     from extractor.core.options import RunOptions
+    from extractor.model.endpoint import check_configuration
     from extractor.outputs.evaluation import evaluate, load_gold
 
     inputs = sorted(str(p) for p in input_dir.glob(pattern) if p.is_file())
@@ -79,6 +88,9 @@ def eval_run_command(
         with ExitStack() as stack:
             if wants_local(settings, local):
                 settings = enter_local(stack, settings, local_model)
+            # A configuration that cannot work is said before OUT is created.
+            check_out(out)
+            check_configuration(settings)
             with Extractor(settings) as ex:
                 summary = ex.run(inputs, options=RunOptions(out=out, concurrency=concurrency))
         if summary.interrupted:

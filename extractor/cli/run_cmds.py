@@ -3,7 +3,9 @@
 Exit codes (:mod:`extractor.cli.common`): 0 every article ok; 1 the run finished but
 some articles failed (or the one article of ``extract`` failed; for ``run --dry-run``:
 some input cannot be used); 2 usage or configuration error (missing key, unreachable
-endpoint, unknown schema, OUT busy with another run); 130 interrupted with Ctrl-C
+endpoint, unknown schema, an input path that does not exist, nothing to extract, OUT
+busy with another run), found before OUT is created; 3 storage or environment (disk
+full, file-size limit, OUT read-only, a damaged store); 130 interrupted with Ctrl-C
 (resumable).
 """
 
@@ -23,12 +25,17 @@ from rich.console import Console
 from rich.table import Table
 
 from extractor.cli.common import (
+    EXIT_CODES_HELP,
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_STORAGE,
+    EXIT_USAGE,
     LOCAL_NOTE,
     BaseUrl,
+    EvidenceMode,
     KeepUngrounded,
+    Labels,
     Local,
     LocalModel,
     LogJson,
@@ -46,7 +53,10 @@ from extractor.cli.common import (
     enter_local,
     fail,
     money,
+    run_secrets,
     setup_logging,
+    shown_command,
+    storage_exit,
     wants_local,
 )
 from extractor.core.distribution import pip_install
@@ -60,6 +70,18 @@ RayAddress = Annotated[str | None, typer.Option("--ray-address", help="Ray clust
                                                    "node of it) or the head's HOST:PORT (default: start a local "
                                                    "Ray). Ray Client 'ray://' is refused: see the README, "
                                                    "'Beyond one machine'.")]
+MaxArticleTokens = Annotated[int | None, typer.Option(
+    "--max-article-tokens", min=0, help="Most prompt tokens one article may send, all its chunks together "
+                                        "(default 200,000; 0: no limit). A bigger article is refused before any "
+                                        "call, as an input error.")]
+FollowSymlinks = Annotated[bool, typer.Option(
+    "--follow-symlinks", help="Read files that symlinks lead to outside the inputs named (by default such links "
+                              "are skipped and listed in the summary).")]
+RebuildStore = Annotated[bool, typer.Option(
+    "--rebuild-store", help="OUT's store is damaged or gone: rebuild it from what is left of it and from the "
+                            "exports (the damaged file is kept aside), then run; only articles no file records "
+                            "are asked again.")]
+SKIPPED_SHOWN = 10  # skipped paths listed at the end of a run (all are in summary.json)
 
 
 # run -------------------------------------------------------------------------------------
@@ -81,6 +103,8 @@ def run(
     timeout: Timeout = None,
     no_clean: NoClean = False,
     keep_ungrounded: KeepUngrounded = False,
+    labels: Labels = None,
+    evidence: EvidenceMode = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Read, clean, chunk and estimate tokens and cost; "
                                                              "no model call, no key needed.")] = False,
     mentions_only: Annotated[bool, typer.Option("--mentions-only", help="Find every number, amount, percentage "
@@ -103,52 +127,161 @@ def run(
                                                                 "OpenAI Batch API (half price, answers within "
                                                                 "24h); run the same command again (or "
                                                                 "`extractor batch-collect OUT`) to collect.")] = False,
+    max_article_tokens: MaxArticleTokens = None,
+    follow_symlinks: FollowSymlinks = False,
+    rebuild_store: RebuildStore = False,
 ) -> None:
-    """Extract facts from many articles into OUT (resumable: re-run the same command to continue)."""
-    from extractor.core.errors import ExtractorError
+    """Extract facts from many articles into OUT (resumable: re-run the same command to continue).
+
+    Reads nothing outside the inputs named: symlinks leading elsewhere, hidden files,
+    other file types and pipes or devices are skipped and listed in the summary.
+    """
+    from extractor.core.errors import ExtractorError, StorageError
     from extractor.core.options import RunOptions
 
     err = Console(stderr=True)
     setup_logging(log_json, err, quiet)
+    secrets: tuple[str, ...] = ()
     try:
         settings = SettingsOptions(model=model, base_url=base_url, provider=provider, schema=schema, prompt=prompt,
                                    max_reasks=max_reasks, max_transport_retries=max_transport_retries,
-                                   timeout=timeout, no_clean=no_clean, keep_ungrounded=keep_ungrounded).settings()
+                                   timeout=timeout, no_clean=no_clean, keep_ungrounded=keep_ungrounded,
+                                   labels=labels, evidence=evidence,
+                                   max_article_tokens=max_article_tokens).settings()
         if mentions_only:
             settings = settings.model_copy(update={"mentions_only": True})
+        secrets = run_secrets(settings)
+        setup_logging(log_json, err, quiet, secrets)
         if dry_run:
-            dry = _dry_run(settings, inputs, text_field=text_field, id_field=id_field, log_json=log_json, err=err)
+            found = _discover(inputs, follow_symlinks)
+            dry = _dry_run(settings, inputs, text_field=text_field, id_field=id_field, log_json=log_json, err=err,
+                           follow_symlinks=follow_symlinks)
+            _print_skipped(found.skipped, err)
             # As for a run: 1 when any input cannot be used.
             raise typer.Exit(EXIT_FAILED if dry.errors else EXIT_OK)
-        check_out(out)
         options = RunOptions(out=out, concurrency=concurrency, rpm=rpm, tpm=tpm, retry_errors=retry_errors,
                              refresh=refresh, text_field=text_field, id_field=id_field, wait=wait,
                              engine="batchapi" if batch_api else engine, ray_address=ray_address,
-                             check_connection=False, argv=tuple(sys.argv))
+                             check_connection=False, argv=tuple(sys.argv), follow_symlinks=follow_symlinks)
         with ExitStack() as stack:
-            use_local = not mentions_only and wants_local(settings, local)
+            use_local = not mentions_only and options.engine != "batchapi" and wants_local(settings, local)
             if use_local:
                 settings = enter_local(stack, settings, local_model)
                 if options.concurrency > 1:
                     # llama.cpp's server answers one request at a time; more in flight only time out.
                     logger.warning("--local: concurrency lowered from %d to 1", options.concurrency)
                     options = options.but(concurrency=1)
-            code = _run(settings, inputs, options, quiet=quiet, log_json=log_json, err=err, used_local=use_local)
+            # Everything that can be wrong with the command is found before OUT exists.
+            ex = _preflight(settings, inputs, options, rebuild=rebuild_store)
+            if rebuild_store:
+                _rebuild(ex, options, err)
+            code = _run(ex, inputs, options, quiet=quiet, log_json=log_json, err=err, used_local=use_local,
+                        secrets=secrets)
     except typer.Exit:
         raise
+    except StorageError as exc:
+        raise fail(str(exc), EXIT_STORAGE, secrets) from None
     except ExtractorError as exc:
-        raise fail(str(exc)) from None
-    except OSError as exc:
-        raise fail(f"{exc.filename or out}: {exc.strerror or exc}") from None
+        raise fail(str(exc), EXIT_USAGE, secrets) from None
+    except Exception as exc:
+        stored = storage_exit(exc, secrets, where=out)
+        if stored is not None:
+            raise stored from None
+        if isinstance(exc, OSError):
+            raise fail(f"{exc.filename or out}: {exc.strerror or exc}", EXIT_USAGE, secrets) from None
+        raise
     raise typer.Exit(code)
 
 
+def _discover(inputs: list[str], follow_symlinks: bool) -> Any:
+    """The inputs, found before anything is created: exit 2 when a path named does not
+    exist (a glob matched nothing) or nothing is left to extract."""
+    from extractor.runs.discovery import discover
+
+    found = discover(inputs, follow_symlinks=follow_symlinks)
+    if found.missing:
+        raise fail("; ".join(str(e) for e in found.missing) + ". Nothing was done.")
+    if not found.files and not found.errors:
+        reasons = ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in found.skipped_by_reason().items())
+        raise fail(f"nothing to extract in {', '.join(inputs)}: no .txt, .md, .html, .htm or .jsonl file"
+                   + (f" (skipped: {reasons}; see --follow-symlinks for links)" if reasons else "")
+                   + ". Nothing was done.")
+    return found
+
+
+def _preflight(settings: Any, inputs: list[str], options: Any, *, rebuild: bool) -> Any:
+    """Check the command before OUT is created; return the Extractor to run with.
+
+    Order: the output folder can be written; the configuration (key, model, schema);
+    the inputs exist and hold something to extract; OUT's store is sound (unless it is
+    to be rebuilt); the endpoint accepts connections. Each failure is one line: exit 2
+    (exit 3 for a read-only place or a damaged store).
+    """
+    from extractor.api import Extractor
+    from extractor.model.endpoint import check_configuration, check_endpoint
+    from extractor.store import DB_NAME
+    from extractor.store.integrity import check_store
+
+    asks = not settings.mentions_only  # --mentions-only needs no key, model or endpoint
+    check_out(options.out)
+    if asks:
+        check_configuration(settings)
+    ex = Extractor(settings)
+    _discover(inputs, options.follow_symlinks)
+    if not rebuild:
+        check_store(options.out / DB_NAME, ray_recovers=options.engine == "ray")
+    if asks:
+        check_endpoint(settings)
+    return ex
+
+
+def _rebuild(ex: Any, options: Any, err: Console) -> None:
+    """``--rebuild-store``: rebuild OUT's store under its lock, and import the Ray record set."""
+    from extractor.outputs.rebuild import rebuild_store
+    from extractor.store import OutputLock
+
+    with OutputLock(options.out, wait=options.wait, command=list(options.argv or sys.argv)):
+        report = rebuild_store(options.out)
+        ray = options.out / "ray" / "records"
+        if ray.is_dir():
+            n = _import_ray_records(ex, options.out)
+            if n:
+                err.print(f"imported {n} record(s) from the Ray record set", markup=False, highlight=False)
+    err.print(report.describe(), markup=False, highlight=False, soft_wrap=True)
+
+
+def _import_ray_records(ex: Any, out: Path) -> int:
+    """Records the Ray workers wrote that the rebuilt store lacks (what a Ray run recovers
+    at its start, done here for every engine)."""
+    import dataclasses
+
+    from extractor.runs.engines.ray_records import document_from_meta, missing_rows, records_location
+    from extractor.store import NewRecord, Store
+
+    identity = ex.identity
+    with Store(out) as store:
+        rows = missing_rows(records_location(out), identity.request_key, store.done_keys(identity))
+        for row in rows:
+            meta = json.loads(row["document_json"] or "{}")
+            doc = document_from_meta(row["text"] or "", {**meta, "sha256": row["sha256"], "source": row["source"]})
+            ident = dataclasses.replace(identity, derive_key=row["derive_key"]) if row["derive_key"] else identity
+            status = "ok" if row["status"] == "ok" else "error"
+            if status == "error" and store.lookup(doc.sha256, identity) is not None:
+                continue
+            store.put(NewRecord(sha256=doc.sha256, identity=ident, source=row["source"], status=status, run_id=None,
+                                error=row["error"], error_kind=row["error_kind"], answers_json=row["answers_json"],
+                                result_json=row["result_json"], document_json=row["document_json"], text=doc.text,
+                                usage_json=row["usage_json"], file=row["file"]))
+    return len(rows)
+
+
 def _dry_run(settings: Any, inputs: list[str], *, text_field: str, id_field: str, log_json: bool,
-             err: Console) -> Any:
-    from extractor.pipeline import Extractor  # one article at a time, no model: no openai import
+             err: Console, follow_symlinks: bool) -> Any:
+    from extractor.pipeline import ArticlePipeline  # one article at a time, no model: no openai import
     from extractor.runs.dryrun import estimate_batch
 
-    summary = estimate_batch(Extractor(settings), inputs, text_field=text_field, id_field=id_field)
+    summary = estimate_batch(ArticlePipeline(settings), inputs, text_field=text_field, id_field=id_field,
+                             follow_symlinks=follow_symlinks)
     if log_json:
         typer.echo(json.dumps({"dry_run": summary.to_dict()}, ensure_ascii=False))
         return summary
@@ -163,7 +296,7 @@ def _dry_run(settings: Any, inputs: list[str], *, text_field: str, id_field: str
     table.add_row("estimated input cost", money(summary.input_cost_usd) + " (answers not included)")
     Console().print(table)
     for msg in summary.error_messages[:20]:
-        err.print(f"  skipped: {msg}", markup=False, highlight=False)
+        err.print(f"  cannot be used: {msg}", markup=False, highlight=False)
     return summary
 
 
@@ -185,17 +318,8 @@ def _log_record(rec: Any) -> None:
         "tokens": rec.usage.total_tokens if rec.usage else 0}})
 
 
-def _run(settings: Any, inputs: list[str], options: Any, *, quiet: bool, log_json: bool, err: Console,
-         used_local: bool) -> int:
-    from extractor.api import Extractor
-    from extractor.model.endpoint import check_configuration, check_endpoint
-
-    # Before the progress bar, so that a configuration error is the only line printed.
-    if not settings.mentions_only:
-        check_configuration(settings)
-    ex = Extractor(settings)
-    if not settings.mentions_only:
-        check_endpoint(settings)
+def _run(ex: Any, inputs: list[str], options: Any, *, quiet: bool, log_json: bool, err: Console,
+         used_local: bool, secrets: tuple[str, ...]) -> int:
     bar = _progress_bar(err) if not quiet and not log_json else None
     task = None
     if bar is not None:
@@ -215,26 +339,55 @@ def _run(settings: Any, inputs: list[str], options: Any, *, quiet: bool, log_jso
             summary = ex.run(inputs, options=options.but(on_progress=on_progress,
                                                          on_record=_log_record if log_json else None))
     except KeyboardInterrupt:  # the second Ctrl-C: no summary, no exports; the store is intact
-        err.print(f"aborted; the articles stored so far are kept. Resume with: {shlex.join(sys.argv)}",
-                  markup=False, soft_wrap=True)
+        err.print(f"aborted; the articles stored so far are kept. {_resume_hint(secrets)}", markup=False,
+                  soft_wrap=True, highlight=False)
         return EXIT_INTERRUPTED
     finally:
         if bar is not None:
             bar.stop()
     _print_summary(summary, used_local=used_local, log_json=log_json, elapsed=time.monotonic() - started,
-                   mentions_only=settings.mentions_only)
+                   secrets=secrets, err=err, mentions_only=ex.settings.mentions_only)
     if summary.interrupted:
         return EXIT_INTERRUPTED
     return summary.exit_code
 
 
-def _print_summary(summary: Any, *, used_local: bool, log_json: bool, elapsed: float,
-                   mentions_only: bool = False) -> None:
+def _resume_hint(secrets: tuple[str, ...]) -> str:
+    command, redacted = shown_command(secrets=secrets)
+    hint = f"Resume with: {command}"
+    if redacted:
+        hint += " (credentials removed: give them again, e.g. in EXTRACTOR_BASE_URL / EXTRACTOR_API_KEY)"
+    return hint
+
+
+def _print_skipped(skipped: list[Any], err: Console) -> None:
+    """What discovery passed over: counts by reason, then the first paths (all are in summary.json)."""
+    if not skipped:
+        return
+    from extractor.runs.discovery import SKIP_REASONS
+
+    counts: dict[str, int] = {}
+    for s in skipped:
+        counts[s.reason] = counts.get(s.reason, 0) + 1
+    err.print(f"skipped {len(skipped)} path(s) that are not articles: "
+              + ", ".join(f"{SKIP_REASONS.get(r, r).split(' (')[0]}: {n}" for r, n in sorted(counts.items())),
+              markup=False, highlight=False, soft_wrap=True)
+    for s in skipped[:SKIPPED_SHOWN]:
+        err.print(f"  skipped: {s}", markup=False, highlight=False, soft_wrap=True)
+    if len(skipped) > SKIPPED_SHOWN:
+        err.print(f"  ... and {len(skipped) - SKIPPED_SHOWN} more (summary.json lists them all)", markup=False,
+                  highlight=False)
+
+
+def _print_summary(summary: Any, *, used_local: bool, log_json: bool, elapsed: float, secrets: tuple[str, ...],
+                   err: Console, mentions_only: bool = False) -> None:
     if log_json:
         typer.echo(json.dumps({"summary": summary.to_dict(), "local_model": used_local}, ensure_ascii=False,
                               default=str))
         if summary.interrupted:
-            typer.echo(f"interrupted; resume with: {shlex.join(sys.argv)}", err=True)
+            typer.echo(f"interrupted; {_resume_hint(secrets)}", err=True)
+        if summary.export_error:
+            typer.echo(f"error: the outputs could not be written: {summary.export_error}", err=True)
         return
     console = Console()
     u = summary.usage
@@ -250,6 +403,8 @@ def _print_summary(summary: Any, *, used_local: bool, log_json: bool, elapsed: f
     table.add_row("failed", str(summary.failed) + (
         f" ({', '.join(f'{k}: {v}' for k, v in sorted(summary.errors_by_kind.items()))})"
         if summary.errors_by_kind else ""))
+    if summary.skipped:
+        table.add_row("skipped (not articles)", ", ".join(f"{k}: {v}" for k, v in summary.skipped_by_reason().items()))
     table.add_row("mentions found (no model)" if mentions_only else "asked the model", str(summary.requested))
     table.add_row("re-derived (no call)", str(summary.rederived))
     table.add_row("already done (no call)", str(summary.reused))
@@ -262,6 +417,7 @@ def _print_summary(summary: Any, *, used_local: bool, log_json: bool, elapsed: f
     table.add_row("cost", money(u.cost_usd))
     table.add_row("wall time", f"{summary.wall_s:.1f}s")
     console.print(table)
+    _print_skipped(summary.skipped, err)
     paths = summary.paths
     if paths:
         console.print("outputs:", markup=False)
@@ -271,23 +427,39 @@ def _print_summary(summary: Any, *, used_local: bool, log_json: bool, elapsed: f
                 console.print(f"  {key:9} {paths[key]}", markup=False, highlight=False, soft_wrap=True)
     if used_local:
         console.print(LOCAL_NOTE, markup=False, highlight=False)
+    if summary.export_error:
+        err.print(f"error: the outputs could not be written: {summary.export_error}. The store is intact: re-run "
+                  "the same command once the cause is fixed (no model call for finished articles).",
+                  markup=False, highlight=False, soft_wrap=True)
     if summary.pending:
         batches = ", ".join(summary.batches)
         console.print(f"{summary.pending} article(s) wait in Batch API batch {batches}. Collect them by running "
                       f"the same command again (add --wait to wait for them), or with:\n  extractor batch-collect "
                       f"{shlex.quote(str(summary.out))}", soft_wrap=True, markup=False, highlight=False)
     if summary.interrupted:
-        console.print(f"interrupted: finished articles are saved. Resume with:\n  {shlex.join(sys.argv)}",
+        console.print(f"interrupted: finished articles are saved. {_resume_hint(secrets)}",
                       soft_wrap=True, markup=False, highlight=False)
     elif summary.failed:
-        articles = paths.get("articles", "articles.jsonl")
-        if summary.kept_previous:
-            message = (f"{summary.failed} article(s) failed; {summary.kept_previous} of them keep the answer stored "
-                       f"before (shown in {articles}; the errors are in the log)")
-        else:
-            message = f"{summary.failed} article(s) failed: see 'error' in {articles}"
-        console.print(f"{message}; re-run the same command to retry them.", soft_wrap=True, markup=False,
-                      highlight=False)
+        console.print(_failed_advice(summary), soft_wrap=True, markup=False, highlight=False)
+
+
+def _failed_advice(summary: Any) -> str:
+    """Which failed articles a re-run may fix, and which need their file (or the question) changed."""
+    from extractor.core.errors import retryable
+
+    articles = summary.paths.get("articles", "articles.jsonl")
+    parts = []
+    again = {k: v for k, v in sorted(summary.errors_by_kind.items()) if retryable(k)}
+    never = {k: v for k, v in sorted(summary.errors_by_kind.items()) if not retryable(k)}
+    if again:
+        kept = (f"; {summary.kept_previous} keep the answer stored before" if summary.kept_previous else "")
+        parts.append(f"{sum(again.values())} article(s) failed in a way a re-run may fix "
+                     f"({', '.join(f'{k}: {v}' for k, v in again.items())}){kept}: re-run the same command to retry "
+                     "them")
+    if never:
+        parts.append(f"{sum(never.values())} will fail again until the file is fixed "
+                     f"({', '.join(f'{k}: {v}' for k, v in never.items())}): see 'error' in {articles}")
+    return "; ".join(parts) + "."
 
 
 # extract -----------------------------------------------------------------------------------
@@ -305,6 +477,8 @@ def extract(
     timeout: Timeout = None,
     no_clean: NoClean = False,
     keep_ungrounded: KeepUngrounded = False,
+    labels: Labels = None,
+    evidence: EvidenceMode = None,
     log_json: LogJson = False,
     local: Local = None,
     local_model: LocalModel = None,
@@ -316,7 +490,8 @@ def extract(
     try:
         settings = SettingsOptions(model=model, base_url=base_url, provider=provider, schema=schema, prompt=prompt,
                                    max_reasks=max_reasks, max_transport_retries=max_transport_retries,
-                                   timeout=timeout, no_clean=no_clean, keep_ungrounded=keep_ungrounded).settings()
+                                   timeout=timeout, no_clean=no_clean, keep_ungrounded=keep_ungrounded,
+                                   labels=labels, evidence=evidence).settings()
         with ExitStack() as stack:
             use_local = wants_local(settings, local)
             if use_local:
@@ -392,7 +567,7 @@ def providers() -> None:
 
 def register(app: typer.Typer) -> None:
     """Add ``run``, ``extract``, ``schemas`` and ``providers`` to the CLI."""
-    app.command("run")(run)
-    app.command("extract")(extract)
+    app.command("run", epilog=EXIT_CODES_HELP)(run)
+    app.command("extract", epilog=EXIT_CODES_HELP)(extract)
     app.command("schemas")(schemas)
     app.command("providers")(providers)

@@ -103,6 +103,9 @@ class RunOptions:
             further, asked or reported (collecting one Batch API batch uses it).
         poll_interval_s: seconds between two looks at a Batch API batch while waiting for it.
         engine_options: settings only one engine understands (see the engine's ``answer``).
+        follow_symlinks: read files that symlinks lead to outside the named inputs (by
+            default such a link is skipped and reported: a shared input folder must not
+            become a way to send any readable file on the machine to the model).
     """
 
     out: _PathField = _PathField()  # required (no default); a str or any path-like, kept as a Path
@@ -127,6 +130,7 @@ class RunOptions:
     only: frozenset[str] | None = None
     poll_interval_s: float = 30.0
     engine_options: Mapping[str, str | int | float | bool] = field(default_factory=dict, compare=False)
+    follow_symlinks: bool = False
 
     def __post_init__(self) -> None:
         if self.argv is not None:
@@ -189,4 +193,5 @@ class RunKeywords(TypedDict, total=False):
     only: frozenset[str] | None
     poll_interval_s: float
     engine_options: Mapping[str, str | int | float | bool]
+    follow_symlinks: bool
 

@@ -10,9 +10,44 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from extractor.core.errors import retryable
 from extractor.core.types import ExtractionResult, Usage
 
-__all__ = ["ArticleRecord", "Progress", "RunSummary", "DryRunSummary", "How"]
+__all__ = ["ArticleRecord", "Progress", "RunSummary", "DryRunSummary", "How", "Skipped", "SKIP_REASONS"]
+
+SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".jsonl"})
+
+SKIP_REASONS = {
+    "hidden": "hidden (its name starts with a dot)",
+    "unsupported_type": "not an article type (" + ", ".join(sorted(SUPPORTED_SUFFIXES)) + ")",
+    "link_outside": "a symlink to a place outside the input (add --follow-symlinks to read it)",
+    "special_file": "not a regular file (a pipe, socket or device is never opened)",
+    "symlink_loop": "a symlink loop",
+    "broken_symlink": "a symlink to nothing",
+    "seen_folder": "a folder already read through another path",
+    "unreadable": "cannot be read",
+}
+"""Why a walk or a glob passed over a path: the reason codes of :class:`Skipped`."""
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A path a folder walk or a glob passed over, and why (a :data:`SKIP_REASONS` code).
+
+    >>> str(Skipped("in/passwd.txt", "link_outside", "-> /etc/passwd"))
+    'in/passwd.txt: a symlink to a place outside the input (add --follow-symlinks to read it): -> /etc/passwd'
+    """
+
+    path: str
+    reason: str
+    detail: str = ""
+
+    def __str__(self) -> str:
+        text = f"{self.path}: {SKIP_REASONS.get(self.reason, self.reason)}"
+        return f"{text}: {self.detail}" if self.detail else text
+
+    def to_dict(self) -> dict[str, str]:
+        return {"path": self.path, "reason": self.reason, "detail": self.detail}
 
 EXIT_INTERRUPTED = 130
 """The exit code of an interrupted run (128 + SIGINT, as shells report Ctrl-C)."""
@@ -151,10 +186,13 @@ class RunSummary:
     errors_by_kind: dict[str, int] = field(default_factory=dict)
     usage: Usage = field(default_factory=Usage)
     paths: dict[str, str] = field(default_factory=dict)
+    skipped: list[Skipped] = field(default_factory=list)
+    export_error: str | None = None
 
     @property
     def exit_code(self) -> int:
-        """0 every article ok, 1 some failed, 130 interrupted (resumable).
+        """0 every article ok; 1 some failed; 3 the outputs could not be written (storage);
+        130 interrupted (resumable).
 
         >>> RunSummary(run_id=1, out=Path("out"), ok=3).exit_code
         0
@@ -165,7 +203,25 @@ class RunSummary:
         """
         if self.interrupted:
             return EXIT_INTERRUPTED
+        if self.export_error:
+            return 3
         return 0 if self.failed == 0 else 1
+
+    @property
+    def retryable(self) -> int:
+        """Failed articles worth running again as they are (see :data:`RETRYABLE_KINDS`)."""
+        return sum(n for kind, n in self.errors_by_kind.items() if retryable(kind))
+
+    @property
+    def not_retryable(self) -> int:
+        """Failed articles that will fail again until the file (or the question) changes."""
+        return self.failed - self.retryable
+
+    def skipped_by_reason(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for s in self.skipped:
+            counts[s.reason] = counts.get(s.reason, 0) + 1
+        return dict(sorted(counts.items()))
 
     @property
     def reused(self) -> int:
@@ -202,12 +258,15 @@ class RunSummary:
         d["usage"] = self.usage.model_dump()
         d["reused"] = self.reused
         d["exit_code"] = self.exit_code
+        d["retryable"], d["not_retryable"] = self.retryable, self.not_retryable
+        d["skipped"] = [s.to_dict() for s in self.skipped]
+        d["skipped_by_reason"] = self.skipped_by_reason()
         return d
 
     def counts(self) -> dict[str, Any]:
-        """The figures the store logs with the run."""
+        """The figures the store logs with the run (skipped paths by reason, not one by one)."""
         d = self.to_dict()
-        for key in ("out", "paths", "wall_s", "exit_code"):
+        for key in ("out", "paths", "wall_s", "exit_code", "skipped"):
             d.pop(key, None)
         counts: dict[str, Any] = json.loads(json.dumps(d, default=str))
         return counts

@@ -187,8 +187,8 @@ class GroundingStats(BaseModel):
     corrected: int = 0
     merged_duplicates: int = 0
     fields_not_in_text: int = Field(default=0, description=(
-        "Facts with a name, place or other as-written string that is not in the article (dropped unless ungrounded "
-        "facts are kept)."))
+        "Facts with a name, place or other as-written string that is not in the article (dropped unless "
+        "ungrounded facts are kept)."))
 
 
 SchemaT = TypeVar("SchemaT", default=Any)

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ValidationError, ValidationInfo, create_model, model_validator
 from pydantic.fields import FieldInfo
 
-__all__ = ["swap_models", "derive_classes", "source_of", "is_derived", "restore", "Dropped", "SOURCE_ATTR"]
+__all__ = ["swap_models", "models_in", "derive_classes", "source_of", "is_derived", "restore", "Dropped", "SOURCE_ATTR"]
 
 SOURCE_ATTR = "__extractor_source__"
 TAG_ATTR = "__extractor_derivation__"
@@ -47,7 +47,7 @@ def swap_models(annotation: Any, mapping: Mapping[type, type]) -> Any:
         return origin[new if len(new) > 1 else new[0]]
 
 
-def _models_in(annotation: Any) -> list[type[BaseModel]]:
+def models_in(annotation: Any) -> list[type[BaseModel]]:
     found: list[type[BaseModel]] = []
 
     def visit(a: Any) -> None:
@@ -87,7 +87,7 @@ def derive_classes(schema: type[BaseModel], change: Callable[[type[BaseModel]], 
         if model in visiting:  # a recursive schema: left as it is below the first level
             return model
         visiting.add(model)
-        children = {c: build(c) for info in model.model_fields.values() for c in _models_in(info.annotation)}
+        children = {c: build(c) for info in model.model_fields.values() for c in models_in(info.annotation)}
         mapping = {c: d for c, d in children.items() if c is not d}
         spec = change(model)
         visiting.discard(model)

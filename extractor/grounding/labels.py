@@ -25,6 +25,7 @@ is not in the article, or of the wrong kind, is re-asked with a message that say
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 import typing
@@ -44,7 +45,7 @@ from extractor.mentions import MentionSet, normalize_id
 logger = logging.getLogger(__name__)
 
 __all__ = ["RefSpec", "LabelSite", "Filled", "label_refs", "uses_labels", "label_model", "label_context",
-           "fill_labels", "MENTIONS_CONTEXT_KEY", "UNKNOWN_MENTION"]
+           "fill_labels", "hold_mention_ids", "MENTIONS_CONTEXT_KEY", "UNKNOWN_MENTION"]
 
 MENTIONS_CONTEXT_KEY = "extractor_mentions"
 LABEL_TAG = "label"
@@ -296,3 +297,82 @@ def _site(text: str, mentions: MentionSet, used: dict[str, Mention], unit: Evide
     else:
         start, end = sentence.start, sentence.end
     return LabelSite(dict(used), text[start:end], Span(start=start, end=end), sentence, tuple(spans))
+
+
+# --------------------------------------------------------------------------- grammar-held ids
+
+
+def _derived_classes(model: type[BaseModel]) -> dict[str, type[BaseModel]]:
+    """JSON ``$defs`` name → the user's class, for every derived class in ``model`` (label mode,
+    sentence citations, or both stacked)."""
+    from extractor.grounding._derive import is_derived, models_in
+
+    out: dict[str, type[BaseModel]] = {}
+    seen: set[type[BaseModel]] = set()
+    todo = [model]
+    while todo:
+        cls = todo.pop()
+        if cls in seen:
+            continue
+        seen.add(cls)
+        root = cls
+        while is_derived(root):
+            root = source_of(root)
+        if root is not cls:
+            out[cls.__name__] = root
+        for info in cls.model_fields.values():
+            todo.extend(models_in(info.annotation))
+    return out
+
+
+def hold_mention_ids(schema: dict[str, Any], model: type[BaseModel], mentions: MentionSet) -> dict[str, Any]:
+    """``schema`` (the JSON schema of ``model``, a label-mode response model) with every
+    mention-id field held to the ids this article has (an ``enum``), at least one item asked
+    for in each list of facts whose ids exist, and sentence-id evidence held to the article's
+    sentences (one at least). For a server that turns the schema into a grammar (llama.cpp):
+    a small model can then only name real mentions and sentences, and names some.
+
+    >>> from extractor.mentions import find_mentions
+    >>> from extractor.schemas.health_news import HealthNewsArticle
+    >>> asked = label_model(HealthNewsArticle)
+    >>> held = hold_mention_ids(asked.model_json_schema(), asked, find_mentions("投入资金500万元,新建病房2个。"))
+    >>> held["$defs"]["LabelMoney"]["properties"]["mention"]["enum"], held["properties"]["money"]["minItems"]
+    (['M1'], 1)
+    """
+    out = copy.deepcopy(schema)
+    defs = out.get("$defs") or {}
+    held: set[str] = set()
+    sentence_ids = [s.id for s in mentions.sentences]
+    for name, root in _derived_classes(model).items():
+        node = defs.get(name)
+        if not isinstance(node, dict):
+            continue
+        props = node.get("properties") or {}
+        for field_name in _evidence_fields(root):
+            prop = props.get(field_name)
+            if isinstance(prop, dict) and prop.get("type") == "array" and sentence_ids:
+                # Sentence citations: ids the article has, and one at least.
+                prop["items"] = {"type": "string", "enum": sentence_ids}
+                prop["minItems"] = max(1, prop.get("minItems", 0))
+        for ref_name, spec in label_refs(root).items():
+            ids = [m.id for m in mentions.of_kind(spec.kind)]  # type: ignore[arg-type]
+            prop = (node.get("properties") or {}).get(ref_name)
+            if not isinstance(prop, dict) or not ids:
+                continue
+            choice = {"type": "string", "enum": ids}
+            if "anyOf" in prop:
+                prop["anyOf"] = [choice if o.get("type") == "string" else o for o in prop["anyOf"]]
+            else:
+                prop.update(choice)
+            if spec.required:
+                held.add(name)
+    required = out.setdefault("required", [])
+    for name, prop in (out.get("properties") or {}).items():
+        items = prop.get("items") if isinstance(prop, dict) else None
+        ref = items.get("$ref", "") if isinstance(items, dict) else ""
+        if ref.rsplit("/", 1)[-1] in held:
+            # Present and not empty: a grammar skips an optional property altogether.
+            prop["minItems"] = max(1, prop.get("minItems", 0))
+            if name not in required:
+                required.append(name)
+    return out

@@ -23,12 +23,14 @@ response model is used unchanged and requests are byte-identical to unbounded on
 from __future__ import annotations
 
 import copy
+import json
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, create_model
 
-__all__ = ["bound_json_schema", "bounded_model", "answer_bounds_of"]
+__all__ = ["AnswerSize", "answer_size", "bound_json_schema", "bounded_model", "answer_bounds_of"]
 
 # Keys whose values are sub-schemas (dicts), lists of sub-schemas, or maps of them.
 # "default", "examples", "enum" and "const" hold data, not schemas, and are left alone.
@@ -108,3 +110,97 @@ def bounded_model(model: type[BaseModel], *, max_items: int | None, max_chars: i
 def answer_bounds_of(model: type[BaseModel]) -> tuple[int | None, int | None]:
     """``(max_items, max_chars)`` of a model made by :func:`bounded_model`; ``(None, None)`` otherwise."""
     return getattr(model, "__extractor_answer_bounds__", (None, None))
+
+
+# The longest JSON text of a scalar the model may write: a float with every digit,
+# an integer, true/false, null.
+_SCALAR_CHARS = {"number": 24, "integer": 20, "boolean": 5, "null": 4}
+_MAX_DEPTH = 12  # a recursive schema ($ref to itself) is followed this deep
+
+
+@dataclass(frozen=True)
+class AnswerSize:
+    """The largest answer a JSON schema allows, in characters.
+
+    ``syntax_chars`` are keys, brackets, numbers and enum values (ASCII, tokenised like
+    JSON); ``text_chars`` are the free text inside strings (any script: a name or a quote
+    in Chinese costs a model with an English vocabulary two tokens a character).
+    ``bounded`` is False when some list or string had no cap and was counted at the
+    assumed size instead.
+
+    >>> answer_size({"type": "object", "properties": {"ids": {"type": "array", "maxItems": 3,
+    ...     "items": {"type": "string", "maxLength": 5}}}}, assumed_items=8, assumed_chars=100)
+    AnswerSize(syntax_chars=20, text_chars=15, bounded=True)
+    """
+
+    syntax_chars: int
+    text_chars: int
+    bounded: bool
+
+    def __add__(self, other: AnswerSize) -> AnswerSize:
+        return AnswerSize(self.syntax_chars + other.syntax_chars, self.text_chars + other.text_chars,
+                          self.bounded and other.bounded)
+
+    def times(self, n: int) -> AnswerSize:
+        return AnswerSize(self.syntax_chars * n, self.text_chars * n, self.bounded)
+
+    def weight(self) -> int:
+        return self.syntax_chars + 4 * self.text_chars
+
+
+def answer_size(schema: dict[str, Any], *, assumed_items: int, assumed_chars: int) -> AnswerSize:
+    """The largest compact JSON answer ``schema`` allows: every optional field written,
+    every list at ``maxItems``, every string at ``maxLength``; a list or a string without
+    a cap counted at ``assumed_items`` / ``assumed_chars`` (and the result marked unbounded).
+
+    What the grammar allows, not what a model typically writes: it sizes the answer budget
+    (``max_tokens``) so that a bounded answer is never cut off.
+    """
+    defs = {**(schema.get("definitions") or {}), **(schema.get("$defs") or {})}
+    return _size(schema, defs, assumed_items, assumed_chars, 0)
+
+
+def _size(node: Any, defs: dict[str, Any], items: int, chars: int, depth: int) -> AnswerSize:
+    if not isinstance(node, dict) or depth > _MAX_DEPTH:
+        return AnswerSize(_SCALAR_CHARS["null"], 0, depth <= _MAX_DEPTH)
+    ref = node.get("$ref")
+    if isinstance(ref, str):
+        target = defs.get(ref.rsplit("/", 1)[-1])
+        base = _size(target, defs, items, chars, depth + 1)
+        rest = {k: v for k, v in node.items() if k != "$ref"}
+        return base if not rest.get("type") and not rest.get("properties") else max(
+            base, _size(rest, defs, items, chars, depth + 1), key=AnswerSize.weight)
+    for key in ("anyOf", "oneOf"):
+        if node.get(key):
+            return max((_size(sub, defs, items, chars, depth + 1) for sub in node[key]), key=AnswerSize.weight)
+    if node.get("allOf"):
+        return max((_size(sub, defs, items, chars, depth + 1) for sub in node["allOf"]), key=AnswerSize.weight)
+    if "const" in node:
+        return AnswerSize(len(json.dumps(node["const"], ensure_ascii=False)), 0, True)
+    if isinstance(node.get("enum"), list) and node["enum"]:
+        return AnswerSize(max(len(json.dumps(v, ensure_ascii=False)) for v in node["enum"]), 0, True)
+    kinds = node.get("type")
+    if isinstance(kinds, list):
+        return max((_size({**node, "type": k}, defs, items, chars, depth) for k in kinds), key=AnswerSize.weight)
+    if kinds == "object" or "properties" in node:
+        total = AnswerSize(2, 0, True)
+        for key, sub in (node.get("properties") or {}).items():
+            # "key": value, — the key, its quotes, the colon and the comma.
+            total = total + AnswerSize(len(json.dumps(key, ensure_ascii=False)) + 2, 0, True)
+            total = total + _size(sub, defs, items, chars, depth + 1)
+        return total
+    if kinds == "array":
+        n = node.get("maxItems")
+        item = _size(node.get("items"), defs, items, chars, depth + 1) + AnswerSize(1, 0, True)
+        if isinstance(n, int):
+            return AnswerSize(2, 0, True) + item.times(n)
+        return AnswerSize(2, 0, False) + item.times(items)
+    if kinds == "string":
+        if node.get("format") in ("date", "date-time", "time"):
+            return AnswerSize(2 + 32, 0, True)
+        n = node.get("maxLength")
+        return AnswerSize(2, n, True) if isinstance(n, int) else AnswerSize(2, chars, False)
+    if kinds in _SCALAR_CHARS:
+        return AnswerSize(_SCALAR_CHARS[kinds], 0, True)
+    # No type: anything JSON. Counted as one unbounded string.
+    return AnswerSize(2, chars, False)

@@ -42,6 +42,8 @@ from tenacity import (
 )
 
 from extractor.core.errors import ConfigurationError, ModelCallError
+from extractor.core.redact import redact as redact_text
+from extractor.core.redact import secrets_of
 from extractor.core.types import Usage
 from extractor.grounding.validation import GROUNDING_ERROR_PREFIX, checking_quotes
 from extractor.model.endpoint import shown_url
@@ -53,8 +55,8 @@ from extractor.model.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ModelClient", "CallOutcome", "repair_json_text", "is_transient", "retry_after_seconds", "answer_text",
-           "repair_completion", "preload"]
+__all__ = ["ModelClient", "CallOutcome", "repair_json_text", "is_transient", "is_context_overflow",
+           "retry_after_seconds", "answer_text", "repair_completion", "preload"]
 
 _MODES = {
     "tools": instructor.Mode.TOOLS,
@@ -98,6 +100,27 @@ def _plain_json(value: Any) -> bool:
     if type(value) is list:
         return all(_plain_json(v) for v in value)
     return False
+
+
+# What servers say when a prompt and its answer budget exceed the context: OpenAI's and
+# llama-cpp-python's code, vLLM's and llama.cpp's own server's wording.
+_CONTEXT_OVERFLOW = re.compile(
+    r"context[_ ](?:length|window|size)|maximum context|exceeds? the available context", re.I)
+
+
+def is_context_overflow(exc: BaseException) -> bool:
+    """Whether a server refused a request because it does not fit the model's context.
+
+    >>> import httpx2, openai
+    >>> response = httpx2.Response(400, request=httpx2.Request("POST", "http://127.0.0.1/v1/chat/completions"))
+    >>> is_context_overflow(openai.BadRequestError(
+    ...     "Error code: 400 - This model's maximum context length is 8192 tokens. However, you requested 9437 tokens",
+    ...     response=response, body={"code": "context_length_exceeded"}))
+    True
+    """
+    if not isinstance(exc, openai.BadRequestError):
+        return False
+    return getattr(exc, "code", None) == "context_length_exceeded" or bool(_CONTEXT_OVERFLOW.search(str(exc)))
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -156,18 +179,15 @@ class _ConnectDeadline:
 
 
 _CONTROL = re.compile(r"[\x00-\x1f]")
-_SECRETISH = re.compile(r"(?i)(?:bearer\s+\S+|\bsk-[A-Za-z0-9_\-]{8,})")
 # Keys seen by any ModelClient in this process, so that the log filter below can remove
 # them from third-party log lines (instructor logs raw exception texts at ERROR).
 _KNOWN_SECRETS: set[str] = set()
 
 
 def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """``text`` without the given secrets, known keys, or bearer/``sk-`` tokens."""
-    for key in (*secrets, *_KNOWN_SECRETS):
-        if key:
-            text = text.replace(key, "[redacted]")
-    return _SECRETISH.sub("[redacted]", text)
+    """``text`` without the given secrets, known keys, URL passwords, or bearer/``sk-``
+    tokens (:func:`extractor.core.redact.redact` with this process's known keys)."""
+    return redact_text(text, (*secrets, *_KNOWN_SECRETS))
 
 
 # Set while one of our calls runs (in its thread or task): what instructor logs then is
@@ -532,6 +552,8 @@ class ModelClient:
     def _secrets(self) -> tuple[str, ...]:
         keys = [self.settings.api_key.get_secret_value() if self.settings.api_key else None]
         keys += [getattr(c, "api_key", None) for c in (self._client, self._async_client)]
+        # A password in the base URL is a credential too (``http://user:pw@host/v1``).
+        keys += secrets_of(urls=[self.settings.base_url])
         return tuple(k for k in keys if isinstance(k, str) and len(k) >= 4)
 
     def _fail_unredacted(self, exc: BaseException, counters: _Counters, attempts: int) -> ModelCallError:
@@ -559,6 +581,12 @@ class ModelClient:
                 last_error=f"cannot reach {url} ({_describe(root)}): is the server running? check base_url= "
                            "(or EXTRACTOR_BASE_URL)",
                 model=self.model,
+            )
+        if is_context_overflow(root):
+            return ModelCallError(
+                "context", attempts=counters.requests, model=self.model,
+                last_error=f"the request does not fit the model's context ({_describe(root)}); lower chunk_tokens "
+                "or max_output_tokens, or use a model with a longer context",
             )
         if isinstance(root, openai.APIError):
             return ModelCallError("transport", attempts=counters.requests, last_error=_describe(root), model=self.model)

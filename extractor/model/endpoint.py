@@ -6,23 +6,22 @@ from __future__ import annotations
 
 import socket
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from extractor.core.errors import ConfigurationError
+from extractor.core.redact import redact
 
 __all__ = ["check_configuration", "check_endpoint", "shown_url"]
 
 
 def shown_url(url: str) -> str:
-    """``url`` as an error message may show it: without ``user:password@``.
+    """``url`` as an error message may show it (:func:`extractor.core.redact.redact`):
+    without ``user:password@`` or a credential in its query.
 
     >>> shown_url("http://analyst:hunter2@vllm.internal:8000/v1")
     'http://vllm.internal:8000/v1'
     """
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+    return redact(url)
 
 
 def check_configuration(settings: Any) -> None:

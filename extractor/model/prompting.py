@@ -17,7 +17,7 @@ from string import Template
 
 from extractor.core.errors import ConfigurationError
 
-__all__ = ["PromptTemplate", "load_template", "list_templates", "build_messages"]
+__all__ = ["PromptTemplate", "load_template", "list_templates", "build_messages", "form_rules"]
 
 _FILE = re.compile(r"^(?P<name>[\w-]+)\.v(?P<version>[\w.]+)\.md$")
 
@@ -103,6 +103,18 @@ def load_template(ref: str) -> PromptTemplate:
             return t
     raise ConfigurationError(f"unknown prompt {ref!r}; bundled: {', '.join(sorted(templates))}, "
                              "or a path to a .md file")
+
+
+def form_rules(template: PromptTemplate, *, labels: bool, evidence: str, needs_ids: bool) -> str:
+    """The template's rules for an answer form (numbers typed or named by mention ids;
+    evidence quoted or cited by sentence ids). A template written before answer forms
+    (no ``${form_rules}``) serves quote mode only."""
+    if "${form_rules}" not in template.system:
+        if needs_ids:
+            raise ConfigurationError(f"prompt {template.id} cannot ask for mention or sentence ids: use prompt "
+                                     "'default' (v3 or later), or quote mode (labels=False, evidence_mode='quote')")
+        return ""
+    return template.form_rules(f"evidence.{evidence}", "numbers.mention" if labels else "numbers.value")
 
 
 def template_for_schema(schema_name: str, requested: str | None) -> PromptTemplate:

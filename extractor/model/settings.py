@@ -6,7 +6,7 @@ Arguments win over the environment, the environment over the provider profile::
     (falling back to the profile's key variable, then OPENAI_API_KEY),
     EXTRACTOR_TIMEOUT, EXTRACTOR_CONNECT_DEADLINE, EXTRACTOR_MAX_REASKS, EXTRACTOR_MAX_TRANSPORT_RETRIES,
     EXTRACTOR_TEMPERATURE, EXTRACTOR_MODE, EXTRACTOR_SCHEMA,
-    EXTRACTOR_MAX_LIST_ITEMS, EXTRACTOR_MAX_STRING_CHARS
+    EXTRACTOR_MAX_LIST_ITEMS, EXTRACTOR_MAX_STRING_CHARS, EXTRACTOR_MAX_ARTICLE_TOKENS
 
 >>> Settings(model="deepseek-chat", provider="deepseek").resolved_base_url()
 'https://api.deepseek.com/v1'
@@ -36,6 +36,7 @@ _ENV = {
     "schema_ref": "EXTRACTOR_SCHEMA",
     "max_list_items": "EXTRACTOR_MAX_LIST_ITEMS",
     "max_string_chars": "EXTRACTOR_MAX_STRING_CHARS",
+    "max_article_tokens": "EXTRACTOR_MAX_ARTICLE_TOKENS",
 }
 
 
@@ -87,6 +88,12 @@ class Settings(BaseModel):
     prompt: str | None = Field(default=None, description="Prompt template name; the schema's own, else 'default'.")
 
     # Input handling
+    # A spending cap, not part of the question: an article either fits and is asked the
+    # same way, or is refused before any call. Here, not in RunOptions, because it guards
+    # one article wherever it is extracted: extract(), a batch and --dry-run alike.
+    max_article_tokens: int | None = Field(
+        default=200_000, ge=0,
+        description="Most prompt tokens one article may send (all its chunks); 0 or None: no limit.")
     clean: bool = True
     chunk_tokens: int | None = Field(
         default=None, description="Token budget per chunk; derived from the context size when None.")
@@ -99,6 +106,11 @@ class Settings(BaseModel):
     fuzzy_threshold: float = Field(default=85.0, ge=0, le=100)
     reask_on_ungrounded: bool = Field(default=True, description="Re-ask when a quote is not in the article.")
     check_numbers: bool = True
+
+    # For a server that turns the answer's schema into a grammar (llama.cpp): mention-id fields
+    # are held to the article's own ids and each list of such facts asks for one item at least.
+    grammar_ids: bool = Field(default=False, description="Hold mention ids to the article's own in the answer "
+                                                         "schema (grammar-constrained local servers).")
 
     # Mentions only: every article read, cleaned and its mentions found; no model is called,
     # no key or model is needed, and the run's rows are the mentions table.

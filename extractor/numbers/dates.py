@@ -159,7 +159,7 @@ _DAY_WORD_BEFORE = re.compile(
     r"(?:(?i:\b(?:day|days|week|weekend|monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|wed|thu|fri|sat"
     r"|sun|first|last|second|third|fourth|1st|2nd|3rd|4th|\d{1,2}(?:st|nd|rd|th)?)\s+(?:of|in)\s+(?:the\s+)?)"
     r"|(?<![\u0600-\u06ff])(?:یوم|ایام|اسبوع|الاسبوع|(?:ال)?(?:احد|اثنین|ثلاثاء?|اربعاء?|خمیس|جمعه|سبت)|اول|اخر|الاخیر|الاول"
-    r"|عشره?|\d{1,2})\s*(?:(?:من|فی|ب|ل)\s*)?(?:شهر\s*)?"
+    r"|عشره?|(?<![\d.,٫٬])\d{1,2})\s*(?:(?:من|فی|ب|ل)\s*)?(?:شهر\s*)?"
     r"|(?<![\u0600-\u06ff])شهر\s*[^\s\d]+\s*)$")
 _DAY_NUMBER_BEFORE = re.compile(r"(?<![\d:.])\d{1,2}(?:st|nd|rd|th|\.)?\s*(?:(?i:of)\s+)?$")
 _RANGE_START_UNREAD = re.compile(r"(?<![\d:])\d{1,4}[日号號]?\.?\s*(?:-{1,2}|~|至|到|(?i:to|until|through|thru)"

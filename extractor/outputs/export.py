@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from extractor.core.errors import RETRYABLE_KINDS, retryable
 from extractor.core.schema import ChildTable, child_tables_of
 from extractor.outputs.mentions import MENTION_COLUMNS, MENTIONS_TABLE, mention_rows
 from extractor.store import DB_NAME, Store
@@ -49,6 +50,7 @@ SUMMARY = "summary.json"
 _LEAD = ["article_id", "source", "fact_index"]
 _TAIL = ["evidence", "span_start", "span_end", "alignment", "grounded", "corrected", "corrections", "flags"]
 _RESERVED = set(_LEAD) | set(_TAIL)
+_FAILED_LISTED = 1000  # failed sources listed by name in summary.json, per group (articles.jsonl has all)
 _USAGE_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens", "requests", "calls", "reasks",
                "transport_retries")
 
@@ -410,6 +412,8 @@ class _Totals:
     cost: float | None = None
     languages: dict[str, int] = field(default_factory=dict)
     language_unsupported: int = 0
+    failed: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: {"retryable": [], "not_retryable": []})
+    failed_counts: dict[str, int] = field(default_factory=lambda: {"retryable": 0, "not_retryable": 0})
 
     def add(self, rec: Any, line: dict[str, Any]) -> None:
         self.articles += 1
@@ -424,6 +428,19 @@ class _Totals:
             self.error += 1
             kind = rec.error_kind or "unknown"
             self.errors_by_kind[kind] = self.errors_by_kind.get(kind, 0) + 1
+            group = "retryable" if retryable(kind) else "not_retryable"
+            self.failed_counts[group] += 1
+            if len(self.failed[group]) < _FAILED_LISTED:
+                self.failed[group].append({"source": rec.source, "error_kind": kind})
+
+    def failed_summary(self) -> dict[str, Any]:
+        """Which failed articles a re-run may fix and which need their file fixed first."""
+        return {
+            "retryable": self.failed_counts["retryable"], "not_retryable": self.failed_counts["not_retryable"],
+            "retryable_kinds": sorted(RETRYABLE_KINDS),
+            "retryable_sources": self.failed["retryable"], "not_retryable_sources": self.failed["not_retryable"],
+            "listed_at_most": _FAILED_LISTED,
+        }
 
     def add_usage(self, usage_json: str | None) -> None:
         u = _loads(usage_json) or {}
@@ -521,6 +538,7 @@ def _write_summary(paths: dict[str, Path], totals: _Totals, spools: dict[str, _S
     summary: dict[str, Any] = {
         "generated_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "articles": totals.articles, "ok": totals.ok, "error": totals.error, "errors_by_kind": totals.errors_by_kind,
+        "failed": totals.failed_summary(),
         "facts": sum(facts.values()), "facts_by_type": {t: n for t, n in facts.items() if n},
         **{name: spools[name].rows for name in sorted(child_names) if name in spools},
         "tokens": {k: totals.usage[k] for k in ("prompt_tokens", "completion_tokens", "total_tokens")},
@@ -541,5 +559,8 @@ def _write_summary(paths: dict[str, Path], totals: _Totals, spools: dict[str, _S
         # What the run asked (the records of earlier runs may have been made otherwise: last_run, articles.jsonl).
         for key in ("provider", "model", "chunk_tokens"):
             summary[key] = summary["run"].get(key)
+        # What the run's discovery passed over (hidden, other types, links out, pipes...).
+        summary["skipped"] = summary["run"].pop("skipped", [])
+        summary["skipped_by_reason"] = summary["run"].pop("skipped_by_reason", {})
     with _atomic(paths["summary"]) as tmp:
         tmp.write_text(json.dumps(summary, ensure_ascii=False, indent=2, default=str), encoding="utf-8")

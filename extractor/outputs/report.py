@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -168,10 +169,14 @@ def write_report(out_dir: Path, *, path: Path | None = None) -> Path:
             summary = {"error": f"summary.json unreadable: {exc}"}
     target = Path(path) if path else out_dir / "report.html"
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(
-        build_report_html(articles, summary, title=f"Extraction report — {out_dir.name}", unreadable_lines=bad),
-        encoding="utf-8",
-    )
+    page = build_report_html(articles, summary, title=f"Extraction report — {out_dir.name}", unreadable_lines=bad)
+    # Written beside and renamed into place: a full disk leaves the previous page, never half of one.
+    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_text(page, encoding="utf-8")
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
     return target
 
 

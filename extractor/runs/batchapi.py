@@ -37,7 +37,7 @@ from extractor.core.errors import ConfigurationError, OutputBusyError
 from extractor.core.identity import legacy_request_key
 from extractor.core.options import RunOptions
 from extractor.core.records import RunSummary
-from extractor.core.redaction import without_userinfo
+from extractor.core.redact import without_userinfo
 from extractor.model.batches import ENDED, ENDPOINT
 from extractor.runs.engines.batchapi import BATCH_DISCOUNT, JOB_TAG, MAX_BYTES, MAX_REQUESTS, reconcile
 from extractor.runs.runner import run_batch

@@ -1,5 +1,11 @@
 """Finding the articles of a run: files, folders (recursive) and glob patterns.
 
+Nothing outside what the user named is read. A symlink whose target lies outside the
+named folders (and, for a glob, outside the folder the pattern starts in) is not
+followed unless ``follow_symlinks`` is set; pipes, sockets and devices are never
+opened. What a folder walk or a glob passes over is not lost in silence: each such
+path is a :class:`Skipped` entry with its reason, reported in the run's summary.
+
 Also the cheap keys a re-run checks before decoding anything: a file's sha256, the
 sha256 of each JSONL line's text, a file's normalised path.
 
@@ -10,129 +16,273 @@ sha256 of each JSONL line's text, a file's normalised path.
 
 from __future__ import annotations
 
+import errno
 import glob
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Iterator
+import stat
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from extractor.core.errors import InputError
-from extractor.text.reading import jsonl_source
+from extractor.core.records import SKIP_REASONS, SUPPORTED_SUFFIXES, Skipped
+from extractor.text.reading import file_kind, jsonl_source, open_regular
 
-__all__ = ["SUPPORTED_SUFFIXES", "discover_inputs", "count_items", "file_sha", "jsonl_keys", "file_key"]
+__all__ = ["SUPPORTED_SUFFIXES", "SKIP_REASONS", "Skipped", "Discovery", "discover", "discover_inputs", "count_items",
+           "file_sha", "jsonl_keys", "file_key"]
 
-SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".jsonl"})
 _GLOB_CHARS = set("*?[")
+
+@dataclass
+class Discovery:
+    """What :func:`discover` found.
+
+    ``files``: the articles' files, in a stable order, without repeats. ``missing``: a
+    named path that does not exist or a glob that matched nothing (a mistaken command
+    line). ``errors``: a named path that exists but cannot be an article (an
+    unsupported type, a pipe or device, a link outside the input). ``skipped``: what a
+    folder walk or a glob passed over. ``roots``: the folders reading is confined to.
+    """
+
+    files: list[Path] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    missing: list[InputError] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    roots: tuple[str, ...] = ()
+
+    def skipped_by_reason(self) -> dict[str, int]:
+        return dict(sorted(Counter(s.reason for s in self.skipped).items()))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"files": len(self.files), "missing": [str(e) for e in self.missing],
+                "errors": [str(e) for e in self.errors], "skipped": [s.to_dict() for s in self.skipped],
+                "skipped_by_reason": self.skipped_by_reason()}
+
 
 def _is_hidden(name: str) -> bool:
     return name.startswith(".")
-
-
-def _walk(root: Path, errors: list[InputError]) -> Iterator[Path]:
-    """Supported files under ``root``, sorted, hidden entries skipped, symlink loops reported."""
-    seen_dirs: set[tuple[int, int]] = set()
-
-    def visit(d: Path) -> Iterator[Path]:
-        try:
-            st = d.stat()
-        except OSError as exc:
-            errors.append(InputError(str(d), f"cannot be read: {_oserror(exc)}"))
-            return
-        ident = (st.st_dev, st.st_ino)
-        if ident in seen_dirs:
-            errors.append(InputError(str(d), "is a symlink loop (a folder that contains itself); skipped"))
-            return
-        seen_dirs.add(ident)
-        try:
-            entries = sorted(os.scandir(d), key=lambda e: e.name)
-        except OSError as exc:
-            errors.append(InputError(str(d), f"folder cannot be listed: {_oserror(exc)}"))
-            return
-        for entry in entries:
-            if _is_hidden(entry.name):
-                continue
-            path = Path(entry.path)
-            try:
-                is_dir = entry.is_dir()  # follows symlinks
-                is_file = entry.is_file()
-            except OSError as exc:  # ELOOP on a self-referencing symlink
-                errors.append(InputError(str(path), f"cannot be read: {_oserror(exc)}"))
-                continue
-            if is_dir:
-                yield from visit(path)
-            elif is_file:
-                if path.suffix.lower() in SUPPORTED_SUFFIXES:
-                    yield path
-            elif entry.is_symlink():
-                errors.append(InputError(str(path), "is a broken or looping symlink"))
-
-    yield from visit(root)
 
 
 def _oserror(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-def discover_inputs(inputs: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[InputError]]:
-    """Files to process from paths, folders (recursive) and glob patterns.
+def _inside(path: str, roots: Iterable[str]) -> bool:
+    return any(path == r or path.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
 
-    Returns ``(files, errors)``: files in a stable order without repeats, and one
-    :class:`InputError` per input that cannot be used (missing, unreadable, a symlink
-    loop, an unsupported file named explicitly). Hidden files and folders are skipped
-    when found by a folder walk or a glob. Supported: .txt .md .html .htm .jsonl.
-    """
-    files: list[Path] = []
-    errors: list[InputError] = []
-    seen: set[str] = set()
 
-    def add(p: Path) -> None:
+def _glob_root(pattern: str) -> str:
+    """The folder a glob pattern starts in: its longest leading part without glob characters."""
+    head: list[str] = []
+    for part in Path(pattern).parts:
+        if _GLOB_CHARS & set(part):
+            break
+        head.append(part)
+    return os.path.realpath(os.path.join(*head)) if head else os.path.realpath(".")
+
+
+class _Finder:
+    """One discovery: the named roots, what was found, what was passed over."""
+
+    def __init__(self, follow_symlinks: bool):
+        self.follow = follow_symlinks
+        self.found = Discovery()
+        self.roots: list[str] = []
+        self.seen: set[str] = set()
+        self.walked: set[tuple[int, int]] = set()
+
+    def add(self, p: Path) -> None:
         key = os.path.normpath(os.path.abspath(p))
-        if key not in seen:
-            seen.add(key)
-            files.append(p)
+        if key not in self.seen:
+            self.seen.add(key)
+            self.found.files.append(p)
 
-    for raw in inputs:
-        text = os.fspath(raw)
-        path = Path(text)
-        if not path.exists() and not path.is_symlink() and _GLOB_CHARS & set(text):
-            matches = sorted(glob.glob(text, recursive=True))
-            if not matches:
-                errors.append(InputError(text, "glob pattern matched no files"))
-            for m in matches:
-                mp = Path(m)
-                if any(_is_hidden(part) for part in mp.parts if part not in (".", "..")):
-                    continue
-                if mp.is_dir():
-                    for f in _walk(mp, errors):
-                        add(f)
-                elif mp.suffix.lower() in SUPPORTED_SUFFIXES:
-                    add(mp)
-            continue
+    def skip(self, path: str, reason: str, detail: str = "") -> None:
+        self.found.skipped.append(Skipped(path, reason, detail))
+
+    # A path's target, confined to the roots ------------------------------------------
+    def target(self, path: str, *, within: Iterable[str] = ()) -> tuple[str | None, str, str]:
+        """``(real path, reason, detail)``: the real path when it may be read, else None
+        with the reason (a :data:`SKIP_REASONS` code) and a detail."""
         try:
-            is_dir = path.is_dir()
-            exists = path.exists()
+            real = os.path.realpath(path, strict=True)
         except OSError as exc:
-            errors.append(InputError(text, f"cannot be read: {_oserror(exc)}"))
-            continue
-        if is_dir:
-            for f in _walk(path, errors):
-                add(f)
-        elif exists:
-            if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-                errors.append(InputError(text, f"unsupported file type {path.suffix or '(none)'!r}; "
-                                               f"use {', '.join(sorted(SUPPORTED_SUFFIXES))}"))
-            else:
-                add(path)
-        elif path.is_symlink():
-            errors.append(InputError(text, "is a broken or looping symlink"))
+            if exc.errno == errno.ELOOP:
+                return None, "symlink_loop", ""
+            if exc.errno == errno.ENOENT and os.path.islink(path):
+                return None, "broken_symlink", f"-> {os.readlink(path)}"
+            return None, "unreadable", _oserror(exc)
+        if not self.follow and not _inside(real, (*self.roots, *within)):
+            return None, "link_outside", f"-> {real}"
+        return real, "", ""
+
+    # Folder walks --------------------------------------------------------------------
+    def walk(self, root: Path) -> None:
+        """Supported files under ``root``, sorted; every other entry is a :class:`Skipped`."""
+        try:
+            st = os.stat(root)
+        except OSError as exc:
+            self.skip(str(root), "unreadable", _oserror(exc))
+            return
+        self._visit(root, (st.st_dev, st.st_ino), ())
+
+    def _visit(self, d: Path, ident: tuple[int, int], ancestors: tuple[tuple[int, int], ...]) -> None:
+        if ident in ancestors:
+            self.skip(str(d), "symlink_loop", "a folder that contains itself")
+            return
+        if ident in self.walked:
+            self.skip(str(d), "seen_folder")
+            return
+        self.walked.add(ident)
+        try:
+            entries = sorted(os.scandir(d), key=lambda e: e.name)
+        except OSError as exc:
+            self.skip(str(d), "unreadable", f"folder cannot be listed: {_oserror(exc)}")
+            return
+        for entry in entries:
+            self._entry(Path(entry.path), entry.name, entry.is_symlink(), (*ancestors, ident))
+
+    def _entry(self, path: Path, name: str, is_link: bool, ancestors: tuple[tuple[int, int], ...]) -> None:
+        if _is_hidden(name):
+            self.skip(str(path), "hidden")
+            return
+        if is_link:
+            real, reason, detail = self.target(str(path))
+            if real is None:
+                self.skip(str(path), reason, detail)
+                return
+        try:
+            st = os.stat(path)
+        except OSError as exc:
+            self.skip(str(path), "unreadable", _oserror(exc))
+            return
+        if stat.S_ISDIR(st.st_mode):
+            self._visit(path, (st.st_dev, st.st_ino), ancestors)
+        elif not stat.S_ISREG(st.st_mode):
+            self.skip(str(path), "special_file", file_kind(st.st_mode) or "")
+        elif path.suffix.lower() in SUPPORTED_SUFFIXES:
+            self.add(path)
         else:
-            errors.append(InputError(text, "file not found"))
-    # An error for the same source must not appear twice (a loop seen from two inputs).
-    unique: dict[str, InputError] = {}
-    for e in errors:
-        unique.setdefault(str(e.source), e)
-    return files, list(unique.values())
+            self.skip(str(path), "unsupported_type", path.suffix or "(no extension)")
+
+    # Named inputs --------------------------------------------------------------------
+    def glob(self, text: str) -> None:
+        matches = sorted(glob.glob(text, recursive=True))
+        if not matches:
+            self.found.missing.append(InputError(text, "glob pattern matched no files"))
+            return
+        for m in matches:
+            mp = Path(m)
+            if any(_is_hidden(part) for part in mp.parts if part not in (".", "..")):
+                self.skip(m, "hidden")
+                continue
+            # A match is read only when its real path stays in the pattern's own folder
+            # (or another named one): a link among the matches, or a linked folder that
+            # ``**`` went through, leads out of it.
+            real, reason, detail = self.target(m)
+            if real is None:
+                self.skip(m, reason, detail)
+                continue
+            try:
+                st = os.stat(mp)
+            except OSError as exc:
+                self.skip(m, "unreadable", _oserror(exc))
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                self._visit(mp, (st.st_dev, st.st_ino), ())
+            else:
+                self._entry(mp, "", False, ())
+
+    def named(self, text: str) -> None:
+        path = Path(text)
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            self.found.missing.append(InputError(text, "file not found"))
+            return
+        except OSError as exc:
+            self.found.errors.append(InputError(text, f"cannot be read: {_oserror(exc)}"))
+            return
+        if stat.S_ISLNK(st.st_mode):
+            real, reason, detail = self.target(text, within=(os.path.realpath(path.parent),))
+            if real is None and reason == "link_outside":
+                self.found.errors.append(InputError(text, f"is a symlink to {detail[3:]}, outside the folder it is "
+                                                          "in and the folders named; name the file itself, or add "
+                                                          "--follow-symlinks"))
+                return
+            if real is None:
+                self.found.errors.append(InputError(text, f"is {SKIP_REASONS[reason]}" +
+                                                    (f" ({detail})" if detail else "")))
+                return
+            try:
+                st = os.stat(path)
+            except OSError as exc:
+                self.found.errors.append(InputError(text, f"cannot be read: {_oserror(exc)}"))
+                return
+        if stat.S_ISDIR(st.st_mode):
+            self._visit(path, (st.st_dev, st.st_ino), ())
+        elif not stat.S_ISREG(st.st_mode):
+            self.found.errors.append(InputError(text, f"is {file_kind(st.st_mode)}, not a regular file; it is "
+                                                      "never opened"))
+        elif path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            self.found.errors.append(InputError(text, f"unsupported file type {path.suffix or '(none)'!r}; "
+                                                      f"use {', '.join(sorted(SUPPORTED_SUFFIXES))}"))
+        else:
+            self.add(path)
+
+
+def _is_glob(text: str) -> bool:
+    return bool(_GLOB_CHARS & set(text)) and not os.path.lexists(text)
+
+
+def discover(inputs: Iterable[str | os.PathLike[str]], *, follow_symlinks: bool = False) -> Discovery:
+    """Files to process from paths, folders (recursive) and glob patterns, confined to them.
+
+    Reading stays inside what was named: the named folders, the folder each glob
+    pattern starts in, and (for a named file that is a symlink) the folder the link is
+    in. A symlink leading elsewhere is skipped (found by a walk or a glob) or an input
+    error (named), unless ``follow_symlinks``. Pipes, sockets and devices are never
+    opened; hidden files and folders are skipped; so are files of other types than
+    .txt .md .html .htm .jsonl. See :class:`Discovery` for what comes back.
+
+    >>> found = discover(["no/such/*.txt"])
+    >>> [str(e) for e in found.missing], found.files
+    (['no/such/*.txt: glob pattern matched no files'], [])
+    """
+    texts = [os.fspath(i) for i in inputs]
+    finder = _Finder(follow_symlinks)
+    for text in texts:
+        if _is_glob(text):
+            finder.roots.append(_glob_root(text))
+        elif os.path.isdir(text):
+            finder.roots.append(os.path.realpath(text))
+    for text in texts:
+        if _is_glob(text):
+            finder.glob(text)
+        else:
+            finder.named(text)
+    found = finder.found
+    found.roots = tuple(dict.fromkeys(finder.roots))
+    # A problem with the same path must not appear twice (a loop seen from two inputs).
+    for name in ("errors", "missing"):
+        unique: dict[str, InputError] = {}
+        for e in getattr(found, name):
+            unique.setdefault(str(e.source), e)
+        setattr(found, name, list(unique.values()))
+    found.skipped = list({s.path: s for s in found.skipped}.values())
+    return found
+
+
+def discover_inputs(inputs: Iterable[str | os.PathLike[str]], *,
+                    follow_symlinks: bool = False) -> tuple[list[Path], list[InputError]]:
+    """``(files, errors)`` of :func:`discover`: the errors are the missing inputs and
+    the named ones that cannot be used (what is skipped is not an error)."""
+    found = discover(inputs, follow_symlinks=follow_symlinks)
+    return found.files, [*found.missing, *found.errors]
 
 
 def count_items(files: list[Path]) -> int:
@@ -141,9 +291,9 @@ def count_items(files: list[Path]) -> int:
     for f in files:
         if f.suffix.lower() == ".jsonl":
             try:
-                with open(f, "rb") as fh:
+                with open_regular(f) as fh:
                     n += sum(1 for line in fh if line.strip())
-            except OSError:
+            except (OSError, InputError):
                 n += 1
         else:
             n += 1
@@ -151,10 +301,12 @@ def count_items(files: list[Path]) -> int:
 
 
 def file_sha(path: Path) -> str | None:
+    """The sha256 of a regular file's bytes; None when it cannot be read (a pipe or a
+    device is never opened, so this never blocks)."""
     try:
-        with open(path, "rb") as fh:
+        with open_regular(path) as fh:
             return hashlib.file_digest(fh, "sha256").hexdigest()
-    except OSError:
+    except (OSError, InputError):
         return None
 
 
@@ -162,9 +314,10 @@ def jsonl_keys(path: Path, text_field: str, id_field: str) -> list[tuple[str, st
     """``(source, sha256)`` of every usable line, computed as :mod:`extractor.text.reading`
     does; None when any line needs the full reader (which then decides)."""
     try:
-        data = path.read_bytes()
+        with open_regular(path) as fh:
+            data = fh.read()
         content = data.decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError):
+    except (OSError, InputError, UnicodeDecodeError):
         return None
 
     out = []

@@ -24,13 +24,16 @@ def estimate_batch(
     on_progress: Callable[[int, int], None] | None = None,
     text_field: str = "text",
     id_field: str = "id",
+    follow_symlinks: bool = False,
 ) -> DryRunSummary:
     """Read, clean and chunk every article and count the prompt tokens; no model call,
     no API key needed. The cost covers input tokens only (the answer's length is not
-    known before the call)."""
+    known before the call). One article at a time: memory is that of the largest
+    article, and an article over the per-article budget is counted as unusable (its
+    text is refused from its length, before cleaning or chunking)."""
     # The public Extractor (a layer above) holds its pipeline.
     pipeline = cast("ArticlePipeline", getattr(extractor, "pipeline", extractor))
-    files, errors = discover_inputs(inputs)
+    files, errors = discover_inputs(inputs, follow_symlinks=follow_symlinks)
     model = pipeline.model_name
     out = DryRunSummary(model=model, errors=len(errors), error_messages=[str(e) for e in errors])
     total = count_items(files)
@@ -61,7 +64,8 @@ def _count(extractor: ArticlePipeline, item: Document | InputError, out: DryRunS
         prepared = extractor.prepare(item)
     except ExtractorError as exc:
         out.errors += 1
-        out.error_messages.append(f"{item.source}: {exc}")
+        named = isinstance(exc, InputError) and exc.source
+        out.error_messages.append(str(exc) if named else f"{item.source}: {exc}")
         return
     out.articles += 1
     out.chunks += len(prepared.chunks)

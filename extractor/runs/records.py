@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from extractor.core.errors import RETRYABLE_KINDS, retryable
 from extractor.core.records import ArticleRecord, DryRunSummary, How, Progress, RunSummary, facts_by_type
 
-__all__ = ["ArticleRecord", "Progress", "RunSummary", "DryRunSummary", "How", "facts_by_type"]
+__all__ = ["ArticleRecord", "Progress", "RunSummary", "DryRunSummary", "How", "facts_by_type", "RETRYABLE_KINDS",
+           "retryable"]

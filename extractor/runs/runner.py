@@ -41,16 +41,17 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from extractor.core.errors import ConfigurationError, ExtractorError, InputError, ModelCallError
+from extractor.core.errors import ConfigurationError, ExtractorError, InputError, ModelCallError, StoreDamagedError
 from extractor.core.identity import Identity
 from extractor.core.options import RunOptions
 from extractor.core.records import ArticleRecord, Progress, RunSummary
 from extractor.core.types import ExtractionResult
 from extractor.model.endpoint import check_endpoint
 from extractor.model.ratelimit import RateLimiter
-from extractor.runs.discovery import count_items, discover_inputs, file_key, file_sha, jsonl_keys
+from extractor.runs.discovery import count_items, discover, discover_inputs, file_key, file_sha, jsonl_keys
 from extractor.runs.engines import Answer, Engine, EngineContext, Job, engine_class, is_fatal
 from extractor.store import NewRecord, OutputLock, RecordState, Store, input_error_key
+from extractor.store.failures import storage_error
 from extractor.text.reading import Document, document_from_info, iter_documents
 
 if TYPE_CHECKING:
@@ -160,7 +161,8 @@ class BatchRun:
     # The run -----------------------------------------------------------------------------
     async def records(self) -> AsyncGenerator[ArticleRecord, None]:
         if self.discovered is None:
-            self.discovered = await asyncio.to_thread(discover_inputs, self.inputs)
+            self.discovered = await asyncio.to_thread(discover_inputs, self.inputs,
+                                                      follow_symlinks=self.options.follow_symlinks)
         files, errors = self.discovered
         self.discovered = None  # the producer owns the lists from here
         self.run_id = self.store.start_run(settings=self.extractor.settings, identity=self.identity,
@@ -608,10 +610,12 @@ async def arun_batch(extractor: ArticleExtractor, inputs: Iterable[str | os.Path
     try:
         if _check_ready(extractor, options):
             await asyncio.to_thread(check_endpoint, extractor.settings)
-        files, errors = await asyncio.to_thread(discover_inputs, inputs)
+        found = await asyncio.to_thread(discover, inputs, follow_symlinks=options.follow_symlinks)
+        files, errors = found.files, [*found.missing, *found.errors]
         total = len(options.only) if options.only is not None else (
             await asyncio.to_thread(count_items, files) + len(errors))
-        summary = RunSummary(run_id=0, out=options.out, engine=str(options.engine), total=total)
+        summary = RunSummary(run_id=0, out=options.out, engine=str(options.engine), total=total,
+                             skipped=found.skipped)
         aborted = False
         try:
             await _consume(iter_results(extractor, inputs, options, summary=summary, lock=lock,
@@ -663,7 +667,14 @@ async def _export(out: Path, summary: RunSummary) -> None:
     # export that fails is logged; it must not replace the run's own outcome.
     try:
         paths = await asyncio.to_thread(export_all, out, run=summary)
+    except StoreDamagedError as exc:  # the run itself failed on it and says so: not twice
+        summary.export_error = str(exc)
     except Exception as exc:
+        storage = storage_error(exc, str(out))
+        summary.export_error = str(storage) if storage else f"{type(exc).__name__}: {exc}"
+        if storage is not None:  # a full disk, a read-only folder: the caller says it, once (exit 3 at the CLI)
+            logger.debug("writing the exports of %s failed", out, exc_info=True)
+            return
         logger.warning("writing the exports of %s failed: %s: %s (the store is intact; re-run the same command "
                        "after fixing the cause: it makes no model calls for finished articles and writes the "
                        "exports again)", out, type(exc).__name__, exc)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping
@@ -30,9 +31,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from extractor.core.errors import StoreDamagedError
 from extractor.core.identity import Identity, legacy_request_key
-from extractor.core.redaction import SECRET_FIELDS, redact_argv, redact_settings, without_userinfo
+from extractor.core.redact import SECRET_FIELDS, redact_argv, redact_settings, without_userinfo
 from extractor.store.batch_jobs import BatchJobs
+from extractor.store.integrity import check_store
 from extractor.store.migrations import migrate
 
 logger = logging.getLogger(__name__)
@@ -130,22 +133,60 @@ class Store:
     True
     """
 
-    def __init__(self, out: str | Path, *, filename: str = DB_NAME):
+    def __init__(self, out: str | Path, *, filename: str = DB_NAME, check: bool = True):
         self.out = Path(out)
         self.out.mkdir(parents=True, exist_ok=True)
         self.path = self.out / filename
+        # An emptied, cut, overwritten or deleted store, or one whose log was deleted
+        # under a run, is refused: opened as it is, it would pay again for what it lost.
+        # (``check=False``: the rebuild, which opens a new store beside what is left.)
+        if check:
+            check_store(self.path)
         # isolation_level=None: we open transactions ourselves, one per record.
         self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30.0)
         try:
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
             ran = migrate(self.conn)
+        except sqlite3.DatabaseError as exc:
+            self.conn.close()
+            if isinstance(exc, sqlite3.OperationalError) and not _damaged(exc):
+                raise  # locked, full, read-only: the environment, not the file (see store.failures)
+            raise StoreDamagedError(f"{self.path} cannot be used: {exc}. Rebuild it with --rebuild-store or choose "
+                                    "a new --out.", path=str(self.path)) from exc
         except BaseException:
             self.conn.close()
             raise
         if ran:
             logger.debug("store %s migrated: %s", self.path, ", ".join(ran))
         self.batch_jobs = BatchJobs(self.conn)
+        self._wal_file = self._wal_identity()
+
+    # The write-ahead log ------------------------------------------------------------------
+    def _wal_identity(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(f"{self.path}-wal")
+        except OSError:
+            return None
+        return st.st_dev, st.st_ino
+
+    def guard_wal(self) -> None:
+        """Save the log's writes into the store file if its ``-wal`` was deleted or replaced.
+
+        SQLite keeps writing into a deleted log through its open descriptor, so the
+        writes are not lost yet, but a kill would lose them. Called after every record
+        write: it checkpoints everything into the store file and starts a new log.
+        """
+        now = self._wal_identity()
+        if now == self._wal_file:
+            return
+        if self._wal_file is not None:
+            logger.error("%s-wal was deleted or replaced while this run wrote into it: its records are now saved "
+                           "into %s and a new log started", self.path.name, self.path)
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self.conn.execute("PRAGMA journal_mode=DELETE")  # checkpoints and drops the lost log
+            self.conn.execute("PRAGMA journal_mode=WAL")
+        self._wal_file = self._wal_identity()
 
     # Lifecycle ------------------------------------------------------------------------
     def close(self) -> None:
@@ -325,9 +366,79 @@ class Store:
                     " AND s.request_key=records.request_key)",
                     (source, sha256, identity.request_key),
                 )
+        self.guard_wal()
         if not stored:
             logger.warning("%s: kept its earlier answer; this request failed: %s", source or sha256[:12], error)
         return stored
+
+    # Rebuilding a store -----------------------------------------------------------------
+    _SALVAGED = ("runs", "records", "sources", "batch_jobs", "batch_items")
+
+    def salvage(self, damaged: Path) -> dict[str, int]:
+        """Copy every row still readable from the store file ``damaged`` (read as it is,
+        never written) into this store, table by table, until the first unreadable page
+        of each; rows this store has already are kept. Returns rows copied per table."""
+        copied: dict[str, int] = {}
+        try:
+            src = sqlite3.connect(f"file:{damaged}?immutable=1", uri=True)
+        except sqlite3.Error as exc:
+            logger.warning("%s cannot be read at all (%s): nothing salvaged from it", damaged, exc)
+            return copied
+        try:
+            for table in self._SALVAGED:
+                copied[table] = self._copy_table(src, table)
+        finally:
+            src.close()
+        self.guard_wal()
+        return copied
+
+    def _copy_table(self, src: sqlite3.Connection, table: str) -> int:
+        mine = [r[1] for r in self.conn.execute(f"PRAGMA table_info({table})")]
+        try:
+            theirs = {r[1] for r in src.execute(f"PRAGMA table_info({table})")}
+        except sqlite3.Error:
+            return 0
+        cols = [c for c in mine if c in theirs]
+        if not cols:
+            return 0
+        names = ", ".join(cols)
+        n = 0
+        cur = src.execute(f"SELECT {names} FROM {table}")  # noqa: S608 - our own table and column names
+        try:
+            while rows := cur.fetchmany(500):
+                with self.conn:
+                    self.conn.execute("BEGIN IMMEDIATE")
+                    done = self.conn.executemany(
+                        f"INSERT OR IGNORE INTO {table} ({names}) VALUES ({', '.join('?' * len(cols))})", rows)
+                n += max(done.rowcount, 0)
+        except sqlite3.DatabaseError as exc:  # the damaged part: what came before is kept
+            logger.warning("salvaging %s stopped at a damaged page after %d row(s): %s", table, n, exc)
+        return n
+
+    def restore(self, record: StoredRecord, *, derive_key: str | None, file: str | None = None) -> bool:
+        """Put back a record rebuilt from the exports, unless this store has it already,
+        and point its source at it (unless the source shows a record already). True when
+        the record was added. Rebuilt records have no raw answers: a later change of the
+        post-processing settings asks again instead of re-deriving."""
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            cur = self.conn.execute(
+                "INSERT OR IGNORE INTO records (sha256, request_key, schema_name, schema_version, prompt_name,"
+                " prompt_version, model, source, status, error, error_kind, result_json, derive_key, document_json,"
+                " text, usage_json, attempts, run_id, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
+                (record.sha256, record.request_key, record.schema_name, record.schema_version, record.prompt_name,
+                 record.prompt_version, record.model, record.source, record.status, record.error, record.error_kind,
+                 record.result_json, derive_key if record.status == "ok" else None, record.document_json,
+                 record.text, record.usage_json, record.attempts, record.created_at, record.updated_at))
+            if record.source is not None:
+                self.conn.execute(
+                    "INSERT OR IGNORE INTO sources (source, sha256, request_key, file, scope, duplicate_of, run_id,"
+                    " updated_at) VALUES (?, ?, ?, ?, 'article', ?, NULL, ?)",
+                    (record.source, record.sha256, record.request_key, file, record.duplicate_of,
+                     record.updated_at))
+        self.guard_wal()
+        return cur.rowcount > 0
 
     def put_derived(self, sha256: str, identity: Identity, *, result_json: str, run_id: int | None) -> None:
         """Replace the facts of an ``ok`` record re-derived from its stored answers (no model call)."""
@@ -337,6 +448,7 @@ class Store:
                 "UPDATE records SET result_json=?, derive_key=?, run_id=?, updated_at=?"
                 " WHERE sha256=? AND request_key=?",
                 (result_json, identity.derive_key, run_id, time.time(), sha256, identity.request_key))
+        self.guard_wal()
 
     def adopt_legacy(self, sha256: str, identity: Identity, settings: Mapping[str, Any]) -> bool:
         """Re-key a v0.1 record of this content to ``identity`` when it answers the same question.
@@ -380,6 +492,7 @@ class Store:
             self.conn.execute("BEGIN IMMEDIATE")
             self._put_source(source, sha256, identity, run_id=run_id, file=file, scope=scope,
                              duplicate_of=duplicate_of, now=time.time())
+        self.guard_wal()
 
     def _put_source(self, source: str, sha256: str, identity: Identity, *, run_id: int | None, file: str | None,
                     scope: str, duplicate_of: str | None, now: float) -> None:
@@ -411,6 +524,13 @@ class Store:
                                         (f, run_id))
                 removed += cur.rowcount
         return removed
+
+
+_DAMAGE_WORDS = ("malformed", "not a database", "corrupt", "disk image")
+
+
+def _damaged(exc: sqlite3.Error) -> bool:
+    return any(w in str(exc).lower() for w in _DAMAGE_WORDS)
 
 
 def _json(value: Mapping[str, Any] | None) -> str | None:

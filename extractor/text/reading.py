@@ -8,10 +8,11 @@ mark is dropped, because it is an encoding artefact, not text.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import re
-import unicodedata
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ from extractor.core.errors import InputError
 from .textnorm import strip_pinyin, to_ascii_digits
 
 __all__ = ["Document", "document_from_text", "document_from_info", "read_document", "iter_documents", "detect_metadata",
-           "decode_bytes", "jsonl_source"]
+           "decode_bytes", "jsonl_source", "open_regular", "file_kind", "ENCODING_REPAIRED"]
 
 Format = Literal["text", "html", "markdown", "jsonl"]
 
@@ -64,11 +65,15 @@ _BINARY_MAGIC = {
 _PREFERRED = ["utf_8", "gb18030", "big5", "cp1256", "utf_16_le", "utf_16_be", "cp1252"]
 
 
+# Unicode category Cc (C0, DEL, C1) less the whitespace and separators text uses.
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
+
+
 def _looks_binary(text: str) -> bool:
     """Control characters other than whitespace are rare in text and common in binaries."""
     if not text:
         return False
-    ctrl = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85")
+    ctrl = sum(1 for _ in _CONTROL_CHARS.finditer(text))
     return ctrl / len(text) > 0.005 or "\x00" in text
 
 
@@ -92,12 +97,22 @@ def _utf16_without_bom(data: bytes) -> str | None:
         return None
 
 
-def decode_bytes(data: bytes, source: str | None = None, encoding: str | None = None) -> tuple[str, str, list[str]]:
+def decode_bytes(data: bytes, source: str | None = None, encoding: str | None = None,
+                 languages: tuple[str, ...] = ()) -> tuple[str, str, list[str]]:
     """Decode file bytes to ``(text, encoding, warnings)`` or raise :class:`InputError`.
 
     Order: explicit ``encoding``; BOM; BOM-less UTF-16; strict UTF-8 (a multi-byte
-    sequence cut off at the very end is dropped with a warning); charset-normalizer
-    restricted to the corpus' encodings; charset-normalizer unrestricted.
+    sequence cut off at the very end is dropped); *mostly* valid UTF-8 (at least as
+    many valid multi-byte characters as invalid sequences, or only a few invalid ones)
+    with the invalid bytes replaced by U+FFFD; a legacy code page only when
+    charset-normalizer is confident of it (restricted to the corpus' encodings first)
+    and the text then reads as Chinese, Persian, Arabic or English (or one of
+    ``languages``) in its own script. Anything else is an :class:`InputError`: a guess
+    would send mojibake to the model. A repair adds an ``encoding_repaired: ...`` warning.
+
+    >>> text, enc, warnings = decode_bytes("“quoted” text".encode() + b"\\xff")
+    >>> enc, warnings
+    ('utf_8', ['encoding_repaired: 1 invalid UTF-8 byte sequence(s) replaced with U+FFFD'])
     """
     warnings: list[str] = []
     if encoding:
@@ -116,7 +131,8 @@ def decode_bytes(data: bytes, source: str | None = None, encoding: str | None = 
                 return body.decode(enc), enc + "_sig" if enc == "utf_8" else enc, warnings
             except UnicodeDecodeError as e:
                 if e.start >= len(body) - 4 and e.end == len(body):
-                    warnings.append(f"truncated {enc} sequence at the end ({len(body) - e.start} bytes dropped)")
+                    warnings.append(f"{ENCODING_REPAIRED}: truncated {enc} sequence at the end "
+                                    f"({len(body) - e.start} bytes dropped)")
                     return body[: e.start].decode(enc), enc, warnings
                 raise InputError(source, f"has a {enc} byte-order mark but is not valid {enc}: {e}") from None
     for magic, what in _BINARY_MAGIC.items():
@@ -133,24 +149,91 @@ def decode_bytes(data: bytes, source: str | None = None, encoding: str | None = 
         # A file cut mid-character (a truncated download) is fine apart from the last
         # 1-3 bytes: keep the text, say so.
         if e.end == len(data) and e.start >= len(data) - 3 and "unexpected end" in e.reason:
-            warnings.append(f"truncated UTF-8 sequence at the end ({len(data) - e.start} bytes dropped)")
+            warnings.append(f"{ENCODING_REPAIRED}: truncated UTF-8 sequence at the end "
+                            f"({len(data) - e.start} bytes dropped)")
             return data[: e.start].decode("utf_8"), "utf_8", warnings
-        # A few stray invalid bytes in otherwise valid UTF-8: replace them, say so.
-        replaced = data.decode("utf_8", errors="replace")
-        bad = replaced.count("\ufffd")
-        non_ascii = sum(1 for b in data if b >= 0x80)
-        if bad and non_ascii and bad <= max(2, non_ascii // 500):
-            warnings.append(f"{bad} invalid UTF-8 byte sequence(s) replaced with U+FFFD")
-            return replaced, "utf_8", warnings
+    replaced = data.decode("utf_8", errors="replace")
+    valid, bad = _utf8_evidence(data, replaced)
+    non_ascii = len(data) - len(data.translate(None, _HIGH_BYTES))
+    if (valid and bad <= valid) or bad <= max(2, non_ascii // 500):
+        # Mostly valid UTF-8 with a few stray bytes: the UTF-8 is what the author wrote.
+        # A legacy code page would turn every correct character into mojibake instead.
+        warnings.append(f"{ENCODING_REPAIRED}: {bad} invalid UTF-8 byte sequence(s) replaced with U+FFFD")
+        return replaced, "utf_8", warnings
+    text, enc = _legacy(data, source, bad, languages)
+    return text, enc, warnings
+
+
+ENCODING_REPAIRED = "encoding_repaired"
+"""The prefix of a Document warning that says its bytes were not all valid in the
+encoding it was read with and were repaired (replaced or dropped)."""
+
+_HIGH_BYTES = bytes(range(0x80))
+_SUPPORTED_LANGUAGES = ("zh-Hans", "zh-Hant", "fa", "ar", "en")
+_HAN_CHAR = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
+_ARABIC_CHAR = re.compile(r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff\u200c\u200d]")
+_OTHER_SCRIPT = re.compile(r"[^\x00-\x7f\s\u00a0-\u024f\u2000-\u206f]")
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f\s\u00a0\u2000-\u206f]{3,}")
+
+
+def _utf8_evidence(data: bytes, replaced: str) -> tuple[int, int]:
+    """``(valid, invalid)``: multi-byte UTF-8 characters and invalid byte sequences in ``data``."""
+    real_replacement = data.count(b"\xef\xbf\xbd")  # a U+FFFD the author wrote is valid UTF-8
+    bad = replaced.count("\ufffd") - real_replacement
+    valid = sum(1 for ch in replaced if ord(ch) > 0x7F) - bad
+    return valid, bad
+
+
+def _reads_as_supported(text: str, languages: tuple[str, ...]) -> str | None:
+    """The language ``text`` reads as when it is one we extract from and its non-ASCII
+    characters are that language's script (no mojibake); else None."""
+    from .language import detect_language
+
+    language = detect_language(text, extra=languages)
+    if language is None or (language not in _SUPPORTED_LANGUAGES and language not in languages):
+        return None
+    sample = text[:20_000]
+    # Typographic punctuation and accented Latin letters (pinyin, names) fit any script.
+    non_ascii = _OTHER_SCRIPT.findall(sample)
+    if language.startswith("zh"):
+        script = len(_HAN_CHAR.findall(sample))
+    elif language in ("fa", "ar"):
+        script = len(_ARABIC_CHAR.findall(sample))
+    else:
+        # Latin-script text: accents and typographic quotes stand alone or in pairs;
+        # three non-ASCII letters in a row ("Ã¤Ã", "‚Äù") are a misread multi-byte text.
+        if _NON_ASCII_RUN.search(sample):
+            return None
+        # ... and are Latin letters or punctuation, not letters of another alphabet.
+        every = sum(1 for ch in sample if ord(ch) > 0x7F and not ch.isspace())
+        return language if len(non_ascii) <= 0.15 * every else None
+    return language if script and script >= 0.85 * len(non_ascii) else None
+
+
+def _legacy(data: bytes, source: str | None, bad: int, languages: tuple[str, ...]) -> tuple[str, str]:
+    """A legacy code page that charset-normalizer is confident of and whose text reads as a
+    language we support, or an :class:`InputError` naming the file."""
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data, cp_isolation=_PREFERRED).best() or from_bytes(data).best()
-    if best is None:
-        raise InputError(source, "cannot be decoded: no text encoding fits its bytes")
-    text = str(best)
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    return text, best.encoding, warnings
+    guesses = []
+    for matches in (from_bytes(data, cp_isolation=_PREFERRED), from_bytes(data)):
+        for match in matches:
+            if match.encoding.startswith("utf") or match.chaos > _MAX_CHAOS:
+                continue
+            text = str(match)
+            if text.startswith("\ufeff"):
+                text = text[1:]
+            if _reads_as_supported(text, languages):
+                return text, match.encoding
+            guesses.append(match.encoding)
+    tried = f" (tried {', '.join(dict.fromkeys(guesses))})" if guesses else ""
+    raise InputError(source, f"is not valid UTF-8 ({bad} invalid byte sequence(s)) and no legacy encoding reads "
+                             f"as Chinese, Persian, Arabic or English text{tried}; convert it to UTF-8")
+
+
+# charset-normalizer's "mess" ratio above which a decoding is not trusted (its own
+# default threshold is 0.2; a correct legacy decoding of news text scores near 0).
+_MAX_CHAOS = 0.1
 
 
 def _check_text(text: str, source: str | None) -> None:
@@ -189,6 +272,9 @@ def parse_date(s: str) -> str | None:
     return None
 
 
+_METADATA_CHARS = 200_000
+
+
 def detect_metadata(text: str) -> dict:
     """Publication metadata found in the page text.
 
@@ -196,13 +282,16 @@ def detect_metadata(text: str) -> dict:
     ``published`` (ISO date from a "发布时间/時間/日期/تاریخ انتشار/Published" line,
     else as written), ``outlet`` ("来源/來源/Source/منبع/المصدر: X", "به گزارش X",
     a "X报讯" dateline), ``author``, ``editor`` (责任编辑), ``news_code`` (کد خبر).
-    Inline pinyin is stripped from the values.
+    Inline pinyin is stripped from the values. Only the head of the text is read
+    (its first 400 lines, at most 200,000 characters): metadata sits at the top, and a
+    huge file must not cost minutes and gigabytes before it can be refused.
     """
     from .cleaning import _is_strong, clean_text
 
     meta: dict = {"title": None, "published": None, "outlet": None, "author": None,
                   "editor": None, "news_code": None}
-    lines = [strip_pinyin(ln).strip() for ln in text.splitlines()[:400]]
+    text = text[:_METADATA_CHARS]
+    lines = [strip_pinyin(ln[:_METADATA_CHARS // 10]).strip() for ln in text.splitlines()[:400]]
     lines = [ln for ln in lines if ln]
     for ln in lines:
         if meta["published"] is None:
@@ -293,29 +382,71 @@ def _format_of(path: Path) -> Format:
     return "text"
 
 
-def _read_bytes(path: Path, max_bytes: int) -> bytes:
-    source = str(path)
+def file_kind(mode: int) -> str | None:
+    """What a file that is not a regular file or folder is, from its ``st_mode``; None
+    for a regular file or a folder.
+
+    >>> import stat
+    >>> file_kind(stat.S_IFIFO), file_kind(stat.S_IFREG)
+    ('a named pipe (FIFO)', None)
+    """
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    return "not a regular file"
+
+
+def _not_regular(source: str, mode: int) -> InputError:
+    if stat.S_ISDIR(mode):
+        return InputError(source, "is a directory, not a file")
+    # Reading a pipe or a device would block forever or never end: it is never opened.
+    return InputError(source, f"is {file_kind(mode)}, not a regular file; it is never opened")
+
+
+def open_regular(path: str | os.PathLike[str]) -> io.BufferedReader:
+    """Open a regular file for reading in binary, or raise :class:`InputError` naming it.
+
+    A pipe, socket or device is refused from its ``stat`` before any ``open``; the
+    ``open`` itself cannot block (``O_NONBLOCK``) and the opened file is checked again
+    (``fstat``), so a file swapped for a pipe in between is refused too.
+    """
+    source = os.fspath(path)
     try:
-        size = path.stat().st_size
+        mode = os.stat(path).st_mode
+        if not stat.S_ISREG(mode):
+            raise _not_regular(source, mode)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise InputError(source, "file not found") from None
     except OSError as e:
         raise InputError(source, f"cannot be read: {e.strerror or e}") from None
-    if path.is_dir():
-        raise InputError(source, "is a directory, not a file")
-    if not path.is_file():
-        # FIFOs, sockets and devices report size 0 (or block forever when read).
-        raise InputError(source, "is not a regular file (a pipe, socket or device)")
-    # Checked before reading, so an oversized file costs no memory and no time.
-    if size > max_bytes:
-        raise InputError(source, f"is {size:,} bytes, over the limit of {max_bytes:,} bytes")
-    if size == 0:
-        raise InputError(source, "is empty (0 bytes)")
-    try:
-        with open(path, "rb") as fh:
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise _not_regular(source, mode)
+    return open(fd, "rb")
+
+
+def _read_bytes(path: Path, max_bytes: int) -> bytes:
+    source = str(path)
+    with open_regular(path) as fh:
+        # Checked before reading, so an oversized file costs no memory and no time.
+        size = os.fstat(fh.fileno()).st_size
+        if size > max_bytes:
+            raise InputError(source, f"is {size:,} bytes, over the limit of {max_bytes:,} bytes")
+        if size == 0:
+            raise InputError(source, "is empty (0 bytes)")
+        try:
             data = fh.read(max_bytes + 1)
-    except OSError as e:
-        raise InputError(source, f"cannot be read: {e.strerror or e}") from None
+        except OSError as e:
+            raise InputError(source, f"cannot be read: {e.strerror or e}") from None
     if len(data) > max_bytes:  # grew while we looked
         raise InputError(source, f"is over the limit of {max_bytes:,} bytes")
     return data
@@ -372,7 +503,7 @@ def read_document(path: str | os.PathLike, *, encoding: str | None = None, max_b
             raise results[0]
         return results[0]
     data = _read_bytes(p, max_bytes)
-    text, enc, warnings = decode_bytes(data, source, encoding)
+    text, enc, warnings = decode_bytes(data, source, encoding, languages)
     _check_text(text, source)
     sha = _sha256(data)
     if fmt == "html":
@@ -417,7 +548,7 @@ def iter_documents(path: str | os.PathLike, *, text_field: str = "text", id_fiel
         return
     try:
         data = _read_bytes(p, max_bytes)
-        content, enc, _warn = decode_bytes(data, str(p), encoding)
+        content, enc, file_warnings = decode_bytes(data, str(p), encoding, languages)
     except InputError as e:
         yield e
         return
@@ -451,7 +582,8 @@ def iter_documents(path: str | os.PathLike, *, text_field: str = "text", id_fiel
         try:
             _check_text(text, source)
             yield _build(text, source=source, sha=_sha256(text.encode("utf-8", "surrogatepass")),
-                         encoding=enc, raw=text, fmt="jsonl", warnings=[], given=given, languages=languages)
+                         encoding=enc, raw=text, fmt="jsonl", warnings=list(file_warnings), given=given,
+                         languages=languages)
         except InputError as e:
             yield e
 

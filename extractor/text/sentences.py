@@ -48,7 +48,8 @@ _ALWAYS = "。！？؟"
 _BEFORE_SPACE = ".!?…"
 _CLOSERS = "”’」』\"')）】》»"
 _BOUNDARY = re.compile(
-    rf"[{_ALWAYS}]+[{_BEFORE_SPACE}{_ALWAYS}]*[{_CLOSERS}]*"
+    # (a full stop right before a digit starts a figure, 。.5, not the end of this sentence)
+    rf"[{_ALWAYS}]+(?:[{_BEFORE_SPACE}{_ALWAYS}](?!\d))*[{_CLOSERS}]*"
     rf"|[{_BEFORE_SPACE}]+[{_CLOSERS}]*(?=\s|$)"
     # A half-width "!" in Chinese text ends a sentence too; a half-width "?" there is more
     # often a scraped name's middle dot (艾尼外爾?艾買提).

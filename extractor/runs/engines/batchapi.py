@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 
 from extractor.core.errors import ConfigurationError, ExtractorError, ModelCallError
 from extractor.core.identity import legacy_request_key
-from extractor.core.redaction import redact_settings
+from extractor.core.redact import redact_settings
 from extractor.runs.engines.base import Answer, BatchJournal, Engine, Job
 
 if TYPE_CHECKING:
