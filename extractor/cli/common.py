@@ -36,7 +36,8 @@ from extractor.core.redact import RedactingFilter, redact, redact_argv, secrets_
 
 __all__ = ["EXIT_OK", "EXIT_FAILED", "EXIT_USAGE", "EXIT_STORAGE", "EXIT_NOT_READY", "EXIT_INTERRUPTED",
            "EXIT_INTERNAL", "EXIT_CODES", "EXIT_CODES_HELP", "LOCAL_NOTE", "SettingsOptions", "setup_logging", "fail",
-           "with_flags", "money", "wants_local", "enter_local", "check_out", "shown_command", "run_secrets", "storage_exit"]
+           "with_flags", "money", "wants_local", "enter_local", "check_out", "shown_command", "run_secrets",
+           "storage_exit"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_STORAGE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 EXIT_NOT_READY = 75  # EX_TEMPFAIL: a Batch API job still running (3 before 0.3: 3 is now storage)

@@ -231,5 +231,7 @@ class SettingsKeywords(TypedDict, total=False):
     reask_on_ungrounded: bool
     check_numbers: bool
     mentions_only: bool
+    grammar_ids: bool
+    max_article_tokens: int | None
     labels: bool | None
     evidence_mode: Literal["quote", "sentence"] | None
