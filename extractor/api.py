@@ -15,16 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Unpack
+from typing import TYPE_CHECKING, Generic, Self, Unpack, cast
 
 from pydantic import BaseModel
 
 from extractor.core.identity import Identity
 from extractor.core.options import RunKeywords, RunOptions
 from extractor.core.records import ArticleRecord, RunSummary
-from extractor.core.types import ExtractionResult
+from extractor.core.types import ExtractionResult, ModelT
 from extractor.model.settings import Settings
 from extractor.pipeline import ArticlePipeline, aextract, extract
 from extractor.runs.runner import arun_batch, iter_results, run_batch
@@ -32,7 +32,7 @@ from extractor.runs.runner import arun_batch, iter_results, run_batch
 if TYPE_CHECKING:
     import openai
 
-__all__ = ["Extractor", "extract", "aextract", "Paths"]
+__all__ = ["Extractor", "RecordStream", "extract", "aextract", "Paths"]
 
 Paths = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
 """Files, folders (searched recursively) or glob patterns: one, or several."""
@@ -56,7 +56,45 @@ def _options(out: str | os.PathLike[str] | None, options: RunOptions | None, key
     return options.but(**changes) if changes else options
 
 
-class Extractor:
+def _no_running_loop(call: str, instead: str) -> None:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    raise RuntimeError(f"Extractor.{call}() cannot be called from a running event loop; use "
+                       f"'Extractor.{instead}(...)' there")
+
+
+class RecordStream(AsyncIterator[ArticleRecord]):
+    """The records of a batch as it finishes them (:meth:`Extractor.aiter_results`).
+
+    An async iterator and an async context manager: ``async with`` (or :meth:`aclose`)
+    ends the run at once when you leave early, with the answers in flight stored and no
+    task left; without it, an early ``break`` leaves that to the event loop's clean-up of
+    abandoned generators, which may come after your loop has ended.
+    """
+
+    def __init__(self, records: AsyncGenerator[ArticleRecord, None]):
+        self._records = records
+
+    def __aiter__(self) -> RecordStream:
+        return self
+
+    async def __anext__(self) -> ArticleRecord:
+        return await self._records.__anext__()
+
+    async def aclose(self) -> None:
+        """Stop the run: no new request; the answers in flight are stored first."""
+        await self._records.aclose()
+
+    async def __aenter__(self) -> RecordStream:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+class Extractor(Generic[ModelT]):
     """Extraction for applications: single articles (sync and async) and batches.
 
     Keep one per application and share it between threads and tasks; it holds no
@@ -67,15 +105,30 @@ class Extractor:
     Extractor (``with``/``async with`` or :meth:`close`/:meth:`aclose`) to release the
     ones it built.
 
+    Building one checks what can be checked before any call (a client of the wrong kind,
+    a schema whose facts cannot be grounded: :class:`~extractor.core.errors.ConfigurationError`)
+    and loads openai and instructor (about a second, once per process), so that no
+    request pays for that on an event loop: build it at start-up. (Inside a running loop,
+    ``await asyncio.to_thread(Extractor, settings)`` keeps the loop free meanwhile.)
+
+    With a schema class, results are typed: ``Extractor(settings, schema=MySchema)`` is an
+    ``Extractor[MySchema]`` whose ``extract(...).data`` is a ``MySchema``.
+
     Args:
         settings: what to extract and from which endpoint (default: ``Settings.from_env()``).
         schema: a schema class or reference, overriding ``settings.schema_ref``.
         client / async_client: your own OpenAI clients.
     """
 
-    def __init__(self, settings: Settings | None = None, *, schema: type[BaseModel] | str | None = None,
-                 client: openai.OpenAI | None = None, async_client: openai.AsyncOpenAI | None = None):
+    def __init__(self, settings: Settings | None = None, *, schema: type[ModelT] | str | None = None,
+                 client: openai.OpenAI | None = None, async_client: openai.AsyncOpenAI | None = None) -> None:
         self.pipeline = ArticlePipeline(settings, schema=schema, client=client, async_client=async_client)
+        if not self.pipeline.settings.mentions_only:
+            # openai and instructor take up to a second to load: here, once, rather than on an
+            # event loop in the first aextract (the clients themselves are built off the loop).
+            from extractor.model.client import preload
+
+            preload()
 
     @property
     def settings(self) -> Settings:
@@ -91,21 +144,24 @@ class Extractor:
         return self.pipeline.identity
 
     # One article -----------------------------------------------------------------------
-    def extract(self, text: str, *, source: str | None = None) -> ExtractionResult:
-        """Facts from one article's text; spans point into ``text``."""
-        return self.pipeline.extract(text, source=source)
+    def extract(self, text: str, *, source: str | None = None) -> ExtractionResult[ModelT]:
+        """Facts from one article's text; spans point into ``text``. Raises
+        :class:`~extractor.core.errors.InputError` (empty text) or
+        :class:`~extractor.core.errors.ModelCallError` (no usable answer within the budgets)."""
+        return cast("ExtractionResult[ModelT]", self.pipeline.extract(text, source=source))
 
-    async def aextract(self, text: str, *, source: str | None = None) -> ExtractionResult:
-        """Async :meth:`extract`."""
-        return await self.pipeline.aextract(text, source=source)
+    async def aextract(self, text: str, *, source: str | None = None) -> ExtractionResult[ModelT]:
+        """Async :meth:`extract`. The event loop only waits: reading, cleaning, finding the
+        mentions, grounding and building the client happen in worker threads."""
+        return cast("ExtractionResult[ModelT]", await self.pipeline.aextract(text, source=source))
 
-    def extract_file(self, path: str | os.PathLike[str]) -> ExtractionResult:
+    def extract_file(self, path: str | os.PathLike[str]) -> ExtractionResult[ModelT]:
         """Facts from one file (any encoding, .txt/.html/.md); spans point into its decoded text."""
-        return self.pipeline.extract_file(os.fspath(path))
+        return cast("ExtractionResult[ModelT]", self.pipeline.extract_file(os.fspath(path)))
 
-    async def aextract_file(self, path: str | os.PathLike[str]) -> ExtractionResult:
+    async def aextract_file(self, path: str | os.PathLike[str]) -> ExtractionResult[ModelT]:
         """Async :meth:`extract_file`."""
-        return await self.pipeline.aextract_file(os.fspath(path))
+        return cast("ExtractionResult[ModelT]", await self.pipeline.aextract_file(os.fspath(path)))
 
     # Batches ---------------------------------------------------------------------------
     def run(self, paths: Paths, *, out: str | os.PathLike[str] | None = None, options: RunOptions | None = None,
@@ -128,26 +184,37 @@ class Extractor:
         return await arun_batch(self.pipeline, _inputs(paths), _options(out, options, keywords))
 
     def aiter_results(self, paths: Paths, *, out: str | os.PathLike[str] | None = None,
-                      options: RunOptions | None = None, **keywords: Unpack[RunKeywords]
-                      ) -> AsyncIterator[ArticleRecord]:
-        """Async iterator over one record per article as the batch finishes them (no exports)."""
-        return iter_results(self.pipeline, _inputs(paths), _options(out, options, keywords))
+                      options: RunOptions | None = None, **keywords: Unpack[RunKeywords]) -> RecordStream:
+        """One record per article as the batch finishes them (no exports), each stored first.
+
+        Use it as ``async with`` when you may leave early: leaving starts no new request,
+        stores the answers of those in flight (they are paid for) and returns when no task
+        of the run is left. A plain ``async for`` that runs to the end needs nothing more.
+
+        >>> async with ex.aiter_results(["articles/"], out="out") as records:  # doctest: +SKIP
+        ...     async for rec in records:
+        ...         if rec.status == "error":
+        ...             break
+        """
+        return RecordStream(iter_results(self.pipeline, _inputs(paths), _options(out, options, keywords)))
 
     def iter_results(self, paths: Paths, *, out: str | os.PathLike[str] | None = None,
                      options: RunOptions | None = None, **keywords: Unpack[RunKeywords]) -> Iterator[ArticleRecord]:
         """Sync :meth:`aiter_results`: the batch runs in its own event loop in this thread,
-        one record at a time; leaving the loop early stops the run (finished articles are kept)."""
+        one record at a time. Leaving the loop early (``break``, an exception) starts no new
+        request and stores the answers of those in flight before the generator closes.
+        Raises ``RuntimeError`` in a running event loop: use :meth:`aiter_results` there."""
+        _no_running_loop("iter_results", "aiter_results")
         agen = iter_results(self.pipeline, _inputs(paths), _options(out, options, keywords))
-        loop = asyncio.new_event_loop()
-        try:
-            while True:
-                try:
-                    yield loop.run_until_complete(agen.__anext__())
-                except StopAsyncIteration:
-                    return
-        finally:
-            loop.run_until_complete(agen.aclose())
-            loop.close()
+        with asyncio.Runner() as runner:
+            try:
+                while True:
+                    try:
+                        yield runner.run(agen.__anext__())
+                    except StopAsyncIteration:
+                        return
+            finally:
+                runner.run(agen.aclose())
 
     # Lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
@@ -155,16 +222,17 @@ class Extractor:
         self.pipeline.close()
 
     async def aclose(self) -> None:
-        """Close the async client the library built (yours stays open)."""
+        """Close the clients the library built, async and sync (yours stay open)."""
+        self.pipeline.close()
         await self.pipeline.aclose()
 
-    def __enter__(self) -> Extractor:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    async def __aenter__(self) -> Extractor:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:

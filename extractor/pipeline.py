@@ -25,50 +25,55 @@ import copy
 import dataclasses
 import json
 import logging
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self, Unpack, cast
 
 from pydantic import BaseModel
 
 from extractor.core.errors import ConfigurationError, ExtractorError
 from extractor.core.identity import Identity, fingerprint
-from extractor.core.types import DateInfo, DocumentInfo, ExtractionResult, Fact, GroundingStats, Span, Usage
+from extractor.core.types import DateInfo, DocumentInfo, ExtractionResult, Fact, GroundingStats, ModelT, Span, Usage
 from extractor.grounding.align import (
     EvidenceSite,
     MapKey,
     Match,
     PathPart,
     SourceIndex,
+    evidence_problems,
     fact_type_of,
     ground_quote,
     iter_evidence,
 )
 from extractor.grounding.answer_forms import AnswerSite, answer_form
 from extractor.grounding.fields import apply_document_checks, apply_field_checks, check_document_fields, check_fields
-from extractor.grounding.labels import hold_mention_ids
+from extractor.grounding.labels import hold_mention_ids, uses_labels
 from extractor.grounding.marking import QUANTITY_KINDS, render_marked
 from extractor.grounding.validation import validated_model, validation_context
 from extractor.mentions import MentionSet, find_mentions
 from extractor.model.bounds import bounded_model
 from extractor.model.budget import check_article_text, check_prompt_tokens
+from extractor.model.client_kinds import check_client_kinds
 from extractor.model.compact import compact_schema
 from extractor.model.outcome import CallOutcome
 from extractor.model.prompting import PromptTemplate, build_messages, form_rules, template_for_schema
 from extractor.model.registry import portable_reference, resolve_schema, schema_name, schema_version
-from extractor.model.settings import Settings
+from extractor.model.settings import Settings, SettingsKeywords
 from extractor.numbers.check import check_numbers
 from extractor.numbers.dates import parse_date
 from extractor.text.chunking import Chunk, chunk_text, estimate_tokens
 from extractor.text.cleaning import CLEANING_VERSION, CleanText
+from extractor.text.language import is_supported
 from extractor.text.reading import Document, document_from_text, read_document
 from extractor.text.textnorm import fold_text
 
 if TYPE_CHECKING:
     import httpx2
+    import openai
 
     from extractor.model.batches import BatchService
     from extractor.model.client import ModelClient
@@ -81,7 +86,7 @@ __all__ = ["ArticlePipeline", "ArticleExtractor", "ArticleAnswer", "ExtractorRec
 
 # Bump when grounding, the number check, dedupe or the fact envelope change what is
 # derived from the same answers: stored results are then re-derived on the next run.
-DERIVE_REVISION = "2"
+DERIVE_REVISION = "3"  # 3: facts of an article in an unsupported language are flagged
 
 # The share of a chunk's token budget left for article text when the model is shown
 # mention and sentence ids (they add 2-3% to the seeds' prompt tokens; scripts/tokens_per_fact.py).
@@ -330,14 +335,35 @@ class _Derivation:
         return facts
 
 
-def _document_info(prepared: Prepared) -> DocumentInfo:
+def _document_info(prepared: Prepared, language_note: str | None) -> DocumentInfo:
     doc, cleaned = prepared.document, prepared.cleaned
     return DocumentInfo(
         source=doc.source, sha256=doc.sha256, encoding=doc.encoding, format=doc.format, language=doc.language,
+        language_unsupported=language_note is not None,
         title=doc.title, published=doc.published, outlet=doc.outlet, chars=len(doc.text),
         cleaned_chars=len(cleaned.text), removed_lines=len(cleaned.removed), chunks=len(prepared.chunks),
         warnings=list(doc.warnings),
     )
+
+
+LANGUAGE_UNSUPPORTED = "language_unsupported"
+"""The flag (and the start of the warning) of an article in a language the readers are not built for."""
+
+
+def _language_note(language: str | None, extra: tuple[str, ...]) -> str | None:
+    """The warning for an article whose language the readers are not built for, or None.
+
+    >>> _language_note("fr", ())
+    "language_unsupported: the article reads as 'fr'; the number, date and sentence readers are built for Chinese, Persian, Arabic and English (facts are still asked for and grounded; add the language to Settings.extra_languages if you expect it)"
+    >>> _language_note("fr", ("fr",)) is None
+    True
+    """  # noqa: E501
+    if is_supported(language, extra):
+        return None
+    what = f"reads as {language!r}" if language else "has too few letters to tell its language"
+    return (f"{LANGUAGE_UNSUPPORTED}: the article {what}; the number, date and sentence readers are built for "
+            "Chinese, Persian, Arabic and English (facts are still asked for and grounded; add the language to "
+            "Settings.extra_languages if you expect it)")
 
 
 @dataclass(frozen=True)
@@ -561,7 +587,14 @@ class ArticlePipeline:
         async_client: Any = None,
     ):
         self.settings = settings or Settings.from_env()
+        # Mistakes no article can get past are told here, before any call.
+        check_client_kinds(client, async_client)
         self.schema = resolve_schema(schema or self.settings.schema_ref)
+        if not self.settings.mentions_only and not uses_labels(self.schema):
+            problems = evidence_problems(self.schema)
+            if problems:
+                raise ConfigurationError(f"schema {self.schema.__name__} cannot ground any fact: "
+                                         + "; ".join(problems))
         # What the model is asked to fill: the schema itself (quote mode), or its label /
         # citation form when the schema marks fields filled from mentions.
         self.form = answer_form(self.schema, labels=self.settings.labels, evidence=self.settings.evidence_mode)
@@ -580,6 +613,7 @@ class ArticlePipeline:
         self._schema_tokens = estimate_tokens(self._schema_json)
         self._client_args = {"client": client, "async_client": async_client}
         self._model_client: ModelClient | None = None
+        self._building = threading.Lock()
         self._over_transport = False
         self._stages: StagePool | None = None
         self._closes_client = True
@@ -590,10 +624,26 @@ class ArticlePipeline:
         """The client that makes the calls (openai and instructor are imported here, not
         before: reading, cleaning, ``--dry-run`` and re-deriving never need them)."""
         if self._model_client is None:
-            from extractor.model.client import ModelClient
+            with self._building:  # one client when worker threads ask at once (aextract builds it in one)
+                if self._model_client is None:
+                    from extractor.model.client import ModelClient
 
-            self._model_client = ModelClient(self.settings, **self._client_args)
+                    self._model_client = ModelClient(self.settings, **self._client_args)
         return self._model_client
+
+    async def _ready_model_client(self) -> ModelClient:
+        """:attr:`model_client`, made ready for async calls off the event loop the first time:
+        importing openai and instructor, building the connection pool and what the first
+        request and answer build lazily take up to a second that would stall every task."""
+        client = self._model_client
+        if client is None or not client.has_async_client:
+            client = await asyncio.to_thread(self._warm_model_client)
+        return client
+
+    def _warm_model_client(self) -> ModelClient:
+        client = self.model_client
+        client.warm_up(self.response_model)
+        return client
 
     def over_limiter(self, limiter: RateLimiter, *, pool_size: int) -> ArticlePipeline:
         """A twin sharing everything but the model client, whose requests all pass ``limiter``
@@ -785,8 +835,9 @@ class ArticlePipeline:
 
     async def aask(self, prepared: Prepared) -> list[CallOutcome]:
         """Async :meth:`ask`: the chunks' calls run concurrently; one failure cancels the rest."""
-        tasks = [asyncio.ensure_future(self.model_client.acall(list(msgs), prepared.response_model,
-                                                              context=self._context(prepared, chunk)))
+        client = await self._ready_model_client()
+        tasks = [asyncio.ensure_future(client.acall(list(msgs), prepared.response_model,
+                                                    context=self._context(prepared, chunk)))
                  for chunk, msgs in zip(prepared.chunks, prepared.messages)]
         try:
             return list(await asyncio.gather(*tasks))
@@ -909,8 +960,9 @@ class ArticlePipeline:
         return self.finish(prepared, self.ask(prepared))
 
     async def aextract(self, text: str, *, source: str | None = None) -> ExtractionResult:
-        """Async :meth:`extract`."""
-        return await self.aextract_document(self.document(text, source=source))
+        """Async :meth:`extract`. The CPU work (reading, cleaning, mentions, grounding) runs in
+        a worker thread and the model client is built in one: the event loop only waits."""
+        return await self._aextract_prepared(await asyncio.to_thread(self.prepare, text, source=source))
 
     async def aextract_file(self, path: str | Path) -> ExtractionResult:
         doc = await asyncio.to_thread(self.read, path)
@@ -918,20 +970,24 @@ class ArticlePipeline:
 
     async def aextract_document(self, doc: Document) -> ExtractionResult:
         # Cleaning and language detection are CPU work; keep them off the event loop.
-        prepared = await asyncio.to_thread(self.prepare, doc)
+        return await self._aextract_prepared(await asyncio.to_thread(self.prepare, doc))
+
+    async def _aextract_prepared(self, prepared: Prepared) -> ExtractionResult:
         if self.settings.mentions_only:
             return self.mentions_result(prepared)
-        return self.finish(prepared, await self.aask(prepared))
+        outcomes = await self.aask(prepared)
+        return await asyncio.to_thread(self.finish, prepared, outcomes)
 
     # After the model ----------------------------------------------------------------
     def mentions_result(self, prepared: Prepared) -> ExtractionResult:
         """The result of an article whose mentions are all that is asked for (no model call)."""
         found = prepared.found
+        note = _language_note(prepared.document.language, self.settings.extra_languages)
         return ExtractionResult(
-            document=_document_info(prepared), schema_name=self.schema_name, schema_version=self.schema_version,
-            prompt_name=self.template.name, prompt_version=self.template.version, model=self.model_name,
-            provider=None, warnings=list(prepared.document.warnings), mentions=list(found.mentions),
-            sentences=list(found.sentences))
+            document=_document_info(prepared, note), schema_name=self.schema_name,
+            schema_version=self.schema_version, prompt_name=self.template.name, prompt_version=self.template.version,
+            model=self.model_name, provider=None, warnings=[*prepared.document.warnings, *filter(None, [note])],
+            mentions=list(found.mentions), sentences=list(found.sentences))
 
     def finish(self, prepared: Prepared, outcomes: list[CallOutcome]) -> ExtractionResult:
         """Merge chunk answers, ground every fact, check numbers, drop or flag, dedupe."""
@@ -940,6 +996,9 @@ class ArticlePipeline:
                     for chunk, outcome in zip(prepared.chunks, outcomes) for site in iter_evidence(outcome.data)}
         merged = _merge_instances([o.data for o in outcomes])
         warnings: list[str] = list(doc.warnings)
+        note = _language_note(doc.language, self.settings.extra_languages)
+        if note is not None:
+            warnings.append(note)
         sites: dict[int, AnswerSite] = {}
         if self.form.needs_mentions:
             # Ids → the user's schema, with values, qualifiers, evidence and spans from the readers.
@@ -952,6 +1011,9 @@ class ArticlePipeline:
         derivation.ground(source, chunk_of, hints)
         derivation.dedupe()
         facts = derivation.facts()
+        if note is not None:  # on every fact too: the tables are read without the article's warnings
+            for fact in facts:
+                fact.flags.append(LANGUAGE_UNSUPPORTED)
         doc_checks = check_document_fields(derivation.data, doc, source, fuzzy_threshold=self.settings.fuzzy_threshold)
         warnings.extend(apply_document_checks(derivation.data, doc_checks,
                                               keep_ungrounded=self.settings.ungrounded == "flag"))
@@ -964,7 +1026,8 @@ class ArticlePipeline:
                             "they state, is not in the article")
         found = prepared.found
         return ExtractionResult(
-            data=derivation.data, facts=facts, usage=usage, document=_document_info(prepared), stats=derivation.stats,
+            data=derivation.data, facts=facts, usage=usage, document=_document_info(prepared, note),
+            stats=derivation.stats,
             schema_name=self.schema_name, schema_version=self.schema_version, prompt_name=self.template.name,
             prompt_version=self.template.version, model=self.model_name, provider=self.settings.profile().name,
             warnings=warnings, mentions=list(found.mentions), sentences=list(found.sentences),
@@ -979,24 +1042,26 @@ Applications use :class:`extractor.Extractor`, which also runs batches."""
 def extract(
     text: str,
     *,
-    schema: type[BaseModel] | str | None = None,
+    schema: type[ModelT] | str | None = None,
     settings: Settings | None = None,
-    client: Any = None,
+    client: openai.OpenAI | None = None,
     source: str | None = None,
-    **overrides: Any,
-) -> ExtractionResult:
+    **overrides: Unpack[SettingsKeywords],
+) -> ExtractionResult[ModelT]:
     """Facts from one article with the default (or given) schema.
 
     ``overrides`` are :class:`Settings` fields (``model=``, ``base_url=``, ...), applied on
-    top of ``settings`` or the environment.
+    top of ``settings`` or the environment; a misspelt one is a type error and a
+    :class:`ConfigurationError`. ``client`` is your ``openai.OpenAI`` (kept open). With a
+    schema class, ``result.data`` is typed as that class. For many articles, keep one
+    :class:`extractor.Extractor`: this builds (and closes) a client per call.
 
-    >>> result = extract(open("article.txt", encoding="utf-8").read())  # doctest: +SKIP
-    >>> result.facts[0].evidence, result.facts[0].span                  # doctest: +SKIP
+    >>> result = extract(open("article.txt", encoding="utf-8").read(), model="gpt-4o-mini")  # doctest: +SKIP
+    >>> result.facts[0].evidence, result.facts[0].span                                      # doctest: +SKIP
     """
-    settings = _settings(settings, overrides)
-    ex = ArticlePipeline(settings, schema=schema, client=client)
+    ex = ArticlePipeline(_settings(settings, dict(overrides)), schema=schema, client=client)
     try:
-        return ex.extract(text, source=source)
+        return cast("ExtractionResult[ModelT]", ex.extract(text, source=source))
     finally:
         if client is None:
             ex.close()
@@ -1005,23 +1070,30 @@ def extract(
 async def aextract(
     text: str,
     *,
-    schema: type[BaseModel] | str | None = None,
+    schema: type[ModelT] | str | None = None,
     settings: Settings | None = None,
-    client: Any = None,
+    client: openai.AsyncOpenAI | None = None,
     source: str | None = None,
-    **overrides: Any,
-) -> ExtractionResult:
-    """Async :func:`extract`; ``client`` is an ``openai.AsyncOpenAI`` if given."""
-    settings = _settings(settings, overrides)
-    ex = ArticlePipeline(settings, schema=schema, async_client=client)
+    **overrides: Unpack[SettingsKeywords],
+) -> ExtractionResult[ModelT]:
+    """Async :func:`extract`; ``client`` is your ``openai.AsyncOpenAI`` if given (kept open).
+
+    The event loop only waits: the settings, the schema and the client are made, and the
+    article read, cleaned and grounded, in worker threads.
+
+    >>> result = await aextract(text, model="gpt-4o-mini", base_url="http://gpu:8000/v1")  # doctest: +SKIP
+    """
+    check_client_kinds(None, client, names=("client", "client"))
+    ex = await asyncio.to_thread(
+        lambda: ArticlePipeline(_settings(settings, dict(overrides)), schema=schema, async_client=client))
     try:
-        return await ex.aextract(text, source=source)
+        return cast("ExtractionResult[ModelT]", await ex.aextract(text, source=source))
     finally:
         if client is None:
             await ex.aclose()
 
 
-def _settings(settings: Settings | None, overrides: dict[str, Any]) -> Settings:
+def _settings(settings: Settings | None, overrides: Mapping[str, Any]) -> Settings:
     if settings is None:
         return Settings.from_env(**overrides)
     if not overrides:

@@ -81,7 +81,9 @@ def test_second_run_on_the_same_folder_is_refused_at_once(tmp_path):
     n = 30
     inp, out = tmp_path / "in", tmp_path / "out"
     write_articles(inp, n)
-    with FakeEndpoint(latency=0.15) as srv:
+    # Latency enough for the first run to outlast the second's start (its Extractor loads openai
+    # before it takes the folder).
+    with FakeEndpoint(latency=0.6) as srv:
         first, holder = start_first_run(inp, out, srv)
         t0 = time.monotonic()
         second = subprocess.run(cli(inp, out, srv), env=env(), capture_output=True, text=True, timeout=60)
@@ -92,7 +94,8 @@ def test_second_run_on_the_same_folder_is_refused_at_once(tmp_path):
     assert second.returncode == 2, (second.stdout[-1000:], second.stderr[-1000:])
     message = " ".join(second.stderr.split())
     assert str(out) in message and f"pid {holder['pid']}" in message and holder["host"] in message
-    assert "--wait" in message and "another --out" in message
+    # The library's words (wait=True, out=), and the command line's flags for them.
+    assert "wait=True" in message and "[command line: --wait; --out]" in message
     assert refused_in < 15  # at once: it neither waited for the first run nor read any article
     lines = article_lines(out)
     assert len(lines) == n and len({line["source"] for line in lines}) == n
@@ -107,7 +110,8 @@ def test_wait_queues_behind_the_other_run_and_asks_nothing_twice(tmp_path):
     n = 20
     inp, out = tmp_path / "in", tmp_path / "out"
     write_articles(inp, n)
-    with FakeEndpoint(latency=0.1) as srv:
+    # Latency enough for the first run to outlast the second's start (its Extractor loads openai first).
+    with FakeEndpoint(latency=0.6) as srv:
         first, _ = start_first_run(inp, out, srv)
         second = subprocess.Popen(cli(inp, out, srv, "--wait", "--log-json"), env=env(), stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True)

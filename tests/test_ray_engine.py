@@ -153,7 +153,7 @@ def test_ray_engine_without_ray_says_how_to_install(tmp_path, monkeypatch):
 def test_ray_client_addresses_are_refused_with_the_way_that_works(tmp_path):
     pytest.importorskip("ray")
     ex = Extractor(Settings(provider="openai", api_key="sk-test", model="gpt-4o-mini"))
-    with pytest.raises(ConfigurationError, match="--ray-address auto"):
+    with pytest.raises(ConfigurationError, match="ray_address='auto'"):
         ex.run([tmp_path], out=tmp_path / "out", engine="ray", ray_address="ray://head:10001", handle_sigint=False,
                check_connection=False)
 
@@ -172,7 +172,7 @@ def test_a_ray_address_without_the_ray_engine_is_an_error(tmp_path):
     from extractor.core.errors import ConfigurationError
     from extractor.core.options import RunOptions
 
-    with pytest.raises(ConfigurationError, match="--engine ray"):
+    with pytest.raises(ConfigurationError, match="engine='ray'"):
         RunOptions(out=tmp_path, ray_address="auto")
 
 

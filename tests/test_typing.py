@@ -27,16 +27,26 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 USER_SCRIPT_WITH_MISTAKES = textwrap.dedent("""\
-    from extractor import ExtractionResult, RunOptions, Settings, extract
+    import openai
+    from pydantic import BaseModel
+    from extractor import Evidence, ExtractionResult, Extractor, RunOptions, Settings, extract
+
+    class Beds(BaseModel):
+        value: float
+        evidence: Evidence
 
     settings = Settings(modle="smollm2")
     options = RunOptions(out=3, concurrency=2)
     result: ExtractionResult = extract("The hospital has 120 beds.", settings=settings)
     count: str = len(result.facts)
     first_span_start: int = result.facts[0].span.start
+    again = extract("The hospital has 120 beds.", modle="smollm2")
+    ex = Extractor(settings, async_client=openai.OpenAI())
+    typed = Extractor(settings, schema=Beds).extract("The hospital has 120 beds.")
+    beds: str = typed.data.value if typed.data else ""
 """)
 # line → what both checkers must say there
-EXPECTED = {3: "modle", 4: "out", 6: "str", 7: "None"}
+EXPECTED = {9: "modle", 10: "out", 12: "str", 13: "None", 14: "modle", 15: "OpenAI", 17: "str"}
 
 
 def _mypy(*paths: Path) -> subprocess.CompletedProcess[str]:
@@ -105,6 +115,7 @@ def test_the_typed_example_runs(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = proc.stdout.splitlines()
     assert lines.count("1 facts, 1 requests, 0 ungrounded") == 3, proc.stdout  # extract, aextract, Extractor
+    assert "typed: [120.0]" in lines, proc.stdout  # result.data, the schema's own objects
     assert sum("The hospital has 120 beds." in line for line in lines) == 3
     assert lines[-1] == "batch: 1 ok, 0 failed; exit code 0"
     assert (tmp_path / "out" / "articles.jsonl").is_file()

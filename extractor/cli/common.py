@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import sys
 from collections.abc import Iterable
 from contextlib import ExitStack
@@ -35,7 +36,8 @@ from extractor.core.redact import RedactingFilter, redact, redact_argv, secrets_
 
 __all__ = ["EXIT_OK", "EXIT_FAILED", "EXIT_USAGE", "EXIT_STORAGE", "EXIT_NOT_READY", "EXIT_INTERRUPTED",
            "EXIT_INTERNAL", "EXIT_CODES", "EXIT_CODES_HELP", "LOCAL_NOTE", "SettingsOptions", "setup_logging", "fail",
-           "money", "wants_local", "enter_local", "check_out", "shown_command", "run_secrets", "storage_exit"]
+           "with_flags", "money", "wants_local", "enter_local", "check_out", "shown_command", "run_secrets",
+           "storage_exit"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_STORAGE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 EXIT_NOT_READY = 75  # EX_TEMPFAIL: a Batch API job still running (3 before 0.3: 3 is now storage)
@@ -173,9 +175,29 @@ def setup_logging(log_json: bool, console: Console, quiet: bool = False, secrets
     logging.getLogger("instructor").setLevel(logging.CRITICAL)
 
 
+# The library's messages name its parameters (``base_url=``); a command line user needs
+# the flags that set them, added to the message by :func:`with_flags`.
+_FLAGS = {"base_url": "--base-url", "api_key": "EXTRACTOR_API_KEY", "model": "--model",
+          "provider": "--provider, or --local for the embedded model", "wait": "--wait", "out": "--out",
+          "engine": "--engine", "ray_address": "--ray-address", "timeout_s": "--timeout", "schema": "--schema",
+          "prompt": "--prompt", "max_reasks": "--max-reasks", "max_transport_retries": "--max-transport-retries"}
+_PARAMETER = re.compile(r"\b([a-z_]+)=")
+
+
+def with_flags(message: str) -> str:
+    """``message`` with the command line's flags for the library parameters it names.
+
+    >>> with_flags("cannot reach http://gpu:8000/v1: check base_url= (or EXTRACTOR_BASE_URL)")
+    'cannot reach http://gpu:8000/v1: check base_url= (or EXTRACTOR_BASE_URL) [command line: --base-url]'
+    """
+    flags = [_FLAGS[name] for name in dict.fromkeys(_PARAMETER.findall(message)) if name in _FLAGS]
+    return f"{message} [command line: {'; '.join(flags)}]" if flags else message
+
+
 def fail(message: str, code: int = EXIT_USAGE, secrets: Iterable[str] = ()) -> typer.Exit:
-    """Print ``error: message`` (redacted) on stderr; raise the returned Exit."""
-    typer.echo(f"error: {redact(message, secrets)}", err=True)
+    """Print ``error: message`` on stderr, redacted, with the flags for the parameters it names;
+    raise the returned Exit."""
+    typer.echo(f"error: {with_flags(redact(message, secrets))}", err=True)
     return typer.Exit(code)
 
 

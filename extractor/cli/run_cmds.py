@@ -412,6 +412,9 @@ def _print_summary(summary: Any, *, used_local: bool, log_json: bool, elapsed: f
     u = summary.usage
     title = "run interrupted" if summary.interrupted else "run finished"
     table = Table(title=title, show_header=False)
+    if summary.model and not mentions_only:
+        table.add_row("model", f"{summary.model} ({summary.provider}), chunks of {summary.chunk_tokens:,} tokens"
+                      if summary.chunk_tokens else f"{summary.model} ({summary.provider})")
     table.add_row("articles", f"{summary.ok + summary.failed} of {summary.total}")
     table.add_row("ok", str(summary.ok))
     if summary.pending:
@@ -425,6 +428,8 @@ def _print_summary(summary: Any, *, used_local: bool, log_json: bool, elapsed: f
     table.add_row("re-derived (no call)", str(summary.rederived))
     table.add_row("already done (no call)", str(summary.reused))
     table.add_row("facts", ", ".join(f"{k}: {v}" for k, v in sorted(summary.facts_by_type.items())) or "0")
+    if summary.language_unsupported:
+        table.add_row("language unsupported", f"{summary.language_unsupported} (facts flagged language_unsupported)")
     table.add_row("model requests", f"{summary.model_calls} (re-asks {u.reasks}, transport retries "
                                     f"{u.transport_retries}, rate-limited {summary.rate_limited})")
     table.add_row("tokens", f"{u.total_tokens:,} (prompt {u.prompt_tokens:,}, answer {u.completion_tokens:,})")
@@ -479,7 +484,8 @@ def _failed_advice(summary: Any) -> str:
 # extract -----------------------------------------------------------------------------------
 
 def extract(
-    file: Annotated[Path, typer.Argument(help="One article file (.txt, .md, .html, .htm, one-line .jsonl).")],
+    file: Annotated[Path, typer.Argument(help="One article file (.txt, .md, .html, .htm, one-line .jsonl), or - "
+                                              "for the text on stdin.")],
     model: Model = None,
     base_url: BaseUrl = None,
     provider: Provider = None,
@@ -513,11 +519,13 @@ def extract(
             from extractor.model.endpoint import check_configuration, check_endpoint
 
             check_configuration(settings)
-            if not file.is_file():
+            from_stdin = str(file) == "-"
+            text = _stdin_text() if from_stdin else None
+            if not from_stdin and not file.is_file():
                 raise InputError(str(file), "no such file")
             check_endpoint(settings)
             with Extractor(settings) as ex:
-                result = ex.extract_file(file)
+                result = ex.extract(text, source="<stdin>") if text is not None else ex.extract_file(file)
     except ConfigurationError as exc:
         raise fail(str(exc)) from None
     except (InputError, ModelCallError) as exc:
@@ -527,6 +535,21 @@ def extract(
     typer.echo(result.model_dump_json(indent=2))
     if use_local:
         typer.echo(LOCAL_NOTE, err=True)
+
+
+def _stdin_text() -> str:
+    """The article piped in (``extractor extract -``), decoded as a file would be."""
+    from extractor.core.errors import InputError
+    from extractor.text.reading import decode_bytes
+
+    if sys.stdin is None or sys.stdin.isatty():
+        raise InputError("<stdin>", "nothing piped in: give a file, or pipe the article, e.g. "
+                                    "'cat article.txt | extractor extract -'")
+    data = sys.stdin.buffer.read()
+    if not data.strip():
+        raise InputError("<stdin>", "is empty")
+    text, _encoding, _warnings = decode_bytes(data, "<stdin>")
+    return text
 
 
 # schemas, providers ------------------------------------------------------------------------

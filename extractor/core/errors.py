@@ -95,6 +95,6 @@ class OutputBusyError(ExtractorError):
         else:
             who = "which one is unknown: its OUT/.lock, which names it, was removed or cannot be read"
         super().__init__(
-            f"{out} is being written by another run ({who}). Wait for it to finish, add --wait to queue "
-            "behind it, or choose another --out."
+            f"{out} is being written by another run ({who}). Wait for it to finish, pass wait=True to queue "
+            "behind it, or choose another out= folder."
         )

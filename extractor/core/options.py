@@ -148,7 +148,7 @@ class RunOptions:
         if not self.engine or not isinstance(self.engine, str):
             raise ConfigurationError(f"engine must be a name ({', '.join(ENGINES)} or a plugin's), got {self.engine!r}")
         if self.ray_address and self.engine != "ray":
-            raise ConfigurationError(f"ray_address {self.ray_address!r} is for the ray engine; add --engine ray "
+            raise ConfigurationError(f"ray_address={self.ray_address!r} is for the ray engine; pass engine='ray' "
                                      f"(the engine is {self.engine!r})")
         if not self.text_field or not self.id_field:
             raise ConfigurationError(f"text_field and id_field must be set, got {self.text_field!r}/{self.id_field!r}")

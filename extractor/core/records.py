@@ -49,6 +49,9 @@ class Skipped:
     def to_dict(self) -> dict[str, str]:
         return {"path": self.path, "reason": self.reason, "detail": self.detail}
 
+EXIT_INTERRUPTED = 130
+"""The exit code of an interrupted run (128 + SIGINT, as shells report Ctrl-C)."""
+
 # How a record came about in this run: asked the model, re-derived from stored answers
 # (0 calls), or reused as stored (0 calls, nothing recomputed).
 How = Literal["requested", "rederived", "reused"]
@@ -83,6 +86,7 @@ class ArticleRecord:
     _result: ExtractionResult | None = field(default=None, repr=False)
     kept_previous: bool = False
     pending: str | None = None
+    language_unsupported: bool = False
 
     @property
     def ok(self) -> bool:
@@ -104,7 +108,8 @@ class ArticleRecord:
                   result_json: str | None = None, usage: Usage | None = None) -> ArticleRecord:
         by_type = facts_by_type(result)
         return cls(source, sha256, "ok", how=how, facts=len(result.facts), facts_by_type=by_type, usage=usage,
-                   result_json=result_json, _result=result)
+                   result_json=result_json, _result=result,
+                   language_unsupported=result.document.language_unsupported)
 
 
 def facts_by_type(result: ExtractionResult) -> dict[str, int]:
@@ -140,13 +145,18 @@ class Progress:
 
 @dataclass
 class RunSummary:
-    """What a run did. ``exit_code`` is 0 when every article is ok, else 1.
+    """What a run did. ``exit_code`` is 0 when every article is ok, 1 when some failed, 130
+    when the run was interrupted (Ctrl-C, ``stop``, a cancelled ``arun``: the command line's
+    code; the same command again resumes it).
 
     ``requested`` articles were sent to the model in this run, ``rederived`` ones had
     their facts made again from stored answers (a post-processing setting changed),
     ``cached`` ones were reused as stored; the last two cost no call. Of the ``failed``
     ones, ``kept_previous`` still show the answer stored before (a failed ``--refresh``).
     ``pending`` articles wait in the Batch API ``batches``: the same run again collects them.
+    ``language_unsupported`` counts the articles extracted in this run whose language the
+    readers are not built for (their facts are flagged). ``provider``, ``model`` and
+    ``chunk_tokens`` (the article text per chunk, in tokens) say what the run asked.
     """
 
     run_id: int
@@ -167,6 +177,10 @@ class RunSummary:
     pending: int = 0
     batches: list[str] = field(default_factory=list)
     interrupted: bool = False
+    language_unsupported: int = 0
+    provider: str | None = None
+    model: str | None = None
+    chunk_tokens: int | None = None
     wall_s: float = 0.0
     facts_by_type: dict[str, int] = field(default_factory=dict)
     errors_by_kind: dict[str, int] = field(default_factory=dict)
@@ -180,9 +194,17 @@ class RunSummary:
     @property
     def exit_code(self) -> int:
         """0 every article ok; 1 some failed; 3 the outputs could not be written (storage);
-        130 interrupted."""
+        130 interrupted (resumable).
+
+        >>> RunSummary(run_id=1, out=Path("out"), ok=3).exit_code
+        0
+        >>> RunSummary(run_id=1, out=Path("out"), ok=2, failed=1).exit_code
+        1
+        >>> RunSummary(run_id=1, out=Path("out"), ok=2, interrupted=True).exit_code
+        130
+        """
         if self.interrupted:
-            return 130
+            return EXIT_INTERRUPTED
         if self.export_error:
             return 3
         return 0 if self.failed == 0 else 1
@@ -216,6 +238,7 @@ class RunSummary:
                 self.batches.append(rec.pending)
             return
         self.cached += rec.cached
+        self.language_unsupported += rec.language_unsupported
         self.rederived += rec.how == "rederived"
         self.requested += rec.how == "requested" and rec.error_kind != "input"
         self.duplicates += rec.duplicate_of is not None

@@ -6,9 +6,10 @@ corrections, chunk) is what the library adds afterwards and is never asked of th
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Generic, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
+from typing_extensions import TypeVar
 
 Alignment = Literal["exact", "fuzzy", "none"]
 
@@ -163,6 +164,9 @@ class DocumentInfo(BaseModel):
     encoding: str | None = None
     format: str | None = None
     language: str | None = None
+    language_unsupported: bool = Field(default=False, description=(
+        "The readers (numbers, dates, sentences) are not built for the article's language, or it could not be "
+        "detected: its facts carry the flag 'language_unsupported'."))
     title: str | None = None
     published: str | None = None
     outlet: str | None = None
@@ -187,14 +191,36 @@ class GroundingStats(BaseModel):
         "ungrounded facts are kept)."))
 
 
-class ExtractionResult(BaseModel):
+SchemaT = TypeVar("SchemaT", default=Any)
+"""The schema class of a result's ``data`` (``Any`` when the schema is named by a string)."""
+ModelT = TypeVar("ModelT", bound=BaseModel, default=Any)
+"""A schema class given to the public calls (``Any`` when a string names the schema)."""
+
+
+class ExtractionResult(BaseModel, Generic[SchemaT]):
     """Everything extracted from one article, with provenance.
 
     ``data`` is the filled schema (ungrounded facts removed unless the settings keep
-    them, corrected numbers applied); ``facts`` is the flat list a table is made of.
+    them, corrected numbers applied; ``None`` for a mentions-only result); ``facts`` is
+    the flat list a table is made of.
+
+    Generic in the schema: ``Extractor(schema=MySchema).extract(text)`` is an
+    ``ExtractionResult[MySchema]`` whose ``data`` type checkers know as ``MySchema``. A
+    result read back from JSON keeps ``data`` a dict, unless you name the schema:
+
+    >>> from pydantic import BaseModel
+    >>> class Beds(BaseModel):
+    ...     count: int
+    ...     evidence: str
+    >>> text = '{"data": {"count": 120, "evidence": "120 beds"}, "model": "m"}'
+    >>> ExtractionResult[Beds].model_validate_json(text).data
+    Beds(count=120, evidence='120 beds')
+    >>> ExtractionResult.model_validate_json(text).data
+    {'count': 120, 'evidence': '120 beds'}
     """
 
-    data: Any = Field(default=None, description="The filled schema instance (a plain dict once reloaded from JSON).")
+    data: SchemaT | None = Field(default=None, description=(
+        "The filled schema instance (a plain dict once reloaded from JSON without the schema)."))
     facts: list[Fact] = Field(default_factory=list)
     usage: Usage = Field(default_factory=Usage)
     document: DocumentInfo = Field(default_factory=DocumentInfo)

@@ -27,6 +27,7 @@ from extractor.core.types import Alignment
 from extractor.text.textnorm import Folded, fold
 
 __all__ = [
+    "evidence_problems",
     "fact_models",
     "fact_type_of",
     "EvidenceSite",
@@ -91,6 +92,47 @@ def fact_models(schema: type[BaseModel]) -> list[type[BaseModel]]:
 
     visit(schema)
     return found
+
+
+def evidence_problems(schema: type[BaseModel]) -> list[str]:
+    """Why no fact of ``schema`` could ever be grounded, or ``[]``: no model inside it has an
+    evidence field (named ``evidence`` or typed :data:`~extractor.core.evidence.Evidence`),
+    or one has an evidence field that cannot hold a quote (``evidence: int``).
+
+    >>> class Beds(BaseModel):
+    ...     count: int
+    ...     evidence: int
+    >>> evidence_problems(Beds)
+    ["Beds.evidence is typed int: evidence must be a str (a verbatim quote), e.g. 'evidence: Evidence'"]
+    """
+    problems: list[str] = []
+    for model in fact_models(schema):
+        for name in evidence_fields(model):
+            annotation = model.model_fields[name].annotation
+            if not _holds_text(annotation):
+                shown = getattr(annotation, "__name__", None) or repr(annotation).replace("typing.", "")
+                problems.append(f"{model.__name__}.{name} is typed {shown}: evidence must be a str (a verbatim "
+                                "quote), e.g. 'evidence: Evidence'")
+    if not problems and not fact_models(schema):
+        problems.append("no model in it has an evidence field: give each fact model a field "
+                        "'evidence: Evidence' (from extractor import Evidence), the verbatim quote that states it")
+    return problems
+
+
+def _holds_text(annotation: Any) -> bool:
+    """Whether a field annotation takes a quote: ``str``, optionally ``None``, or string literals."""
+    import types
+    import typing
+
+    if annotation is str:
+        return True
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Literal:
+        return all(isinstance(a, str) for a in args)
+    if origin in (typing.Union, types.UnionType):
+        kinds = [a for a in args if a is not type(None)]
+        return bool(kinds) and all(_holds_text(a) for a in kinds)
+    return False
 
 
 @dataclass(frozen=True)

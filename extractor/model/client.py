@@ -13,6 +13,9 @@ end up in :class:`~extractor.core.types.Usage`.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import importlib
 import inspect
 import logging
 import os
@@ -20,6 +23,8 @@ import random
 import re
 import threading
 import types
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,8 +56,7 @@ from extractor.model.settings import Settings
 logger = logging.getLogger(__name__)
 
 __all__ = ["ModelClient", "CallOutcome", "repair_json_text", "is_transient", "is_context_overflow",
-           "retry_after_seconds", "answer_text",
-           "repair_completion"]
+           "retry_after_seconds", "answer_text", "repair_completion", "preload"]
 
 _MODES = {
     "tools": instructor.Mode.TOOLS,
@@ -128,20 +132,50 @@ def is_transient(exc: BaseException) -> bool:
     return False
 
 
+def is_connect_failure(exc: BaseException | None) -> bool:
+    """Whether a request failed before the server had it: the connection was refused, the
+    host not found, or the connection not accepted in time (not a dropped connection)."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, (httpx2.ConnectError, httpx2.ConnectTimeout)):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 class _Wait:
-    """Exponential backoff with full jitter; ``Retry-After`` wins when the server sends it."""
+    """Exponential backoff with full jitter; ``Retry-After`` wins when the server sends it.
+    After a connect failure it never waits past the connect deadline."""
 
     def __init__(self, settings: Settings):
         self.initial = settings.backoff_initial_s
         self.cap = settings.backoff_max_s
         self.max_retry_after = settings.max_retry_after_s
+        self.connect_deadline = settings.connect_deadline_s
 
     def __call__(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         hinted = retry_after_seconds(exc) if exc else None
         if hinted is not None:
             return min(hinted, self.max_retry_after)
-        return random.uniform(0, min(self.cap, self.initial * 2 ** (state.attempt_number - 1)))
+        wait = random.uniform(0, min(self.cap, self.initial * 2 ** (state.attempt_number - 1)))
+        if is_connect_failure(exc):
+            wait = min(wait, max(0.0, self.connect_deadline - (state.seconds_since_start or 0.0)))
+        return wait
+
+
+class _ConnectDeadline:
+    """Stop retrying an endpoint that does not accept connections once ``deadline`` seconds
+    have gone since the first attempt: a server that is down stays down for longer than
+    a retry budget meant for 429s and 5xx, and the caller should hear so at once."""
+
+    def __init__(self, deadline: float):
+        self.deadline = deadline
+
+    def __call__(self, state: RetryCallState) -> bool:
+        exc = state.outcome.exception() if state.outcome else None
+        return is_connect_failure(exc) and (state.seconds_since_start or 0.0) >= self.deadline
 
 
 _CONTROL = re.compile(r"[\x00-\x1f]")
@@ -156,12 +190,35 @@ def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
     return redact_text(text, (*secrets, *_KNOWN_SECRETS))
 
 
+# Set while one of our calls runs (in its thread or task): what instructor logs then is
+# about an outcome this library handles (a re-ask, a quote accepted unchecked, a transport
+# error it retries or turns into a ModelCallError), not an error for the application's log.
+_IN_OUR_CALL: ContextVar[bool] = ContextVar("extractor_in_model_call", default=False)
+
+
+@contextlib.contextmanager
+def _our_call() -> Iterator[None]:
+    token = _IN_OUR_CALL.set(True)
+    try:
+        yield
+    finally:
+        _IN_OUR_CALL.reset(token)
+
+
 class _RedactingFilter(logging.Filter):
+    """Removes keys from third-party log lines; during our own calls, lowers instructor's
+    ERROR and WARNING lines to DEBUG (instructor logs each failed attempt, 19 lines with the
+    validation errors, at ERROR). Other uses of instructor in the process are left alone."""
+
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         clean = redact(message)
         if clean != message:
             record.msg, record.args = clean, None
+        if (record.levelno > logging.DEBUG and _IN_OUR_CALL.get()
+                and (record.name == "instructor" or record.name.startswith("instructor."))):
+            # Handlers compare the record's level after logger filters ran: a WARNING handler drops it.
+            record.levelno, record.levelname = logging.DEBUG, logging.getLevelName(logging.DEBUG)
         return True
 
 
@@ -237,6 +294,31 @@ def answer_text(completion: Any) -> str | None:
     content = msg.content or ""
     m = re.search(r"```(?:json)?\s*(.*?)```", content, re.S)
     return m.group(1) if m else content
+
+
+_SAMPLE_COMPLETION: dict[str, Any] = {
+    "id": "warm-up", "object": "chat.completion", "created": 0, "model": "-",
+    "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
+        "role": "assistant", "content": None, "refusal": None,
+        "tool_calls": [{"id": "-", "type": "function", "function": {"name": "-", "arguments": "{}"}}]}}],
+    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+}
+
+
+@functools.cache
+def preload() -> None:
+    """Load, once per process, what the first request and answer would load lazily:
+    instructor's OpenAI handlers, the SDK's answer models, the async HTTP stack's backend.
+    :class:`extractor.Extractor` calls it when built, so that no request pays for it on
+    the event loop. Sends nothing."""
+    with contextlib.suppress(ImportError):  # instructor's layout: loaded on its first request otherwise
+        importlib.import_module("instructor.v2.providers.openai")
+    from openai.types.chat import ChatCompletion
+
+    # The SDK reads an answer by constructing its models, which completes them on first use.
+    ChatCompletion.model_construct(**_SAMPLE_COMPLETION)
+    with contextlib.suppress(ImportError):  # the async HTTP stack loads it on its first request
+        importlib.import_module("anyio._backends._asyncio")
 
 
 class _EmptyAnswer(Exception):
@@ -320,7 +402,10 @@ class ModelClient:
         return {
             "api_key": self.settings.resolved_api_key(),
             "base_url": self.settings.resolved_base_url(),
-            "timeout": self.settings.timeout_s,
+            # A host that does not accept the connection is given up on within the connect
+            # deadline, not the whole request timeout.
+            "timeout": httpx2.Timeout(self.settings.timeout_s,
+                                      connect=min(self.settings.connect_deadline_s, self.settings.timeout_s)),
             # Our tenacity policy owns transport retries; two nested policies would
             # multiply the budget and hide it.
             "max_retries": 0,
@@ -341,6 +426,19 @@ class ModelClient:
                 if self._async_client is None:
                     self._async_client = openai.AsyncOpenAI(**self._client_kwargs())
         return self._async_client
+
+    @property
+    def has_async_client(self) -> bool:
+        """Whether the async client exists (built, or the application's)."""
+        return self._async_client is not None
+
+    def warm_up(self, response_model: type[BaseModel]) -> None:
+        """Build the async client and the request schema of ``response_model`` (and
+        :func:`preload`), so that whoever calls this pays for it rather than the event
+        loop's first request. Sends nothing."""
+        preload()
+        self.async_client  # noqa: B018 - built here
+        self.request_body([{"role": "user", "content": "-"}], response_model)
 
     def close(self) -> None:
         """Close the sync client if this object built it (an application's own client stays open)."""
@@ -425,7 +523,8 @@ class ModelClient:
 
         return cls(
             retry=retry_if_exception(is_transient),
-            stop=stop_after_attempt(self.settings.max_transport_retries + 1),
+            stop=stop_after_attempt(self.settings.max_transport_retries + 1)
+            | _ConnectDeadline(self.settings.connect_deadline_s),
             wait=_Wait(self.settings),
             before_sleep=before_sleep,
             reraise=True,
@@ -466,11 +565,21 @@ class ModelClient:
                 "transport", attempts=counters.requests,
                 last_error="authentication failed (401): check EXTRACTOR_API_KEY / OPENAI_API_KEY", model=self.model,
             )
-        if isinstance(root, openai.APIConnectionError):
-            url = shown_url(self.settings.resolved_base_url())
+        if isinstance(root, openai.APIConnectionError) and is_connect_failure(root):
+            url = shown_url(self.settings.resolved_base_url() or "the endpoint")
             return ModelCallError(
                 "transport", attempts=counters.requests,
-                last_error=f"cannot reach {url} ({_describe(root)}); is the server running? set EXTRACTOR_BASE_URL",
+                last_error=f"cannot reach {url} ({_describe(root)}; connect_deadline_s="
+                           f"{self.settings.connect_deadline_s:g}): is the server running? check base_url= "
+                           "(or EXTRACTOR_BASE_URL)",
+                model=self.model,
+            )
+        if isinstance(root, openai.APIConnectionError):
+            url = shown_url(self.settings.resolved_base_url() or "the endpoint")
+            return ModelCallError(
+                "transport", attempts=counters.requests,
+                last_error=f"cannot reach {url} ({_describe(root)}): is the server running? check base_url= "
+                           "(or EXTRACTOR_BASE_URL)",
                 model=self.model,
             )
         if is_context_overflow(root):
@@ -641,7 +750,7 @@ class ModelClient:
         patched = instructor.Instructor(client=self.client, create=instructor.patch(create=create, mode=self.mode),
                                         mode=self.mode)
         try:
-            with checking_quotes(context):
+            with checking_quotes(context), _our_call():
                 data = patched.chat.completions.create(**self._messages_kwargs(messages, response_model))
         except _HANDLED as exc:
             return self._settle(response_model, counters, exc=exc)
@@ -667,7 +776,7 @@ class ModelClient:
             client=self.async_client, create=instructor.patch(create=create, mode=self.mode), mode=self.mode
         )
         try:
-            with checking_quotes(context):
+            with checking_quotes(context), _our_call():
                 data = await patched.chat.completions.create(**self._messages_kwargs(messages, response_model))
         except _HANDLED as exc:
             return self._settle(response_model, counters, exc=exc)

@@ -29,30 +29,33 @@ def check_configuration(settings: Any) -> None:
     settings.resolved_api_key()
     settings.resolved_model()
     if settings.resolved_base_url() is None:
-        raise ConfigurationError(f"provider {settings.profile().name!r} needs a base URL: set EXTRACTOR_BASE_URL "
-                                 "or base_url=...")
+        raise ConfigurationError(f"provider {settings.profile().name!r} needs a base URL: pass base_url= or set "
+                                 "EXTRACTOR_BASE_URL")
 
 
-def check_endpoint(settings: Any, timeout_s: float = 5.0) -> None:
+def check_endpoint(settings: Any, timeout_s: float | None = None) -> None:
     """Raise :class:`ConfigurationError` with one clear line when the endpoint's host
-    does not accept connections (a quick TCP connect; nothing is sent)."""
+    does not accept connections within ``timeout_s`` (default: the settings'
+    ``connect_deadline_s``); a quick TCP connect, nothing is sent."""
     url = settings.resolved_base_url()
     if not url:
         raise ConfigurationError(
-            f"provider {settings.profile().name!r} needs a base URL: set EXTRACTOR_BASE_URL or --base-url"
+            f"provider {settings.profile().name!r} needs a base URL: pass base_url= or set EXTRACTOR_BASE_URL"
         )
     parts = urlsplit(url)
     host = parts.hostname
     port = parts.port or (443 if parts.scheme == "https" else 80)
     if not host:
-        raise ConfigurationError(f"base URL {shown_url(url)!r} has no host name: set EXTRACTOR_BASE_URL or --base-url")
+        raise ConfigurationError(f"base URL {shown_url(url)!r} has no host name: check base_url= "
+                                 "(or EXTRACTOR_BASE_URL)")
+    deadline = settings.connect_deadline_s if timeout_s is None else timeout_s
     try:
-        with socket.create_connection((host, port), timeout=timeout_s):
+        with socket.create_connection((host, port), timeout=deadline):
             pass
     except OSError as exc:
         raise ConfigurationError(
-            f"cannot reach {shown_url(url)} ({exc.strerror or exc}): is the server running and the network up? "
-            "set EXTRACTOR_BASE_URL / --base-url, or use --local"
+            f"cannot reach {shown_url(url)} ({exc.strerror or exc}; connect_deadline_s={deadline:g}): is the "
+            "server running and the network up? check base_url= (or EXTRACTOR_BASE_URL)"
         ) from None
 
 

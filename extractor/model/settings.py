@@ -4,7 +4,7 @@ Arguments win over the environment, the environment over the provider profile::
 
     EXTRACTOR_MODEL, EXTRACTOR_BASE_URL, EXTRACTOR_PROVIDER, EXTRACTOR_API_KEY
     (falling back to the profile's key variable, then OPENAI_API_KEY),
-    EXTRACTOR_TIMEOUT, EXTRACTOR_MAX_REASKS, EXTRACTOR_MAX_TRANSPORT_RETRIES,
+    EXTRACTOR_TIMEOUT, EXTRACTOR_CONNECT_DEADLINE, EXTRACTOR_MAX_REASKS, EXTRACTOR_MAX_TRANSPORT_RETRIES,
     EXTRACTOR_TEMPERATURE, EXTRACTOR_MODE, EXTRACTOR_SCHEMA,
     EXTRACTOR_MAX_LIST_ITEMS, EXTRACTOR_MAX_STRING_CHARS, EXTRACTOR_MAX_ARTICLE_TOKENS
 
@@ -15,7 +15,7 @@ Arguments win over the environment, the environment over the provider profile::
 from __future__ import annotations
 
 import os
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, field_validator
 
@@ -28,6 +28,7 @@ _ENV = {
     "provider": "EXTRACTOR_PROVIDER",
     "api_key": "EXTRACTOR_API_KEY",
     "timeout_s": "EXTRACTOR_TIMEOUT",
+    "connect_deadline_s": "EXTRACTOR_CONNECT_DEADLINE",
     "max_reasks": "EXTRACTOR_MAX_REASKS",
     "max_transport_retries": "EXTRACTOR_MAX_TRANSPORT_RETRIES",
     "temperature": "EXTRACTOR_TEMPERATURE",
@@ -73,6 +74,9 @@ class Settings(BaseModel):
     temperature: float = 0.0
     max_output_tokens: int | None = 4096
     timeout_s: float = Field(default=120.0, gt=0)
+    connect_deadline_s: float = Field(
+        default=5.0, gt=0, description="Seconds, retries included, after which an endpoint that does not accept "
+        "connections (refused, unknown host, no answer to the connect) is given up on.")
     # Answer bounds for grammar-constrained servers (llama.cpp): maxItems on every list and
     # maxLength on every free-text string of the schema sent, so that a looping model has
     # to close its answer. None (the default) leaves the request as it is; --local sets
@@ -208,8 +212,8 @@ class Settings(BaseModel):
         if profile.needs_api_key:
             var = profile.api_key_env or "OPENAI_API_KEY"
             raise ConfigurationError(
-                f"no API key for provider {profile.name!r}: set EXTRACTOR_API_KEY or {var}, "
-                "or use --local / a local provider (ollama, vllm, llamacpp)"
+                f"no API key for provider {profile.name!r}: pass api_key= or set EXTRACTOR_API_KEY or {var}, "
+                "or choose a local provider= (ollama, vllm, llamacpp)"
             )
         return "not-needed"
 
@@ -222,3 +226,41 @@ class Settings(BaseModel):
         budget = context - schema_tokens - answer - 600  # 600: system prompt and message framing
         # Long contexts are not used to the full: recall drops on very long inputs.
         return max(512, min(budget, 12_000))
+
+
+class SettingsKeywords(TypedDict, total=False):
+    """The fields of :class:`Settings` as keyword arguments (``extract(text, model="x")``), so
+    that a type checker catches ``modle=`` or ``timeout_s="60"``. ``tests/test_embedding.py``
+    checks that it names every field of :class:`Settings`."""
+
+    provider: str | None
+    model: str | None
+    base_url: str | None
+    api_key: str | SecretStr | None
+    mode: Mode | None
+    temperature: float
+    max_output_tokens: int | None
+    timeout_s: float
+    connect_deadline_s: float
+    max_list_items: int | None
+    max_string_chars: int | None
+    max_reasks: int
+    max_transport_retries: int
+    backoff_initial_s: float
+    backoff_max_s: float
+    max_retry_after_s: float
+    schema_ref: str
+    prompt: str | None
+    clean: bool
+    chunk_tokens: int | None
+    chunk_overlap_tokens: int
+    extra_languages: tuple[str, ...]
+    ungrounded: Literal["drop", "flag"]
+    fuzzy_threshold: float
+    reask_on_ungrounded: bool
+    check_numbers: bool
+    mentions_only: bool
+    grammar_ids: bool
+    max_article_tokens: int | None
+    labels: bool | None
+    evidence_mode: Literal["quote", "sentence"] | None

@@ -7,7 +7,8 @@
                                   table (the health-news schema: consortium_members)
     OUT/tables/mentions.csv       one row per number, amount, percentage and date the readers
                                   found (extractor.outputs.mentions), with or without a model
-    OUT/summary.json              counts, facts by type, tokens, cost, wall time
+    OUT/summary.json              counts, facts by type, languages, tokens, cost, wall time,
+                                  the run's provider, model and chunk size
 
 Exports stream: articles are read from the store one at a time, fact rows are spooled
 per table to a scratch folder, then each table is written in batches; memory stays
@@ -409,11 +410,18 @@ class _Totals:
     errors_by_kind: dict[str, int] = field(default_factory=dict)
     usage: dict[str, int] = field(default_factory=lambda: {k: 0 for k in _USAGE_KEYS})
     cost: float | None = None
+    languages: dict[str, int] = field(default_factory=dict)
+    language_unsupported: int = 0
     failed: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: {"retryable": [], "not_retryable": []})
     failed_counts: dict[str, int] = field(default_factory=lambda: {"retryable": 0, "not_retryable": 0})
 
     def add(self, rec: Any, line: dict[str, Any]) -> None:
         self.articles += 1
+        document = line.get("document") or {}
+        if rec.status == "ok" and document:
+            language = str(document.get("language") or "unknown")
+            self.languages[language] = self.languages.get(language, 0) + 1
+            self.language_unsupported += bool(document.get("language_unsupported"))
         if rec.status == "ok":
             self.ok += 1
         else:
@@ -537,6 +545,7 @@ def _write_summary(paths: dict[str, Path], totals: _Totals, spools: dict[str, _S
         "cost_usd": round(totals.cost, 6) if totals.cost is not None else None,
         "requests": totals.usage["requests"], "reasks": totals.usage["reasks"],
         "transport_retries": totals.usage["transport_retries"],
+        "languages": dict(sorted(totals.languages.items())), "language_unsupported": totals.language_unsupported,
         "paths": {k: str(v) for k, v in paths.items()},
     }
     if last_run is not None:
@@ -547,6 +556,9 @@ def _write_summary(paths: dict[str, Path], totals: _Totals, spools: dict[str, _S
         summary["run"] = run.to_dict() if hasattr(run, "to_dict") else dict(run)
         summary["run"].pop("paths", None)
         summary["wall_s"] = summary["run"].get("wall_s")
+        # What the run asked (the records of earlier runs may have been made otherwise: last_run, articles.jsonl).
+        for key in ("provider", "model", "chunk_tokens"):
+            summary[key] = summary["run"].get(key)
         # What the run's discovery passed over (hidden, other types, links out, pipes...).
         summary["skipped"] = summary["run"].pop("skipped", [])
         summary["skipped_by_reason"] = summary["run"].pop("skipped_by_reason", {})

@@ -105,8 +105,7 @@ def _job(store: Store, ref: str | None) -> dict[str, Any]:
     job = store.batch_jobs.get(ref)
     if job is None:
         raise BatchNotFound(f"no batch {ref!r} in {store.out}" if ref else
-                            f"no batch was submitted into {store.out}; run `extractor run ... --engine batchapi` "
-                            "first")
+                            f"no batch was submitted into {store.out}; run a batch with engine='batchapi' first")
     return job
 
 

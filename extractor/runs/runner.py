@@ -175,11 +175,19 @@ class BatchRun:
         main = asyncio.create_task(self._produce_and_answer(files, errors))
         stopper = asyncio.create_task(self.stop.wait())
         try:
-            async for rec in self._drain(stopper):
-                yield rec
+            async with contextlib.aclosing(self._drain(stopper)) as drained:
+                async for rec in drained:
+                    yield rec
             status = "interrupted" if self.summary.interrupted else "finished"
-        except (asyncio.CancelledError, GeneratorExit, KeyboardInterrupt):
-            # An abort (the second Ctrl-C, wherever it lands) or a consumer that stopped reading.
+        except (asyncio.CancelledError, GeneratorExit) as exc:
+            # The caller cancelled the run or stopped reading: the requests in flight are
+            # paid for, so their answers are stored before the cancellation goes on.
+            status = "interrupted"
+            self.summary.interrupted = True
+            await self._keep_in_flight(main, "cancelled" if isinstance(exc, asyncio.CancelledError) else "left early")
+            raise
+        except KeyboardInterrupt:
+            # An abort (the second Ctrl-C, wherever it lands): at once.
             status = "interrupted"
             raise
         finally:
@@ -189,37 +197,57 @@ class BatchRun:
             await self.engine.aclose()
             self._close(status)
 
-    async def _drain(self, stopper: asyncio.Task[bool]) -> AsyncIterator[ArticleRecord]:
+    async def _keep_in_flight(self, main: asyncio.Task[None], why: str) -> None:
+        """Start nothing new and wait for the articles in flight: ``main`` stores their
+        answers. Cancelled again meanwhile, it gives up at once (the cancellation reaches
+        ``main``). An engine that cannot finish what it started (``stop_taking()`` is
+        False) is cancelled by the caller, as before."""
+        if main.done():
+            return
+        self.stop.set()
+        if not self.engine.stop_taking():
+            return
+        if self.in_flight:
+            logger.warning("run %s: storing the answers of the requests in flight (%d article(s) in progress), "
+                           "starting no new one", why, len(self.in_flight))
+        await main
+
+    async def _drain(self, stopper: asyncio.Task[bool]) -> AsyncGenerator[ArticleRecord, None]:
         getter: asyncio.Task[ArticleRecord | BaseException | object] | None = None
         finishing = False
-        while True:
-            if getter is None:
-                getter = asyncio.create_task(self.out_queue.get())
-            waited: set[asyncio.Future[Any]] = {getter} if finishing else {getter, stopper}
-            done, _ = await asyncio.wait(waited, return_when=asyncio.FIRST_COMPLETED)
-            if getter not in done:
-                self.summary.interrupted = True
-                # Requests in flight are paid for: store their answers, start no new one
-                # (the second Ctrl-C aborts). An engine that cannot do that stops at once.
-                if self.engine.stop_taking():
-                    logger.warning("interrupted: storing the answers of the requests in flight, starting no "
-                                   "new one (Ctrl-C again to abort at once)")
-                    finishing = True
-                    continue
+        try:
+            while True:
+                if getter is None:
+                    getter = asyncio.create_task(self.out_queue.get())
+                waited: set[asyncio.Future[Any]] = {getter} if finishing else {getter, stopper}
+                done, _ = await asyncio.wait(waited, return_when=asyncio.FIRST_COMPLETED)
+                if getter not in done:
+                    self.summary.interrupted = True
+                    # Requests in flight are paid for: store their answers, start no new one
+                    # (the second Ctrl-C aborts). An engine that cannot do that stops at once.
+                    if self.engine.stop_taking():
+                        logger.warning("interrupted: storing the answers of the requests in flight, starting no "
+                                       "new one (Ctrl-C again to abort at once)")
+                        finishing = True
+                        continue
+                    getter.cancel()
+                    # Records already finished and queued are stored: report them too.
+                    while not self.out_queue.empty():
+                        rec = self.out_queue.get_nowait()
+                        if isinstance(rec, ArticleRecord):
+                            yield rec
+                    return
+                item, getter = getter.result(), None
+                if item is _DONE:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                if isinstance(item, ArticleRecord):
+                    yield item
+        finally:
+            if getter is not None and not getter.done():  # cancelled or closed while waiting: no task left behind
                 getter.cancel()
-                # Records already finished and queued are stored: report them too.
-                while not self.out_queue.empty():
-                    rec = self.out_queue.get_nowait()
-                    if isinstance(rec, ArticleRecord):
-                        yield rec
-                return
-            item, getter = getter.result(), None
-            if item is _DONE:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            if isinstance(item, ArticleRecord):
-                yield item
+                await asyncio.gather(getter, return_exceptions=True)
 
     def _close(self, status: str) -> None:
         stats = self.engine.count()
@@ -243,8 +271,10 @@ class BatchRun:
             await self._store_recovered()
             producer = asyncio.create_task(self._produce(files, errors))
             try:
-                async for answer in self.engine.answer(self._jobs()):
-                    await self._record_answer(answer)
+                # Closed here when cancelled, not by the loop's finaliser later: no engine task outlives the run.
+                async with _closed_after(self.engine.answer(self._jobs())) as answers:
+                    async for answer in answers:
+                        await self._record_answer(answer)
                 if not self.stop.is_set():  # stopped, it may wait on a queue nobody reads: cancelled below
                     await producer
             finally:
@@ -439,6 +469,17 @@ class BatchRun:
         await self.out_queue.put(rec)
 
 
+@contextlib.asynccontextmanager
+async def _closed_after(iterator: AsyncIterator[Answer]) -> AsyncIterator[AsyncIterator[Answer]]:
+    """``iterator``, closed on the way out when it can be (an engine's async generator)."""
+    try:
+        yield iterator
+    finally:
+        aclose = getattr(iterator, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
 # --------------------------------------------------------------------------- what a run needs
 
 
@@ -472,7 +513,8 @@ async def _engine(extractor: ArticleExtractor, options: RunOptions, store: Store
     """The engine ``options.engine`` names, with its context; the limited extractor closed after it."""
     cls = engine_class(str(options.engine))
     limiter = _limiter(extractor, options)
-    limited = extractor.over_limiter(limiter, pool_size=options.concurrency)
+    # Off the event loop: the first one imports openai and builds a connection pool.
+    limited = await asyncio.to_thread(extractor.over_limiter, limiter, pool_size=options.concurrency)
     try:
         workdir, run_dir = _folders(options.out, cls)
         engine = cls(EngineContext(extractor=limited, limiter=limiter, options=options, workdir=workdir,
@@ -529,6 +571,7 @@ async def iter_results(extractor: ArticleExtractor, inputs: Iterable[str | os.Pa
             async with _engine(extractor, options, store) as engine:
                 summary = summary or RunSummary(run_id=0, out=options.out)
                 summary.engine = engine.name
+                _name_the_request(summary, extractor)
                 run = BatchRun(extractor, [os.fspath(i) for i in inputs], options, engine, store, summary, stop,
                                discovered)
                 # Closed here, not by the loop's finaliser later: the run logs its end while
@@ -544,6 +587,15 @@ async def iter_results(extractor: ArticleExtractor, inputs: Iterable[str | os.Pa
             store.close()
     finally:
         own_lock.release()
+
+
+def _name_the_request(summary: RunSummary, extractor: ArticleExtractor) -> None:
+    """What the run asks, in its summary: the provider, the model, the chunk size."""
+    identity = extractor.identity
+    summary.provider = extractor.settings.profile().name
+    summary.model = identity.model
+    chunk_tokens = identity.request_params.get("chunk_tokens")
+    summary.chunk_tokens = chunk_tokens if isinstance(chunk_tokens, int) else None
 
 
 async def arun_batch(extractor: ArticleExtractor, inputs: Iterable[str | os.PathLike[str]],
@@ -623,9 +675,9 @@ async def _export(out: Path, summary: RunSummary) -> None:
         if storage is not None:  # a full disk, a read-only folder: the caller says it, once (exit 3 at the CLI)
             logger.debug("writing the exports of %s failed", out, exc_info=True)
             return
-        logger.error("writing the exports of %s failed: %s: %s (the store is intact; re-run the same command "
-                     "after fixing the cause: it makes no model calls for finished articles and writes the "
-                     "exports again)", out, type(exc).__name__, exc)
+        logger.warning("writing the exports of %s failed: %s: %s (the store is intact; re-run the same command "
+                       "after fixing the cause: it makes no model calls for finished articles and writes the "
+                       "exports again)", out, type(exc).__name__, exc)
         logger.debug("export failure", exc_info=True)
     else:
         summary.paths = {k: str(v) for k, v in paths.items()}

@@ -278,7 +278,7 @@ def reconcile(journal: BatchJournal, service: BatchService) -> list[str]:
             try:
                 batch = create_batch(journal, service, job, None)
             except (OSError, BatchRefused) as exc:
-                logger.error("batch job %s abandoned: %s", job_id, exc)
+                logger.warning("batch job %s abandoned: %s", job_id, exc)
                 journal.abandon(job_id)
                 continue
         ids.append(batch.id)

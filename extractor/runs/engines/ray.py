@@ -471,9 +471,9 @@ class RayEngine(Engine):
         address = options.ray_address or os.environ.get("RAY_ADDRESS", "")
         if address.startswith("ray://"):
             raise ConfigurationError(
-                f"--ray-address {address}: Ray Client (ray://) cannot run Ray Data pipelines in this Ray version "
-                "(it fails with \"'Worker' object has no attribute 'core_worker'\"). Run the command on a node "
-                "of the cluster with --ray-address auto, or give the head's HOST:PORT (e.g. head:6379); "
+                f"ray_address={address!r}: Ray Client (ray://) cannot run Ray Data pipelines in this Ray version "
+                "(it fails with \"'Worker' object has no attribute 'core_worker'\"). Run on a node of the "
+                "cluster with ray_address='auto', or give the head's HOST:PORT (e.g. 'head:6379'); "
                 "see the README, 'Beyond one machine'")
         self._ray = require_ray()
         self.records = records_location(options.out)
