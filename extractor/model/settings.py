@@ -261,6 +261,7 @@ class SettingsKeywords(TypedDict, total=False):
     check_numbers: bool
     mentions_only: bool
     grammar_ids: bool
+    compact_schema: bool
     max_article_tokens: int | None
     labels: bool | None
     evidence_mode: Literal["quote", "sentence"] | None
