@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import dataclasses
 import json
 import logging
 import threading
@@ -57,6 +58,7 @@ from extractor.mentions import MentionSet, find_mentions
 from extractor.model.bounds import bounded_model
 from extractor.model.budget import check_article_text, check_prompt_tokens
 from extractor.model.client_kinds import check_client_kinds
+from extractor.model.compact import compact_schema
 from extractor.model.outcome import CallOutcome
 from extractor.model.prompting import PromptTemplate, build_messages, form_rules, template_for_schema
 from extractor.model.registry import portable_reference, resolve_schema, schema_name, schema_version
@@ -64,7 +66,7 @@ from extractor.model.settings import Settings, SettingsKeywords
 from extractor.numbers.check import check_numbers
 from extractor.numbers.dates import parse_date
 from extractor.text.chunking import Chunk, chunk_text, estimate_tokens
-from extractor.text.cleaning import CLEANING_VERSION, CleanText, clean_text
+from extractor.text.cleaning import CLEANING_VERSION, CleanText
 from extractor.text.language import is_supported
 from extractor.text.reading import Document, document_from_text, read_document
 from extractor.text.textnorm import fold_text
@@ -80,7 +82,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 __all__ = ["ArticlePipeline", "ArticleExtractor", "ArticleAnswer", "ExtractorRecipe", "Extractor", "Prepared",
-           "extract", "aextract", "DERIVE_REVISION"]
+           "StagePool", "default_workers", "extract", "aextract", "DERIVE_REVISION"]
 
 # Bump when grounding, the number check, dedupe or the fact envelope change what is
 # derived from the same answers: stored results are then re-derived on the next run.
@@ -398,6 +400,108 @@ class ExtractorRecipe:
         return ArticlePipeline(self.settings, schema=self.schema)
 
 
+# --------------------------------------------------------------------------- worker processes
+
+# The pipeline of a worker process, built once by the pool's initializer from the run's
+# recipe. Module state of the WORKER process only; the parent never sets it.
+_WORKER: ArticlePipeline | None = None
+
+
+def _start_worker(recipe: ExtractorRecipe) -> None:
+    import signal
+
+    global _WORKER
+    # Ctrl-C is the parent's to handle (finish what is in flight, store it): a worker that
+    # died of it would lose the answers already paid for.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _WORKER = recipe.build()
+
+
+def _in_worker(stage: str, *args: Any) -> Any:
+    """Run one CPU stage in a worker; an article's own failure comes back as a value (an
+    exception class of ours may not survive pickling), a configuration error as such."""
+    assert _WORKER is not None, "the worker's pipeline was not built"
+    try:
+        if stage == "prepare":
+            document, cleaned = args
+            if cleaned is not None:  # cleaned while reading, in the parent: not cleaned again
+                object.__setattr__(document, "cleaned", cleaned)
+            return _portable(_WORKER.prepare(document))
+        prepared, answers_json = args
+        prepared = dataclasses.replace(prepared, response_model=_WORKER.response_model)
+        return _WORKER.finish(prepared, _WORKER.load_answers(answers_json))
+    except ConfigurationError as exc:
+        return _WorkerFailure(str(exc), configuration=True)
+    except ExtractorError as exc:
+        return _WorkerFailure(str(exc))
+    except Exception as exc:  # one bad article never stops the run
+        logger.debug("internal error in a worker", exc_info=True)
+        return _WorkerFailure(f"{type(exc).__name__}: {exc}")
+
+
+def _portable(prepared: Prepared) -> Prepared:
+    """``prepared`` as it travels between processes: without its response model, a class
+    built at run time that pickle cannot name (each side puts its own back)."""
+    return dataclasses.replace(prepared, response_model=BaseModel)
+
+
+@dataclass(frozen=True)
+class _WorkerFailure:
+    message: str
+    configuration: bool = False
+
+    def raise_it(self) -> None:
+        raise (ConfigurationError if self.configuration else ExtractorError)(self.message)
+
+
+class StagePool:
+    """Worker processes for the CPU stages of articles (reading what the runner handed over,
+    cleaning, mentions, grounding), so that the event loop only moves bytes.
+
+    Each worker builds the same pipeline from the run's :class:`ExtractorRecipe` once;
+    an article travels as its :class:`Document`, its prepared form and its answers' JSON.
+    Workers are started with ``spawn`` (no copy of the parent's threads or sockets).
+    """
+
+    def __init__(self, recipe: ExtractorRecipe, workers: int):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.workers = workers
+        self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=_start_worker, initargs=(recipe,))
+
+    async def run(self, stage: str, *args: Any) -> Any:
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            out = await asyncio.get_running_loop().run_in_executor(self._pool, _in_worker, stage, *args)
+        except BrokenProcessPool as exc:
+            # Every further article would fail the same way: the run stops, what is stored stays.
+            raise ConfigurationError(f"the worker processes stopped ({exc}); run again (finished articles are "
+                                     "kept), with fewer --workers or --workers 0 if memory is short") from None
+        if isinstance(out, _WorkerFailure):
+            out.raise_it()
+        return out
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def default_workers(cpus: int | None = None) -> int:
+    """Worker processes a run uses when not told: one per core beyond the one the event
+    loop (requests, validation, the store) keeps busy; none on a machine of two cores or
+    fewer, where they measured no faster (README, *What we measured*).
+
+    >>> default_workers(2), default_workers(4), default_workers(16)
+    (0, 3, 15)
+    """
+    import os
+
+    cpus = cpus or os.cpu_count() or 1
+    return 0 if cpus <= 2 else cpus - 1
+
+
 class ArticleExtractor(Protocol):
     """What the batch layer (:mod:`extractor.runs`) needs of an extractor, and all it may use.
 
@@ -411,6 +515,11 @@ class ArticleExtractor(Protocol):
     @property
     def identity(self) -> Identity: ...
 
+    @property
+    def endpoint_info(self) -> dict[str, Any]:
+        """Provider, model, endpoint and chunk size, as a run reports them."""
+        ...
+
     async def aanswer(self, document: Document) -> ArticleAnswer:
         """Prepare, ask, derive: the article's answer (its error, when it failed)."""
         ...
@@ -421,6 +530,10 @@ class ArticleExtractor(Protocol):
 
     def over_limiter(self, limiter: RateLimiter, *, pool_size: int) -> ArticleExtractor:
         """A twin whose model requests all pass ``limiter``; close it with :meth:`aclose`."""
+        ...
+
+    def in_processes(self, workers: int) -> ArticleExtractor:
+        """A twin whose CPU stages run in ``workers`` processes (0: this one); close it with :meth:`aclose`."""
         ...
 
     @property
@@ -493,12 +606,17 @@ class ArticlePipeline:
         self.template: PromptTemplate = template_for_schema(schema_name(self.schema), self.settings.prompt)
         self._form_rules = form_rules(self.template, labels=self.form.labels, evidence=self.form.evidence,
                                       needs_ids=self.form.needs_mentions)
-        self._schema_json = json.dumps(asked.model_json_schema(), ensure_ascii=False)
+        # The schema as the request carries it (compact unless the settings say otherwise).
+        full = asked.model_json_schema()
+        self._schema_json = json.dumps(compact_schema(full) if self.settings.compact_schema else full,
+                                       ensure_ascii=False)
         self._schema_tokens = estimate_tokens(self._schema_json)
         self._client_args = {"client": client, "async_client": async_client}
         self._model_client: ModelClient | None = None
         self._building = threading.Lock()
         self._over_transport = False
+        self._stages: StagePool | None = None
+        self._closes_client = True
 
     # Clients -----------------------------------------------------------------------
     @property
@@ -545,6 +663,19 @@ class ArticlePipeline:
         twin._over_transport = True
         return twin
 
+    def in_processes(self, workers: int) -> ArticlePipeline:
+        """A twin whose CPU stages (prepare, finish) run in ``workers`` worker processes,
+        its requests still made here; ``workers=0`` is this extractor. Close it with :meth:`aclose`."""
+        if workers <= 0 or self.settings.grammar_ids:
+            # Grammar-held ids give each article its own response model class, which cannot
+            # travel between processes (and --local asks one request at a time anyway).
+            return self
+        twin = copy.copy(self)
+        twin.__dict__.pop("identity", None)
+        twin._stages = StagePool(self.recipe(), workers)
+        twin._closes_client = False  # the client is this extractor's: its own aclose closes it
+        return twin
+
     @property
     def limited_run_wide(self) -> bool:
         return self._model_client is not None and self._model_client.limited_run_wide
@@ -580,7 +711,10 @@ class ArticlePipeline:
         self.close()
 
     async def aclose(self) -> None:
-        if self._model_client is not None:
+        if self._stages is not None:
+            stages, self._stages = self._stages, None
+            await asyncio.to_thread(stages.close)
+        if self._model_client is not None and self._closes_client:
             await self._model_client.aclose()
 
     # What this extractor produces: the store keys results by it -----------------------
@@ -595,6 +729,21 @@ class ArticlePipeline:
     @property
     def schema_version(self) -> str:
         return schema_version(self.schema)
+
+    @property
+    def endpoint_info(self) -> dict[str, Any]:
+        """What this extractor asks and where, as a run prints it at its start and writes it
+        in ``summary.json``: provider profile, model, endpoint, mode, chunk size, answer form."""
+        from extractor.model.endpoint import shown_url
+
+        s = self.settings
+        if s.mentions_only:
+            return {"provider": None, "model": self.model_name, "chunk_tokens": None}
+        url = s.resolved_base_url()
+        form = "labels" if self.form.labels else "values"
+        return {"provider": s.profile().name, "model": self.model_name, "base_url": shown_url(url) if url else None,
+                "mode": s.resolved_mode(), "chunk_tokens": self._chunk_budget(),
+                "answer_form": f"{form} + {self.form.evidence} evidence"}
 
     @cached_property
     def identity(self) -> Identity:
@@ -612,7 +761,8 @@ class ArticlePipeline:
             "model": self.model_name, "mode": s.resolved_mode(), "temperature": s.temperature,
             "max_output_tokens": s.max_output_tokens, "clean": s.clean, "cleaning": CLEANING_VERSION,
             "chunk_tokens": self._chunk_budget(), "chunk_overlap_tokens": s.chunk_overlap_tokens,
-            "reask_on_ungrounded": s.reask_on_ungrounded, "extra_languages": sorted(s.extra_languages),
+            "reask_on_ungrounded": s.reask_on_ungrounded, "reask_rule": "when_grounded",
+            "extra_languages": sorted(s.extra_languages),
             "max_list_items": s.max_list_items, "max_string_chars": s.max_string_chars,
             "answer_form": [self.form.labels, self.form.evidence, self.form.evidence_unit],
             "mentions_only": s.mentions_only, "grammar_ids": s.grammar_ids,
@@ -628,7 +778,7 @@ class ArticlePipeline:
         """Read, clean, chunk and build the messages (no model call)."""
         doc = article if isinstance(article, Document) else self.document(article, source=source)
         check_article_text(doc.text, source=doc.source, budget=self.settings.max_article_tokens)
-        cleaned = clean_text(doc.text, doc.language, enabled=self.settings.clean)
+        cleaned = doc.cleaned_text(enabled=self.settings.clean)
         found = find_mentions(doc, cleaned)
         budget = self._chunk_budget()
         chunks = tuple(chunk_text(cleaned.text, max_tokens=budget, overlap_tokens=self.settings.chunk_overlap_tokens))
@@ -704,12 +854,21 @@ class ArticlePipeline:
         answers → derive the facts. An article's own failure becomes its answer's ``error``;
         a :class:`ConfigurationError` (no article can succeed) is raised."""
         try:
-            # Cleaning and language detection are CPU work; keep them off the event loop.
-            prepared = await asyncio.to_thread(self.prepare, document)
+            stages = self._stages
+            # Cleaning, mentions and grounding are CPU work: in the worker processes when
+            # there are some, else off the event loop in a thread.
+            if stages is not None:
+                # The cleaned text travels apart: a pickled Document leaves it behind.
+                prepared = await stages.run("prepare", document, document.cleaned)
+                prepared = dataclasses.replace(prepared, response_model=self.response_model)
+            else:
+                prepared = await asyncio.to_thread(self.prepare, document)
             if self.settings.mentions_only:
                 return ArticleAnswer("[]", self.mentions_result(prepared))
             outcomes = await self.aask(prepared)
             answers = self.dump_answers(outcomes)
+            if stages is not None:
+                return ArticleAnswer(answers, await stages.run("finish", _portable(prepared), answers))
             return ArticleAnswer(answers, self.finish(prepared, outcomes))
         except ConfigurationError:
             raise

@@ -2,10 +2,13 @@
 
 The batch talks to it as a `vllm` provider (32k context: one chunk per seed article).
 The stand-in (aiohttp, in its own process so its CPU is not counted) answers every chat
-completion after a fixed latency (200 ms) with a tool call that quotes the first sentence
-of the article holding a digit (so grounding and the number check do real work), and
-answers 429 when more than ``limit`` requests are in flight. The batch runs with
-concurrency = limit, so the ideal throughput is ``limit / latency``.
+completion after a fixed latency (200 ms) by filling the schema the request asks for with
+real lines of the article as quotes and real words of it elsewhere (label mode: the ids
+marked in the text; ``scripts/bench_peers.py``'s ``Answers``), so that mentions, grounding
+and the field checks do real work, and answers 429 when more than ``limit`` requests are
+in flight. The batch runs with concurrency = limit, so the ideal throughput is
+``limit / latency``. Throughput is measured on one-line articles and on real ones (copies
+of the five seed articles, each made unique).
 
 Every measured run is a fresh process; CPU is user+sys of that whole process.
 
@@ -29,7 +32,6 @@ import argparse
 import asyncio
 import json
 import os
-import re
 import resource
 import subprocess
 import sys
@@ -39,7 +41,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "examples" / "seeds"
-_SENTENCE = re.compile(r"[^.!?。！？\n]*\d[^.!?。！？\n]*[.!?。！？]?")
 
 
 # --------------------------------------------------------------------------- stand-in server
@@ -50,28 +51,13 @@ def serve(port: int, latency: float, limit: int) -> None:
 
     state = {"in_flight": 0, "requests": 0, "ok": 0, "rejected": 0, "first_at": None, "last_done_at": None}
 
-    def answer(body: dict) -> bytes:
-        user = body["messages"][-1]["content"]
-        article = user.split(" BEGIN\n", 1)[-1].rsplit("\nARTICLE-", 1)[0]
-        m = _SENTENCE.search(article)
-        quote = m.group(0).strip() if m else article.strip().splitlines()[0]
-        digits = re.search(r"\d+", quote)
-        args = {"quantities": [{"measure": "figure", "value": int(digits.group(0)) if digits else 1,
-                                "evidence": quote}]}
-        text = json.dumps(args, ensure_ascii=False)
-        if "tool_choice" in body:  # tools mode: the answer is a tool call
-            call = {"name": body["tool_choice"]["function"]["name"], "arguments": text}
-            message = {"role": "assistant", "content": None,
-                       "tool_calls": [{"id": "c", "type": "function", "function": call}]}
-        else:  # json_schema / json modes: the answer is the message content
-            message = {"role": "assistant", "content": text}
-        return json.dumps({
-            "id": "bench", "object": "chat.completion", "created": 0, "model": "bench",
-            "choices": [{"index": 0, "finish_reason": "stop", "message": message}],
-            "usage": {"prompt_tokens": 300, "completion_tokens": 60, "total_tokens": 360}}).encode()
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_peers import Answers
+
+    answer = Answers()
 
     async def completions(request: web.Request) -> web.Response:
-        body = json.loads(await request.read())
+        raw = await request.read()
         state["requests"] += 1
         if state["first_at"] is None:
             state["first_at"] = time.time()
@@ -86,7 +72,7 @@ def serve(port: int, latency: float, limit: int) -> None:
             state["in_flight"] -= 1
         state["ok"] += 1
         state["last_done_at"] = time.time()
-        return web.Response(body=answer(body), content_type="application/json")
+        return web.Response(body=answer(raw), content_type="application/json")
 
     async def stats(request: web.Request) -> web.Response:
         if request.query.get("reset"):
@@ -199,17 +185,19 @@ def cli_cost(args: list[str], env: dict[str, str] | None = None) -> tuple[float,
 
 # --------------------------------------------------------------------------- the figures
 
-def throughput(tmp: Path, latency: float, concurrency: int, n: int) -> dict:
+def throughput(tmp: Path, latency: float, concurrency: int, n: int, kind: str = "one-line") -> dict:
     srv = StandIn(latency, concurrency)
     try:
-        r = measure(srv.port, one_line_articles(tmp / f"tp{concurrency}", n), tmp / f"out_tp{concurrency}",
-                    concurrency)
+        inputs = (one_line_articles(tmp / f"tp{concurrency}", n) if kind == "one-line"
+                  else seed_articles(tmp / f"tps{concurrency}", max(1, n // 5)))
+        r = measure(srv.port, inputs, tmp / f"out_tp{kind}{concurrency}", concurrency)
     finally:
         srv.close()
     ideal = concurrency / latency
     rate = r["ok"] / r["wall_s"]
     steady = r["ok"] / r["answering_s"] if r["answering_s"] > 0 else 0.0
-    return {"concurrency": concurrency, "n": n, "articles_per_s": rate, "ideal": ideal, "ratio": rate / ideal,
+    return {"kind": kind, "concurrency": concurrency, "n": r["n"], "articles_per_s": rate, "ideal": ideal,
+            "ratio": rate / ideal, "cpu_ms_per_article": 1000 * r["cpu_s"] / max(1, r["n"]),
             "steady_ratio": steady / ideal, "to_first_request_s": r["to_first_request_s"],
             "429s": r["server_429"], "failed": r["failed"]}
 
@@ -259,7 +247,8 @@ def main() -> None:
     res: dict = {"latency_s": a.latency, "machine": f"{os.cpu_count()} CPUs", "quick": q}
     with tempfile.TemporaryDirectory(prefix="bench_batch_") as tmp_name:
         tmp = Path(tmp_name)
-        res["throughput"] = [throughput(tmp, a.latency, c, (240 if q else 480) * c // 16) for c in (16, 64)]
+        res["throughput"] = [throughput(tmp, a.latency, c, (240 if q else 480) * c // 16, kind)
+                             for kind in ("one-line", "seeds") for c in (16, 64)]
         srv = StandIn(a.latency, 64)
         try:
             res["marginal_cpu"] = [marginal_cpu(tmp, srv.port, "one-line", 120, 360 if q else 600),
@@ -290,10 +279,12 @@ def main() -> None:
 def report(res: dict) -> None:
     print(f"stand-in latency {res['latency_s']}s; {res['machine']}{' (quick sizes)' if res['quick'] else ''}")
     for t in res["throughput"]:
-        print(f"throughput at concurrency {t['concurrency']:>3}: {t['articles_per_s']:6.1f}/s of ideal "
+        print(f"throughput, {t.get('kind', 'one-line'):>8} articles, at concurrency {t['concurrency']:>3}: "
+              f"{t['articles_per_s']:6.1f}/s of ideal "
               f"{t['ideal']:.0f}/s = {100 * t['ratio']:5.1f}% end to end, {100 * t['steady_ratio']:5.1f}% from the "
               f"first request to the last answer (first request after {t['to_first_request_s']:.2f}s; "
-              f"{t['n']} articles, {t['429s']} 429s, {t['failed']} failed)")
+              f"{t['n']} articles, {t['429s']} 429s, {t['failed']} failed; "
+              f"{t.get('cpu_ms_per_article', 0):.1f} ms CPU per article)")
     for m in res["marginal_cpu"]:
         print(f"marginal CPU per {m['kind']} article: {m['marginal_ms_per_article']:.2f} ms "
               f"({m['articles'][0]} vs {m['articles'][1]} articles: {m['cpu_s'][0]:.2f}s vs {m['cpu_s'][1]:.2f}s)")

@@ -29,6 +29,8 @@ import vcr
 from extractor import Extractor, ModelCallError, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
+# What else the settings must say for the requests to be those the cassettes hold.
+AS_RECORDED: dict = {"compact_schema": False}
 SEEDS = Path(os.environ.get("EXTRACTOR_SEEDS", ROOT.parent / "shared" / "seeds"))
 if not SEEDS.is_dir():
     SEEDS = ROOT / "examples" / "seeds"
@@ -39,7 +41,9 @@ LIST_FIELD = {"place": "places", "organisation": "organisations", "consortium": 
 
 def replayed(path: Path) -> dict:
     settings = Settings(provider="llamacpp", base_url="http://127.0.0.1:8765/v1", model="smollm2-135m-instruct-q4_1",
-                        max_reasks=1, max_output_tokens=384, max_transport_retries=0, timeout_s=600)
+                        max_reasks=1, max_output_tokens=384, max_transport_retries=0, timeout_s=600,
+                        # as the cassettes were recorded: quote mode, prompt v2
+                        prompt="default.v2", labels=False, evidence_mode="quote", **AS_RECORDED)
     cassette = CASSETTES / f"test_seed_extraction_replayed[{path.name[:3]}].yaml"
     recorder = vcr.VCR(record_mode="none", match_on=["method", "scheme", "path", "body"],
                        decode_compressed_response=True)
@@ -68,7 +72,9 @@ def through_gold(gold_path: Path) -> dict:
     client = openai.OpenAI(api_key="sk-snapshot", base_url="http://snapshot.test/v1", max_retries=0,
                            http_client=httpx2.Client(transport=httpx2.MockTransport(
                                lambda request: httpx2.Response(200, json=body))))
-    settings = Settings(provider="openai", model="snapshot", api_key="sk-snapshot", max_reasks=0)
+    # Gold is written as quote-mode answers.
+    settings = Settings(provider="openai", model="snapshot", api_key="sk-snapshot", max_reasks=0, labels=False,
+                        evidence_mode="quote")
     text = (SEEDS / gold["source"]).read_text(encoding="utf-8")
     return json.loads(Extractor(settings, client=client).extract(text, source=gold["source"]).model_dump_json())
 

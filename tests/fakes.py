@@ -579,7 +579,7 @@ TRANSPORT_FAULTS = ("429_ra", "429", "500", "502", "503", "reset", "slow", "trun
 ANSWER_FAULTS = ("bad_args", "schema", "empty", "refusal", "ungrounded")
 FAULTS = TRANSPORT_FAULTS + ANSWER_FAULTS
 # Only served when a plan asks for them (never drawn from the rates).
-PLAN_ONLY_FAULTS = ("401", "echo_auth")
+PLAN_ONLY_FAULTS = ("401", "echo_auth", "half_grounded")
 
 
 class FaultPlan:
@@ -602,8 +602,9 @@ class FaultPlan:
         refusal       200, a refusal and no tool call
         ungrounded    200, a schema-valid answer whose evidence is NOT in the article
 
-    Plan only: ``401`` (key rejected) and ``echo_auth`` (400 whose error message quotes
-    the request's Authorization header back, as some proxies do).
+    Plan only: ``401`` (key rejected), ``echo_auth`` (400 whose error message quotes
+    the request's Authorization header back, as some proxies do) and ``half_grounded``
+    (the good answer's fact plus one whose evidence is not in the article).
 
     ``plan(article_key, n) -> fault | None`` decides instead of the rates (``None``: fall
     back to the rates; ``"ok"``: a clean answer).
@@ -676,6 +677,12 @@ class FaultPlan:
         if fault == "ungrounded":
             args = {"quantities": [{"measure": "surgeries", "value": 1000000,
                                     "evidence": "1,000,000 surgeries were performed by the fault server."}]}
+            return Reply.json(200, answer(json.dumps(args)))
+        if fault == "half_grounded":  # the good answer's fact, and one whose quote is not in the article
+            args = json.loads(good)
+            args.setdefault("quantities", []).append({
+                "measure": "surgeries", "value": 1000000,
+                "evidence": "1,000,000 surgeries were performed by the fault server."})
             return Reply.json(200, answer(json.dumps(args)))
         raise ValueError(f"unknown fault {fault!r}")
 

@@ -112,7 +112,9 @@ def test_normal_answers_validate_as_before(gold):
 
 def test_grounding_validator_still_runs():
     model = bounded_model(validated_model(HealthNewsArticle), max_items=3, max_chars=100)
-    answer = {"places": [{"name": "Kermanshah", "evidence": "a sentence that is not in the article"}]}
+    # One quote found, one not: asked again (an answer that quotes nothing is not: tests/test_faults.py).
+    answer = {"places": [{"name": "Kermanshah", "evidence": "Kermanshah has a new hospital."},
+                         {"name": "Kermanshah", "evidence": "a sentence that is not in the article"}]}
     with pytest.raises(ValidationError, match=GROUNDING_ERROR_PREFIX):
         model.model_validate(answer, context=validation_context("Kermanshah has a new hospital."))
     ok = {"places": [{"name": "Kermanshah", "evidence": "Kermanshah has a new hospital."}]}
@@ -168,7 +170,8 @@ def _request_body(settings: Settings, text: str = "The county hospital has 120 b
 
 
 BASE = dict(provider="llamacpp", base_url="http://127.0.0.1:8765/v1", model="smollm2-135m-instruct-q4_1",
-            labels=False, evidence_mode="quote")  # the schema in quote mode: the request these tests look into
+            labels=False, evidence_mode="quote",  # the schema in quote mode, as pydantic writes it: the request
+            compact_schema=False)                 # these tests look into
 
 
 def test_request_is_byte_identical_without_bounds():

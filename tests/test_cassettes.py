@@ -28,9 +28,11 @@ MODEL = os.environ.get("EXTRACTOR_RECORD_MODEL", "smollm2-135m-instruct-q4_1")
 
 
 def local_settings(**kw) -> Settings:
-    # Recorded in quote mode with prompt default v2: the request bodies must be the same to replay.
+    # Recorded in quote mode with prompt default v2 and the full JSON schema: the request bodies must be
+    # the same to replay.
     base = dict(provider="llamacpp", base_url=BASE_URL, model=MODEL, max_reasks=1, max_output_tokens=384,
-                max_transport_retries=0, timeout_s=600, prompt="default.v2", **QUOTE_MODE)
+                max_transport_retries=0, timeout_s=600, prompt="default.v2", compact_schema=False,
+                **QUOTE_MODE)
     base.update(kw)
     return Settings(**base)
 
@@ -117,7 +119,7 @@ def label_settings(**kw) -> Settings:
     own by the grammar, lists and strings bounded, sizes fixed so that replays match."""
     base = dict(provider="llamacpp", base_url=BASE_URL, model=MODEL, max_reasks=1, max_output_tokens=512,
                 max_transport_retries=0, timeout_s=900, chunk_tokens=1800, grammar_ids=True, max_list_items=3,
-                max_string_chars=60)
+                max_string_chars=60, compact_schema=False)  # the schema as it was recorded
     base.update(kw)
     return Settings(**base)
 

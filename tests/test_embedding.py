@@ -384,8 +384,12 @@ def test_outcomes_the_library_handles_log_no_error(caplog):
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.DEBUG, logger="instructor")  # the command line's tests quieten it in this process
     article = "County Hospital report.\n\nThe hospital has 120 beds.\n"
-    invented = {"quantities": [{"measure": "beds", "value": 900, "qualifier": "exact",
-                                "evidence": "A dialysis centre with 900 beds opened in May."}]}  # SYNTHETIC: not in the article
+    # SYNTHETIC: one fact quoted from the article, one invented (a re-ask is made only when
+    # the answer has grounded facts to keep).
+    invented = {"quantities": [{"measure": "beds", "value": 120, "qualifier": "exact",
+                                "evidence": "The hospital has 120 beds."},
+                               {"measure": "beds", "value": 900, "qualifier": "exact",
+                                "evidence": "A dialysis centre with 900 beds opened in May."}]}
     endpoint = FakeEndpoint(invented)
     result = Extractor(synthetic_settings(max_reasks=2), client=endpoint.client()).extract(article)
     assert result.usage.requests == 3 and result.stats.dropped == 1  # handled: re-asked twice, then dropped

@@ -29,7 +29,7 @@ MODEL_KINDS = {"transport", "validation", "refusal", "empty"}
 # Faults the client retries below instructor (our tenacity policy).
 TRANSIENT = {"429_ra", "429", "500", "502", "503", "reset", "slow", "truncated"}
 # Faults that make instructor re-ask (the answer did not parse / fit / ground).
-REASK = {"bad_body", "bad_args", "schema", "ungrounded"}
+REASK = {"bad_body", "bad_args", "schema", "half_grounded"}
 TERMINAL = {"empty": "empty", "refusal": "refusal"}
 
 MIX = {
@@ -104,17 +104,21 @@ def expected_outcome(srv: FakeEndpoint, k: str, s: Settings) -> set[str]:
             return {"ok"}, n  # type: ignore[return-value]
         if fault in TERMINAL:
             return {TERMINAL[fault]}, n  # type: ignore[return-value]
+        if fault == "ungrounded":
+            # It quotes nothing of the article: not asked again (no re-ask pays for itself
+            # there); accepted, its fact dropped by grounding.
+            return {"ok"}, n  # type: ignore[return-value]
         assert fault in REASK
         if attempt == s.max_reasks:
             # Only quotes failed on the last answer: accepted, its fact dropped by grounding.
-            if fault == "ungrounded":
+            if fault == "half_grounded":
                 return {"ok"}, n  # type: ignore[return-value]
             if fault == "bad_body" and seen_ungrounded:
                 # KNOWN BUG (see test_fallback_only_for_the_last_answer): an earlier ungrounded
                 # answer is accepted when the last body did not parse.
                 return {"ok", "validation"}, n  # type: ignore[return-value]
             return {"validation"}, n  # type: ignore[return-value]
-        seen_ungrounded |= fault == "ungrounded"
+        seen_ungrounded |= fault == "half_grounded"
     raise AssertionError("unreachable")
 
 
@@ -208,22 +212,38 @@ def test_answer_faults_every_time(fault, kind):
             assert srv.requests_per_article()[key(i)] == expected_requests
 
 
-def test_ungrounded_every_time_keeps_article_but_drops_fact():
+def test_ungrounded_every_time_keeps_article_but_drops_fact_without_a_reask():
+    """A model that quotes nothing of the article is not asked again: a re-ask would not pay
+    for itself (issue 22: 3 requests per article, then the facts dropped anyway)."""
     with FakeEndpoint.with_faults(plan=lambda k, n: "ungrounded") as srv:
         s = make_settings(srv, max_reasks=2)
         results = asyncio.run(run_all(Extractor(s), [article(i) for i in range(8)]))
         for i, res in enumerate(results):
             assert isinstance(res, ExtractionResult), res
-            assert res.facts == [] and res.stats.dropped == 1 and res.usage.reasks == 2
-            assert srv.requests_per_article()[key(i)] == 3
+            assert res.facts == [] and res.stats.dropped == 1 and res.usage.reasks == 0
+            assert srv.requests_per_article()[key(i)] == 1
+            assert any("not in the article" in w for w in res.warnings)
+
+
+def test_half_grounded_every_time_is_asked_again_and_keeps_what_it_grounded():
+    """An answer with grounded facts to keep and a quote not found is asked again (within
+    max_reasks); the last answer is accepted, the grounded fact kept, the other dropped."""
+    with FakeEndpoint.with_faults(plan=lambda k, n: "half_grounded") as srv:
+        s = make_settings(srv, max_reasks=2)
+        results = asyncio.run(run_all(Extractor(s), [article(i) for i in range(4)]))
+        for i, res in enumerate(results):
+            assert isinstance(res, ExtractionResult), res
+            assert len(res.facts) == 1 and res.facts[0].grounded and res.stats.dropped == 1
+            assert res.usage.reasks == 2 and srv.requests_per_article()[key(i)] == 3
             assert any("quotes not found" in w for w in res.warnings)
 
 
 @pytest.mark.parametrize("sequence,expected", [
-    (["schema", "ungrounded"], "ok"),           # the last answer failed only its quotes: accepted
-    (["ungrounded", "schema"], "validation"),
-    (["ungrounded", "bad_args"], "validation"),
-    (["ungrounded", "bad_body"], "validation"),  # the last answer is broken, not just its quotes
+    (["schema", "half_grounded"], "ok"),           # the last answer failed only its quotes: accepted
+    (["half_grounded", "schema"], "validation"),
+    (["half_grounded", "bad_args"], "validation"),
+    (["half_grounded", "bad_body"], "validation"),  # the last answer is broken, not just its quotes
+    (["ungrounded", "schema"], "ok"),               # nothing quoted: accepted at once, never asked again
 ])
 def test_fallback_only_for_the_last_answer(sequence, expected):
     with FakeEndpoint.with_faults(plan=lambda k, n: sequence[n - 1] if n <= len(sequence) else "ok") as srv:

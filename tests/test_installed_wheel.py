@@ -153,7 +153,8 @@ _REPLAY = textwrap.dedent(
     # The settings of tests/test_cassettes.py: the body (model, messages, schema) must match.
     settings = Settings(provider="llamacpp", base_url="http://127.0.0.1:8765/v1", model="smollm2-135m-instruct-q4_1",
                         max_reasks=1, max_output_tokens=384, max_transport_retries=0, timeout_s=600,
-                        prompt="default.v2", labels=False, evidence_mode="quote")  # as the recording was made
+                        prompt="default.v2", labels=False, evidence_mode="quote",
+                        compact_schema=False)  # as the recording was made
     recorder = vcr.VCR(record_mode="none", match_on=["method", "scheme", "path", "body"],
                        decode_compressed_response=True)
     outcome = {"module_file": str(pkg), "modules": modules}

@@ -140,10 +140,16 @@ def test_grammar_held_ids_name_only_the_articles_own_mentions_and_sentences():
     ex = Extractor(settings(grammar_ids=True), client=server.client())
     result = ex.extract(text)
     params = server.requests[0]["tools"][0]["function"]["parameters"]
-    money_ids = params["$defs"]["LabelMoney"]["properties"]["mention"]["enum"]
+
+    def resolved(node: dict) -> dict:  # the compact schema defines a repeated part once
+        while "$ref" in node:
+            node = params["$defs"][node["$ref"].rsplit("/", 1)[-1]]
+        return node
+
+    money_ids = resolved(params["$defs"]["LabelMoney"]["properties"]["mention"])["enum"]
     assert money_ids == [m.id for m in result.mentions if m.kind == "money"]
     assert params["properties"]["quantities"]["minItems"] == 1 and "quantities" in params["required"]
-    cited = params["$defs"]["CitedPlace"]["properties"]["evidence"]
+    cited = resolved(params["$defs"]["CitedPlace"]["properties"]["evidence"])
     assert cited["minItems"] == 1 and cited["items"]["enum"][0] == "S1"
     assert result.facts_of("money")[0].data["amount"] == 5_000_000
     # The extractor's own response model (and so stored answers) is unchanged.

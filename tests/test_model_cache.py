@@ -18,6 +18,7 @@ from fakes import QUOTE_MODE, FakeEndpoint
 
 from extractor import Extractor, Settings
 from extractor.grounding.validation import checking_quotes
+from extractor.model.compact import compact_schema
 from extractor.model.prepared import CACHE_STATS, prepared_response_model
 
 ARTICLE = "Kermanshah county hospital performed 1,200 surgeries last year, the provincial health office said."
@@ -39,9 +40,26 @@ def recorder(mode: str, script: list[dict]) -> FakeEndpoint:
     return FakeEndpoint(script=script, cycle=True, mode=mode)
 
 
-def extractor_for(mode: str, rec: FakeEndpoint) -> Extractor:
-    return Extractor(Settings(provider="openai", model="gpt-test", api_key="sk-test", mode=mode, **QUOTE_MODE),
+def extractor_for(mode: str, rec: FakeEndpoint, *, compact: bool = True) -> Extractor:
+    return Extractor(Settings(provider="openai", model="gpt-test", api_key="sk-test", mode=mode, compact_schema=compact,
+                              **QUOTE_MODE),
                      client=rec.client(api_key="sk-test"), async_client=rec.async_client(api_key="sk-test"))
+
+
+def as_instructor_is_given(rm: Any, compact: bool) -> Any:
+    """The model to hand instructor's own path: ``rm`` itself, or (compact) ``rm`` whose JSON
+    schema is :func:`compact_schema` of its own — everything else is instructor's doing."""
+    if not compact:
+        return rm
+    full = rm.model_json_schema
+
+    class Compact(rm):  # type: ignore[misc, valid-type]
+        @classmethod
+        def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+            return compact_schema(full(*args, **kwargs))
+
+    Compact.__name__ = Compact.__qualname__ = rm.__name__
+    return Compact
 
 
 def call_args(ex: Extractor, article: str = ARTICLE) -> tuple[list, Any, dict]:
@@ -68,22 +86,25 @@ def instructor_uncached(mode: str, script: list[dict], msgs: list, rm: Any, ctx:
     return rec.raw, out
 
 
+@pytest.mark.parametrize("compact", [True, False], ids=["compact", "full"])
 @pytest.mark.parametrize("kind", ["sync", "async"])
 @pytest.mark.parametrize("scenario", sorted(SCRIPTS))
 @pytest.mark.parametrize("mode", MODES)
-def test_cached_path_sends_exactly_what_instructor_sends(mode, scenario, kind):
+def test_cached_path_sends_exactly_what_instructor_sends(mode, scenario, kind, compact):
     rec = recorder(mode, SCRIPTS[scenario])
-    ex = extractor_for(mode, rec)
+    ex = extractor_for(mode, rec, compact=compact)
     msgs, rm, ctx = call_args(ex)
     for _ in range(3):  # the later calls are served from the caches
         rec.clear()
         client = ex.pipeline.model_client
         out = client.call(msgs, rm, context=ctx) if kind == "sync" else asyncio.run(client.acall(msgs, rm, context=ctx))
-        ref_bodies, ref = instructor_uncached(mode, SCRIPTS[scenario], msgs, rm, ctx, kind)
+        ref_bodies, ref = instructor_uncached(mode, SCRIPTS[scenario], msgs, as_instructor_is_given(rm, compact), ctx,
+                                              kind)
         assert rec.raw == ref_bodies  # the bytes sent, every attempt, re-asks included
         assert len(rec.raw) == len(SCRIPTS[scenario])
         assert out.data.model_dump() == ref.model_dump()
-        assert type(out.data) is prepared_response_model(rm)  # instructor did not wrap our class again
+        # instructor did not wrap our class again
+        assert type(out.data) is prepared_response_model(rm, compact=compact)
 
 
 def test_the_caches_are_hit_and_nothing_is_recomputed():
@@ -112,6 +133,7 @@ def test_tools_mode_bodies_equal_instructor_with_its_own_context_templating():
         ref = recorder(mode, [GOOD])
         c = ref.client(api_key="sk-test")
         m = INSTRUCTOR_MODES[mode]
+        rm = as_instructor_is_given(rm, compact=True)
         instructor.Instructor(client=c, create=instructor.patch(create=c.chat.completions.create, mode=m),
                               mode=m).chat.completions.create(messages=msgs, response_model=rm, max_retries=2,
                                                               context=ctx, strict=False, model="gpt-test",

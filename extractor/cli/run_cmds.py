@@ -83,6 +83,11 @@ RebuildStore = Annotated[bool, typer.Option(
                             "are asked again.")]
 SKIPPED_SHOWN = 10  # skipped paths listed at the end of a run (all are in summary.json)
 
+Workers = Annotated[int | None, typer.Option("--workers", min=0, help="Processes for the articles' CPU work "
+                                                 "(reading, cleaning, mentions, grounding) beside the one that "
+                                                 "makes the requests; 0: none (default: one per core beyond the "
+                                                 "first, none on 2 cores or fewer).")]
+
 
 # run -------------------------------------------------------------------------------------
 
@@ -119,6 +124,7 @@ def run(
     wait: Wait = False,
     engine: Engine = "asyncio",
     ray_address: RayAddress = None,
+    workers: Workers = None,
     text_field: Annotated[str, typer.Option("--text-field", help="JSONL field holding the article text.")] = "text",
     id_field: Annotated[str, typer.Option("--id-field", help="JSONL field holding the article id.")] = "id",
     local: Local = None,
@@ -162,7 +168,8 @@ def run(
         options = RunOptions(out=out, concurrency=concurrency, rpm=rpm, tpm=tpm, retry_errors=retry_errors,
                              refresh=refresh, text_field=text_field, id_field=id_field, wait=wait,
                              engine="batchapi" if batch_api else engine, ray_address=ray_address,
-                             check_connection=False, argv=tuple(sys.argv), follow_symlinks=follow_symlinks)
+                             check_connection=False, argv=tuple(sys.argv), follow_symlinks=follow_symlinks,
+                             engine_options={} if workers is None else {"workers": workers})
         with ExitStack() as stack:
             use_local = not mentions_only and options.engine != "batchapi" and wants_local(settings, local)
             if use_local:
@@ -311,6 +318,16 @@ def _progress_bar(err: Console) -> Any:
     )
 
 
+def _print_endpoint(info: dict[str, Any], *, log_json: bool, err: Console) -> None:
+    """Which profile, model and chunk size this run uses, before anything is asked (no silent guess)."""
+    if log_json:
+        logger.info("endpoint", extra={"event": {"event": "endpoint", **info}})
+        return
+    err.print(f"provider {info['provider']}, model {info['model']}, {info['base_url']} ({info['mode']} mode), "
+              f"chunks of up to {info['chunk_tokens']:,} tokens, {info['answer_form']}",
+              markup=False, highlight=False, soft_wrap=True)
+
+
 def _log_record(rec: Any) -> None:
     logger.info("article %s", rec.status, extra={"event": {
         "event": "article", "source": rec.source, "sha256": rec.sha256, "status": rec.status, "how": rec.how,
@@ -320,6 +337,8 @@ def _log_record(rec: Any) -> None:
 
 def _run(ex: Any, inputs: list[str], options: Any, *, quiet: bool, log_json: bool, err: Console,
          used_local: bool, secrets: tuple[str, ...]) -> int:
+    if not ex.settings.mentions_only and (log_json or not quiet):  # --quiet: errors only (summary.json says it)
+        _print_endpoint(ex.pipeline.endpoint_info, log_json=log_json, err=err)
     bar = _progress_bar(err) if not quiet and not log_json else None
     task = None
     if bar is not None:

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import enum
 import typing
+import weakref
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -200,4 +201,14 @@ def field_roles(model: type[BaseModel]) -> dict[str, FieldRole]:
     >>> {n: r.kind for n, r in field_roles(Clinic).items()}
     {'name': 'in_text', 'rating': 'unchecked'}
     """
-    return {name: _role(name, info) for name, info in model.model_fields.items()}
+    fields = model.model_fields
+    known = _ROLES.get(model)
+    if known is None or known[0] is not fields:  # a model_rebuild() gives new fields: read again
+        known = _ROLES[model] = (fields, tuple((name, _role(name, info)) for name, info in fields.items()))
+    return dict(known[1])
+
+
+# The roles of each class, read once: grounding asks for them for every fact of every
+# article. Weak keys: classes built on the fly (validated wrappers) are not kept alive.
+_ROLES: weakref.WeakKeyDictionary[type[BaseModel], tuple[dict[str, FieldInfo], tuple[tuple[str, FieldRole], ...]]] \
+    = weakref.WeakKeyDictionary()

@@ -188,6 +188,8 @@ class RunSummary:
     paths: dict[str, str] = field(default_factory=dict)
     skipped: list[Skipped] = field(default_factory=list)
     export_error: str | None = None
+    # What was asked and where: provider profile, model, endpoint, chunk size (no silent guesses).
+    endpoint: dict[str, Any] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:

@@ -13,8 +13,10 @@ The walker (:func:`iter_evidence`) finds evidence fields in *any* schema: a fiel
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel
@@ -44,11 +46,18 @@ MIN_FUZZY_CHARS = 6
 
 def evidence_fields(model: type[BaseModel]) -> list[str]:
     """Names of the evidence fields of one model class (not nested ones)."""
-    names = []
-    for name, info in model.model_fields.items():
-        if name in EVIDENCE_FIELD_NAMES or any(isinstance(m, EvidenceMarker) for m in info.metadata):
-            names.append(name)
-    return names
+    fields = model.model_fields
+    known = _EVIDENCE_FIELDS.get(model)
+    if known is None or known[0] is not fields:  # a model_rebuild() gives new fields: read again
+        names = tuple(name for name, info in fields.items()
+                      if name in EVIDENCE_FIELD_NAMES or any(isinstance(m, EvidenceMarker) for m in info.metadata))
+        known = _EVIDENCE_FIELDS[model] = (fields, names)
+    return list(known[1])
+
+
+# Read once per class (grounding walks every answer with it); weak keys, as classes come and go.
+_EVIDENCE_FIELDS: weakref.WeakKeyDictionary[type[BaseModel], tuple[dict[str, Any], tuple[str, ...]]] = \
+    weakref.WeakKeyDictionary()
 
 
 def fact_type_of(model: type[BaseModel]) -> str:
@@ -196,7 +205,12 @@ class SourceIndex:
 
     def __init__(self, text: str):
         self.text = text
-        self.folded: Folded = fold(text)
+
+    @cached_property
+    def folded(self) -> Folded:
+        # Folded when first searched: a validation context that is never asked about a
+        # quote (label mode answers ids) costs nothing.
+        return fold(self.text)
 
     def contains(self, quote: str) -> bool:
         q = fold(quote).text

@@ -67,6 +67,7 @@ def _check(instance: BaseModel, info: ValidationInfo) -> BaseModel:
     if source is None or not ctx.get("extractor_check_quotes", True):
         return instance
     problems: list[str] = []
+    found = 0
     for site in iter_evidence(instance):
         where = f"{site.path_str}.{site.field}" if site.path else site.field
         if not site.quote.strip():
@@ -78,11 +79,17 @@ def _check(instance: BaseModel, info: ValidationInfo) -> BaseModel:
                 "character for character from the article, or leave this fact out"
             )
             continue
+        found += 1
         for field in checked_number_fields(type(site.owner)):
             value = getattr(site.owner, field, None)
             if isinstance(value, (int, float)) and not _ANY_NUMBER.search(site.quote):
                 problems.append(f"{site.path_str}.{field}: {value!r} but its evidence {site.quote[:80]!r} "
                                 "states no number")
+    if problems and not found:
+        # A model that quoted nothing of the article will not quote better when asked again
+        # (README, *What we measured*: re-asks that pay for themselves): no re-ask is paid
+        # for; grounding drops (or flags) each fact whose quote is not there.
+        return instance
     if problems:
         more = len(problems) - MAX_REPORTED_PROBLEMS
         lines = problems[:MAX_REPORTED_PROBLEMS] + ([f"... and {more} more"] if more > 0 else [])

@@ -633,7 +633,7 @@ class ModelClient:
         # reads the source text from :func:`checking_quotes` instead.
         return dict(
             messages=messages,
-            response_model=prepared_response_model(response_model),
+            response_model=prepared_response_model(response_model, compact=self.settings.compact_schema),
             max_retries=self.settings.max_reasks,
             strict=False,
             **self._request_kwargs(),
@@ -666,7 +666,8 @@ class ModelClient:
         """The chat.completions body instructor would send for these messages in this mode."""
         from instructor.processing.response import handle_response_model
 
-        _, kwargs = handle_response_model(prepared_response_model(response_model), mode=self.mode,
+        prepared = prepared_response_model(response_model, compact=self.settings.compact_schema)
+        _, kwargs = handle_response_model(prepared, mode=self.mode,
                                           messages=[dict(m) for m in messages], **self._request_kwargs())
         return kwargs
 

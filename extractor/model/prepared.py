@@ -16,7 +16,9 @@ fails loudly instead of silently slowing down:
   prepared). This patches one instructor function, guarded: it refuses to install if
   the function is no longer where it was, and it changes nothing for other classes.
 
-Request bodies are byte-for-byte what instructor sends without the caches.
+Request bodies are byte-for-byte what instructor sends without the caches; with
+``compact=True`` (the default of :class:`~extractor.model.settings.Settings`) the same but
+for the JSON schema, which :func:`compact_schema` writes in fewer bytes.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from typing import Any
 import instructor
 from pydantic import BaseModel
 
+from extractor.model.compact import compact_schema
+
 __all__ = ["prepared_response_model", "skip_repeated_async_validator_walks", "CACHE_STATS"]
 
 # Diagnostics for the tests and the benchmark (how often each cache served a request).
@@ -42,11 +46,12 @@ _original_reject: Any = None
 
 
 @lru_cache(maxsize=64)
-def prepared_response_model(response_model: type[BaseModel]) -> type[BaseModel]:
+def prepared_response_model(response_model: type[BaseModel], *, compact: bool = False) -> type[BaseModel]:
     """instructor's wrapper of ``response_model``, built once, its JSON schema memoised.
 
-    Same class name, fields, validators and JSON schema as the class instructor would
-    build itself on every request.
+    Same class name, fields and validators as the class instructor would build itself on
+    every request; the same JSON schema, or with ``compact`` the same in fewer bytes
+    (:func:`compact_schema`), which is what the request then carries.
     """
     prepared: Any = instructor.openai_schema(response_model)
     generate = prepared.model_json_schema.__func__  # pydantic's classmethod, unbound
@@ -61,7 +66,8 @@ def prepared_response_model(response_model: type[BaseModel]) -> type[BaseModel]:
         if text is None:
             CACHE_STATS["schema_computed"] += 1
             # Two threads may both compute it; the results are equal.
-            text = texts[key] = json.dumps(generate(cls, *args, **kwargs))
+            schema = generate(cls, *args, **kwargs)
+            text = texts[key] = json.dumps(compact_schema(schema) if compact else schema)
         else:
             CACHE_STATS["schema_served"] += 1
         # A fresh dict every time: instructor and the openai client edit what they get.

@@ -16,11 +16,13 @@ or ``providers.toml`` in the user config dir)::
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from extractor.core.errors import ConfigurationError
 
@@ -136,6 +138,16 @@ BUILTIN_PROFILES: dict[str, ProviderProfile] = {
             description="vLLM OpenAI-compatible server",
         ),
         ProviderProfile(
+            name="openai_compatible",
+            base_url=None,  # the user's --base-url
+            mode="tools",
+            context_tokens=32_768,
+            api_key_env=None,
+            needs_api_key=False,
+            description="any OpenAI-compatible server at the --base-url given (LM Studio, vLLM, llama.cpp, a "
+                        "proxy...): the model is the one you name",
+        ),
+        ProviderProfile(
             name="llamacpp",
             base_url="http://127.0.0.1:8080/v1",
             # llama.cpp's server rejects response_format json_schema; tools with
@@ -212,10 +224,20 @@ def get_profile(name: str) -> ProviderProfile:
 
 
 def guess_provider(base_url: str | None) -> str:
-    """The profile that fits a base URL best (used when only a URL is configured)."""
+    """The profile that fits a base URL best (used when only a URL is configured).
+
+    A server on this machine is ``openai_compatible``: which server it is cannot be told
+    from its address (llama.cpp's profile is chosen by ``--local`` or ``--provider llamacpp``).
+
+    >>> guess_provider("http://127.0.0.1:8080/v1"), guess_provider("https://api.deepseek.com/v1")
+    ('openai_compatible', 'deepseek')
+    """
     if not base_url:
         return "openai"
     url = base_url.lower()
+    host = (urlsplit(url).hostname or "").strip("[]")
+    if host == "localhost" or host.endswith(".localhost") or _is_loopback(host):
+        return "openai_compatible"
     for key, name in [
         ("deepseek", "deepseek"),
         ("dashscope", "qwen"),
@@ -223,10 +245,15 @@ def guess_provider(base_url: str | None) -> str:
         (":11434", "ollama"),
         (":8000", "vllm"),
         ("api.openai.com", "openai"),
-        (":8080", "llamacpp"),
-        ("127.0.0.1", "llamacpp"),
-        ("localhost", "llamacpp"),
     ]:
         if key in url:
             return name
     return "openai"
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from typing import Any, Literal, TypedDict
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, field_validator
 
 from extractor.core.errors import ConfigurationError
 from extractor.model.providers import Mode, ProviderProfile, get_profile, guess_provider
@@ -42,6 +42,16 @@ _ENV = {
 
 MENTIONS_ONLY_MODEL = "none (mentions only)"
 """The model name records of a mentions-only run are kept under (no model is asked)."""
+
+
+class _ProfileMemo(dict[tuple[str | None, str | None], ProviderProfile]):
+    """The profiles a Settings object resolved: a memo, not part of its value (two settings
+    that say the same are equal whatever either has looked up)."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _ProfileMemo)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 class Settings(BaseModel):
@@ -75,6 +85,9 @@ class Settings(BaseModel):
         default=None, ge=1, description="maxItems for every list in the answer's schema.")
     max_string_chars: int | None = Field(
         default=None, ge=1, description="maxLength for every free-text string in the answer's schema.")
+    compact_schema: bool = Field(
+        default=True, description="Send the answer's JSON schema compact (no titles, no empty defaults, repeated "
+        "parts defined once); False: as pydantic writes it.")
 
     # Retry budgets (kept apart, both reported in Usage)
     max_reasks: int = Field(default=2, ge=0, description="Validation re-asks after the first answer.")
@@ -104,7 +117,9 @@ class Settings(BaseModel):
     # Grounding
     ungrounded: Literal["drop", "flag"] = "drop"
     fuzzy_threshold: float = Field(default=85.0, ge=0, le=100)
-    reask_on_ungrounded: bool = Field(default=True, description="Re-ask when a quote is not in the article.")
+    reask_on_ungrounded: bool = Field(default=True, description=(
+        "Re-ask when a quote is not in the article and the answer has grounded facts to keep (an answer that "
+        "quotes nothing of the article is accepted as it is: asked again, such a model gained no fact)."))
     check_numbers: bool = True
 
     # For a server that turns the answer's schema into a grammar (llama.cpp): mention-id fields
@@ -121,6 +136,8 @@ class Settings(BaseModel):
     labels: bool | None = Field(default=None, description="Numbers named by the ids of the mentions the readers found.")
     evidence_mode: Literal["quote", "sentence"] | None = Field(
         default=None, description="Evidence as a verbatim quote, or as the ids of the sentences that state the fact.")
+
+    _profiles: _ProfileMemo = PrivateAttr(default_factory=lambda: _ProfileMemo())
 
     @field_validator("api_key", mode="before")
     @classmethod
@@ -155,7 +172,19 @@ class Settings(BaseModel):
 
     # Resolution against the profile -------------------------------------------------
     def profile(self) -> ProviderProfile:
-        return get_profile(self.provider or guess_provider(self.base_url))
+        """The provider profile these settings resolve to, read once (the built-in profiles and
+        the user's TOML files as they were then): a run asks for it on every request.
+
+        >>> s = Settings(provider="deepseek")
+        >>> s.profile() is s.profile(), s.profile().name
+        (True, 'deepseek')
+        """
+        # Keyed by what it depends on: model_copy(update=...) shares the private memo.
+        key = (self.provider, self.base_url)
+        profile = self._profiles.get(key)
+        if profile is None:
+            profile = self._profiles[key] = get_profile(self.provider or guess_provider(self.base_url))
+        return profile
 
     def resolved_model(self) -> str:
         if self.mentions_only:
@@ -232,6 +261,7 @@ class SettingsKeywords(TypedDict, total=False):
     check_numbers: bool
     mentions_only: bool
     grammar_ids: bool
+    compact_schema: bool
     max_article_tokens: int | None
     labels: bool | None
     evidence_mode: Literal["quote", "sentence"] | None

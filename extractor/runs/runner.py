@@ -615,7 +615,7 @@ async def arun_batch(extractor: ArticleExtractor, inputs: Iterable[str | os.Path
         total = len(options.only) if options.only is not None else (
             await asyncio.to_thread(count_items, files) + len(errors))
         summary = RunSummary(run_id=0, out=options.out, engine=str(options.engine), total=total,
-                             skipped=found.skipped)
+                             skipped=found.skipped, endpoint=extractor.endpoint_info)
         aborted = False
         try:
             await _consume(iter_results(extractor, inputs, options, summary=summary, lock=lock,

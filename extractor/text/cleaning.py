@@ -274,7 +274,11 @@ def _tail_reason(s: str) -> str:
 
 
 def _norm(s: str) -> str:
-    return "".join(ch for ch in s if not ch.isspace() and ch not in _INVISIBLE)
+    return _NORM_DROPS.sub("", s)
+
+
+# What _norm leaves out: whitespace (as str.isspace says) and the invisible characters.
+_NORM_DROPS = re.compile(f"[\\s{_INVISIBLE}]+")
 
 
 # --------------------------------------------------------------------------- cleaning
@@ -451,22 +455,18 @@ def clean_by_lines(text: str, keep: set[int] | frozenset[int], *, drop_pinyin: b
         lead = len(body) - len(body.lstrip())
         content = body.strip()
         cstart = start + lead
-        skip = bytearray(len(content))
-        if drop_pinyin:
-            for m in PINYIN_ANNOTATION.finditer(content):
-                skip[m.start():m.end()] = b"\x01" * (m.end() - m.start())
         if prev_end is not None:
             sep = "\n\n" if gap else "\n"
             parts.append(sep)
             offs.extend([prev_end] * len(sep))
-        if not any(skip):  # the whole line is kept: one piece, one range of offsets
-            parts.append(content)
-            offs.extend(range(cstart, cstart + len(content)))
-        else:
-            for k, ch in enumerate(content):
-                if not skip[k]:
-                    parts.append(ch)
-                    offs.append(cstart + k)
+        # The line as it is, but for its pinyin annotations: whole runs, their offsets ranges.
+        k = 0
+        for m in PINYIN_ANNOTATION.finditer(content) if drop_pinyin else ():
+            parts.append(content[k:m.start()])
+            offs.extend(range(cstart + k, cstart + m.start()))
+            k = m.end()
+        parts.append(content[k:])
+        offs.extend(range(cstart + k, cstart + len(content)))
         prev_end = cstart + len(content)
         kept_nos.append(no)
         gap = False

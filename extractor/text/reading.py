@@ -16,11 +16,14 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from extractor.core.errors import InputError
 
 from .textnorm import strip_pinyin, to_ascii_digits
+
+if TYPE_CHECKING:
+    from .cleaning import CleanText
 
 __all__ = ["Document", "document_from_text", "document_from_info", "read_document", "iter_documents", "detect_metadata",
            "decode_bytes", "jsonl_source", "open_regular", "file_kind", "ENCODING_REPAIRED"]
@@ -45,6 +48,29 @@ class Document:
     author: str | None = None
     language: str | None = None
     warnings: tuple[str, ...] = field(default=())
+    # The text as cleaned while reading (metadata is read off it), so that extraction does
+    # not clean it again. Not compared, not shown, and left out of pickles: another
+    # process cleans again rather than receive the offset map.
+    cleaned: CleanText | None = field(default=None, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "cleaned"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for k, v in {**state, "cleaned": None}.items():
+            object.__setattr__(self, k, v)
+
+    def cleaned_text(self, *, enabled: bool = True) -> CleanText:
+        """The article's :class:`CleanText` (the one made while reading, when there is one).
+
+        >>> document_from_text("Beds: 40.").cleaned_text().text
+        'Beds: 40.'
+        """
+        if enabled and self.cleaned is not None and self.cleaned.original == self.text:
+            return self.cleaned
+        from .cleaning import clean_text
+
+        return clean_text(self.text, self.language, enabled=enabled)
 
 
 # --------------------------------------------------------------------------- decoding
@@ -275,7 +301,7 @@ def parse_date(s: str) -> str | None:
 _METADATA_CHARS = 200_000
 
 
-def detect_metadata(text: str) -> dict:
+def detect_metadata(text: str, cleaned: CleanText | None = None) -> dict:
     """Publication metadata found in the page text.
 
     Keys (each None when not found): ``title`` (first kept line, if headline-like),
@@ -284,7 +310,8 @@ def detect_metadata(text: str) -> dict:
     a "X报讯" dateline), ``author``, ``editor`` (责任编辑), ``news_code`` (کد خبر).
     Inline pinyin is stripped from the values. Only the head of the text is read
     (its first 400 lines, at most 200,000 characters): metadata sits at the top, and a
-    huge file must not cost minutes and gigabytes before it can be refused.
+    huge file must not cost minutes and gigabytes before it can be refused. ``cleaned``
+    is the text's :class:`~extractor.text.cleaning.CleanText` when the caller has it.
     """
     from .cleaning import _is_strong, clean_text
 
@@ -331,7 +358,8 @@ def detect_metadata(text: str) -> dict:
             if iso and len(ln) <= 60:
                 meta["published"] = iso
                 break
-    cleaned = clean_text(text)
+    if cleaned is None or cleaned.original != text:
+        cleaned = clean_text(text)
     first = next((ln.strip() for ln in cleaned.text.splitlines() if ln.strip()), None)
     if first and not _is_strong(first) and len(first) <= 150:
         meta["title"] = first
@@ -348,16 +376,24 @@ def _build(text: str, *, source: str | None, sha: str, encoding: str | None, raw
            fmt: Format, warnings: list[str], metadata: bool = True,
            given: dict[str, str | None] | None = None, languages: tuple[str, ...] = ()) -> Document:
     """A Document; ``given`` metadata (from HTML or a JSONL record) wins over what is detected."""
+    from .cleaning import clean_text
     from .language import detect_language
 
     meta: dict[str, Any] = {}
-    if metadata:
+    cleaned = language = None
+    if metadata and len(text) <= _METADATA_CHARS:
+        # Cleaned once: metadata and language are read off it and extraction uses it as it is.
+        cleaned = clean_text(text)
+        meta = detect_metadata(text, cleaned)
+        language = detect_language(cleaned.text or text, extra=languages)
+    elif metadata:
+        # A huge text is cleaned only if extraction accepts it (its size is checked first).
         meta = detect_metadata(text)
+        language = detect_language(text, extra=languages)
     given = given or {}
     fields = {k: given.get(k) or meta.get(k) for k in ("title", "published", "outlet", "author")}
     return Document(text=text, source=source, sha256=sha, encoding=encoding, raw_text=raw,
-                    format=fmt, language=detect_language(text, extra=languages) if metadata else None,
-                    warnings=tuple(warnings), **fields)
+                    format=fmt, language=language, warnings=tuple(warnings), cleaned=cleaned, **fields)
 
 
 def document_from_text(text: str, *, source: str | None = None, detect_metadata: bool = True,

@@ -103,41 +103,99 @@ class Folded:
         return self.to_original[start], self.to_original[end - 1] + 1
 
 
+# Every character folded so far (a memo filled as characters are met; equal whichever
+# thread fills it), and those among them that fold to none or several characters.
+_TABLE: dict[int, str] = {}
+_IRREGULAR: set[str] = set()
+
+
+def _learn(chars: list[str]) -> None:
+    for ch in chars:
+        folded = _fold_char(ch)
+        if len(folded) != 1:
+            _IRREGULAR.add(ch)
+        _TABLE[ord(ch)] = folded
+
+
+# Whitespace a fold changes: runs of two or more, and any single one other than " ".
+_SPACE_TO_COLLAPSE = re.compile(r"\s{2,}|[^\S ]")
+
+
 def fold(text: str, *, drop_pinyin: bool = True, collapse_space: bool = True) -> Folded:
     """Fold ``text`` for matching (NFKC, traditional→simplified, Persian/Arabic letter
     forms, digits, case, zero-width characters, diacritics, inline pinyin, whitespace)."""
-    skip = bytearray(len(text))
+    if len(text) <= _SHORT:  # names, quotes, values: folded again and again within an article
+        return _fold_short(text, drop_pinyin, collapse_space)
+    return _fold(text, drop_pinyin, collapse_space)
+
+
+_SHORT = 200
+
+
+@lru_cache(maxsize=8192)
+def _fold_short(text: str, drop_pinyin: bool, collapse_space: bool) -> Folded:
+    return _fold(text, drop_pinyin, collapse_space)
+
+
+def _fold(text: str, drop_pinyin: bool, collapse_space: bool) -> Folded:
+    # Runs of characters that fold to exactly one each are folded by str.translate, their
+    # offsets a range: Python steps only for the characters that fold to none or several
+    # (zero-width, ligatures, "…") and for inline pinyin.
+    chars = set(text)
+    unseen = [ch for ch in chars if ord(ch) not in _TABLE]
+    if unseen:
+        _learn(unseen)
+    cuts: list[tuple[int, int]] = []  # [start, end) of what is not a plain run
     if drop_pinyin:
-        for m in PINYIN_ANNOTATION.finditer(text):
-            skip[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
-    out: list[str] = []
+        cuts = [m.span() for m in PINYIN_ANNOTATION.finditer(text)]
+    irregular = chars & _IRREGULAR
+    if irregular:
+        cuts += [(i, i + 1) for i, ch in enumerate(text) if ch in irregular]
+        cuts.sort()
+    parts: list[str] = []
     idx: list[int] = []
-    last_space = True  # drops leading whitespace
-    for i, ch in enumerate(text):
-        if skip[i]:
+    pos = 0
+    for a, b in cuts:
+        if a < pos:  # an irregular character inside pinyin already dropped
             continue
-        if ch.isspace() and collapse_space:
-            if not last_space:
-                out.append(" ")
-                idx.append(i)
-            last_space = True
-            continue
-        f = _fold_char(ch)
-        for c in f:
-            if c.isspace() and collapse_space:
-                if last_space:
-                    continue
-                c = " "
-                last_space = True
-            else:
-                last_space = False
-            out.append(c)
-            idx.append(i)
-    if collapse_space and out and out[-1] == " ":
-        out.pop()
-        idx.pop()
+        parts.append(text[pos:a].translate(_TABLE))
+        idx.extend(range(pos, a))
+        if b - a == 1 and text[a] in irregular:  # (a pinyin annotation is longer: it is dropped)
+            piece = _TABLE[ord(text[a])]
+            parts.append(piece)
+            idx.extend([a] * len(piece))
+        pos = b
+    parts.append(text[pos:].translate(_TABLE))
+    idx.extend(range(pos, len(text)))
+    folded = "".join(parts)
+    if collapse_space:
+        folded, idx = _collapse_space(folded, idx)
     idx.append(len(text))
-    return Folded(text="".join(out), to_original=tuple(idx), original_length=len(text))
+    return Folded(text=folded, to_original=tuple(idx), original_length=len(text))
+
+
+def _collapse_space(text: str, idx: list[int]) -> tuple[str, list[int]]:
+    """Each run of whitespace as one " " (at its first character's index), none at either end."""
+    lead = len(text) - len(text.lstrip())
+    body = text.strip()
+    if not body:
+        return "", []
+    idx = idx[lead:lead + len(body)]
+    runs = list(_SPACE_TO_COLLAPSE.finditer(body))
+    if not runs:
+        return body, idx
+    parts: list[str] = []
+    out_idx: list[int] = []
+    pos = 0
+    for m in runs:
+        a, b = m.span()
+        parts.append(body[pos:a])
+        parts.append(" ")
+        out_idx.extend(idx[pos:a + 1])
+        pos = b
+    parts.append(body[pos:])
+    out_idx.extend(idx[pos:])
+    return "".join(parts), out_idx
 
 
 def fold_text(text: str) -> str:

@@ -13,6 +13,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from extractor.model.ratelimit import NotStarted, article_gate
+from extractor.pipeline import ArticleExtractor, default_workers
 from extractor.runs.engines.base import Answer, Engine, EngineContext, Job
 
 logger = logging.getLogger(__name__)
@@ -45,11 +46,22 @@ class AsyncioEngine(Engine):
         self._stopping = False
 
     async def answer(self, jobs: AsyncIterator[Job]) -> AsyncIterator[Answer]:
+        # engine_options["workers"]: processes for the articles' CPU stages (0: threads of this one).
+        processes = int(self.options.engine_options.get("workers", default_workers()))
+        extractor = self.extractor.in_processes(processes)
+        try:
+            async for answer in self._answer(extractor, jobs):
+                yield answer
+        finally:
+            if extractor is not self.extractor:
+                await extractor.aclose()
+
+    async def _answer(self, extractor: ArticleExtractor, jobs: AsyncIterator[Job]) -> AsyncIterator[Answer]:
         workers = articles_in_progress(self.options.concurrency, limited=self.extractor.limited_run_wide)
         inbox: asyncio.Queue[Job | object] = asyncio.Queue(maxsize=workers)
         outbox: asyncio.Queue[Answer | BaseException | object] = asyncio.Queue()
         feeder = asyncio.create_task(self._feed(jobs, inbox, outbox, workers))
-        pool = [asyncio.create_task(self._work(inbox, outbox)) for _ in range(workers)]
+        pool = [asyncio.create_task(self._work(extractor, inbox, outbox)) for _ in range(workers)]
         running = workers
         try:
             while running:
@@ -88,7 +100,7 @@ class AsyncioEngine(Engine):
     def _is_stopping(self) -> bool:
         return self._stopping
 
-    async def _work(self, inbox: asyncio.Queue[Job | object],
+    async def _work(self, extractor: ArticleExtractor, inbox: asyncio.Queue[Job | object],
                     outbox: asyncio.Queue[Answer | BaseException | object]) -> None:
         try:
             while isinstance(job := await inbox.get(), Job):
@@ -96,7 +108,7 @@ class AsyncioEngine(Engine):
                     continue
                 try:
                     with article_gate(self._is_stopping):
-                        answer = await self.extractor.aanswer(job.document)
+                        answer = await extractor.aanswer(job.document)
                 except NotStarted:  # stopped while it waited for its first request slot: as above
                     continue
                 await outbox.put(Answer.of(job, answer))
