@@ -32,6 +32,7 @@ from datetime import date
 from typing import Any
 
 from extractor.core.types import MENTION_PREFIX, Mention, MentionKind, Sentence
+from extractor.numbers.currency import is_currency_code
 from extractor.numbers.dates import find_dates
 from extractor.numbers.quantities import Quantity, find_quantities
 from extractor.text.cleaning import CleanText, clean_text
@@ -40,18 +41,14 @@ from extractor.text.sentences import TextSentence, split_sentences
 
 __all__ = ["MentionSet", "find_mentions", "currency_of", "reference_date"]
 
-# Every currency the number reader names is an ISO 4217 code (CNY, IRR, IRT for toman,
-# INR…); units are lower-case words or the counted noun as written.
-_CURRENCY = re.compile(r"[A-Z]{3}")
-
-
 def currency_of(unit: str | None) -> str | None:
-    """The currency code a reader's unit names, or None for a unit that is not money.
+    """The currency code a reader's unit names, or None for a unit that is not money (an
+    abbreviation in capitals is not a currency unless ISO 4217 lists it).
 
-    >>> currency_of("CNY"), currency_of("person_time"), currency_of("個")
-    ('CNY', None, None)
+    >>> currency_of("CNY"), currency_of("person_time"), currency_of("個"), currency_of("ICU")
+    ('CNY', None, None, None)
     """
-    return unit if unit and _CURRENCY.fullmatch(unit) else None
+    return unit if unit and is_currency_code(unit) else None
 
 
 def reference_date(published: str | None) -> date | None:
@@ -151,7 +148,8 @@ class _Found:
 
 
 def _quantity(q: Quantity) -> _Found:
-    currency = currency_of(q.unit)
+    # The reader's own currency, read in context: a unit in capitals ("12 ICU beds") is not one.
+    currency = q.currency
     return _Found("money" if currency else "quantity", q.start, q.end, {
         "value": q.value, "value_max": q.value_max, "unit": None if currency else q.unit, "currency": currency,
         "qualifier": q.qualifier, "uncertain": q.uncertain}, q.number_end or None)

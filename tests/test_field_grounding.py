@@ -208,3 +208,30 @@ def test_organisation_place_from_gold_passes_and_invented_place_fails():
     assert not field_flags(check_fields(ok, source))
     bad = Organisation(name="بیمارستان شهدا", place=INVENTED[4], evidence="-")
     assert field_flags(check_fields(bad, source)) == ["field_not_in_text:place"]
+
+
+@pytest.mark.parametrize(("value", "article"), [
+    ("喀什地区第一人民医院", "喀什地区第二人民医院召开会议"),
+    ("Dr. John Smith", "Dr. Jane Smith said the clinic would open."),
+    ("St Mary's Hospital", "St Mark's Hospital added 20 beds."),
+    ("بیمارستان امام رضا", "بیمارستان امام حسین افتتاح شد"),
+    ("مستشفى الملك فهد", "افتتح مستشفى الملك خالد"),
+    ("北京医院", "北京、上海等地的医院"),
+    ("Ali Reza Ahmadi", "Dr. Ali Reza Ahmadian spoke."),
+])
+def test_a_name_one_letter_or_word_away_is_another_name(value, article):
+    """A name that differs from the article's in one letter, number or word is not found:
+    a similarity score would pass every one of these."""
+    assert find_string(value, SourceIndex(article)).alignment == "none"
+
+
+@pytest.mark.parametrize(("value", "article"), [
+    ("St Mary's Hospital", "St. Mary’s Hospital added 20 beds."),
+    ("米爾古麗·亞森", "院長米爾古麗?亞森說"),
+    ("Al-Shifa Hospital", "the Al Shifa hospital in Gaza"),
+])
+def test_a_name_differing_only_in_spacing_and_punctuation_is_found(value, article):
+    found = find_string(value, SourceIndex(article))
+    assert found.alignment in ("exact", "fuzzy") and found.span is not None
+    start, end = found.span
+    assert article[start].isalnum() and article[end - 1].isalnum()

@@ -161,3 +161,16 @@ def test_every_mention_points_at_its_text_and_sentence(text):
         s = found.sentence_of(m)
         assert s is not None and s.start <= m.start < m.end <= s.end, (m, s)
     assert [m.id for m in found.of_kind("quantity")] == [f"Q{i}" for i in range(1, len(found.of_kind("quantity")) + 1)]
+
+
+@pytest.mark.parametrize("text", ["The trust opened 12 ICU beds.", "It bought 50 MRI scanners.",
+                                  "40 NHS consultants signed.", "5 CCG areas merged."])
+def test_an_abbreviation_in_capitals_is_not_a_currency(text):
+    """Only the reader's own currency, read in context, makes a mention money."""
+    found = find_mentions(document_from_text(text, source="x.txt")).mentions
+    assert [(m.kind, m.currency) for m in found] == [("quantity", None)]
+
+
+def test_a_currency_code_still_makes_money():
+    found = find_mentions(document_from_text("The fund paid 20 USD and KWD 5,000.", source="x.txt")).mentions
+    assert [(m.kind, m.value, m.currency) for m in found] == [("money", 20, "USD"), ("money", 5000, "KWD")]

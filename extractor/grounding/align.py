@@ -212,6 +212,14 @@ class SourceIndex:
         # quote (label mode answers ids) costs nothing.
         return fold(self.text)
 
+    @cached_property
+    def letters(self) -> tuple[str, tuple[int, ...]]:
+        """The folded text's letters and digits alone, and where each stands in the folded
+        text (to find a name that differs only in spacing and punctuation)."""
+        hay = self.folded.text
+        where = tuple(i for i, ch in enumerate(hay) if ch.isalnum())
+        return "".join(hay[i] for i in where), where
+
     def contains(self, quote: str) -> bool:
         q = fold(quote).text
         return bool(q) and q in self.folded.text

@@ -63,7 +63,9 @@ ARTICLE_FIELD_NOT_IN_TEXT = "article_field_not_in_text"
 # 中庄周边4家卫生院): a list separator right after the first member, then more members, and the
 # shared head right after the last one (a few characters of it: 周边4家).
 _LIST_SEPARATOR = re.compile(r"\s*(?:、|,|，|和|及|与|與|以及|或|و|،|\band\b|\bor\b|&|/)\s*", re.IGNORECASE)
-_CLAUSE_BREAK = re.compile(r"[。;；!?！？:：\n]")
+# A gap with 等 ("and others") or 的 (a modifier) is a phrase, not list members: 北京、上海等地的医院
+# names no 北京医院.
+_CLAUSE_BREAK = re.compile(r"[。;；!?！？:：\n等的]")
 _MAX_COORDINATION_GAP = 30
 _MAX_LAST_MEMBER = 8
 _MIN_PART = 2
@@ -105,23 +107,67 @@ def _coordinated(folded: str, source: SourceIndex) -> tuple[int, int] | None:
 def find_string(value: str, source: SourceIndex, *, fuzzy_threshold: float = 85.0) -> FieldCheck:
     """How ``value`` occurs in the article (``field`` left empty).
 
-    >>> src = SourceIndex("在烏恰鎮、芒辛鎮衛生院建設智慧化接種門診2處")
+    A name is found ``exact`` (after folding script, letter forms and case), ``fuzzy`` when
+    only spacing and punctuation differ (``St Mary's`` for ``St. Mary’s``), or
+    ``coordinated`` (split between list members sharing a head noun). A name differing
+    in a single letter is another name, so there is no similarity score here:
+    ``fuzzy_threshold`` is kept for callers and unused.
+
+    >>> src = SourceIndex("在烏恰鎮、芒辛鎮衛生院建設智慧化接種門診2處。喀什地区第二人民医院")
     >>> find_string("乌恰镇卫生院", src).alignment, find_string("喀什地區人民醫院", src).alignment
     ('coordinated', 'none')
+    >>> find_string("喀什地区第一人民医院", src).alignment
+    'none'
+    >>> src = SourceIndex("Dr. Jane Smith of St. Mary’s Hospital met Ali Ahmadian.")
+    >>> [find_string(v, src).alignment for v in ("St Mary's Hospital", "Dr. John Smith", "Ali Ahmadi")]
+    ['fuzzy', 'none', 'none']
     """
+    del fuzzy_threshold
     folded = fold(value).text
     if not folded:
         return FieldCheck("", value, "none")
-    exact = source.find_all(folded)
+    exact = [span for span in source.find_all(folded) if _whole_words(source.text, span)]
     if exact:
         return FieldCheck("", value, "exact", exact[0])
-    match = ground_quote(value, source, fuzzy_threshold=fuzzy_threshold)
-    if match.alignment != "none":
-        return FieldCheck("", value, match.alignment, (match.start, match.end))
+    span = _same_letters(folded, source)
+    if span is not None:
+        return FieldCheck("", value, "fuzzy", span)
     span = _coordinated(folded, source)
     if span is not None:
         return FieldCheck("", value, "coordinated", span)
     return FieldCheck("", value, "none")
+
+
+def _whole_words(text: str, span: tuple[int, int]) -> bool:
+    """A Latin-script name does not start or end inside a word (``Ahmadi`` in ``Ahmadian``);
+    other scripts have no such boundary to keep (Chinese has no spaces; Arabic and Persian
+    glue conjunctions and prepositions to the word that follows)."""
+    start, end = span
+    before = text[start - 1] if start > 0 else " "
+    after = text[end] if end < len(text) else " "
+    first, last = text[start] if end > start else " ", text[end - 1] if end > start else " "
+    return not ((_LATIN_WORD.match(first) and _LATIN_WORD.match(before))
+                or (_LATIN_WORD.match(last) and _LATIN_WORD.match(after)))
+
+
+_LATIN_WORD = re.compile(r"[0-9A-Za-z\u00C0-\u024F]")
+_NOT_LETTER = re.compile(r"[\W_]+")
+
+
+def _same_letters(folded: str, source: SourceIndex) -> tuple[int, int] | None:
+    """Where the value's letters and digits stand in the article's, in the same order with
+    nothing but spaces and punctuation between them (``St Marys`` for ``St. Mary’s``)."""
+    letters = _NOT_LETTER.sub("", folded)
+    if len(letters) < _MIN_PART:
+        return None
+    hay, where = source.letters
+    i = hay.find(letters)
+    while i != -1:
+        span = source.folded.span_to_original(where[i], where[i + len(letters) - 1] + 1)
+        if _whole_words(source.text, span):
+            return span
+        i = hay.find(letters, i + 1)
+    return None
 
 
 def _in_text_fields(model: type[BaseModel]) -> list[str]:
