@@ -86,7 +86,8 @@ __all__ = ["ArticlePipeline", "ArticleExtractor", "ArticleAnswer", "ExtractorRec
 
 # Bump when grounding, the number check, dedupe or the fact envelope change what is
 # derived from the same answers: stored results are then re-derived on the next run.
-DERIVE_REVISION = "3"  # 3: facts of an article in an unsupported language are flagged
+DERIVE_REVISION = "4"  # 3: facts of an article in an unsupported language are flagged; 4: names
+# matched without a similarity score, label-mode ranges and doubtful readings flagged
 
 # The share of a chunk's token budget left for article text when the model is shown
 # mention and sentence ids (they add 2-3% to the seeds' prompt tokens; scripts/tokens_per_fact.py).
@@ -242,6 +243,7 @@ class _Derivation:
             fact = _new_fact(site, match, chunk_index)
             if given is not None:
                 fact.mentions = dict(given.mention_ids)
+                fact.flags.extend(f for f in given.flags if f not in fact.flags)
             if fact.grounded:
                 self._grounded(site, fact, match, from_mentions=bool(fact.mentions))
                 if self._fields_dropped(site, fact, source):

@@ -154,3 +154,23 @@ def test_grammar_held_ids_name_only_the_articles_own_mentions_and_sentences():
     assert result.facts_of("money")[0].data["amount"] == 5_000_000
     # The extractor's own response model (and so stored answers) is unchanged.
     assert "enum" not in str(ex.pipeline.response_model.model_json_schema()["$defs"]["LabelMoney"])
+
+
+def test_a_range_or_a_doubtful_reading_filled_from_a_mention_is_flagged():
+    """Label mode fills one value: a range's upper end, or a reading the reader doubts, must
+    not pass as a plain exact figure (quote mode's number check flags the same)."""
+    text = ("县医院扩建工程.\n\n县政府投资3000万至5000万元用于县医院扩建。"
+            "The ward has €300 000 of new equipment and 120 beds.\n")
+
+    def synthetic_label_answer(body):
+        ids = re.findall(r"⟦(\w+)⟧", article_of(body))
+        money = [{"mention": i, "purpose": "expansion"} for i in ids if i.startswith("M")]
+        beds = [{"mention": i, "measure": "beds"} for i in ids if i.startswith("Q")]
+        return {"money": money, "quantities": beds}
+
+    server = FakeEndpoint(answer=synthetic_label_answer)
+    result = Extractor(settings(), client=server.client()).extract(text)
+    flags = {f.data.get("amount", f.data.get("value")): f.flags for f in result.facts}
+    assert flags[30_000_000] == ["amount_range_in_evidence"]
+    assert flags[300_000] == ["amount_uncertain_in_evidence"]
+    assert flags[120] == []

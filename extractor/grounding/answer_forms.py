@@ -49,6 +49,7 @@ class AnswerSite:
     spans: tuple[Span, ...]
     mention_ids: dict[str, str] = field(default_factory=dict)
     sentence_ids: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()  # what a filled value does not say of its reading (a range, a doubt)
 
     def as_match(self) -> Match:
         """The site as a grounding :class:`~extractor.grounding.align.Match` (exact: the text
@@ -121,7 +122,7 @@ class AnswerForm:
             data, problems = filled.data, problems + filled.problems
             for key, s in filled.sites.items():
                 sites[key] = AnswerSite(s.evidence, s.span, s.spans or (s.span,), s.mention_ids,
-                                        (s.sentence.id,) if s.sentence else ())
+                                        (s.sentence.id,) if s.sentence else (), s.flags)
         return FilledAnswer(data, sites, problems)
 
 

@@ -45,7 +45,7 @@ from extractor.mentions import MentionSet, normalize_id
 logger = logging.getLogger(__name__)
 
 __all__ = ["RefSpec", "LabelSite", "Filled", "label_refs", "uses_labels", "label_model", "label_context",
-           "fill_labels", "hold_mention_ids", "MENTIONS_CONTEXT_KEY", "UNKNOWN_MENTION"]
+           "fill_labels", "reading_flags", "hold_mention_ids", "MENTIONS_CONTEXT_KEY", "UNKNOWN_MENTION"]
 
 MENTIONS_CONTEXT_KEY = "extractor_mentions"
 LABEL_TAG = "label"
@@ -172,6 +172,7 @@ class LabelSite:
     span: Span
     sentence: Sentence | None
     spans: tuple[Span, ...] = ()
+    flags: tuple[str, ...] = ()
 
     @property
     def mention_ids(self) -> dict[str, str]:
@@ -236,6 +237,7 @@ def fill_labels(answer: BaseModel, mentions: MentionSet, *, evidence: EvidenceUn
         if not refs:
             return values
         used: dict[str, Mention] = {}
+        flags: list[str] = []
         for name, spec in refs.items():
             raw = values.pop(name, None)
             if name in source.model_fields:  # the user's schema keeps the id too (a MentionRef field)
@@ -250,7 +252,8 @@ def fill_labels(answer: BaseModel, mentions: MentionSet, *, evidence: EvidenceUn
             used[name] = mention
             for field_name, attribute in spec.fields.items():
                 values[field_name] = _coerce(getattr(mention, attribute), source.model_fields[field_name])
-        site = _site(text, mentions, used, evidence)
+            flags.extend(reading_flags(mention, spec))
+        site = _site(text, mentions, used, evidence, tuple(flags))
         for name in _evidence_fields(source):
             values[name] = site.evidence if site else ""
         if site is not None:
@@ -279,7 +282,30 @@ def _where(path: tuple[Any, ...]) -> str:
     return out or "$"
 
 
-def _site(text: str, mentions: MentionSet, used: dict[str, Mention], unit: EvidenceUnit) -> LabelSite | None:
+def reading_flags(mention: Mention, spec: RefSpec) -> list[str]:
+    """What the filled value does not say of its mention, as quote mode's number check says it:
+    a reading the reader doubts (``value_uncertain_in_evidence``) and a range whose upper end
+    no field of the schema holds (``value_range_in_evidence``: 3000万至5000万元 filled as 30000000).
+
+    >>> spec = RefSpec("mention", "money", True, {"amount": "value", "currency": "currency"})
+    >>> m = Mention(id="M1", kind="money", text="3000万至5000万元", start=0, end=12,
+    ...             value=30000000, value_max=50000000, currency="CNY", qualifier="exact")
+    >>> reading_flags(m, spec)
+    ['amount_range_in_evidence']
+    """
+    value_fields = [f for f, attribute in spec.fields.items() if attribute == "value"]
+    holds_max = "value_max" in spec.fields.values()
+    out: list[str] = []
+    for field_name in value_fields:
+        if mention.uncertain:
+            out.append(f"{field_name}_uncertain_in_evidence")
+        if mention.value_max is not None and not holds_max:
+            out.append(f"{field_name}_range_in_evidence")
+    return out
+
+
+def _site(text: str, mentions: MentionSet, used: dict[str, Mention], unit: EvidenceUnit,
+          flags: tuple[str, ...] = ()) -> LabelSite | None:
     if not used:
         return None
     primary = next(iter(used.values()))
@@ -296,7 +322,7 @@ def _site(text: str, mentions: MentionSet, used: dict[str, Mention], unit: Evide
         start, end = _clause(text, sentence, primary)
     else:
         start, end = sentence.start, sentence.end
-    return LabelSite(dict(used), text[start:end], Span(start=start, end=end), sentence, tuple(spans))
+    return LabelSite(dict(used), text[start:end], Span(start=start, end=end), sentence, tuple(spans), flags)
 
 
 # --------------------------------------------------------------------------- grammar-held ids
