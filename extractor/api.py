@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import warnings
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, Self, Unpack, cast
@@ -94,6 +95,13 @@ class RecordStream(AsyncIterator[ArticleRecord]):
         await self.aclose()
 
 
+# 0.2's stage methods and attributes of Extractor (then the pipeline itself).
+_MOVED_TO_PIPELINE = frozenset({
+    "aask", "ask", "aextract_document", "extract_document", "document", "read", "prepare", "finish",
+    "dump_answers", "load_answers", "rederive", "model_client", "model_name", "schema_name", "schema_version",
+})
+
+
 class Extractor(Generic[ModelT]):
     """Extraction for applications: single articles (sync and async) and batches.
 
@@ -133,6 +141,16 @@ class Extractor(Generic[ModelT]):
     @property
     def settings(self) -> Settings:
         return self.pipeline.settings
+
+    if not TYPE_CHECKING:  # hidden from type checkers: a misspelt method stays a type error
+        def __getattr__(self, name: str) -> object:
+            # 0.2's Extractor was the pipeline itself; its stage methods live on ``.pipeline`` now.
+            # Called only for names the class does not have, so the public surface stays small.
+            if name in _MOVED_TO_PIPELINE:
+                warnings.warn(f"Extractor.{name} moved to Extractor.pipeline.{name} in 0.3.0; "
+                              f"the old spelling will go in 0.5", DeprecationWarning, stacklevel=2)
+                return getattr(self.pipeline, name)
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
     def schema(self) -> type[BaseModel]:

@@ -63,3 +63,17 @@ def test_star_imports_of_a_split_module_get_every_home():
         exec("from extractor.llm import *", namespace)
         exec("from extractor.export import *", namespace)
     assert {"ModelClient", "check_configuration", "member_rows", "export_all"} <= set(namespace)
+
+
+def test_the_stage_methods_of_the_0_2_extractor_still_answer_with_a_deprecation_warning():
+    """0.2's Extractor was the pipeline; code calling its stage methods keeps working."""
+    from extractor import Extractor, Settings
+
+    ex = Extractor(Settings(provider="openai", model="m", api_key="sk-test-synthetic", mentions_only=True))
+    with pytest.warns(DeprecationWarning, match=r"Extractor\.prepare moved to Extractor\.pipeline\.prepare"):
+        prepared = ex.prepare("The hospital has 120 beds.")
+    assert prepared.found.mentions[0].value == 120
+    with pytest.warns(DeprecationWarning):
+        assert ex.schema_name == ex.pipeline.schema_name
+    with pytest.raises(AttributeError, match="'Extractor' object has no attribute 'prepair'"):
+        ex.prepair  # noqa: B018
