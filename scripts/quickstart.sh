@@ -31,7 +31,7 @@ if ! .venv/bin/python -c 'import sys; from extractor.model.localserver import lo
   echo "== installed in $((took / 60)) min $((took % 60)) s"
 fi
 echo "== extracting facts from the 5 example articles with SmolLM2-135M on this machine" \
-     "(about 4 minutes on 2 cores) into out/"
+     "(about 4 minutes on 2 quiet cores) into out/"
 status=0
 .venv/bin/extractor run examples/seeds --out out --local "$@" || status=$?
 if [ -f out/articles.jsonl ]; then
