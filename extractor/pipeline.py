@@ -54,7 +54,7 @@ from extractor.grounding.fields import apply_document_checks, apply_field_checks
 from extractor.grounding.labels import hold_mention_ids, uses_labels
 from extractor.grounding.marking import QUANTITY_KINDS, render_marked
 from extractor.grounding.validation import validated_model, validation_context
-from extractor.mentions import MentionSet, find_mentions
+from extractor.mentions import MentionSet, find_mentions, reference_date
 from extractor.model.bounds import bounded_model
 from extractor.model.budget import check_article_text, check_prompt_tokens
 from extractor.model.client_kinds import check_client_kinds
@@ -113,15 +113,6 @@ class Prepared:
 
 
 DATE_FIELD_NAMES = frozenset({"date", "period", "previous_period", "expected_date", "as_of", "publication_date"})
-
-
-def _reference_date(published: str | None) -> date | None:
-    if not published:
-        return None
-    try:
-        return date.fromisoformat(published[:10])
-    except ValueError:
-        return None
 
 
 def _read_dates(payload: dict[str, Any], *, lang: str | None, reference: date | None) -> dict[str, DateInfo]:
@@ -1008,7 +999,7 @@ class ArticlePipeline:
             merged, sites = filled.data, filled.sites
             warnings.extend(filled.problems)
         source = SourceIndex(doc.text)
-        derivation = _Derivation(merged, self.settings, doc.language, _reference_date(doc.published), sites)
+        derivation = _Derivation(merged, self.settings, doc.language, reference_date(doc.published), sites)
         hints = {c.index: prepared.cleaned.span_to_original(c.start, c.end) for c in prepared.chunks}
         derivation.ground(source, chunk_of, hints)
         derivation.dedupe()

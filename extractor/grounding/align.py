@@ -69,21 +69,18 @@ def fact_type_of(model: type[BaseModel]) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", model.__name__).lower()
 
 
-def fact_models(schema: type[BaseModel]) -> list[type[BaseModel]]:
-    """Every model class inside ``schema`` (at any depth, through lists, dicts and
-    optionals) that carries evidence: the kinds of fact the schema can produce."""
+def schema_models(schema: type[BaseModel]) -> list[type[BaseModel]]:
+    """Every model class inside ``schema``, itself first (at any depth, through lists, dicts
+    and optionals), each once."""
     import typing
 
     found: list[type[BaseModel]] = []
-    seen: set[type] = set()
 
     def visit(annotation: Any) -> None:
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            if annotation in seen:
+            if annotation in found:
                 return
-            seen.add(annotation)
-            if evidence_fields(annotation):
-                found.append(annotation)
+            found.append(annotation)
             for info in annotation.model_fields.values():
                 visit(info.annotation)
             return
@@ -92,6 +89,12 @@ def fact_models(schema: type[BaseModel]) -> list[type[BaseModel]]:
 
     visit(schema)
     return found
+
+
+def fact_models(schema: type[BaseModel]) -> list[type[BaseModel]]:
+    """Every model class inside ``schema`` (at any depth, through lists, dicts and
+    optionals) that carries evidence: the kinds of fact the schema can produce."""
+    return [m for m in schema_models(schema) if evidence_fields(m)]
 
 
 def evidence_problems(schema: type[BaseModel]) -> list[str]:

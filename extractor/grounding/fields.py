@@ -43,7 +43,7 @@ from pydantic import BaseModel
 
 from extractor.core.fields import FromDocument, field_roles
 from extractor.core.types import Fact
-from extractor.grounding.align import SourceIndex, ground_quote
+from extractor.grounding.align import SourceIndex, ground_quote, schema_models
 from extractor.numbers.dates import parse_date
 from extractor.text.reading import Document
 from extractor.text.textnorm import fold
@@ -311,15 +311,35 @@ def check_document_fields(data: BaseModel, document: Document, source: SourceInd
     return out
 
 
+# Document fields whose agreeing value is replaced by what reading found, as written in the
+# file (a date or a language code the model wrote in another form is left as it is).
+_AS_READ = frozenset({"title", "outlet"})
+
+
 def apply_document_checks(data: BaseModel, checks: list[DocumentCheck], *, keep_ungrounded: bool = False
                           ) -> list[str]:
     """Make ``data`` say only what the article supports: a value that differs from what reading
     found is replaced by it, one not in the article is emptied (both kept as the model wrote
-    them under ``keep_ungrounded``). Returns the flags, one per field changed or kept."""
+    them under ``keep_ungrounded``); a title or outlet that agrees without being the same
+    string (``湖南法治报`` for ``湖南法治報``) becomes the file's. Returns the flags, one per field
+    changed or kept.
+
+    >>> from pydantic import BaseModel
+    >>> class Info(BaseModel):
+    ...     outlet: str | None = None
+    >>> info = Info(outlet="湖南法治报")
+    >>> apply_document_checks(info, [DocumentCheck("outlet", "outlet", "湖南法治报", "agrees", "湖南法治報")]), info.outlet
+    ([], '湖南法治報')
+    """
     flags: list[str] = []
     for check in checks:
         flag = check.flag
         if flag is None:
+            if check.status == "agrees" and check.attribute in _AS_READ and check.value != check.found:
+                # Near enough to agree is not the same string: the row says what the file says.
+                owner, name = _owner_of(data, check.path)
+                if owner is not None:
+                    object.__setattr__(owner, name, check.found)
             continue
         flags.append(flag)
         if keep_ungrounded:
@@ -357,24 +377,5 @@ def unchecked_fields(schema: type[BaseModel]) -> list[str]:
     >>> unchecked_fields(Clinic)
     ['Clinic.rating']
     """
-    import typing
-
-    out: list[str] = []
-    seen: set[type] = set()
-
-    def visit(annotation: Any) -> None:
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            if annotation in seen:
-                return
-            seen.add(annotation)
-            for name, role in field_roles(annotation).items():
-                if role.kind == "unchecked":
-                    out.append(f"{annotation.__name__}.{name}")
-            for info in annotation.model_fields.values():
-                visit(info.annotation)
-            return
-        for arg in typing.get_args(annotation):
-            visit(arg)
-
-    visit(schema)
-    return out
+    return [f"{model.__name__}.{name}" for model in schema_models(schema)
+            for name, role in field_roles(model).items() if role.kind == "unchecked"]
