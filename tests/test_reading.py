@@ -342,3 +342,19 @@ def test_solar_hijri_publication_date_is_read_as_iso():
 
     text = "تیتر خبر درباره بیمارستان\nتاریخ انتشار: ۱۵ اردیبهشت ۱۴۰۲ - ۱۰:۳۰\nمتن خبر اینجاست و طولانی است."
     assert detect_metadata(text)["published"] == "2023-05-05"
+
+
+def test_a_file_replaced_since_it_was_listed_is_not_read(tmp_path):
+    p = tmp_path / "a.txt"
+    p.write_text("The County Hospital has 40 beds.", encoding="utf-8")
+    st = p.stat()
+    listed = (st.st_dev, st.st_ino)
+    assert read_document(p, listed_id=listed).text.startswith("The County")
+    other = tmp_path / "b.txt"
+    other.write_text("Another article with 7 clinics.", encoding="utf-8")
+    other.replace(p)  # an editor's save, or someone's swap: a new file under the old name
+    with pytest.raises(InputError, match=r"a\.txt: changed since it was listed \(another file is in its place\)"):
+        read_document(p, listed_id=listed)
+    (item,) = iter_documents(p, listed_id=listed)
+    assert isinstance(item, InputError) and "changed since it was listed" in str(item)
+    assert read_document(p).text.startswith("Another")  # without a listing: read as it is

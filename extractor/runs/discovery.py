@@ -46,6 +46,8 @@ class Discovery:
     line). ``errors``: a named path that exists but cannot be an article (an
     unsupported type, a pipe or device, a link outside the input). ``skipped``: what a
     folder walk or a glob passed over. ``roots``: the folders reading is confined to.
+    ``listed``: each file's ``(st_dev, st_ino)`` as found (by :func:`file_key`), so that
+    reading refuses a file put in its place since (a link leading out of the roots).
     """
 
     files: list[Path] = field(default_factory=list)
@@ -53,6 +55,11 @@ class Discovery:
     missing: list[InputError] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     roots: tuple[str, ...] = ()
+    listed: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def listed_id(self, path: str | os.PathLike[str]) -> tuple[int, int] | None:
+        """The ``(st_dev, st_ino)`` ``path`` had when it was found; None for a path not found here."""
+        return self.listed.get(file_key(path))
 
     def skipped_by_reason(self) -> dict[str, int]:
         return dict(sorted(Counter(s.reason for s in self.skipped).items()))
@@ -95,11 +102,12 @@ class _Finder:
         self.seen: set[str] = set()
         self.walked: set[tuple[int, int]] = set()
 
-    def add(self, p: Path) -> None:
-        key = os.path.normpath(os.path.abspath(p))
+    def add(self, p: Path, st: os.stat_result) -> None:
+        key = file_key(p)
         if key not in self.seen:
             self.seen.add(key)
             self.found.files.append(p)
+            self.found.listed[key] = (st.st_dev, st.st_ino)
 
     def skip(self, path: str, reason: str, detail: str = "") -> None:
         self.found.skipped.append(Skipped(path, reason, detail))
@@ -165,7 +173,7 @@ class _Finder:
         elif not stat.S_ISREG(st.st_mode):
             self.skip(str(path), "special_file", file_kind(st.st_mode) or "")
         elif path.suffix.lower() in SUPPORTED_SUFFIXES:
-            self.add(path)
+            self.add(path, st)
         else:
             self.skip(str(path), "unsupported_type", path.suffix or "(no extension)")
 
@@ -232,7 +240,7 @@ class _Finder:
             self.found.errors.append(InputError(text, f"unsupported file type {path.suffix or '(none)'!r}; "
                                                       f"use {', '.join(sorted(SUPPORTED_SUFFIXES))}"))
         else:
-            self.add(path)
+            self.add(path, st)
 
 
 def _is_glob(text: str) -> bool:
@@ -300,21 +308,23 @@ def count_items(files: list[Path]) -> int:
     return n
 
 
-def file_sha(path: Path) -> str | None:
+def file_sha(path: Path, listed_id: tuple[int, int] | None = None) -> str | None:
     """The sha256 of a regular file's bytes; None when it cannot be read (a pipe or a
-    device is never opened, so this never blocks)."""
+    device is never opened, so this never blocks) or is not the file listed as ``listed_id``."""
     try:
-        with open_regular(path) as fh:
+        with open_regular(path, listed_id=listed_id) as fh:
             return hashlib.file_digest(fh, "sha256").hexdigest()
     except (OSError, InputError):
         return None
 
 
-def jsonl_keys(path: Path, text_field: str, id_field: str) -> list[tuple[str, str]] | None:
+def jsonl_keys(path: Path, text_field: str, id_field: str,
+               listed_id: tuple[int, int] | None = None) -> list[tuple[str, str]] | None:
     """``(source, sha256)`` of every usable line, computed as :mod:`extractor.text.reading`
-    does; None when any line needs the full reader (which then decides)."""
+    does; None when any line (or the file: see ``listed_id`` of :func:`file_sha`) needs the
+    full reader, which then decides."""
     try:
-        with open_regular(path) as fh:
+        with open_regular(path, listed_id=listed_id) as fh:
             data = fh.read()
         content = data.decode("utf-8-sig")
     except (OSError, InputError, UnicodeDecodeError):
