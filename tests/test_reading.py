@@ -358,3 +358,24 @@ def test_a_file_replaced_since_it_was_listed_is_not_read(tmp_path):
     (item,) = iter_documents(p, listed_id=listed)
     assert isinstance(item, InputError) and "changed since it was listed" in str(item)
     assert read_document(p).text.startswith("Another")  # without a listing: read as it is
+
+
+def test_jsonl_is_split_at_newlines_only(tmp_path):
+    """U+2028, U+0085 and a form feed may stand unescaped inside JSON strings (json.dumps
+    with ensure_ascii=False writes them so): they do not end a record, nor shift the line
+    numbers of the errors after them; a CRLF file reads the same."""
+    from extractor.runs.discovery import jsonl_keys
+
+    texts = ["Line\u2028separator: 40 beds.", "Next\u0085line: 3 clinics.", "Form\x0cfeed: 12 doctors."]
+    lines = [json.dumps({"id": f"r{i}", "text": t}, ensure_ascii=False) for i, t in enumerate(texts)]
+    p = tmp_path / "a.jsonl"
+    p.write_bytes("\r\n".join([*lines, "{broken", ""]).encode())
+    items = list(iter_documents(p))
+    docs = [x for x in items if isinstance(x, Document)]
+    assert [d.text for d in docs] == texts
+    assert [d.source for d in docs] == [f"{p}#r{i}" for i in range(3)]
+    (err,) = [x for x in items if isinstance(x, InputError)]
+    assert str(err).startswith(f"{p}:4: line 4 is not valid JSON"), err
+    p.write_bytes("\n".join(lines).encode())
+    assert jsonl_keys(p, "text", "id") == [(d.source, d.sha256) for d in docs]
+

@@ -30,7 +30,7 @@ from typing import Any
 
 from extractor.core.errors import InputError
 from extractor.core.records import SKIP_REASONS, SUPPORTED_SUFFIXES, Skipped
-from extractor.text.reading import file_kind, jsonl_source, open_regular
+from extractor.text.reading import file_kind, jsonl_lines, jsonl_source, open_regular
 
 __all__ = ["SUPPORTED_SUFFIXES", "SKIP_REASONS", "Skipped", "Discovery", "discover", "discover_inputs", "count_items",
            "file_sha", "jsonl_keys", "file_key"]
@@ -332,7 +332,7 @@ def jsonl_keys(path: Path, text_field: str, id_field: str,
 
     out = []
     used: set[str] = set()
-    for lineno, line in enumerate(content.splitlines(), 1):
+    for lineno, line in jsonl_lines(content):
         if not line.strip():
             continue
         try:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from .cleaning import CleanText
 
 __all__ = ["Document", "document_from_text", "document_from_info", "read_document", "iter_documents", "detect_metadata",
-           "decode_bytes", "jsonl_source", "open_regular", "file_kind", "ENCODING_REPAIRED"]
+           "decode_bytes", "jsonl_lines", "jsonl_source", "open_regular", "file_kind", "ENCODING_REPAIRED"]
 
 Format = Literal["text", "html", "markdown", "jsonl"]
 
@@ -564,6 +564,19 @@ def read_document(path: str | os.PathLike, *, encoding: str | None = None, max_b
                   languages=languages)
 
 
+def jsonl_lines(content: str) -> Iterator[tuple[int, str]]:
+    """``(line number, line)`` of JSONL text, split at ``\\n`` only (a ``\\r`` before it is
+    dropped). Not :meth:`str.splitlines`: U+2028, U+0085 or a form feed may stand unescaped
+    inside a JSON string, and splitting there would break a valid record.
+
+    >>> text = '{"text": "a' + chr(0x2028) + 'b"}' + chr(13) + chr(10) + '{}'
+    >>> [(n, len(line)) for n, line in jsonl_lines(text)]
+    [(1, 15), (2, 2)]
+    """
+    for lineno, line in enumerate(content.split("\n"), 1):
+        yield lineno, line[:-1] if line.endswith("\r") else line
+
+
 def jsonl_source(path: str | os.PathLike, rid: Any, lineno: int, used: set[str]) -> str:
     """The source name of line ``lineno`` of a JSONL file, unique within the file.
 
@@ -607,7 +620,7 @@ def iter_documents(path: str | os.PathLike, *, text_field: str = "text", id_fiel
         yield e
         return
     used: set[str] = set()
-    for lineno, line in enumerate(content.splitlines(), 1):
+    for lineno, line in jsonl_lines(content):
         if not line.strip():
             continue
         where = f"{p}:{lineno}"
