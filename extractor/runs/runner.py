@@ -59,7 +59,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["BatchRun", "Decision", "decide", "iter_results", "arun_batch", "run_batch", "doc_json"]
+__all__ = ["BatchRun", "Decision", "decide", "iter_results", "arun_batch", "run_batch", "doc_json", "check_engine"]
 
 _DONE = object()
 
@@ -514,7 +514,7 @@ def _folders(out: Path, cls: type[Engine]) -> tuple[Path, Path]:
 @contextlib.asynccontextmanager
 async def _engine(extractor: ArticleExtractor, options: RunOptions, store: Store) -> AsyncIterator[Engine]:
     """The engine ``options.engine`` names, with its context; the limited extractor closed after it."""
-    cls = engine_class(str(options.engine))
+    cls = check_engine(options)
     limiter = _limiter(extractor, options)
     # Off the event loop: the first one imports openai and builds a connection pool.
     limited = await asyncio.to_thread(extractor.over_limiter, limiter, pool_size=options.concurrency)
@@ -532,6 +532,14 @@ async def _engine(extractor: ArticleExtractor, options: RunOptions, store: Store
                 await limited.aclose()
             except Exception:  # closing must not hide the run's own outcome
                 logger.debug("closing the batch client failed", exc_info=True)
+
+
+def check_engine(options: RunOptions) -> type[Engine]:
+    """The engine ``options.engine`` names, its options checked (without connecting
+    anywhere); raises :class:`ConfigurationError` before anything is created."""
+    cls = engine_class(str(options.engine))
+    cls.check_options(options)
+    return cls
 
 
 def _check_ready(extractor: ArticleExtractor, options: RunOptions) -> bool:
@@ -564,6 +572,7 @@ async def iter_results(extractor: ArticleExtractor, inputs: Iterable[str | os.Pa
     when another process writes ``options.out``.
     """
     _check_ready(extractor, options)
+    check_engine(options)
     own_lock = lock or OutputLock(options.out, wait=options.wait, command=list(options.argv or sys.argv))
     stop = options.stop or asyncio.Event()
     if not await own_lock.aacquire(stop=stop):
@@ -606,6 +615,7 @@ async def arun_batch(extractor: ArticleExtractor, inputs: Iterable[str | os.Path
     """Async :func:`run_batch` (signals are the application's: ``handle_sigint`` is not used)."""
     inputs = [os.fspath(i) for i in inputs]
     started = time.monotonic()
+    check_engine(options)  # before OUT is created
     lock = OutputLock(options.out, wait=options.wait, command=list(options.argv or sys.argv))
     if not await lock.aacquire(stop=options.stop):
         logger.warning("interrupted while waiting for %s: nothing was done", options.out)
