@@ -92,6 +92,21 @@ def _glob_root(pattern: str) -> str:
     return os.path.realpath(os.path.join(*head)) if head else os.path.realpath(".")
 
 
+def _fixed_parts(pattern: str) -> tuple[str, ...]:
+    """The parts of a glob pattern before its first one with glob characters."""
+    parts = Path(pattern).parts
+    n = next((i for i, part in enumerate(parts) if _GLOB_CHARS & set(part)), len(parts))
+    return parts[:n]
+
+
+def _matched_hidden(match: Path, fixed: tuple[str, ...]) -> bool:
+    """Whether a glob match has a dot-name where the pattern matched: the folders the
+    user wrote out (``.hid/news/*.txt``) were named on purpose and are not hidden from them."""
+    parts = match.parts
+    below = parts[len(fixed):] if parts[:len(fixed)] == fixed else parts
+    return any(_is_hidden(part) for part in below if part not in (".", ".."))
+
+
 class _Finder:
     """One discovery: the named roots, what was found, what was passed over."""
 
@@ -183,9 +198,10 @@ class _Finder:
         if not matches:
             self.found.missing.append(InputError(text, "glob pattern matched no files"))
             return
+        fixed = _fixed_parts(text)
         for m in matches:
             mp = Path(m)
-            if any(_is_hidden(part) for part in mp.parts if part not in (".", "..")):
+            if _matched_hidden(mp, fixed):
                 self.skip(m, "hidden")
                 continue
             # A match is read only when its real path stays in the pattern's own folder
