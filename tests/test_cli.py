@@ -112,6 +112,24 @@ def test_extract_prints_json(tmp_path, synthetic_server):
     assert data["facts"][0]["type"] == "quantity" and data["facts"][0]["grounded"] is True
 
 
+@pytest.mark.parametrize("kind", ["folder", "fifo", "missing"])
+def test_extract_says_what_a_path_that_is_not_a_file_is(tmp_path, monkeypatch, kind):
+    import os
+
+    monkeypatch.setenv("EXTRACTOR_API_KEY", "sk-test")
+    path = tmp_path / "article.txt"
+    if kind == "folder":
+        path.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(path)
+    res = runner.invoke(app, ["extract", str(path), "--base-url", "http://127.0.0.1:9/v1", "--model", "m",
+                              "--provider", "openai", "--no-local"])
+    assert res.exit_code == 1, res.output
+    said = {"folder": "is a directory, not a file", "fifo": "is a named pipe (FIFO), not a regular file",
+            "missing": "file not found"}[kind]
+    assert f"{path}: {said}" in " ".join(res.output.split()), res.output
+
+
 def test_schemas_and_providers():
     res = runner.invoke(app, ["schemas"])
     assert res.exit_code == 0 and "health_news" in res.output

@@ -519,12 +519,13 @@ def extract(
                 settings = enter_local(stack, settings, local_model)
             from extractor.api import Extractor
             from extractor.model.endpoint import check_configuration, check_endpoint
+            from extractor.text.reading import check_regular
 
             check_configuration(settings)
             from_stdin = str(file) == "-"
             text = _stdin_text() if from_stdin else None
-            if not from_stdin and not file.is_file():
-                raise InputError(str(file), "no such file")
+            if not from_stdin:
+                check_regular(file)  # a folder or a pipe is named as such, before any endpoint is asked
             check_endpoint(settings)
             with Extractor(settings) as ex:
                 result = ex.extract(text, source="<stdin>") if text is not None else ex.extract_file(file)

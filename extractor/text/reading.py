@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from .cleaning import CleanText
 
 __all__ = ["Document", "document_from_text", "document_from_info", "read_document", "iter_documents", "detect_metadata",
-           "decode_bytes", "jsonl_lines", "jsonl_source", "open_regular", "file_kind", "ENCODING_REPAIRED"]
+           "decode_bytes", "jsonl_lines", "jsonl_source", "check_regular", "open_regular", "file_kind",
+           "ENCODING_REPAIRED"]
 
 Format = Literal["text", "html", "markdown", "jsonl"]
 
@@ -446,6 +447,26 @@ def _not_regular(source: str, mode: int) -> InputError:
     return InputError(source, f"is {file_kind(mode)}, not a regular file; it is never opened")
 
 
+def check_regular(path: str | os.PathLike[str]) -> None:
+    """Raise :class:`InputError` naming ``path`` unless it is a regular file (or a link to
+    one), saying what it is instead; it is never opened.
+
+    >>> check_regular(".")
+    Traceback (most recent call last):
+    ...
+    extractor.core.errors.InputError: .: is a directory, not a file
+    """
+    source = os.fspath(path)
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise InputError(source, "file not found") from None
+    except OSError as e:
+        raise InputError(source, f"cannot be read: {e.strerror or e}") from None
+    if not stat.S_ISREG(mode):
+        raise _not_regular(source, mode)
+
+
 def open_regular(path: str | os.PathLike[str], *, listed_id: tuple[int, int] | None = None) -> io.BufferedReader:
     """Open a regular file for reading in binary, or raise :class:`InputError` naming it.
 
@@ -456,10 +477,8 @@ def open_regular(path: str | os.PathLike[str], *, listed_id: tuple[int, int] | N
     leads): an opened file that is another one (a link put in its place since) is refused.
     """
     source = os.fspath(path)
+    check_regular(path)
     try:
-        mode = os.stat(path).st_mode
-        if not stat.S_ISREG(mode):
-            raise _not_regular(source, mode)
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise InputError(source, "file not found") from None
