@@ -447,6 +447,10 @@ class _WorkerFailure:
         raise (ConfigurationError if self.configuration else ExtractorError)(self.message)
 
 
+class _WorkersStopped(Exception):
+    """The worker processes are gone (killed, out of memory): the stage is run here instead."""
+
+
 class StagePool:
     """Worker processes for the CPU stages of articles (reading what the runner handed over,
     cleaning, mentions, grounding), so that the event loop only moves bytes.
@@ -454,6 +458,8 @@ class StagePool:
     Each worker builds the same pipeline from the run's :class:`ExtractorRecipe` once;
     an article travels as its :class:`Document`, its prepared form and its answers' JSON.
     Workers are started with ``spawn`` (no copy of the parent's threads or sockets).
+    When they die (the OOM killer, a kill), ``broken`` is set and the stages run in the
+    parent from then on: an article whose answers are paid for is still finished.
     """
 
     def __init__(self, recipe: ExtractorRecipe, workers: int):
@@ -461,18 +467,24 @@ class StagePool:
         from concurrent.futures import ProcessPoolExecutor
 
         self.workers = workers
+        self.broken = False
         self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                          initializer=_start_worker, initargs=(recipe,))
 
     async def run(self, stage: str, *args: Any) -> Any:
+        """The stage's result from a worker; raises :class:`_WorkersStopped` when there are none left."""
         from concurrent.futures.process import BrokenProcessPool
 
+        if self.broken:
+            raise _WorkersStopped
         try:
             out = await asyncio.get_running_loop().run_in_executor(self._pool, _in_worker, stage, *args)
         except BrokenProcessPool as exc:
-            # Every further article would fail the same way: the run stops, what is stored stays.
-            raise ConfigurationError(f"the worker processes stopped ({exc}); run again (finished articles are "
-                                     "kept), with fewer --workers or --workers 0 if memory is short") from None
+            if not self.broken:
+                self.broken = True
+                logger.warning("the worker processes stopped (%s); the run goes on without them (as with "
+                               "--workers 0)", exc)
+            raise _WorkersStopped from None
         if isinstance(out, _WorkerFailure):
             out.raise_it()
         return out
@@ -847,22 +859,12 @@ class ArticlePipeline:
         answers → derive the facts. An article's own failure becomes its answer's ``error``;
         a :class:`ConfigurationError` (no article can succeed) is raised."""
         try:
-            stages = self._stages
-            # Cleaning, mentions and grounding are CPU work: in the worker processes when
-            # there are some, else off the event loop in a thread.
-            if stages is not None:
-                # The cleaned text travels apart: a pickled Document leaves it behind.
-                prepared = await stages.run("prepare", document, document.cleaned)
-                prepared = dataclasses.replace(prepared, response_model=self.response_model)
-            else:
-                prepared = await asyncio.to_thread(self.prepare, document)
+            prepared = await self._aprepare(document)
             if self.settings.mentions_only:
                 return ArticleAnswer("[]", self.mentions_result(prepared))
             outcomes = await self.aask(prepared)
             answers = self.dump_answers(outcomes)
-            if stages is not None:
-                return ArticleAnswer(answers, await stages.run("finish", _portable(prepared), answers))
-            return ArticleAnswer(answers, self.finish(prepared, outcomes))
+            return ArticleAnswer(answers, await self._afinish(prepared, outcomes, answers))
         except ConfigurationError:
             raise
         except ExtractorError as exc:
@@ -870,6 +872,27 @@ class ArticlePipeline:
         except Exception as exc:  # one bad article never stops the run
             logger.debug("internal error on %s", document.source, exc_info=True)
             return ArticleAnswer(error=ExtractorError(f"{type(exc).__name__}: {exc}"))
+
+    async def _aprepare(self, document: Document) -> Prepared:
+        # Cleaning, mentions and grounding are CPU work: in the worker processes when
+        # there are some (and they are alive), else off the event loop in a thread.
+        if self._stages is not None:
+            try:
+                # The cleaned text travels apart: a pickled Document leaves it behind.
+                prepared: Prepared = await self._stages.run("prepare", document, document.cleaned)
+                return dataclasses.replace(prepared, response_model=self.response_model)
+            except _WorkersStopped:
+                pass
+        return await asyncio.to_thread(self.prepare, document)
+
+    async def _afinish(self, prepared: Prepared, outcomes: list[CallOutcome], answers: str) -> ExtractionResult:
+        if self._stages is not None:
+            try:
+                result: ExtractionResult = await self._stages.run("finish", _portable(prepared), answers)
+                return result
+            except _WorkersStopped:
+                pass  # the answers are paid for: finished here
+        return self.finish(prepared, outcomes)
 
     # Requests answered elsewhere (the OpenAI Batch API) -------------------------------
     def batch_requests(self, document: Document) -> list[dict[str, object]]:

@@ -69,6 +69,23 @@ def test_discovery_files_folders_globs_hidden_and_loops(tmp_path):
         "self": "symlink_loop"}
 
 
+def test_a_glob_whose_fixed_part_passes_a_dot_folder_finds_its_files(tmp_path, monkeypatch):
+    """`run '.hid/news/*.txt'` reads what `run .hid/news` reads: only what the pattern
+    itself matches below its fixed folder is checked for dot-names."""
+    news = tmp_path / ".hid" / "news"
+    write_articles(news, 2)
+    (news / ".draft.txt").write_text("hidden", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    for pattern in (".hid/news/*.txt", str(news / "*.txt"), "./.hid/*/*.txt"):
+        found = discover([pattern])
+        assert sorted(p.name for p in found.files) == ["a0000.txt", "a0001.txt"], (pattern, found.to_dict())
+        assert not found.skipped, pattern
+    # A dot-name the pattern matches below its fixed part is still hidden.
+    found = discover([str(news / ".*.txt")])
+    assert not found.files and [(Path(s.path).name, s.reason) for s in found.skipped] == [(".draft.txt", "hidden")]
+    assert sorted(p.name for p in discover([str(tmp_path / ".hid")]).files) == ["a0000.txt", "a0001.txt"]
+
+
 def test_one_record_per_article_including_bad_inputs(tmp_path):
     d = tmp_path / "in"
     write_articles(d, 5)

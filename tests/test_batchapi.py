@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from extractor import Extractor
 from extractor.pipeline import ArticlePipeline
 from extractor.runs.batchapi import collect, poll, submit
+from extractor.runs.engines.batchapi import BatchApiEngine
 from extractor.store import Store
 from tests.test_batch import SYNTHETIC_FACTS, make_settings, write_articles
 
@@ -398,3 +399,32 @@ def test_collect_uses_the_environments_base_url_with_its_credentials(tmp_path, m
     assert job_settings(out).base_url == "http://proxy-user:pw@proxy:8080/v1"
     monkeypatch.setenv("EXTRACTOR_BASE_URL", "http://elsewhere:8080/v1")  # another endpoint: the job's own
     assert job_settings(out).base_url == "http://proxy:8080/v1"
+
+
+def test_batch_result_lines_are_split_at_newlines_only(tmp_path):
+    lines = [json.dumps({"custom_id": f"c{i}", "response": {"body": {"text": f"a{sep}b"}}}, ensure_ascii=False)
+             for i, sep in enumerate(["\u2028", "\u0085", "\x0c"])]
+    cache = tmp_path / "batch.output.jsonl"
+    cache.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    got = BatchApiEngine._cached(None, "file-synthetic", cache)  # type: ignore[arg-type]  # read from the cache
+    assert sorted(got) == ["c0", "c1", "c2"]
+    assert got["c1"]["response"]["body"]["text"] == "a\u0085b"
+
+
+def test_an_article_submitted_through_a_followed_link_is_collected(tmp_path):
+    """Submitted with follow_symlinks, an article read through a link leading out of the
+    input folder is collected too (collect reads the files again as the submit did)."""
+    from extractor.core.options import RunOptions
+
+    d = tmp_path / "in"
+    write_articles(d, 1)
+    elsewhere = tmp_path / "elsewhere"
+    write_articles(elsewhere, 2)
+    (d / "linked.txt").symlink_to(elsewhere / "a0001.txt")
+    api = FakeBatchAPI()
+    out = tmp_path / "out"
+    ex = synthetic_extractor(api)
+    bid = submit(ex, [d], options=RunOptions(out=out, follow_symlinks=True))
+    s = collect(ex, out, bid)
+    assert (s.ok, s.pending, s.failed) == (2, 0, 0), s
+    assert sorted(Path(x["source"]).name for x in read_lines(out)) == ["a0000.txt", "linked.txt"]

@@ -112,6 +112,24 @@ def test_extract_prints_json(tmp_path, synthetic_server):
     assert data["facts"][0]["type"] == "quantity" and data["facts"][0]["grounded"] is True
 
 
+@pytest.mark.parametrize("kind", ["folder", "fifo", "missing"])
+def test_extract_says_what_a_path_that_is_not_a_file_is(tmp_path, monkeypatch, kind):
+    import os
+
+    monkeypatch.setenv("EXTRACTOR_API_KEY", "sk-test")
+    path = tmp_path / "article.txt"
+    if kind == "folder":
+        path.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(path)
+    res = runner.invoke(app, ["extract", str(path), "--base-url", "http://127.0.0.1:9/v1", "--model", "m",
+                              "--provider", "openai", "--no-local"])
+    assert res.exit_code == 1, res.output
+    said = {"folder": "is a directory, not a file", "fifo": "is a named pipe (FIFO), not a regular file",
+            "missing": "file not found"}[kind]
+    assert f"{path}: {said}" in " ".join(res.output.split()), res.output
+
+
 def test_schemas_and_providers():
     res = runner.invoke(app, ["schemas"])
     assert res.exit_code == 0 and "health_news" in res.output
@@ -164,7 +182,8 @@ def test_commands_that_call_no_model_do_not_import_openai(tmp_path, args):
 
 
 @pytest.mark.parametrize("case", ["missing path", "glob matching nothing", "empty folder", "only other types",
-                                  "no key", "unknown schema", "unknown provider", "unreachable endpoint"])
+                                  "no key", "unknown schema", "unknown provider", "unreachable endpoint",
+                                  "unknown engine", "ray client address"])
 def test_a_mistaken_command_is_exit_2_and_creates_no_output_folder(tmp_path, monkeypatch, case):
     inp = _articles(tmp_path / "in")
     args = ["run", str(inp), "--out", str(tmp_path / "out"), "--no-local", "--provider", "openai", "--model", "m"]
@@ -188,6 +207,11 @@ def test_a_mistaken_command_is_exit_2_and_creates_no_output_folder(tmp_path, mon
         args[args.index("--provider") + 1] = "no-such-provider"
     elif case == "unreachable endpoint":
         args += ["--base-url", "http://127.0.0.1:9/v1"]
+    elif case == "unknown engine":
+        args += ["--engine", "nosuch"]
+    elif case == "ray client address":
+        monkeypatch.delenv("RAY_ADDRESS", raising=False)
+        args += ["--engine", "ray", "--ray-address", "ray://head:10001"]
     res = runner.invoke(app, args)
     assert res.exit_code == 2, res.output
     lines = [x for x in res.output.splitlines() if x.strip()]
@@ -199,6 +223,25 @@ def test_a_mistaken_command_is_exit_2_and_creates_no_output_folder(tmp_path, mon
         assert "1 unsupported type" in lines[0] and "1 hidden" in lines[0]
     if case == "missing path":
         assert "typo: file not found" in lines[0]
+    if case == "unknown engine":
+        assert "unknown engine 'nosuch'" in lines[0]
+    if case == "ray client address":
+        assert "ray://head:10001" in lines[0] and "Ray Client" in lines[0]
+
+
+def test_the_python_api_checks_the_engine_before_the_output_folder_exists(tmp_path, monkeypatch):
+    from extractor import Extractor, Settings
+    from extractor.core.errors import ConfigurationError
+
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    s = Settings(provider="openai", model="m", api_key="sk-test", base_url="http://127.0.0.1:9/v1")
+    inp = _articles(tmp_path / "in", 1)
+    with pytest.raises(ConfigurationError, match="unknown engine 'nosuch'"):
+        Extractor(s).run([inp], out=tmp_path / "out", engine="nosuch", handle_sigint=False)
+    with pytest.raises(ConfigurationError, match="Ray Client"):
+        Extractor(s).run([inp], out=tmp_path / "out", engine="ray", ray_address="ray://head:10001",
+                         handle_sigint=False)
+    assert not (tmp_path / "out").exists()
 
 
 def test_help_documents_the_exit_codes():

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 import pytest
-from fakes import CLI, FakeEndpoint, cli_env
+from fakes import CLI, FakeEndpoint, cli_env, quote_article_answer
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
@@ -520,3 +520,40 @@ def test_property_grounding(source, quote, data):
     # folding drops whole annotations only.
     if substring and fold(quote).text.strip() and not set("()（）") & set(source):
         assert m.alignment == "exact", (source, quote, m)
+
+
+def test_a_file_swapped_for_a_symlink_after_discovery_is_never_read(tmp_path):
+    """Discovery checks links; a file replaced by a link to a secret while the run is
+    under way (``rm in/a29.txt; ln -s /outside/secret.txt in/a29.txt``) must not be read,
+    sent or exported: it is an input error naming the file."""
+    outside = tmp_path / "private"
+    outside.mkdir()
+    (outside / "secret.txt").write_text(OUTSIDE, encoding="utf-8")
+    d = tmp_path / "in"
+    d.mkdir()
+    for i in range(30):
+        (d / f"a{i:02d}.txt").write_text(f"ART-{9200 + i} {SENTENCE}\n", encoding="utf-8")
+    swapped = d / "a29.txt"
+
+    def synthetic_swap_then_answer(body: dict) -> dict:
+        # The first request is being answered: the read-ahead has not reached a29.txt yet.
+        if not swapped.is_symlink():
+            swapped.unlink()
+            swapped.symlink_to(outside / "secret.txt")
+        return quote_article_answer(body)
+
+    out = tmp_path / "out"
+    with FakeEndpoint(answer=synthetic_swap_then_answer) as srv:
+        s = Settings(provider="openai", api_key="sk-test-hostile", model="fault-model", base_url=srv.base_url,
+                     timeout_s=5, max_transport_retries=0)
+        records = []
+        Extractor(s).run([d], out=out, concurrency=1, handle_sigint=False, on_record=records.append)
+        sent = b"".join(srv.raw)
+    assert swapped.is_symlink()
+    assert b"OUTSIDE-THE-ROOT" not in sent
+    assert not [p for p in out.rglob("*") if p.is_file() and b"OUTSIDE-THE-ROOT" in p.read_bytes()]
+    (bad,) = [r for r in records if r.source == str(swapped)]
+    assert bad.status == "error" and bad.error_kind == "input", bad
+    assert "a29.txt" in bad.error and "changed since it was listed" in bad.error, bad.error
+    assert "symlink" in bad.error and str(outside / "secret.txt") in bad.error, bad.error
+    assert sum(r.ok for r in records) == 29

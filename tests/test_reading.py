@@ -342,3 +342,40 @@ def test_solar_hijri_publication_date_is_read_as_iso():
 
     text = "تیتر خبر درباره بیمارستان\nتاریخ انتشار: ۱۵ اردیبهشت ۱۴۰۲ - ۱۰:۳۰\nمتن خبر اینجاست و طولانی است."
     assert detect_metadata(text)["published"] == "2023-05-05"
+
+
+def test_a_file_replaced_since_it_was_listed_is_not_read(tmp_path):
+    p = tmp_path / "a.txt"
+    p.write_text("The County Hospital has 40 beds.", encoding="utf-8")
+    st = p.stat()
+    listed = (st.st_dev, st.st_ino)
+    assert read_document(p, listed_id=listed).text.startswith("The County")
+    other = tmp_path / "b.txt"
+    other.write_text("Another article with 7 clinics.", encoding="utf-8")
+    other.replace(p)  # an editor's save, or someone's swap: a new file under the old name
+    with pytest.raises(InputError, match=r"a\.txt: changed since it was listed \(another file is in its place\)"):
+        read_document(p, listed_id=listed)
+    (item,) = iter_documents(p, listed_id=listed)
+    assert isinstance(item, InputError) and "changed since it was listed" in str(item)
+    assert read_document(p).text.startswith("Another")  # without a listing: read as it is
+
+
+def test_jsonl_is_split_at_newlines_only(tmp_path):
+    """U+2028, U+0085 and a form feed may stand unescaped inside JSON strings (json.dumps
+    with ensure_ascii=False writes them so): they do not end a record, nor shift the line
+    numbers of the errors after them; a CRLF file reads the same."""
+    from extractor.runs.discovery import jsonl_keys
+
+    texts = ["Line\u2028separator: 40 beds.", "Next\u0085line: 3 clinics.", "Form\x0cfeed: 12 doctors."]
+    lines = [json.dumps({"id": f"r{i}", "text": t}, ensure_ascii=False) for i, t in enumerate(texts)]
+    p = tmp_path / "a.jsonl"
+    p.write_bytes("\r\n".join([*lines, "{broken", ""]).encode())
+    items = list(iter_documents(p))
+    docs = [x for x in items if isinstance(x, Document)]
+    assert [d.text for d in docs] == texts
+    assert [d.source for d in docs] == [f"{p}#r{i}" for i in range(3)]
+    (err,) = [x for x in items if isinstance(x, InputError)]
+    assert str(err).startswith(f"{p}:4: line 4 is not valid JSON"), err
+    p.write_bytes("\n".join(lines).encode())
+    assert jsonl_keys(p, "text", "id") == [(d.source, d.sha256) for d in docs]
+

@@ -261,6 +261,43 @@ def test_worker_processes_give_the_same_records(tmp_path, monkeypatch):
     assert rows[0] == rows[1]
 
 
+def test_answers_paid_for_survive_worker_processes_that_die(tmp_path):
+    """The worker processes die (the OOM killer) while the requests are answered: the
+    answers are paid for, so the articles are finished here and stored; the same run
+    again asks nothing."""
+    import contextlib
+    import multiprocessing
+    import os
+    import signal
+    import threading
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(2):
+        (folder / f"a{i}.txt").write_text(f"County Hospital report {i}\n\nThe hospital has 120 beds. "
+                                          f"It treated {i * 7 + 3} patients.\n", encoding="utf-8")
+    killed: list[int] = []
+    lock = threading.Lock()
+
+    def synthetic_answer_while_the_workers_die(body: dict) -> dict:
+        with lock:  # the two requests arrive together: the workers are killed once
+            for child in [] if killed else multiprocessing.active_children():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(child.pid, signal.SIGKILL)
+                killed.append(child.pid or 0)
+        return quote_article_answer(body)
+
+    endpoint = FakeEndpoint(answer=synthetic_answer_while_the_workers_die)
+    with endpoint.serve() as url:
+        s = Settings(base_url=url, model="m", provider="openai", api_key="sk-test-x1234567",
+                     max_transport_retries=0, labels=False, evidence_mode="quote")
+        first = Extractor(s).run([folder], out=tmp_path / "out", handle_sigint=False, engine_options={"workers": 1})
+        assert killed and endpoint.calls == 2
+        assert (first.ok, first.failed) == (2, 0)
+        again = Extractor(s).run([folder], out=tmp_path / "out", handle_sigint=False, engine_options={"workers": 0})
+    assert endpoint.calls == 2 and again.requested == 0 and again.ok == 2
+
+
 def test_the_token_estimate_is_the_per_character_count():
     from extractor.text.chunking import _is_dense, estimate_tokens
 

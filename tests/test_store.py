@@ -248,3 +248,49 @@ def test_storage_failures_are_named_in_one_line():
     assert "no space left" in str(storage_error(wrapped, "out"))
     assert isinstance(storage_error(sqlite3.DatabaseError("database disk image is malformed")), StoreDamagedError)
     assert storage_error(ValueError("a bug")) is None
+
+
+def test_a_journal_write_in_a_thread_and_a_record_write_do_not_share_a_transaction(tmp_path):
+    """The Batch API engine writes its journal from a worker thread (``reconcile`` runs in
+    ``asyncio.to_thread``) while the runner stores records on the event loop, both on the
+    store's one connection: each transaction must stay whole, neither failing the other."""
+    import threading
+
+    entered, release = threading.Event(), threading.Event()
+
+    class PausedIdentity:
+        """IDENT, but the journal write pauses inside its transaction until released."""
+
+        request_key = IDENT.request_key
+
+        def as_tuple(self):
+            entered.set()
+            release.wait(10)
+            return IDENT.as_tuple()
+
+    errors: list[BaseException] = []
+
+    def guarded(fn):
+        def run():
+            try:
+                fn()
+            except BaseException as exc:  # reported by the test, not lost in the thread
+                errors.append(exc)
+        return threading.Thread(target=run)
+
+    with Store(tmp_path) as st:
+        journal = guarded(lambda: st.batch_jobs.add(job_id="j1", identity=PausedIdentity(), settings_json="{}",
+                                                    endpoint="/v1/chat/completions", input_path="in.jsonl",
+                                                    articles=1, items=[("c1", "a" * 64, "a.txt", "a.txt", 0, 1)]))
+        record = guarded(lambda: st.put(NewRecord(sha256="b" * 64, identity=IDENT, source="b.txt", status="error",
+                                                  run_id=None, error="bad input", error_kind="input")))
+        journal.start()
+        assert entered.wait(10)
+        record.start()
+        record.join(0.3)  # the record waits for the journal's transaction (or, unguarded, fails now)
+        release.set()
+        journal.join(10)
+        record.join(10)
+        assert errors == []
+        assert st.batch_jobs.get("j1") is not None and [r[0] for r in st.batch_jobs.items("j1")] == ["a" * 64]
+        assert st.lookup("b" * 64, IDENT) is not None

@@ -219,17 +219,19 @@ def _discover(inputs: list[str], follow_symlinks: bool) -> Any:
 def _preflight(settings: Any, inputs: list[str], options: Any, *, rebuild: bool) -> Any:
     """Check the command before OUT is created; return the Extractor to run with.
 
-    Order: the output folder can be written; the configuration (key, model, schema);
-    the inputs exist and hold something to extract; OUT's store is sound (unless it is
-    to be rebuilt); the endpoint accepts connections. Each failure is one line: exit 2
-    (exit 3 for a read-only place or a damaged store).
+    Order: the engine and its options; the output folder can be written; the
+    configuration (key, model, schema); the inputs exist and hold something to extract;
+    OUT's store is sound (unless it is to be rebuilt); the endpoint accepts connections.
+    Each failure is one line: exit 2 (exit 3 for a read-only place or a damaged store).
     """
     from extractor.api import Extractor
     from extractor.model.endpoint import check_configuration, check_endpoint
+    from extractor.runs.runner import check_engine
     from extractor.store import DB_NAME
     from extractor.store.integrity import check_store
 
     asks = not settings.mentions_only  # --mentions-only needs no key, model or endpoint
+    check_engine(options)
     check_out(options.out)
     if asks:
         check_configuration(settings)
@@ -517,12 +519,13 @@ def extract(
                 settings = enter_local(stack, settings, local_model)
             from extractor.api import Extractor
             from extractor.model.endpoint import check_configuration, check_endpoint
+            from extractor.text.reading import check_regular
 
             check_configuration(settings)
             from_stdin = str(file) == "-"
             text = _stdin_text() if from_stdin else None
-            if not from_stdin and not file.is_file():
-                raise InputError(str(file), "no such file")
+            if not from_stdin:
+                check_regular(file)  # a folder or a pipe is named as such, before any endpoint is asked
             check_endpoint(settings)
             with Extractor(settings) as ex:
                 result = ex.extract(text, source="<stdin>") if text is not None else ex.extract_file(file)

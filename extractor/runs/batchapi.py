@@ -218,9 +218,13 @@ def collect(extractor: Extractor | ArticleExtractor, out: str | os.PathLike[str]
         items = store.batch_jobs.items(str(job["job_id"]))
     paths = sorted({path for _sha, _source, path, *_ in items})
     only = frozenset(sha for sha, *_ in items)
+    # The paths are the files the submit read (a link it followed included), and only
+    # content whose hash was submitted is taken (``only``): following their links reads
+    # nothing the submit did not send.
     opts = _options(None, out, engine_options={"submit": False, "job": str(job["job_id"])}, only=only, wait=wait,
                     poll_interval_s=poll_interval, export=export, argv=tuple(argv) if argv is not None else None,
-                    text_field=job.get("text_field") or "text", id_field=job.get("id_field") or "id")
+                    text_field=job.get("text_field") or "text", id_field=job.get("id_field") or "id",
+                    follow_symlinks=True)
     return run_batch(pipeline, paths, opts)
 
 

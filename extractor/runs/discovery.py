@@ -30,7 +30,7 @@ from typing import Any
 
 from extractor.core.errors import InputError
 from extractor.core.records import SKIP_REASONS, SUPPORTED_SUFFIXES, Skipped
-from extractor.text.reading import file_kind, jsonl_source, open_regular
+from extractor.text.reading import file_kind, jsonl_lines, jsonl_source, open_regular
 
 __all__ = ["SUPPORTED_SUFFIXES", "SKIP_REASONS", "Skipped", "Discovery", "discover", "discover_inputs", "count_items",
            "file_sha", "jsonl_keys", "file_key"]
@@ -46,6 +46,8 @@ class Discovery:
     line). ``errors``: a named path that exists but cannot be an article (an
     unsupported type, a pipe or device, a link outside the input). ``skipped``: what a
     folder walk or a glob passed over. ``roots``: the folders reading is confined to.
+    ``listed``: each file's ``(st_dev, st_ino)`` as found (by :func:`file_key`), so that
+    reading refuses a file put in its place since (a link leading out of the roots).
     """
 
     files: list[Path] = field(default_factory=list)
@@ -53,6 +55,11 @@ class Discovery:
     missing: list[InputError] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     roots: tuple[str, ...] = ()
+    listed: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def listed_id(self, path: str | os.PathLike[str]) -> tuple[int, int] | None:
+        """The ``(st_dev, st_ino)`` ``path`` had when it was found; None for a path not found here."""
+        return self.listed.get(file_key(path))
 
     def skipped_by_reason(self) -> dict[str, int]:
         return dict(sorted(Counter(s.reason for s in self.skipped).items()))
@@ -85,6 +92,21 @@ def _glob_root(pattern: str) -> str:
     return os.path.realpath(os.path.join(*head)) if head else os.path.realpath(".")
 
 
+def _fixed_parts(pattern: str) -> tuple[str, ...]:
+    """The parts of a glob pattern before its first one with glob characters."""
+    parts = Path(pattern).parts
+    n = next((i for i, part in enumerate(parts) if _GLOB_CHARS & set(part)), len(parts))
+    return parts[:n]
+
+
+def _matched_hidden(match: Path, fixed: tuple[str, ...]) -> bool:
+    """Whether a glob match has a dot-name where the pattern matched: the folders the
+    user wrote out (``.hid/news/*.txt``) were named on purpose and are not hidden from them."""
+    parts = match.parts
+    below = parts[len(fixed):] if parts[:len(fixed)] == fixed else parts
+    return any(_is_hidden(part) for part in below if part not in (".", ".."))
+
+
 class _Finder:
     """One discovery: the named roots, what was found, what was passed over."""
 
@@ -95,11 +117,12 @@ class _Finder:
         self.seen: set[str] = set()
         self.walked: set[tuple[int, int]] = set()
 
-    def add(self, p: Path) -> None:
-        key = os.path.normpath(os.path.abspath(p))
+    def add(self, p: Path, st: os.stat_result) -> None:
+        key = file_key(p)
         if key not in self.seen:
             self.seen.add(key)
             self.found.files.append(p)
+            self.found.listed[key] = (st.st_dev, st.st_ino)
 
     def skip(self, path: str, reason: str, detail: str = "") -> None:
         self.found.skipped.append(Skipped(path, reason, detail))
@@ -165,7 +188,7 @@ class _Finder:
         elif not stat.S_ISREG(st.st_mode):
             self.skip(str(path), "special_file", file_kind(st.st_mode) or "")
         elif path.suffix.lower() in SUPPORTED_SUFFIXES:
-            self.add(path)
+            self.add(path, st)
         else:
             self.skip(str(path), "unsupported_type", path.suffix or "(no extension)")
 
@@ -175,9 +198,10 @@ class _Finder:
         if not matches:
             self.found.missing.append(InputError(text, "glob pattern matched no files"))
             return
+        fixed = _fixed_parts(text)
         for m in matches:
             mp = Path(m)
-            if any(_is_hidden(part) for part in mp.parts if part not in (".", "..")):
+            if _matched_hidden(mp, fixed):
                 self.skip(m, "hidden")
                 continue
             # A match is read only when its real path stays in the pattern's own folder
@@ -232,7 +256,7 @@ class _Finder:
             self.found.errors.append(InputError(text, f"unsupported file type {path.suffix or '(none)'!r}; "
                                                       f"use {', '.join(sorted(SUPPORTED_SUFFIXES))}"))
         else:
-            self.add(path)
+            self.add(path, st)
 
 
 def _is_glob(text: str) -> bool:
@@ -300,21 +324,23 @@ def count_items(files: list[Path]) -> int:
     return n
 
 
-def file_sha(path: Path) -> str | None:
+def file_sha(path: Path, listed_id: tuple[int, int] | None = None) -> str | None:
     """The sha256 of a regular file's bytes; None when it cannot be read (a pipe or a
-    device is never opened, so this never blocks)."""
+    device is never opened, so this never blocks) or is not the file listed as ``listed_id``."""
     try:
-        with open_regular(path) as fh:
+        with open_regular(path, listed_id=listed_id) as fh:
             return hashlib.file_digest(fh, "sha256").hexdigest()
     except (OSError, InputError):
         return None
 
 
-def jsonl_keys(path: Path, text_field: str, id_field: str) -> list[tuple[str, str]] | None:
+def jsonl_keys(path: Path, text_field: str, id_field: str,
+               listed_id: tuple[int, int] | None = None) -> list[tuple[str, str]] | None:
     """``(source, sha256)`` of every usable line, computed as :mod:`extractor.text.reading`
-    does; None when any line needs the full reader (which then decides)."""
+    does; None when any line (or the file: see ``listed_id`` of :func:`file_sha`) needs the
+    full reader, which then decides."""
     try:
-        with open_regular(path) as fh:
+        with open_regular(path, listed_id=listed_id) as fh:
             data = fh.read()
         content = data.decode("utf-8-sig")
     except (OSError, InputError, UnicodeDecodeError):
@@ -322,7 +348,7 @@ def jsonl_keys(path: Path, text_field: str, id_field: str) -> list[tuple[str, st
 
     out = []
     used: set[str] = set()
-    for lineno, line in enumerate(content.splitlines(), 1):
+    for lineno, line in jsonl_lines(content):
         if not line.strip():
             continue
         try:

@@ -48,7 +48,7 @@ from extractor.core.records import ArticleRecord, Progress, RunSummary
 from extractor.core.types import ExtractionResult
 from extractor.model.endpoint import check_endpoint
 from extractor.model.ratelimit import RateLimiter
-from extractor.runs.discovery import count_items, discover, discover_inputs, file_key, file_sha, jsonl_keys
+from extractor.runs.discovery import Discovery, count_items, discover, file_key, file_sha, jsonl_keys
 from extractor.runs.engines import Answer, Engine, EngineContext, Job, engine_class, is_fatal
 from extractor.store import NewRecord, OutputLock, RecordState, Store, input_error_key
 from extractor.store.failures import storage_error
@@ -59,7 +59,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["BatchRun", "Decision", "decide", "iter_results", "arun_batch", "run_batch", "doc_json"]
+__all__ = ["BatchRun", "Decision", "decide", "iter_results", "arun_batch", "run_batch", "doc_json", "check_engine"]
 
 _DONE = object()
 
@@ -143,13 +143,14 @@ class BatchRun:
     store: Store
     summary: RunSummary
     stop: asyncio.Event
-    discovered: tuple[list[Path], list[InputError]] | None = None
+    discovered: Discovery | None = None
     run_id: int = field(init=False, default=0)
     in_flight: dict[str, str] = field(init=False, default_factory=dict)   # sha256 -> source being asked
     seen: dict[str, str] = field(init=False, default_factory=dict)        # sha256 -> first source this run
     waiting: dict[str, list[tuple[str, str | None]]] = field(init=False, default_factory=dict)
     done_files: list[str] = field(init=False, default_factory=list)
     ok: int = field(init=False, default=0)
+    listed: dict[str, tuple[int, int]] = field(init=False, default_factory=dict)  # file key -> (st_dev, st_ino)
 
     def __post_init__(self) -> None:
         self.identity = self.extractor.identity
@@ -160,10 +161,11 @@ class BatchRun:
 
     # The run -----------------------------------------------------------------------------
     async def records(self) -> AsyncGenerator[ArticleRecord, None]:
-        if self.discovered is None:
-            self.discovered = await asyncio.to_thread(discover_inputs, self.inputs,
-                                                      follow_symlinks=self.options.follow_symlinks)
-        files, errors = self.discovered
+        found = self.discovered
+        if found is None:
+            found = await asyncio.to_thread(discover, self.inputs, follow_symlinks=self.options.follow_symlinks)
+        files, errors = found.files, [*found.missing, *found.errors]
+        self.listed = found.listed
         self.discovered = None  # the producer owns the lists from here
         self.run_id = self.store.start_run(settings=self.extractor.settings, identity=self.identity,
                                            inputs=self.inputs, argv=self.options.argv, engine=self.engine.name)
@@ -334,9 +336,10 @@ class BatchRun:
         that keeps a re-run of a finished batch fast. True when the file needs no reading."""
         keys: list[tuple[str, str]] | None
         if path.suffix.lower() == ".jsonl":
-            keys = await asyncio.to_thread(jsonl_keys, path, self.options.text_field, self.options.id_field)
+            keys = await asyncio.to_thread(jsonl_keys, path, self.options.text_field, self.options.id_field,
+                                           self.listed.get(fkey))
         else:
-            sha = await asyncio.to_thread(file_sha, path)
+            sha = await asyncio.to_thread(file_sha, path, self.listed.get(fkey))
             keys = [(str(path), sha)] if sha else None
         if not keys or any(sha in self.in_flight for _, sha in keys):
             return False
@@ -354,7 +357,7 @@ class BatchRun:
 
     async def _read(self, path: Path, fkey: str) -> None:
         items = iter_documents(path, text_field=self.options.text_field, id_field=self.options.id_field,
-                               languages=self.extractor.settings.extra_languages)
+                               languages=self.extractor.settings.extra_languages, listed_id=self.listed.get(fkey))
         while not self.stop.is_set():
             item = await asyncio.to_thread(next, items, None)
             if item is None:
@@ -511,7 +514,7 @@ def _folders(out: Path, cls: type[Engine]) -> tuple[Path, Path]:
 @contextlib.asynccontextmanager
 async def _engine(extractor: ArticleExtractor, options: RunOptions, store: Store) -> AsyncIterator[Engine]:
     """The engine ``options.engine`` names, with its context; the limited extractor closed after it."""
-    cls = engine_class(str(options.engine))
+    cls = check_engine(options)
     limiter = _limiter(extractor, options)
     # Off the event loop: the first one imports openai and builds a connection pool.
     limited = await asyncio.to_thread(extractor.over_limiter, limiter, pool_size=options.concurrency)
@@ -531,6 +534,14 @@ async def _engine(extractor: ArticleExtractor, options: RunOptions, store: Store
                 logger.debug("closing the batch client failed", exc_info=True)
 
 
+def check_engine(options: RunOptions) -> type[Engine]:
+    """The engine ``options.engine`` names, its options checked (without connecting
+    anywhere); raises :class:`ConfigurationError` before anything is created."""
+    cls = engine_class(str(options.engine))
+    cls.check_options(options)
+    return cls
+
+
 def _check_ready(extractor: ArticleExtractor, options: RunOptions) -> bool:
     """Settings that cannot work fail here, before any file is read; returns whether to
     test the endpoint's connection (by default: when the library builds the client)."""
@@ -546,7 +557,7 @@ def _check_ready(extractor: ArticleExtractor, options: RunOptions) -> bool:
 
 async def iter_results(extractor: ArticleExtractor, inputs: Iterable[str | os.PathLike[str]], options: RunOptions, *,
                        summary: RunSummary | None = None, lock: OutputLock | None = None,
-                       discovered: tuple[list[Path], list[InputError]] | None = None
+                       discovered: Discovery | None = None
                        ) -> AsyncGenerator[ArticleRecord, None]:
     """Extract every article under ``inputs``, yielding one :class:`ArticleRecord` each.
 
@@ -561,6 +572,7 @@ async def iter_results(extractor: ArticleExtractor, inputs: Iterable[str | os.Pa
     when another process writes ``options.out``.
     """
     _check_ready(extractor, options)
+    check_engine(options)
     own_lock = lock or OutputLock(options.out, wait=options.wait, command=list(options.argv or sys.argv))
     stop = options.stop or asyncio.Event()
     if not await own_lock.aacquire(stop=stop):
@@ -603,6 +615,7 @@ async def arun_batch(extractor: ArticleExtractor, inputs: Iterable[str | os.Path
     """Async :func:`run_batch` (signals are the application's: ``handle_sigint`` is not used)."""
     inputs = [os.fspath(i) for i in inputs]
     started = time.monotonic()
+    check_engine(options)  # before OUT is created
     lock = OutputLock(options.out, wait=options.wait, command=list(options.argv or sys.argv))
     if not await lock.aacquire(stop=options.stop):
         logger.warning("interrupted while waiting for %s: nothing was done", options.out)
@@ -611,15 +624,14 @@ async def arun_batch(extractor: ArticleExtractor, inputs: Iterable[str | os.Path
         if _check_ready(extractor, options):
             await asyncio.to_thread(check_endpoint, extractor.settings)
         found = await asyncio.to_thread(discover, inputs, follow_symlinks=options.follow_symlinks)
-        files, errors = found.files, [*found.missing, *found.errors]
         total = len(options.only) if options.only is not None else (
-            await asyncio.to_thread(count_items, files) + len(errors))
+            await asyncio.to_thread(count_items, found.files) + len(found.missing) + len(found.errors))
         summary = RunSummary(run_id=0, out=options.out, engine=str(options.engine), total=total,
                              skipped=found.skipped, endpoint=extractor.endpoint_info)
         aborted = False
         try:
             await _consume(iter_results(extractor, inputs, options, summary=summary, lock=lock,
-                                        discovered=(files, errors)), summary, options)
+                                        discovered=found), summary, options)
         except (asyncio.CancelledError, KeyboardInterrupt):
             # An abort (the second Ctrl-C): at once, no exports. The store has every
             # finished article; the next run writes the exports.

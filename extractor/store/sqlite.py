@@ -25,6 +25,7 @@ import json
 import logging
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -124,6 +125,36 @@ class NewRecord:
     scope: Literal["article", "discovery"] = "article"
 
 
+class SerialConnection(sqlite3.Connection):
+    """The store's one connection, shared by the event loop and worker threads (the Batch
+    API journal is written from ``asyncio.to_thread`` while the runner stores records):
+    a transaction (``with conn:``) and each statement hold a lock, so another thread's
+    statements neither join it (and commit or roll back with it) nor fail on
+    "cannot start a transaction within a transaction"."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._serial = threading.RLock()
+
+    def __enter__(self) -> SerialConnection:
+        self._serial.acquire()
+        return super().__enter__()
+
+    def __exit__(self, *exc: Any) -> Any:
+        try:
+            return super().__exit__(*exc)
+        finally:
+            self._serial.release()
+
+    def execute(self, *args: Any) -> sqlite3.Cursor:
+        with self._serial:
+            return super().execute(*args)
+
+    def executemany(self, *args: Any) -> sqlite3.Cursor:
+        with self._serial:
+            return super().executemany(*args)
+
+
 class Store:
     """The SQLite store of one output folder. Use one per process (one writer).
 
@@ -143,7 +174,8 @@ class Store:
         if check:
             check_store(self.path)
         # isolation_level=None: we open transactions ourselves, one per record.
-        self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30.0)
+        self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30.0,
+                                    factory=SerialConnection)
         try:
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")

@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from .cleaning import CleanText
 
 __all__ = ["Document", "document_from_text", "document_from_info", "read_document", "iter_documents", "detect_metadata",
-           "decode_bytes", "jsonl_source", "open_regular", "file_kind", "ENCODING_REPAIRED"]
+           "decode_bytes", "jsonl_lines", "jsonl_source", "check_regular", "open_regular", "file_kind",
+           "ENCODING_REPAIRED"]
 
 Format = Literal["text", "html", "markdown", "jsonl"]
 
@@ -446,33 +447,66 @@ def _not_regular(source: str, mode: int) -> InputError:
     return InputError(source, f"is {file_kind(mode)}, not a regular file; it is never opened")
 
 
-def open_regular(path: str | os.PathLike[str]) -> io.BufferedReader:
-    """Open a regular file for reading in binary, or raise :class:`InputError` naming it.
+def check_regular(path: str | os.PathLike[str]) -> None:
+    """Raise :class:`InputError` naming ``path`` unless it is a regular file (or a link to
+    one), saying what it is instead; it is never opened.
 
-    A pipe, socket or device is refused from its ``stat`` before any ``open``; the
-    ``open`` itself cannot block (``O_NONBLOCK``) and the opened file is checked again
-    (``fstat``), so a file swapped for a pipe in between is refused too.
+    >>> check_regular(".")
+    Traceback (most recent call last):
+    ...
+    extractor.core.errors.InputError: .: is a directory, not a file
     """
     source = os.fspath(path)
     try:
         mode = os.stat(path).st_mode
-        if not stat.S_ISREG(mode):
-            raise _not_regular(source, mode)
+    except FileNotFoundError:
+        raise InputError(source, "file not found") from None
+    except OSError as e:
+        raise InputError(source, f"cannot be read: {e.strerror or e}") from None
+    if not stat.S_ISREG(mode):
+        raise _not_regular(source, mode)
+
+
+def open_regular(path: str | os.PathLike[str], *, listed_id: tuple[int, int] | None = None) -> io.BufferedReader:
+    """Open a regular file for reading in binary, or raise :class:`InputError` naming it.
+
+    A pipe, socket or device is refused from its ``stat`` before any ``open``; the
+    ``open`` itself cannot block (``O_NONBLOCK``) and the opened file is checked again
+    (``fstat``), so a file swapped for a pipe in between is refused too. ``listed_id``
+    is the file's ``(st_dev, st_ino)`` when it was listed (discovery checked where it
+    leads): an opened file that is another one (a link put in its place since) is refused.
+    """
+    source = os.fspath(path)
+    check_regular(path)
+    try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise InputError(source, "file not found") from None
     except OSError as e:
         raise InputError(source, f"cannot be read: {e.strerror or e}") from None
-    mode = os.fstat(fd).st_mode
-    if not stat.S_ISREG(mode):
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
         os.close(fd)
-        raise _not_regular(source, mode)
+        raise _not_regular(source, st.st_mode)
+    if listed_id is not None and (st.st_dev, st.st_ino) != tuple(listed_id):
+        os.close(fd)
+        raise _changed(source)
     return open(fd, "rb")
 
 
-def _read_bytes(path: Path, max_bytes: int) -> bytes:
+def _changed(source: str) -> InputError:
+    """The error for a file that is not the one listed: it was replaced while the run went on."""
+    if os.path.islink(source):
+        what = f"it is now a symlink leading to {os.path.realpath(source)}"
+    else:
+        what = "another file is in its place"
+    return InputError(source, f"changed since it was listed ({what}); it is not read: run again to read "
+                              "what is there now")
+
+
+def _read_bytes(path: Path, max_bytes: int, listed_id: tuple[int, int] | None = None) -> bytes:
     source = str(path)
-    with open_regular(path) as fh:
+    with open_regular(path, listed_id=listed_id) as fh:
         # Checked before reading, so an oversized file costs no memory and no time.
         size = os.fstat(fh.fileno()).st_size
         if size > max_bytes:
@@ -518,7 +552,7 @@ def _html_document(html: str, *, source: str, sha: str, encoding: str, warnings:
 
 
 def read_document(path: str | os.PathLike, *, encoding: str | None = None, max_bytes: int = 20_000_000,
-                  languages: tuple[str, ...] = ()) -> Document:
+                  languages: tuple[str, ...] = (), listed_id: tuple[int, int] | None = None) -> Document:
     """Read one file into a :class:`Document`.
 
     Text and Markdown keep the exact decoded text (encoding detected: UTF-8/16 with or
@@ -526,19 +560,20 @@ def read_document(path: str | os.PathLike, *, encoding: str | None = None, max_b
     with trafilatura, which also supplies title, date, author and site name. A
     ``.jsonl`` file must hold exactly one record here (use :func:`iter_documents`).
     Raises :class:`InputError` naming the file when it is missing, empty, whitespace
-    only, binary, over ``max_bytes`` or undecodable, or an HTML page without text.
+    only, binary, over ``max_bytes`` or undecodable, or an HTML page without text, or
+    not the file listed as ``listed_id`` (see :func:`open_regular`).
     """
     p = Path(path)
     source = str(p)
     fmt = _format_of(p)
     if fmt == "jsonl":
-        results = list(iter_documents(p, encoding=encoding))
+        results = list(iter_documents(p, encoding=encoding, listed_id=listed_id))
         if len(results) != 1:
             raise InputError(source, f"holds {len(results)} JSONL records; use iter_documents for several")
         if isinstance(results[0], InputError):
             raise results[0]
         return results[0]
-    data = _read_bytes(p, max_bytes)
+    data = _read_bytes(p, max_bytes, listed_id)
     text, enc, warnings = decode_bytes(data, source, encoding, languages)
     _check_text(text, source)
     sha = _sha256(data)
@@ -546,6 +581,19 @@ def read_document(path: str | os.PathLike, *, encoding: str | None = None, max_b
         return _html_document(text, source=source, sha=sha, encoding=enc, warnings=warnings, languages=languages)
     return _build(text, source=source, sha=sha, encoding=enc, raw=text, fmt=fmt, warnings=warnings,
                   languages=languages)
+
+
+def jsonl_lines(content: str) -> Iterator[tuple[int, str]]:
+    """``(line number, line)`` of JSONL text, split at ``\\n`` only (a ``\\r`` before it is
+    dropped). Not :meth:`str.splitlines`: U+2028, U+0085 or a form feed may stand unescaped
+    inside a JSON string, and splitting there would break a valid record.
+
+    >>> text = '{"text": "a' + chr(0x2028) + 'b"}' + chr(13) + chr(10) + '{}'
+    >>> [(n, len(line)) for n, line in jsonl_lines(text)]
+    [(1, 15), (2, 2)]
+    """
+    for lineno, line in enumerate(content.split("\n"), 1):
+        yield lineno, line[:-1] if line.endswith("\r") else line
 
 
 def jsonl_source(path: str | os.PathLike, rid: Any, lineno: int, used: set[str]) -> str:
@@ -564,7 +612,8 @@ def jsonl_source(path: str | os.PathLike, rid: Any, lineno: int, used: set[str])
 
 def iter_documents(path: str | os.PathLike, *, text_field: str = "text", id_field: str = "id",
                    encoding: str | None = None, max_bytes: int = 20_000_000,
-                   languages: tuple[str, ...] = ()) -> Iterator[Document | InputError]:
+                   languages: tuple[str, ...] = (), listed_id: tuple[int, int] | None = None
+                   ) -> Iterator[Document | InputError]:
     """Yield Documents from a file; errors are yielded, not raised, so one bad record
     does not stop a batch.
 
@@ -573,23 +622,24 @@ def iter_documents(path: str | os.PathLike, *, text_field: str = "text", id_fiel
     blank lines are skipped; a line that is not a JSON object, lacks ``text_field`` or
     has empty text yields an :class:`InputError` naming the file and line. Title, date,
     outlet and author fields of the record, when present, override detected metadata.
-    Other files: the single :func:`read_document` result or its error.
+    Other files: the single :func:`read_document` result or its error. ``listed_id``:
+    the file's ``(st_dev, st_ino)`` when it was listed (see :func:`open_regular`).
     """
     p = Path(path)
     if _format_of(p) != "jsonl":
         try:
-            yield read_document(p, encoding=encoding, max_bytes=max_bytes, languages=languages)
+            yield read_document(p, encoding=encoding, max_bytes=max_bytes, languages=languages, listed_id=listed_id)
         except InputError as e:
             yield e
         return
     try:
-        data = _read_bytes(p, max_bytes)
+        data = _read_bytes(p, max_bytes, listed_id)
         content, enc, file_warnings = decode_bytes(data, str(p), encoding, languages)
     except InputError as e:
         yield e
         return
     used: set[str] = set()
-    for lineno, line in enumerate(content.splitlines(), 1):
+    for lineno, line in jsonl_lines(content):
         if not line.strip():
             continue
         where = f"{p}:{lineno}"

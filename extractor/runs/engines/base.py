@@ -168,6 +168,12 @@ class Engine(abc.ABC):
     keeps_records: ClassVar[bool] = False
     """Whether the engine keeps a durable copy of its answers (then :meth:`recovered` is asked)."""
 
+    @classmethod  # noqa: B027 - most engines accept any options
+    def check_options(cls, options: RunOptions) -> None:
+        """Raise :class:`~extractor.core.errors.ConfigurationError` for run options this
+        engine cannot work with, found without connecting anywhere: the runner asks before
+        the output folder is created."""
+
     def __init__(self, context: EngineContext):
         self.context = context
         self.extractor = context.extractor

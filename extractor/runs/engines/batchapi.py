@@ -35,6 +35,7 @@ from extractor.core.errors import ConfigurationError, ExtractorError, ModelCallE
 from extractor.core.identity import legacy_request_key
 from extractor.core.redact import redact_settings
 from extractor.runs.engines.base import Answer, BatchJournal, Engine, Job
+from extractor.text.reading import jsonl_lines
 
 if TYPE_CHECKING:
     from extractor.model.batches import BatchInfo, BatchService
@@ -223,7 +224,7 @@ class BatchApiEngine(Engine):
                 f.write(text)
             os.replace(tmp, path)
         lines: dict[str, dict[str, object]] = {}
-        for raw in text.splitlines():
+        for _, raw in jsonl_lines(text):
             if not raw.strip():
                 continue
             try:

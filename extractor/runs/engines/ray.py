@@ -464,9 +464,11 @@ class RayEngine(Engine):
     run_folder = "started"
     keeps_records = True
 
-    def __init__(self, context: EngineContext):
-        super().__init__(context)
-        options = context.options
+    @classmethod
+    def check_options(cls, options: RunOptions) -> None:
+        """A Ray Client address, or no Ray installed, is refused before OUT exists."""
+        import importlib.util
+
         # ray.init reads RAY_ADDRESS when no address is given: refuse ray:// from there too.
         address = options.ray_address or os.environ.get("RAY_ADDRESS", "")
         if address.startswith("ray://"):
@@ -475,6 +477,13 @@ class RayEngine(Engine):
                 "(it fails with \"'Worker' object has no attribute 'core_worker'\"). Run on a node of the "
                 "cluster with ray_address='auto', or give the head's HOST:PORT (e.g. 'head:6379'); "
                 "see the README, 'Beyond one machine'")
+        if importlib.util.find_spec("ray") is None:  # not imported here: that takes seconds
+            raise ConfigurationError(f"the ray engine needs Ray Data, which is not installed: {INSTALL_HINT}")
+
+    def __init__(self, context: EngineContext):
+        super().__init__(context)
+        options = context.options
+        self.check_options(options)
         self._ray = require_ray()
         self.records = records_location(options.out)
         if "://" not in self.records and not Path(self.records).is_dir():
