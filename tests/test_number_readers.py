@@ -599,3 +599,50 @@ def test_news_patterns_more(text, lang, value, qualifier):
 @pytest.mark.parametrize("text", ["至少有一半患者", "第一一二家医院", "第三四名"])
 def test_chinese_half_and_ordinal_runs_are_not_figures(text):
     assert find_quantities(text, "zh") == []
+
+
+# --- scale words glued to the next word (ZWNJ or no space) ----------------------------------
+
+
+@pytest.mark.parametrize("text,lang,value,unit,currency", [
+    ("دولت برای تکمیل بیمارستان ۲۰ میلیاردتومان اعتبار اختصاص داد", "fa", 20 * 10**9, "IRT", "IRT"),
+    ("دولت برای تکمیل بیمارستان ۲۰ میلیارد\u200cتومان اعتبار اختصاص داد", "fa", 20 * 10**9, "IRT", "IRT"),
+    ("هزینه تجهیز بخش ۵۰۰ میلیونتومان برآورد شده است", "fa", 500 * 10**6, "IRT", "IRT"),
+    ("برای بیمه سلامت ۳ هزارمیلیارد ریال در نظر گرفته شد", "fa", 3 * 10**12, "IRR", "IRR"),
+    ("اعتبار ۱۲ هزار\u200cمیلیارد\u200cتومانی", "fa", None, None, None),  # adjective: see below
+    ("در این طرح ۵۰ هزارنفر واکسینه شدند", "fa", 50000, "person", None),
+    ("خصصت الوزارة ٢٠ مليوندولار لتجهيز المستشفى", "ar", 20 * 10**6, "USD", "USD"),
+    ("یک\u200cمیلیون نفر از این خدمات استفاده کردند", "fa", 10**6, "person", None),
+    ("پنج\u200cهزار\u200cو\u200cپانصد نفر در این دوره آموزش دیدند", "fa", 5500, "person", None),
+    ("دو\u200cمیلیارد\u200cتومان برای خرید دستگاه", "fa", 2 * 10**9, "IRT", "IRT"),
+])
+def test_a_scale_word_glued_to_the_next_word_keeps_its_scale(text, lang, value, unit, currency):
+    qs = [q for q in find_quantities(text, lang) if not q.uncertain]
+    if value is None:
+        assert qs == [], qs  # read whole or not at all: never the bare digits
+        return
+    assert [(q.value, q.unit, q.currency) for q in qs] == [(value, unit, currency)], qs
+    assert text[qs[0].start:qs[0].end] == qs[0].text  # spans into the text as given
+
+
+@pytest.mark.parametrize("text,lang", [
+    ("اعتبار ۱۲ هزارمیلیاردتومانی برای این طرح", "fa"),  # a glued adjective: the scale is unsure
+    ("جمعیت ۲۰ میلیونی تهران", "fa"),
+    ("a 5 millionfold rise in cases", "en"),
+])
+def test_a_figure_before_a_word_that_starts_with_a_scale_word_is_uncertain(text, lang):
+    assert all(q.uncertain for q in find_quantities(text, lang)), find_quantities(text, lang)
+
+
+@pytest.mark.parametrize("text,lang", [
+    ("ده\u200cها نفر در صف ماندند", "fa"), ("میلیون\u200cها نفر بیمه شدند", "fa"),
+    ("صد\u200cها بیمار منتظر هستند", "fa"), ("سه\u200cشنبه جلسه برگزار شد", "fa"),
+    ("این میلیاردر بیمارستان ساخت", "fa"), ("هزاران نفر آمدند", "fa"),
+])
+def test_a_zwnj_before_an_ending_or_another_word_is_no_number_break(text, lang):
+    assert find_quantities(text, lang) == []
+
+
+def test_glued_words_that_are_no_scale_stay_whole():
+    # الفيوم (a city) starts with the letters of ألف; an article, not a scale word
+    assert [(q.value, q.uncertain) for q in find_quantities("مستشفى رقم 12 الفيوم", "ar")] == [(12, False)]

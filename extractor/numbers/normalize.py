@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -46,19 +47,39 @@ class Normalized:
 
     >>> Normalized("٤٥‌٠").text
     '450'
+    >>> n = Normalized("۲۰ میلیاردتومان", breaks=[10])
+    >>> n.text, n.span(3, 10), n.span(11, 16)
+    ('20 میلیارد تومان', (3, 10), (10, 15))
     """
 
     __slots__ = ("text", "_nstarts", "_ostarts")
     # What is cut out of the text (a subclass scanning for something else may cut other things).
     CUTS: tuple[re.Pattern[str], ...] = (PINYIN_ANNOTATION, _INVISIBLE)
 
-    def __init__(self, original: str) -> None:
-        cuts = sorted(m.span() for pattern in self.CUTS for m in pattern.finditer(original))
+    def __init__(self, original: str, *, breaks: Iterable[int] = ()) -> None:
+        # An edit is a cut (a, b) or, with a == b, a space inserted before original offset a: a
+        # word break the text leaves out (a ZWNJ cut as invisible, or no space at all:
+        # ۲۰ میلیاردتومان). Insertions sort before a cut at the same offset.
+        edits = sorted([(a, a) for a in breaks]
+                       + [m.span() for pattern in self.CUTS for m in pattern.finditer(original)])
         parts: list[str] = []
         self._nstarts = [0]
         self._ostarts = [0]
         pos = npos = 0
-        for a, b in cuts:
+        for a, b in edits:
+            if a == b:
+                if a < pos:
+                    continue  # inside a cut
+                parts.append(original[pos:a] + " ")
+                npos += a - pos
+                # the inserted space maps to the character it stands before
+                self._nstarts.append(npos)
+                self._ostarts.append(a)
+                npos += 1
+                pos = a
+                self._nstarts.append(npos)
+                self._ostarts.append(pos)
+                continue
             a = max(a, pos)  # overlapping cuts
             if b <= pos:
                 continue

@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Literal, get_args
 
-from extractor.numbers.arabic_script import DUAL_NOUNS, read_arabic_script
+from extractor.numbers.arabic_script import DUAL_NOUNS, glued_scale_breaks, read_arabic_script, starts_with_scale_word
 from extractor.numbers.arabic_script import NUMBER_WORD as _AR_WORD
 from extractor.numbers.chinese import CN_START, read_chinese
 from extractor.numbers.currency import Currency, currency_after, currency_before, yuan_currency
@@ -57,7 +57,7 @@ from extractor.numbers.vocab import (
 )
 from extractor.text.textnorm import arabic_script_pattern
 
-__all__ = ["Qualifier", "Quantity", "parse_quantity", "find_quantities", "values_match"]
+__all__ = ["Qualifier", "Quantity", "parse_quantity", "find_quantities", "values_match", "unit_starts_with_scale"]
 
 Qualifier = Literal["exact", "more_than", "at_least", "about", "nearly", "up_to", "less_than"]
 
@@ -486,7 +486,7 @@ class _Figure:
 class _Scan:
     def __init__(self, text: str, lang: str | None, skip_dates: bool, whole: bool = False) -> None:
         self.orig = text
-        self.norm = Normalized(text)
+        self.norm = Normalized(text, breaks=glued_scale_breaks(text))
         self.lang = _norm_lang(lang)
         self.t = self._comma_decimals(self._slash_decimals(self.norm.text))
         self.skip_dates = skip_dates
@@ -778,6 +778,9 @@ class _Scan:
             value, vmax = -value, (-vmax if vmax is not None else None)
         if sub_doubt is None and unit is not None and _SUBUNIT_NAME.fullmatch(unit) and _AMOUNT_AND.search(before):
             sub_doubt = "the cents of an amount whose whole units were not read"  # a dollar and 42 cents
+        if sub_doubt is None and not info.known and info.currency is None and unit_starts_with_scale(unit):
+            # ۱۲ هزارمیلیاردتومانی, 5 millionfold: a scale word the reader could not split off
+            sub_doubt = "followed by a word that starts with a scale word: the figure's scale is unsure"
         if sub_doubt is None and vmax is None and _ORPHAN_RANGE_END.search(before):
             # between 1800 and 1900 million euros: the first end was taken for a year
             sub_doubt = "may be the upper end of a range whose first end was not read as a figure"
@@ -1060,6 +1063,23 @@ class _Scan:
 # a count before an indefinite noun (تسع غرف, خمس محافظات), the other word before a definite
 # one (خمس السكان "a fifth of the population").
 _AR_SMALL_COUNTS = {fold_arabic(w) for w in ("ست", "سبع", "تسع", "عشر", "خمس", "ثمان")}
+
+
+_EN_SCALE_START = re.compile(r"(?i)(?:thousand|million|billion|trillion|lakh|crore)")
+
+
+def unit_starts_with_scale(unit: str | None) -> bool:
+    """Whether a unit as written starts with a scale word: the figure before it was read without
+    its scale (``۲۰ میلیاردتومان`` read as 20), so its value cannot be trusted.
+
+    >>> unit_starts_with_scale("میلیاردتومان"), unit_starts_with_scale("millionfold"), unit_starts_with_scale("IRT")
+    (True, True, False)
+    """
+    if not unit:
+        return False
+    if _EN_SCALE_START.match(unit):
+        return True
+    return bool(re.match(r"[\u0600-\u06ff]", unit)) and starts_with_scale_word(unit)
 
 
 def _counted_noun(unit: str | None, word: str) -> bool:
