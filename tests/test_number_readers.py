@@ -646,3 +646,35 @@ def test_a_zwnj_before_an_ending_or_another_word_is_no_number_break(text, lang):
 def test_glued_words_that_are_no_scale_stay_whole():
     # الفيوم (a city) starts with the letters of ألف; an article, not a scale word
     assert [(q.value, q.uncertain) for q in find_quantities("مستشفى رقم 12 الفيوم", "ar")] == [(12, False)]
+
+
+# --- a fraction before a bare scale word -----------------------------------------------------
+
+
+@pytest.mark.parametrize("text,lang,value,qualifier", [
+    ("The programme reached a quarter of a million patients last year.", "en", 250000, "exact"),
+    ("Nearly a quarter million people are on the waiting list.", "en", 250000, "nearly"),
+    ("Three quarters of a million children were vaccinated.", "en", 750000, "exact"),
+    ("The clinic network will cost one-fifth of a billion dollars.", "en", 200_000_000, "exact"),
+    ("استقبلت المستشفيات ربع مليون مريض خلال العام", "ar", 250000, "exact"),
+    ("حوالي ربع مليون مريض راجعوا العيادات", "ar", 250000, "about"),
+    ("ثلاثة أرباع مليون طفل تلقوا اللقاح", "ar", 750000, "exact"),
+    ("ربع میلیون نفر در این طرح ثبت‌نام کردند", "fa", 250000, "exact"),
+    ("یک چهارم میلیون نفر واکسن زدند", "fa", 250000, "exact"),
+    ("یک\u200cچهارم میلیون نفر واکسن زدند", "fa", 250000, "exact"),
+    ("سه چهارم میلیون نفر بیمه شدند", "fa", 750000, "exact"),
+])
+def test_a_fraction_of_a_scale_word_is_multiplied_out(text, lang, value, qualifier):
+    qs = find_quantities(text, lang)
+    assert [(q.value, q.qualifier) for q in qs] == [(value, qualifier)], qs
+    assert text[qs[0].start:qs[0].end] == qs[0].text
+
+
+@pytest.mark.parametrize("text,lang", [
+    ("The hospital spent a third of a billion dollars on the wing.", "en"),
+    ("Two thirds of a million adults are uninsured.", "en"),
+    ("بلغت التكلفة ثلث مليار دولار", "ar"), ("ثلثا مليون شخص بلا تأمين", "ar"),
+    ("دو سوم میلیون نفر بیمه ندارند", "fa"), ("یک سوم میلیارد تومان هزینه شد", "fa"),
+])
+def test_a_fraction_of_a_scale_word_with_no_exact_value_is_not_read(text, lang):
+    assert find_quantities(text, lang) == []

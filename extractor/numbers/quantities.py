@@ -43,6 +43,7 @@ from extractor.numbers.vocab import (
     CLASSIFIERS_ZH,
     COUNTERS_AR,
     FRACTION_WORDS,
+    FRACTIONS_BEFORE_SCALE,
     FUSED_ZH,
     HALF_BEFORE_SCALE,
     NEG_WORDS,
@@ -753,8 +754,15 @@ class _Scan:
             if _VAGUE_SCALE.search(before):
                 return None, fig.end  # several thousand, چند هزار, ده‌ها هزار: vague
             hm = _HALF_SCALE.search(before)
+            fm = None if hm else _FRACTION_SCALE.search(before)
             if hm:  # نیم میلیون, half a million
                 value, pre_start = value / 2, pre_start - len(hm.group(0))
+                before = t[max(0, pre_start - 40):pre_start]
+            elif fm:  # a quarter of a million, ربع مليون, یک چهارم میلیون
+                num, den = _FRACTION_OF[_fraction_key(fm.group("f"))]
+                if (value * num) % den:
+                    return None, fig.end  # a third of a billion: no exact figure to give
+                value, pre_start = value * num / den, pre_start - len(fm.group(0))
                 before = t[max(0, pre_start - 40):pre_start]
         scaled_big = r.scaled and bool(re.search(r"[万萬亿億]", t[fig.start:num_end]))
         # A currency written before the figure (最高增加新台幣5.86億元) ends the reach of a qualifier
@@ -1112,6 +1120,19 @@ _VAGUE_SCALE = re.compile(rf"(?i:(?<![\w{_AR_LETTER}])(?:{VAGUE_BEFORE_SCALE})[^
 # "per thousand": a rate's denominator, not a figure (لكل ألف من السكان, در هر هزار نفر, per 1,000).
 _PER_SCALE = re.compile(rf"(?i:(?<![\w{_AR_LETTER}])(?:per|every|each|لكل|في\s*كل|کل|هر|در\s*هر|بكل)[^\S\n]*$)")
 _HALF_SCALE = re.compile(rf"(?i:(?<![\w{_AR_LETTER}])(?:{HALF_BEFORE_SCALE})[^\S\n]*$)")
+
+
+def _fraction_key(phrase: str) -> str:
+    return fold_arabic(re.sub(r"[\s-]+", "", phrase.lower()))
+
+
+_FRACTION_OF = {_fraction_key(k): v for k, v in FRACTIONS_BEFORE_SCALE.items()}
+_FRACTION_SCALE = re.compile(
+    rf"(?i:(?<![\w{_AR_LETTER}])(?P<f>"
+    # Persian writes یک‌چهارم with a ZWNJ, which is cut: the words may touch
+    + _alt(r"[\s-]*".join(arabic_script_pattern(w) for w in k.split()) if re.match(f"[{_AR_LETTER}]", k)
+           else r"[\s-]+".join(k.split()) for k in FRACTIONS_BEFORE_SCALE)
+    + r")(?:[^\S\n]+of)?(?:[^\S\n]+an?)?[^\S\n]*$)")
 _BARE_SCALE_EN = re.compile(r"(?i:(?:an?\s+)?(?:hundred|thousand|million|billion|trillion|lakh|crore)\b)")
 _FRACTION_FOLDED = {fold_arabic(w) for w in FRACTION_WORDS}
 
