@@ -633,3 +633,13 @@ def test_month_day_year_digits_are_no_quantities():
     # a Solar year written with its zero stays a year
     d = parse_date("اسفند ۰۲", lang="fa")
     assert d is not None and (d.start.isoformat(), d.granularity) == ("2024-02-20", "month")
+
+
+@pytest.mark.parametrize("text,lang,day", [
+    ("Published March&nbsp;7,&nbsp;2024 by the trust", "en", "2024-03-07"),
+    ("2024年3月&nbsp;7日发布", "zh", "2024-03-07"),
+])
+def test_html_character_references_inside_a_date(text, lang, day):
+    (s, e, d), = find_dates(text, lang=lang)
+    assert (d.start.isoformat(), d.granularity) == (day, "day")
+    assert text[s:e].endswith(("2024", "日"))

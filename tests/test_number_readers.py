@@ -678,3 +678,24 @@ def test_a_fraction_of_a_scale_word_is_multiplied_out(text, lang, value, qualifi
 ])
 def test_a_fraction_of_a_scale_word_with_no_exact_value_is_not_read(text, lang):
     assert find_quantities(text, lang) == []
+
+
+# --- HTML character references in plain text -------------------------------------------------
+
+
+@pytest.mark.parametrize("text,value,currency,span_text", [
+    ("A&amp;E departments got $5&nbsp;million.", 5_000_000, "USD", "$5&nbsp;million"),
+    ("The fund paid $5&#160;million to A&amp;E.", 5_000_000, "USD", "$5&#160;million"),
+    ("The trust spent &pound;10m on the new ward.", 10_000_000, "GBP", "&pound;10m"),
+    ("The visit costs 20&nbsp;&euro; per patient.", 20, "EUR", "20&nbsp;&euro;"),
+    ("Hospitals added 2&#x202F;480 beds.", 2480, None, "2&#x202F;480 beds"),
+])
+def test_html_character_references_are_read_as_their_characters(text, value, currency, span_text):
+    qs = find_quantities(text, "en")
+    assert [(q.value, q.currency, q.uncertain) for q in qs] == [(value, currency, False)], qs
+    assert qs[0].text == span_text == text[qs[0].start:qs[0].end]
+
+
+def test_a_numeric_character_reference_is_no_figure():
+    assert [q.value for q in find_quantities("Beds:&#160;120 in total, up&nbsp;15%.", "en")] == [120, 15]
+    assert [q.value for q in find_quantities("医院投入&nbsp;500万元", "zh")] == [5_000_000]
