@@ -7,7 +7,8 @@ model call, each with a short id, its span in the ORIGINAL text and its sentence
 The readers run on the cleaned text (what a model would be shown: no boilerplate, no inline
 pinyin); every span is mapped back to the original with the cleaning's offset map, so
 ``document.text[m.start:m.end] == m.text`` for every mention. Amounts in a currency are
-``money`` (``currency`` set, ``unit`` empty), other figures (percentages included) are
+``money`` (``currency`` set, ``unit`` empty; an amount in a family of currencies, ``١٥ مليون
+دينار``, has no currency and the word as its unit), other figures (percentages included) are
 ``quantity``; relative dates (去年, سال گذشته, last year) are resolved against the
 publication date when the document has one. Ids number the mentions of each kind in text
 order, so the same text always gets the same ids.
@@ -152,7 +153,9 @@ class _Found:
 
 def _quantity(q: Quantity) -> _Found:
     currency = currency_of(q.unit)
-    return _Found("money" if currency else "quantity", q.start, q.end, {
+    # An amount in a family of currencies (١٥ مليون دينار, 20 riyals) is money whose currency
+    # the text leaves open: currency None, the word as its unit.
+    return _Found("money" if currency or q.money else "quantity", q.start, q.end, {
         "value": q.value, "value_max": q.value_max, "unit": None if currency else q.unit, "currency": currency,
         "qualifier": q.qualifier, "uncertain": q.uncertain}, q.number_end or None)
 

@@ -161,3 +161,14 @@ def test_every_mention_points_at_its_text_and_sentence(text):
         s = found.sentence_of(m)
         assert s is not None and s.start <= m.start < m.end <= s.end, (m, s)
     assert [m.id for m in found.of_kind("quantity")] == [f"Q{i}" for i in range(1, len(found.of_kind("quantity")) + 1)]
+
+
+@pytest.mark.parametrize("text,lang,value,unit", [
+    ("خصصت الوزارة ١٥ مليون دينار لتأهيل المستشفى", "ar", 15_000_000, "دينار"),
+    ("بلغت الكلفة 20 مليون ريال", "ar", 20_000_000, "ريال"),
+    ("The charity raised 40,000 pounds for the ward.", "en", 40000, "pounds"),
+])
+def test_an_amount_in_a_family_of_currencies_is_money_without_a_code(text, lang, value, unit):
+    found = find_mentions(text, lang=lang)
+    (m,) = found.mentions
+    assert (m.kind, m.value, m.currency, m.unit) == ("money", value, None, unit)

@@ -699,3 +699,35 @@ def test_html_character_references_are_read_as_their_characters(text, value, cur
 def test_a_numeric_character_reference_is_no_figure():
     assert [q.value for q in find_quantities("Beds:&#160;120 in total, up&nbsp;15%.", "en")] == [120, 15]
     assert [q.value for q in find_quantities("医院投入&nbsp;500万元", "zh")] == [5_000_000]
+
+
+# --- dozens, ratios, Arabic "and half of the million" ----------------------------------------
+
+
+@pytest.mark.parametrize("text,value,unit", [
+    ("The trust will open two dozen clinics next year.", 24, "clinics"),
+    ("Volunteers delivered 3 dozen food parcels.", 36, "food"),
+    ("Only about two dozen beds were free.", 24, "beds"),
+])
+def test_dozen_after_a_number_multiplies_it(text, value, unit):
+    assert [(q.value, q.unit) for q in find_quantities(text, "en")] == [(value, unit)]
+
+
+@pytest.mark.parametrize("text", [
+    "One in ten patients waited more than a year.", "1 in 4 adults is obese.",
+    "Two out of five children missed a dose.", "Rates rose 3 in every 10 hospitals.",
+])
+def test_a_ratio_is_no_count(text):
+    # the denominator is not a count of patients, the first term is read only as a doubt
+    assert all(q.uncertain for q in find_quantities(text, "en")), find_quantities(text, "en")
+
+
+@pytest.mark.parametrize("text,value,currency", [
+    ("بلغت كلفة المشروع مليون ونصف المليون درهم", 1_500_000, None),
+    ("خصصت الحكومة ثلاثة ملايين ونصف المليون دولار للمستشفى", 3_500_000, "USD"),
+    ("استقبل المستشفى ألفا ونصف الألف مريض", 1500, None),
+])
+def test_arabic_half_of_the_scale_said_again(text, value, currency):
+    qs = find_quantities(text, "ar")
+    assert [(q.value, q.currency) for q in qs] == [(value, currency)], qs
+    assert "ال" not in (qs[0].unit or "")[:2]  # the repeated scale word is no unit

@@ -246,6 +246,11 @@ def read_arabic_script(t: str, pos: int, lang: str | None = None) -> Reading | N
     if best is None or not best[3]:
         return None
     state, end, count, _ = best
+    if state.parts and prev == "half":
+        # مليون ونصف المليون: "a million and half of the million", the scale said again
+        again = _HALF_OF_THE.match(t, end)
+        if again:
+            end = again.end()
     if _ORDINAL_NEXT.match(t, end) or _ordinal_scale_next(t, end):
         return None  # سی و سوم "thirty-third", سه هزارم "three-thousandth": ordinals
     scaled = bool(state.parts) or count > 1
@@ -269,6 +274,10 @@ def _acc_doubt(first: str, count: int) -> str | None:
     if hit is None or hit[0] != "acc" or count > 1 or "\u064b" in first:
         return None
     return _ACC_DOUBT
+
+
+_HALF_OF_THE = re.compile("[^\\S\\n]*ال(?:" + "|".join(arabic_script_pattern(w)
+                                                   for w in ("ألف", "مليون", "مليار")) + f")(?![{_LETTERS}])")
 
 
 def _ordinal_scale_next(t: str, end: int) -> bool:

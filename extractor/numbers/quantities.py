@@ -85,6 +85,9 @@ class Quantity:
     uncertain: bool = False
     reason: str | None = None
     currency: str | None = None  # ISO 4217 code of the currency the text names, if it names one
+    # An amount of money: the text names a currency, by a code-giving word or symbol or by a
+    # family word that gives no code (ريال, دينار, "pounds"): then ``currency`` is None.
+    money: bool = False
 
 
 _QUALIFIER: dict[str, Qualifier] = {q: q for q in get_args(Qualifier)}
@@ -132,6 +135,13 @@ _LATIN = re.compile(r"[A-Za-z]")
 
 _RANGE_RE = re.compile(rf"[^\S\n]*(?:[-–—~〜]{{1,2}}|至|到|{_AB}(?:تا|الی|إلى|الى|لغاية|و){_AW}|(?i:to|and)\b)[^\S\n]*")
 # و glued to the second end of a range after بين (ما بين عشرة وعشرين).
+# "one in ten patients", "1 in 4 adults", "two out of five": a ratio, not two counts.
+_RATIO_TERM = r"(?:\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten)"
+_RATIO_IN_BEFORE = re.compile(rf"(?i:(?<![\w.,]){_RATIO_TERM}[^\S\n]+(?:in|out[^\S\n]+of)(?:[^\S\n]+every)?[^\S\n]*$)")
+_RATIO_IN_AFTER = re.compile(r"(?i:[^\S\n]+(?:in|out[^\S\n]+of)[^\S\n]+(?:\d|one\b|two\b|three\b|four\b|five\b|six\b"
+                          r"|seven\b|eight\b|nine\b|ten\b|twenty\b|a\b|every\b))")
+# "two dozen clinics": dozen after a number multiplies it.
+_DOZEN = re.compile(r"(?i:[^\S\n]+dozen\b)")
 _SUBUNIT_NAME = re.compile(r"(?i:cents?|pence|c|سنتات|سنت|سينت|سينتات|قرش|قروش)")
 _AMOUNT_AND = re.compile(r"(?:(?i:dollars?|pounds?|euros?|riyals?|rupees?|dinars?)"
                          rf"|{_AB}(?:دولار|دولارات|جنيه|جنيهات|ريال|يورو))[^\S\n]+(?:(?i:and)|{_AB}و)[^\S\n]*$")
@@ -789,10 +799,16 @@ class _Scan:
         if sub_doubt is None and not info.known and info.currency is None and unit_starts_with_scale(unit):
             # ۱۲ هزارمیلیاردتومانی, 5 millionfold: a scale word the reader could not split off
             sub_doubt = "followed by a word that starts with a scale word: the figure's scale is unsure"
+        if lang == "en" and _RATIO_IN_BEFORE.search(before):
+            return None, pos  # "one in ten patients": the denominator of a ratio is no count
+        if sub_doubt is None and lang == "en" and vmax is None and _RATIO_IN_AFTER.match(t, num_end):
+            sub_doubt = "the first term of a ratio (1 in 4), not a count"
         if sub_doubt is None and vmax is None and _ORPHAN_RANGE_END.search(before):
             # between 1800 and 1900 million euros: the first end was taken for a year
             sub_doubt = "may be the upper end of a range whose first end was not read as a figure"
         q = self._quantity(fig, value, vmax, qualifier, unit, pre_start - q_len, pos, num_end, neg_len, cur)
+        if money or cur is not None:
+            q = replace(q, money=True)
         if sub_doubt is not None and not q.uncertain:
             q = replace(q, uncertain=True, reason=sub_doubt)
         return q, pos
@@ -834,6 +850,10 @@ class _Scan:
                 mult = Decimal(10**8 if sm.group(1) in "亿億" else 10**4)
                 return (_unit_after(t, sm.end(), lang, fig.kind), value * mult,
                         (vmax * mult if vmax is not None else None))
+        dz = _DOZEN.match(t, pos) if fig.kind in ("d", "e") else None
+        if dz:  # two dozen clinics: 24
+            return (_unit_after(t, dz.end(), lang, fig.kind), value * 12,
+                    (vmax * 12 if vmax is not None else None))
         return _unit_after(t, pos, lang, fig.kind), value, vmax
 
     def _with_currency(self, fig: _Figure, info: _Unit, pre_start: int, pos: int, num_end: int,

@@ -16,11 +16,11 @@ is optional):
 2. Content features mark *strong* body lines: prose that ends with sentence-final
    punctuation or is long with clause punctuation.
 3. Context: the article runs from the first strong line to the last strong line (or short
-   sentence stating a figure: "The hospital added 200 beds.") before an end marker (editor credits, "来源", "کد خبر", related-reading header, disclaimer,
-   comment form). Short lines inside that region (lists, sub-headings, a list of member
-   institutions) are body; lines after it (headline lists) are not, unless introduced
-   by a list lead-in ("名单", "following:"). Before the region only the last headline-
-   like line (the title) is kept.
+   sentence stating a figure: "The hospital added 200 beds.") before an end marker (editor
+   credits, "来源", "کد خبر", related-reading header, disclaimer, comment form). Short lines
+   inside that region (lists, sub-headings, a list of member institutions) are body; lines
+   after it (headline lists) are not, unless introduced by a list lead-in ("名单",
+   "following:"). Before the region only the last headline-like line (the title) is kept.
 """
 
 from __future__ import annotations
