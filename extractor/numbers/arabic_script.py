@@ -17,6 +17,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import Decimal
 
@@ -330,7 +331,21 @@ _TAILS = ({fold_arabic(w) for w in COUNTERS_AR} | {fold_arabic(w) for w in UNITS
           | set(_SCALE_ONLY))
 _JOINED_RUN = re.compile(rf"(?<![{_LETTERS}\u200c\u200d\u0640])[{_LETTERS}][{_LETTERS}\u200c\u200d\u0640]*")
 _NUMBER_BEFORE = re.compile(rf"(?:\d|[{_LETTERS}]+)[^\S\n]*$")
+
+
 _AND = fold_arabic("و")
+
+
+@functools.cache
+def _fold_char(ch: str) -> str:
+    return fold_arabic(ch)  # one character for one, or none (harakat, tatweel)
+# Only words with a ZWNJ or that start with a scale word can hold a break (found by the ZWNJ
+# or the scale word: a megabyte of Persian is full of ZWNJs, می‌شود, بیمارستان‌ها).
+_SCALE_WORDS_AS_WRITTEN = {w for vocab in (_FA, _AR) for w in vocab["scale"]}
+_CANDIDATE = re.compile("\u200c|(?<![" + _LETTERS + "\u200c\u200d\u0640])(?:" + "|".join(
+    sorted((arabic_script_pattern(w) for w in _SCALE_WORDS_AS_WRITTEN), key=len, reverse=True))
+    + ")[\u064b-\u065f\u0640]*[" + _LETTERS + "]")
+_RUN_CHAR = re.compile(f"[{_LETTERS}\u200c\u200d\u0640]")
 
 
 def _is_tail(word: str) -> bool:
@@ -369,10 +384,21 @@ def glued_scale_breaks(text: str) -> list[int]:
     [3]
     """
     out: list[int] = []
-    for m in _JOINED_RUN.finditer(text):
-        word = m.group(0)
-        if "\u200c" not in word and not any(fold_arabic(word).startswith(w) for w in _SCALE_ONLY):
+    done = 0
+    for c in _CANDIDATE.finditer(text):
+        j = c.start()
+        if j < done:
+            continue  # a ZWNJ of a word already seen
+        while j > 0 and _RUN_CHAR.match(text, j - 1):
+            j -= 1
+        m = _JOINED_RUN.match(text, j)
+        if m is None:
             continue
+        done = m.end()
+        word = m.group(0)
+        if c.group(0) == "\u200c" and _lookup(word.split("\u200c", 1)[0]) is None \
+                and not _CANDIDATE.match(word):
+            continue  # no number word before the first ZWNJ (بیمارستان‌ها, می‌شود)
         if _lookup(word) is not None:
             continue  # یک‌صد, ألفاً: one number word as written
         # the pieces between ZWNJs, folded, with the offset of each folded letter
@@ -380,8 +406,8 @@ def glued_scale_breaks(text: str) -> list[int]:
         for i, ch in enumerate(word, m.start()):
             if ch == "\u200c":
                 pieces.append([])
-            elif fold_arabic(ch):
-                pieces[-1].extend((i, c) for c in fold_arabic(ch))
+            elif f := _fold_char(ch):
+                pieces[-1].append((i, f))
         pieces = [p for p in pieces if p]
         words = ["".join(c for _, c in p) for p in pieces]
         before = _NUMBER_BEFORE.search(text, max(0, m.start() - 40), m.start())
