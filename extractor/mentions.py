@@ -7,7 +7,8 @@ model call, each with a short id, its span in the ORIGINAL text and its sentence
 The readers run on the cleaned text (what a model would be shown: no boilerplate, no inline
 pinyin); every span is mapped back to the original with the cleaning's offset map, so
 ``document.text[m.start:m.end] == m.text`` for every mention. Amounts in a currency are
-``money`` (``currency`` set, ``unit`` empty), other figures (percentages included) are
+``money`` (``currency`` set, ``unit`` empty; an amount in a family of currencies, ``١٥ مليون
+دينار``, has no currency and the word as its unit), other figures (percentages included) are
 ``quantity``; relative dates (去年, سال گذشته, last year) are resolved against the
 publication date when the document has one. Ids number the mentions of each kind in text
 order, so the same text always gets the same ids.
@@ -40,6 +41,7 @@ from extractor.text.reading import Document
 from extractor.text.sentences import TextSentence, split_sentences
 
 __all__ = ["MentionSet", "find_mentions", "currency_of", "reference_date"]
+
 
 def currency_of(unit: str | None) -> str | None:
     """The currency code a reader's unit names, or None for a unit that is not money (an
@@ -149,8 +151,10 @@ class _Found:
 
 def _quantity(q: Quantity) -> _Found:
     # The reader's own currency, read in context: a unit in capitals ("12 ICU beds") is not one.
+    # An amount in a family of currencies (١٥ مليون دينار, 20 riyals) is money whose currency
+    # the text leaves open: currency None, the word as its unit.
     currency = q.currency
-    return _Found("money" if currency else "quantity", q.start, q.end, {
+    return _Found("money" if currency or q.money else "quantity", q.start, q.end, {
         "value": q.value, "value_max": q.value_max, "unit": None if currency else q.unit, "currency": currency,
         "qualifier": q.qualifier, "uncertain": q.uncertain}, q.number_end or None)
 

@@ -131,3 +131,35 @@ def test_debug_view_marks_lines():
     text = (SEEDS / "002_db8248fa0f35ca8a.txt").read_text(encoding="utf-8")
     view = clean_text(text).debug_view().splitlines()
     assert view[0].startswith("+") and view[6].startswith("-") and "editor_credit" in view[6]
+
+
+_PARA_ZH = "县人民医院今年共完成手术3200台，比去年增长15%，门诊量再创新高，群众满意度持续提升。"
+_PARA_EN = "The county hospital opened its new surgical wing on Monday, officials said, after two years of work."
+_PARA_FA = "وزیر بهداشت روز دوشنبه از افتتاح بخش جدید جراحی در بیمارستان شهرستان خبر داد و گفت این طرح دو سال طول کشید."
+
+
+@pytest.mark.parametrize("head,last", [
+    (_PARA_ZH, "据悉，全年培训8000余人次。"),
+    (_PARA_ZH, "医院全年接诊患者8000余人次。"),
+    (_PARA_ZH, "全县新增家庭医生团队32个！"),
+    (_PARA_EN, "The hospital added 200 beds."),
+    (_PARA_EN, "Waiting times fell by 12%."),
+    (_PARA_FA, "این بیمارستان ۲۰۰ تخت دارد."),
+])
+def test_a_short_last_sentence_with_a_figure_is_body_not_a_headline(head, last):
+    text = "\n".join(["县医院召开年度总结会", head, last, "", "Flu season hits early", "某明星举办演唱会"])
+    c = clean_text(text)
+    assert c.text.endswith(last), c.debug_view()
+    assert "Flu season" not in c.text and "演唱会" not in c.text  # the headlines after it still go
+    s, e = c.span_to_original(len(c.text) - len(last), len(c.text))
+    assert text[s:e] == last
+
+
+@pytest.mark.parametrize("tail", [
+    "Minister visits clinic in 2024",  # a headline: no full stop
+    "2024年度十大新闻",
+    "责任编辑：王某 2024",
+])
+def test_headlines_and_credits_with_figures_after_the_body_still_go(tail):
+    c = clean_text("\n".join([_PARA_EN, _PARA_EN.replace("Monday", "Tuesday"), tail]))
+    assert tail not in c.text

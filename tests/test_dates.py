@@ -598,3 +598,48 @@ def test_unreadable_date_digits_are_no_quantities():
 
     assert [q.value for q in find_quantities("截至2018年底，共120例")] == [120]
     assert [q.value for q in find_quantities("截至2019年2月29日，病例120例")] == [120]
+
+
+# Month, day, year with a Persian or Hijri month (WordPress-Jalali bylines): the day is no
+# two-digit year (فروردین ۱۵ was Farvardin 1415).
+@pytest.mark.parametrize("text,lang,day,cal", [
+    ("فروردین ۱۵، ۱۴۰۳", "fa", "2024-04-03", "solar_hijri"),
+    ("اسفند ۱۰, ۱۴۰۲", "fa", "2024-02-29", "solar_hijri"),
+    ("تاریخ انتشار: مهر ۵، ۱۴۰۲ - ۱۰:۳۰", "fa", "2023-09-27", "solar_hijri"),
+    ("نویسنده: سردبیر | اردیبهشت ۲۲، ۱۴۰۳", "fa", "2024-05-11", "solar_hijri"),
+    ("اسفند ۳۰، ۱۴۰۳", "fa", "2025-03-20", "solar_hijri"),  # 1403 is a leap year
+    ("نشر في رمضان 15، 1445", "ar", "2024-03-25", "hijri"),
+    ("يناير 6، 2015", "ar", "2015-01-06", "gregorian"),
+])
+def test_month_day_year_in_every_calendar(text, lang, day, cal):
+    d = parse_date(text, lang=lang)
+    assert d is not None and d.resolved, d
+    assert (d.start.isoformat(), d.end.isoformat(), d.granularity, d.calendar) == (day, day, "day", cal)
+
+
+@pytest.mark.parametrize("text,lang", [
+    ("فروردین ۱۵", "fa"), ("اسفند ۱۰", "fa"), ("رمضان 15", "ar"), ("مرداد ۳، ۹۷", "fa"),
+    ("اسفند ۳۰، ۱۴۰۲", "fa"),  # no 30 Esfand in 1402
+])
+def test_a_month_and_a_value_up_to_31_is_no_two_digit_year(text, lang):
+    d = parse_date(text, lang=lang, reference=date(2024, 5, 15))
+    assert d is None, d
+
+
+def test_month_day_year_digits_are_no_quantities():
+    from extractor.numbers import find_quantities
+
+    assert find_quantities("فروردین ۱۵، ۱۴۰۳", "fa") == []
+    # a Solar year written with its zero stays a year
+    d = parse_date("اسفند ۰۲", lang="fa")
+    assert d is not None and (d.start.isoformat(), d.granularity) == ("2024-02-20", "month")
+
+
+@pytest.mark.parametrize("text,lang,day", [
+    ("Published March&nbsp;7,&nbsp;2024 by the trust", "en", "2024-03-07"),
+    ("2024年3月&nbsp;7日发布", "zh", "2024-03-07"),
+])
+def test_html_character_references_inside_a_date(text, lang, day):
+    (s, e, d), = find_dates(text, lang=lang)
+    assert (d.start.isoformat(), d.granularity) == (day, "day")
+    assert text[s:e].endswith(("2024", "日"))

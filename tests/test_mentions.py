@@ -174,3 +174,14 @@ def test_an_abbreviation_in_capitals_is_not_a_currency(text):
 def test_a_currency_code_still_makes_money():
     found = find_mentions(document_from_text("The fund paid 20 USD and KWD 5,000.", source="x.txt")).mentions
     assert [(m.kind, m.value, m.currency) for m in found] == [("money", 20, "USD"), ("money", 5000, "KWD")]
+
+
+@pytest.mark.parametrize("text,lang,value,unit", [
+    ("خصصت الوزارة ١٥ مليون دينار لتأهيل المستشفى", "ar", 15_000_000, "دينار"),
+    ("بلغت الكلفة 20 مليون ريال", "ar", 20_000_000, "ريال"),
+    ("The charity raised 40,000 pounds for the ward.", "en", 40000, "pounds"),
+])
+def test_an_amount_in_a_family_of_currencies_is_money_without_a_code(text, lang, value, unit):
+    found = find_mentions(text, lang=lang)
+    (m,) = found.mentions
+    assert (m.kind, m.value, m.currency, m.unit) == ("money", value, None, unit)

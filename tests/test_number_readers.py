@@ -599,3 +599,135 @@ def test_news_patterns_more(text, lang, value, qualifier):
 @pytest.mark.parametrize("text", ["至少有一半患者", "第一一二家医院", "第三四名"])
 def test_chinese_half_and_ordinal_runs_are_not_figures(text):
     assert find_quantities(text, "zh") == []
+
+
+# --- scale words glued to the next word (ZWNJ or no space) ----------------------------------
+
+
+@pytest.mark.parametrize("text,lang,value,unit,currency", [
+    ("دولت برای تکمیل بیمارستان ۲۰ میلیاردتومان اعتبار اختصاص داد", "fa", 20 * 10**9, "IRT", "IRT"),
+    ("دولت برای تکمیل بیمارستان ۲۰ میلیارد\u200cتومان اعتبار اختصاص داد", "fa", 20 * 10**9, "IRT", "IRT"),
+    ("هزینه تجهیز بخش ۵۰۰ میلیونتومان برآورد شده است", "fa", 500 * 10**6, "IRT", "IRT"),
+    ("برای بیمه سلامت ۳ هزارمیلیارد ریال در نظر گرفته شد", "fa", 3 * 10**12, "IRR", "IRR"),
+    ("اعتبار ۱۲ هزار\u200cمیلیارد\u200cتومانی", "fa", None, None, None),  # adjective: see below
+    ("در این طرح ۵۰ هزارنفر واکسینه شدند", "fa", 50000, "person", None),
+    ("خصصت الوزارة ٢٠ مليوندولار لتجهيز المستشفى", "ar", 20 * 10**6, "USD", "USD"),
+    ("یک\u200cمیلیون نفر از این خدمات استفاده کردند", "fa", 10**6, "person", None),
+    ("پنج\u200cهزار\u200cو\u200cپانصد نفر در این دوره آموزش دیدند", "fa", 5500, "person", None),
+    ("دو\u200cمیلیارد\u200cتومان برای خرید دستگاه", "fa", 2 * 10**9, "IRT", "IRT"),
+])
+def test_a_scale_word_glued_to_the_next_word_keeps_its_scale(text, lang, value, unit, currency):
+    qs = [q for q in find_quantities(text, lang) if not q.uncertain]
+    if value is None:
+        assert qs == [], qs  # read whole or not at all: never the bare digits
+        return
+    assert [(q.value, q.unit, q.currency) for q in qs] == [(value, unit, currency)], qs
+    assert text[qs[0].start:qs[0].end] == qs[0].text  # spans into the text as given
+
+
+@pytest.mark.parametrize("text,lang", [
+    ("اعتبار ۱۲ هزارمیلیاردتومانی برای این طرح", "fa"),  # a glued adjective: the scale is unsure
+    ("جمعیت ۲۰ میلیونی تهران", "fa"),
+    ("a 5 millionfold rise in cases", "en"),
+])
+def test_a_figure_before_a_word_that_starts_with_a_scale_word_is_uncertain(text, lang):
+    assert all(q.uncertain for q in find_quantities(text, lang)), find_quantities(text, lang)
+
+
+@pytest.mark.parametrize("text,lang", [
+    ("ده\u200cها نفر در صف ماندند", "fa"), ("میلیون\u200cها نفر بیمه شدند", "fa"),
+    ("صد\u200cها بیمار منتظر هستند", "fa"), ("سه\u200cشنبه جلسه برگزار شد", "fa"),
+    ("این میلیاردر بیمارستان ساخت", "fa"), ("هزاران نفر آمدند", "fa"),
+])
+def test_a_zwnj_before_an_ending_or_another_word_is_no_number_break(text, lang):
+    assert find_quantities(text, lang) == []
+
+
+def test_glued_words_that_are_no_scale_stay_whole():
+    # الفيوم (a city) starts with the letters of ألف; an article, not a scale word
+    assert [(q.value, q.uncertain) for q in find_quantities("مستشفى رقم 12 الفيوم", "ar")] == [(12, False)]
+
+
+# --- a fraction before a bare scale word -----------------------------------------------------
+
+
+@pytest.mark.parametrize("text,lang,value,qualifier", [
+    ("The programme reached a quarter of a million patients last year.", "en", 250000, "exact"),
+    ("Nearly a quarter million people are on the waiting list.", "en", 250000, "nearly"),
+    ("Three quarters of a million children were vaccinated.", "en", 750000, "exact"),
+    ("The clinic network will cost one-fifth of a billion dollars.", "en", 200_000_000, "exact"),
+    ("استقبلت المستشفيات ربع مليون مريض خلال العام", "ar", 250000, "exact"),
+    ("حوالي ربع مليون مريض راجعوا العيادات", "ar", 250000, "about"),
+    ("ثلاثة أرباع مليون طفل تلقوا اللقاح", "ar", 750000, "exact"),
+    ("ربع میلیون نفر در این طرح ثبت‌نام کردند", "fa", 250000, "exact"),
+    ("یک چهارم میلیون نفر واکسن زدند", "fa", 250000, "exact"),
+    ("یک\u200cچهارم میلیون نفر واکسن زدند", "fa", 250000, "exact"),
+    ("سه چهارم میلیون نفر بیمه شدند", "fa", 750000, "exact"),
+])
+def test_a_fraction_of_a_scale_word_is_multiplied_out(text, lang, value, qualifier):
+    qs = find_quantities(text, lang)
+    assert [(q.value, q.qualifier) for q in qs] == [(value, qualifier)], qs
+    assert text[qs[0].start:qs[0].end] == qs[0].text
+
+
+@pytest.mark.parametrize("text,lang", [
+    ("The hospital spent a third of a billion dollars on the wing.", "en"),
+    ("Two thirds of a million adults are uninsured.", "en"),
+    ("بلغت التكلفة ثلث مليار دولار", "ar"), ("ثلثا مليون شخص بلا تأمين", "ar"),
+    ("دو سوم میلیون نفر بیمه ندارند", "fa"), ("یک سوم میلیارد تومان هزینه شد", "fa"),
+])
+def test_a_fraction_of_a_scale_word_with_no_exact_value_is_not_read(text, lang):
+    assert find_quantities(text, lang) == []
+
+
+# --- HTML character references in plain text -------------------------------------------------
+
+
+@pytest.mark.parametrize("text,value,currency,span_text", [
+    ("A&amp;E departments got $5&nbsp;million.", 5_000_000, "USD", "$5&nbsp;million"),
+    ("The fund paid $5&#160;million to A&amp;E.", 5_000_000, "USD", "$5&#160;million"),
+    ("The trust spent &pound;10m on the new ward.", 10_000_000, "GBP", "&pound;10m"),
+    ("The visit costs 20&nbsp;&euro; per patient.", 20, "EUR", "20&nbsp;&euro;"),
+    ("Hospitals added 2&#x202F;480 beds.", 2480, None, "2&#x202F;480 beds"),
+])
+def test_html_character_references_are_read_as_their_characters(text, value, currency, span_text):
+    qs = find_quantities(text, "en")
+    assert [(q.value, q.currency, q.uncertain) for q in qs] == [(value, currency, False)], qs
+    assert qs[0].text == span_text == text[qs[0].start:qs[0].end]
+
+
+def test_a_numeric_character_reference_is_no_figure():
+    assert [q.value for q in find_quantities("Beds:&#160;120 in total, up&nbsp;15%.", "en")] == [120, 15]
+    assert [q.value for q in find_quantities("医院投入&nbsp;500万元", "zh")] == [5_000_000]
+
+
+# --- dozens, ratios, Arabic "and half of the million" ----------------------------------------
+
+
+@pytest.mark.parametrize("text,value,unit", [
+    ("The trust will open two dozen clinics next year.", 24, "clinics"),
+    ("Volunteers delivered 3 dozen food parcels.", 36, "food"),
+    ("Only about two dozen beds were free.", 24, "beds"),
+])
+def test_dozen_after_a_number_multiplies_it(text, value, unit):
+    assert [(q.value, q.unit) for q in find_quantities(text, "en")] == [(value, unit)]
+
+
+@pytest.mark.parametrize("text", [
+    "One in ten patients waited more than a year.", "1 in 4 adults is obese.",
+    "Two out of five children missed a dose.", "Rates rose 3 in every 10 hospitals.",
+])
+def test_a_ratio_is_no_count(text):
+    # the denominator is not a count of patients, the first term is read only as a doubt
+    assert all(q.uncertain for q in find_quantities(text, "en")), find_quantities(text, "en")
+
+
+@pytest.mark.parametrize("text,value,currency", [
+    ("بلغت كلفة المشروع مليون ونصف المليون درهم", 1_500_000, None),
+    ("خصصت الحكومة ثلاثة ملايين ونصف المليون دولار للمستشفى", 3_500_000, "USD"),
+    ("استقبل المستشفى ألفا ونصف الألف مريض", 1500, None),
+])
+def test_arabic_half_of_the_scale_said_again(text, value, currency):
+    qs = find_quantities(text, "ar")
+    assert [(q.value, q.currency) for q in qs] == [(value, currency)], qs
+    assert "ال" not in (qs[0].unit or "")[:2]  # the repeated scale word is no unit

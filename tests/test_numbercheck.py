@@ -109,3 +109,23 @@ def test_an_enum_qualifier_gets_its_enum_member():
     check = check_numbers(Quantity(value=50, evidence=evidence), evidence, lang="en")
     assert check.updates == (("qualifier", Qualifier.more_than),)
     assert type(check.updates[0][1]) is Qualifier
+
+
+@pytest.mark.parametrize("evidence", [
+    "۲۰ میلیاردتومان برای تکمیل بیمارستان", "۲۰ میلیارد\u200cتومان برای تکمیل بیمارستان",
+])
+def test_a_right_value_before_a_glued_scale_word_is_left_alone(evidence):
+    check = check_numbers(Q(value=20e9, evidence=evidence), evidence, lang="fa")
+    assert check.updates == () and check.flags == ()
+
+
+def test_never_corrects_to_a_figure_whose_unit_starts_with_a_scale_word(monkeypatch):
+    # Whatever the reader gives, a figure read without the scale word glued to its unit
+    # (۲۰ میلیاردتومان as 20) is no ground to "correct" the model's 20e9.
+    from extractor.numbers import check as check_module
+    from extractor.numbers.quantities import Quantity
+
+    read = [Quantity(value=20, qualifier="exact", unit="میلیاردتومان", start=0, end=15, text="۲۰ میلیاردتومان")]
+    monkeypatch.setattr(check_module, "find_quantities", lambda evidence, lang=None: read)
+    check = check_numbers(Q(value=20e9, evidence="x"), "x", lang="fa")
+    assert check.updates == () and check.flags == ("value_uncertain_in_evidence",)

@@ -328,7 +328,8 @@ def apply_document_checks(data: BaseModel, checks: list[DocumentCheck], *, keep_
     >>> class Info(BaseModel):
     ...     outlet: str | None = None
     >>> info = Info(outlet="湖南法治报")
-    >>> apply_document_checks(info, [DocumentCheck("outlet", "outlet", "湖南法治报", "agrees", "湖南法治報")]), info.outlet
+    >>> check = DocumentCheck("outlet", "outlet", "湖南法治报", "agrees", "湖南法治報")
+    >>> apply_document_checks(info, [check]), info.outlet
     ([], '湖南法治報')
     """
     flags: list[str] = []

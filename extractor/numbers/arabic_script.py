@@ -17,14 +17,18 @@ True
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import Decimal
 
 from extractor.numbers.compose import WordNumber
+from extractor.numbers.currency import is_currency_word
 from extractor.numbers.normalize import DIGITS, Normalized, Reading, end_of, fold_arabic, read_digits, to_number
+from extractor.numbers.vocab import COUNTERS_AR, UNITS_AR
 from extractor.text.textnorm import arabic_script_pattern
 
-__all__ = ["read_arabic_script", "words_to_number", "NUMBER_WORD", "SCALE_WORDS", "DUAL_NOUNS"]
+__all__ = ["read_arabic_script", "words_to_number", "glued_scale_breaks", "starts_with_scale_word", "NUMBER_WORD",
+           "SCALE_WORDS", "DUAL_NOUNS"]
 
 # kind: u / teen / t / h as in WordNumber; "zero"; "hundred" (100, or a multiplier of the
 # units before it); "scale"; "ten" (عشر: 10, or the teen ending after a unit); "pre_ten"
@@ -243,6 +247,11 @@ def read_arabic_script(t: str, pos: int, lang: str | None = None) -> Reading | N
     if best is None or not best[3]:
         return None
     state, end, count, _ = best
+    if state.parts and prev == "half":
+        # مليون ونصف المليون: "a million and half of the million", the scale said again
+        again = _HALF_OF_THE.match(t, end)
+        if again:
+            end = again.end()
     if _ORDINAL_NEXT.match(t, end) or _ordinal_scale_next(t, end):
         return None  # سی و سوم "thirty-third", سه هزارم "three-thousandth": ordinals
     scaled = bool(state.parts) or count > 1
@@ -266,6 +275,10 @@ def _acc_doubt(first: str, count: int) -> str | None:
     if hit is None or hit[0] != "acc" or count > 1 or "\u064b" in first:
         return None
     return _ACC_DOUBT
+
+
+_HALF_OF_THE = re.compile("[^\\S\\n]*ال(?:" + "|".join(arabic_script_pattern(w)
+                                                   for w in ("ألف", "مليون", "مليار")) + f")(?![{_LETTERS}])")
 
 
 def _ordinal_scale_next(t: str, end: int) -> bool:
@@ -301,3 +314,137 @@ def words_to_number(text: str, lang: str | None = None) -> int | float | None:
     if r is None or norm.text[r.end:].strip():
         return None
     return to_number(r.value)
+
+
+# -- word breaks the text leaves out -------------------------------------------------------
+# Persian joins words with a ZWNJ (یک‌میلیون, میلیارد‌تومان, هزار‌و‌پانصد), which reads as one
+# word once invisible characters are cut, and typists leave the space out after a scale word
+# (میلیاردتومان, هزارنفر, مليوندولار). A ZWNJ is a word break where both sides are words of a
+# number (or و between two of them), or a number word and a known word after it; a scale word
+# is split from a glued rest where that rest is a known word. Known words: scale words, currency
+# nouns, units and counted nouns of at least three letters (shorter rests are endings: مليونين,
+# ألفين). A ZWNJ before anything else stays invisible (ده‌ها "tens", میلیون‌ها "millions",
+# سه‌شنبه "Tuesday"), and a glued word stays whole (هزاران, میلیاردر "billionaire", مليونية),
+# as does one with no number before it (الفيوم, a city).
+_SCALE_ONLY = sorted((w for w, (k, _) in _WORDS.items() if k == "scale"), key=len, reverse=True)
+_TAILS = ({fold_arabic(w) for w in COUNTERS_AR} | {fold_arabic(w) for w in UNITS_AR if " " not in w}
+          | set(_SCALE_ONLY))
+_JOINED_RUN = re.compile(rf"(?<![{_LETTERS}\u200c\u200d\u0640])[{_LETTERS}][{_LETTERS}\u200c\u200d\u0640]*")
+_NUMBER_BEFORE = re.compile(rf"(?:\d|[{_LETTERS}]+)[^\S\n]*$")
+
+
+_AND = fold_arabic("و")
+
+
+@functools.cache
+def _fold_char(ch: str) -> str:
+    return fold_arabic(ch)  # one character for one, or none (harakat, tatweel)
+# Only words with a ZWNJ or that start with a scale word can hold a break (found by the ZWNJ
+# or the scale word: a megabyte of Persian is full of ZWNJs, می‌شود, بیمارستان‌ها).
+_SCALE_WORDS_AS_WRITTEN = {w for vocab in (_FA, _AR) for w in vocab["scale"]}
+_CANDIDATE = re.compile("\u200c|(?<![" + _LETTERS + "\u200c\u200d\u0640])(?:" + "|".join(
+    sorted((arabic_script_pattern(w) for w in _SCALE_WORDS_AS_WRITTEN), key=len, reverse=True))
+    + ")[\u064b-\u065f\u0640]*[" + _LETTERS + "]")
+_RUN_CHAR = re.compile(f"[{_LETTERS}\u200c\u200d\u0640]")
+
+
+def _is_tail(word: str) -> bool:
+    return len(word) >= 3 and (word in _TAILS or is_currency_word(word))
+
+
+def _split_scales(folded: str) -> list[int] | None:
+    """Where the pieces of ``folded`` after the first start, when it is scale words and a
+    known tail (هزارمیلیاردتومان: [4, 11]), else None."""
+    for w in _SCALE_ONLY:
+        if not folded.startswith(w) or len(folded) == len(w):
+            continue
+        rest = folded[len(w):]
+        if _is_tail(rest):
+            return [len(w)]
+        more = _split_scales(rest)
+        if more is not None:
+            return [len(w)] + [len(w) + k for k in more]
+    return None
+
+
+def _number_word(word: str) -> bool:
+    hit = _WORDS.get(word)
+    return hit is not None and hit[0] != "dualnoun"
+
+
+def glued_scale_breaks(text: str) -> list[int]:
+    """Offsets of ``text`` where a word break is left out inside a number or after a scale word
+    (for :class:`Normalized`'s ``breaks``): at a ZWNJ, or before the rest glued to a scale word.
+
+    >>> glued_scale_breaks("۲۰ میلیاردتومان"), glued_scale_breaks("۲۰ میلیارد‌تومان")
+    ([10], [11])
+    >>> glued_scale_breaks("۳ هزارمیلیارد ریال"), glued_scale_breaks("ده‌ها میلیون‌ها نفر")
+    ([6], [])
+    >>> glued_scale_breaks("یک‌میلیون نفر")
+    [3]
+    """
+    out: list[int] = []
+    done = 0
+    for c in _CANDIDATE.finditer(text):
+        j = c.start()
+        if j < done:
+            continue  # a ZWNJ of a word already seen
+        while j > 0 and _RUN_CHAR.match(text, j - 1):
+            j -= 1
+        m = _JOINED_RUN.match(text, j)
+        if m is None:
+            continue
+        done = m.end()
+        word = m.group(0)
+        if c.group(0) == "\u200c" and _lookup(word.split("\u200c", 1)[0]) is None \
+                and not _CANDIDATE.match(word):
+            continue  # no number word before the first ZWNJ (بیمارستان‌ها, می‌شود)
+        if _lookup(word) is not None:
+            continue  # یک‌صد, ألفاً: one number word as written
+        # the pieces between ZWNJs, folded, with the offset of each folded letter
+        pieces: list[list[tuple[int, str]]] = [[]]
+        for i, ch in enumerate(word, m.start()):
+            if ch == "\u200c":
+                pieces.append([])
+            elif f := _fold_char(ch):
+                pieces[-1].append((i, f))
+        pieces = [p for p in pieces if p]
+        words = ["".join(c for _, c in p) for p in pieces]
+        before = _NUMBER_BEFORE.search(text, max(0, m.start() - 40), m.start())
+        after_number = before is not None and (before.group(0)[0].isdigit() or _number_word(
+            fold_arabic(before.group(0).strip())))
+        for k, w in enumerate(words):
+            prev_number = after_number if k == 0 else _number_word(words[k - 1])
+            split = _split_scales(w) if prev_number or (k > 0 and words[k - 1] == _AND) else None
+            if split and text.startswith("ال", pieces[k][0][0]):
+                split = None  # ال is the article as often as ألف without its hamza (الفيوم)
+            if k > 0 and _breaks_between(words, k, split is not None):
+                out.append(pieces[k][0][0])
+            if split:
+                out.extend(pieces[k][j][0] for j in split)
+    return out
+
+
+def _breaks_between(words: list[str], k: int, glued: bool) -> bool:
+    """Whether the ZWNJ before ``words[k]`` separates two words of a number (or a number and
+    its unit)."""
+    left, right = words[k - 1], words[k]
+    if left == _AND:
+        return k >= 2 and _number_word(words[k - 2]) and (_number_word(right) or glued)
+    if not _number_word(left):
+        return False
+    if right == _AND:
+        return k + 1 < len(words) and _number_word(words[k + 1])
+    return _number_word(right) or _is_tail(right) or glued
+
+
+def starts_with_scale_word(word: str) -> bool:
+    """Whether ``word`` starts with a Persian or Arabic scale word (میلیون‌ها, هزارمیلیاردتومانی).
+
+    >>> starts_with_scale_word("میلیاردتومانی"), starts_with_scale_word("تومان")
+    (True, False)
+    """
+    if word.startswith("ال"):
+        return False  # the article (الفترة, الفقرة), as often as ألف without its hamza
+    f = fold_arabic(word)
+    return any(f.startswith(w) for w in _SCALE_ONLY)

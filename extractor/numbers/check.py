@@ -23,7 +23,7 @@ from pydantic import BaseModel
 
 from extractor.core.evidence import checked_number_fields
 from extractor.core.types import Correction
-from extractor.numbers.quantities import Quantity, find_quantities
+from extractor.numbers.quantities import Quantity, find_quantities, unit_starts_with_scale
 
 __all__ = ["NumberCheck", "checked_number_fields", "check_numbers"]
 
@@ -99,8 +99,10 @@ def check_numbers(owner: BaseModel, evidence: str, *, lang: str | None = None) -
             if candidate is None:
                 flags.append(f"{field}_ambiguous_in_evidence" if ambiguous else f"{field}_not_in_evidence")
                 continue
-            if candidate.uncertain:
-                flags.append(f"{field}_uncertain_in_evidence")  # flag, never correct, on a doubtful reading
+            if candidate.uncertain or unit_starts_with_scale(candidate.unit):
+                # flag, never correct, on a doubtful reading; nor on a figure read without the
+                # scale word glued to its unit (۲۰ میلیاردتومان as 20): its scale is the doubt
+                flags.append(f"{field}_uncertain_in_evidence")
                 continue
             corrections.append(
                 Correction(

@@ -44,7 +44,7 @@ from babel.numbers import get_currency_name, get_territory_currencies, list_curr
 
 from extractor.numbers.normalize import fold_arabic
 
-__all__ = ["Currency", "currency_after", "currency_before", "yuan_currency", "is_currency_code"]
+__all__ = ["Currency", "currency_after", "currency_before", "yuan_currency", "is_currency_code", "is_currency_word"]
 
 
 @dataclass(frozen=True)
@@ -214,6 +214,16 @@ def is_currency_code(word: str) -> bool:
     (True, False, False)
     """
     return word in _tables()[3] and word not in _CODE_WORDS
+
+
+def is_currency_word(word: str) -> bool:
+    """Whether ``word`` is an Arabic-script currency noun of any family (``تومان``, ``دولار``,
+    ``ريالات``), in any spelling variant.
+
+    >>> is_currency_word("تومان"), is_currency_word("ريالات"), is_currency_word("نفر")
+    (True, True, False)
+    """
+    return fold_arabic(word) in _families()
 
 
 @functools.cache

@@ -691,7 +691,8 @@ _MONTH_AR = w.names_regex(_MONTH_NAMES)
 # preposition, a verb or a word of starting/opening after it leaves no count to be read.
 _FA_AFTER_YEAR = ("به|در|از|تا|که|را|با|برای|آغاز|شروع|افتتاح|کلید|می|نمی|خواهد|است|بود|شد|شده|"
                   "بهره|اجرا|انجام|ثبت|منتشر|تصویب|برگزار")
-_TWO_DIGIT_OK = (r"(?=\s*(?:$|[,.;:)\]\-؛]|ساعت|\d{1,2}:\d{2}|" + _MARKER
+# Not before a comma and a four-digit year: "فروردین ۱۵، ۱۴۰۳" is a day (month-day-year).
+_TWO_DIGIT_OK = (r"(?!\s*[,،]\s*\d{4}(?!\d))(?=\s*(?:$|[,.;:)\]\-؛]|ساعت|\d{1,2}:\d{2}|" + _MARKER
                  + rf"|(?:{w.fold_letters(_FA_AFTER_YEAR)})(?![{_AL}])))")
 _AR_YEAR = (r"(?:\s*[,-]?\s*(?:سال|سنه|عام|العام)?\s*(?<![\d.])(?P<y>\d{4}(?![\d])|\d{2}(?![\d])" + _TWO_DIGIT_OK + ")"
             r"(?:\s*(?P<mk>" + _MARKER + "))?)")
@@ -738,8 +739,11 @@ def _month_year(m: re.Match[str], ctx: Ctx, calendar: str) -> dict[str, Any] | _
     if ys is None:
         return None if w.name_key(m["mn"]) in w.NEEDS_YEAR else {}
     g = m.groupdict()
-    if len(ys) == 2 and calendar == "gregorian" and int(ys) <= 31 and not (g.get("d") or g.get("dar") or g.get("do")):
-        return VETO  # "شباط 13": the 13th of February or February 2013? Arabic writes both
+    if len(ys) == 2 and int(ys) <= 31 and not (g.get("d") or g.get("dar") or g.get("do")) \
+            and (calendar != "solar_hijri" or not ys.startswith("0")):
+        # "شباط 13", "رمضان 15", "فروردین ۱۵": the 15th, or the year (14)15? Arabic and Persian
+        # write both (WordPress bylines: month, day, year). "اسفند ۰۲" is a Solar year.
+        return VETO
     y = expand_two_digit_year(int(ys), calendar) if len(ys) == 2 else int(ys)
     if m["mk"] and _calendar_for_year(y, ctx.area(m.start()), m["mk"]) != calendar:
         return VETO  # "۱۵ اردیبهشت ۲۰۲۳ میلادی": the names and the marker disagree
@@ -766,11 +770,12 @@ def _between_days(m: re.Match[str], ctx: Ctx, build: Callable[[re.Match[str], Ct
     return build(m, ctx)
 
 
-# Month before day, as Arabic also writes: "يوليو 13-15", "تموز 13 الى 15", "يناير 5، 2020". A
-# lone "شباط 13" (the 13th, or February 2013?) is left to the year rule, which does not guess.
+# Month before day, as Arabic also writes: "يوليو 13-15", "تموز 13 الى 15", "يناير 5، 2020", and
+# Persian and Hijri months with their year (WordPress bylines: "فروردین ۱۵، ۱۴۰۳", "رمضان 15، 1445").
+# A lone "شباط 13" (the 13th, or February 2013?) is left to the year rule, which does not guess.
 def _build_ar_mdy(m: re.Match[str], ctx: Ctx) -> Built:
     calendar, mo = w.month_of_name(m["mn"])
-    if calendar != "gregorian" or not (m["d2"] or m["y"]):
+    if not (m["y"] or m["d2"] and calendar == "gregorian"):
         return None
     y = int(m["y"]) if m["y"] else None
     if y is not None and not _year_ok(y, calendar):

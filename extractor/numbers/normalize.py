@@ -15,8 +15,10 @@ news in the five languages uses.
 
 from __future__ import annotations
 
+import html
 import re
 from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -46,24 +48,44 @@ class Normalized:
 
     >>> Normalized("٤٥‌٠").text
     '450'
+    >>> n = Normalized("۲۰ میلیاردتومان", breaks=[10])
+    >>> n.text, n.span(3, 10), n.span(11, 16)
+    ('20 میلیارد تومان', (3, 10), (10, 15))
+    >>> n = Normalized("$5&nbsp;million &#8364;")
+    >>> n.text, n.span(0, 10), n.span(11, 12)
+    ('$5\u202fmillion €', (0, 15), (16, 23))
     """
 
-    __slots__ = ("text", "_nstarts", "_ostarts")
+    __slots__ = ("text", "_nstarts", "_ostarts", "_ends")
     # What is cut out of the text (a subclass scanning for something else may cut other things).
     CUTS: tuple[re.Pattern[str], ...] = (PINYIN_ANNOTATION, _INVISIBLE)
 
-    def __init__(self, original: str) -> None:
-        cuts = sorted(m.span() for pattern in self.CUTS for m in pattern.finditer(original))
+    def __init__(self, original: str, *, breaks: Iterable[int] = ()) -> None:
+        # An edit (a, b, repl) puts repl (one character or none) for original[a:b]: a cut, an
+        # HTML character reference read as its character (5&nbsp;million, A&amp;E, &#160;, in
+        # plain text scraped from pages), or with a == b a space inserted before original
+        # offset a, a word break the text leaves out (a ZWNJ cut as invisible, or no space at
+        # all: ۲۰ میلیاردتومان). Insertions sort before a cut at the same offset.
+        edits = sorted([(a, a, " ") for a in breaks]
+                       + [(*m.span(), "") for pattern in self.CUTS for m in pattern.finditer(original)]
+                       + list(_entities(original)))
         parts: list[str] = []
         self._nstarts = [0]
         self._ostarts = [0]
+        self._ends: dict[int, int] = {}  # where a replaced character ends in the original
         pos = npos = 0
-        for a, b in cuts:
+        for a, b, repl in edits:
+            if a < pos and (repl or b <= pos):
+                continue  # inside a cut or a reference
             a = max(a, pos)  # overlapping cuts
-            if b <= pos:
-                continue
             parts.append(original[pos:a])
             npos += a - pos
+            if repl:
+                self._nstarts.append(npos)
+                self._ostarts.append(a)
+                self._ends[npos] = b
+                parts.append(repl)
+                npos += 1
             pos = b
             self._nstarts.append(npos)
             self._ostarts.append(pos)
@@ -81,11 +103,26 @@ class Normalized:
 
     def span(self, a: int, b: int) -> tuple[int, int]:
         """Original span of normalised ``[a, b)``; the end follows the last kept character,
-        so pinyin after a unit (個(gè)) stays outside the span."""
+        so pinyin after a unit (個(gè)) stays outside the span, and a character reference
+        (&euro;) inside it."""
         if b <= a:
             o = self.orig(a)
             return o, o
-        return self.orig(a), self.orig(b - 1) + 1
+        end = self._ends.get(b - 1)
+        return self.orig(a), end if end is not None else self.orig(b - 1) + 1
+
+
+# &name; &#160; &#xA0;: only those that stand for one character are read.
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
+def _entities(text: str) -> Iterable[tuple[int, int, str]]:
+    if "&" not in text:
+        return
+    for m in _ENTITY.finditer(text):
+        ch = html.unescape(m.group(0))
+        if len(ch) == 1 and ch != m.group(0):
+            yield m.start(), m.end(), ch
 
 
 _AR_FOLD = str.maketrans("يىكأإةآٱئؤۀ", "ییکااهاایوه")

@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Literal, get_args
 
-from extractor.numbers.arabic_script import DUAL_NOUNS, read_arabic_script
+from extractor.numbers.arabic_script import DUAL_NOUNS, glued_scale_breaks, read_arabic_script, starts_with_scale_word
 from extractor.numbers.arabic_script import NUMBER_WORD as _AR_WORD
 from extractor.numbers.chinese import CN_START, read_chinese
 from extractor.numbers.currency import Currency, currency_after, currency_before, yuan_currency
@@ -43,6 +43,7 @@ from extractor.numbers.vocab import (
     CLASSIFIERS_ZH,
     COUNTERS_AR,
     FRACTION_WORDS,
+    FRACTIONS_BEFORE_SCALE,
     FUSED_ZH,
     HALF_BEFORE_SCALE,
     NEG_WORDS,
@@ -57,7 +58,7 @@ from extractor.numbers.vocab import (
 )
 from extractor.text.textnorm import arabic_script_pattern
 
-__all__ = ["Qualifier", "Quantity", "parse_quantity", "find_quantities", "values_match"]
+__all__ = ["Qualifier", "Quantity", "parse_quantity", "find_quantities", "values_match", "unit_starts_with_scale"]
 
 Qualifier = Literal["exact", "more_than", "at_least", "about", "nearly", "up_to", "less_than"]
 
@@ -84,6 +85,9 @@ class Quantity:
     uncertain: bool = False
     reason: str | None = None
     currency: str | None = None  # ISO 4217 code of the currency the text names, if it names one
+    # An amount of money: the text names a currency, by a code-giving word or symbol or by a
+    # family word that gives no code (ريال, دينار, "pounds"): then ``currency`` is None.
+    money: bool = False
 
 
 _QUALIFIER: dict[str, Qualifier] = {q: q for q in get_args(Qualifier)}
@@ -131,6 +135,13 @@ _LATIN = re.compile(r"[A-Za-z]")
 
 _RANGE_RE = re.compile(rf"[^\S\n]*(?:[-–—~〜]{{1,2}}|至|到|{_AB}(?:تا|الی|إلى|الى|لغاية|و){_AW}|(?i:to|and)\b)[^\S\n]*")
 # و glued to the second end of a range after بين (ما بين عشرة وعشرين).
+# "one in ten patients", "1 in 4 adults", "two out of five": a ratio, not two counts.
+_RATIO_TERM = r"(?:\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten)"
+_RATIO_IN_BEFORE = re.compile(rf"(?i:(?<![\w.,]){_RATIO_TERM}[^\S\n]+(?:in|out[^\S\n]+of)(?:[^\S\n]+every)?[^\S\n]*$)")
+_RATIO_IN_AFTER = re.compile(r"(?i:[^\S\n]+(?:in|out[^\S\n]+of)[^\S\n]+(?:\d|one\b|two\b|three\b|four\b|five\b|six\b"
+                          r"|seven\b|eight\b|nine\b|ten\b|twenty\b|a\b|every\b))")
+# "two dozen clinics": dozen after a number multiplies it.
+_DOZEN = re.compile(r"(?i:[^\S\n]+dozen\b)")
 _SUBUNIT_NAME = re.compile(r"(?i:cents?|pence|c|سنتات|سنت|سينت|سينتات|قرش|قروش)")
 _AMOUNT_AND = re.compile(r"(?:(?i:dollars?|pounds?|euros?|riyals?|rupees?|dinars?)"
                          rf"|{_AB}(?:دولار|دولارات|جنيه|جنيهات|ريال|يورو))[^\S\n]+(?:(?i:and)|{_AB}و)[^\S\n]*$")
@@ -486,7 +497,7 @@ class _Figure:
 class _Scan:
     def __init__(self, text: str, lang: str | None, skip_dates: bool, whole: bool = False) -> None:
         self.orig = text
-        self.norm = Normalized(text)
+        self.norm = Normalized(text, breaks=glued_scale_breaks(text))
         self.lang = _norm_lang(lang)
         self.t = self._comma_decimals(self._slash_decimals(self.norm.text))
         self.skip_dates = skip_dates
@@ -753,8 +764,15 @@ class _Scan:
             if _VAGUE_SCALE.search(before):
                 return None, fig.end  # several thousand, چند هزار, ده‌ها هزار: vague
             hm = _HALF_SCALE.search(before)
+            fm = None if hm else _FRACTION_SCALE.search(before)
             if hm:  # نیم میلیون, half a million
                 value, pre_start = value / 2, pre_start - len(hm.group(0))
+                before = t[max(0, pre_start - 40):pre_start]
+            elif fm:  # a quarter of a million, ربع مليون, یک چهارم میلیون
+                num, den = _FRACTION_OF[_fraction_key(fm.group("f"))]
+                if (value * num) % den:
+                    return None, fig.end  # a third of a billion: no exact figure to give
+                value, pre_start = value * num / den, pre_start - len(fm.group(0))
                 before = t[max(0, pre_start - 40):pre_start]
         scaled_big = r.scaled and bool(re.search(r"[万萬亿億]", t[fig.start:num_end]))
         # A currency written before the figure (最高增加新台幣5.86億元) ends the reach of a qualifier
@@ -778,10 +796,19 @@ class _Scan:
             value, vmax = -value, (-vmax if vmax is not None else None)
         if sub_doubt is None and unit is not None and _SUBUNIT_NAME.fullmatch(unit) and _AMOUNT_AND.search(before):
             sub_doubt = "the cents of an amount whose whole units were not read"  # a dollar and 42 cents
+        if sub_doubt is None and not info.known and info.currency is None and unit_starts_with_scale(unit):
+            # ۱۲ هزارمیلیاردتومانی, 5 millionfold: a scale word the reader could not split off
+            sub_doubt = "followed by a word that starts with a scale word: the figure's scale is unsure"
+        if lang == "en" and _RATIO_IN_BEFORE.search(before):
+            return None, pos  # "one in ten patients": the denominator of a ratio is no count
+        if sub_doubt is None and lang == "en" and vmax is None and _RATIO_IN_AFTER.match(t, num_end):
+            sub_doubt = "the first term of a ratio (1 in 4), not a count"
         if sub_doubt is None and vmax is None and _ORPHAN_RANGE_END.search(before):
             # between 1800 and 1900 million euros: the first end was taken for a year
             sub_doubt = "may be the upper end of a range whose first end was not read as a figure"
         q = self._quantity(fig, value, vmax, qualifier, unit, pre_start - q_len, pos, num_end, neg_len, cur)
+        if money or cur is not None:
+            q = replace(q, money=True)
         if sub_doubt is not None and not q.uncertain:
             q = replace(q, uncertain=True, reason=sub_doubt)
         return q, pos
@@ -823,6 +850,10 @@ class _Scan:
                 mult = Decimal(10**8 if sm.group(1) in "亿億" else 10**4)
                 return (_unit_after(t, sm.end(), lang, fig.kind), value * mult,
                         (vmax * mult if vmax is not None else None))
+        dz = _DOZEN.match(t, pos) if fig.kind in ("d", "e") else None
+        if dz:  # two dozen clinics: 24
+            return (_unit_after(t, dz.end(), lang, fig.kind), value * 12,
+                    (vmax * 12 if vmax is not None else None))
         return _unit_after(t, pos, lang, fig.kind), value, vmax
 
     def _with_currency(self, fig: _Figure, info: _Unit, pre_start: int, pos: int, num_end: int,
@@ -1062,6 +1093,23 @@ class _Scan:
 _AR_SMALL_COUNTS = {fold_arabic(w) for w in ("ست", "سبع", "تسع", "عشر", "خمس", "ثمان")}
 
 
+_EN_SCALE_START = re.compile(r"(?i)(?:thousand|million|billion|trillion|lakh|crore)")
+
+
+def unit_starts_with_scale(unit: str | None) -> bool:
+    """Whether a unit as written starts with a scale word: the figure before it was read without
+    its scale (``۲۰ میلیاردتومان`` read as 20), so its value cannot be trusted.
+
+    >>> unit_starts_with_scale("میلیاردتومان"), unit_starts_with_scale("millionfold"), unit_starts_with_scale("IRT")
+    (True, True, False)
+    """
+    if not unit:
+        return False
+    if _EN_SCALE_START.match(unit):
+        return True
+    return bool(re.match(r"[\u0600-\u06ff]", unit)) and starts_with_scale_word(unit)
+
+
 def _counted_noun(unit: str | None, word: str) -> bool:
     """Whether ``unit`` is an indefinite noun that makes the small Arabic number ``word`` a count."""
     if unit is None or fold_arabic(word) not in _AR_SMALL_COUNTS or len(unit) < 3:
@@ -1092,6 +1140,19 @@ _VAGUE_SCALE = re.compile(rf"(?i:(?<![\w{_AR_LETTER}])(?:{VAGUE_BEFORE_SCALE})[^
 # "per thousand": a rate's denominator, not a figure (لكل ألف من السكان, در هر هزار نفر, per 1,000).
 _PER_SCALE = re.compile(rf"(?i:(?<![\w{_AR_LETTER}])(?:per|every|each|لكل|في\s*كل|کل|هر|در\s*هر|بكل)[^\S\n]*$)")
 _HALF_SCALE = re.compile(rf"(?i:(?<![\w{_AR_LETTER}])(?:{HALF_BEFORE_SCALE})[^\S\n]*$)")
+
+
+def _fraction_key(phrase: str) -> str:
+    return fold_arabic(re.sub(r"[\s-]+", "", phrase.lower()))
+
+
+_FRACTION_OF = {_fraction_key(k): v for k, v in FRACTIONS_BEFORE_SCALE.items()}
+_FRACTION_SCALE = re.compile(
+    rf"(?i:(?<![\w{_AR_LETTER}])(?P<f>"
+    # Persian writes یک‌چهارم with a ZWNJ, which is cut: the words may touch
+    + _alt(r"[\s-]*".join(arabic_script_pattern(w) for w in k.split()) if re.match(f"[{_AR_LETTER}]", k)
+           else r"[\s-]+".join(k.split()) for k in FRACTIONS_BEFORE_SCALE)
+    + r")(?:[^\S\n]+of)?(?:[^\S\n]+an?)?[^\S\n]*$)")
 _BARE_SCALE_EN = re.compile(r"(?i:(?:an?\s+)?(?:hundred|thousand|million|billion|trillion|lakh|crore)\b)")
 _FRACTION_FOLDED = {fold_arabic(w) for w in FRACTION_WORDS}
 

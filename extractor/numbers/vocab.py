@@ -14,7 +14,8 @@ exclude; up to / 最多 / حداکثر include the upper bound, less than / 不�
 from __future__ import annotations
 
 __all__ = ["AR_VERB_QUALIFIERS",
-           "VAGUE_BEFORE_SCALE", "HALF_BEFORE_SCALE", "FRACTION_WORDS", "PRE_QUALIFIERS", "POST_QUALIFIERS",
+           "VAGUE_BEFORE_SCALE", "HALF_BEFORE_SCALE", "FRACTIONS_BEFORE_SCALE", "FRACTION_WORDS", "PRE_QUALIFIERS",
+           "POST_QUALIFIERS",
            "UNITS_ZH", "CLASSIFIERS_ZH", "UNITS_AR", "UNITS_EN", "COUNTERS_AR", "STOP_AR", "STOP_EN",
            "NEG_WORDS", "FUSED_ZH"]
 
@@ -138,6 +139,34 @@ VAGUE_BEFORE_SCALE = ("several|a few|few|many|some|tens of|hundreds of|dozens of
                       "چند|چندین|دهها|صدها|هزاران|عدة|بضعة|بضع|عشرات|مئات|آلاف")
 # Before a bare scale word, "half": نیم میلیون, نصف مليون, half a million.
 HALF_BEFORE_SCALE = "نیم|نصف|half a|half an|half"
+# Before a bare scale word, a fraction of it (a quarter of a million, ربع مليون, یک چهارم میلیون):
+# the phrase (words separated by spaces, any spacing or a hyphen when written) and
+# (numerator, denominator). "half" is HALF_BEFORE_SCALE; a bare ordinal ("the third million")
+# is no fraction, so English and Persian ones need their numerator (but "quarter").
+def _fractions() -> dict[str, tuple[int, int]]:
+    out: dict[str, tuple[int, int]] = {}
+    en_num = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+              "nine": 9}
+    en_den = {3: ("third", "thirds"), 4: ("quarter", "quarters"), 5: ("fifth", "fifths"), 6: ("sixth", "sixths"),
+              7: ("seventh", "sevenths"), 8: ("eighth", "eighths"), 9: ("ninth", "ninths"), 10: ("tenth", "tenths")}
+    for word, n in en_num.items():
+        for d, (one, many) in en_den.items():
+            if n < d:
+                out[f"{word} {one if n == 1 else many}"] = (n, d)
+    out["quarter"] = (1, 4)
+    fa_num = {"یک": 1, "دو": 2, "سه": 3, "چهار": 4, "پنج": 5, "شش": 6, "هفت": 7, "هشت": 8, "نه": 9}
+    fa_den = {"سوم": 3, "چهارم": 4, "پنجم": 5, "ششم": 6, "هفتم": 7, "هشتم": 8, "نهم": 9, "دهم": 10}
+    for word, n in fa_num.items():
+        for den, d in fa_den.items():
+            if n < d:
+                out[f"{word} {den}"] = (n, d)
+    # خمس/عشر (a fifth/tenth) are also the numerals five/ten: not here.
+    out.update({"ربع": (1, 4), "ثلث": (1, 3), "ثلثا": (2, 3), "ثلثي": (2, 3), "ثلاثة أرباع": (3, 4),
+                "ثلاث أرباع": (3, 4)})
+    return out
+
+
+FRACTIONS_BEFORE_SCALE: dict[str, tuple[int, int]] = _fractions()
 # After a number, words that make it the numerator of a fraction: دو سوم, ثلاثة أرباع, two thirds.
 FRACTION_WORDS = set(_words("""دوم سوم چهارم پنجم ششم هفتم هشتم نهم دهم صدم هزارم
 أرباع أثلاث أخماس أسداس أسباع أثمان أتساع أعشار ثلثا ثلثي ربعا ربعي

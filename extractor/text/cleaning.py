@@ -15,12 +15,12 @@ is optional):
    comment forms, disclaimers, related-reading headers).
 2. Content features mark *strong* body lines: prose that ends with sentence-final
    punctuation or is long with clause punctuation.
-3. Context: the article runs from the first strong line to the last strong line before
-   an end marker (editor credits, "来源", "کد خبر", related-reading header, disclaimer,
-   comment form). Short lines inside that region (lists, sub-headings, a list of member
-   institutions) are body; lines after it (headline lists) are not, unless introduced
-   by a list lead-in ("名单", "following:"). Before the region only the last headline-
-   like line (the title) is kept.
+3. Context: the article runs from the first strong line to the last strong line (or short
+   sentence stating a figure: "The hospital added 200 beds.") before an end marker (editor
+   credits, "来源", "کد خبر", related-reading header, disclaimer, comment form). Short lines
+   inside that region (lists, sub-headings, a list of member institutions) are body; lines
+   after it (headline lists) are not, unless introduced by a list lead-in ("名单",
+   "following:"). Before the region only the last headline-like line (the title) is kept.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ __all__ = ["RemovedLine", "CleanText", "clean_text", "clean_by_lines", "split_li
 
 # Part of every request's fingerprint: bump it when the cleaner removes different lines,
 # since a different cleaned text is a different question to the model.
-CLEANING_VERSION = "1"
+CLEANING_VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -150,6 +150,16 @@ def _is_strong(s: str) -> bool:
     if fin in _FINAL_WEAK and size >= 20:
         return True
     return size >= 80 and len(_CLAUSE.findall(s)) >= 2
+
+
+def _is_figure_sentence(s: str) -> bool:
+    """A short sentence that states a figure (据悉，全年培训8000余人次。 The hospital added 200
+    beds.): after the body it is the article's last line, not a headline (headlines end
+    without a full stop and lists of them are what follows an article)."""
+    return _final_char(s) in _FINAL_STRONG + _FINAL_WEAK and _size(s) >= 6 and bool(_DIGITS.search(s))
+
+
+_DIGITS = re.compile(r"\d")
 
 
 def _is_substantial(s: str) -> bool:
@@ -321,7 +331,7 @@ class _Page:
             if in_body:
                 if self.is_end(i):
                     in_body = False
-                elif self.strong[i]:
+                elif self.strong[i] or i not in self.reason and _is_figure_sentence(self.stripped[i]):
                     region_end = i
             elif self.resumes(i):
                 in_body, region_end = True, i
