@@ -601,3 +601,21 @@ def test_a_store_made_before_texts_were_kept_is_migrated_and_reports_a_lost_answ
     back = collect(ex, old, bid)
     assert (back.requested, back.ok, back.lost_answers) == (1, 3, [])
     assert len(api.batches) == 1
+
+
+def test_a_deleted_file_in_a_failed_batch_is_an_error_record_named_after_it(tmp_path):
+    """A batch that failed as a whole: the article whose file is gone gets its error record
+    too (the text submitted kept with it), so it is reported, not skipped; no text is left."""
+    d = tmp_path / "in"
+    gone, _ = write_articles(d, 2)
+    api = FakeBatchAPI(batch_fails=True)
+    out = tmp_path / "out"
+    ex = synthetic_extractor(api)
+    bid = submit(ex, [d], out=out)
+    gone.unlink()
+    s = collect(ex, out, bid)
+    assert (s.ok, s.failed, s.from_submitted) == (0, 2, 1)
+    lines = {Path(x["source"]).name: x for x in read_lines(out)}
+    assert sorted(lines) == ["a0000.txt", "a0001.txt"] and "batch batch_1 failed" in lines["a0000.txt"]["error"]
+    assert lines["a0000.txt"]["text"]
+    assert _kept_texts(out) == 0
