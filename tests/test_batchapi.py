@@ -428,3 +428,194 @@ def test_an_article_submitted_through_a_followed_link_is_collected(tmp_path):
     s = collect(ex, out, bid)
     assert (s.ok, s.pending, s.failed) == (2, 0, 0), s
     assert sorted(Path(x["source"]).name for x in read_lines(out)) == ["a0000.txt", "linked.txt"]
+
+
+# --------------------------------------------------------------------------- files gone before the collect
+
+def _kept_texts(out: Path) -> int:
+    with Store(out) as st:
+        return st.conn.execute("SELECT count(*) FROM batch_texts").fetchone()[0]
+
+
+def _beds(line: dict) -> list[float]:
+    return [f["data"]["value"] for f in line["facts"] if f["type"] == "quantity"]
+
+
+def _gone_and_changed(d: Path) -> tuple[Path, Path, Path]:
+    """Submitted articles a0000 (to delete), a0001 (to change), a0002 (kept)."""
+    gone, changed, kept = sorted(d.iterdir())
+    gone.unlink()
+    changed.write_text("County Hospital report, revised\n\nThe hospital now has 300 beds.\n", encoding="utf-8")
+    return gone, changed, kept
+
+
+def test_a_file_deleted_or_changed_before_the_collect_keeps_its_answer(tmp_path, caplog):
+    """Nothing paid for is lost: the answers of a deleted and a changed file are derived
+    from the texts kept at submit, stored under the paths submitted, and named in warnings;
+    collecting sends nothing; the changed file's new content is asked once, next run."""
+    d = tmp_path / "in"
+    originals = {p.name: p.read_text(encoding="utf-8") for p in write_articles(d, 3)}
+    api = FakeBatchAPI()
+    out = tmp_path / "out"
+    ex = synthetic_extractor(api)
+    bid = submit(ex, [d], out=out)
+    assert _kept_texts(out) == 3  # written with the job, before anything was sent
+    gone, changed, kept = _gone_and_changed(d)
+    uploads, batches = api.calls.count("POST /v1/files"), len(api.batches)
+
+    with caplog.at_level("WARNING", logger="extractor"):
+        s = collect(ex, out, bid)
+    assert (s.ok, s.failed, s.pending, s.requested, s.from_submitted) == (3, 0, 0, 3, 2), s
+    assert (api.calls.count("POST /v1/files"), len(api.batches)) == (uploads, batches)  # 0 new requests
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any(str(gone) in w and "deleted or moved since it was submitted" in w
+               and "derived from the text submitted" in w for w in warned), warned
+    assert any(str(changed) in w and "changed since it was submitted" in w for w in warned), warned
+    assert not any(str(kept) in w for w in warned)
+    with Store(out) as st:
+        records = {Path(r.source).name: r for r in st.iter_records(latest_per_source=False)}
+        assert st.batch_jobs.get(bid)["collected_at"] is not None
+    assert sorted(records) == ["a0000.txt", "a0001.txt", "a0002.txt"]
+    assert all(r.status == "ok" and r.text == originals[name] for name, r in records.items())  # the submitted texts
+    lines = {Path(x["source"]).name: x for x in read_lines(out)}
+    assert sorted(lines) == ["a0000.txt", "a0001.txt", "a0002.txt"]
+    assert _beds(lines["a0001.txt"]) == [120]  # the answer to what was submitted
+    assert any("deleted or moved since it was submitted" in w for w in lines["a0000.txt"]["document"]["warnings"])
+    assert _kept_texts(out) == 0  # kept only until the records were stored
+
+    # Collecting again: nothing new; the next run asks for the changed file's new content only.
+    again = collect(ex, out, bid)
+    assert (again.requested, again.reused, again.from_submitted, again.ok) == (0, 1, 0, 1)  # only the file still there
+    nxt = submit(ex, [d], out=out)
+    assert nxt and nxt != bid
+    sent = [json.loads(x)["custom_id"] for x in api.files[api.batches[nxt]["input_file_id"]].decode().splitlines()]
+    from extractor.text.reading import read_document
+    assert [c.split(":")[0] for c in sent] == [read_document(changed).sha256]
+    assert collect(ex, out, nxt).ok == 1
+    lines = {Path(x["source"]).name: x for x in read_lines(out)}
+    assert _beds(lines["a0001.txt"]) == [300] and lines["a0000.txt"]["status"] == "ok"
+
+
+def test_the_same_run_command_collects_what_it_can_and_submits_the_new_content(tmp_path, caplog):
+    """``extractor run IN --engine batchapi`` twice: the second collects the three answers
+    (two from the texts submitted) and submits the changed file's new content."""
+    d = tmp_path / "in"
+    write_articles(d, 3)
+    api = FakeBatchAPI(in_progress_polls=1)  # the first run sees its batch still running
+    out = tmp_path / "out"
+    ex = synthetic_extractor(api)
+    first = ex.run([d], out=out, engine="batchapi")
+    assert first.pending == 3 and first.ok == 0
+    gone, changed, _ = _gone_and_changed(d)
+    with caplog.at_level("WARNING", logger="extractor"):
+        second = ex.run([d], out=out, engine="batchapi")
+    assert (second.ok, second.from_submitted, second.pending, second.lost_answers) == (3, 2, 1, []), second
+    assert len(api.batches) == 2
+    assert len(api.files[api.batches["batch_2"]["input_file_id"]].decode().splitlines()) == 1
+    warned = " ".join(r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+    assert str(gone) in warned and str(changed) in warned
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["run"]["from_submitted"] == 2
+
+
+def test_what_became_of_a_submitted_file(tmp_path):
+    from extractor.runs.discovery import what_became_of
+    from extractor.text.reading import iter_documents, read_document
+
+    d = tmp_path / "in"
+    a, b, c = write_articles(d, 3)
+    sha_a, sha_b, sha_c = (read_document(p).sha256 for p in (a, b, c))
+    (d / "lines.jsonl").write_text(json.dumps({"id": "x", "text": "County Hospital has 9 beds."}) + "\n")
+    (line,) = iter_documents(d / "lines.jsonl")
+    assert what_became_of(a, sha_a) is None and what_became_of(d / "lines.jsonl", line.sha256) is None
+    a.unlink()
+    b.write_text("other text", encoding="utf-8")
+    c.unlink()
+    c.mkdir()  # a folder in its place
+    (d / "lines.jsonl").write_text(json.dumps({"id": "x", "text": "County Hospital has 10 beds."}) + "\n")
+    assert what_became_of(a, sha_a) == "deleted or moved"
+    assert what_became_of(b, sha_b) == "changed"
+    assert (what_became_of(c, sha_c) or "").startswith("made unreadable (")
+    assert what_became_of(d / "lines.jsonl", line.sha256) == "changed (its line is no longer in the file)"
+
+
+def _store_before_kept_texts(out: Path, monkeypatch) -> None:
+    """An empty store with the migrations shipped before texts were kept (m001-m006)."""
+    import sqlite3
+
+    from extractor.store import migrations
+
+    before = [m for m in migrations.MIGRATIONS if m[0] != "m007_batch_texts"]
+    assert len(before) == len(migrations.MIGRATIONS) - 1
+    out.mkdir()
+    con = sqlite3.connect(out / "extractor.sqlite", isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    monkeypatch.setattr(migrations, "MIGRATIONS", before)
+    migrations.migrate(con)
+    monkeypatch.undo()
+    con.close()
+
+
+def test_a_store_made_before_texts_were_kept_is_migrated_and_reports_a_lost_answer(tmp_path, monkeypatch, caplog):
+    """m007 adds the kept texts to an existing store, its jobs untouched. A job it holds
+    has no kept text: an article whose file is gone is reported (file and batch), not
+    silently dropped, and left uncollected, so the file put back is collected."""
+    import sqlite3
+
+    from extractor.store.migrations import applied
+
+    d = tmp_path / "in"
+    paths = write_articles(d, 3)
+    api = FakeBatchAPI()
+    ex = synthetic_extractor(api)
+    submitted = tmp_path / "submitted"
+    bid = submit(ex, [d], out=submitted)
+    # The same job as a store made before the migration holds it: its journal, no texts.
+    old = tmp_path / "old"
+    _store_before_kept_texts(old, monkeypatch)
+    con = sqlite3.connect(old / "extractor.sqlite", isolation_level=None)
+    assert "batch_texts" not in {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
+    con.execute("ATTACH DATABASE ? AS new", (str(submitted / "extractor.sqlite"),))
+    for table in ("batch_jobs", "batch_items"):
+        con.execute(f"INSERT INTO {table} SELECT * FROM new.{table}")
+    con.execute("DETACH DATABASE new")
+    jobs_before = con.execute("SELECT * FROM batch_jobs").fetchall()
+    con.close()
+
+    with Store(old) as st:
+        assert applied(st.conn)[-1] == "m007_batch_texts"
+        assert st.conn.execute("SELECT * FROM batch_jobs").fetchall() == jobs_before
+        assert st.conn.execute("SELECT count(*) FROM batch_texts").fetchone()[0] == 0
+
+    saved = paths[0].read_bytes()
+    paths[0].unlink()
+    with caplog.at_level("WARNING", logger="extractor"):
+        s = collect(ex, old, bid)
+    assert (s.ok, s.failed, s.from_submitted) == (2, 0, 0)
+    assert len(s.lost_answers) == 1 and str(paths[0]) in s.lost_answers[0] and bid in s.lost_answers[0]
+    assert any(str(paths[0]) in r.getMessage() and bid in r.getMessage() for r in caplog.records
+               if r.levelname == "WARNING")
+    with Store(old) as st:
+        assert st.batch_jobs.get(bid)["collected_at"] is None  # today's behaviour: the article still waits
+    paths[0].write_bytes(saved)
+    back = collect(ex, old, bid)
+    assert (back.requested, back.ok, back.lost_answers) == (1, 3, [])
+    assert len(api.batches) == 1
+
+
+def test_a_deleted_file_in_a_failed_batch_is_an_error_record_named_after_it(tmp_path):
+    """A batch that failed as a whole: the article whose file is gone gets its error record
+    too (the text submitted kept with it), so it is reported, not skipped; no text is left."""
+    d = tmp_path / "in"
+    gone, _ = write_articles(d, 2)
+    api = FakeBatchAPI(batch_fails=True)
+    out = tmp_path / "out"
+    ex = synthetic_extractor(api)
+    bid = submit(ex, [d], out=out)
+    gone.unlink()
+    s = collect(ex, out, bid)
+    assert (s.ok, s.failed, s.from_submitted) == (0, 2, 1)
+    lines = {Path(x["source"]).name: x for x in read_lines(out)}
+    assert sorted(lines) == ["a0000.txt", "a0001.txt"] and "batch batch_1 failed" in lines["a0000.txt"]["error"]
+    assert lines["a0000.txt"]["text"]
+    assert _kept_texts(out) == 0

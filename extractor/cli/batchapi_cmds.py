@@ -124,6 +124,10 @@ def batch_collect(
         table.add_row("failed", str(s.failed) + (
             f" ({', '.join(f'{k}: {v}' for k, v in sorted(s.errors_by_kind.items()))})" if s.errors_by_kind else ""))
         table.add_row("collected before", str(s.reused))
+        if s.from_submitted:
+            table.add_row("file gone or changed", f"{s.from_submitted} (answered from the text submitted)")
+        if s.lost_answers:
+            table.add_row("answers not stored", f"{len(s.lost_answers)} (its file is gone; see the warnings)")
         table.add_row("facts", ", ".join(f"{k}: {v}" for k, v in sorted(s.facts_by_type.items())) or "0")
         u = s.usage
         table.add_row("tokens", f"{u.total_tokens:,} (prompt {u.prompt_tokens:,}, answer {u.completion_tokens:,})")

@@ -421,6 +421,10 @@ def _print_summary(summary: Any, *, used_local: bool, log_json: bool, elapsed: f
     table.add_row("ok", str(summary.ok))
     if summary.pending:
         table.add_row("waiting in a batch", f"{summary.pending} ({', '.join(summary.batches)})")
+    if summary.from_submitted:
+        table.add_row("file gone or changed", f"{summary.from_submitted} (answered from the text submitted)")
+    if summary.lost_answers:
+        table.add_row("answers not stored", f"{len(summary.lost_answers)} (its file is gone; see the warnings)")
     table.add_row("failed", str(summary.failed) + (
         f" ({', '.join(f'{k}: {v}' for k, v in sorted(summary.errors_by_kind.items()))})"
         if summary.errors_by_kind else ""))

@@ -70,6 +70,9 @@ class ArticleRecord:
     ``kept_previous`` marks a failed request whose article keeps the answer stored before
     (a ``--refresh`` that failed): the outputs still show that answer. A ``pending`` record
     (status ``pending``) waits in that Batch API batch: a later run collects it.
+    ``from_submitted`` says what became of the article's file between a Batch API submit
+    and the collect (deleted, changed, made unreadable) when its answer was therefore
+    derived from the text submitted, kept in the store.
     """
 
     source: str | None
@@ -87,6 +90,7 @@ class ArticleRecord:
     kept_previous: bool = False
     pending: str | None = None
     language_unsupported: bool = False
+    from_submitted: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -154,6 +158,10 @@ class RunSummary:
     ``cached`` ones were reused as stored; the last two cost no call. Of the ``failed``
     ones, ``kept_previous`` still show the answer stored before (a failed ``--refresh``).
     ``pending`` articles wait in the Batch API ``batches``: the same run again collects them.
+    ``from_submitted`` articles were collected although their file was deleted, changed or
+    made unreadable since the submit: their answers were derived from the text submitted.
+    ``lost_answers`` names the answers paid for that could not be stored (a file gone
+    since a submit made before texts were kept; putting it back as it was collects it).
     ``language_unsupported`` counts the articles extracted in this run whose language the
     readers are not built for (their facts are flagged). ``provider``, ``model`` and
     ``chunk_tokens`` (the article text per chunk, in tokens) say what the run asked.
@@ -176,6 +184,8 @@ class RunSummary:
     kept_previous: int = 0
     pending: int = 0
     batches: list[str] = field(default_factory=list)
+    from_submitted: int = 0
+    lost_answers: list[str] = field(default_factory=list)
     interrupted: bool = False
     language_unsupported: int = 0
     provider: str | None = None
@@ -242,6 +252,7 @@ class RunSummary:
         self.rederived += rec.how == "rederived"
         self.requested += rec.how == "requested" and rec.error_kind != "input"
         self.duplicates += rec.duplicate_of is not None
+        self.from_submitted += rec.from_submitted is not None
         if rec.ok:
             self.ok += 1
         else:

@@ -204,7 +204,9 @@ def collect(extractor: Extractor | ArticleExtractor, out: str | os.PathLike[str]
     """Store the answers of a batch that has ended: one record per article, exports regenerated.
 
     Runs the batch's own articles (read again from the files they were submitted from)
-    on the Batch API engine without submitting anything. With ``wait`` it polls every
+    on the Batch API engine without submitting anything; an article whose file was
+    deleted, moved, made unreadable or changed since is answered from the text kept at
+    submit, with a warning naming the file (``from_submitted`` in the summary). With ``wait`` it polls every
     ``poll_interval`` seconds until the batch has ended, and queues behind another run
     writing ``out``; otherwise a batch still running gives a summary with its articles
     ``pending`` and nothing written. An expired or cancelled batch is collected as far as

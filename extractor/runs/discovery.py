@@ -30,10 +30,10 @@ from typing import Any
 
 from extractor.core.errors import InputError
 from extractor.core.records import SKIP_REASONS, SUPPORTED_SUFFIXES, Skipped
-from extractor.text.reading import file_kind, jsonl_lines, jsonl_source, open_regular
+from extractor.text.reading import file_kind, iter_documents, jsonl_lines, jsonl_source, open_regular
 
 __all__ = ["SUPPORTED_SUFFIXES", "SKIP_REASONS", "Skipped", "Discovery", "discover", "discover_inputs", "count_items",
-           "file_sha", "jsonl_keys", "file_key"]
+           "file_sha", "jsonl_keys", "file_key", "what_became_of"]
 
 _GLOB_CHARS = set("*?[")
 
@@ -367,3 +367,34 @@ def file_key(path: str | os.PathLike[str]) -> str:
     ``in/a.txt`` and ``/work/in/a.txt`` are the same file."""
     return os.path.normpath(os.path.abspath(os.fspath(path)))
 
+
+
+def what_became_of(path: str | os.PathLike[str], sha256: str, *, text_field: str = "text",
+                   id_field: str = "id") -> str | None:
+    """What happened to the file an article of content ``sha256`` was read from: None when
+    ``path`` still holds that content (a JSONL file: on one of its lines), else what became
+    of it, in words that fit before "since it was submitted". Never blocks (see
+    :func:`~extractor.text.reading.open_regular`).
+
+    >>> what_became_of("no/such/file.txt", "0" * 64)
+    'deleted or moved'
+    """
+    p = Path(path)
+    if not p.exists():  # a link whose target is gone included
+        return "deleted or moved"
+    try:
+        with open_regular(p) as fh:
+            digest = hashlib.file_digest(fh, "sha256").hexdigest()
+    except InputError as exc:
+        return f"made unreadable ({exc.problem})"
+    except OSError as exc:
+        return f"made unreadable ({_oserror(exc)})"
+    if p.suffix.lower() != ".jsonl":
+        return None if digest == sha256 else "changed"
+    keys = jsonl_keys(p, text_field, id_field)
+    if keys is None:  # a line the cheap keys cannot read: the full reader decides
+        keys = [(d.source or "", d.sha256) for d in iter_documents(p, text_field=text_field, id_field=id_field)
+                if not isinstance(d, InputError)]
+    if any(sha == sha256 for _, sha in keys):
+        return None
+    return "changed (its line is no longer in the file)"

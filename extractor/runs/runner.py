@@ -52,7 +52,7 @@ from extractor.runs.discovery import Discovery, count_items, discover, file_key,
 from extractor.runs.engines import Answer, Engine, EngineContext, Job, engine_class, is_fatal
 from extractor.store import NewRecord, OutputLock, RecordState, Store, input_error_key
 from extractor.store.failures import storage_error
-from extractor.text.reading import Document, document_from_info, iter_documents
+from extractor.text.reading import Document, document_from_info, document_info, iter_documents
 
 if TYPE_CHECKING:
     from extractor.pipeline import ArticleExtractor
@@ -72,10 +72,7 @@ class Decision(Enum):
 
 def doc_json(doc: Document) -> str:
     """A document's metadata as stored with an error record (the text is stored apart)."""
-    return json.dumps({"source": doc.source, "sha256": doc.sha256, "encoding": doc.encoding, "format": doc.format,
-                       "language": doc.language, "title": doc.title, "published": doc.published,
-                       "outlet": doc.outlet, "author": doc.author, "chars": len(doc.text),
-                       "warnings": list(doc.warnings)}, ensure_ascii=False)
+    return json.dumps(document_info(doc), ensure_ascii=False)
 
 
 def _error_kind(exc: BaseException) -> str:
@@ -114,7 +111,7 @@ def _record_of(answer: Answer, identity: Identity, run_id: int | None) -> tuple[
                         error=str(answer.error), error_kind=kind, document_json=doc_json(doc), text=doc.text,
                         file=answer.job.file)
         return new, ArticleRecord(doc.source, doc.sha256, "error", error=str(answer.error), error_kind=kind,
-                                  how="requested")
+                                  how="requested", from_submitted=answer.from_submitted)
     result_json = answer.result_text()
     result = answer.result or ExtractionResult.model_validate_json(result_json)
     if answer.derive_key:
@@ -123,8 +120,10 @@ def _record_of(answer: Answer, identity: Identity, run_id: int | None) -> tuple[
                     answers_json=answer.answers_json, result_json=result_json,
                     document_json=result.document.model_dump_json(), text=doc.text,
                     usage_json=result.usage.model_dump_json(), file=answer.job.file)
-    return new, ArticleRecord.of_result(result, source=doc.source, sha256=doc.sha256, how="requested",
-                                        result_json=result_json, usage=result.usage)
+    rec = ArticleRecord.of_result(result, source=doc.source, sha256=doc.sha256, how="requested",
+                                  result_json=result_json, usage=result.usage)
+    rec.from_submitted = answer.from_submitted
+    return new, rec
 
 
 @dataclass
@@ -255,6 +254,7 @@ class BatchRun:
         stats = self.engine.count()
         self.summary.model_calls, self.summary.rate_limited = stats.model_calls, stats.rate_limited
         self.summary.paused_s, self.summary.requested_twice = stats.paused_s, stats.requested_twice
+        self.summary.lost_answers = list(stats.lost_answers)
         if status == "finished" and self.options.only is None:  # a selection did not see every source
             self._prune()
         self.store.finish_run(self.run_id, status=status, counts=self.summary.counts())

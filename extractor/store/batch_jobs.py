@@ -6,6 +6,11 @@ file id known) → the batch's own statuses once ``batches.create`` answered
 batch id there is a window where the batch may exist on the server while the store
 does not know its id; the batch carries the local id in its metadata, so it is found
 again rather than paid for twice (see :mod:`extractor.runs.batchapi`).
+
+The text of each article a job holds is kept with it (``batch_texts``, by content hash),
+written in the job's own transaction: an answer paid for is turned into facts even when
+the article's file is gone or changed by the time it is collected. A text is dropped as
+soon as no open job holds its article (its record keeps the text from then on).
 """
 
 from __future__ import annotations
@@ -19,6 +24,11 @@ __all__ = ["BatchJobs", "BAD_ENDINGS"]
 
 # Batches that ended without answers: their articles may be submitted again.
 BAD_ENDINGS = ("failed", "expired", "cancelled", "abandoned")
+# A kept text no open job holds any more: no request of it waits in a job neither
+# collected nor ended badly.
+_UNHELD = (f"NOT EXISTS (SELECT 1 FROM batch_items i JOIN batch_jobs j ON i.job_id = j.job_id"
+           f" WHERE i.sha256 = batch_texts.sha256 AND i.collected = 0 AND j.collected_at IS NULL"
+           f" AND j.status NOT IN {BAD_ENDINGS!r})")
 
 
 class BatchJobs:
@@ -29,9 +39,10 @@ class BatchJobs:
 
     def add(self, *, job_id: str, identity: Any, settings_json: str, endpoint: str, input_path: str,
             articles: int, items: Iterable[tuple[str, str, str | None, str, int, int]], text_field: str = "text",
-            id_field: str = "id") -> None:
+            id_field: str = "id", texts: Iterable[tuple[str, str, str]] = ()) -> None:
         """Write a job down before anything is sent. ``items``: ``(custom_id, sha256, source, path,
-        chunk_index, chunks)`` per request."""
+        chunk_index, chunks)`` per request; ``texts``: ``(sha256, document_json, text)`` per
+        article, kept until its answer is stored (see :meth:`kept_text`)."""
         items = list(items)
         now = time.time()
         with self.conn:
@@ -45,6 +56,9 @@ class BatchJobs:
             self.conn.executemany(
                 "INSERT INTO batch_items (job_id, custom_id, sha256, source, path, chunk_index, chunks)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)", [(job_id, *it) for it in items])
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO batch_texts (sha256, document_json, text, created_at) VALUES (?, ?, ?, ?)",
+                [(*t, now) for t in texts])
 
     def set_input_file(self, job_id: str, file_id: str) -> None:
         self._update(job_id, status="uploaded", input_file_id=file_id)
@@ -61,6 +75,7 @@ class BatchJobs:
     def abandon(self, job_id: str) -> None:
         """A job whose batch was never created (and never will be from this record)."""
         self._update(job_id, status="abandoned")
+        self._release(job_id)
 
     def _update(self, job_id: str, **values: Any) -> None:
         cols = ", ".join(f"{k}=?" for k in values)
@@ -112,12 +127,33 @@ class BatchJobs:
             "SELECT sha256, source, path, chunk_index, chunks, collected, custom_id FROM batch_items"
             " WHERE job_id=? ORDER BY rowid", (job_id,)).fetchall()
 
+    def kept_text(self, sha256: str) -> tuple[str, str] | None:
+        """``(document_json, text)`` of an article as it was submitted, or None (submitted
+        before texts were kept, or its answer is stored already)."""
+        row = self.conn.execute("SELECT document_json, text FROM batch_texts WHERE sha256=?", (sha256,)).fetchone()
+        return (row[0], row[1]) if row else None
+
     def mark_item_collected(self, job_id: str, sha256: str) -> None:
-        self.conn.execute("UPDATE batch_items SET collected=1 WHERE job_id=? AND sha256=?", (job_id, sha256))
+        """The article's answer is stored: its requests are done, and its kept text is
+        dropped unless another open job still holds it."""
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.execute("UPDATE batch_items SET collected=1 WHERE job_id=? AND sha256=?", (job_id, sha256))
+            self.conn.execute(f"DELETE FROM batch_texts WHERE sha256=? AND {_UNHELD}", (sha256,))
 
     def mark_collected(self, job_id: str) -> None:
         now = time.time()
-        self.conn.execute("UPDATE batch_jobs SET collected_at=?, updated_at=? WHERE job_id=?", (now, now, job_id))
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.execute("UPDATE batch_jobs SET collected_at=?, updated_at=? WHERE job_id=?", (now, now, job_id))
+        self._release(job_id)
+
+    def _release(self, job_id: str) -> None:
+        """Drop the kept texts of a job that holds nothing any more, unless another open job holds them."""
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.execute(f"DELETE FROM batch_texts WHERE sha256 IN (SELECT sha256 FROM batch_items"
+                              f" WHERE job_id=?) AND {_UNHELD}", (job_id,))
 
     def _rows(self, sql: str, args: tuple = ()) -> list[dict[str, Any]]:
         cur = self.conn.execute(sql, args)

@@ -180,3 +180,17 @@ def m006_batch_input_fields(conn: sqlite3.Connection) -> None:
     each article again exactly as it was submitted."""
     conn.execute("ALTER TABLE batch_jobs ADD COLUMN text_field TEXT NOT NULL DEFAULT 'text'")
     conn.execute("ALTER TABLE batch_jobs ADD COLUMN id_field TEXT NOT NULL DEFAULT 'id'")
+
+
+@migration
+def m007_batch_texts(conn: sqlite3.Connection) -> None:
+    """The text of each article a Batch API job holds, keyed by its content hash.
+
+    Written with the job, before anything is sent, so that an answer already paid for
+    can be turned into facts even when the article's file is deleted, moved, unreadable
+    or changed before the collect. A text is dropped once no open job holds its article
+    any more (its record, which keeps the text too, is stored). Jobs submitted before
+    this migration have no kept text: an article of theirs whose file is gone is reported.
+    """
+    conn.execute("""CREATE TABLE IF NOT EXISTS batch_texts (
+        sha256 TEXT PRIMARY KEY, document_json TEXT NOT NULL, text TEXT NOT NULL, created_at REAL NOT NULL)""")

@@ -25,9 +25,9 @@ from .textnorm import strip_pinyin, to_ascii_digits
 if TYPE_CHECKING:
     from .cleaning import CleanText
 
-__all__ = ["Document", "document_from_text", "document_from_info", "read_document", "iter_documents", "detect_metadata",
-           "decode_bytes", "jsonl_lines", "jsonl_source", "check_regular", "open_regular", "file_kind",
-           "ENCODING_REPAIRED"]
+__all__ = ["Document", "document_from_text", "document_from_info", "document_info", "read_document", "iter_documents",
+           "detect_metadata", "decode_bytes", "jsonl_lines", "jsonl_source", "check_regular", "open_regular",
+           "file_kind", "ENCODING_REPAIRED"]
 
 Format = Literal["text", "html", "markdown", "jsonl"]
 
@@ -672,6 +672,19 @@ def iter_documents(path: str | os.PathLike, *, text_field: str = "text", id_fiel
                          languages=languages)
         except InputError as e:
             yield e
+
+
+def document_info(doc: Document) -> dict[str, Any]:
+    """A document's metadata (everything but its text), as stored beside its text and read
+    back by :func:`document_from_info`.
+
+    >>> info = document_info(document_from_text("Beds: 40.", source="a.txt", detect_metadata=False))
+    >>> info["source"], info["chars"], document_from_info("Beds: 40.", info).sha256 == info["sha256"]
+    ('a.txt', 9, True)
+    """
+    return {"source": doc.source, "sha256": doc.sha256, "encoding": doc.encoding, "format": doc.format,
+            "language": doc.language, "title": doc.title, "published": doc.published,
+            "outlet": doc.outlet, "author": doc.author, "chars": len(doc.text), "warnings": list(doc.warnings)}
 
 
 def document_from_info(text: str, info: dict[str, Any]) -> Document:

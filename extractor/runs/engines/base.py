@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
@@ -50,7 +50,9 @@ class Answer:
     (or its JSON, from engines that run elsewhere), or the ``error`` that ended it, or
     ``pending``: the article waits in that Batch API batch (no record is written yet).
     ``derive_key`` is set on answers recovered from an earlier run, derived under other
-    post-processing settings than this run's."""
+    post-processing settings than this run's. ``from_submitted`` says what became of the
+    article's file (an answer derived from the text submitted, not from the file: it was
+    deleted, changed or made unreadable since; the engine built the job)."""
 
     job: Job
     answers_json: str | None = None
@@ -59,6 +61,7 @@ class Answer:
     error: ExtractorError | None = None
     pending: str | None = None
     derive_key: str | None = None
+    from_submitted: str | None = None
 
     @classmethod
     def of(cls, job: Job, answer: ArticleAnswer) -> Answer:
@@ -78,13 +81,15 @@ class Answer:
 
 @dataclass
 class EngineStats:
-    """What an engine counted: HTTP requests, 429s, time paused by them, and articles it
-    had to ask twice because a worker died with them in flight."""
+    """What an engine counted: HTTP requests, 429s, time paused by them, articles it
+    had to ask twice because a worker died with them in flight, and answers paid for that
+    it could not turn into records (``lost_answers``: what and why, one line each)."""
 
     model_calls: int = 0
     rate_limited: int = 0
     paused_s: float = 0.0
     requested_twice: int = 0
+    lost_answers: list[str] = field(default_factory=list)
 
 
 class BatchJournal(Protocol):
@@ -93,7 +98,10 @@ class BatchJournal(Protocol):
     keeps its bookkeeping without opening the store. Rows are plain dicts of the table."""
 
     def add(self, *, job_id: str, identity: Identity, settings_json: str, endpoint: str, input_path: str, articles: int,
-            items: Iterable[tuple[str, str, str | None, str, int, int]], text_field: str, id_field: str) -> None: ...
+            items: Iterable[tuple[str, str, str | None, str, int, int]], text_field: str, id_field: str,
+            texts: Iterable[tuple[str, str, str]] = ()) -> None: ...
+
+    def kept_text(self, sha256: str) -> tuple[str, str] | None: ...
 
     def get(self, ref: str | None = None) -> dict[str, object] | None: ...
 

@@ -15,6 +15,13 @@ in the same run. Records, keys and outputs are a normal run's.
   its metadata (``extractor_job``). A submit that died between ``batches.create`` and
   the local write is completed by the next run: the batch is found by that tag instead
   of being created (and paid) twice.
+* The text of every article a job holds is written down with it (the journal's
+  ``texts``). An article whose file is deleted, moved, made unreadable or changed before
+  the collect is not lost: its answer is derived from the text submitted, stored under
+  the path it was submitted from, and a warning names the file and what became of it (a
+  changed file's new content is a new article). A job written down before texts were
+  kept cannot do that: such an article is reported (the file and the batch), and put back
+  as it was, it is collected by the next run.
 * There is no interactive re-ask in a batch: an answer that does not fit the schema is
   an error of kind ``validation``, and quotes are left to grounding, exactly as for the
   last answer of a normal call.
@@ -23,6 +30,7 @@ in the same run. Records, keys and outputs are a normal run's.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import os
@@ -34,8 +42,9 @@ from typing import TYPE_CHECKING
 from extractor.core.errors import ConfigurationError, ExtractorError, ModelCallError
 from extractor.core.identity import legacy_request_key
 from extractor.core.redact import redact_settings
+from extractor.runs.discovery import what_became_of
 from extractor.runs.engines.base import Answer, BatchJournal, Engine, Job
-from extractor.text.reading import jsonl_lines
+from extractor.text.reading import document_from_info, document_info, jsonl_lines
 
 if TYPE_CHECKING:
     from extractor.model.batches import BatchInfo, BatchService
@@ -60,10 +69,13 @@ class _Submission:
 
     lines: list[bytes] = field(default_factory=list)
     items: list[tuple[str, str, str | None, str, int, int]] = field(default_factory=list)
+    texts: list[tuple[str, str, str]] = field(default_factory=list)
     jobs: list[Job] = field(default_factory=list)
 
     def add(self, job: Job, bodies: list[dict[str, object]]) -> None:
         doc = job.document
+        # What collecting needs to derive the facts should the file be gone by then.
+        self.texts.append((doc.sha256, json.dumps(document_info(doc), ensure_ascii=False), doc.text))
         for index, body in enumerate(bodies):
             cid = f"{doc.sha256}:{index}"
             line = {"custom_id": cid, "method": "POST", "url": ENDPOINT, "body": body}
@@ -73,6 +85,16 @@ class _Submission:
 
     def data(self) -> bytes:
         return b"".join(self.lines)
+
+
+@dataclass(frozen=True)
+class _Gone:
+    """An article a job holds whose file no longer gives it (``why``: what became of the file)."""
+
+    sha256: str
+    source: str
+    path: str
+    why: str
 
 
 class BatchApiEngine(Engine):
@@ -91,14 +113,15 @@ class BatchApiEngine(Engine):
         service = self.extractor.batch_service()
         await asyncio.to_thread(reconcile, self.context.journal, service)
         open_jobs = {str(j["job_id"]): j for j in self._open_jobs()}
-        if flags.get("job"):
-            chosen = self.context.journal.get(str(flags["job"]))
-            if chosen is not None:
-                open_jobs[str(chosen["job_id"])] = chosen
+        chosen = self.context.journal.get(str(flags["job"])) if flags.get("job") else None
+        if chosen is not None:
+            open_jobs[str(chosen["job_id"])] = chosen
         holder = {sha: job_id for job_id in open_jobs for sha, *_ in self.context.journal.items(job_id)}
         waiting: dict[str, list[Job]] = {}
+        received: set[str] = set()
         new = _Submission()
         async for job in jobs:
+            received.add(job.document.sha256)
             job_id = holder.get(job.document.sha256)
             if job_id is not None:
                 waiting.setdefault(job_id, []).append(job)
@@ -112,17 +135,24 @@ class BatchApiEngine(Engine):
                     raise
                 except ExtractorError as exc:
                     yield Answer(job, error=exc)
+        gone: dict[str, list[_Gone]] = {}
+        if collect and not self._stop_asked():  # a stopped run did not see every file
+            # Collecting one job (``job``): only its articles.
+            scope = [str(chosen["job_id"])] if chosen is not None else [] if flags.get("job") else list(open_jobs)
+            gone = await asyncio.to_thread(self._gone, [open_jobs[j] for j in scope], received)
         if new.jobs:
             job_id = await asyncio.to_thread(self._submit, service, new)
             open_jobs[job_id] = self.context.journal.get(job_id) or {"job_id": job_id}
             waiting[job_id] = new.jobs
-        for job_id, held in waiting.items():
-            job_row = open_jobs[job_id]
+        # The jobs holding articles whose files are gone first: the source of a changed
+        # file then shows its new content (submitted just now, or collected already).
+        for job_id in dict.fromkeys([*gone, *waiting]):
+            job_row, held = open_jobs[job_id], waiting.get(job_id, [])
             if not collect:
                 for j in held:
                     yield Answer(j, pending=str(job_row.get("batch_id") or job_id))
                 continue
-            async for answer in self._answers_of(service, job_row, held):
+            async for answer in self._answers_of(service, job_row, held, gone.get(job_id, [])):
                 yield answer
 
     # Submitting -------------------------------------------------------------------------
@@ -147,19 +177,63 @@ class BatchApiEngine(Engine):
             job_id=job_id, identity=self.extractor.identity, endpoint=ENDPOINT,
             settings_json=json.dumps(redact_settings(settings), ensure_ascii=False, default=str), input_path=str(local),
             articles=len(sub.jobs), items=sub.items, text_field=self.options.text_field,
-            id_field=self.options.id_field)
+            id_field=self.options.id_field, texts=sub.texts)
         batch = create_batch(self.context.journal, service, self.context.journal.get(job_id) or {}, data)
         logger.info("submitted batch %s: %d article(s), %d request(s)", batch.id, len(sub.jobs), len(sub.items))
         return job_id
 
     # Collecting -------------------------------------------------------------------------
-    async def _answers_of(self, service: BatchService, job: Mapping[str, object],
-                          held: list[Job]) -> AsyncIterator[Answer]:
+    def _gone(self, jobs: list[Mapping[str, object]], received: set[str]) -> dict[str, list[_Gone]]:
+        """Per job, the articles it holds that did not come as a job in this run and whose
+        file no longer gives them (deleted, moved, made unreadable, changed). An article
+        whose file still holds it (a run over other inputs) waits for a run that reads it."""
+        found: dict[str, list[_Gone]] = {}
+        for job in jobs:
+            job_id = str(job["job_id"])
+            text_field, id_field = str(job.get("text_field") or "text"), str(job.get("id_field") or "id")
+            checked: set[str] = set()
+            for sha, source, path, _index, _n, done, _cid in self.context.journal.items(job_id):
+                if done or sha in received or sha in checked:
+                    continue
+                checked.add(sha)
+                why = what_became_of(path, sha, text_field=text_field, id_field=id_field)
+                if why is not None:
+                    found.setdefault(job_id, []).append(_Gone(sha, source or path, path, why))
+        return found
+
+    def _from_submitted(self, gone: list[_Gone], batch_id: str) -> list[tuple[Job, str]]:
+        """Jobs rebuilt from the texts kept at submit, each with the warning that goes with
+        it; an article without a kept text (a job written down before texts were kept) is
+        reported as lost and left uncollected (its file, put back, is collected next time)."""
+        rebuilt = []
+        for g in gone:
+            kept = self.context.journal.kept_text(g.sha256)
+            if kept is None:
+                lost = (f"{g.source}: {g.why} since it was submitted, and batch {batch_id} was submitted before "
+                        "articles' texts were kept: its answer, paid for, cannot be stored. Put the file back as it "
+                        "was and run the same command again to collect it")
+                logger.warning("%s", lost)
+                self.stats.lost_answers.append(lost)
+                continue
+            note = f"{g.source}: {g.why} since it was submitted; its answer was derived from the text submitted"
+            logger.warning("%s (batch %s)", note, batch_id)
+            document_json, text = kept
+            info = json.loads(document_json)
+            info["warnings"] = [*(info.get("warnings") or ()), note]
+            info["source"], info["sha256"] = g.source, g.sha256
+            rebuilt.append((Job(document_from_info(text, info), g.path), g.why))
+        return rebuilt
+
+    async def _answers_of(self, service: BatchService, job: Mapping[str, object], held: list[Job],
+                          gone: list[_Gone]) -> AsyncIterator[Answer]:
         info = await self._poll(service, job)
         if not info.ended:
             logger.info("batch %s: %s (%d/%d done)", info.id, info.status, info.completed, info.total)
             for j in held:
                 yield Answer(j, pending=info.id)
+            if gone:
+                logger.info("batch %s: %d article(s) whose file changed or went away since the submit are collected "
+                            "from the text submitted once it has ended", info.id, len(gone))
             return
         lines = await asyncio.to_thread(self._downloaded, service, job, info)
         ids: dict[str, dict[int, str]] = {}
@@ -168,12 +242,14 @@ class BatchApiEngine(Engine):
             ids.setdefault(sha, {})[index] = cid
             chunks[sha] = n
         model = self.extractor.settings.resolved_model()
-        for j in held:
+        jobs: list[tuple[Job, str | None]] = [(j, None) for j in held]
+        jobs += self._from_submitted(gone, info.id)
+        for j, why in jobs:
             sha = j.document.sha256
             bodies = [_body(lines, ids[sha].get(i), i, info, model) for i in range(chunks.get(sha, 0))]
             answer = await asyncio.to_thread(self.extractor.answer_from_batch, j.document, bodies,
                                              price_factor=BATCH_DISCOUNT)
-            yield Answer.of(j, answer)
+            yield dataclasses.replace(Answer.of(j, answer), from_submitted=why)
             # After the answer is handed on: a crash in between only makes a re-run collect it again.
             self.context.journal.mark_item_collected(str(job["job_id"]), sha)
         if all(done for *_, done, _cid in self.context.journal.items(str(job["job_id"]))):

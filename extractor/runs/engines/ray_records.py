@@ -35,7 +35,7 @@ import pyarrow.dataset as pads
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from extractor.text.reading import Document
+from extractor.text.reading import Document, document_info
 
 logger = logging.getLogger(__name__)
 
@@ -208,9 +208,7 @@ def missing_rows(location: str, request_key: str, done: Iterable[str]) -> list[d
 def document_meta(doc: Document) -> dict[str, Any]:
     """A document's metadata (everything but its text), as the runner stores it with an
     error record (``runner.doc_json``) and as the workers rebuild the document from."""
-    return {"source": doc.source, "sha256": doc.sha256, "encoding": doc.encoding, "format": doc.format,
-            "language": doc.language, "title": doc.title, "published": doc.published,
-            "outlet": doc.outlet, "author": doc.author, "chars": len(doc.text), "warnings": list(doc.warnings)}
+    return document_info(doc)
 
 
 def document_from_meta(text: str, meta: Mapping[str, Any]) -> Document:
