@@ -352,6 +352,8 @@ def test_an_endpoint_that_refuses_connections_fails_within_the_connect_deadline(
     message = str(caught.value)
     assert f"cannot reach {url}" in message and "base_url=" in message and "--base-url" not in message
     assert "connect_deadline_s=1" in message
+    if call == "run":  # the endpoint is tested before OUT is made: a configuration error leaves nothing
+        assert not (tmp_path / "out").exists()
 
 
 def test_the_default_connect_deadline_is_a_few_seconds():

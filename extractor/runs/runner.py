@@ -615,14 +615,14 @@ async def arun_batch(extractor: ArticleExtractor, inputs: Iterable[str | os.Path
     """Async :func:`run_batch` (signals are the application's: ``handle_sigint`` is not used)."""
     inputs = [os.fspath(i) for i in inputs]
     started = time.monotonic()
-    check_engine(options)  # before OUT is created
+    check_engine(options)  # before OUT is created, as is the endpoint: a configuration error leaves nothing
+    if _check_ready(extractor, options):
+        await asyncio.to_thread(check_endpoint, extractor.settings)
     lock = OutputLock(options.out, wait=options.wait, command=list(options.argv or sys.argv))
     if not await lock.aacquire(stop=options.stop):
         logger.warning("interrupted while waiting for %s: nothing was done", options.out)
         return RunSummary(run_id=0, out=options.out, engine=str(options.engine), interrupted=True)
     try:
-        if _check_ready(extractor, options):
-            await asyncio.to_thread(check_endpoint, extractor.settings)
         found = await asyncio.to_thread(discover, inputs, follow_symlinks=options.follow_symlinks)
         total = len(options.only) if options.only is not None else (
             await asyncio.to_thread(count_items, found.files) + len(found.missing) + len(found.errors))
