@@ -17,6 +17,7 @@ from extractor.core.fields import FromDocument, InText, Label, field_roles
 from extractor.core.types import Fact
 from extractor.grounding.align import SourceIndex, fact_models, fact_type_of
 from extractor.grounding.fields import (
+    DocumentCheck,
     apply_document_checks,
     apply_field_checks,
     check_document_fields,
@@ -218,6 +219,9 @@ def test_organisation_place_from_gold_passes_and_invented_place_fails():
     ("مستشفى الملك فهد", "افتتح مستشفى الملك خالد"),
     ("北京医院", "北京、上海等地的医院"),
     ("Ali Reza Ahmadi", "Dr. Ali Reza Ahmadian spoke."),
+    ("北京协和医院", "患者转诊至北京。协和医院专家随后会诊。"),
+    ("Ward 123", "Ward 12. 3 beds were added."),
+    ("Ward 123", "Ward 12.3"),
 ])
 def test_a_name_one_letter_or_word_away_is_another_name(value, article):
     """A name that differs from the article's in one letter, number or word is not found:
@@ -229,9 +233,24 @@ def test_a_name_one_letter_or_word_away_is_another_name(value, article):
     ("St Mary's Hospital", "St. Mary’s Hospital added 20 beds."),
     ("米爾古麗·亞森", "院長米爾古麗?亞森說"),
     ("Al-Shifa Hospital", "the Al Shifa hospital in Gaza"),
+    ("Sao Paulo Hospital", "the São Paulo Hospital said"),
+    ("Dr. Muller", "Dr. Müller spoke."),
+    ("Hopital Saint Louis", "à l'Hôpital Saint-Louis"),
+    ("Ward 1200", "Ward 1,200 opened"),
 ])
 def test_a_name_differing_only_in_spacing_and_punctuation_is_found(value, article):
     found = find_string(value, SourceIndex(article))
     assert found.alignment in ("exact", "fuzzy") and found.span is not None
     start, end = found.span
     assert article[start].isalnum() and article[end - 1].isalnum()
+
+
+def test_a_title_near_enough_to_agree_keeps_the_models_words_unless_it_is_the_same_string():
+    """Only a title or outlet that is the file's in another script becomes the file's; one that
+    merely agrees (contained in a longer page title) is left as the model wrote it."""
+    checks = [DocumentCheck("title", "title", "City Hospital expands ICU", "agrees",
+                            "City Hospital expands ICU - Springfield News | Health"),
+              DocumentCheck("outlet", "outlet", "湖南法治报", "agrees", "湖南法治報")]
+    info = ArticleInfo(title="City Hospital expands ICU", outlet="湖南法治报")
+    assert apply_document_checks(info, checks) == []
+    assert (info.title, info.outlet) == ("City Hospital expands ICU", "湖南法治報")

@@ -30,13 +30,17 @@ def test_mis_scaled_values_are_corrected(value, evidence, updates):
 @pytest.mark.parametrize("value,unit,evidence", [
     (0.93, None, "۹۳ درصد پیشرفت فیزیکی"),        # a fraction for a percentage
     (93, "percent", "coverage reached 0.93"),        # a percentage for a fraction
-    (25, None, "20-30 beds"),                         # inside a stated range
-    (30, None, "20-30 beds"),
     (12000, None, "در سال گذشته ۱۲ هزار عمل جراحی"),
 ])
 def test_equivalent_values_are_left_alone(value, unit, evidence):
     check = check_numbers(Q(value=value, unit=unit, evidence=evidence), evidence)
     assert check.updates == () and check.flags == ()
+
+
+@pytest.mark.parametrize("value", [20, 25, 30])
+def test_a_value_inside_a_stated_range_is_kept_and_said_to_be_one_of_a_range(value):
+    check = check_numbers(Q(value=value, evidence="20-30 beds"), "20-30 beds")
+    assert check.updates == () and check.flags == ("value_range_in_evidence",)
 
 
 def test_unrelated_or_ambiguous_values_are_flagged_not_guessed():

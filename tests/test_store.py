@@ -294,3 +294,19 @@ def test_a_journal_write_in_a_thread_and_a_record_write_do_not_share_a_transacti
         assert errors == []
         assert st.batch_jobs.get("j1") is not None and [r[0] for r in st.batch_jobs.items("j1")] == ["a" * 64]
         assert st.lookup("b" * 64, IDENT) is not None
+
+
+def test_a_salvaged_store_keeps_the_texts_of_submitted_batch_articles(tmp_path):
+    """--rebuild-store copies the texts kept for Batch API articles not collected yet: without
+    them an answer already paid for could not be stored once its file is gone."""
+    from extractor.core.identity import Identity
+
+    sha = "a" * 64
+    with Store(tmp_path / "a") as store:
+        store.batch_jobs.add(job_id="j1", identity=Identity("s", "1", "p", "1", "m"), settings_json="{}",
+                             endpoint="/v1/chat/completions", input_path="in", articles=1,
+                             items=[(f"{sha}:0", sha, "a.txt", "/in/a.txt", 0, 1)], texts=[(sha, "{}", "hello text")])
+    with Store(tmp_path / "b", check=False) as rebuilt:
+        copied = rebuilt.salvage(tmp_path / "a" / "extractor.sqlite")
+        assert copied["batch_texts"] == 1
+        assert rebuilt.batch_jobs.kept_text(sha) == ("{}", "hello text")

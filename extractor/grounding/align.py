@@ -13,6 +13,7 @@ The walker (:func:`iter_evidence`) finds evidence fields in *any* schema: a fiel
 from __future__ import annotations
 
 import re
+import unicodedata
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -203,6 +204,17 @@ class Match:
     all_exact: tuple[tuple[int, int], ...] = ()
 
 
+def base_letter(ch: str) -> str:
+    """``ch`` without its accents when it is an accented Latin letter (one character for one).
+
+    >>> base_letter("ü"), base_letter("ô"), base_letter("国"), base_letter("ی")
+    ('u', 'o', '国', 'ی')
+    """
+    if ch.isascii() or not "\u00c0" <= ch <= "\u024f":
+        return ch
+    return unicodedata.normalize("NFD", ch)[0]
+
+
 class SourceIndex:
     """A source text folded once, searched many times."""
 
@@ -217,11 +229,12 @@ class SourceIndex:
 
     @cached_property
     def letters(self) -> tuple[str, tuple[int, ...]]:
-        """The folded text's letters and digits alone, and where each stands in the folded
-        text (to find a name that differs only in spacing and punctuation)."""
+        """The folded text's letters and digits alone, Latin accents dropped (``São`` → ``sao``),
+        and where each stands in the folded text (to find a name that differs only in
+        spacing, punctuation and accents)."""
         hay = self.folded.text
         where = tuple(i for i, ch in enumerate(hay) if ch.isalnum())
-        return "".join(hay[i] for i in where), where
+        return "".join(base_letter(hay[i]) for i in where), where
 
     def contains(self, quote: str) -> bool:
         q = fold(quote).text

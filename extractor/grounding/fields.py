@@ -43,7 +43,7 @@ from pydantic import BaseModel
 
 from extractor.core.fields import FromDocument, field_roles
 from extractor.core.types import Fact
-from extractor.grounding.align import SourceIndex, ground_quote, schema_models
+from extractor.grounding.align import SourceIndex, base_letter, ground_quote, schema_models
 from extractor.numbers.dates import parse_date
 from extractor.text.reading import Document
 from extractor.text.textnorm import fold
@@ -157,17 +157,39 @@ _NOT_LETTER = re.compile(r"[\W_]+")
 def _same_letters(folded: str, source: SourceIndex) -> tuple[int, int] | None:
     """Where the value's letters and digits stand in the article's, in the same order with
     nothing but spaces and punctuation between them (``St Marys`` for ``St. Mary’s``)."""
-    letters = _NOT_LETTER.sub("", folded)
+    letters = "".join(base_letter(ch) for ch in _NOT_LETTER.sub("", folded))
     if len(letters) < _MIN_PART:
         return None
     hay, where = source.letters
     i = hay.find(letters)
     while i != -1:
-        span = source.folded.span_to_original(where[i], where[i + len(letters) - 1] + 1)
-        if _whole_words(source.text, span):
+        positions = where[i:i + len(letters)]
+        span = source.folded.span_to_original(positions[0], positions[-1] + 1)
+        if _small_gaps(source, positions) and _whole_words(source.text, span):
             return span
         i = hay.find(letters, i + 1)
     return None
+
+
+# Between two letters of one name: a few characters of spacing or punctuation, never a
+# sentence's end (北京。协和医院 is not 北京协和医院); between two digits only a thousands
+# comma (12. 3 is not 123).
+_MAX_GAP = 3
+_SENTENCE_END = re.compile(r"[。！？；\n]")
+
+
+def _small_gaps(source: SourceIndex, positions: tuple[int, ...]) -> bool:
+    hay = source.folded.text
+    for a, b in zip(positions, positions[1:]):
+        gap = hay[a + 1:b]
+        if not gap:
+            continue
+        start, end = source.folded.span_to_original(a + 1, b)
+        if len(gap) > _MAX_GAP or _SENTENCE_END.search(source.text, start, end):
+            return False
+        if hay[a].isdigit() and hay[b].isdigit() and gap != ",":
+            return False
+    return True
 
 
 def _in_text_fields(model: type[BaseModel]) -> list[str]:
@@ -320,8 +342,8 @@ def apply_document_checks(data: BaseModel, checks: list[DocumentCheck], *, keep_
                           ) -> list[str]:
     """Make ``data`` say only what the article supports: a value that differs from what reading
     found is replaced by it, one not in the article is emptied (both kept as the model wrote
-    them under ``keep_ungrounded``); a title or outlet that agrees without being the same
-    string (``湖南法治报`` for ``湖南法治報``) becomes the file's. Returns the flags, one per field
+    them under ``keep_ungrounded``); a title or outlet that is the file's in another script
+    or letter form (``湖南法治报`` for ``湖南法治報``) becomes the file's. Returns the flags, one per field
     changed or kept.
 
     >>> from pydantic import BaseModel
@@ -336,7 +358,8 @@ def apply_document_checks(data: BaseModel, checks: list[DocumentCheck], *, keep_
     for check in checks:
         flag = check.flag
         if flag is None:
-            if check.status == "agrees" and check.attribute in _AS_READ and check.value != check.found:
+            if (check.status == "agrees" and check.attribute in _AS_READ and check.found
+                    and check.value != check.found and fold(check.value).text == fold(check.found).text):
                 # Near enough to agree is not the same string: the row says what the file says.
                 owner, name = _owner_of(data, check.path)
                 if owner is not None:

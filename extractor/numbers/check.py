@@ -79,6 +79,8 @@ def check_numbers(owner: BaseModel, evidence: str, *, lang: str | None = None) -
     ...     evidence: str
     >>> check_numbers(M(value=500, evidence="投入援疆资金500余万元"), "投入援疆资金500余万元").updates
     (('value', 5000000),)
+    >>> check_numbers(M(value=3e7, evidence=""), "投入3000万至5000万元", lang="zh").flags
+    ('value_range_in_evidence',)
     """
     fields = [f for f in checked_number_fields(type(owner)) if isinstance(getattr(owner, f, None), (int, float))]
     if not fields:
@@ -114,6 +116,11 @@ def check_numbers(owner: BaseModel, evidence: str, *, lang: str | None = None) -
             )
             updates.append((field, candidate.value))
             matched = candidate
+        # One value read from a range (3000万至5000万元) is not the whole statement: said, as
+        # label mode says it, unless the schema has a field for the range's other end.
+        if matched.value_max is not None and field in ("value", "amount") \
+                and f"{field}_max" not in type(owner).model_fields:
+            flags.append(f"{field}_range_in_evidence")
         # The qualifier belongs to the main value only (余, بیش از, nearly ...).
         if has_qualifier and field in ("value", "amount"):
             current = getattr(owner, "qualifier", None)

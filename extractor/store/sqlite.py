@@ -404,7 +404,7 @@ class Store:
         return stored
 
     # Rebuilding a store -----------------------------------------------------------------
-    _SALVAGED = ("runs", "records", "sources", "batch_jobs", "batch_items")
+    _SALVAGED = ("runs", "records", "sources", "batch_jobs", "batch_items", "batch_texts")
 
     def salvage(self, damaged: Path) -> dict[str, int]:
         """Copy every row still readable from the store file ``damaged`` (read as it is,
