@@ -670,6 +670,25 @@ def test_a_fraction_of_a_scale_word_is_multiplied_out(text, lang, value, qualifi
     assert text[qs[0].start:qs[0].end] == qs[0].text
 
 
+@pytest.mark.parametrize("text,lang,value,span", [
+    ("وربع مليون مريض استفادوا من البرنامج", "ar", 250000, "ربع مليون مريض"),
+    ("تبرعت الشركة بربع مليون دولار للمستشفى", "ar", 250000, "ربع مليون دولار"),
+    ("ساهم المحسنون بنصف مليون دولار", "ar", 500000, "نصف مليون دولار"),
+    ("وثلاثة أرباع مليون طفل تلقوا اللقاح", "ar", 750000, "ثلاثة أرباع مليون طفل"),
+    ("خصصت الوزارة مليار دولار للأدوية ولنصف مليون أسرة دعماً", "ar", 500000, "نصف مليون أسرة"),
+])
+def test_a_fraction_with_a_glued_proclitic_is_still_a_fraction(text, lang, value, span):
+    # و/ب/ل glued to ربع/نصف: never the whole scale word; the proclitic is no part of the span
+    qs = [q for q in find_quantities(text, lang) if q.value != 10**9]
+    assert [(q.value, q.text) for q in qs] == [(value, span)], qs
+    assert text[qs[0].start:qs[0].end] == span
+
+
+@pytest.mark.parametrize("text", ["وثلث مليار دولار للمستشفيات", "كلف المشروع بثلث مليار دولار"])
+def test_a_glued_fraction_with_no_exact_value_is_not_read(text):
+    assert find_quantities(text, "ar") == []
+
+
 @pytest.mark.parametrize("text,lang", [
     ("The hospital spent a third of a billion dollars on the wing.", "en"),
     ("Two thirds of a million adults are uninsured.", "en"),

@@ -766,14 +766,16 @@ class _Scan:
             hm = _HALF_SCALE.search(before)
             fm = None if hm else _FRACTION_SCALE.search(before)
             if hm:  # نیم میلیون, half a million
-                value, pre_start = value / 2, pre_start - len(hm.group(0))
+                value, pre_start = value / 2, pre_start - len(hm.group(0)) + len(hm.group("pc") or "")
                 before = t[max(0, pre_start - 40):pre_start]
             elif fm:  # a quarter of a million, ربع مليون, یک چهارم میلیون
                 num, den = _FRACTION_OF[_fraction_key(fm.group("f"))]
                 if (value * num) % den:
                     return None, fig.end  # a third of a billion: no exact figure to give
-                value, pre_start = value * num / den, pre_start - len(fm.group(0))
+                value, pre_start = value * num / den, pre_start - len(fm.group(0)) + len(fm.group("pc") or "")
                 before = t[max(0, pre_start - 40):pre_start]
+            if (hm or fm) and re.search(r"\d[^\S\n]*و?[^\S\n]*$", before):
+                return None, fig.end  # ۲ ونیم میلیون: digits not read before "and half a million"
         scaled_big = r.scaled and bool(re.search(r"[万萬亿億]", t[fig.start:num_end]))
         # A currency written before the figure (最高增加新台幣5.86億元) ends the reach of a qualifier
         # across a verb: only one written right before the currency applies.
@@ -1139,7 +1141,10 @@ def _cn_not_a_number(t: str, fig: _Figure, before: str) -> bool:
 _VAGUE_SCALE = re.compile(rf"(?i:(?<![\w{_AR_LETTER}])(?:{VAGUE_BEFORE_SCALE})[^\S\n]*$)")
 # "per thousand": a rate's denominator, not a figure (لكل ألف من السكان, در هر هزار نفر, per 1,000).
 _PER_SCALE = re.compile(rf"(?i:(?<![\w{_AR_LETTER}])(?:per|every|each|لكل|في\s*كل|کل|هر|در\s*هر|بكل)[^\S\n]*$)")
-_HALF_SCALE = re.compile(rf"(?i:(?<![\w{_AR_LETTER}])(?:{HALF_BEFORE_SCALE})[^\S\n]*$)")
+# Arabic glues و/ف/ب/ل (and وب, ول...) to the fraction: بنصف مليون دولار, وربع مليون مريض. The
+# proclitic is no part of the figure's span.
+_PROCLITIC = rf"(?:(?P<pc>[وف][بل]|[وفبل])(?=[{_AR_LETTER}]))?"
+_HALF_SCALE = re.compile(rf"(?i:(?<![\w{_AR_LETTER}]){_PROCLITIC}(?:{HALF_BEFORE_SCALE})[^\S\n]*$)")
 
 
 def _fraction_key(phrase: str) -> str:
@@ -1148,7 +1153,7 @@ def _fraction_key(phrase: str) -> str:
 
 _FRACTION_OF = {_fraction_key(k): v for k, v in FRACTIONS_BEFORE_SCALE.items()}
 _FRACTION_SCALE = re.compile(
-    rf"(?i:(?<![\w{_AR_LETTER}])(?P<f>"
+    rf"(?i:(?<![\w{_AR_LETTER}]){_PROCLITIC}(?P<f>"
     # Persian writes یک‌چهارم with a ZWNJ, which is cut: the words may touch
     + _alt(r"[\s-]*".join(arabic_script_pattern(w) for w in k.split()) if re.match(f"[{_AR_LETTER}]", k)
            else r"[\s-]+".join(k.split()) for k in FRACTIONS_BEFORE_SCALE)
