@@ -728,6 +728,8 @@ class _Scan:
         unit, pos, pre_start, cur = self._with_currency(fig, info, pre_start, pos, num_end, lang)
         prefixed = pre_start != figure_start  # a currency written before the figure (US$, 港币)
         money = info.currency is not None or cur is not None or self._cur_before(pre_start, lang) is not None
+        if money and cur is None and info.currency is not None and _weight_pounds(t, info, figure_start):
+            money = False  # He weighed 180 pounds; 10 pounds of supplies: a weight, not money
         sub = _subunit_after(t, pos, info, money, fig.reading.value) if vmax is None else None
         sub_doubt = None
         if sub is not None:
@@ -1093,6 +1095,35 @@ class _Scan:
 # a count before an indefinite noun (تسع غرف, خمس محافظات), the other word before a definite
 # one (خمس السكان "a fifth of the population").
 _AR_SMALL_COUNTS = {fold_arabic(w) for w in ("ست", "سبع", "تسع", "عشر", "خمس", "ثمان")}
+
+
+_POUND_WORD = re.compile(r"(?i:pounds?)")
+# "pounds" is a weight as often as money: money only where the sentence says so (£, GBP,
+# sterling, pence, or a word of paying, costing, funding).
+_POUND_MONEY = re.compile(r"(?i:[£]|\b(?:GBP|sterling|pence|cost|costs|costing|paid|pay|pays|paying|payment|spend|spent"
+                          r"|spending|fund|funds|funded|funding|budget|fine|fined|fines|fee|fees|price|prices|priced"
+                          r"|worth|raise|raised|raising|donat\w*|grant|grants|salary|salaries|wage|wages|invest\w*"
+                          r"|charge|charged|bill|bills|compensation|award|awarded|afford\w*|owe|owed|tax|taxes"
+                          r"|income|revenue|profit|profits|loss|losses|debt|debts|cash|money|deficit)\b)")
+_POUND_WEIGHT_BEFORE = re.compile(r"(?i:\b(?:weigh\w*|gain\w*|heav\w*|lighter|overweight)\b)")
+_POUND_OF = re.compile(r"(?i:[^\S\n]+of[^\S\n]+(?!(?:funding|aid|investment|public|taxpayers|money|cash|savings|debt"
+                       r"|spending|revenue|income|compensation)\b)[a-z])")
+_SENTENCE_END = re.compile(r"[.!?;](?=\s)|\n")
+
+
+def _weight_pounds(t: str, info: _Unit, start: int) -> bool:
+    """Whether a bare English "pound(s)" after a figure (no £, no code) is a weight: after
+    weigh/lose/gain, before "of" + a noun that is no money, or with nothing in the sentence
+    that speaks of money."""
+    cur = info.currency
+    if cur is None or cur.code is not None or not _POUND_WORD.fullmatch(t[cur.start:cur.end]):
+        return False
+    s0 = max((m.end() for m in _SENTENCE_END.finditer(t, max(0, start - 200), start)), default=max(0, start - 200))
+    nxt = _SENTENCE_END.search(t, cur.end)
+    s1 = nxt.start() if nxt else len(t)
+    if _POUND_OF.match(t, cur.end) or _POUND_WEIGHT_BEFORE.search(t, s0, start):
+        return True
+    return not (_POUND_MONEY.search(t, s0, start) or _POUND_MONEY.search(t, cur.end, min(s1, cur.end + 80)))
 
 
 _EN_SCALE_START = re.compile(r"(?i)(?:thousand|million|billion|trillion|lakh|crore)")
