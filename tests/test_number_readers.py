@@ -735,10 +735,29 @@ def test_dozen_after_a_number_multiplies_it(text, value, unit):
 @pytest.mark.parametrize("text", [
     "One in ten patients waited more than a year.", "1 in 4 adults is obese.",
     "Two out of five children missed a dose.", "Rates rose 3 in every 10 hospitals.",
+    "3 out of 5 doctors agree.", "About 40 in every 1,000 births end in a stillbirth.",
+    "Only 2 in 10,000 patients had a reaction.", "The lifetime risk is 1 in 3.",
+    "Nearly 1 in 5 people had no insurance.",
 ])
 def test_a_ratio_is_no_count(text):
     # the denominator is not a count of patients, the first term is read only as a doubt
     assert all(q.uncertain for q in find_quantities(text, "en")), find_quantities(text, "en")
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("The hospital treated 1,200 in 2023, up from 900 in 2022.", [1200, 900]),
+    ("Deaths fell to 50 in 2020.", [50]),
+    ("The clinic sees 200 in a day.", [200]),
+    ("It hired 40 in three counties.", [40, 3]),
+    ("Officials vaccinated 3,000 in 10 days.", [3000, 10]),
+    ("Clinics saw 300 in 10 days.", [300, 10]),
+    ("The trust hired 12 in May.", [12]),
+    ("It treated 120 in 24 hours.", [120, 24]),
+    ("Officials vaccinated 3,000 in 10 districts.", [3000, 10]),
+])
+def test_a_count_in_a_year_a_time_or_a_place_is_no_ratio(text, expected):
+    qs = find_quantities(text, "en")
+    assert [(q.value, q.uncertain) for q in qs] == [(v, False) for v in expected], qs
 
 
 @pytest.mark.parametrize("text,value,currency", [

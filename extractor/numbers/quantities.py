@@ -135,11 +135,63 @@ _LATIN = re.compile(r"[A-Za-z]")
 
 _RANGE_RE = re.compile(rf"[^\S\n]*(?:[-–—~〜]{{1,2}}|至|到|{_AB}(?:تا|الی|إلى|الى|لغاية|و){_AW}|(?i:to|and)\b)[^\S\n]*")
 # و glued to the second end of a range after بين (ما بين عشرة وعشرين).
-# "one in ten patients", "1 in 4 adults", "two out of five": a ratio, not two counts.
-_RATIO_TERM = r"(?:\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten)"
-_RATIO_IN_BEFORE = re.compile(rf"(?i:(?<![\w.,]){_RATIO_TERM}[^\S\n]+(?:in|out[^\S\n]+of)(?:[^\S\n]+every)?[^\S\n]*$)")
-_RATIO_IN_AFTER = re.compile(r"(?i:[^\S\n]+(?:in|out[^\S\n]+of)[^\S\n]+(?:\d|one\b|two\b|three\b|four\b|five\b|six\b"
-                          r"|seven\b|eight\b|nine\b|ten\b|twenty\b|a\b|every\b))")
+# "one in ten patients", "1 in 4 adults", "two out of five", "40 in every 1,000 births": a ratio,
+# not two counts. "1,200 in 2023", "200 in a day", "3,000 in 10 days", "40 in three counties" are
+# counts: a ratio's second term is a count (no year, no time) with a noun after it, and larger
+# than the first ("out of" and "every" say it is a ratio whatever the noun).
+_EN_SMALL = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen "
+                                        "fourteen fifteen sixteen seventeen eighteen nineteen twenty".split())}
+_RATIO_A = re.compile(r"(?i:(?<![\w.,])(?P<a>\d{1,3}(?:,\d{3})*|\d+|an?|" + "|".join(_EN_SMALL) + r")"
+                      r"[^\S\n]+(?P<op>out[^\S\n]+of|in)(?P<every>[^\S\n]+every)?[^\S\n]+$)")
+_RATIO_B = re.compile(r"(?i:(?P<b>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?|(?:an?[^\S\n]+)?(?:hundred|thousand|million)|"
+                      + "|".join(_EN_SMALL) + r")\b(?:[^\S\n]+(?P<noun>[A-Za-z]+))?)")
+_NOT_COUNTED = re.compile(r"(?i:(?:second|minute|hour|day|week|fortnight|month|quarter|year|decade|centur(?:y|ie)|"
+                          r"january|february|march|april|may|june|july|august|september|october|november|december|"
+                          r"percent|per|of|and|or|to|from|the|a|an)s?)")
+
+
+def _ratio_term(word: str) -> Decimal | None:
+    w = word.lower().replace(",", "")
+    if w in ("a", "an"):
+        return Decimal(1)
+    if w in _EN_SMALL:
+        return Decimal(_EN_SMALL[w])
+    scale = re.fullmatch(r"(?:an?\s+)?(hundred|thousand|million)", w)
+    if scale:
+        return Decimal({"hundred": 100, "thousand": 1000, "million": 10**6}[scale.group(1)])
+    return Decimal(w) if re.fullmatch(r"\d+(?:\.\d+)?", w) else None
+
+
+def _is_ratio(t: str, head: re.Match[str], b_start: int) -> bool:
+    """Whether the first term matched by ``head`` (ending where the second starts, at
+    ``b_start``) and the figure at ``b_start`` make a ratio ("1 in 4 adults")."""
+    bm = _RATIO_B.match(t, b_start)
+    if bm is None:
+        return False
+    a, b, noun = _ratio_term(head.group("a")), _ratio_term(bm.group("b")), bm.group("noun")
+    if a is None or b is None or (noun is not None and _NOT_COUNTED.fullmatch(noun)):
+        return False
+    if head.group("op").lower() != "in" or head.group("every"):
+        return True  # "3 out of 5", "40 in every 1,000 births"
+    year = re.fullmatch(r"(?:1[5-9]|20)\d\d", bm.group("b"))
+    return year is None and (noun is not None or a == 1) and a < b  # "the risk is 1 in 3"
+
+
+def _ratio_first_term(t: str, start: int, end: int) -> bool:
+    """Whether the figure at ``start:end`` is the first term of a ratio."""
+    rest = re.match(r"(?i:[^\S\n]+(?:out[^\S\n]+of|in)(?:[^\S\n]+every)?[^\S\n]+)", t[end:end + 30])
+    if rest is None:
+        return False
+    head = _RATIO_A.search(t[max(0, start - 1):end + rest.end()])
+    return head is not None and head.start("a") <= 1 and _is_ratio(t, head, end + rest.end())
+
+
+def _ratio_second_term(t: str, start: int) -> bool:
+    """Whether the figure at ``start`` is the second term of a ratio (its denominator)."""
+    head = _RATIO_A.search(t[max(0, start - 40):start])
+    return head is not None and _is_ratio(t, head, start)
+
+
 # "two dozen clinics": dozen after a number multiplies it.
 _DOZEN = re.compile(r"(?i:[^\S\n]+dozen\b)")
 _SUBUNIT_NAME = re.compile(r"(?i:cents?|pence|c|سنتات|سنت|سينت|سينتات|قرش|قروش)")
@@ -803,9 +855,9 @@ class _Scan:
         if sub_doubt is None and not info.known and info.currency is None and unit_starts_with_scale(unit):
             # ۱۲ هزارمیلیاردتومانی, 5 millionfold: a scale word the reader could not split off
             sub_doubt = "followed by a word that starts with a scale word: the figure's scale is unsure"
-        if lang == "en" and _RATIO_IN_BEFORE.search(before):
+        if lang == "en" and _ratio_second_term(t, fig.start):
             return None, pos  # "one in ten patients": the denominator of a ratio is no count
-        if sub_doubt is None and lang == "en" and vmax is None and _RATIO_IN_AFTER.match(t, num_end):
+        if sub_doubt is None and lang == "en" and vmax is None and _ratio_first_term(t, fig.start, num_end):
             sub_doubt = "the first term of a ratio (1 in 4), not a count"
         if sub_doubt is None and vmax is None and _ORPHAN_RANGE_END.search(before):
             # between 1800 and 1900 million euros: the first end was taken for a year
