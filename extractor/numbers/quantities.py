@@ -139,8 +139,9 @@ _RANGE_RE = re.compile(rf"[^\S\n]*(?:[-–—~〜]{{1,2}}|至|到|{_AB}(?:تا|�
 # not two counts. "1,200 in 2023", "200 in a day", "3,000 in 10 days", "40 in three counties" are
 # counts: a ratio's second term is a count (no year, no time) with a noun after it, and larger
 # than the first ("out of" and "every" say it is a ratio whatever the noun).
-_EN_SMALL = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen "
-                                        "fourteen fifteen sixteen seventeen eighteen nineteen twenty".split())}
+_EN_SMALL = {w: i for i, w in enumerate(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
+                                         "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen",
+                                         "sixteen", "seventeen", "eighteen", "nineteen", "twenty"])}
 _RATIO_A = re.compile(r"(?i:(?<![\w.,])(?P<a>\d{1,3}(?:,\d{3})*|\d+|an?|" + "|".join(_EN_SMALL) + r")"
                       r"[^\S\n]+(?P<op>out[^\S\n]+of|in)(?P<every>[^\S\n]+every)?[^\S\n]+$)")
 _RATIO_B = re.compile(r"(?i:(?P<b>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?|(?:an?[^\S\n]+)?(?:hundred|thousand|million)|"
