@@ -634,6 +634,18 @@ def test_a_figure_before_a_word_that_starts_with_a_scale_word_is_uncertain(text,
     assert all(q.uncertain for q in find_quantities(text, lang)), find_quantities(text, lang)
 
 
+@pytest.mark.parametrize("text,lang,value,unit", [
+    ("۲ میلیاردر در این بیمارستان سرمایه‌گذاری کردند", "fa", 2, "میلیاردر"),
+    ("۳ میلیاردرها به خیریه کمک کردند", "fa", 3, "میلیاردرها"),
+    ("Five millionaires funded the new wing.", "en", 5, "millionaires"),
+    ("12 billionaires pledged to the fund.", "en", 12, "billionaires"),
+    ("تبرع 3 مليونيرات لبناء المستشفى", "ar", 3, "مليونيرات"),
+    ("5 ملياردير يمولون المشروع", "ar", 5, "ملياردير"),
+])
+def test_a_noun_that_starts_with_a_scale_word_is_a_unit_read_certain(text, lang, value, unit):
+    assert [(q.value, q.unit, q.uncertain) for q in find_quantities(text, lang)] == [(value, unit, False)]
+
+
 @pytest.mark.parametrize("text,lang", [
     ("ده\u200cها نفر در صف ماندند", "fa"), ("میلیون\u200cها نفر بیمه شدند", "fa"),
     ("صد\u200cها بیمار منتظر هستند", "fa"), ("سه\u200cشنبه جلسه برگزار شد", "fa"),

@@ -1180,6 +1180,11 @@ def _weight_pounds(t: str, info: _Unit, start: int) -> bool:
 
 
 _EN_SCALE_START = re.compile(r"(?i)(?:thousand|million|billion|trillion|lakh|crore)")
+# Nouns that start with a scale word and are no scale: "5 millionaires", ۲ میلیاردر, 3 مليونيرات.
+_SCALE_NOUNS_EN = re.compile(r"(?i:(?:m|b|tr)illionaires?|thousandths?|millionths?|billionths?)")
+_SCALE_NOUNS_AR = re.compile("(?:" + "|".join(fold_arabic(w) for w in (
+    "میلیاردر", "میلیونر", "تریلیونر", "ملياردير", "مليونير", "ترليونير", "مليونية"))
+    + ")(?:" + "|".join(fold_arabic(w) for w in ("ها", "‌ها", "ی", "ان", "ات", "ون", "ين", "ة")) + ")?")
 
 
 def unit_starts_with_scale(unit: str | None) -> bool:
@@ -1188,9 +1193,11 @@ def unit_starts_with_scale(unit: str | None) -> bool:
 
     >>> unit_starts_with_scale("میلیاردتومان"), unit_starts_with_scale("millionfold"), unit_starts_with_scale("IRT")
     (True, True, False)
+    >>> unit_starts_with_scale("millionaires"), unit_starts_with_scale("میلیاردر")
+    (False, False)
     """
-    if not unit:
-        return False
+    if not unit or _SCALE_NOUNS_EN.fullmatch(unit) or _SCALE_NOUNS_AR.fullmatch(fold_arabic(unit)):
+        return False  # 5 millionaires, ۲ میلیاردر: a noun, counted
     if _EN_SCALE_START.match(unit):
         return True
     return bool(re.match(r"[\u0600-\u06ff]", unit)) and starts_with_scale_word(unit)
