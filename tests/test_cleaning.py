@@ -155,6 +155,31 @@ def test_a_short_last_sentence_with_a_figure_is_body_not_a_headline(head, last):
     assert text[s:e] == last
 
 
+@pytest.mark.parametrize("head,related,last", [
+    (_PARA_EN, ["More from Health", "Nurses strike over pay in three counties", "County clinic closes maternity ward",
+                "Flu season arrives early this year"], "Updated 10:32 a.m. on May 3, 2024."),
+    (_PARA_EN, ["Related stories", "Nurses strike over pay", "County clinic closes ward"],
+     "The hospital added 200 beds."),
+    (_PARA_ZH, ["相关新闻", "市卫健委召开专题会议", "某区医联体签约仪式举行"], "全县新增家庭医生团队32个。"),
+    (_PARA_FA, ["اخبار مرتبط", "افتتاح درمانگاه جدید در شیراز", "واکسیناسیون در مدارس آغاز شد"],
+     "این بیمارستان ۲۰۰ تخت دارد."),
+])
+def test_a_figure_sentence_after_a_list_of_headlines_does_not_pull_them_into_the_body(head, related, last):
+    text = "\n\n".join(["County hospital grows", head, _PARA_EN.replace("Monday", "Tuesday"), "\n".join(related), last])
+    c = clean_text(text)
+    assert c.text.endswith(_PARA_EN.replace("Monday", "Tuesday")), c.debug_view()
+    assert not any(r in c.text for r in related) and last not in c.text
+
+
+@pytest.mark.parametrize("last", [
+    "Updated 10:32 a.m. on May 3, 2024.", "Published 3 May 2024, 9:00.", "Last modified on 12 March 2024.",
+    "更新于2024年5月3日。", "发布于2024-05-03 10:32。", "编辑：王某 2024年5月3日。", "تاریخ انتشار: ۱۲ اردیبهشت ۱۴۰۳.",
+])
+def test_a_dateline_right_after_the_body_is_not_body(last):
+    c = clean_text("\n".join(["County hospital grows", _PARA_EN, _PARA_EN.replace("Monday", "Tuesday"), last]))
+    assert last not in c.text, c.debug_view()
+
+
 @pytest.mark.parametrize("tail", [
     "Minister visits clinic in 2024",  # a headline: no full stop
     "2024年度十大新闻",

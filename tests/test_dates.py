@@ -635,6 +635,21 @@ def test_month_day_year_digits_are_no_quantities():
     assert d is not None and (d.start.isoformat(), d.granularity) == ("2024-02-20", "month")
 
 
+@pytest.mark.parametrize("text,lang", [
+    ("در مهر ۱۲، ۱۴۰۰ بیمار پذیرش شدند", "fa"),
+    ("في رمضان 15، 1445 حالة جديدة سجلت", "ar"),
+    ("تا آذر ۳، ۱۲۰۰ نفر واکسن زدند", "fa"),
+])
+def test_a_year_after_month_day_followed_by_a_counted_noun_is_no_date(text, lang):
+    # four digits then "patients": a count as likely as a year; the date is abstained on
+    assert find_dates(text, lang=lang) == []
+
+
+def test_month_day_year_before_other_words_stays_a_date():
+    (s, e, v), = find_dates("فروردین ۱۵، ۱۴۰۳ وزیر بهداشت از استان بازدید کرد", lang="fa")
+    assert v.start.isoformat() == "2024-04-03"
+
+
 @pytest.mark.parametrize("text,lang,day", [
     ("Published March&nbsp;7,&nbsp;2024 by the trust", "en", "2024-03-07"),
     ("2024年3月&nbsp;7日发布", "zh", "2024-03-07"),

@@ -185,3 +185,25 @@ def test_an_amount_in_a_family_of_currencies_is_money_without_a_code(text, lang,
     found = find_mentions(text, lang=lang)
     (m,) = found.mentions
     assert (m.kind, m.value, m.currency, m.unit) == ("money", value, None, unit)
+
+
+@pytest.mark.parametrize("text", [
+    "He weighed 180 pounds when he was admitted.",
+    "Volunteers lost 10 pounds of supplies in the flood.",
+    "Donors gave 5,000 pounds of food to the clinic.",
+    "Patients in the trial gained 5 pounds on average.",
+    "She lost 30 pounds after the surgery.",
+])
+def test_pounds_as_a_weight_are_no_money(text):
+    (m,) = find_mentions(text, lang="en").mentions
+    assert (m.kind, m.currency, m.unit) == ("quantity", None, "pounds"), m
+
+
+@pytest.mark.parametrize("text,value", [
+    ("The hospital was fined 20,000 pounds for the breach.", 20000),
+    ("The NHS will spend 3 billion pounds on the programme.", 3_000_000_000),
+    ("Each visit costs patients 12 pounds.", 12),
+])
+def test_pounds_where_the_sentence_speaks_of_money_are_money(text, value):
+    (m,) = find_mentions(text, lang="en").mentions
+    assert (m.kind, m.value, m.currency) == ("money", value, None), m

@@ -634,6 +634,18 @@ def test_a_figure_before_a_word_that_starts_with_a_scale_word_is_uncertain(text,
     assert all(q.uncertain for q in find_quantities(text, lang)), find_quantities(text, lang)
 
 
+@pytest.mark.parametrize("text,lang,value,unit", [
+    ("۲ میلیاردر در این بیمارستان سرمایه‌گذاری کردند", "fa", 2, "میلیاردر"),
+    ("۳ میلیاردرها به خیریه کمک کردند", "fa", 3, "میلیاردرها"),
+    ("Five millionaires funded the new wing.", "en", 5, "millionaires"),
+    ("12 billionaires pledged to the fund.", "en", 12, "billionaires"),
+    ("تبرع 3 مليونيرات لبناء المستشفى", "ar", 3, "مليونيرات"),
+    ("5 ملياردير يمولون المشروع", "ar", 5, "ملياردير"),
+])
+def test_a_noun_that_starts_with_a_scale_word_is_a_unit_read_certain(text, lang, value, unit):
+    assert [(q.value, q.unit, q.uncertain) for q in find_quantities(text, lang)] == [(value, unit, False)]
+
+
 @pytest.mark.parametrize("text,lang", [
     ("ده\u200cها نفر در صف ماندند", "fa"), ("میلیون\u200cها نفر بیمه شدند", "fa"),
     ("صد\u200cها بیمار منتظر هستند", "fa"), ("سه\u200cشنبه جلسه برگزار شد", "fa"),
@@ -668,6 +680,25 @@ def test_a_fraction_of_a_scale_word_is_multiplied_out(text, lang, value, qualifi
     qs = find_quantities(text, lang)
     assert [(q.value, q.qualifier) for q in qs] == [(value, qualifier)], qs
     assert text[qs[0].start:qs[0].end] == qs[0].text
+
+
+@pytest.mark.parametrize("text,lang,value,span", [
+    ("وربع مليون مريض استفادوا من البرنامج", "ar", 250000, "ربع مليون مريض"),
+    ("تبرعت الشركة بربع مليون دولار للمستشفى", "ar", 250000, "ربع مليون دولار"),
+    ("ساهم المحسنون بنصف مليون دولار", "ar", 500000, "نصف مليون دولار"),
+    ("وثلاثة أرباع مليون طفل تلقوا اللقاح", "ar", 750000, "ثلاثة أرباع مليون طفل"),
+    ("خصصت الوزارة مليار دولار للأدوية ولنصف مليون أسرة دعماً", "ar", 500000, "نصف مليون أسرة"),
+])
+def test_a_fraction_with_a_glued_proclitic_is_still_a_fraction(text, lang, value, span):
+    # و/ب/ل glued to ربع/نصف: never the whole scale word; the proclitic is no part of the span
+    qs = [q for q in find_quantities(text, lang) if q.value != 10**9]
+    assert [(q.value, q.text) for q in qs] == [(value, span)], qs
+    assert text[qs[0].start:qs[0].end] == span
+
+
+@pytest.mark.parametrize("text", ["وثلث مليار دولار للمستشفيات", "كلف المشروع بثلث مليار دولار"])
+def test_a_glued_fraction_with_no_exact_value_is_not_read(text):
+    assert find_quantities(text, "ar") == []
 
 
 @pytest.mark.parametrize("text,lang", [
@@ -716,10 +747,29 @@ def test_dozen_after_a_number_multiplies_it(text, value, unit):
 @pytest.mark.parametrize("text", [
     "One in ten patients waited more than a year.", "1 in 4 adults is obese.",
     "Two out of five children missed a dose.", "Rates rose 3 in every 10 hospitals.",
+    "3 out of 5 doctors agree.", "About 40 in every 1,000 births end in a stillbirth.",
+    "Only 2 in 10,000 patients had a reaction.", "The lifetime risk is 1 in 3.",
+    "Nearly 1 in 5 people had no insurance.",
 ])
 def test_a_ratio_is_no_count(text):
     # the denominator is not a count of patients, the first term is read only as a doubt
     assert all(q.uncertain for q in find_quantities(text, "en")), find_quantities(text, "en")
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("The hospital treated 1,200 in 2023, up from 900 in 2022.", [1200, 900]),
+    ("Deaths fell to 50 in 2020.", [50]),
+    ("The clinic sees 200 in a day.", [200]),
+    ("It hired 40 in three counties.", [40, 3]),
+    ("Officials vaccinated 3,000 in 10 days.", [3000, 10]),
+    ("Clinics saw 300 in 10 days.", [300, 10]),
+    ("The trust hired 12 in May.", [12]),
+    ("It treated 120 in 24 hours.", [120, 24]),
+    ("Officials vaccinated 3,000 in 10 districts.", [3000, 10]),
+])
+def test_a_count_in_a_year_a_time_or_a_place_is_no_ratio(text, expected):
+    qs = find_quantities(text, "en")
+    assert [(q.value, q.uncertain) for q in qs] == [(v, False) for v in expected], qs
 
 
 @pytest.mark.parametrize("text,value,currency", [

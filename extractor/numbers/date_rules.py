@@ -24,6 +24,7 @@ from typing import Any, Literal
 from extractor.numbers import date_words as w
 from extractor.numbers.calendars import expand_two_digit_year
 from extractor.numbers.date_parts import LAST_DAY, Granularity, Parts
+from extractor.numbers.vocab import COUNTERS_AR, UNITS_AR
 
 __all__ = ["Ctx", "Rule", "Token", "VETO", "RULES", "scan", "script_of"]
 
@@ -780,7 +781,15 @@ def _build_ar_mdy(m: re.Match[str], ctx: Ctx) -> Built:
     y = int(m["y"]) if m["y"] else None
     if y is not None and not _year_ok(y, calendar):
         return VETO
+    after = _WORD_AFTER.match(ctx.raw, m.end())
+    if y is not None and after is not None and after.group(1) in _COUNTED_NOUNS:
+        return VETO  # "در مهر ۱۲، ۱۴۰۰ بیمار": 1400 patients, or the year 1400? Neither is read as a date
     return Parts(calendar, "day", m=mo, d=int(m["d"]), d2=_int(m["d2"]), y=y)
+
+
+# A counted noun right after "Month D، YYYY" makes the four digits as likely a count as a year.
+_COUNTED_NOUNS = COUNTERS_AR | {k for k in UNITS_AR if " " not in k and k.isalpha()}
+_WORD_AFTER = re.compile(r"[^\S\n]*(\w+)")
 
 
 # A month named alone: "شهر ديسمبر", "ديسمبر", "في مارس", "ماه رمضان", "اردیبهشت ماه" (the month of

@@ -135,11 +135,64 @@ _LATIN = re.compile(r"[A-Za-z]")
 
 _RANGE_RE = re.compile(rf"[^\S\n]*(?:[-–—~〜]{{1,2}}|至|到|{_AB}(?:تا|الی|إلى|الى|لغاية|و){_AW}|(?i:to|and)\b)[^\S\n]*")
 # و glued to the second end of a range after بين (ما بين عشرة وعشرين).
-# "one in ten patients", "1 in 4 adults", "two out of five": a ratio, not two counts.
-_RATIO_TERM = r"(?:\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten)"
-_RATIO_IN_BEFORE = re.compile(rf"(?i:(?<![\w.,]){_RATIO_TERM}[^\S\n]+(?:in|out[^\S\n]+of)(?:[^\S\n]+every)?[^\S\n]*$)")
-_RATIO_IN_AFTER = re.compile(r"(?i:[^\S\n]+(?:in|out[^\S\n]+of)[^\S\n]+(?:\d|one\b|two\b|three\b|four\b|five\b|six\b"
-                          r"|seven\b|eight\b|nine\b|ten\b|twenty\b|a\b|every\b))")
+# "one in ten patients", "1 in 4 adults", "two out of five", "40 in every 1,000 births": a ratio,
+# not two counts. "1,200 in 2023", "200 in a day", "3,000 in 10 days", "40 in three counties" are
+# counts: a ratio's second term is a count (no year, no time) with a noun after it, and larger
+# than the first ("out of" and "every" say it is a ratio whatever the noun).
+_EN_SMALL = {w: i for i, w in enumerate(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
+                                         "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen",
+                                         "sixteen", "seventeen", "eighteen", "nineteen", "twenty"])}
+_RATIO_A = re.compile(r"(?i:(?<![\w.,])(?P<a>\d{1,3}(?:,\d{3})*|\d+|an?|" + "|".join(_EN_SMALL) + r")"
+                      r"[^\S\n]+(?P<op>out[^\S\n]+of|in)(?P<every>[^\S\n]+every)?[^\S\n]+$)")
+_RATIO_B = re.compile(r"(?i:(?P<b>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?|(?:an?[^\S\n]+)?(?:hundred|thousand|million)|"
+                      + "|".join(_EN_SMALL) + r")\b(?:[^\S\n]+(?P<noun>[A-Za-z]+))?)")
+_NOT_COUNTED = re.compile(r"(?i:(?:second|minute|hour|day|week|fortnight|month|quarter|year|decade|centur(?:y|ie)|"
+                          r"january|february|march|april|may|june|july|august|september|october|november|december|"
+                          r"percent|per|of|and|or|to|from|the|a|an)s?)")
+
+
+def _ratio_term(word: str) -> Decimal | None:
+    w = word.lower().replace(",", "")
+    if w in ("a", "an"):
+        return Decimal(1)
+    if w in _EN_SMALL:
+        return Decimal(_EN_SMALL[w])
+    scale = re.fullmatch(r"(?:an?\s+)?(hundred|thousand|million)", w)
+    if scale:
+        return Decimal({"hundred": 100, "thousand": 1000, "million": 10**6}[scale.group(1)])
+    return Decimal(w) if re.fullmatch(r"\d+(?:\.\d+)?", w) else None
+
+
+def _is_ratio(t: str, head: re.Match[str], b_start: int) -> bool:
+    """Whether the first term matched by ``head`` (ending where the second starts, at
+    ``b_start``) and the figure at ``b_start`` make a ratio ("1 in 4 adults")."""
+    bm = _RATIO_B.match(t, b_start)
+    if bm is None:
+        return False
+    a, b, noun = _ratio_term(head.group("a")), _ratio_term(bm.group("b")), bm.group("noun")
+    if a is None or b is None or (noun is not None and _NOT_COUNTED.fullmatch(noun)):
+        return False
+    if head.group("op").lower() != "in" or head.group("every"):
+        return True  # "3 out of 5", "40 in every 1,000 births"
+    year = re.fullmatch(r"(?:1[5-9]|20)\d\d", bm.group("b"))
+    return year is None and (noun is not None or a == 1) and a < b  # "the risk is 1 in 3"
+
+
+def _ratio_first_term(t: str, start: int, end: int) -> bool:
+    """Whether the figure at ``start:end`` is the first term of a ratio."""
+    rest = re.match(r"(?i:[^\S\n]+(?:out[^\S\n]+of|in)(?:[^\S\n]+every)?[^\S\n]+)", t[end:end + 30])
+    if rest is None:
+        return False
+    head = _RATIO_A.search(t[max(0, start - 1):end + rest.end()])
+    return head is not None and head.start("a") <= 1 and _is_ratio(t, head, end + rest.end())
+
+
+def _ratio_second_term(t: str, start: int) -> bool:
+    """Whether the figure at ``start`` is the second term of a ratio (its denominator)."""
+    head = _RATIO_A.search(t[max(0, start - 40):start])
+    return head is not None and _is_ratio(t, head, start)
+
+
 # "two dozen clinics": dozen after a number multiplies it.
 _DOZEN = re.compile(r"(?i:[^\S\n]+dozen\b)")
 _SUBUNIT_NAME = re.compile(r"(?i:cents?|pence|c|سنتات|سنت|سينت|سينتات|قرش|قروش)")
@@ -728,6 +781,8 @@ class _Scan:
         unit, pos, pre_start, cur = self._with_currency(fig, info, pre_start, pos, num_end, lang)
         prefixed = pre_start != figure_start  # a currency written before the figure (US$, 港币)
         money = info.currency is not None or cur is not None or self._cur_before(pre_start, lang) is not None
+        if money and cur is None and info.currency is not None and _weight_pounds(t, info, figure_start):
+            money = False  # He weighed 180 pounds; 10 pounds of supplies: a weight, not money
         sub = _subunit_after(t, pos, info, money, fig.reading.value) if vmax is None else None
         sub_doubt = None
         if sub is not None:
@@ -766,14 +821,16 @@ class _Scan:
             hm = _HALF_SCALE.search(before)
             fm = None if hm else _FRACTION_SCALE.search(before)
             if hm:  # نیم میلیون, half a million
-                value, pre_start = value / 2, pre_start - len(hm.group(0))
+                value, pre_start = value / 2, pre_start - len(hm.group(0)) + len(hm.group("pc") or "")
                 before = t[max(0, pre_start - 40):pre_start]
             elif fm:  # a quarter of a million, ربع مليون, یک چهارم میلیون
                 num, den = _FRACTION_OF[_fraction_key(fm.group("f"))]
                 if (value * num) % den:
                     return None, fig.end  # a third of a billion: no exact figure to give
-                value, pre_start = value * num / den, pre_start - len(fm.group(0))
+                value, pre_start = value * num / den, pre_start - len(fm.group(0)) + len(fm.group("pc") or "")
                 before = t[max(0, pre_start - 40):pre_start]
+            if (hm or fm) and re.search(r"\d[^\S\n]*و?[^\S\n]*$", before):
+                return None, fig.end  # ۲ ونیم میلیون: digits not read before "and half a million"
         scaled_big = r.scaled and bool(re.search(r"[万萬亿億]", t[fig.start:num_end]))
         # A currency written before the figure (最高增加新台幣5.86億元) ends the reach of a qualifier
         # across a verb: only one written right before the currency applies.
@@ -799,9 +856,9 @@ class _Scan:
         if sub_doubt is None and not info.known and info.currency is None and unit_starts_with_scale(unit):
             # ۱۲ هزارمیلیاردتومانی, 5 millionfold: a scale word the reader could not split off
             sub_doubt = "followed by a word that starts with a scale word: the figure's scale is unsure"
-        if lang == "en" and _RATIO_IN_BEFORE.search(before):
+        if lang == "en" and _ratio_second_term(t, fig.start):
             return None, pos  # "one in ten patients": the denominator of a ratio is no count
-        if sub_doubt is None and lang == "en" and vmax is None and _RATIO_IN_AFTER.match(t, num_end):
+        if sub_doubt is None and lang == "en" and vmax is None and _ratio_first_term(t, fig.start, num_end):
             sub_doubt = "the first term of a ratio (1 in 4), not a count"
         if sub_doubt is None and vmax is None and _ORPHAN_RANGE_END.search(before):
             # between 1800 and 1900 million euros: the first end was taken for a year
@@ -1093,7 +1150,41 @@ class _Scan:
 _AR_SMALL_COUNTS = {fold_arabic(w) for w in ("ست", "سبع", "تسع", "عشر", "خمس", "ثمان")}
 
 
+_POUND_WORD = re.compile(r"(?i:pounds?)")
+# "pounds" is a weight as often as money: money only where the sentence says so (£, GBP,
+# sterling, pence, or a word of paying, costing, funding).
+_POUND_MONEY = re.compile(r"(?i:[£]|\b(?:GBP|sterling|pence|cost|costs|costing|paid|pay|pays|paying|payment|spend|spent"
+                          r"|spending|fund|funds|funded|funding|budget|fine|fined|fines|fee|fees|price|prices|priced"
+                          r"|worth|raise|raised|raising|donat\w*|grant|grants|salary|salaries|wage|wages|invest\w*"
+                          r"|charge|charged|bill|bills|compensation|award|awarded|afford\w*|owe|owed|tax|taxes"
+                          r"|income|revenue|profit|profits|loss|losses|debt|debts|cash|money|deficit)\b)")
+_POUND_WEIGHT_BEFORE = re.compile(r"(?i:\b(?:weigh\w*|gain\w*|heav\w*|lighter|overweight)\b)")
+_POUND_OF = re.compile(r"(?i:[^\S\n]+of[^\S\n]+(?!(?:funding|aid|investment|public|taxpayers|money|cash|savings|debt"
+                       r"|spending|revenue|income|compensation)\b)[a-z])")
+_SENTENCE_END = re.compile(r"[.!?;](?=\s)|\n")
+
+
+def _weight_pounds(t: str, info: _Unit, start: int) -> bool:
+    """Whether a bare English "pound(s)" after a figure (no £, no code) is a weight: after
+    weigh/lose/gain, before "of" + a noun that is no money, or with nothing in the sentence
+    that speaks of money."""
+    cur = info.currency
+    if cur is None or cur.code is not None or not _POUND_WORD.fullmatch(t[cur.start:cur.end]):
+        return False
+    s0 = max((m.end() for m in _SENTENCE_END.finditer(t, max(0, start - 200), start)), default=max(0, start - 200))
+    nxt = _SENTENCE_END.search(t, cur.end)
+    s1 = nxt.start() if nxt else len(t)
+    if _POUND_OF.match(t, cur.end) or _POUND_WEIGHT_BEFORE.search(t, s0, start):
+        return True
+    return not (_POUND_MONEY.search(t, s0, start) or _POUND_MONEY.search(t, cur.end, min(s1, cur.end + 80)))
+
+
 _EN_SCALE_START = re.compile(r"(?i)(?:thousand|million|billion|trillion|lakh|crore)")
+# Nouns that start with a scale word and are no scale: "5 millionaires", ۲ میلیاردر, 3 مليونيرات.
+_SCALE_NOUNS_EN = re.compile(r"(?i:(?:m|b|tr)illionaires?|thousandths?|millionths?|billionths?)")
+_SCALE_NOUNS_AR = re.compile("(?:" + "|".join(fold_arabic(w) for w in (
+    "میلیاردر", "میلیونر", "تریلیونر", "ملياردير", "مليونير", "ترليونير", "مليونية"))
+    + ")(?:" + "|".join(fold_arabic(w) for w in ("ها", "‌ها", "ی", "ان", "ات", "ون", "ين", "ة")) + ")?")
 
 
 def unit_starts_with_scale(unit: str | None) -> bool:
@@ -1102,9 +1193,11 @@ def unit_starts_with_scale(unit: str | None) -> bool:
 
     >>> unit_starts_with_scale("میلیاردتومان"), unit_starts_with_scale("millionfold"), unit_starts_with_scale("IRT")
     (True, True, False)
+    >>> unit_starts_with_scale("millionaires"), unit_starts_with_scale("میلیاردر")
+    (False, False)
     """
-    if not unit:
-        return False
+    if not unit or _SCALE_NOUNS_EN.fullmatch(unit) or _SCALE_NOUNS_AR.fullmatch(fold_arabic(unit)):
+        return False  # 5 millionaires, ۲ میلیاردر: a noun, counted
     if _EN_SCALE_START.match(unit):
         return True
     return bool(re.match(r"[\u0600-\u06ff]", unit)) and starts_with_scale_word(unit)
@@ -1139,7 +1232,10 @@ def _cn_not_a_number(t: str, fig: _Figure, before: str) -> bool:
 _VAGUE_SCALE = re.compile(rf"(?i:(?<![\w{_AR_LETTER}])(?:{VAGUE_BEFORE_SCALE})[^\S\n]*$)")
 # "per thousand": a rate's denominator, not a figure (لكل ألف من السكان, در هر هزار نفر, per 1,000).
 _PER_SCALE = re.compile(rf"(?i:(?<![\w{_AR_LETTER}])(?:per|every|each|لكل|في\s*كل|کل|هر|در\s*هر|بكل)[^\S\n]*$)")
-_HALF_SCALE = re.compile(rf"(?i:(?<![\w{_AR_LETTER}])(?:{HALF_BEFORE_SCALE})[^\S\n]*$)")
+# Arabic glues و/ف/ب/ل (and وب, ول...) to the fraction: بنصف مليون دولار, وربع مليون مريض. The
+# proclitic is no part of the figure's span.
+_PROCLITIC = rf"(?:(?P<pc>[وف][بل]|[وفبل])(?=[{_AR_LETTER}]))?"
+_HALF_SCALE = re.compile(rf"(?i:(?<![\w{_AR_LETTER}]){_PROCLITIC}(?:{HALF_BEFORE_SCALE})[^\S\n]*$)")
 
 
 def _fraction_key(phrase: str) -> str:
@@ -1148,7 +1244,7 @@ def _fraction_key(phrase: str) -> str:
 
 _FRACTION_OF = {_fraction_key(k): v for k, v in FRACTIONS_BEFORE_SCALE.items()}
 _FRACTION_SCALE = re.compile(
-    rf"(?i:(?<![\w{_AR_LETTER}])(?P<f>"
+    rf"(?i:(?<![\w{_AR_LETTER}]){_PROCLITIC}(?P<f>"
     # Persian writes یک‌چهارم with a ZWNJ, which is cut: the words may touch
     + _alt(r"[\s-]*".join(arabic_script_pattern(w) for w in k.split()) if re.match(f"[{_AR_LETTER}]", k)
            else r"[\s-]+".join(k.split()) for k in FRACTIONS_BEFORE_SCALE)

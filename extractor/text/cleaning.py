@@ -160,6 +160,11 @@ def _is_figure_sentence(s: str) -> bool:
 
 
 _DIGITS = re.compile(r"\d")
+# "Updated 10:32 a.m. on May 3, 2024.", 更新于2024年5月3日。: a dateline or credit, no body sentence.
+_DATELINE = re.compile(r"(?i:(?:last[ \t]+)?(?:updated|posted|published|modified|edited|written|reported)\b)"
+                       r"|(?:更新|发布于|發布於|发布时间|發佈時間|发表于|發表於|编辑|編輯|责编|責編|来源|來源)"
+                       r"|(?:آخرین[ \t\u200c]*(?:به[ \t\u200c]*روز)|تاریخ[ \t]+انتشار|منتشر[ \t]+شده|آخر[ \t]+تحديث"
+                       r"|تاريخ[ \t]+النشر|نشر[ \t]+في|تم[ \t]+النشر)")
 
 
 def _is_substantial(s: str) -> bool:
@@ -324,17 +329,22 @@ class _Page:
     def body_end(self, first: int) -> int:
         """The last body line: from the first strong line, an end marker closes the body
         unless a substantial paragraph follows (then the marker was mid-article)."""
-        region_end, in_body = first, True
+        region_end, in_body, prev = first, True, first
         for i in range(first, self.n):
             if self.blank[i]:
                 continue
             if in_body:
                 if self.is_end(i):
                     in_body = False
-                elif self.strong[i] or i not in self.reason and _is_figure_sentence(self.stripped[i]):
+                elif self.strong[i] or (prev == region_end and i not in self.reason
+                                        and _is_figure_sentence(self.stripped[i])
+                                        and not _DATELINE.match(self.stripped[i])):
+                    # a short figure sentence ends the body only right after it (not after a
+                    # list of headlines), and a dateline or credit line never does
                     region_end = i
             elif self.resumes(i):
                 in_body, region_end = True, i
+            prev = i
         return region_end
 
     def keep_body(self, first: int, region_end: int) -> None:
