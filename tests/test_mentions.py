@@ -193,6 +193,7 @@ def test_an_amount_in_a_family_of_currencies_is_money_without_a_code(text, lang,
     "Donors gave 5,000 pounds of food to the clinic.",
     "Patients in the trial gained 5 pounds on average.",
     "She lost 30 pounds after the surgery.",
+    "The port shipped 2 million pounds of food.",
 ])
 def test_pounds_as_a_weight_are_no_money(text):
     (m,) = find_mentions(text, lang="en").mentions
@@ -203,6 +204,7 @@ def test_pounds_as_a_weight_are_no_money(text):
     ("The hospital was fined 20,000 pounds for the breach.", 20000),
     ("The NHS will spend 3 billion pounds on the programme.", 3_000_000_000),
     ("Each visit costs patients 12 pounds.", 12),
+    ("The trust lost 2 million pounds last year.", 2_000_000),  # a sum of millions
 ])
 def test_pounds_where_the_sentence_speaks_of_money_are_money(text, value):
     (m,) = find_mentions(text, lang="en").mentions

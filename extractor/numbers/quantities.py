@@ -1166,8 +1166,8 @@ _SENTENCE_END = re.compile(r"[.!?;](?=\s)|\n")
 
 def _weight_pounds(t: str, info: _Unit, start: int) -> bool:
     """Whether a bare English "pound(s)" after a figure (no £, no code) is a weight: after
-    weigh/lose/gain, before "of" + a noun that is no money, or with nothing in the sentence
-    that speaks of money."""
+    weigh/lose/gain, before "of" + a noun that is no money, or, without a scale word
+    (2 million pounds), with nothing in the sentence that speaks of money."""
     cur = info.currency
     if cur is None or cur.code is not None or not _POUND_WORD.fullmatch(t[cur.start:cur.end]):
         return False
@@ -1176,6 +1176,8 @@ def _weight_pounds(t: str, info: _Unit, start: int) -> bool:
     s1 = nxt.start() if nxt else len(t)
     if _POUND_OF.match(t, cur.end) or _POUND_WEIGHT_BEFORE.search(t, s0, start):
         return True
+    if _EN_SCALE_START.search(t, start, cur.start):
+        return False  # the trust lost 2 million pounds: sums of millions are money unless weighed
     return not (_POUND_MONEY.search(t, s0, start) or _POUND_MONEY.search(t, cur.end, min(s1, cur.end + 80)))
 
 
