@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import typing
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError, ValidationInfo, create_model, model_validator
 from pydantic.fields import FieldInfo
 
-__all__ = ["swap_models", "models_in", "derive_classes", "source_of", "is_derived", "restore", "Dropped", "SOURCE_ATTR"]
+__all__ = ["swap_models", "models_in", "derive_classes", "source_of", "is_derived", "restore", "restore_with_sites",
+           "Dropped", "SOURCE_ATTR"]
 
 SOURCE_ATTR = "__extractor_source__"
 TAG_ATTR = "__extractor_derivation__"
@@ -193,3 +194,34 @@ def _path_str(path: tuple[PathPart, ...]) -> str:
     for p in path:
         out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else p)
     return out or "$"
+
+
+SiteT = TypeVar("SiteT")
+SiteFill = Callable[[BaseModel, dict[str, Any], tuple[PathPart, ...]], tuple[dict[str, Any], SiteT | None]]
+
+
+def restore_with_sites(answer: Any, fill: SiteFill[SiteT], *, tag: str, failure: str
+                       ) -> tuple[Any, dict[int, SiteT], list[str]]:
+    """:func:`restore`, keeping what ``fill`` says of each object besides its values (where its
+    evidence stands): ``(data, sites by id() of each object made, problems)``. An answer that
+    cannot be restored at all raises ``ValueError`` starting with ``failure``."""
+    sites: dict[int, SiteT] = {}
+    pending: dict[int, SiteT] = {}
+
+    def values_of(obj: BaseModel, values: dict[str, Any], path: tuple[PathPart, ...]) -> dict[str, Any]:
+        values, site = fill(obj, values, path)
+        if site is not None:
+            pending[id(obj)] = site
+        return values
+
+    def built(obj: BaseModel, new: BaseModel, path: tuple[PathPart, ...]) -> None:
+        site = pending.pop(id(obj), None)
+        if site is not None:
+            sites[id(new)] = site
+
+    problems: list[str] = []
+    try:
+        data = restore(answer, values_of, built, (), problems, tag=tag)
+    except Dropped as exc:
+        raise ValueError(f"{failure}: {exc}") from exc
+    return data, sites, problems

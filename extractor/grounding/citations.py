@@ -35,7 +35,7 @@ from pydantic.fields import FieldInfo
 
 from extractor.core.evidence import EVIDENCE_FIELD_NAMES, EvidenceMarker
 from extractor.core.types import Sentence, Span
-from extractor.grounding._derive import Dropped, derive_classes, restore, source_of
+from extractor.grounding._derive import Dropped, derive_classes, restore_with_sites, source_of
 from extractor.mentions import MentionSet, normalize_id
 
 logger = logging.getLogger(__name__)
@@ -144,29 +144,20 @@ def fill_citations(answer: BaseModel, found: MentionSet) -> Cited:
     prefixed ``unknown_sentence``); live answers are re-asked instead.
     """
     text = found.original_text()
-    sites: dict[int, CitationSite] = {}
-    pending: dict[int, CitationSite] = {}
 
-    def fill(obj: BaseModel, values: dict[str, Any], path: tuple[Any, ...]) -> dict[str, Any]:
+    def fill(obj: BaseModel, values: dict[str, Any], path: tuple[Any, ...]
+             ) -> tuple[dict[str, Any], CitationSite | None]:
+        site = None
         for name in _evidence_fields(source_of(type(obj))):
             ids = [normalize_id(i) for i in (values.get(name) or [])]
             site = _site(text, found, ids)
             if site is None:
                 raise Dropped(f"{UNKNOWN_SENTENCE}: {'.'.join(map(str, path)) or '$'}.{name} cites {ids!r}")
             values[name] = site.evidence
-            pending[id(obj)] = site
-        return values
+        return values, site
 
-    def built(obj: BaseModel, new: BaseModel, path: tuple[Any, ...]) -> None:
-        site = pending.pop(id(obj), None)
-        if site is not None:
-            sites[id(new)] = site
-
-    problems: list[str] = []
-    try:
-        data = restore(answer, fill, built, (), problems, tag=CITATION_TAG)
-    except Dropped as exc:
-        raise ValueError(f"the answer's citations cannot be resolved: {exc}") from exc
+    data, sites, problems = restore_with_sites(answer, fill, tag=CITATION_TAG,
+                                               failure="the answer's citations cannot be resolved")
     for p in problems:
         logger.info("sentence citations: %s", p)
     return Cited(data, sites, problems)

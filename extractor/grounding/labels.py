@@ -39,7 +39,7 @@ from pydantic.fields import FieldInfo
 from extractor.core.evidence import EVIDENCE_FIELD_NAMES, EvidenceMarker
 from extractor.core.fields import FromMention, field_roles
 from extractor.core.types import MENTION_PREFIX, Mention, Sentence, Span
-from extractor.grounding._derive import Dropped, derive_classes, restore, source_of
+from extractor.grounding._derive import Dropped, derive_classes, restore_with_sites, source_of
 from extractor.mentions import MentionSet, normalize_id
 
 logger = logging.getLogger(__name__)
@@ -228,14 +228,12 @@ def fill_labels(answer: BaseModel, mentions: MentionSet, *, evidence: EvidenceUn
     instead, so this happens only to answers stored without that check.
     """
     text = mentions.original_text()
-    sites: dict[int, LabelSite] = {}
-    pending: dict[int, LabelSite] = {}
 
-    def fill(obj: BaseModel, values: dict[str, Any], path: tuple[Any, ...]) -> dict[str, Any]:
+    def fill(obj: BaseModel, values: dict[str, Any], path: tuple[Any, ...]) -> tuple[dict[str, Any], LabelSite | None]:
         source = source_of(type(obj))
         refs = label_refs(source)
         if not refs:
-            return values
+            return values, None
         used: dict[str, Mention] = {}
         flags: list[str] = []
         for name, spec in refs.items():
@@ -256,20 +254,10 @@ def fill_labels(answer: BaseModel, mentions: MentionSet, *, evidence: EvidenceUn
         site = _site(text, mentions, used, evidence, tuple(flags))
         for name in _evidence_fields(source):
             values[name] = site.evidence if site else ""
-        if site is not None:
-            pending[id(obj)] = site
-        return values
+        return values, site
 
-    def built(obj: BaseModel, new: BaseModel, path: tuple[Any, ...]) -> None:
-        site = pending.pop(id(obj), None)
-        if site is not None:
-            sites[id(new)] = site
-
-    problems: list[str] = []
-    try:
-        data = restore(answer, fill, built, (), problems, tag=LABEL_TAG)
-    except Dropped as exc:
-        raise ValueError(f"the answer cannot be filled from the article's mentions: {exc}") from exc
+    data, sites, problems = restore_with_sites(answer, fill, tag=LABEL_TAG,
+                                               failure="the answer cannot be filled from the article's mentions")
     for p in problems:
         logger.info("label mode: %s", p)
     return Filled(data, sites, problems)
