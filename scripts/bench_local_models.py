@@ -28,7 +28,6 @@ The machine this was written on has 2 shared cores: expect minutes per article.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import shlex
@@ -44,6 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from extractor.model.ggufinfo import read_gguf_info  # noqa: E402
+from extractor.model.localserver import file_sha256  # noqa: E402
 
 SEEDS = ROOT / "examples" / "seeds"
 GOLD = ROOT / "gold"
@@ -60,14 +60,6 @@ NUMERIC_TYPES = ("quantity", "money")
 CLI = [sys.executable, "-c", "import sys; from extractor.cli import main; sys.argv[0] = 'extractor'; main()"]
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def bundled_model() -> Path:
     from extractor.model.localserver import default_model_path
 
@@ -76,7 +68,7 @@ def bundled_model() -> Path:
 
 def describe_model(name: str, path: Path) -> dict[str, Any]:
     info = read_gguf_info(path)
-    return {"model": name, "file": path.name, "bytes": path.stat().st_size, "sha256": sha256_of(path),
+    return {"model": name, "file": path.name, "bytes": path.stat().st_size, "sha256": file_sha256(path),
             "gguf_name": info.name, "architecture": info.architecture, "context_length": info.context_length,
             "gguf_license": info.license, "template_renders_tools": info.template_renders_tools}
 
